@@ -1,0 +1,1 @@
+//! The embedded reference implementation of the Simulations API contract (being built).

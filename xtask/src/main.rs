@@ -1,0 +1,60 @@
+//! `cargo xtask`: the project's commands (generate, and more as they land), run from the workspace root.
+
+mod codegen;
+mod downgrade;
+mod spec;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  generate [--check] [--spec PATH]   regenerate generated/src/lib.rs from spec/openapi.json;
+                                     --check fails when the committed client is stale";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // One plain line: the whole cause chain, no backtrace.
+            eprintln!("error: {}", format!("{err:#}").replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<()> {
+    let Some((command, rest)) = args.split_first() else {
+        println!("{USAGE}");
+        return Ok(());
+    };
+    match command.as_str() {
+        "generate" => generate(rest),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown command `{other}`; run `cargo xtask help`"),
+    }
+}
+
+fn generate(args: &[String]) -> Result<()> {
+    let mut mode = codegen::Mode::Write;
+    let mut spec_path = codegen::default_spec_path();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--check" => mode = codegen::Mode::Check,
+            "--spec" => match args.next() {
+                Some(path) => spec_path = PathBuf::from(path),
+                None => bail!("--spec needs a path"),
+            },
+            other => bail!("unknown argument `{other}` for generate"),
+        }
+    }
+    codegen::run(&spec_path, mode)
+}
