@@ -55,7 +55,9 @@ pub fn render_client(spec_path: &Path) -> Result<String> {
 }
 
 /// Crate-level items that progenitor does not write: the hand-written modules and their docs.
-const PREAMBLE: &str = r#"#![doc = include_str!("../README.md")]
+const PREAMBLE: &str = r#"#![cfg_attr(rustfmt, rustfmt::skip)]
+#![doc = include_str!("../README.md")]
+#![doc = include_str!("../SCHEMA_GAPS.md")]
 #![allow(clippy::all, clippy::pedantic, unused_qualifications, missing_debug_implementations)]
 
 mod auth;
