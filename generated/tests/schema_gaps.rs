@@ -57,23 +57,76 @@ fn validation_error() -> Value {
 
 fn covered_types() -> Vec<Covered> {
     vec![
-        covered!("SimulationStatus", types::SimulationStatus, json!("pending")),
-        covered!("SimulationWorkflowDetails-Input", types::SimulationWorkflowDetailsInput, json!({})),
-        covered!("SimulationWorkflowDetails-Output", types::SimulationWorkflowDetailsOutput, workflow_out()),
-        covered!("SimulationConfig-Input", types::SimulationConfigInput, json!({})),
-        covered!("SimulationConfig-Output", types::SimulationConfigOutput, config_out()),
+        covered!(
+            "SimulationStatus",
+            types::SimulationStatus,
+            json!("pending")
+        ),
+        covered!(
+            "SimulationWorkflowDetails-Input",
+            types::SimulationWorkflowDetailsInput,
+            json!({})
+        ),
+        covered!(
+            "SimulationWorkflowDetails-Output",
+            types::SimulationWorkflowDetailsOutput,
+            workflow_out()
+        ),
+        covered!(
+            "SimulationConfig-Input",
+            types::SimulationConfigInput,
+            json!({})
+        ),
+        covered!(
+            "SimulationConfig-Output",
+            types::SimulationConfigOutput,
+            config_out()
+        ),
         covered!("SimulationsModel", types::SimulationsModel, simulation()),
-        covered!("SimulationResponse", types::SimulationResponse, json!({"simulation": simulation()})),
-        covered!("SimulationsListResponse", types::SimulationsListResponse, json!({"simulations": [simulation()], "total": 1})),
-        covered!("DeleteSimulationResponse", types::DeleteSimulationResponse, json!({"message": "deleted"})),
+        covered!(
+            "SimulationResponse",
+            types::SimulationResponse,
+            json!({"simulation": simulation()})
+        ),
+        covered!(
+            "SimulationsListResponse",
+            types::SimulationsListResponse,
+            json!({"simulations": [simulation()], "total": 1})
+        ),
+        covered!(
+            "DeleteSimulationResponse",
+            types::DeleteSimulationResponse,
+            json!({"message": "deleted"})
+        ),
         covered!("SimulationUpdate", types::SimulationUpdate, json!({})),
-        covered!("HTTPError", types::HttpError, json!({"detail": "Not authenticated"})),
-        covered!("HTTPValidationError", types::HttpValidationError, json!({"detail": [validation_error()]})),
-        covered!("ValidationError", types::ValidationError, validation_error()),
+        covered!(
+            "HTTPError",
+            types::HttpError,
+            json!({"detail": "Not authenticated"})
+        ),
+        covered!(
+            "HTTPValidationError",
+            types::HttpValidationError,
+            json!({"detail": [validation_error()]})
+        ),
+        covered!(
+            "ValidationError",
+            types::ValidationError,
+            validation_error()
+        ),
     ]
 }
 
-const CONSTRAINTS: [&str; 8] = ["minLength", "maxLength", "pattern", "minimum", "maximum", "format", "enum", "default"];
+const CONSTRAINTS: [&str; 8] = [
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minimum",
+    "maximum",
+    "format",
+    "enum",
+    "default",
+];
 
 /// One constraint at a property path (`a.b`, `[]` for array items; empty for the root).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -85,28 +138,44 @@ struct Fact {
 
 /// Collects the facts of a schema. `stop_at` holds the paths where a spec component `$ref`s
 /// another component: that one is compared on its own, so neither side descends there.
-fn collect(root: &Value, node: &Value, path: &str, stops: &mut BTreeSet<String>, follow_refs: bool, out: &mut BTreeSet<Fact>, depth: usize) {
+fn collect(
+    root: &Value,
+    node: &Value,
+    path: &str,
+    stops: &mut BTreeSet<String>,
+    follow_refs: bool,
+    out: &mut BTreeSet<Fact>,
+    depth: usize,
+) {
     let Some(map) = node.as_object() else { return };
     if depth > 16 {
         return;
     }
     for keyword in CONSTRAINTS {
         if let Some(value) = map.get(keyword) {
-            out.insert(Fact { path: path.to_owned(), keyword: keyword.to_owned(), value: value.to_string() });
+            out.insert(Fact {
+                path: path.to_owned(),
+                keyword: keyword.to_owned(),
+                value: value.to_string(),
+            });
         }
     }
     if let Some(Value::Array(required)) = map.get("required") {
         for name in required.iter().filter_map(Value::as_str) {
-            out.insert(Fact { path: join(path, name), keyword: "required".into(), value: "true".into() });
+            out.insert(Fact {
+                path: join(path, name),
+                keyword: "required".into(),
+                value: "true".into(),
+            });
         }
     }
     if let Some(Value::String(reference)) = map.get("$ref") {
         if !follow_refs {
             stops.insert(path.to_owned());
-        } else if !stops.contains(path) {
-            if let Some(target) = root.pointer(reference.trim_start_matches('#')) {
-                collect(root, target, path, stops, follow_refs, out, depth + 1);
-            }
+        } else if !stops.contains(path)
+            && let Some(target) = root.pointer(reference.trim_start_matches('#'))
+        {
+            collect(root, target, path, stops, follow_refs, out, depth + 1);
         }
     }
     for key in ["anyOf", "oneOf", "allOf"] {
@@ -118,23 +187,49 @@ fn collect(root: &Value, node: &Value, path: &str, stops: &mut BTreeSet<String>,
     }
     if let Some(Value::Object(properties)) = map.get("properties") {
         for (name, child) in properties {
-            collect(root, child, &join(path, name), stops, follow_refs, out, depth + 1);
+            collect(
+                root,
+                child,
+                &join(path, name),
+                stops,
+                follow_refs,
+                out,
+                depth + 1,
+            );
         }
     }
     if let Some(items) = map.get("items") {
-        collect(root, items, &format!("{path}[]"), stops, follow_refs, out, depth + 1);
+        collect(
+            root,
+            items,
+            &format!("{path}[]"),
+            stops,
+            follow_refs,
+            out,
+            depth + 1,
+        );
     }
 }
 
 fn join(path: &str, name: &str) -> String {
-    if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") }
+    if path.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{path}.{name}")
+    }
 }
 
 fn segments(path: &str) -> Vec<String> {
-    path.split('.').filter(|s| !s.is_empty()).flat_map(|s| match s.strip_suffix("[]") {
-        Some(name) => vec![name.to_owned(), "[]".to_owned()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>(),
-        None => vec![s.to_owned()],
-    }).collect()
+    path.split('.')
+        .filter(|s| !s.is_empty())
+        .flat_map(|s| match s.strip_suffix("[]") {
+            Some(name) => vec![name.to_owned(), "[]".to_owned()]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>(),
+            None => vec![s.to_owned()],
+        })
+        .collect()
 }
 
 /// The value at `path`, created as an object along the way; `[]` means the first array item.
@@ -149,7 +244,11 @@ fn slot<'a>(mut value: &'a mut Value, path: &str) -> &'a mut Value {
             if !value.is_object() {
                 *value = json!({});
             }
-            value.as_object_mut().unwrap().entry(seg).or_insert(Value::Null)
+            value
+                .as_object_mut()
+                .unwrap()
+                .entry(seg)
+                .or_insert(Value::Null)
         };
     }
     value
@@ -164,7 +263,11 @@ fn remove(value: &mut Value, path: &str) {
 
 fn lookup<'a>(mut value: &'a Value, path: &str) -> Option<&'a Value> {
     for seg in segments(path) {
-        value = if seg == "[]" { value.get(0)? } else { value.get(seg.as_str())? };
+        value = if seg == "[]" {
+            value.get(0)?
+        } else {
+            value.get(seg.as_str())?
+        };
     }
     Some(value)
 }
@@ -172,7 +275,12 @@ fn lookup<'a>(mut value: &'a Value, path: &str) -> Option<&'a Value> {
 /// The generated types skip `None` when they serialise, so absent and null are the same to them.
 fn without_nulls(value: Value) -> Value {
     match value {
-        Value::Object(map) => Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, without_nulls(v))).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, without_nulls(v)))
+                .collect(),
+        ),
         Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
         other => other,
     }
@@ -196,13 +304,21 @@ fn probe(t: &Covered, fact: &Fact, spec_facts: &BTreeSet<Fact>) -> &'static str 
         "enum" => json!("not-a-member"),
         "required" => {
             remove(&mut sample, &fact.path);
-            return if (t.decode)(sample).is_err() { "rejects a body without it" } else { "accepts a body without it" };
+            return if (t.decode)(sample).is_err() {
+                "rejects a body without it"
+            } else {
+                "accepts a body without it"
+            };
         }
         "default" => {
             remove(&mut sample, &fact.path);
             let expected = without_nulls(serde_json::from_str(&fact.value).unwrap());
             return match (t.decode)(sample) {
-                Ok(decoded) if without_nulls(lookup(&decoded, &fact.path).cloned().unwrap_or(Value::Null)) == expected => {
+                Ok(decoded)
+                    if without_nulls(
+                        lookup(&decoded, &fact.path).cloned().unwrap_or(Value::Null),
+                    ) == expected =>
+                {
                     "fills it in"
                 }
                 Ok(_) => "does not fill it in",
@@ -212,18 +328,27 @@ fn probe(t: &Covered, fact: &Fact, spec_facts: &BTreeSet<Fact>) -> &'static str 
         _ => return "not probed",
     };
     *slot(&mut sample, &fact.path) = breaking;
-    if (t.decode)(sample).is_err() { "rejects a breaking value" } else { "accepts a breaking value" }
+    if (t.decode)(sample).is_err() {
+        "rejects a breaking value"
+    } else {
+        "accepts a breaking value"
+    }
 }
 
 fn render_gaps() -> String {
-    let spec: Value =
-        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/openapi.json")).unwrap())
-            .unwrap();
+    let spec: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/openapi.json"))
+            .unwrap(),
+    )
+    .unwrap();
     let components = spec["components"]["schemas"].as_object().unwrap();
     let covered = covered_types();
     let names: BTreeSet<&str> = covered.iter().map(|c| c.component).collect();
     let listed: BTreeSet<&str> = components.keys().map(String::as_str).collect();
-    assert_eq!(names, listed, "every spec component needs a row in covered_types()");
+    assert_eq!(
+        names, listed,
+        "every spec component needs a row in covered_types()"
+    );
 
     let mut out = String::from(
         "## Constraints the Rust types do not carry\n\n\
@@ -236,11 +361,31 @@ fn render_gaps() -> String {
     for t in &covered {
         let mut spec_facts = BTreeSet::new();
         let mut stops = BTreeSet::new();
-        collect(&spec, &components[t.component], "", &mut stops, false, &mut spec_facts, 0);
+        collect(
+            &spec,
+            &components[t.component],
+            "",
+            &mut stops,
+            false,
+            &mut spec_facts,
+            0,
+        );
         let mut rust_facts = BTreeSet::new();
-        collect(&t.schema, &t.schema, "", &mut stops, true, &mut rust_facts, 0);
+        collect(
+            &t.schema,
+            &t.schema,
+            "",
+            &mut stops,
+            true,
+            &mut rust_facts,
+            0,
+        );
         for fact in spec_facts.difference(&rust_facts) {
-            let place = if fact.path.is_empty() { "(the value)".to_owned() } else { format!("`{}`", fact.path) };
+            let place = if fact.path.is_empty() {
+                "(the value)".to_owned()
+            } else {
+                format!("`{}`", fact.path)
+            };
             out.push_str(&format!(
                 "| `{}` | {place} | `{}: {}` | {} |\n",
                 t.rust_name.trim_start_matches("types::"),
@@ -261,15 +406,45 @@ fn schema_gaps_are_documented() {
 #[test]
 fn the_probe_tells_enforced_from_unenforced() {
     let t = covered!("SimulationsModel", types::SimulationsModel, simulation());
-    let fact = |keyword: &str, path: &str, value: &str| Fact { path: path.into(), keyword: keyword.into(), value: value.into() };
+    let fact = |keyword: &str, path: &str, value: &str| Fact {
+        path: path.into(),
+        keyword: keyword.into(),
+        value: value.into(),
+    };
     let none = BTreeSet::new();
-    assert_eq!(probe(&t, &fact("pattern", "_id", "\"^[0-9a-f]{24}$\""), &none), "rejects a breaking value");
-    assert_eq!(probe(&t, &fact("required", "team_id", "true"), &none), "rejects a body without it");
-    let input = covered!("SimulationConfig-Input", types::SimulationConfigInput, json!({}));
-    assert_eq!(probe(&input, &fact("default", "max_events", "500"), &none), "fills it in");
-    assert_eq!(probe(&input, &fact("default", "max_events", "7"), &none), "does not fill it in");
-    let details = covered!("SimulationWorkflowDetails-Input", types::SimulationWorkflowDetailsInput, json!({}));
-    assert_eq!(probe(&details, &fact("maxLength", "workflow_id", "24"), &none), "rejects a breaking value");
+    assert_eq!(
+        probe(&t, &fact("pattern", "_id", "\"^[0-9a-f]{24}$\""), &none),
+        "rejects a breaking value"
+    );
+    assert_eq!(
+        probe(&t, &fact("required", "team_id", "true"), &none),
+        "rejects a body without it"
+    );
+    let input = covered!(
+        "SimulationConfig-Input",
+        types::SimulationConfigInput,
+        json!({})
+    );
+    assert_eq!(
+        probe(&input, &fact("default", "max_events", "500"), &none),
+        "fills it in"
+    );
+    assert_eq!(
+        probe(&input, &fact("default", "max_events", "7"), &none),
+        "does not fill it in"
+    );
+    let details = covered!(
+        "SimulationWorkflowDetails-Input",
+        types::SimulationWorkflowDetailsInput,
+        json!({})
+    );
+    assert_eq!(
+        probe(&details, &fact("maxLength", "workflow_id", "24"), &none),
+        "rejects a breaking value"
+    );
     let update = covered!("SimulationUpdate", types::SimulationUpdate, json!({}));
-    assert_eq!(probe(&update, &fact("maxLength", "description", "3"), &none), "accepts a breaking value");
+    assert_eq!(
+        probe(&update, &fact("maxLength", "description", "3"), &none),
+        "accepts a breaking value"
+    );
 }

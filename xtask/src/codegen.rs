@@ -120,6 +120,16 @@ fn display_relative(path: &Path) -> String {
 pub fn run(spec_path: &Path, mode: Mode) -> Result<()> {
     let source = render_client(spec_path)?;
     let changed = ensure_file_contents(&client_path(), &source, mode)?;
+    if mode == Mode::Check {
+        let stored = std::fs::read_to_string(spec_path)
+            .with_context(|| format!("cannot read {}", spec_path.display()))?;
+        if stored != spec::normalised_text(&spec::read_spec(spec_path)?) {
+            bail!(
+                "{} is not normalised (sorted keys, 2-space indent): rewrite it with `cargo xtask spec fmt`",
+                display_relative(spec_path)
+            );
+        }
+    }
     match (mode, changed) {
         (Mode::Check, _) => println!(
             "generated/ is up to date with {}",

@@ -162,10 +162,10 @@ fn ref_with_siblings(map: &mut Map<String, Value>) {
 }
 
 fn examples_to_example(map: &mut Map<String, Value>) {
-    if let Some(Value::Array(examples)) = map.remove("examples") {
-        if let Some(first) = examples.into_iter().next() {
-            map.entry("example").or_insert(first);
-        }
+    if let Some(Value::Array(examples)) = map.remove("examples")
+        && let Some(first) = examples.into_iter().next()
+    {
+        map.entry("example").or_insert(first);
     }
 }
 

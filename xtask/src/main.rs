@@ -13,7 +13,8 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   generate [--check] [--spec PATH]   regenerate generated/src/lib.rs from spec/openapi.json;
-                                     --check fails when the committed client is stale";
+                                     --check fails when the committed client is stale
+  spec fmt                           rewrite spec/openapi.json in its normalised form";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,6 +35,7 @@ fn run(args: &[String]) -> Result<()> {
     };
     match command.as_str() {
         "generate" => generate(rest),
+        "spec" => spec_command(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
@@ -57,4 +59,29 @@ fn generate(args: &[String]) -> Result<()> {
         }
     }
     codegen::run(&spec_path, mode)
+}
+
+fn spec_command(args: &[String]) -> Result<()> {
+    match args.first().map(String::as_str) {
+        Some("fmt") if args.len() == 1 => {
+            let path = codegen::default_spec_path();
+            let doc = spec::load_spec(&path)?;
+            let changed = codegen::ensure_file_contents(
+                &path,
+                &spec::normalised_text(&doc),
+                codegen::Mode::Write,
+            )?;
+            println!(
+                "spec/openapi.json {}",
+                if changed {
+                    "rewritten"
+                } else {
+                    "already normalised"
+                }
+            );
+            Ok(())
+        }
+        Some(other) => bail!("unknown spec command `{other}`; run `cargo xtask help`"),
+        None => bail!("spec needs a subcommand: fmt"),
+    }
 }

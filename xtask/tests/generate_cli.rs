@@ -1,0 +1,128 @@
+//! `cargo xtask generate` as a user runs it: bad specs fail with one line, and any spec change makes `--check` fail.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+fn xtask(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .output()
+        .expect("xtask runs")
+}
+
+fn stored_spec() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/openapi.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// A spec file of its own for one test, removed when the guard drops.
+struct TempSpec(PathBuf);
+
+impl TempSpec {
+    fn new(name: &str, doc: &Value) -> Self {
+        let path = std::env::temp_dir().join(format!("xtask-{name}-{}.json", std::process::id()));
+        std::fs::write(&path, serde_json::to_string_pretty(doc).unwrap()).unwrap();
+        Self(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempSpec {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn one_line_error(out: &Output) -> String {
+    assert!(
+        !out.status.success(),
+        "expected failure, stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let stderr = String::from_utf8(out.stderr.clone()).unwrap();
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "expected one line, got: {stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("backtrace"),
+        "{stderr}"
+    );
+    stderr
+}
+
+#[test]
+fn a_broken_ref_fails_with_one_line_naming_it() {
+    let mut doc = stored_spec();
+    doc["components"]["schemas"]
+        .as_object_mut()
+        .unwrap()
+        .remove("SimulationsModel");
+    let spec = TempSpec::new("broken-ref", &doc);
+    let err = one_line_error(&xtask(&["generate", "--check", "--spec", spec.path()]));
+    assert!(
+        err.contains("broken $ref `#/components/schemas/SimulationsModel`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn openapi_2_fails_with_one_line_naming_the_version() {
+    let mut doc = stored_spec();
+    doc["openapi"] = json!("2.0");
+    let spec = TempSpec::new("v2", &doc);
+    let err = one_line_error(&xtask(&["generate", "--check", "--spec", spec.path()]));
+    assert!(err.contains("unsupported OpenAPI version 2.0"), "{err}");
+}
+
+#[test]
+fn invalid_json_fails_with_one_line() {
+    let spec = TempSpec::new("not-json", &json!(null));
+    std::fs::write(&spec.0, "{\"openapi\": ").unwrap();
+    let err = one_line_error(&xtask(&["generate", "--check", "--spec", spec.path()]));
+    assert!(err.contains("is not valid JSON"), "{err}");
+}
+
+#[test]
+fn a_description_change_makes_check_fail_as_stale() {
+    let mut doc = stored_spec();
+    doc["components"]["schemas"]["SimulationStatus"]["description"] = json!("Changed wording");
+    let spec = TempSpec::new("description", &doc);
+    let err = one_line_error(&xtask(&["generate", "--check", "--spec", spec.path()]));
+    assert!(
+        err.contains("generated/ is stale: run `cargo xtask generate` and commit"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_schema_change_makes_check_fail_as_stale() {
+    let mut doc = stored_spec();
+    doc["components"]["schemas"]["SimulationsModel"]["properties"]["team_id"] =
+        json!({"type": "integer"});
+    let spec = TempSpec::new("schema", &doc);
+    let err = one_line_error(&xtask(&["generate", "--check", "--spec", spec.path()]));
+    assert!(err.contains("generated/ is stale"), "{err}");
+}
+
+#[test]
+fn the_stored_spec_passes_check() {
+    let out = xtask(&["generate", "--check"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn unknown_commands_and_arguments_fail_plainly() {
+    one_line_error(&xtask(&["frobnicate"]));
+    one_line_error(&xtask(&["generate", "--bogus"]));
+}
