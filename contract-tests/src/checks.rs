@@ -1,0 +1,675 @@
+//! The checks: one function each, named for what it asserts, in one registry the CLI lists and selects from.
+//!
+//! A check looks at one exchange (a request, what the contract expects of it, and the response)
+//! and either passes, does not apply, or reports a mismatch as "expected … / received …".
+//! Defaults and echo are judged on the raw JSON: the generated types fill defaults in and would
+//! hide a server that leaves fields out.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use serde_json::{Value, json};
+
+use crate::cases::{Case, Expect, Locus};
+use crate::spec::{Kind, ObjectModel, Operation, Spec};
+
+/// A response as the suite saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub www_authenticate: Option<String>,
+    pub allow: Option<String>,
+    pub body: Vec<u8>,
+    /// The body parsed as JSON, when it is JSON.
+    pub json: Option<Value>,
+}
+
+impl Response {
+    pub fn new(status: u16, content_type: Option<String>, body: Vec<u8>) -> Response {
+        let json = serde_json::from_slice(&body).ok();
+        Response {
+            status,
+            content_type,
+            www_authenticate: None,
+            allow: None,
+            body,
+            json,
+        }
+    }
+
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The stored simulation of a single-simulation response.
+    fn simulation(&self) -> Option<&Value> {
+        self.json.as_ref()?.get("simulation")
+    }
+}
+
+/// The team and user the key belongs to, when the suite knows them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Identity {
+    pub team: Option<String>,
+    pub user: Option<String>,
+}
+
+/// What the checks share across one run.
+#[derive(Debug)]
+pub struct RunState {
+    pub identity: Mutex<Identity>,
+    pub seen_ids: Mutex<HashSet<String>>,
+}
+
+impl RunState {
+    pub fn new(identity: Identity) -> RunState {
+        RunState {
+            identity: Mutex::new(identity),
+            seen_ids: Mutex::new(HashSet::new()),
+        }
+    }
+}
+
+/// Everything a check may look at.
+#[derive(Debug)]
+pub struct Exchange<'a> {
+    pub spec: &'a Spec,
+    pub case: &'a Case,
+    pub response: &'a Response,
+    pub state: &'a RunState,
+}
+
+/// A broken expectation, located by a JSON pointer into the response (or the request).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mismatch {
+    pub pointer: String,
+    pub expected: String,
+    pub received: String,
+}
+
+fn mismatch(
+    pointer: impl Into<String>,
+    expected: impl Into<String>,
+    received: impl Into<String>,
+) -> Mismatch {
+    Mismatch {
+        pointer: pointer.into(),
+        expected: expected.into(),
+        received: received.into(),
+    }
+}
+
+pub type Verdict = Result<(), Mismatch>;
+
+/// One entry of the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Check {
+    pub name: &'static str,
+    pub asserts: &'static str,
+    pub run: fn(&Exchange<'_>) -> Verdict,
+}
+
+/// Every check, in the order they run.
+pub const CHECKS: &[Check] = &[
+    Check {
+        name: "not_a_server_error",
+        asserts: "no response is a 5xx",
+        run: not_a_server_error,
+    },
+    Check {
+        name: "status_code_conformance",
+        asserts: "the status is one the spec documents for the operation",
+        run: status_code_conformance,
+    },
+    Check {
+        name: "content_type_conformance",
+        asserts: "a documented response has the documented media type",
+        run: content_type_conformance,
+    },
+    Check {
+        name: "response_schema_conformance",
+        asserts: "the body validates against the spec's schema for its status (formats included)",
+        run: response_schema_conformance,
+    },
+    Check {
+        name: "positive_data_acceptance",
+        asserts: "a valid request gets a 2xx",
+        run: positive_data_acceptance,
+    },
+    Check {
+        name: "negative_data_rejection",
+        asserts: "an invalid request gets exactly the status the contract names (422, or 400 for non-UTF-8)",
+        run: negative_data_rejection,
+    },
+    Check {
+        name: "error_locus",
+        asserts: "a 422's detail[].loc names the mutated field",
+        run: error_locus,
+    },
+    Check {
+        name: "defaults_materialised",
+        asserts: "every absent field comes back with the spec's default, an explicit null comes back null",
+        run: defaults_materialised,
+    },
+    Check {
+        name: "request_echo",
+        asserts: "every sent field comes back canonicalised, unknown keys are not stored, probes are stored as sent",
+        run: request_echo,
+    },
+    Check {
+        name: "server_fields",
+        asserts: "_id is 24 lowercase hex and new; created_at == updated_at on create; RFC 3339 with offset; owner fields are the caller's",
+        run: server_fields,
+    },
+    Check {
+        name: "typed_client_decodes",
+        asserts: "every 2xx body decodes into the generated client's types",
+        run: typed_client_decodes,
+    },
+];
+
+pub fn find(name: &str) -> Option<&'static Check> {
+    CHECKS.iter().find(|c| c.name == name)
+}
+
+pub fn not_a_server_error(x: &Exchange<'_>) -> Verdict {
+    if x.response.status >= 500 {
+        return Err(mismatch(
+            "",
+            "a status below 500",
+            format!("{}", x.response.status),
+        ));
+    }
+    Ok(())
+}
+
+pub fn status_code_conformance(x: &Exchange<'_>) -> Verdict {
+    let documented = x.spec.documented_statuses(x.case.request.operation);
+    if !documented.contains(&x.response.status) {
+        return Err(mismatch(
+            "",
+            format!("one of {documented:?}"),
+            format!("{}", x.response.status),
+        ));
+    }
+    Ok(())
+}
+
+pub fn content_type_conformance(x: &Exchange<'_>) -> Verdict {
+    if x.spec
+        .oracle
+        .schema_name(x.case.request.operation, x.response.status)
+        .is_none()
+    {
+        return Ok(());
+    }
+    let media = x.response.content_type.as_deref().map(|c| {
+        c.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    });
+    if media.as_deref() != Some("application/json") {
+        return Err(mismatch(
+            "",
+            "Content-Type: application/json",
+            media.unwrap_or_else(|| "no Content-Type".into()),
+        ));
+    }
+    Ok(())
+}
+
+pub fn response_schema_conformance(x: &Exchange<'_>) -> Verdict {
+    let op = x.case.request.operation;
+    let Some(name) = x.spec.oracle.schema_name(op, x.response.status) else {
+        return Ok(());
+    };
+    let Some(body) = &x.response.json else {
+        return Err(mismatch(
+            "",
+            format!("a JSON body matching {name}"),
+            preview(&x.response.body),
+        ));
+    };
+    let violations = x
+        .spec
+        .oracle
+        .violations(op, x.response.status, body)
+        .unwrap_or_default();
+    if let Some((pointer, message)) = violations.into_iter().next() {
+        return Err(mismatch(
+            pointer,
+            format!("a body matching {name}"),
+            message,
+        ));
+    }
+    Ok(())
+}
+
+pub fn positive_data_acceptance(x: &Exchange<'_>) -> Verdict {
+    if matches!(x.case.expect, Expect::Accept { .. }) && !x.response.is_success() {
+        return Err(mismatch(
+            "",
+            "a 2xx for a valid request",
+            describe(x.response),
+        ));
+    }
+    Ok(())
+}
+
+pub fn negative_data_rejection(x: &Exchange<'_>) -> Verdict {
+    if let Expect::Reject {
+        status,
+        mutation,
+        pointer,
+        ..
+    } = &x.case.expect
+        && x.response.status != *status
+    {
+        let at = if pointer.is_empty() {
+            String::new()
+        } else {
+            format!(" at {pointer}")
+        };
+        return Err(mismatch(
+            pointer.clone(),
+            format!("{status} for {mutation}{at}"),
+            describe(x.response),
+        ));
+    }
+    Ok(())
+}
+
+pub fn error_locus(x: &Exchange<'_>) -> Verdict {
+    let Expect::Reject {
+        status: 422,
+        locus: Some(locus),
+        pointer,
+        ..
+    } = &x.case.expect
+    else {
+        return Ok(());
+    };
+    if x.response.status != 422 {
+        return Ok(());
+    }
+    let locs: Vec<&Value> = x
+        .response
+        .json
+        .as_ref()
+        .and_then(|b| b.get("detail"))
+        .and_then(Value::as_array)
+        .map(|d| d.iter().filter_map(|e| e.get("loc")).collect())
+        .unwrap_or_default();
+    let wanted = match locus {
+        Locus::Exact(loc) => Value::Array(loc.clone()),
+        Locus::BodyOffset => json!(["body", "<byte offset>"]),
+    };
+    let matches = |loc: &Value| match locus {
+        Locus::Exact(expected) => loc.as_array() == Some(expected),
+        Locus::BodyOffset => loc
+            .as_array()
+            .is_some_and(|l| l.len() == 2 && l[0] == "body" && l[1].is_u64()),
+    };
+    if !locs.iter().any(|l| matches(l)) {
+        let received = if locs.is_empty() {
+            "no detail[].loc".to_owned()
+        } else {
+            compact(&Value::Array(locs.into_iter().cloned().collect()))
+        };
+        return Err(mismatch(
+            pointer.clone(),
+            format!("detail[].loc {}", compact(&wanted)),
+            received,
+        ));
+    }
+    Ok(())
+}
+
+/// The fields of a create body the server must have stored, walked along the model.
+fn walk_config(
+    model: &ObjectModel,
+    sent: Option<&Value>,
+    stored: &Value,
+    returned: &Value,
+    pointer: &str,
+    visit: &mut dyn FnMut(&str, Option<&Value>, &Value, Option<&Value>) -> Verdict,
+) -> Verdict {
+    for field in &model.fields {
+        let here = format!("{pointer}/{}", field.name);
+        let sent_value = sent.and_then(|s| s.get(&field.name));
+        let stored_value = &stored[&field.name];
+        let returned_value = returned.get(&field.name);
+        match (&field.kind, sent_value) {
+            (Kind::Object(inner), Some(Value::Object(_))) => walk_config(
+                inner,
+                sent_value,
+                stored_value,
+                returned_value.unwrap_or(&Value::Null),
+                &here,
+                visit,
+            )?,
+            (Kind::Object(inner), None) => walk_config(
+                inner,
+                None,
+                stored_value,
+                returned_value.unwrap_or(&Value::Null),
+                &here,
+                visit,
+            )?,
+            _ => visit(&here, sent_value, stored_value, returned_value)?,
+        }
+    }
+    Ok(())
+}
+
+fn config_of<'a>(x: &Exchange<'a>) -> Option<(&'a Value, &'a Value, &'a Value)> {
+    let Expect::Accept { sent, stored } = &x.case.expect else {
+        return None;
+    };
+    if x.case.request.operation != Operation::Create || !x.response.is_success() {
+        return None;
+    }
+    Some((
+        sent,
+        stored,
+        x.response.simulation()?.get("simulation_config")?,
+    ))
+}
+
+pub fn defaults_materialised(x: &Exchange<'_>) -> Verdict {
+    let Some((sent, stored, returned)) = config_of(x) else {
+        return Ok(());
+    };
+    walk_config(
+        &x.spec.create_body,
+        Some(sent),
+        stored,
+        returned,
+        "/simulation/simulation_config",
+        &mut |at, sent, stored, returned| match sent {
+            None | Some(Value::Null) => match returned {
+                Some(r) if json_equal(r, stored) => Ok(()),
+                Some(r) => Err(mismatch(at, compact(stored), compact(r))),
+                None => Err(mismatch(at, compact(stored), "the field left out")),
+            },
+            Some(_) => Ok(()),
+        },
+    )
+}
+
+pub fn request_echo(x: &Exchange<'_>) -> Verdict {
+    if let Expect::Probe { pointer, value } = &x.case.expect {
+        if !x.response.is_success() {
+            return Ok(());
+        }
+        let Some(returned) = x
+            .response
+            .simulation()
+            .and_then(|s| s.get("simulation_config"))
+        else {
+            return Ok(());
+        };
+        let at = format!("/simulation/simulation_config{pointer}");
+        return match returned.pointer(pointer) {
+            Some(r) if r == value => Ok(()),
+            Some(r) => Err(mismatch(
+                at,
+                format!("{} (accepted, so stored as sent)", compact(value)),
+                compact(r),
+            )),
+            None => Err(mismatch(at, compact(value), "the field left out")),
+        };
+    }
+    let Some((sent, stored, returned)) = config_of(x) else {
+        return Ok(());
+    };
+    walk_config(
+        &x.spec.create_body,
+        Some(sent),
+        stored,
+        returned,
+        "/simulation/simulation_config",
+        &mut |at, sent, stored, returned| match (sent, returned) {
+            (Some(s), Some(r)) if !s.is_null() && !json_equal(r, stored) => {
+                let canonical = if s == stored {
+                    String::new()
+                } else {
+                    format!(" (sent {})", compact(s))
+                };
+                Err(mismatch(
+                    at,
+                    format!("{}{canonical}", compact(stored)),
+                    compact(r),
+                ))
+            }
+            (Some(s), None) if !s.is_null() => {
+                Err(mismatch(at, compact(stored), "the field left out"))
+            }
+            _ => Ok(()),
+        },
+    )?;
+    unknown_keys(
+        &x.spec.create_body,
+        returned,
+        "/simulation/simulation_config",
+    )
+}
+
+/// Keys the model does not know must not have been stored.
+fn unknown_keys(model: &ObjectModel, returned: &Value, pointer: &str) -> Verdict {
+    let Some(map) = returned.as_object() else {
+        return Ok(());
+    };
+    for (key, value) in map {
+        match model.fields.iter().find(|f| &f.name == key) {
+            None => {
+                return Err(mismatch(
+                    format!("{pointer}/{key}"),
+                    "unknown keys ignored, not stored",
+                    format!("{key}: {}", compact(value)),
+                ));
+            }
+            Some(field) => {
+                if let Kind::Object(inner) = &field.kind {
+                    unknown_keys(inner, value, &format!("{pointer}/{key}"))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn is_object_id(id: &str) -> bool {
+    id.len() == 24
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+pub fn server_fields(x: &Exchange<'_>) -> Verdict {
+    if !x.response.is_success() {
+        return Ok(());
+    }
+    let Some(body) = &x.response.json else {
+        return Ok(());
+    };
+    let simulations: Vec<(String, &Value)> = match (
+        body.get("simulation"),
+        body.get("simulations").and_then(Value::as_array),
+    ) {
+        (Some(s), _) => vec![("/simulation".to_owned(), s)],
+        (None, Some(list)) => list
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (format!("/simulations/{i}"), s))
+            .collect(),
+        _ => return Ok(()),
+    };
+    for (at, sim) in simulations {
+        let text = |k: &str| sim.get(k).and_then(Value::as_str);
+        match text("_id") {
+            Some(id) if is_object_id(id) => {
+                if x.case.request.operation == Operation::Create
+                    && !x
+                        .state
+                        .seen_ids
+                        .lock()
+                        .expect("not poisoned")
+                        .insert(id.to_owned())
+                {
+                    return Err(mismatch(
+                        format!("{at}/_id"),
+                        "a new _id",
+                        format!("{id}, already returned by an earlier create"),
+                    ));
+                }
+            }
+            other => {
+                return Err(mismatch(
+                    format!("{at}/_id"),
+                    "24 lowercase hex characters",
+                    format!("{other:?}"),
+                ));
+            }
+        }
+        for key in ["created_at", "updated_at"] {
+            let value = text(key);
+            if value
+                .and_then(|v| chrono::DateTime::parse_from_rfc3339(v).ok())
+                .is_none()
+            {
+                return Err(mismatch(
+                    format!("{at}/{key}"),
+                    "an RFC 3339 date-time with a UTC offset",
+                    format!("{value:?}"),
+                ));
+            }
+        }
+        if x.case.request.operation == Operation::Create {
+            let parse =
+                |k: &str| text(k).and_then(|v| chrono::DateTime::parse_from_rfc3339(v).ok());
+            if parse("created_at") != parse("updated_at") {
+                return Err(mismatch(
+                    format!("{at}/updated_at"),
+                    format!(
+                        "equal to created_at {:?}",
+                        text("created_at").unwrap_or_default()
+                    ),
+                    format!("{:?}", text("updated_at").unwrap_or_default()),
+                ));
+            }
+            if text("created_by") != text("updated_by") {
+                return Err(mismatch(
+                    format!("{at}/updated_by"),
+                    format!("equal to created_by {:?}", text("created_by")),
+                    format!("{:?}", text("updated_by")),
+                ));
+            }
+        }
+        let mut identity = x.state.identity.lock().expect("not poisoned");
+        // A run that was not told who the key belongs to learns it from the first simulation it sees.
+        if identity.team.is_none() {
+            identity.team = text("team_id").map(str::to_owned);
+        }
+        if identity.user.is_none() && x.case.request.operation == Operation::Create {
+            identity.user = text("created_by").map(str::to_owned);
+        }
+        if let Some(team) = &identity.team
+            && text("team_id") != Some(team.as_str())
+        {
+            return Err(mismatch(
+                format!("{at}/team_id"),
+                format!("the caller's team {team:?}"),
+                format!("{:?}", text("team_id")),
+            ));
+        }
+        let writer_key = if x.case.request.operation == Operation::Create {
+            "created_by"
+        } else {
+            "updated_by"
+        };
+        if matches!(
+            x.case.request.operation,
+            Operation::Create | Operation::Update
+        ) && let Some(user) = &identity.user
+            && text(writer_key) != Some(user.as_str())
+        {
+            return Err(mismatch(
+                format!("{at}/{writer_key}"),
+                format!("the caller {user:?}"),
+                format!("{:?}", text(writer_key)),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub fn typed_client_decodes(x: &Exchange<'_>) -> Verdict {
+    use interactly_simulations_client::types;
+    if !x.response.is_success() {
+        return Ok(());
+    }
+    let result = match x.case.request.operation {
+        Operation::Create | Operation::Get | Operation::Update => {
+            serde_json::from_slice::<types::SimulationResponse>(&x.response.body).map(drop)
+        }
+        Operation::List => {
+            serde_json::from_slice::<types::SimulationsListResponse>(&x.response.body).map(drop)
+        }
+        Operation::Delete => {
+            serde_json::from_slice::<types::DeleteSimulationResponse>(&x.response.body).map(drop)
+        }
+    };
+    result.map_err(|e| mismatch("", "a body the generated client decodes", e.to_string()))
+}
+
+/// JSON equality that treats numbers by value: `1.0 == 1`, as every JSON reader but serde's does.
+pub fn json_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            match (x.as_i64(), y.as_i64(), x.as_u64(), y.as_u64()) {
+                (Some(i), Some(j), _, _) => i == j,
+                (_, _, Some(i), Some(j)) => i == j,
+                _ => x.as_f64() == y.as_f64(),
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+pub fn compact(v: &Value) -> String {
+    let text = v.to_string();
+    if text.chars().count() > 200 {
+        format!("{}…", text.chars().take(200).collect::<String>())
+    } else {
+        text
+    }
+}
+
+fn preview(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let cut: String = text.chars().take(120).collect();
+    if body.is_empty() {
+        "an empty body".into()
+    } else {
+        format!("a body that is not JSON: {cut:?}")
+    }
+}
+
+fn describe(r: &Response) -> String {
+    match &r.json {
+        Some(body) => format!("{} {}", r.status, compact(body)),
+        None => format!("{} {}", r.status, preview(&r.body)),
+    }
+}

@@ -1,0 +1,22 @@
+//! Errors that stop a run before it can judge anything (exit code 2 territory).
+
+/// Why a run could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot read spec {path}: {reason}")]
+    SpecUnreadable { path: String, reason: String },
+    #[error("spec is unusable: {0}")]
+    Spec(String),
+    #[error("bad arguments: {0}")]
+    Arguments(String),
+    #[error("target {url} is unreachable: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("the target refused the API key: {0}")]
+    Unauthorized(String),
+    #[error(
+        "refusing to write to {host}: it is neither loopback nor a qa/dev/test/staging host; pass --allow-host {host} if you mean it"
+    )]
+    UnsafeHost { host: String },
+    #[error("cannot write {path}: {reason}")]
+    Output { path: String, reason: String },
+}

@@ -1,0 +1,242 @@
+//! Sending a case's request to the target over HTTP, pacing it under `--rate`, and writing the curl line that reproduces it.
+
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use crate::cases::{Auth, Request};
+use crate::checks::Response;
+
+/// The target and the keys to reach it with. The keys are never printed: see [`curl_line`].
+#[derive(Clone)]
+pub struct Target {
+    pub base_url: String,
+    pub token: String,
+    pub other_team_token: Option<String>,
+    client: reqwest::Client,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why no response came back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransportError(pub String);
+
+impl Target {
+    pub fn new(
+        base_url: &str,
+        token: String,
+        other_team_token: Option<String>,
+        timeout: Duration,
+    ) -> Result<Target, String> {
+        interactly_simulations_client::install_crypto_provider();
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .pool_max_idle_per_host(256)
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Target {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            token,
+            other_team_token,
+            client,
+        })
+    }
+
+    pub async fn send(&self, request: &Request) -> Result<Response, TransportError> {
+        let method = reqwest::Method::from_bytes(request.method.as_bytes())
+            .map_err(|e| TransportError(e.to_string()))?;
+        let mut builder = self.client.request(
+            method,
+            format!("{}{}", self.base_url, request.path_and_query),
+        );
+        if let Some(value) = self.authorization(&request.auth) {
+            builder = builder.header(reqwest::header::AUTHORIZATION, value);
+        }
+        if let Some(content_type) = &request.content_type {
+            builder = builder.header(reqwest::header::CONTENT_TYPE, content_type);
+        }
+        let bytes = request.body.bytes();
+        if !bytes.is_empty() || request.content_type.is_some() {
+            builder = builder.body(bytes);
+        }
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| TransportError(describe_error(&e)))?;
+        let header = |name: reqwest::header::HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let status = response.status().as_u16();
+        let content_type = header(reqwest::header::CONTENT_TYPE);
+        let www_authenticate = header(reqwest::header::WWW_AUTHENTICATE);
+        let allow = header(reqwest::header::ALLOW);
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| TransportError(describe_error(&e)))?
+            .to_vec();
+        let mut out = Response::new(status, content_type, body);
+        out.www_authenticate = www_authenticate;
+        out.allow = allow;
+        Ok(out)
+    }
+
+    fn authorization(&self, auth: &Auth) -> Option<reqwest::header::HeaderValue> {
+        let text = match auth {
+            Auth::Primary => format!("Bearer {}", self.token),
+            Auth::OtherTeam => format!("Bearer {}", self.other_team_token.as_deref()?),
+            Auth::Literal(value) => value.clone(),
+            Auth::None => return None,
+        };
+        let mut value = reqwest::header::HeaderValue::from_str(&text).ok()?;
+        value.set_sensitive(true);
+        Some(value)
+    }
+}
+
+fn describe_error(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    if e.is_timeout() {
+        format!("timed out ({text})")
+    } else {
+        text
+    }
+}
+
+/// Spaces requests out so that no more than `per_second` start in any second.
+#[derive(Debug)]
+pub struct Pacer {
+    interval: Option<Duration>,
+    next: Mutex<Instant>,
+}
+
+impl Pacer {
+    pub fn new(per_second: Option<f64>) -> Pacer {
+        let interval = per_second
+            .filter(|r| *r > 0.0)
+            .map(|r| Duration::from_secs_f64(1.0 / r));
+        Pacer {
+            interval,
+            next: Mutex::new(Instant::now()),
+        }
+    }
+
+    pub async fn wait(&self) {
+        let Some(interval) = self.interval else {
+            return;
+        };
+        let slot = {
+            let mut next = self.next.lock().await;
+            let slot = (*next).max(Instant::now());
+            *next = slot + interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+}
+
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// A shell command that sends the same request. The key is written as `$CONTRACT_TOKEN`
+/// (or `$CONTRACT_OTHER_TEAM_TOKEN`), never as itself.
+pub fn curl_line(base_url: &str, request: &Request) -> String {
+    let mut parts = vec![
+        "curl".to_owned(),
+        "-i".to_owned(),
+        "-X".to_owned(),
+        request.method.clone(),
+    ];
+    parts.push(shell_quote(&format!(
+        "{base_url}{}",
+        request.path_and_query
+    )));
+    match &request.auth {
+        Auth::Primary => parts.push("-H \"Authorization: Bearer $CONTRACT_TOKEN\"".into()),
+        Auth::OtherTeam => {
+            parts.push("-H \"Authorization: Bearer $CONTRACT_OTHER_TEAM_TOKEN\"".into())
+        }
+        Auth::Literal(value) => parts.push(format!(
+            "-H {}",
+            shell_quote(&format!("Authorization: {value}"))
+        )),
+        Auth::None => {}
+    }
+    if let Some(content_type) = &request.content_type {
+        parts.push(format!(
+            "-H {}",
+            shell_quote(&format!("Content-Type: {content_type}"))
+        ));
+    }
+    let bytes = request.body.bytes();
+    match std::str::from_utf8(&bytes) {
+        _ if bytes.is_empty() => {}
+        Ok(text) => parts.push(format!("--data-binary {}", shell_quote(text))),
+        Err(_) => {
+            let escaped: String = bytes
+                .iter()
+                .map(|b| match b {
+                    b' '..=b'~' if *b != b'\'' && *b != b'\\' && *b != b'%' => {
+                        (*b as char).to_string()
+                    }
+                    _ => format!("\\x{b:02x}"),
+                })
+                .collect();
+            return format!("printf '{escaped}' | {} --data-binary @-", parts.join(" "));
+        }
+    }
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cases::Body;
+    use crate::spec::Operation;
+    use serde_json::json;
+
+    #[test]
+    fn curl_names_the_key_by_variable_and_quotes_the_body() {
+        let request = Request::json(
+            Operation::Create,
+            "/workflows/v1/simulations".into(),
+            json!({"logical_id": "it's"}),
+        );
+        let line = curl_line("http://127.0.0.1:9", &request);
+        assert_eq!(
+            line,
+            r#"curl -i -X POST 'http://127.0.0.1:9/workflows/v1/simulations' -H "Authorization: Bearer $CONTRACT_TOKEN" -H 'Content-Type: application/json' --data-binary '{"logical_id":"it'\''s"}'"#
+        );
+    }
+
+    #[test]
+    fn curl_sends_bytes_that_are_not_utf8_through_printf() {
+        let mut request = Request::json(Operation::Create, "/x".into(), json!(null));
+        request.body = Body::Bytes(vec![b'{', 0xFF, b'}']);
+        assert_eq!(
+            curl_line("http://h", &request),
+            r#"printf '{\xff}' | curl -i -X POST 'http://h/x' -H "Authorization: Bearer $CONTRACT_TOKEN" -H 'Content-Type: application/json' --data-binary @-"#
+        );
+    }
+}

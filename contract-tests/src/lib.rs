@@ -1,0 +1,14 @@
+//! Property-based contract suite for the Simulations API: generates requests from the spec, sends them to any server over HTTP, and judges every response.
+
+pub mod cases;
+pub mod checks;
+pub mod error;
+pub mod http;
+pub mod report;
+pub mod runner;
+pub mod scenario;
+pub mod spec;
+pub mod values;
+
+pub use error::RunError;
+pub use spec::{Operation, Spec};

@@ -1,0 +1,199 @@
+//! What a run prints and writes: the failures with their curl lines, the summary table, the closing `summary:` line, and JUnit XML.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::error::RunError;
+use crate::runner::{Report, redact};
+use crate::spec::Operation;
+
+/// Every finding, one block each: check, operation, pointer, expected / received, the minimal
+/// request and a curl line.
+pub fn render_findings(report: &Report, token: &str) -> String {
+    let mut out = String::new();
+    for (i, f) in report.findings.iter().enumerate() {
+        let pointer = if f.mismatch.pointer.is_empty() {
+            "(whole response)"
+        } else {
+            &f.mismatch.pointer
+        };
+        let _ = writeln!(
+            out,
+            "FAIL {}. {} on {} at {}",
+            i + 1,
+            f.check,
+            f.operation.id(),
+            pointer
+        );
+        let _ = writeln!(out, "    expected: {}", f.mismatch.expected);
+        let _ = writeln!(out, "    received: {}", f.mismatch.received);
+        let body = f.request.body.bytes();
+        let shown = if body.is_empty() {
+            "(no body)".to_owned()
+        } else {
+            String::from_utf8_lossy(&body).into_owned()
+        };
+        let _ = writeln!(
+            out,
+            "    minimal request: {} {} {}",
+            f.request.method, f.request.path_and_query, shown
+        );
+        let _ = writeln!(
+            out,
+            "    seen {} time(s); shrunk in {} step(s); seed {}",
+            f.occurrences, f.shrink_steps, f.seed_hex
+        );
+        let _ = writeln!(out, "    reproduce: {}", f.curl);
+        out.push('\n');
+    }
+    redact(&out, token)
+}
+
+/// The per-operation table and the closing line, which reads exactly
+/// `summary: <cases> cases, <requests> requests, <failures> failures, <seconds> s`.
+pub fn render_summary(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<18} {:>8}  {:<40} failures by check",
+        "operation", "requests", "statuses"
+    );
+    for op in Operation::ALL {
+        let Some(stats) = report.per_operation.get(&op) else {
+            continue;
+        };
+        let statuses = stats
+            .statuses
+            .iter()
+            .map(|(s, n)| format!("{s}×{n}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let failures = if stats.failures_by_check.is_empty() {
+            "-".to_owned()
+        } else {
+            stats
+                .failures_by_check
+                .iter()
+                .map(|(c, n)| format!("{c}×{n}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let _ = writeln!(
+            out,
+            "{:<18} {:>8}  {:<40} {}",
+            op.id(),
+            stats.requests,
+            statuses,
+            failures
+        );
+    }
+    if !report.query_parameters_sent.is_empty() {
+        let names: Vec<&str> = report
+            .query_parameters_sent
+            .iter()
+            .map(String::as_str)
+            .collect();
+        let _ = writeln!(out, "list query parameters sent: {}", names.join(", "));
+    }
+    if report.replayed_regressions > 0 {
+        let _ = writeln!(
+            out,
+            "replayed {} regression seed(s) first",
+            report.replayed_regressions
+        );
+    }
+    let _ = writeln!(
+        out,
+        "summary: {} cases, {} requests, {} failures, {:.2} s",
+        report.cases,
+        report.requests,
+        report.failures(),
+        report.elapsed.as_secs_f64()
+    );
+    out
+}
+
+fn xml_escape(text: &str) -> String {
+    text.chars()
+        .filter(|c| matches!(c, '\t' | '\n' | '\r') || *c >= ' ')
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&apos;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// JUnit XML: one test case per (operation, check), failed when any finding names that pair.
+pub fn junit_xml(report: &Report, checks: &[&str], token: &str) -> String {
+    let mut cases = String::new();
+    let mut total = 0;
+    let mut failed = 0;
+    for op in Operation::ALL {
+        if !report.per_operation.contains_key(&op) {
+            continue;
+        }
+        let mut names: Vec<&str> = checks.to_vec();
+        names.extend(
+            report
+                .findings
+                .iter()
+                .filter(|f| f.operation == op)
+                .map(|f| f.check),
+        );
+        names.sort_unstable();
+        names.dedup();
+        for check in names {
+            total += 1;
+            let _ = write!(
+                cases,
+                "    <testcase classname=\"contract.{}\" name=\"{}\">",
+                op.id(),
+                xml_escape(check)
+            );
+            for f in report
+                .findings
+                .iter()
+                .filter(|f| f.operation == op && f.check == check)
+            {
+                failed += 1;
+                let message = format!(
+                    "expected: {} / received: {}",
+                    f.mismatch.expected, f.mismatch.received
+                );
+                let detail = format!(
+                    "at {}\n{}\nreproduce: {}",
+                    f.mismatch.pointer, message, f.curl
+                );
+                let _ = write!(
+                    cases,
+                    "\n      <failure message=\"{}\" type=\"{}\">{}</failure>",
+                    xml_escape(&message),
+                    xml_escape(check),
+                    xml_escape(&detail)
+                );
+            }
+            cases.push_str("</testcase>\n");
+        }
+    }
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"contract\" tests=\"{total}\" failures=\"{failed}\" time=\"{:.3}\">\n{cases}  </testsuite>\n</testsuites>\n",
+        report.elapsed.as_secs_f64()
+    );
+    redact(&xml, token)
+}
+
+pub fn write_junit(
+    path: &Path,
+    report: &Report,
+    checks: &[&str],
+    token: &str,
+) -> Result<(), RunError> {
+    std::fs::write(path, junit_xml(report, checks, token)).map_err(|e| RunError::Output {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}

@@ -1,0 +1,611 @@
+//! The runner: draws scenarios from per-case seeds, runs them concurrently, judges every response, shrinks each distinct failure sequentially, and keeps the seeds of failures as regressions.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use tokio::task::JoinSet;
+
+use crate::cases::{Expect, Request};
+use crate::checks::{Check, Exchange, Identity, Mismatch, RunState};
+use crate::error::RunError;
+use crate::http::{Pacer, Target, curl_line};
+use crate::scenario::{Observation, Scenario, arb_scenario};
+use crate::spec::{Operation, Spec};
+
+/// The pseudo-check for a request that got no response (refused, reset, timed out).
+pub const RESPONSE_RECEIVED: &str = "response_received";
+
+/// How a run is made.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub spec_path: PathBuf,
+    pub base_url: String,
+    pub token: String,
+    pub other_team_token: Option<String>,
+    pub identity: Identity,
+    pub cases: u64,
+    pub seed: u64,
+    pub checks: Vec<&'static Check>,
+    pub concurrency: usize,
+    pub rate: Option<f64>,
+    pub timeout: Duration,
+    /// Where failing seeds are kept and replayed from; `None` keeps nothing.
+    pub regressions: Option<PathBuf>,
+    /// Stop drawing new cases after the first failure (for `xtask mutants`).
+    pub fail_fast: bool,
+    pub allow_hosts: Vec<String>,
+    /// Redraw a progress line on stderr while running.
+    pub progress: bool,
+    /// How many executions shrinking may spend on one failure.
+    pub shrink_budget: u32,
+}
+
+impl Options {
+    pub fn new(spec_path: PathBuf, base_url: String, token: String) -> Options {
+        Options {
+            spec_path,
+            base_url,
+            token,
+            other_team_token: None,
+            identity: Identity::default(),
+            cases: 1000,
+            seed: 0,
+            checks: crate::checks::CHECKS.iter().collect(),
+            concurrency: 32,
+            rate: None,
+            timeout: Duration::from_secs(10),
+            regressions: None,
+            fail_fast: false,
+            allow_hosts: Vec::new(),
+            progress: false,
+            shrink_budget: 200,
+        }
+    }
+}
+
+/// Counts for one operation.
+#[derive(Debug, Clone, Default)]
+pub struct OperationStats {
+    pub requests: u64,
+    pub statuses: BTreeMap<u16, u64>,
+    pub failures_by_check: BTreeMap<&'static str, u64>,
+}
+
+/// One distinct failure, shrunk.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub check: &'static str,
+    pub operation: Operation,
+    pub mismatch: Mismatch,
+    pub request: Request,
+    pub curl: String,
+    pub status: Option<u16>,
+    pub seed_hex: String,
+    pub occurrences: u64,
+    pub shrink_steps: u32,
+}
+
+/// Everything a run measured.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub cases: u64,
+    pub requests: u64,
+    pub elapsed: Duration,
+    pub per_operation: BTreeMap<Operation, OperationStats>,
+    pub findings: Vec<Finding>,
+    /// Cases completed, and time, when the first failure was seen.
+    pub first_failure: Option<(u64, Duration)>,
+    /// Time spent shrinking, included in `elapsed`.
+    pub shrinking: Duration,
+    pub replayed_regressions: u64,
+    pub query_parameters_sent: BTreeSet<String>,
+}
+
+impl Report {
+    pub fn failures(&self) -> usize {
+        self.findings.len()
+    }
+}
+
+/// The 32-byte ChaCha seed of case `index` in a run with `seed`; splitmix64 spreads it.
+pub fn case_seed(seed: u64, index: u64) -> [u8; 32] {
+    let mut state = seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut out = [0u8; 32];
+    for chunk in out.chunks_mut(8) {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        chunk.copy_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+    }
+    out
+}
+
+fn hex(bytes: &[u8; 32]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    if text.len() != 64 {
+        return None;
+    }
+    for (i, slot) in out.iter_mut().enumerate() {
+        *slot = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+fn tree_for(
+    strategy: &proptest::strategy::BoxedStrategy<Scenario>,
+    seed: &[u8; 32],
+) -> Box<dyn ValueTree<Value = Scenario>> {
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, seed),
+    );
+    Box::new(
+        strategy
+            .new_tree(&mut runner)
+            .expect("case strategies never reject"),
+    )
+}
+
+/// Whether a target may receive the suite's writes.
+pub fn host_is_safe(base_url: &str, allow_hosts: &[String]) -> Result<(), RunError> {
+    let url = reqwest::Url::parse(base_url)
+        .map_err(|e| RunError::Arguments(format!("--base-url {base_url}: {e}")))?;
+    let host = url
+        .host_str()
+        .unwrap_or_default()
+        .trim_matches(['[', ']'])
+        .to_ascii_lowercase();
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    let non_production = host
+        .split(['.', '-'])
+        .any(|label| matches!(label, "qa" | "dev" | "test" | "staging"));
+    if loopback || non_production || allow_hosts.iter().any(|h| h.eq_ignore_ascii_case(&host)) {
+        Ok(())
+    } else {
+        Err(RunError::UnsafeHost { host })
+    }
+}
+
+/// The outcome of judging one scenario.
+struct Judged {
+    observations: Vec<Observation>,
+    failures: Vec<(&'static str, Operation, Mismatch, usize)>,
+}
+
+fn judge(
+    spec: &Spec,
+    state: &RunState,
+    checks: &[&'static Check],
+    observations: Vec<Observation>,
+) -> Judged {
+    let mut failures = Vec::new();
+    for (i, observation) in observations.iter().enumerate() {
+        let operation = observation.case.request.operation;
+        match &observation.response {
+            Err(e) => failures.push((
+                RESPONSE_RECEIVED,
+                operation,
+                Mismatch {
+                    pointer: String::new(),
+                    expected: "a response".into(),
+                    received: e.0.clone(),
+                },
+                i,
+            )),
+            Ok(response) => {
+                let exchange = Exchange {
+                    spec,
+                    case: &observation.case,
+                    response,
+                    state,
+                };
+                for check in checks {
+                    if let Err(m) = (check.run)(&exchange) {
+                        failures.push((check.name, operation, m, i));
+                    }
+                }
+            }
+        }
+    }
+    Judged {
+        observations,
+        failures,
+    }
+}
+
+/// Makes a run against `options.base_url` and reports what it found.
+pub async fn run(options: Options) -> Result<Report, RunError> {
+    host_is_safe(&options.base_url, &options.allow_hosts)?;
+    if options.concurrency == 0 {
+        return Err(RunError::Arguments(
+            "--concurrency must be at least 1".into(),
+        ));
+    }
+    let spec = Arc::new(Spec::load(&options.spec_path)?);
+    let target = Target::new(
+        &options.base_url,
+        options.token.clone(),
+        options.other_team_token.clone(),
+        options.timeout,
+    )
+    .map_err(|e| RunError::Arguments(format!("cannot build the HTTP client: {e}")))?;
+    preflight(&target).await?;
+
+    let started = Instant::now();
+    let strategy = arb_scenario(&spec);
+    let state = Arc::new(RunState::new(options.identity.clone()));
+    let pacer = Arc::new(Pacer::new(options.rate));
+    let checks: Arc<Vec<&'static Check>> = Arc::new(options.checks.clone());
+
+    let mut seeds: Vec<[u8; 32]> = load_regressions(options.regressions.as_ref());
+    let replayed = seeds.len() as u64;
+    seeds.extend((0..options.cases).map(|i| case_seed(options.seed, i)));
+
+    let mut report = Report {
+        replayed_regressions: replayed,
+        ..Report::default()
+    };
+    // The first failing seed of each distinct failure, with how often it recurred.
+    let mut distinct: BTreeMap<(&'static str, Operation, String), ([u8; 32], u64)> =
+        BTreeMap::new();
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let mut in_flight = JoinSet::new();
+    let mut next = 0usize;
+    let mut last_progress = Instant::now();
+
+    while next < seeds.len() || !in_flight.is_empty() {
+        while next < seeds.len()
+            && in_flight.len() < options.concurrency
+            && !stop.load(Ordering::Relaxed)
+        {
+            let seed = seeds[next];
+            next += 1;
+            let scenario = tree_for(&strategy, &seed).current();
+            let (target, pacer, spec, state, checks, done) = (
+                target.clone(),
+                pacer.clone(),
+                spec.clone(),
+                state.clone(),
+                checks.clone(),
+                done.clone(),
+            );
+            in_flight.spawn(async move {
+                let observations = scenario.execute(&target, &pacer).await;
+                let judged = judge(&spec, &state, &checks, observations);
+                done.fetch_add(1, Ordering::Relaxed);
+                (seed, judged)
+            });
+        }
+        if next >= seeds.len() || stop.load(Ordering::Relaxed) {
+            next = seeds.len();
+        }
+        let Some(joined) = in_flight.join_next().await else {
+            break;
+        };
+        let (seed, judged) =
+            joined.map_err(|e| RunError::Arguments(format!("a case task failed: {e}")))?;
+        report.cases += 1;
+        record(&mut report, &judged);
+        for (check, operation, mismatch, _) in &judged.failures {
+            let key = (*check, *operation, mismatch.pointer.clone());
+            distinct.entry(key).or_insert((seed, 0)).1 += 1;
+            if report.first_failure.is_none() {
+                report.first_failure = Some((report.cases, started.elapsed()));
+            }
+            if options.fail_fast {
+                stop.store(true, Ordering::Relaxed);
+            }
+        }
+        if options.progress && last_progress.elapsed() > Duration::from_millis(200) {
+            last_progress = Instant::now();
+            eprint!(
+                "\r{} / {} cases, {} requests, {} distinct failures, {:.1} s   ",
+                report.cases,
+                seeds.len(),
+                report.requests,
+                distinct.len(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    if options.progress {
+        eprint!("\r{:80}\r", "");
+    }
+
+    let shrink_started = Instant::now();
+    for ((check, operation, pointer), (seed, occurrences)) in distinct {
+        let finding = shrink(
+            &strategy,
+            &seed,
+            check,
+            operation,
+            &pointer,
+            occurrences,
+            &options,
+            &target,
+            &pacer,
+            &spec,
+            &state,
+        )
+        .await;
+        report.findings.push(finding);
+    }
+    report.shrinking = shrink_started.elapsed();
+    if let Some(path) = &options.regressions {
+        save_regressions(path, &report.findings, &options.token)?;
+    }
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+fn record(report: &mut Report, judged: &Judged) {
+    for observation in &judged.observations {
+        report.requests += 1;
+        let stats = report
+            .per_operation
+            .entry(observation.case.request.operation)
+            .or_default();
+        stats.requests += 1;
+        if let Ok(r) = &observation.response {
+            *stats.statuses.entry(r.status).or_default() += 1;
+        }
+        if observation.case.request.operation == Operation::List
+            && let Some((_, query)) = observation.case.request.path_and_query.split_once('?')
+        {
+            for pair in query.split('&') {
+                let name = pair.split('=').next().unwrap_or_default();
+                report.query_parameters_sent.insert(name.to_owned());
+            }
+        }
+    }
+    for (check, operation, _, _) in &judged.failures {
+        *report
+            .per_operation
+            .entry(*operation)
+            .or_default()
+            .failures_by_check
+            .entry(check)
+            .or_default() += 1;
+    }
+}
+
+/// Replays simpler versions of a failing case, one at a time, while the same check keeps failing.
+#[allow(clippy::too_many_arguments)]
+async fn shrink(
+    strategy: &proptest::strategy::BoxedStrategy<Scenario>,
+    seed: &[u8; 32],
+    check: &'static str,
+    operation: Operation,
+    pointer: &str,
+    occurrences: u64,
+    options: &Options,
+    target: &Target,
+    pacer: &Pacer,
+    spec: &Spec,
+    state: &RunState,
+) -> Finding {
+    let mut tree = tree_for(strategy, seed);
+    let fails = |judged: &Judged| {
+        judged
+            .failures
+            .iter()
+            .find(|(c, o, m, _)| {
+                *c == check
+                    && *o == operation
+                    && (m.pointer == pointer || check == RESPONSE_RECEIVED)
+            })
+            .map(|(_, _, m, i)| (m.clone(), judged.observations[*i].clone()))
+    };
+    let run_once = |scenario: Scenario| async move {
+        let observations = scenario.execute(target, pacer).await;
+        judge(spec, state, &options.checks, observations)
+    };
+    let original = run_once(tree.current()).await;
+    let Some(mut best) = fails(&original).or_else(|| {
+        // A failure that does not recur (a flaky server) is reported as first seen.
+        original
+            .failures
+            .first()
+            .map(|(_, _, m, i)| (m.clone(), original.observations[*i].clone()))
+    }) else {
+        let observation = original.observations[0].clone();
+        return finding(
+            check,
+            operation,
+            Mismatch {
+                pointer: pointer.into(),
+                expected: "the failure to recur".into(),
+                received: "it did not".into(),
+            },
+            observation,
+            seed,
+            occurrences,
+            0,
+            options,
+        );
+    };
+    let mut steps = 0;
+    if tree.simplify() {
+        while steps < options.shrink_budget {
+            steps += 1;
+            let judged = run_once(tree.current()).await;
+            if let Some(smaller) = fails(&judged) {
+                best = smaller;
+                if !tree.simplify() {
+                    break;
+                }
+            } else if !tree.complicate() {
+                break;
+            }
+        }
+    }
+    finding(
+        check,
+        operation,
+        best.0,
+        best.1,
+        seed,
+        occurrences,
+        steps,
+        options,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finding(
+    check: &'static str,
+    operation: Operation,
+    mismatch: Mismatch,
+    observation: Observation,
+    seed: &[u8; 32],
+    occurrences: u64,
+    shrink_steps: u32,
+    options: &Options,
+) -> Finding {
+    Finding {
+        check,
+        operation,
+        mismatch,
+        curl: curl_line(&options.base_url, &observation.case.request),
+        status: observation.response.as_ref().ok().map(|r| r.status),
+        request: observation.case.request,
+        seed_hex: hex(seed),
+        occurrences,
+        shrink_steps,
+    }
+}
+
+/// A first request that tells an unreachable target and a refused key apart from contract failures.
+async fn preflight(target: &Target) -> Result<(), RunError> {
+    let probe = Request::bare(Operation::List, "/workflows/v1/simulations?size=1".into());
+    match target.send(&probe).await {
+        Err(e) => Err(RunError::Unreachable {
+            url: target.base_url.clone(),
+            reason: e.0,
+        }),
+        Ok(r) if r.status == 401 => Err(RunError::Unauthorized(format!(
+            "GET /workflows/v1/simulations answered 401 {}",
+            r.json.map(|j| j.to_string()).unwrap_or_default()
+        ))),
+        Ok(_) => Ok(()),
+    }
+}
+
+const REGRESSIONS_HEADER: &str = "# Seeds of failures the contract suite has found. Each `cc` line is replayed first on every run.\n\
+# It is automatically read and written by `cargo xtask contract`; commit it.\n";
+
+fn load_regressions(path: Option<&PathBuf>) -> Vec<[u8; 32]> {
+    let Some(text) = path.and_then(|p| std::fs::read_to_string(p).ok()) else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|l| l.strip_prefix("cc "))
+        .filter_map(|rest| unhex(rest.split_whitespace().next()?))
+        .collect()
+}
+
+fn save_regressions(path: &PathBuf, findings: &[Finding], token: &str) -> Result<(), RunError> {
+    let existing = std::fs::read_to_string(path).unwrap_or_default();
+    let mut text = if existing.is_empty() {
+        REGRESSIONS_HEADER.to_owned()
+    } else {
+        existing.clone()
+    };
+    let mut changed = false;
+    for f in findings {
+        if existing.contains(&f.seed_hex) || text.contains(&f.seed_hex) {
+            continue;
+        }
+        let body = String::from_utf8_lossy(&f.request.body.bytes()).into_owned();
+        let line = format!(
+            "cc {} # {} on {}: {} {}\n",
+            f.seed_hex,
+            f.check,
+            f.operation.id(),
+            f.request.method,
+            body
+        );
+        text.push_str(&redact(&line, token));
+        changed = true;
+    }
+    if changed {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| RunError::Output {
+                path: dir.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        }
+        std::fs::write(path, text).map_err(|e| RunError::Output {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+    }
+    Ok(())
+}
+
+/// Replaces every occurrence of the key, should a server ever echo it back into what we print.
+pub fn redact(text: &str, token: &str) -> String {
+    if token.is_empty() {
+        text.to_owned()
+    } else {
+        text.replace(token, "$CONTRACT_TOKEN")
+    }
+}
+
+/// Whether an expectation is one of the rejecting kind (for reports).
+pub fn is_negative(expect: &Expect) -> bool {
+    matches!(expect, Expect::Reject { .. })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_seeds_differ_and_round_trip() {
+        let a = case_seed(1, 0);
+        assert_ne!(a, case_seed(1, 1));
+        assert_ne!(a, case_seed(2, 0));
+        assert_eq!(unhex(&hex(&a)), Some(a));
+    }
+
+    #[test]
+    fn only_loopback_and_non_production_hosts_are_safe() {
+        assert!(host_is_safe("http://127.0.0.1:8080", &[]).is_ok());
+        assert!(host_is_safe("http://[::1]:8080", &[]).is_ok());
+        assert!(host_is_safe("http://localhost:1", &[]).is_ok());
+        assert!(host_is_safe("https://api-qa.interactly.ai", &[]).is_ok());
+        assert!(host_is_safe("https://staging.example.com", &[]).is_ok());
+        assert!(matches!(
+            host_is_safe("https://api.interactly.ai", &[]),
+            Err(RunError::UnsafeHost { .. })
+        ));
+        assert!(host_is_safe("https://api.interactly.ai", &["api.interactly.ai".into()]).is_ok());
+        assert!(matches!(
+            host_is_safe("https://quality.example.com", &[]),
+            Err(RunError::UnsafeHost { .. })
+        ));
+    }
+
+    #[test]
+    fn redact_hides_the_key() {
+        assert_eq!(
+            redact("Bearer s3cret and s3cret", "s3cret"),
+            "Bearer $CONTRACT_TOKEN and $CONTRACT_TOKEN"
+        );
+    }
+}

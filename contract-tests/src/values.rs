@@ -1,0 +1,394 @@
+//! Value strategies per field kind, in the contract's three sets: accepted (with the canonical form the server must store), always rejected, and unspecified.
+//!
+//! The rejected set holds only what CONTRACT.md lists as always rejected. A value that is merely
+//! not canonical (`"5"`, `5.0`, `"yes"`) is in the accepted set: using it as a negative case is
+//! the false alarm that generic fuzzers raise.
+
+use proptest::prelude::*;
+use proptest::sample::select;
+use serde_json::{Map, Value, json};
+
+use crate::spec::{FieldModel, Kind, ObjectModel};
+
+/// A value to send and the value the server must store for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accepted {
+    pub sent: Value,
+    pub stored: Value,
+}
+
+fn same(v: Value) -> Accepted {
+    Accepted {
+        sent: v.clone(),
+        stored: v,
+    }
+}
+
+/// Characters that break naive string handling: NUL, non-BMP, right-to-left, combining marks.
+pub fn arb_char() -> impl Strategy<Value = char> {
+    prop_oneof![
+        6 => proptest::char::range('a', 'z'),
+        2 => any::<char>(),
+        1 => select(vec!['\0', '\u{1F600}', '\u{10FFFF}', '\u{05D0}', '\u{0627}', '\u{202E}', '\u{0301}', '"', '\\', '\n', '\'', '\u{FEFF}']),
+    ]
+}
+
+/// Strings with lengths counted in characters, as pydantic counts them.
+pub fn arb_text(min: usize, max: usize) -> impl Strategy<Value = String> {
+    proptest::collection::vec(arb_char(), min..=max).prop_map(|chars| chars.into_iter().collect())
+}
+
+/// Integers across the signed 64-bit range, weighted towards the edges and small values.
+pub fn arb_int() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        4 => -1000i64..1000,
+        2 => any::<i64>(),
+        1 => select(vec![i64::MIN, i64::MAX, 0, -1, 1, i64::MIN + 1, i64::MAX - 1]),
+    ]
+}
+
+/// Integers that an f64 holds exactly, for the integral-float coercion.
+fn arb_float_safe_int() -> impl Strategy<Value = i64> {
+    prop_oneof![-1000i64..1000, -(1i64 << 53)..(1i64 << 53)]
+}
+
+fn arb_lax_int() -> impl Strategy<Value = Accepted> {
+    prop_oneof![
+        arb_float_safe_int().prop_map(|n| Accepted {
+            sent: json!(n as f64),
+            stored: json!(n)
+        }),
+        (arb_int(), 0usize..3, 0usize..3, any::<bool>()).prop_map(|(n, lead, trail, plus)| {
+            let sign = if plus && n >= 0 { "+" } else { "" };
+            Accepted {
+                sent: json!(format!(
+                    "{}{sign}{n}{}",
+                    " ".repeat(lead),
+                    " ".repeat(trail)
+                )),
+                stored: json!(n),
+            }
+        }),
+        (arb_int(), 1usize..4).prop_map(|(n, zeros)| Accepted {
+            sent: json!(format!("{n}.{}", "0".repeat(zeros))),
+            stored: json!(n)
+        }),
+        any::<bool>().prop_map(|b| Accepted {
+            sent: json!(b),
+            stored: json!(i64::from(b))
+        }),
+    ]
+}
+
+const TRUE_WORDS: [&str; 6] = ["true", "t", "yes", "y", "on", "1"];
+const FALSE_WORDS: [&str; 6] = ["false", "f", "no", "n", "off", "0"];
+
+/// A word in a random letter case: the coercion ignores case.
+fn arb_cased(words: &'static [&'static str]) -> impl Strategy<Value = String> {
+    (select(words), any::<u64>()).prop_map(|(word, mask)| {
+        word.chars()
+            .enumerate()
+            .map(|(i, c)| {
+                if mask >> (i % 64) & 1 == 1 {
+                    c.to_ascii_uppercase()
+                } else {
+                    c
+                }
+            })
+            .collect()
+    })
+}
+
+fn arb_lax_bool() -> impl Strategy<Value = Accepted> {
+    prop_oneof![
+        any::<bool>().prop_map(|b| Accepted {
+            sent: json!(i64::from(b)),
+            stored: json!(b)
+        }),
+        any::<bool>().prop_map(|b| Accepted {
+            sent: json!(if b { 1.0 } else { 0.0 }),
+            stored: json!(b)
+        }),
+        arb_cased(&TRUE_WORDS).prop_map(|w| Accepted {
+            sent: json!(w),
+            stored: json!(true)
+        }),
+        arb_cased(&FALSE_WORDS).prop_map(|w| Accepted {
+            sent: json!(w),
+            stored: json!(false)
+        }),
+    ]
+}
+
+/// Arbitrary JSON, nested a few levels, for `dynamic_variables`. Numbers stay where every JSON
+/// implementation agrees on them: i64 and finite f64.
+pub fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        arb_int().prop_map(|n| json!(n)),
+        any::<f64>().prop_filter_map("finite", |f| f.is_finite().then(|| json!(f))),
+        arb_text(0, 12).prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::btree_map(arb_text(0, 8), inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+pub fn arb_json_object() -> impl Strategy<Value = Map<String, Value>> {
+    proptest::collection::btree_map(arb_text(0, 10), arb_json(), 0..5)
+        .prop_map(|m| m.into_iter().collect())
+}
+
+/// Canonical values of a scalar kind: the server stores them unchanged.
+pub fn arb_canonical(kind: &Kind) -> BoxedStrategy<Accepted> {
+    match kind {
+        Kind::String { min_len, max_len } => {
+            let min = min_len.unwrap_or(0);
+            let max = max_len.unwrap_or(min.max(40));
+            arb_text(min, max).prop_map(|s| same(json!(s))).boxed()
+        }
+        Kind::Integer => arb_int().prop_map(|n| same(json!(n))).boxed(),
+        Kind::Boolean => any::<bool>().prop_map(|b| same(json!(b))).boxed(),
+        Kind::Enum(values) => select(values.clone()).prop_map(|v| same(json!(v))).boxed(),
+        Kind::AnyObject => arb_json_object()
+            .prop_map(|m| same(Value::Object(m)))
+            .boxed(),
+        Kind::Object(model) => arb_accepted_object(model.clone()).boxed(),
+    }
+}
+
+/// Non-canonical values the contract says are accepted, with what must be stored.
+pub fn arb_lax(kind: &Kind) -> Option<BoxedStrategy<Accepted>> {
+    match kind {
+        Kind::Integer => Some(arb_lax_int().boxed()),
+        Kind::Boolean => Some(arb_lax_bool().boxed()),
+        _ => None,
+    }
+}
+
+/// A value from the contract's always-rejected set for a kind, with the mutation's name.
+pub fn arb_rejected(kind: &Kind) -> BoxedStrategy<(&'static str, Value)> {
+    let containers = || select(vec![json!([]), json!({}), json!([1]), json!({"a": 1})]);
+    match kind {
+        Kind::Integer => prop_oneof![
+            select(vec![json!(5.5), json!(-0.5), json!(1e-3)]).prop_map(|v| ("wrong_type", v)),
+            select(vec![json!("abc"), json!(""), json!("1e3"), json!("0x10")])
+                .prop_map(|v| ("wrong_type", v)),
+            containers().prop_map(|v| ("wrong_type", v)),
+        ]
+        .boxed(),
+        Kind::Boolean => prop_oneof![
+            select(vec![json!(2), json!(0.5), json!(-1)]).prop_map(|v| ("wrong_type", v)),
+            select(vec![json!(""), json!("maybe"), json!(" true"), json!("2")])
+                .prop_map(|v| ("wrong_type", v)),
+            containers().prop_map(|v| ("wrong_type", v)),
+        ]
+        .boxed(),
+        Kind::String { min_len, max_len } => {
+            let mut wrong_length = Vec::new();
+            if let Some(min) = min_len.filter(|m| *m > 0) {
+                wrong_length.push(json!("a".repeat(min - 1)));
+            }
+            if let Some(max) = max_len {
+                wrong_length.push(json!("a".repeat(max + 1)));
+            }
+            let wrong_type = select(vec![
+                json!(42),
+                json!(1.5),
+                json!(true),
+                json!([]),
+                json!({}),
+            ])
+            .prop_map(|v| ("wrong_type", v));
+            if wrong_length.is_empty() {
+                wrong_type.boxed()
+            } else {
+                prop_oneof![
+                    wrong_type,
+                    select(wrong_length).prop_map(|v| ("wrong_length", v))
+                ]
+                .boxed()
+            }
+        }
+        Kind::Enum(values) => {
+            let mut wrong: Vec<Value> = values
+                .iter()
+                .map(|v| json!(v.to_uppercase()))
+                .chain([
+                    json!("unknown"),
+                    json!(""),
+                    json!(format!("{} ", values[0])),
+                ])
+                .collect();
+            wrong.dedup();
+            prop_oneof![
+                select(wrong).prop_map(|v| ("enum_violation", v)),
+                select(vec![json!(1), json!(true)]).prop_map(|v| ("wrong_type", v)),
+            ]
+            .boxed()
+        }
+        Kind::AnyObject | Kind::Object(_) => select(vec![
+            json!([]),
+            json!("x"),
+            json!(1),
+            json!(true),
+            json!([{}]),
+        ])
+        .prop_map(|v| ("wrong_type", v))
+        .boxed(),
+    }
+}
+
+/// Values of the contract's unspecified set: a server may accept or reject them.
+pub fn arb_unspecified(kind: &Kind) -> Option<BoxedStrategy<Value>> {
+    match kind {
+        Kind::Integer => Some(
+            select(vec![
+                serde_json::from_str::<Value>("9223372036854775808").unwrap(),
+                serde_json::from_str::<Value>("-9223372036854775809").unwrap(),
+                serde_json::from_str::<Value>("18446744073709551616").unwrap(),
+                json!("5_000"),
+                json!("99999999999999999999"),
+                json!(1e300),
+            ])
+            .boxed(),
+        ),
+        _ => None,
+    }
+}
+
+/// One field of a valid object: absent (the default is stored), null where allowed, canonical or lax.
+fn arb_accepted_field(field: &FieldModel) -> BoxedStrategy<(Option<Value>, Value)> {
+    let default = ObjectModel::default_of(field);
+    let mut options: Vec<(u32, BoxedStrategy<(Option<Value>, Value)>)> = vec![
+        (2, Just((None, default)).boxed()),
+        (
+            4,
+            arb_canonical(&field.kind)
+                .prop_map(|a| (Some(a.sent), a.stored))
+                .boxed(),
+        ),
+    ];
+    if field.nullable {
+        options.push((1, Just((Some(Value::Null), Value::Null)).boxed()));
+    }
+    if let Some(lax) = arb_lax(&field.kind) {
+        options.push((2, lax.prop_map(|a| (Some(a.sent), a.stored)).boxed()));
+    }
+    proptest::strategy::Union::new_weighted(options).boxed()
+}
+
+/// Keys the spec does not know, which the server must ignore and not store.
+fn arb_unknown_keys() -> impl Strategy<Value = Vec<(String, Value)>> {
+    proptest::collection::vec(
+        (
+            arb_text(0, 6).prop_map(|s| format!("x-unknown-{s}")),
+            arb_json(),
+        ),
+        0..2,
+    )
+}
+
+/// A valid object for a model, and what the server must store for it.
+pub fn arb_accepted_object(model: ObjectModel) -> impl Strategy<Value = Accepted> {
+    let names: Vec<String> = model.fields.iter().map(|f| f.name.clone()).collect();
+    let fields: Vec<_> = model.fields.iter().map(arb_accepted_field).collect();
+    (fields, arb_unknown_keys()).prop_map(move |(values, unknown)| {
+        let mut sent = Map::new();
+        let mut stored = Map::new();
+        for (name, (value, store)) in names.iter().zip(values) {
+            if let Some(v) = value {
+                sent.insert(name.clone(), v);
+            }
+            stored.insert(name.clone(), store);
+        }
+        for (key, value) in unknown {
+            sent.insert(key, value);
+        }
+        Accepted {
+            sent: Value::Object(sent),
+            stored: Value::Object(stored),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    fn sample<T: std::fmt::Debug>(s: impl Strategy<Value = T>, n: usize) -> Vec<T> {
+        let mut runner = TestRunner::deterministic();
+        (0..n)
+            .map(|_| s.new_tree(&mut runner).unwrap().current())
+            .collect()
+    }
+
+    #[test]
+    fn lax_integers_store_the_integer_they_spell() {
+        for a in sample(arb_lax_int(), 500) {
+            let n = a.stored.as_i64().unwrap();
+            match &a.sent {
+                Value::String(s) => assert_eq!(
+                    s.trim()
+                        .split('.')
+                        .next()
+                        .unwrap()
+                        .trim_start_matches('+')
+                        .parse::<i64>()
+                        .unwrap(),
+                    n
+                ),
+                Value::Number(f) => assert_eq!(f.as_f64().unwrap(), n as f64),
+                Value::Bool(b) => assert_eq!(i64::from(*b), n),
+                other => panic!("unexpected {other}"),
+            }
+        }
+    }
+
+    #[test]
+    fn rejected_integers_are_never_integral() {
+        for (_, v) in sample(arb_rejected(&Kind::Integer), 300) {
+            if let Some(f) = v.as_f64() {
+                assert!(f.fract() != 0.0, "{v} is integral");
+            }
+            assert!(!v.is_boolean(), "booleans coerce to integers");
+        }
+    }
+
+    #[test]
+    fn rejected_booleans_never_come_from_the_accepted_words() {
+        for (_, v) in sample(arb_rejected(&Kind::Boolean), 300) {
+            if let Some(s) = v.as_str() {
+                let lower = s.to_lowercase();
+                assert!(
+                    !TRUE_WORDS.contains(&lower.as_str()) && !FALSE_WORDS.contains(&lower.as_str()),
+                    "{s}"
+                );
+            }
+            assert!(v != json!(0) && v != json!(1));
+        }
+    }
+
+    #[test]
+    fn exact_length_strings_have_that_many_characters() {
+        let kind = Kind::String {
+            min_len: Some(24),
+            max_len: Some(24),
+        };
+        for a in sample(arb_canonical(&kind), 200) {
+            assert_eq!(a.sent.as_str().unwrap().chars().count(), 24);
+        }
+        for (name, v) in sample(arb_rejected(&kind), 200) {
+            if name == "wrong_length" {
+                assert_ne!(v.as_str().unwrap().chars().count(), 24);
+            }
+        }
+    }
+}
