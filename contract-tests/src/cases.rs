@@ -95,8 +95,21 @@ pub enum Expect {
     },
     /// An unspecified input at `pointer`: no 5xx, and if accepted, stored exactly as sent.
     Probe { pointer: String, value: Value },
-    /// Only the response's own shape is judged (schema, status documented, no 5xx).
-    Anything,
+    /// A 2xx whose simulation equals `expected` exactly: a read after a write, or after a
+    /// request that was refused and so must have changed nothing.
+    Simulation { expected: Value },
+    /// A 2xx update of `before` with `patch`: only `description` and `status` may change.
+    Updated { before: Value, patch: Value },
+    /// A 2xx list page, judged against this run's own records.
+    Listed(crate::listing::ListExpectation),
+    /// A 2xx and nothing more (a delete).
+    Success,
+    /// 401 with `WWW-Authenticate: Bearer` and this detail.
+    Unauthorized { detail: &'static str },
+    /// 405 with exactly these methods in `Allow`.
+    NotAllowed { allow: Vec<&'static str> },
+    /// 404 `{"detail": "Simulation not found"}`.
+    NotFound,
 }
 
 /// A request and its expectation.

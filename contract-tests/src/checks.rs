@@ -55,18 +55,31 @@ pub struct Identity {
     pub user: Option<String>,
 }
 
-/// What the checks share across one run.
+/// What the checks and scenarios share across one run.
 #[derive(Debug)]
 pub struct RunState {
     pub identity: Mutex<Identity>,
     pub seen_ids: Mutex<HashSet<String>>,
+    /// Prefix of every `logical_id` and `description` a stateful scenario writes, so a shared
+    /// QA team's lists can be scoped to this run and its leftovers found.
+    pub run_tag: String,
+    /// Every id a create answered with: cleaned up at the end of the run.
+    pub created: Mutex<Vec<String>>,
+    pub other_team: bool,
 }
 
 impl RunState {
     pub fn new(identity: Identity) -> RunState {
+        RunState::tagged(identity, "ct-test".into(), false)
+    }
+
+    pub fn tagged(identity: Identity, run_tag: String, other_team: bool) -> RunState {
         RunState {
             identity: Mutex::new(identity),
             seen_ids: Mutex::new(HashSet::new()),
+            run_tag,
+            created: Mutex::new(Vec::new()),
+            other_team,
         }
     }
 }
@@ -167,6 +180,36 @@ pub const CHECKS: &[Check] = &[
         asserts: "every 2xx body decodes into the generated client's types",
         run: typed_client_decodes,
     },
+    Check {
+        name: "state_persisted",
+        asserts: "a read after a write shows exactly what the write returned; a refused request changed nothing",
+        run: state_persisted,
+    },
+    Check {
+        name: "update_semantics",
+        asserts: "PATCH changes only description and status; ids, owners, creation and other fields stay; updated_at does not go back",
+        run: update_semantics,
+    },
+    Check {
+        name: "list_conformance",
+        asserts: "a list holds exactly the run's matching simulations, newest first, with the right total; never a non-match or a deleted one",
+        run: list_conformance,
+    },
+    Check {
+        name: "not_found",
+        asserts: "an unknown, deleted or other team's id is 404 Simulation not found",
+        run: not_found,
+    },
+    Check {
+        name: "auth_enforced",
+        asserts: "a missing, malformed or unknown key is 401 with WWW-Authenticate: Bearer and the contract's detail",
+        run: auth_enforced,
+    },
+    Check {
+        name: "method_not_allowed",
+        asserts: "an unsupported method is 405 with an Allow header listing exactly the path's methods",
+        run: method_not_allowed,
+    },
 ];
 
 pub fn find(name: &str) -> Option<&'static Check> {
@@ -249,7 +292,15 @@ pub fn response_schema_conformance(x: &Exchange<'_>) -> Verdict {
 }
 
 pub fn positive_data_acceptance(x: &Exchange<'_>) -> Verdict {
-    if matches!(x.case.expect, Expect::Accept { .. }) && !x.response.is_success() {
+    let wants_success = matches!(
+        x.case.expect,
+        Expect::Accept { .. }
+            | Expect::Success
+            | Expect::Simulation { .. }
+            | Expect::Updated { .. }
+            | Expect::Listed(_)
+    );
+    if wants_success && !x.response.is_success() {
         return Err(mismatch(
             "",
             "a 2xx for a valid request",
@@ -328,6 +379,9 @@ pub fn error_locus(x: &Exchange<'_>) -> Verdict {
     Ok(())
 }
 
+/// Called per scalar field: its pointer, what was sent, what must be stored, what came back.
+type FieldVisitor<'v> = dyn FnMut(&str, Option<&Value>, &Value, Option<&Value>) -> Verdict + 'v;
+
 /// The fields of a create body the server must have stored, walked along the model.
 fn walk_config(
     model: &ObjectModel,
@@ -335,7 +389,7 @@ fn walk_config(
     stored: &Value,
     returned: &Value,
     pointer: &str,
-    visit: &mut dyn FnMut(&str, Option<&Value>, &Value, Option<&Value>) -> Verdict,
+    visit: &mut FieldVisitor<'_>,
 ) -> Verdict {
     for field in &model.fields {
         let here = format!("{pointer}/{}", field.name);
@@ -624,6 +678,257 @@ pub fn typed_client_decodes(x: &Exchange<'_>) -> Verdict {
         }
     };
     result.map_err(|e| mismatch("", "a body the generated client decodes", e.to_string()))
+}
+
+/// The fields of a simulation that no request may change after create.
+const IMMUTABLE: [&str; 4] = ["_id", "created_at", "created_by", "team_id"];
+/// The config fields PATCH may change.
+const PATCHABLE: [&str; 2] = ["description", "status"];
+
+pub fn state_persisted(x: &Exchange<'_>) -> Verdict {
+    let Expect::Simulation { expected } = &x.case.expect else {
+        return Ok(());
+    };
+    if !x.response.is_success() {
+        return Ok(());
+    }
+    let Some(got) = x.response.simulation() else {
+        return Err(mismatch(
+            "/simulation",
+            compact(expected),
+            describe(x.response),
+        ));
+    };
+    first_difference(expected, got, "/simulation")
+        .map_or(Ok(()), |(at, want, have)| Err(mismatch(at, want, have)))
+}
+
+/// The first place where two JSON values differ, as (pointer, expected, received).
+fn first_difference(expected: &Value, got: &Value, at: &str) -> Option<(String, String, String)> {
+    match (expected, got) {
+        (Value::Object(e), Value::Object(g)) => {
+            for (k, v) in e {
+                let here = format!("{at}/{k}");
+                match g.get(k) {
+                    Some(w) => {
+                        if let Some(d) = first_difference(v, w, &here) {
+                            return Some(d);
+                        }
+                    }
+                    None => return Some((here, compact(v), "the field left out".into())),
+                }
+            }
+            g.iter()
+                .find(|(k, _)| !e.contains_key(*k))
+                .map(|(k, v)| (format!("{at}/{k}"), "no such field".into(), compact(v)))
+        }
+        _ if json_equal(expected, got) => None,
+        _ => Some((at.to_owned(), compact(expected), compact(got))),
+    }
+}
+
+pub fn update_semantics(x: &Exchange<'_>) -> Verdict {
+    let Expect::Updated { before, patch } = &x.case.expect else {
+        return Ok(());
+    };
+    if !x.response.is_success() {
+        return Ok(());
+    }
+    let Some(after) = x.response.simulation() else {
+        return Ok(());
+    };
+    for key in IMMUTABLE {
+        if after.get(key) != before.get(key) {
+            return Err(mismatch(
+                format!("/simulation/{key}"),
+                compact(&before[key]),
+                after.get(key).map_or("the field left out".into(), compact),
+            ));
+        }
+    }
+    let mut expected_config = before["simulation_config"].clone();
+    for key in PATCHABLE {
+        if let Some(value) = patch.get(key) {
+            expected_config[key] = value.clone();
+        }
+    }
+    if let Some((at, want, have)) = first_difference(
+        &expected_config,
+        &after["simulation_config"],
+        "/simulation/simulation_config",
+    ) {
+        let sent = PATCHABLE
+            .iter()
+            .filter(|k| patch.get(**k).is_some())
+            .copied()
+            .collect::<Vec<_>>();
+        return Err(mismatch(
+            at,
+            format!("{want} (the PATCH sent only {sent:?})"),
+            have,
+        ));
+    }
+    let time = |v: &Value, k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+    };
+    match (time(before, "updated_at"), time(after, "updated_at")) {
+        (Some(b), Some(a)) if a < b => {
+            return Err(mismatch(
+                "/simulation/updated_at",
+                format!("not before the previous {}", before["updated_at"]),
+                compact(&after["updated_at"]),
+            ));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+pub fn list_conformance(x: &Exchange<'_>) -> Verdict {
+    let Expect::Listed(expect) = &x.case.expect else {
+        return Ok(());
+    };
+    if !x.response.is_success() {
+        return Ok(());
+    }
+    let Some(page) = x
+        .response
+        .json
+        .as_ref()
+        .and_then(|b| b.get("simulations"))
+        .and_then(Value::as_array)
+    else {
+        return Ok(());
+    };
+    let ids: Vec<&str> = page
+        .iter()
+        .map(|s| s["_id"].as_str().unwrap_or_default())
+        .collect();
+    if let Some(id) = ids.iter().find(|id| expect.absent.iter().any(|a| a == *id)) {
+        return Err(mismatch(
+            "/simulations",
+            format!("{id} left out (deleted, or another team's)"),
+            format!("{id} listed"),
+        ));
+    }
+    if let Some((i, sim)) = page
+        .iter()
+        .enumerate()
+        .find(|(_, s)| !expect.filter.matches(s))
+    {
+        return Err(mismatch(
+            format!("/simulations/{i}"),
+            format!(
+                "only simulations matching {}",
+                expect
+                    .filter
+                    .query(0, 0)
+                    .trim_start_matches("size=0&page=0")
+                    .trim_start_matches('&')
+            ),
+            compact(sim),
+        ));
+    }
+    for pair in page.windows(2) {
+        let key = |s: &Value| {
+            (
+                crate::listing::created_at(s),
+                s["_id"].as_str().unwrap_or_default().to_owned(),
+            )
+        };
+        if key(&pair[0]) < key(&pair[1]) {
+            return Err(mismatch(
+                "/simulations",
+                "newest first (created_at, then _id, descending)",
+                format!("{} before {}", pair[0]["_id"], pair[1]["_id"]),
+            ));
+        }
+    }
+    if expect.exact {
+        let expected: Vec<&str> = expect.expected_ids.iter().map(String::as_str).collect();
+        if ids != expected {
+            return Err(mismatch(
+                "/simulations",
+                format!("{expected:?}"),
+                format!("{ids:?}"),
+            ));
+        }
+        let total = x
+            .response
+            .json
+            .as_ref()
+            .and_then(|b| b.get("total"))
+            .and_then(Value::as_u64);
+        if total != Some(expect.total) {
+            return Err(mismatch(
+                "/total",
+                format!("{}", expect.total),
+                format!("{total:?}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub fn not_found(x: &Exchange<'_>) -> Verdict {
+    if !matches!(x.case.expect, Expect::NotFound) {
+        return Ok(());
+    }
+    let wanted = json!({"detail": "Simulation not found"});
+    if x.response.status != 404 || x.response.json.as_ref() != Some(&wanted) {
+        return Err(mismatch("", format!("404 {wanted}"), describe(x.response)));
+    }
+    Ok(())
+}
+
+pub fn auth_enforced(x: &Exchange<'_>) -> Verdict {
+    let Expect::Unauthorized { detail } = &x.case.expect else {
+        return Ok(());
+    };
+    let wanted = json!({ "detail": detail });
+    if x.response.status != 401 || x.response.json.as_ref() != Some(&wanted) {
+        return Err(mismatch("", format!("401 {wanted}"), describe(x.response)));
+    }
+    if x.response.www_authenticate.as_deref() != Some("Bearer") {
+        return Err(mismatch(
+            "",
+            "WWW-Authenticate: Bearer",
+            format!("{:?}", x.response.www_authenticate),
+        ));
+    }
+    Ok(())
+}
+
+pub fn method_not_allowed(x: &Exchange<'_>) -> Verdict {
+    let Expect::NotAllowed { allow } = &x.case.expect else {
+        return Ok(());
+    };
+    let wanted = json!({"detail": "Method Not Allowed"});
+    if x.response.status != 405 || x.response.json.as_ref() != Some(&wanted) {
+        return Err(mismatch("", format!("405 {wanted}"), describe(x.response)));
+    }
+    let mut got: Vec<String> = x
+        .response
+        .allow
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .map(|m| m.trim().to_owned())
+        .filter(|m| !m.is_empty())
+        .collect();
+    got.sort();
+    let mut expected: Vec<String> = allow.iter().map(|m| (*m).to_owned()).collect();
+    expected.sort();
+    if got != expected {
+        return Err(mismatch(
+            "",
+            format!("Allow: {}", expected.join(", ")),
+            format!("Allow: {}", x.response.allow.as_deref().unwrap_or("(none)")),
+        ));
+    }
+    Ok(())
 }
 
 /// JSON equality that treats numbers by value: `1.0 == 1`, as every JSON reader but serde's does.

@@ -4,6 +4,7 @@ pub mod cases;
 pub mod checks;
 pub mod error;
 pub mod http;
+pub mod listing;
 pub mod report;
 pub mod runner;
 pub mod scenario;

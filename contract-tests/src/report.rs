@@ -95,6 +95,25 @@ pub fn render_summary(report: &Report) -> String {
             .collect();
         let _ = writeln!(out, "list query parameters sent: {}", names.join(", "));
     }
+    if report.skipped_for_create_cap > 0 {
+        let _ = writeln!(
+            out,
+            "skipped {} scenario(s) at the --max-creates cap",
+            report.skipped_for_create_cap
+        );
+    }
+    if let Some(c) = &report.cleanup {
+        let left = if c.left_over.is_empty() {
+            "nothing left over".to_owned()
+        } else {
+            format!("LEFT OVER: {}", c.left_over.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "cleanup (run tag {}): deleted {}, already gone {}, {left}",
+            report.run_tag, c.deleted, c.already_gone
+        );
+    }
     if report.replayed_regressions > 0 {
         let _ = writeln!(
             out,

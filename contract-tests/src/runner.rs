@@ -10,7 +10,7 @@ use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use tokio::task::JoinSet;
 
-use crate::cases::{Expect, Request};
+use crate::cases::Request;
 use crate::checks::{Check, Exchange, Identity, Mismatch, RunState};
 use crate::error::RunError;
 use crate::http::{Pacer, Target, curl_line};
@@ -43,6 +43,10 @@ pub struct Options {
     pub progress: bool,
     /// How many executions shrinking may spend on one failure.
     pub shrink_budget: u32,
+    /// At most this many creates in the run (a shared QA team's budget).
+    pub max_creates: Option<u64>,
+    /// Delete what the run created, and report what is left over.
+    pub cleanup: bool,
 }
 
 impl Options {
@@ -64,6 +68,8 @@ impl Options {
             allow_hosts: Vec::new(),
             progress: false,
             shrink_budget: 200,
+            max_creates: None,
+            cleanup: true,
         }
     }
 }
@@ -98,12 +104,25 @@ pub struct Report {
     pub elapsed: Duration,
     pub per_operation: BTreeMap<Operation, OperationStats>,
     pub findings: Vec<Finding>,
-    /// Cases completed, and time, when the first failure was seen.
-    pub first_failure: Option<(u64, Duration)>,
+    /// Cases completed, time, and the failing check, when the first failure was seen.
+    pub first_failure: Option<(u64, Duration, &'static str)>,
     /// Time spent shrinking, included in `elapsed`.
     pub shrinking: Duration,
     pub replayed_regressions: u64,
     pub query_parameters_sent: BTreeSet<String>,
+    /// Scenarios not run because `--max-creates` was reached.
+    pub skipped_for_create_cap: u64,
+    pub cleanup: Option<Cleanup>,
+    pub run_tag: String,
+}
+
+/// What the end-of-run cleanup did.
+#[derive(Debug, Clone, Default)]
+pub struct Cleanup {
+    pub deleted: u64,
+    pub already_gone: u64,
+    /// Ids still readable after their delete, or that could not be deleted.
+    pub left_over: Vec<String>,
 }
 
 impl Report {
@@ -246,7 +265,18 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
 
     let started = Instant::now();
     let strategy = arb_scenario(&spec);
-    let state = Arc::new(RunState::new(options.identity.clone()));
+    let run_tag = format!(
+        "ct{:08x}",
+        (options.seed
+            ^ u64::from(std::process::id())
+            ^ started.elapsed().as_nanos() as u64
+            ^ wall_nanos()) as u32
+    );
+    let state = Arc::new(RunState::tagged(
+        options.identity.clone(),
+        run_tag.clone(),
+        options.other_team_token.is_some(),
+    ));
     let pacer = Arc::new(Pacer::new(options.rate));
     let checks: Arc<Vec<&'static Check>> = Arc::new(options.checks.clone());
 
@@ -266,6 +296,7 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
     let mut in_flight = JoinSet::new();
     let mut next = 0usize;
     let mut last_progress = Instant::now();
+    let mut creates_planned = 0u64;
 
     while next < seeds.len() || !in_flight.is_empty() {
         while next < seeds.len()
@@ -275,6 +306,13 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
             let seed = seeds[next];
             next += 1;
             let scenario = tree_for(&strategy, &seed).current();
+            if let Some(cap) = options.max_creates {
+                if creates_planned + scenario.creates() > cap {
+                    report.skipped_for_create_cap += 1;
+                    continue;
+                }
+                creates_planned += scenario.creates();
+            }
             let (target, pacer, spec, state, checks, done) = (
                 target.clone(),
                 pacer.clone(),
@@ -284,7 +322,7 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
                 done.clone(),
             );
             in_flight.spawn(async move {
-                let observations = scenario.execute(&target, &pacer).await;
+                let observations = scenario.execute(&spec, &target, &pacer, &state).await;
                 let judged = judge(&spec, &state, &checks, observations);
                 done.fetch_add(1, Ordering::Relaxed);
                 (seed, judged)
@@ -304,7 +342,7 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
             let key = (*check, *operation, mismatch.pointer.clone());
             distinct.entry(key).or_insert((seed, 0)).1 += 1;
             if report.first_failure.is_none() {
-                report.first_failure = Some((report.cases, started.elapsed()));
+                report.first_failure = Some((report.cases, started.elapsed(), check));
             }
             if options.fail_fast {
                 stop.store(true, Ordering::Relaxed);
@@ -347,6 +385,9 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
     report.shrinking = shrink_started.elapsed();
     if let Some(path) = &options.regressions {
         save_regressions(path, &report.findings, &options.token)?;
+    }
+    if options.cleanup {
+        report.cleanup = Some(cleanup(&target, &pacer, &state).await);
     }
     report.elapsed = started.elapsed();
     Ok(report)
@@ -411,7 +452,7 @@ async fn shrink(
             .map(|(_, _, m, i)| (m.clone(), judged.observations[*i].clone()))
     };
     let run_once = |scenario: Scenario| async move {
-        let observations = scenario.execute(target, pacer).await;
+        let observations = scenario.execute(spec, target, pacer, state).await;
         judge(spec, state, &options.checks, observations)
     };
     let original = run_once(tree.current()).await;
@@ -489,6 +530,76 @@ fn finding(
     }
 }
 
+fn wall_nanos() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// Deletes everything the run created (and anything listed under its tag), then reads each
+/// id back: whatever is still there is left over.
+async fn cleanup(target: &Target, pacer: &Pacer, state: &RunState) -> Cleanup {
+    let mut ids: BTreeSet<String> = state
+        .created
+        .lock()
+        .expect("not poisoned")
+        .iter()
+        .cloned()
+        .collect();
+    for page in 1..=20 {
+        let filter = crate::listing::ListFilter {
+            search: Some(state.run_tag.clone()),
+            ..Default::default()
+        };
+        let request = Request::bare(
+            Operation::List,
+            format!("/workflows/v1/simulations?{}", filter.query(100, page)),
+        );
+        pacer.wait().await;
+        let Ok(response) = target.send(&request).await else {
+            break;
+        };
+        let listed: Vec<String> = response
+            .json
+            .as_ref()
+            .and_then(|j| j["simulations"].as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|s| s["_id"].as_str().map(str::to_owned))
+            .collect();
+        let full_page = listed.len() == 100;
+        ids.extend(listed);
+        if !full_page {
+            break;
+        }
+    }
+    let mut outcome = Cleanup::default();
+    for id in ids {
+        let path = format!("/workflows/v1/simulations/{}", crate::listing::encode(&id));
+        pacer.wait().await;
+        match target
+            .send(&Request::bare(Operation::Delete, path.clone()))
+            .await
+            .map(|r| r.status)
+        {
+            Ok(200..=299) => outcome.deleted += 1,
+            Ok(404) => outcome.already_gone += 1,
+            _ => {}
+        }
+        pacer.wait().await;
+        if !matches!(
+            target
+                .send(&Request::bare(Operation::Get, path))
+                .await
+                .map(|r| r.status),
+            Ok(404)
+        ) {
+            outcome.left_over.push(id);
+        }
+    }
+    outcome
+}
+
 /// A first request that tells an unreachable target and a refused key apart from contract failures.
 async fn preflight(target: &Target) -> Result<(), RunError> {
     let probe = Request::bare(Operation::List, "/workflows/v1/simulations?size=1".into());
@@ -564,11 +675,6 @@ pub fn redact(text: &str, token: &str) -> String {
     } else {
         text.replace(token, "$CONTRACT_TOKEN")
     }
-}
-
-/// Whether an expectation is one of the rejecting kind (for reports).
-pub fn is_negative(expect: &Expect) -> bool {
-    matches!(expect, Expect::Reject { .. })
 }
 
 #[cfg(test)]

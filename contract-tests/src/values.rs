@@ -263,9 +263,12 @@ pub fn arb_unspecified(kind: &Kind) -> Option<BoxedStrategy<Value>> {
 }
 
 /// One field of a valid object: absent (the default is stored), null where allowed, canonical or lax.
-fn arb_accepted_field(field: &FieldModel) -> BoxedStrategy<(Option<Value>, Value)> {
+/// A field's value as sent (`None`: left out) and the value the server must store.
+type FieldDraw = (Option<Value>, Value);
+
+fn arb_accepted_field(field: &FieldModel) -> BoxedStrategy<FieldDraw> {
     let default = ObjectModel::default_of(field);
-    let mut options: Vec<(u32, BoxedStrategy<(Option<Value>, Value)>)> = vec![
+    let mut options: Vec<(u32, BoxedStrategy<FieldDraw>)> = vec![
         (2, Just((None, default)).boxed()),
         (
             4,

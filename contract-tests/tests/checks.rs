@@ -423,3 +423,245 @@ fn every_registered_check_has_a_test_here() {
         );
     }
 }
+
+fn read_case(expect: Expect) -> Case {
+    Case {
+        request: Request::bare(
+            Operation::Get,
+            "/workflows/v1/simulations/5eb7cf5a86d9755df3a6c593".into(),
+        ),
+        expect,
+    }
+}
+
+#[test]
+fn state_persisted() {
+    let case = read_case(Expect::Simulation {
+        expected: good_simulation()["simulation"].clone(),
+    });
+    let good = json_response(200, &good_simulation());
+    for broken in [
+        with(
+            good_simulation(),
+            "/simulation/simulation_config/description",
+            json!("changed"),
+        ),
+        with(
+            good_simulation(),
+            "/simulation/simulation_config/extra",
+            json!(1),
+        ),
+        without(
+            good_simulation(),
+            "/simulation/simulation_config/max_events",
+        ),
+    ] {
+        assert_catches(
+            "state_persisted",
+            &case,
+            &good,
+            &json_response(200, &broken),
+        );
+    }
+}
+
+#[test]
+fn update_semantics() {
+    let before = good_simulation()["simulation"].clone();
+    let patch = json!({"status": "running", "max_events": 1, "x-unknown": true});
+    let case = Case {
+        request: Request::json(
+            Operation::Update,
+            "/workflows/v1/simulations/5eb7cf5a86d9755df3a6c593".into(),
+            patch.clone(),
+        ),
+        expect: Expect::Updated { before, patch },
+    };
+    let after = with(
+        with(
+            good_simulation(),
+            "/simulation/simulation_config/status",
+            json!("running"),
+        ),
+        "/simulation/updated_at",
+        json!("2026-11-28T12:00:01Z"),
+    );
+    let good = json_response(200, &after);
+    for broken in [
+        with(
+            after.clone(),
+            "/simulation/simulation_config/max_events",
+            json!(1),
+        ),
+        with(
+            after.clone(),
+            "/simulation/simulation_config/status",
+            json!("pending"),
+        ),
+        with(
+            after.clone(),
+            "/simulation/created_at",
+            json!("2026-11-28T12:00:01Z"),
+        ),
+        with(
+            after.clone(),
+            "/simulation/updated_at",
+            json!("2026-11-28T11:59:59Z"),
+        ),
+        with(
+            after.clone(),
+            "/simulation/simulation_config/x-unknown",
+            json!(true),
+        ),
+        with(
+            after.clone(),
+            "/simulation/simulation_config/description",
+            json!(""),
+        ),
+    ] {
+        assert_catches(
+            "update_semantics",
+            &case,
+            &good,
+            &json_response(200, &broken),
+        );
+    }
+}
+
+#[test]
+fn list_conformance() {
+    use contract_tests::listing::{ListExpectation, ListFilter};
+    let sim = |id: &str, at: &str, status: &str| {
+        let mut s = good_simulation()["simulation"].clone();
+        s["_id"] = json!(id);
+        s["created_at"] = json!(at);
+        s["updated_at"] = json!(at);
+        s["simulation_config"]["status"] = json!(status);
+        s
+    };
+    let newer = sim(
+        "bbbbbbbbbbbbbbbbbbbbbbbb",
+        "2026-11-28T12:00:02Z",
+        "running",
+    );
+    let older = sim(
+        "aaaaaaaaaaaaaaaaaaaaaaaa",
+        "2026-11-28T12:00:01Z",
+        "running",
+    );
+    let other = sim("cccccccccccccccccccccccc", "2026-11-28T12:00:03Z", "failed");
+    let filter = ListFilter {
+        status: Some("running".into()),
+        ..ListFilter::default()
+    };
+    let exact = read_case(Expect::Listed(ListExpectation {
+        filter: filter.clone(),
+        exact: true,
+        expected_ids: vec![
+            "bbbbbbbbbbbbbbbbbbbbbbbb".into(),
+            "aaaaaaaaaaaaaaaaaaaaaaaa".into(),
+        ],
+        total: 2,
+        absent: vec!["dddddddddddddddddddddddd".into()],
+    }));
+    let page = |sims: Vec<&Value>, total: u64| {
+        json_response(200, &json!({"simulations": sims, "total": total}))
+    };
+    let good = page(vec![&newer, &older], 2);
+    assert_catches(
+        "list_conformance",
+        &exact,
+        &good,
+        &page(vec![&older, &newer], 2),
+    );
+    assert_catches(
+        "list_conformance",
+        &exact,
+        &good,
+        &page(vec![&newer, &older], 7),
+    );
+    assert_catches("list_conformance", &exact, &good, &page(vec![&newer], 2));
+    assert_catches(
+        "list_conformance",
+        &exact,
+        &good,
+        &page(vec![&other, &newer, &older], 3),
+    );
+    let deleted = sim(
+        "dddddddddddddddddddddddd",
+        "2026-11-28T12:00:00Z",
+        "running",
+    );
+    assert_catches(
+        "list_conformance",
+        &exact,
+        &good,
+        &page(vec![&newer, &older, &deleted], 3),
+    );
+    let sound = read_case(Expect::Listed(ListExpectation {
+        filter,
+        exact: false,
+        expected_ids: vec![],
+        total: 0,
+        absent: vec![],
+    }));
+    assert_catches(
+        "list_conformance",
+        &sound,
+        &page(vec![&newer], 40),
+        &page(vec![&other], 40),
+    );
+}
+
+#[test]
+fn not_found() {
+    let case = read_case(Expect::NotFound);
+    assert_catches(
+        "not_found",
+        &case,
+        &json_response(404, &json!({"detail": "Simulation not found"})),
+        &json_response(200, &good_simulation()),
+    );
+}
+
+#[test]
+fn auth_enforced() {
+    let case = read_case(Expect::Unauthorized {
+        detail: "Not authenticated",
+    });
+    let mut good = json_response(401, &json!({"detail": "Not authenticated"}));
+    good.www_authenticate = Some("Bearer".into());
+    let mut no_header = good.clone();
+    no_header.www_authenticate = None;
+    assert_catches("auth_enforced", &case, &good, &no_header);
+    assert_catches(
+        "auth_enforced",
+        &case,
+        &good,
+        &json_response(200, &good_simulation()),
+    );
+    let mut wrong_detail = json_response(401, &json!({"detail": "Invalid API key"}));
+    wrong_detail.www_authenticate = Some("Bearer".into());
+    assert_catches("auth_enforced", &case, &good, &wrong_detail);
+}
+
+#[test]
+fn method_not_allowed() {
+    let case = read_case(Expect::NotAllowed {
+        allow: vec!["DELETE", "GET", "PATCH"],
+    });
+    let mut good = json_response(405, &json!({"detail": "Method Not Allowed"}));
+    good.allow = Some("GET, PATCH, DELETE".into());
+    let mut partial = good.clone();
+    partial.allow = Some("GET".into());
+    assert_catches("method_not_allowed", &case, &good, &partial);
+    let mut missing = good.clone();
+    missing.allow = None;
+    assert_catches("method_not_allowed", &case, &good, &missing);
+    assert_catches(
+        "method_not_allowed",
+        &case,
+        &good,
+        &json_response(404, &json!({"detail": "Not Found"})),
+    );
+}
