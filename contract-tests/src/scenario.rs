@@ -108,6 +108,8 @@ pub struct RefusedPlan {
 }
 
 /// One generated unit of work.
+// Scenarios live one per in-flight case; boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Scenario {
     /// A single request judged on its own.
@@ -183,30 +185,13 @@ impl Exec<'_> {
             .map(|j| j["simulation"].clone())
     }
 
-    async fn list(
-        &mut self,
-        filter: ListFilter,
-        size: u64,
-        page: u64,
-        auth: Auth,
-        exact: bool,
-        expected: Vec<String>,
-        total: u64,
-        absent: Vec<String>,
-    ) {
+    async fn list(&mut self, auth: Auth, size: u64, page: u64, expect: ListExpectation) {
         let mut request = Request::bare(
             Operation::List,
-            format!("{COLLECTION}?{}", filter.query(size, page)),
+            format!("{COLLECTION}?{}", expect.filter.query(size, page)),
         );
         request.auth = auth;
-        let expect = Expect::Listed(ListExpectation {
-            filter,
-            exact,
-            expected_ids: expected,
-            total,
-            absent,
-        });
-        self.send(request, expect).await;
+        self.send(request, Expect::Listed(expect)).await;
     }
 
     async fn get(&mut self, id: &str, auth: Auth, expect: Expect) -> Option<Value> {
@@ -323,14 +308,16 @@ async fn lifecycle(x: &mut Exec<'_>, plan: &LifecyclePlan) {
     )
     .await;
     x.list(
-        by_logical_id(&tag),
+        Auth::Primary,
         10,
         1,
-        Auth::Primary,
-        true,
-        vec![id.clone()],
-        1,
-        vec![],
+        ListExpectation {
+            filter: by_logical_id(&tag),
+            exact: true,
+            expected_ids: vec![id.clone()],
+            total: 1,
+            absent: vec![],
+        },
     )
     .await;
     x.send(Request::bare(Operation::Delete, item(&id)), Expect::Success)
@@ -351,14 +338,16 @@ async fn lifecycle(x: &mut Exec<'_>, plan: &LifecyclePlan) {
     )
     .await;
     x.list(
-        by_logical_id(&tag),
+        Auth::Primary,
         10,
         1,
-        Auth::Primary,
-        true,
-        vec![],
-        0,
-        vec![id],
+        ListExpectation {
+            filter: by_logical_id(&tag),
+            exact: true,
+            expected_ids: vec![],
+            total: 0,
+            absent: vec![id],
+        },
     )
     .await;
 }
@@ -410,7 +399,7 @@ async fn listing(x: &mut Exec<'_>, model: &ObjectModel, plan: &ListPlan) {
     sort_newest_first(&mut sims);
     let nth = |i: usize| &sims[i % sims.len()];
     for query in &plan.queries {
-        let pick = |i: Option<usize>| i.map(|i| nth(i));
+        let pick = |i: Option<usize>| i.map(&nth);
         let filter = ListFilter {
             logical_id: pick(query.logical_id_of).and_then(|s| {
                 s["simulation_config"]["logical_id"]
@@ -443,14 +432,16 @@ async fn listing(x: &mut Exec<'_>, model: &ObjectModel, plan: &ListPlan) {
             .collect();
         let total = matching.len() as u64;
         x.list(
-            filter,
+            Auth::Primary,
             100,
             1,
-            Auth::Primary,
-            scoped,
-            matching,
-            total,
-            vec![],
+            ListExpectation {
+                filter,
+                exact: scoped,
+                expected_ids: matching,
+                total,
+                absent: vec![],
+            },
         )
         .await;
     }
@@ -460,7 +451,7 @@ fn mixed_case(word: &str, seed: usize) -> String {
     word.chars()
         .enumerate()
         .map(|(i, c)| {
-            if (i + seed) % 2 == 0 {
+            if (i + seed).is_multiple_of(2) {
                 c.to_ascii_uppercase()
             } else {
                 c
@@ -493,14 +484,16 @@ async fn paging(x: &mut Exec<'_>, model: &ObjectModel, plan: &PagePlan) {
             .cloned()
             .collect();
         x.list(
-            filter.clone(),
+            Auth::Primary,
             plan.size as u64,
             page as u64,
-            Auth::Primary,
-            true,
-            slice,
-            ids.len() as u64,
-            vec![],
+            ListExpectation {
+                filter: filter.clone(),
+                exact: true,
+                expected_ids: slice,
+                total: ids.len() as u64,
+                absent: vec![],
+            },
         )
         .await;
     }
@@ -550,14 +543,16 @@ async fn refused(x: &mut Exec<'_>, model: &ObjectModel, plan: &RefusedPlan) {
     request.auth = plan.refusal.auth.clone();
     x.send(request, refused()).await;
     x.list(
-        by_logical_id(&format!("{tag}-refused")),
+        Auth::Primary,
         10,
         1,
-        Auth::Primary,
-        true,
-        vec![],
-        0,
-        vec![],
+        ListExpectation {
+            filter: by_logical_id(&format!("{tag}-refused")),
+            exact: true,
+            expected_ids: vec![],
+            total: 0,
+            absent: vec![],
+        },
     )
     .await;
     let Some(created) = x.create_tagged(model, &tag, &tag).await else {
@@ -612,14 +607,16 @@ async fn tenancy(x: &mut Exec<'_>, model: &ObjectModel, nonce: &str) {
         request.auth = Auth::OtherTeam;
         x.send(request, Expect::NotFound).await;
         x.list(
-            by_logical_id(&tag),
+            Auth::OtherTeam,
             10,
             1,
-            Auth::OtherTeam,
-            true,
-            vec![],
-            0,
-            vec![id.clone()],
+            ListExpectation {
+                filter: by_logical_id(&tag),
+                exact: true,
+                expected_ids: vec![],
+                total: 0,
+                absent: vec![id.clone()],
+            },
         )
         .await;
         let search = ListFilter {
@@ -627,14 +624,16 @@ async fn tenancy(x: &mut Exec<'_>, model: &ObjectModel, nonce: &str) {
             ..ListFilter::default()
         };
         x.list(
-            search,
+            Auth::OtherTeam,
             100,
             1,
-            Auth::OtherTeam,
-            true,
-            vec![],
-            0,
-            vec![id.clone()],
+            ListExpectation {
+                filter: search,
+                exact: true,
+                expected_ids: vec![],
+                total: 0,
+                absent: vec![id.clone()],
+            },
         )
         .await;
     }
