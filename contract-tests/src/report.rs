@@ -40,8 +40,14 @@ pub fn render_findings(report: &Report, token: &str) -> String {
         );
         let _ = writeln!(
             out,
-            "    seen {} time(s); shrunk in {} step(s); seed {}",
-            f.occurrences, f.shrink_steps, f.seed_hex
+            "    seen {} time(s); {}; seed {}",
+            f.occurrences,
+            if f.flaky {
+                "did not recur on replay (flaky)".to_owned()
+            } else {
+                format!("shrunk in {} step(s)", f.shrink_steps)
+            },
+            f.seed_hex
         );
         let _ = writeln!(out, "    reproduce: {}", f.curl);
         out.push('\n');

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use proptest::strategy::{Strategy, ValueTree};
@@ -94,6 +94,8 @@ pub struct Finding {
     pub seed_hex: String,
     pub occurrences: u64,
     pub shrink_steps: u32,
+    /// The failure did not recur when its case was replayed.
+    pub flaky: bool,
 }
 
 /// Everything a run measured.
@@ -175,23 +177,40 @@ fn tree_for(
     )
 }
 
-/// Whether a target may receive the suite's writes.
-pub fn host_is_safe(base_url: &str, allow_hosts: &[String]) -> Result<(), RunError> {
+/// The lower-case host of a base URL.
+pub fn target_host(base_url: &str) -> Result<String, RunError> {
     let url = reqwest::Url::parse(base_url)
         .map_err(|e| RunError::Arguments(format!("--base-url {base_url}: {e}")))?;
-    let host = url
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(RunError::Arguments(format!(
+            "--base-url {base_url}: only http and https are supported"
+        )));
+    }
+    Ok(url
         .host_str()
         .unwrap_or_default()
         .trim_matches(['[', ']'])
-        .to_ascii_lowercase();
-    let loopback = host == "localhost"
+        .to_ascii_lowercase())
+}
+
+pub fn is_loopback_host(host: &str) -> bool {
+    host == "localhost"
         || host
             .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether a target may receive the suite's writes: loopback, a host with a qa, dev, test or
+/// staging label, or one named with `--allow-host`.
+pub fn host_is_safe(base_url: &str, allow_hosts: &[String]) -> Result<(), RunError> {
+    let host = target_host(base_url)?;
     let non_production = host
         .split(['.', '-'])
         .any(|label| matches!(label, "qa" | "dev" | "test" | "staging"));
-    if loopback || non_production || allow_hosts.iter().any(|h| h.eq_ignore_ascii_case(&host)) {
+    if is_loopback_host(&host)
+        || non_production
+        || allow_hosts.iter().any(|h| h.eq_ignore_ascii_case(&host))
+    {
         Ok(())
     } else {
         Err(RunError::UnsafeHost { host })
@@ -265,12 +284,10 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
 
     let started = Instant::now();
     let strategy = arb_scenario(&spec);
+    // Unique per run, not per seed: replaying a seed must not collide with the records of the run it replays.
     let run_tag = format!(
         "ct{:08x}",
-        (options.seed
-            ^ u64::from(std::process::id())
-            ^ started.elapsed().as_nanos() as u64
-            ^ wall_nanos()) as u32
+        (u64::from(std::process::id()) ^ wall_nanos()) as u32
     );
     let state = Arc::new(RunState::tagged(
         options.identity.clone(),
@@ -286,13 +303,12 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
 
     let mut report = Report {
         replayed_regressions: replayed,
+        run_tag,
         ..Report::default()
     };
     // The first failing seed of each distinct failure, with how often it recurred.
-    let mut distinct: BTreeMap<(&'static str, Operation, String), ([u8; 32], u64)> =
-        BTreeMap::new();
+    let mut distinct: BTreeMap<(&'static str, Operation, String), FirstSeen> = BTreeMap::new();
     let stop = Arc::new(AtomicBool::new(false));
-    let done = Arc::new(AtomicU64::new(0));
     let mut in_flight = JoinSet::new();
     let mut next = 0usize;
     let mut last_progress = Instant::now();
@@ -313,18 +329,16 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
                 }
                 creates_planned += scenario.creates();
             }
-            let (target, pacer, spec, state, checks, done) = (
+            let (target, pacer, spec, state, checks) = (
                 target.clone(),
                 pacer.clone(),
                 spec.clone(),
                 state.clone(),
                 checks.clone(),
-                done.clone(),
             );
             in_flight.spawn(async move {
                 let observations = scenario.execute(&spec, &target, &pacer, &state).await;
                 let judged = judge(&spec, &state, &checks, observations);
-                done.fetch_add(1, Ordering::Relaxed);
                 (seed, judged)
             });
         }
@@ -338,9 +352,17 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
             joined.map_err(|e| RunError::Arguments(format!("a case task failed: {e}")))?;
         report.cases += 1;
         record(&mut report, &judged);
-        for (check, operation, mismatch, _) in &judged.failures {
+        for (check, operation, mismatch, at) in &judged.failures {
             let key = (*check, *operation, mismatch.pointer.clone());
-            distinct.entry(key).or_insert((seed, 0)).1 += 1;
+            distinct
+                .entry(key)
+                .or_insert_with(|| FirstSeen {
+                    seed,
+                    occurrences: 0,
+                    mismatch: mismatch.clone(),
+                    observation: judged.observations[*at].clone(),
+                })
+                .occurrences += 1;
             if report.first_failure.is_none() {
                 report.first_failure = Some((report.cases, started.elapsed(), check));
             }
@@ -365,19 +387,13 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
     }
 
     let shrink_started = Instant::now();
-    for ((check, operation, pointer), (seed, occurrences)) in distinct {
+    for (key, first) in distinct {
         let finding = shrink(
             &strategy,
-            &seed,
-            check,
-            operation,
-            &pointer,
-            occurrences,
+            &key,
+            first,
             &options,
-            &target,
-            &pacer,
-            &spec,
-            &state,
+            (&target, &pacer, &spec, &state),
         )
         .await;
         report.findings.push(finding);
@@ -424,22 +440,27 @@ fn record(report: &mut Report, judged: &Judged) {
     }
 }
 
+/// The first time a distinct failure was seen, and how often it came back.
+#[derive(Debug, Clone)]
+struct FirstSeen {
+    seed: [u8; 32],
+    occurrences: u64,
+    mismatch: Mismatch,
+    observation: Observation,
+}
+
 /// Replays simpler versions of a failing case, one at a time, while the same check keeps failing.
-#[allow(clippy::too_many_arguments)]
+/// A failure that does not recur on replay is reported as first seen, marked flaky.
 async fn shrink(
     strategy: &proptest::strategy::BoxedStrategy<Scenario>,
-    seed: &[u8; 32],
-    check: &'static str,
-    operation: Operation,
-    pointer: &str,
-    occurrences: u64,
+    key: &(&'static str, Operation, String),
+    first: FirstSeen,
     options: &Options,
-    target: &Target,
-    pacer: &Pacer,
-    spec: &Spec,
-    state: &RunState,
+    exec: (&Target, &Pacer, &Spec, &RunState),
 ) -> Finding {
-    let mut tree = tree_for(strategy, seed);
+    let (check, operation, pointer) = (key.0, key.1, key.2.as_str());
+    let (target, pacer, spec, state) = exec;
+    let mut tree = tree_for(strategy, &first.seed);
     let fails = |judged: &Judged| {
         judged
             .failures
@@ -455,32 +476,10 @@ async fn shrink(
         let observations = scenario.execute(spec, target, pacer, state).await;
         judge(spec, state, &options.checks, observations)
     };
-    let original = run_once(tree.current()).await;
-    let Some(mut best) = fails(&original).or_else(|| {
-        // A failure that does not recur (a flaky server) is reported as first seen.
-        original
-            .failures
-            .first()
-            .map(|(_, _, m, i)| (m.clone(), original.observations[*i].clone()))
-    }) else {
-        let observation = original.observations[0].clone();
-        return finding(
-            check,
-            operation,
-            Mismatch {
-                pointer: pointer.into(),
-                expected: "the failure to recur".into(),
-                received: "it did not".into(),
-            },
-            observation,
-            seed,
-            occurrences,
-            0,
-            options,
-        );
-    };
+    let mut best = (first.mismatch.clone(), first.observation.clone());
     let mut steps = 0;
-    if tree.simplify() {
+    let recurs = options.shrink_budget > 0 && fails(&run_once(tree.current()).await).is_some();
+    if recurs && tree.simplify() {
         while steps < options.shrink_budget {
             steps += 1;
             let judged = run_once(tree.current()).await;
@@ -494,16 +493,18 @@ async fn shrink(
             }
         }
     }
-    finding(
+    let mut found = finding(
         check,
         operation,
         best.0,
         best.1,
-        seed,
-        occurrences,
+        &first.seed,
+        first.occurrences,
         steps,
         options,
-    )
+    );
+    found.flaky = options.shrink_budget > 0 && !recurs;
+    found
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -527,6 +528,7 @@ fn finding(
         seed_hex: hex(seed),
         occurrences,
         shrink_steps,
+        flaky: false,
     }
 }
 

@@ -986,7 +986,8 @@ fn arb_open_list() -> impl Strategy<Value = Scenario> {
         proptest::option::weighted(0.3, select(STATUSES.to_vec()).prop_map(str::to_owned)),
         proptest::option::weighted(0.2, arb_object_id()),
         proptest::option::weighted(0.2, arb_object_id()),
-        proptest::option::weighted(0.3, arb_text(0, 4)),
+        // An empty search is left unspecified: whether "" is a substring of a null field differs by store.
+        proptest::option::weighted(0.3, arb_text(1, 4)),
         time(),
         time(),
         1u64..20,

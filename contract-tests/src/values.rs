@@ -250,11 +250,9 @@ pub fn arb_unspecified(kind: &Kind) -> Option<BoxedStrategy<Value>> {
         Kind::Integer => Some(
             select(vec![
                 serde_json::from_str::<Value>("9223372036854775808").unwrap(),
-                serde_json::from_str::<Value>("-9223372036854775809").unwrap(),
-                serde_json::from_str::<Value>("18446744073709551616").unwrap(),
                 json!("5_000"),
                 json!("99999999999999999999"),
-                json!(1e300),
+                json!(-1e300),
             ])
             .boxed(),
         ),
@@ -262,10 +260,10 @@ pub fn arb_unspecified(kind: &Kind) -> Option<BoxedStrategy<Value>> {
     }
 }
 
-/// One field of a valid object: absent (the default is stored), null where allowed, canonical or lax.
 /// A field's value as sent (`None`: left out) and the value the server must store.
 type FieldDraw = (Option<Value>, Value);
 
+/// One field of a valid object: absent (the default is stored), null where allowed, canonical or lax.
 fn arb_accepted_field(field: &FieldModel) -> BoxedStrategy<FieldDraw> {
     let default = ObjectModel::default_of(field);
     let mut options: Vec<(u32, BoxedStrategy<FieldDraw>)> = vec![
