@@ -1,1 +1,244 @@
-//! The embedded reference implementation of the Simulations API contract (being built).
+//! The reference implementation of the Simulations API contract (`CONTRACT.md`): in memory,
+//! on axum and tokio, behaving like the FastAPI service wherever a client can tell, with
+//! switchable [`Fault`]s for the contract suite's self-test.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let server = reference_server::spawn(reference_server::Config::development()).await?;
+//! println!("listening on {}", server.base_url());
+//! server.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Order of checks
+//!
+//! As FastAPI runs them, first failure wins:
+//!
+//! 1. Routing: an unknown path is 404 `{"detail": "Not Found"}`; a known path with trailing
+//!    slashes is 307 to the path without them (Starlette's `redirect_slashes`); another method
+//!    on a known path is 405 `{"detail": "Method Not Allowed"}` with `Allow: GET, POST` on the
+//!    collection and `Allow: DELETE, GET, PATCH` on an item (alphabetical). `HEAD` and `OPTIONS`
+//!    are such other methods.
+//! 2. The body, for create and update only (FastAPI reads it before solving dependencies): over
+//!    1 MiB is 413 `{"detail": "Request Entity Too Large"}`; unreadable or not UTF-8 is 400
+//!    `{"detail": "There was an error parsing the body"}`; a JSON body that does not parse is
+//!    422 `json_invalid` at `["body", <character offset>]`.
+//! 3. Authentication (the `HTTPBearer` dependency): 401 with `WWW-Authenticate: Bearer`.
+//! 4. Validation of path, query and body together: one 422 listing path errors, then query,
+//!    then body errors, each list in declaration order.
+//! 5. The operation: 404 `{"detail": "Simulation not found"}` for an id the team does not have.
+//!
+//! # Choices where the contract is silent or marked [model]
+//!
+//! - A body is parsed as JSON when it has no `Content-Type`, or `application/json`, or
+//!   `application/*+json` (parameters and case ignored), as FastAPI does; any other content
+//!   type hands the text to validation, which refuses it (`model_attributes_type` on create,
+//!   `dict_type` on update). A UTF-8 byte order mark is skipped, as `json.loads(bytes)` does.
+//! - An empty body is 422 `missing` at `["body"]`. A JSON `null` body is 422
+//!   `model_attributes_type` on create and `dict_type` on update, as the contract says.
+//! - JSON that Python accepts but serde_json does not (`NaN`, `Infinity`, numbers beyond
+//!   `f64` such as `1e400`, lone surrogate escapes, more than 128 nested arrays/objects) is 422
+//!   `json_invalid`, never a crash. `ctx.error` uses Python's wording where there is one; the
+//!   offset is serde_json's, converted to characters, so it can differ from Python's by a few.
+//! - Integers outside the signed 64-bit range (as numbers, integral floats or strings) are 422
+//!   `int_parsing_size` ("Unable to parse input string as an integer, exceeded maximum size").
+//! - The credential is everything after the first space of `Authorization`, unstripped, and the
+//!   scheme matches `Bearer` case-insensitively (FastAPI's `get_authorization_scheme_param`).
+//!   With several `Authorization` headers the first counts.
+//! - Ids are ObjectId-like: 8 hex digits of creation seconds, then a 16-digit counter.
+//!   Timestamps are RFC 3339 UTC with microseconds and `Z` (`2024-05-01T10:00:00.123456Z`),
+//!   strictly increasing across creates and updates even if the wall clock steps back, so list
+//!   order (newest first, `_id` descending on ties) is total and `updated_at > created_at` after
+//!   an update. `start`/`end` compare at microsecond precision.
+//! - `search`: case-insensitive (Unicode lowercase) substring of `logical_id` or
+//!   `description`; a null field never matches; an empty `search` is no filter (as Python's
+//!   `if search:`). `logical_id` and the workflow id filters are exact; an empty `logical_id`
+//!   matches only an empty stored `logical_id`. A simulation whose status is null never
+//!   matches a `status` filter.
+//! - Query strings are read like Starlette: `&`-separated, `+` is a space, percent-decoding
+//!   with invalid UTF-8 replaced, a name without `=` has the value `""`, the last repeated value
+//!   wins, unknown names are ignored. `size=` is 422 `int_parsing`; `status=` is 422 `enum`.
+//! - `start`/`end` accept what pydantic does: RFC 3339 with `T`, `t`, `_` or a space, seconds
+//!   and fraction optional (more than six fraction digits truncated), `Z`/`±HH:MM`/`±HHMM`/`±HH`
+//!   offsets, a bare date (midnight), and numbers as Unix seconds (milliseconds past 2e10).
+//!   Failures are 422 `datetime_from_date_parsing` ("Input should be a valid datetime or date,
+//!   <reason>") with speedate's reason in `ctx.error`.
+//! - Paths are matched after percent-decoding, as Starlette does, so `%2F` in an id makes the
+//!   path unknown (404).
+//! - PATCH with `{}` changes nothing but `updated_at` and `updated_by`. Body errors come before
+//!   the 404 check. Delete answers `{"message": "Simulation deleted successfully"}`.
+//! - A 413 is decided from `Content-Length` before reading, or while reading a chunked body.
+//!   GET and DELETE never read the body, as FastAPI does not.
+//! - Every response is `application/json` except the 307 redirect (empty body) and the 500 that
+//!   only faults produce (`text/plain`, as Starlette's error middleware sends).
+
+mod auth;
+mod body;
+mod errors;
+mod faults;
+mod handlers;
+mod store;
+mod validate;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use errors::ConfigError;
+pub use faults::{Fault, UnknownFault};
+
+/// The development key of team `team-a`, user `user-a`.
+pub const DEV_KEY: &str = "dev-key-team-a";
+/// The development key of another team, `team-b` (user `user-b`), to test tenancy.
+pub const DEV_OTHER_TEAM_KEY: &str = "dev-key-team-b";
+
+/// An API key and the team and user it acts for.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub key: String,
+    pub team: String,
+    pub user: String,
+}
+
+impl ApiKey {
+    pub fn new(key: impl Into<String>, team: impl Into<String>, user: impl Into<String>) -> Self {
+        ApiKey {
+            key: key.into(),
+            team: team.into(),
+            user: user.into(),
+        }
+    }
+}
+
+/// Keys are secrets: `Debug` shows only the team and user.
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiKey")
+            .field("key", &"<redacted>")
+            .field("team", &self.team)
+            .field("user", &self.user)
+            .finish()
+    }
+}
+
+/// `KEY:TEAM:USER`; the key may itself contain colons (the last two separate team and user).
+impl FromStr for ApiKey {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut parts = s.rsplitn(3, ':');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(user), Some(team), Some(key))
+                if !user.is_empty() && !team.is_empty() && !key.is_empty() =>
+            {
+                Ok(ApiKey::new(key, team, user))
+            }
+            _ => Err(ConfigError::MalformedApiKey),
+        }
+    }
+}
+
+/// What the server accepts and how it misbehaves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Every accepted key; each belongs to one team and one user.
+    pub keys: Vec<ApiKey>,
+    /// At most one deliberate contract violation.
+    pub fault: Option<Fault>,
+    /// Added to every response (a benchmark knob, not a fault).
+    pub latency: Duration,
+}
+
+impl Config {
+    /// Two development keys: [`DEV_KEY`] (team-a/user-a) and [`DEV_OTHER_TEAM_KEY`] (team-b/user-b).
+    pub fn development() -> Self {
+        Config {
+            keys: vec![
+                ApiKey::new(DEV_KEY, "team-a", "user-a"),
+                ApiKey::new(DEV_OTHER_TEAM_KEY, "team-b", "user-b"),
+            ],
+            fault: None,
+            latency: Duration::ZERO,
+        }
+    }
+}
+
+/// The whole API as a router with fresh, empty storage; usable without a socket
+/// (e.g. `tower::ServiceExt::oneshot`). Clones share the storage.
+pub fn app(config: Config) -> Router {
+    let state = Arc::new(handlers::AppState::new(config));
+    Router::new().fallback(handlers::handle).with_state(state)
+}
+
+/// Serves the API on `listener` until the process ends (for `cargo xtask serve`).
+pub async fn serve(listener: TcpListener, config: Config) -> std::io::Result<()> {
+    axum::serve(listener, app(config)).await
+}
+
+/// A server running in the background on a loopback port.
+#[derive(Debug)]
+pub struct RunningServer {
+    addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:<port>`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and waits for the server to end.
+    pub async fn shutdown(self) {
+        // The receiver only disappears once the server has already ended.
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
+/// Binds `127.0.0.1:0` and serves the API in a background task.
+pub async fn spawn(config: Config) -> std::io::Result<RunningServer> {
+    let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let router = app(config);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(RunningServer { addr, stop, task })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_keys_parse_and_never_show_the_key() {
+        let key: ApiKey = "se:cret:team-x:user-y".parse().expect("valid");
+        assert_eq!(key, ApiKey::new("se:cret", "team-x", "user-y"));
+        assert!(!format!("{key:?}").contains("cret"));
+        for bad in ["", "k:t", ":t:u", "k::u", "k:t:"] {
+            let error = bad.parse::<ApiKey>().expect_err(bad);
+            assert_eq!(error, ConfigError::MalformedApiKey);
+        }
+        let error = "secret-key:team".parse::<ApiKey>().expect_err("two parts");
+        assert!(!error.to_string().contains("secret-key"));
+    }
+}

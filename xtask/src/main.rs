@@ -1,7 +1,9 @@
 //! `cargo xtask`: the project's commands (generate, and more as they land), run from the workspace root.
 
 mod codegen;
+mod contract;
 mod downgrade;
+mod serve;
 mod spec;
 
 use std::path::PathBuf;
@@ -14,10 +16,22 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   generate [--check] [--spec PATH]   regenerate generated/src/lib.rs from spec/openapi.json;
                                      --check fails when the committed client is stale
+  contract [options]                 run the contract suite (embedded server unless --base-url);
+                                     `cargo xtask contract --help` for its options
+  mutants [--cases N] [--seed N]     run the suite against each fault of the reference server
+  serve [--addr ADDR] [--api-key KEY:TEAM:USER]... [--fault NAME] [--latency MS] [--list-faults]
+                                     run the reference server in the foreground (default
+                                     127.0.0.1:8080; with no --api-key, two development keys)
   spec fmt                           rewrite spec/openapi.json in its normalised form";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // The suite's commands have their own exit codes: 1 for violations, 2 for a run not made.
+    match args.first().map(String::as_str) {
+        Some("contract") => return contract::main(&args[1..]),
+        Some("mutants") => return contract::mutants_main(&args[1..]),
+        _ => {}
+    }
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -36,6 +50,7 @@ fn run(args: &[String]) -> Result<()> {
     match command.as_str() {
         "generate" => generate(rest),
         "spec" => spec_command(rest),
+        "serve" => serve::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

@@ -1,0 +1,60 @@
+//! Bearer authentication as FastAPI's `HTTPBearer` does it, then the API key lookup.
+
+use std::collections::HashMap;
+
+use axum::http::{HeaderMap, header};
+
+use crate::errors::ApiError;
+use crate::store::Caller;
+use crate::{ApiKey, Fault};
+
+/// The configured keys, looked up by the credential's bytes (Starlette reads headers as
+/// latin-1, so any byte may arrive; comparing bytes needs no decoding).
+#[derive(Debug)]
+pub(crate) struct Keys {
+    by_key: HashMap<Vec<u8>, Caller>,
+    first: Option<Caller>,
+}
+
+impl Keys {
+    pub fn new(keys: &[ApiKey]) -> Self {
+        let caller = |k: &ApiKey| Caller {
+            team: k.team.clone(),
+            user: k.user.clone(),
+        };
+        Keys {
+            by_key: keys
+                .iter()
+                .map(|k| (k.key.as_bytes().to_vec(), caller(k)))
+                .collect(),
+            first: keys.first().map(caller),
+        }
+    }
+
+    /// `Authorization: Bearer <key>`: the scheme is matched case-insensitively and the
+    /// credential is everything after the first space, as `get_authorization_scheme_param` splits it.
+    pub fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        fault: Option<Fault>,
+    ) -> Result<Caller, ApiError> {
+        let Some(value) = headers.get(header::AUTHORIZATION) else {
+            return Err(ApiError::NotAuthenticated);
+        };
+        let bytes = value.as_bytes();
+        let (scheme, credential) = match bytes.iter().position(|&b| b == b' ') {
+            Some(space) => (&bytes[..space], &bytes[space + 1..]),
+            None => (bytes, &b""[..]),
+        };
+        if scheme.is_empty() || credential.is_empty() || !scheme.eq_ignore_ascii_case(b"bearer") {
+            return Err(ApiError::NotAuthenticated);
+        }
+        match self.by_key.get(credential) {
+            Some(caller) => Ok(caller.clone()),
+            None if fault == Some(Fault::AuthNotEnforced) => {
+                self.first.clone().ok_or(ApiError::InvalidApiKey)
+            }
+            None => Err(ApiError::InvalidApiKey),
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! Error responses in FastAPI's shapes: `{"detail": string}` and 422 `{"detail": [ValidationError]}`.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use crate::Fault;
+
+/// Errors of the library's configuration API (the server itself never fails a request with these).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// `--api-key` wants `KEY:TEAM:USER` with three non-empty parts.
+    /// The argument itself is not echoed: it holds a secret.
+    #[error("an API key must be KEY:TEAM:USER with three non-empty parts")]
+    MalformedApiKey,
+}
+
+/// One pydantic v2 validation error, as FastAPI serialises it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FieldError {
+    pub ty: &'static str,
+    pub loc: Vec<Value>,
+    pub msg: String,
+    pub input: Value,
+    pub ctx: Option<Value>,
+}
+
+impl FieldError {
+    pub fn new(ty: &'static str, loc: &[Value], msg: impl Into<String>, input: Value) -> Self {
+        FieldError {
+            ty,
+            loc: loc.to_vec(),
+            msg: msg.into(),
+            input,
+            ctx: None,
+        }
+    }
+
+    pub fn with_ctx(mut self, ctx: Value) -> Self {
+        self.ctx = Some(ctx);
+        self
+    }
+
+    fn to_json(&self) -> Value {
+        let mut item = Map::new();
+        item.insert("type".into(), Value::from(self.ty));
+        item.insert("loc".into(), Value::Array(self.loc.clone()));
+        item.insert("msg".into(), Value::from(self.msg.as_str()));
+        item.insert("input".into(), self.input.clone());
+        if let Some(ctx) = &self.ctx {
+            item.insert("ctx".into(), ctx.clone());
+        }
+        Value::Object(item)
+    }
+}
+
+/// Every way a request can fail; each renders exactly as the FastAPI service would answer.
+#[derive(Debug)]
+pub(crate) enum ApiError {
+    /// 401 from the bearer dependency: header missing, not `Bearer`, or empty credential.
+    NotAuthenticated,
+    /// 401 for a well-formed key that no team owns.
+    InvalidApiKey,
+    /// 404 for an unknown path (Starlette's router).
+    PathNotFound,
+    /// 404 for an id the caller's team does not have.
+    SimulationNotFound,
+    /// 405 with the path's `Allow` list.
+    MethodNotAllowed(&'static str),
+    /// 307 from Starlette's `redirect_slashes` (a trailing slash on a known path).
+    Redirect(String),
+    /// 400: the body is not UTF-8, or could not be read.
+    BodyParse,
+    /// 413: over the 1 MiB body limit.
+    TooLarge,
+    /// 422: one entry per violation.
+    Validation(Vec<FieldError>),
+    /// 500, only ever produced by a fault.
+    Internal,
+}
+
+impl ApiError {
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        ApiError::Validation(errors)
+    }
+
+    /// Renders the error; a few faults change the rendering, so the fault is passed in.
+    pub fn render(self, fault: Option<Fault>) -> Response {
+        match self {
+            ApiError::NotAuthenticated => unauthorized("Not authenticated"),
+            ApiError::InvalidApiKey => unauthorized("Invalid API key"),
+            ApiError::PathNotFound => not_found("Not Found", fault),
+            ApiError::SimulationNotFound => not_found("Simulation not found", fault),
+            ApiError::MethodNotAllowed(allow) => {
+                let mut response = detail(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
+                if fault != Some(Fault::MissingAllowHeader) {
+                    response
+                        .headers_mut()
+                        .insert(header::ALLOW, HeaderValue::from_static(allow));
+                }
+                response
+            }
+            ApiError::Redirect(location) => {
+                let mut response = StatusCode::TEMPORARY_REDIRECT.into_response();
+                if let Ok(value) = HeaderValue::from_str(&location) {
+                    response.headers_mut().insert(header::LOCATION, value);
+                }
+                response
+            }
+            ApiError::BodyParse => detail(
+                StatusCode::BAD_REQUEST,
+                "There was an error parsing the body",
+            ),
+            ApiError::TooLarge => detail(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"),
+            ApiError::Validation(errors) => {
+                if fault == Some(Fault::ValidationDetailString) {
+                    let text = errors
+                        .iter()
+                        .map(|e| e.msg.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    return detail(StatusCode::UNPROCESSABLE_ENTITY, &text);
+                }
+                let items = errors.iter().map(FieldError::to_json).collect();
+                json_response(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &json!({ "detail": Value::Array(items) }),
+                )
+            }
+            ApiError::Internal => {
+                // Starlette's ServerErrorMiddleware answers a crash with plain text.
+                let mut response =
+                    (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
+                response.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; charset=utf-8"),
+                );
+                response
+            }
+        }
+    }
+}
+
+/// A JSON response with the content type Starlette's `JSONResponse` sends.
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    let mut response = (status, bytes).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn detail(status: StatusCode, message: &str) -> Response {
+    json_response(status, &json!({ "detail": message }))
+}
+
+fn unauthorized(message: &str) -> Response {
+    let mut response = detail(StatusCode::UNAUTHORIZED, message);
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+fn not_found(message: &str, fault: Option<Fault>) -> Response {
+    let mut response = detail(StatusCode::NOT_FOUND, message);
+    if fault == Some(Fault::TextPlain404) {
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+    }
+    response
+}

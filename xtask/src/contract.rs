@@ -1,0 +1,419 @@
+//! `cargo xtask contract` and `cargo xtask mutants`: run the contract suite against a URL or the embedded reference server, with exit codes 0 (no violation), 1 (violations) and 2 (no run).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use contract_tests::checks::{CHECKS, Identity};
+use contract_tests::report;
+use contract_tests::runner::{self, Options, Report};
+use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
+
+use crate::codegen::workspace_root;
+
+pub const CONTRACT_USAGE: &str = "usage: cargo xtask contract [options]
+
+Runs the contract suite. Without --base-url it starts the embedded reference server on
+127.0.0.1:0 and tests that. The API key comes only from the environment: CONTRACT_TOKEN
+(and CONTRACT_OTHER_TEAM_TOKEN for the tenancy checks), never from a flag.
+
+options:
+  --base-url URL        the server to test (needs CONTRACT_TOKEN)
+  --cases N             cases in the run (default 2000)
+  --seed N              seed of the run; the same seed replays the same cases (default: random)
+  --checks a,b          run only these checks (see --list-checks)
+  --junit PATH          write JUnit XML for CI
+  --concurrency N       requests in flight (default 32 on loopback, 8 elsewhere)
+  --rate N              at most N requests per second
+  --timeout SECS        per request (default 10)
+  --allow-host HOST     allow a host that is neither loopback nor qa/dev/test/staging
+  --fault NAME          embedded server only: switch on one deliberate contract violation
+  --max-creates N       at most N creates in the run (a shared QA team's budget)
+  --regressions PATH    where failing seeds are kept and replayed from
+                        (default contract-tests/proptest-regressions/contract.txt)
+  --no-regressions      neither replay nor record regression seeds
+  --list-checks         list the checks and exit
+
+exit codes: 0 no violation, 1 violations found, 2 the run could not be made";
+
+/// Where failing seeds are kept, committed, and replayed first.
+pub fn regressions_path() -> PathBuf {
+    workspace_root().join("contract-tests/proptest-regressions/contract.txt")
+}
+
+#[derive(Debug)]
+struct ContractArgs {
+    base_url: Option<String>,
+    cases: u64,
+    seed: Option<u64>,
+    checks: Option<Vec<String>>,
+    junit: Option<PathBuf>,
+    concurrency: Option<usize>,
+    rate: Option<f64>,
+    timeout: Duration,
+    allow_hosts: Vec<String>,
+    fault: Option<Fault>,
+    regressions: Option<PathBuf>,
+    list_checks: bool,
+    max_creates: Option<u64>,
+}
+
+fn parse_number<T: std::str::FromStr>(flag: &str, value: Option<&String>) -> Result<T> {
+    let value = value.ok_or_else(|| anyhow!("{flag} needs a value"))?;
+    value
+        .parse()
+        .map_err(|_| anyhow!("{flag} {value:?} is not a valid number"))
+}
+
+fn parse_args(args: &[String]) -> Result<ContractArgs> {
+    let mut out = ContractArgs {
+        base_url: None,
+        cases: 2000,
+        seed: None,
+        checks: None,
+        junit: None,
+        concurrency: None,
+        rate: None,
+        timeout: Duration::from_secs(10),
+        allow_hosts: Vec::new(),
+        fault: None,
+        regressions: Some(regressions_path()),
+        list_checks: false,
+        max_creates: None,
+    };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--base-url" => {
+                out.base_url = Some(
+                    it.next()
+                        .ok_or_else(|| anyhow!("--base-url needs a URL"))?
+                        .clone(),
+                )
+            }
+            "--cases" => out.cases = parse_number("--cases", it.next())?,
+            "--seed" => out.seed = Some(parse_number("--seed", it.next())?),
+            "--checks" => {
+                let list = it
+                    .next()
+                    .ok_or_else(|| anyhow!("--checks needs a comma-separated list"))?;
+                out.checks = Some(
+                    list.split(',')
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty())
+                        .collect(),
+                );
+            }
+            "--junit" => {
+                out.junit = Some(PathBuf::from(
+                    it.next().ok_or_else(|| anyhow!("--junit needs a path"))?,
+                ))
+            }
+            "--concurrency" => out.concurrency = Some(parse_number("--concurrency", it.next())?),
+            "--rate" => out.rate = Some(parse_number("--rate", it.next())?),
+            "--timeout" => {
+                out.timeout =
+                    Duration::from_secs_f64(parse_number::<f64>("--timeout", it.next())?.max(0.001))
+            }
+            "--allow-host" => out.allow_hosts.push(
+                it.next()
+                    .ok_or_else(|| anyhow!("--allow-host needs a host"))?
+                    .clone(),
+            ),
+            "--fault" => {
+                let name = it.next().ok_or_else(|| anyhow!("--fault needs a name"))?;
+                out.fault = Some(name.parse().map_err(|_| {
+                    anyhow!("unknown fault {name:?}; `cargo xtask serve --list-faults` lists them")
+                })?);
+            }
+            "--no-regressions" => out.regressions = None,
+            "--regressions" => {
+                out.regressions = Some(PathBuf::from(
+                    it.next()
+                        .ok_or_else(|| anyhow!("--regressions needs a path"))?,
+                ))
+            }
+            "--max-creates" => out.max_creates = Some(parse_number("--max-creates", it.next())?),
+            "--list-checks" => out.list_checks = true,
+            "--token" | "--api-key" | "--key" => {
+                bail!("{arg} is not accepted: set CONTRACT_TOKEN in the environment instead")
+            }
+            "-h" | "--help" => bail!("{CONTRACT_USAGE}"),
+            other => {
+                bail!("unknown argument `{other}` for contract; run `cargo xtask contract --help`")
+            }
+        }
+    }
+    if out.fault.is_some() && out.base_url.is_some() {
+        bail!("--fault applies only to the embedded server, not to --base-url");
+    }
+    if out.cases == 0 {
+        bail!("--cases must be at least 1");
+    }
+    Ok(out)
+}
+
+fn select_checks(
+    names: &Option<Vec<String>>,
+) -> Result<Vec<&'static contract_tests::checks::Check>> {
+    match names {
+        None => Ok(CHECKS.iter().collect()),
+        Some(names) => names
+            .iter()
+            .map(|n| {
+                contract_tests::checks::find(n).ok_or_else(|| {
+                    anyhow!("unknown check {n:?}; run `cargo xtask contract --list-checks`")
+                })
+            })
+            .collect(),
+    }
+}
+
+fn random_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    (nanos as u64) ^ u64::from(std::process::id()).rotate_left(32)
+}
+
+/// The embedded server's keys belong to these; a real target's identity is learned from its answers.
+fn development_identity() -> Identity {
+    let config = Config::development();
+    let key = config
+        .keys
+        .iter()
+        .find(|k| k.key == DEV_KEY)
+        .expect("the development config has DEV_KEY");
+    Identity {
+        team: Some(key.team.clone()),
+        user: Some(key.user.clone()),
+    }
+}
+
+pub fn main(args: &[String]) -> ExitCode {
+    match contract(args) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {}", format!("{err:#}").replace('\n', " "));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn contract(args: &[String]) -> Result<ExitCode> {
+    let args = parse_args(args)?;
+    if args.list_checks {
+        for check in CHECKS {
+            println!("{:<28} {}", check.name, check.asserts);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let checks = select_checks(&args.checks)?;
+    let seed = args.seed.unwrap_or_else(random_seed);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let outcome = runtime.block_on(async {
+        let embedded = match &args.base_url {
+            Some(_) => None,
+            None => {
+                let mut config = Config::development();
+                config.fault = args.fault;
+                Some(
+                    reference_server::spawn(config)
+                        .await
+                        .context("cannot start the embedded reference server")?,
+                )
+            }
+        };
+        let (base_url, token, other, identity, loopback) = match (&args.base_url, &embedded) {
+            (Some(url), _) => {
+                let token = std::env::var("CONTRACT_TOKEN")
+                    .ok()
+                    .filter(|t| !t.is_empty())
+                    .ok_or_else(|| {
+                        anyhow!(
+                            "CONTRACT_TOKEN is not set: the key comes only from the environment"
+                        )
+                    })?;
+                let other = std::env::var("CONTRACT_OTHER_TEAM_TOKEN")
+                    .ok()
+                    .filter(|t| !t.is_empty());
+                let loopback = runner::target_host(url).is_ok_and(|h| runner::is_loopback_host(&h));
+                (url.clone(), token, other, Identity::default(), loopback)
+            }
+            (None, Some(server)) => (
+                server.base_url(),
+                DEV_KEY.to_owned(),
+                Some(DEV_OTHER_TEAM_KEY.to_owned()),
+                development_identity(),
+                true,
+            ),
+            (None, None) => unreachable!("embedded is set when base_url is not"),
+        };
+        let mut options = Options::new(
+            workspace_root().join("spec/openapi.json"),
+            base_url.clone(),
+            token.clone(),
+        );
+        options.other_team_token = other;
+        options.identity = identity;
+        options.cases = args.cases;
+        options.seed = seed;
+        options.checks = checks.clone();
+        options.concurrency = args.concurrency.unwrap_or(if loopback { 32 } else { 8 });
+        options.rate = args.rate;
+        options.timeout = args.timeout;
+        options.allow_hosts = args.allow_hosts.clone();
+        options.regressions = args.regressions.clone();
+        options.max_creates = args.max_creates;
+        options.progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        println!(
+            "contract: {} cases against {base_url}, seed {seed}",
+            args.cases
+        );
+        let result = runner::run(options).await;
+        if let Some(server) = embedded {
+            server.shutdown().await;
+        }
+        result
+            .map(|report| (report, token))
+            .map_err(anyhow::Error::from)
+    });
+    let (report, token) = outcome?;
+    print_report(&report, &token);
+    if let Some(path) = &args.junit {
+        let names: Vec<&str> = checks.iter().map(|c| c.name).collect();
+        report::write_junit(path, &report, &names, &token)?;
+    }
+    Ok(if report.failures() == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn print_report(report: &Report, token: &str) {
+    print!("{}", report::render_findings(report, token));
+    print!("{}", report::render_summary(report));
+}
+
+pub const MUTANTS_USAGE: &str = "usage: cargo xtask mutants [--cases N] [--seed N]
+
+Runs the suite against the embedded reference server once faithfully and once with each
+fault of its catalog switched on, and prints which check caught each fault and how soon.
+Exits 1 when the faithful server fails or a fault escapes.";
+
+/// Runs the suite against the embedded server with `fault` switched on (or none).
+pub async fn run_against_embedded(
+    fault: Option<Fault>,
+    cases: u64,
+    seed: u64,
+    fail_fast: bool,
+) -> Result<Report> {
+    let mut config = Config::development();
+    config.fault = fault;
+    let server = reference_server::spawn(config)
+        .await
+        .context("cannot start the embedded reference server")?;
+    let mut options = Options::new(
+        workspace_root().join("spec/openapi.json"),
+        server.base_url(),
+        DEV_KEY.to_owned(),
+    );
+    options.other_team_token = Some(DEV_OTHER_TEAM_KEY.to_owned());
+    options.identity = development_identity();
+    options.cases = cases;
+    options.seed = seed;
+    options.fail_fast = fail_fast;
+    options.shrink_budget = 0;
+    let report = runner::run(options).await;
+    server.shutdown().await;
+    Ok(report?)
+}
+
+pub fn mutants_main(args: &[String]) -> ExitCode {
+    match mutants(args) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {}", format!("{err:#}").replace('\n', " "));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn mutants(args: &[String]) -> Result<ExitCode> {
+    let mut cases = 2000u64;
+    let mut seed = 1u64;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--cases" => cases = parse_number("--cases", it.next())?,
+            "--seed" => seed = parse_number("--seed", it.next())?,
+            "-h" | "--help" => bail!("{MUTANTS_USAGE}"),
+            other => bail!("unknown argument `{other}` for mutants"),
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let mut escaped = 0;
+    println!(
+        "{:<34} {:<8} {:<28} {:>8} {:>9}",
+        "fault", "caught", "first check", "cases", "seconds"
+    );
+    let faithful = runtime.block_on(run_against_embedded(None, cases, seed, false))?;
+    let faithful_ok = faithful.failures() == 0;
+    println!(
+        "{:<34} {:<8} {:<28} {:>8} {:>9.3}",
+        "(none: the faithful server)",
+        if faithful_ok { "clean" } else { "FAILED" },
+        faithful.findings.first().map_or("-", |f| f.check),
+        faithful.cases,
+        faithful.elapsed.as_secs_f64()
+    );
+    for fault in Fault::ALL {
+        let report = runtime.block_on(run_against_embedded(Some(*fault), cases, seed, true))?;
+        match report.first_failure {
+            Some((n, elapsed, check)) => {
+                println!(
+                    "{:<34} {:<8} {:<28} {:>8} {:>9.3}",
+                    fault.name(),
+                    "yes",
+                    check,
+                    n,
+                    elapsed.as_secs_f64()
+                );
+            }
+            None => {
+                escaped += 1;
+                println!(
+                    "{:<34} {:<8} {:<28} {:>8} {:>9.3}",
+                    fault.name(),
+                    "NO",
+                    "-",
+                    report.cases,
+                    report.elapsed.as_secs_f64()
+                );
+            }
+        }
+    }
+    println!(
+        "mutants: {} faults, {} caught, {} escaped; faithful server {}",
+        Fault::ALL.len(),
+        Fault::ALL.len() - escaped,
+        escaped,
+        if faithful_ok { "clean" } else { "FAILED" }
+    );
+    if !faithful_ok {
+        print!("{}", report::render_findings(&faithful, DEV_KEY));
+    }
+    Ok(if faithful_ok && escaped == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

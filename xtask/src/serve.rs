@@ -1,0 +1,169 @@
+//! `cargo xtask serve`: the reference server in the foreground, for curl sessions and the suite.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use reference_server::{ApiKey, Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
+
+/// What `serve` was asked to do.
+#[derive(Debug, PartialEq)]
+enum Request {
+    Serve { addr: SocketAddr, config: Config },
+    ListFaults,
+}
+
+fn parse(args: &[String]) -> Result<Request> {
+    let mut addr: SocketAddr = ([127, 0, 0, 1], 8080).into();
+    let mut keys = Vec::new();
+    let mut fault = None;
+    let mut latency = Duration::ZERO;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| {
+            args.next()
+                .map(String::as_str)
+                .with_context(|| format!("{name} needs a value"))
+        };
+        match arg.as_str() {
+            "--addr" => {
+                let text = value("--addr")?;
+                addr = text
+                    .parse()
+                    .with_context(|| format!("--addr `{text}` is not IP:PORT"))?;
+            }
+            // The key's text never goes into an error message.
+            "--api-key" => keys.push(value("--api-key")?.parse::<ApiKey>()?),
+            "--fault" => fault = Some(value("--fault")?.parse::<Fault>()?),
+            "--latency" => {
+                let text = value("--latency")?;
+                let ms: u64 = text.parse().with_context(|| {
+                    format!("--latency `{text}` is not a number of milliseconds")
+                })?;
+                latency = Duration::from_millis(ms);
+            }
+            "--list-faults" => return Ok(Request::ListFaults),
+            other => bail!("unknown argument `{other}` for serve"),
+        }
+    }
+    let mut config = Config::development();
+    if !keys.is_empty() {
+        config.keys = keys;
+    }
+    config.fault = fault;
+    config.latency = latency;
+    Ok(Request::Serve { addr, config })
+}
+
+pub fn run(args: &[String]) -> Result<()> {
+    let (addr, config) = match parse(args)? {
+        Request::ListFaults => {
+            let width = Fault::ALL.iter().map(|f| f.name().len()).max().unwrap_or(0);
+            for fault in Fault::ALL {
+                println!("{:width$}  {}", fault.name(), fault.description());
+            }
+            return Ok(());
+        }
+        Request::Serve { addr, config } => (addr, config),
+    };
+    let development = config
+        == Config {
+            fault: config.fault,
+            latency: config.latency,
+            ..Config::development()
+        };
+    tracing_subscriber::fmt().with_target(false).init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let local = listener.local_addr().context("no local address")?;
+        println!("reference server listening on http://{local}");
+        if development {
+            // Development keys are public by design: printing them is how a developer gets one.
+            println!(
+                "development keys: {DEV_KEY} (team-a/user-a), {DEV_OTHER_TEAM_KEY} (team-b/user-b)"
+            );
+        } else {
+            let teams: Vec<String> = config
+                .keys
+                .iter()
+                .map(|k| format!("{}/{}", k.team, k.user))
+                .collect();
+            println!("{} API key(s) for {}", config.keys.len(), teams.join(", "));
+        }
+        if let Some(fault) = config.fault {
+            println!("FAULT ON: {} ({})", fault.name(), fault.description());
+        }
+        reference_server::serve(listener, config)
+            .await
+            .context("the server stopped")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn defaults_to_development_keys_on_8080() {
+        let Request::Serve { addr, config } = parse(&[]).expect("parses") else {
+            panic!("expected serve");
+        };
+        assert_eq!(addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(config, Config::development());
+    }
+
+    #[test]
+    fn reads_every_option() {
+        let parsed = parse(&args(&[
+            "--addr",
+            "127.0.0.1:0",
+            "--api-key",
+            "k1:t1:u1",
+            "--api-key",
+            "k2:t2:u2",
+            "--fault",
+            "oldest-first",
+            "--latency",
+            "5",
+        ]))
+        .expect("parses");
+        let Request::Serve { addr, config } = parsed else {
+            panic!("expected serve");
+        };
+        assert_eq!(addr.port(), 0);
+        assert_eq!(config.keys.len(), 2);
+        assert_eq!(config.keys[1].team, "t2");
+        assert_eq!(config.fault, Some(Fault::OldestFirst));
+        assert_eq!(config.latency, Duration::from_millis(5));
+        assert_eq!(
+            parse(&args(&["--list-faults"])).expect("parses"),
+            Request::ListFaults
+        );
+    }
+
+    #[test]
+    fn bad_arguments_are_one_line_errors_without_the_key() {
+        for bad in [
+            &["--fault", "nope"][..],
+            &["--addr", "localhost"],
+            &["--latency", "-1"],
+            &["--api-key", "secret-only"],
+            &["--api-key"],
+            &["--what"],
+        ] {
+            let error = format!("{:#}", parse(&args(bad)).expect_err("rejected"));
+            assert!(!error.contains('\n'), "{error}");
+            assert!(!error.contains("secret-only"), "{error}");
+        }
+    }
+}

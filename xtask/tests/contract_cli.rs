@@ -1,0 +1,239 @@
+//! `cargo xtask contract` as CI runs it: exit codes 0, 1 and 2, the summary line, JUnit, and a key that never leaks.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use reference_server::{ApiKey, Config, Fault};
+
+fn xtask(args: &[&str], token: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    command
+        .args(args)
+        .env_remove("CONTRACT_TOKEN")
+        .env_remove("CONTRACT_OTHER_TEAM_TOKEN");
+    if let Some(token) = token {
+        command.env("CONTRACT_TOKEN", token);
+    }
+    command.output().expect("xtask runs")
+}
+
+fn temp_path(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("xtask-contract-{}-{name}", std::process::id()))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn a_clean_run_exits_0_with_the_summary_line_last_and_junit() {
+    let junit = temp_path("clean.xml");
+    let out = xtask(
+        &[
+            "contract",
+            "--cases",
+            "300",
+            "--seed",
+            "7",
+            "--no-regressions",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+        None,
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout: {stdout}\nstderr: {}",
+        text(&out.stderr)
+    );
+    let last = stdout.lines().last().unwrap();
+    assert!(
+        last.starts_with("summary: 300 cases, ")
+            && last.contains(" requests, 0 failures, ")
+            && last.ends_with(" s"),
+        "{last}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("<testsuite name=\"contract\"") && xml.contains("failures=\"0\""),
+        "{xml}"
+    );
+    std::fs::remove_file(junit).unwrap();
+}
+
+#[test]
+fn a_violation_exits_1_and_prints_a_reproducer() {
+    let out = xtask(
+        &[
+            "contract",
+            "--cases",
+            "300",
+            "--seed",
+            "3",
+            "--no-regressions",
+            "--fault",
+            "create-returns-201",
+        ],
+        None,
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("FAIL 1. status_code_conformance on create_simulation"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("expected: ") && stdout.contains("received: 201"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("reproduce: curl -i -X POST"), "{stdout}");
+    assert!(
+        stdout.contains("\"Authorization: Bearer $CONTRACT_TOKEN\""),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn an_unreachable_target_exits_2_with_one_line() {
+    // Bind and drop a listener to find a port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let out = xtask(
+        &[
+            "contract",
+            "--base-url",
+            &url,
+            "--cases",
+            "5",
+            "--no-regressions",
+        ],
+        Some("any-key"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("unreachable"), "{stderr}");
+}
+
+#[test]
+fn a_wrong_key_exits_2_with_one_line() {
+    let rt = runtime();
+    let server = rt
+        .block_on(reference_server::spawn(Config::development()))
+        .unwrap();
+    let out = xtask(
+        &[
+            "contract",
+            "--base-url",
+            &server.base_url(),
+            "--cases",
+            "5",
+            "--no-regressions",
+        ],
+        Some("wrong-key"),
+    );
+    rt.block_on(server.shutdown());
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("refused the API key") && stderr.contains("401"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("wrong-key"));
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    for args in [
+        vec!["contract", "--cases", "many"],
+        vec!["contract", "--checks", "no_such_check"],
+        vec!["contract", "--token", "x"],
+    ] {
+        let out = xtask(&args, None);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(
+            text(&out.stderr).lines().count(),
+            1,
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let out = xtask(&["contract", "--base-url", "http://127.0.0.1:9"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("CONTRACT_TOKEN is not set"));
+    let out = xtask(
+        &["contract", "--base-url", "https://api.example.com"],
+        Some("k"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--allow-host"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn the_key_never_appears_in_output_junit_or_regressions() {
+    const SECRET: &str = "s3cret-Key-that-must-not-leak";
+    let rt = runtime();
+    let mut config = Config::development();
+    config.keys.push(ApiKey::new(SECRET, "team-s", "user-s"));
+    // A fault makes the run fail, so findings, curl lines, JUnit failures and regressions are all written.
+    config.fault = Some(Fault::WrongDefaultMaxEvents);
+    let server = rt.block_on(reference_server::spawn(config)).unwrap();
+    let junit = temp_path("leak.xml");
+    let regressions = temp_path("leak-regressions.txt");
+    let out = xtask(
+        &[
+            "contract",
+            "--base-url",
+            &server.base_url(),
+            "--cases",
+            "200",
+            "--seed",
+            "5",
+            "--junit",
+            junit.to_str().unwrap(),
+            "--regressions",
+            regressions.to_str().unwrap(),
+        ],
+        Some(SECRET),
+    );
+    rt.block_on(server.shutdown());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let written = [
+        text(&out.stdout),
+        text(&out.stderr),
+        std::fs::read_to_string(&junit).unwrap(),
+        std::fs::read_to_string(&regressions).unwrap(),
+    ];
+    for (what, content) in ["stdout", "stderr", "junit", "regressions"]
+        .iter()
+        .zip(&written)
+    {
+        assert!(!content.contains(SECRET), "the key leaked into {what}");
+    }
+    assert!(
+        written[3].contains("cc "),
+        "a regression seed was recorded: {}",
+        written[3]
+    );
+    assert!(written[0].contains("$CONTRACT_TOKEN"));
+    std::fs::remove_file(junit).unwrap();
+    std::fs::remove_file(regressions).unwrap();
+}
