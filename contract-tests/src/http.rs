@@ -216,6 +216,21 @@ mod tests {
     use crate::spec::Operation;
     use serde_json::json;
 
+    #[tokio::test(start_paused = true)]
+    async fn the_pacer_spaces_requests_by_the_rate() {
+        let pacer = Pacer::new(Some(10.0));
+        let start = Instant::now();
+        for _ in 0..5 {
+            pacer.wait().await;
+        }
+        // Virtual time: the fifth request may start 4 intervals after the first, never sooner.
+        assert_eq!(start.elapsed(), Duration::from_millis(400));
+        let unlimited = Pacer::new(None);
+        let start = Instant::now();
+        unlimited.wait().await;
+        assert_eq!(start.elapsed(), Duration::ZERO);
+    }
+
     #[test]
     fn curl_names_the_key_by_variable_and_quotes_the_body() {
         let request = Request::json(

@@ -14,7 +14,7 @@ use crate::cases::Request;
 use crate::checks::{Check, Exchange, Identity, Mismatch, RunState};
 use crate::error::RunError;
 use crate::http::{Pacer, Target, curl_line};
-use crate::scenario::{Observation, Scenario, arb_scenario};
+use crate::scenario::{Mix, Observation, Scenario, arb_scenario};
 use crate::spec::{Operation, Spec};
 
 /// The pseudo-check for a request that got no response (refused, reset, timed out).
@@ -47,6 +47,7 @@ pub struct Options {
     pub max_creates: Option<u64>,
     /// Delete what the run created, and report what is left over.
     pub cleanup: bool,
+    pub mix: Mix,
 }
 
 impl Options {
@@ -70,6 +71,7 @@ impl Options {
             shrink_budget: 200,
             max_creates: None,
             cleanup: true,
+            mix: Mix::Full,
         }
     }
 }
@@ -110,12 +112,29 @@ pub struct Report {
     pub first_failure: Option<(u64, Duration, &'static str)>,
     /// Time spent shrinking, included in `elapsed`.
     pub shrinking: Duration,
+    /// Where the time went, summed over all cases (concurrent work adds up past `elapsed`).
+    pub time: TimeSplit,
     pub replayed_regressions: u64,
     pub query_parameters_sent: BTreeSet<String>,
     /// Scenarios not run because `--max-creates` was reached.
     pub skipped_for_create_cap: u64,
     pub cleanup: Option<Cleanup>,
     pub run_tag: String,
+}
+
+/// Time spent per stage, summed over cases.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TimeSplit {
+    /// Drawing scenarios from their seeds (on the runner's own task).
+    pub generation: Duration,
+    /// From a scenario's first request to its last response, pacing included.
+    pub http: Duration,
+    /// Judging the responses (schema validation and every other check).
+    pub checks: Duration,
+    /// Wall time of the case phase: from the first case drawn to the last judged.
+    pub cases: Duration,
+    /// Wall time of the end-of-run cleanup.
+    pub cleanup: Duration,
 }
 
 /// What the end-of-run cleanup did.
@@ -283,7 +302,7 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
     preflight(&target).await?;
 
     let started = Instant::now();
-    let strategy = arb_scenario(&spec);
+    let strategy = arb_scenario(&spec, options.mix);
     // Unique per run, not per seed: replaying a seed must not collide with the records of the run it replays.
     let run_tag = format!(
         "ct{:08x}",
@@ -321,7 +340,9 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         {
             let seed = seeds[next];
             next += 1;
+            let drawing = Instant::now();
             let scenario = tree_for(&strategy, &seed).current();
+            report.time.generation += drawing.elapsed();
             if let Some(cap) = options.max_creates {
                 if creates_planned + scenario.creates() > cap {
                     report.skipped_for_create_cap += 1;
@@ -337,9 +358,11 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
                 checks.clone(),
             );
             in_flight.spawn(async move {
+                let sent = Instant::now();
                 let observations = scenario.execute(&spec, &target, &pacer, &state).await;
+                let judging = Instant::now();
                 let judged = judge(&spec, &state, &checks, observations);
-                (seed, judged)
+                (seed, judged, judging - sent, judging.elapsed())
             });
         }
         if next >= seeds.len() || stop.load(Ordering::Relaxed) {
@@ -348,9 +371,11 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         let Some(joined) = in_flight.join_next().await else {
             break;
         };
-        let (seed, judged) =
+        let (seed, judged, http, checking) =
             joined.map_err(|e| RunError::Arguments(format!("a case task failed: {e}")))?;
         report.cases += 1;
+        report.time.http += http;
+        report.time.checks += checking;
         record(&mut report, &judged);
         for (check, operation, mismatch, at) in &judged.failures {
             let key = (*check, *operation, mismatch.pointer.clone());
@@ -386,6 +411,7 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         eprint!("\r{:80}\r", "");
     }
 
+    report.time.cases = started.elapsed();
     let shrink_started = Instant::now();
     for (key, first) in distinct {
         let finding = shrink(
@@ -403,7 +429,9 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         save_regressions(path, &report.findings, &options.token)?;
     }
     if options.cleanup {
+        let cleaning = Instant::now();
         report.cleanup = Some(cleanup(&target, &pacer, &state).await);
+        report.time.cleanup = cleaning.elapsed();
     }
     report.elapsed = started.elapsed();
     Ok(report)

@@ -1020,8 +1020,23 @@ fn arb_open_list() -> impl Strategy<Value = Scenario> {
         )
 }
 
+/// Which scenarios a run draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mix {
+    /// Every scenario: create cases, stateful sequences, path, query, auth and 405 cases.
+    #[default]
+    Full,
+    /// Only single create requests (valid, mutated and probes): the benchmark's baseline.
+    CreateOnly,
+}
+
 /// The mix of scenarios a run draws from.
-pub fn arb_scenario(spec: &Spec) -> BoxedStrategy<Scenario> {
+pub fn arb_scenario(spec: &Spec, mix: Mix) -> BoxedStrategy<Scenario> {
+    if mix == Mix::CreateOnly {
+        return arb_create_case(&spec.create_body)
+            .prop_map(Scenario::Single)
+            .boxed();
+    }
     prop_oneof![
         40 => arb_create_case(&spec.create_body).prop_map(Scenario::Single),
         8 => arb_lifecycle(spec),

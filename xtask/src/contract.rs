@@ -178,7 +178,7 @@ fn random_seed() -> u64 {
 }
 
 /// The embedded server's keys belong to these; a real target's identity is learned from its answers.
-fn development_identity() -> Identity {
+pub fn development_identity() -> Identity {
     let config = Config::development();
     let key = config
         .keys
@@ -192,6 +192,9 @@ fn development_identity() -> Identity {
 }
 
 pub fn main(args: &[String]) -> ExitCode {
+    if let Some(code) = crate::release::hand_over("contract", args) {
+        return code;
+    }
     match contract(args) {
         Ok(code) => code,
         Err(err) => {
@@ -335,6 +338,9 @@ pub async fn run_against_embedded(
 }
 
 pub fn mutants_main(args: &[String]) -> ExitCode {
+    if let Some(code) = crate::release::hand_over("mutants", args) {
+        return code;
+    }
     match mutants(args) {
         Ok(code) => code,
         Err(err) => {

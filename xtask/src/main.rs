@@ -1,8 +1,10 @@
 //! `cargo xtask`: the project's commands (generate, and more as they land), run from the workspace root.
 
+mod bench;
 mod codegen;
 mod contract;
 mod downgrade;
+mod release;
 mod serve;
 mod spec;
 
@@ -19,6 +21,7 @@ commands:
   contract [options]                 run the contract suite (embedded server unless --base-url);
                                      `cargo xtask contract --help` for its options
   mutants [--cases N] [--seed N]     run the suite against each fault of the reference server
+  bench [--quick]                    measure the suite (release build) and write bench/RESULTS.md
   serve [--addr ADDR] [--api-key KEY:TEAM:USER]... [--fault NAME] [--latency MS] [--list-faults]
                                      run the reference server in the foreground (default
                                      127.0.0.1:8080; with no --api-key, two development keys)
@@ -30,6 +33,7 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("contract") => return contract::main(&args[1..]),
         Some("mutants") => return contract::mutants_main(&args[1..]),
+        Some("bench") => return bench::main(&args[1..]),
         _ => {}
     }
     match run(&args) {

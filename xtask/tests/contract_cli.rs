@@ -7,8 +7,10 @@ use reference_server::{ApiKey, Config, Fault};
 
 fn xtask(args: &[&str], token: Option<&str>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    // The debug build the tests already have runs the same code: no release build in tests.
     command
         .args(args)
+        .env("XTASK_ALLOW_DEBUG", "1")
         .env_remove("CONTRACT_TOKEN")
         .env_remove("CONTRACT_OTHER_TEAM_TOKEN");
     if let Some(token) = token {
@@ -234,6 +236,34 @@ fn the_key_never_appears_in_output_junit_or_regressions() {
         written[3]
     );
     assert!(written[0].contains("$CONTRACT_TOKEN"));
+
+    // The next run replays the recorded seeds before drawing new cases.
+    let mut config = Config::development();
+    config.keys.push(ApiKey::new(SECRET, "team-s", "user-s"));
+    config.fault = Some(Fault::WrongDefaultMaxEvents);
+    let server = rt.block_on(reference_server::spawn(config)).unwrap();
+    let replay = xtask(
+        &[
+            "contract",
+            "--base-url",
+            &server.base_url(),
+            "--cases",
+            "1",
+            "--seed",
+            "99",
+            "--regressions",
+            regressions.to_str().unwrap(),
+        ],
+        Some(SECRET),
+    );
+    rt.block_on(server.shutdown());
+    let stdout = text(&replay.stdout);
+    assert!(stdout.contains("regression seed(s) first"), "{stdout}");
+    assert_eq!(
+        replay.status.code(),
+        Some(1),
+        "the replayed seed finds the fault again: {stdout}"
+    );
     std::fs::remove_file(junit).unwrap();
     std::fs::remove_file(regressions).unwrap();
 }

@@ -1,0 +1,77 @@
+//! QA hygiene of a run against the embedded server: nothing it created is left, and `--max-creates` caps its writes.
+
+use std::path::Path;
+
+use contract_tests::checks::Identity;
+use contract_tests::runner::{Options, run};
+use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY};
+
+fn options(base_url: String) -> Options {
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/openapi.json");
+    let mut options = Options::new(spec, base_url, DEV_KEY.to_owned());
+    options.other_team_token = Some(DEV_OTHER_TEAM_KEY.to_owned());
+    options.identity = Identity {
+        team: Some("team-a".into()),
+        user: Some("user-a".into()),
+    };
+    options.cases = 400;
+    options.seed = 11;
+    options
+}
+
+/// The team's total, read straight from the server.
+async fn total(base_url: &str, key: &str) -> u64 {
+    interactly_simulations_client::install_crypto_provider();
+    let response = reqwest::Client::new()
+        .get(format!("{base_url}/workflows/v1/simulations?size=1"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["total"].as_u64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_leaves_nothing_behind() {
+    let server = reference_server::spawn(Config::development())
+        .await
+        .unwrap();
+    let report = run(options(server.base_url())).await.unwrap();
+    assert_eq!(report.failures(), 0, "{:?}", report.findings);
+    let cleanup = report.cleanup.expect("cleanup ran");
+    assert!(
+        cleanup.deleted > 100,
+        "the run created and deleted simulations: {cleanup:?}"
+    );
+    assert!(cleanup.left_over.is_empty(), "{cleanup:?}");
+    assert_eq!(
+        total(&server.base_url(), DEV_KEY).await,
+        0,
+        "team A holds nothing after the run"
+    );
+    assert_eq!(
+        total(&server.base_url(), DEV_OTHER_TEAM_KEY).await,
+        0,
+        "team B never got anything"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_creates_caps_the_writes() {
+    let server = reference_server::spawn(Config::development())
+        .await
+        .unwrap();
+    let mut capped = options(server.base_url());
+    capped.max_creates = Some(25);
+    capped.cleanup = false;
+    let report = run(capped).await.unwrap();
+    assert!(report.skipped_for_create_cap > 0, "the cap was reached");
+    let stored = total(&server.base_url(), DEV_KEY).await;
+    assert!(
+        stored <= 25,
+        "{stored} simulations stored with --max-creates 25"
+    );
+    server.shutdown().await;
+}
