@@ -1,12 +1,13 @@
 //! The runner: draws scenarios from per-case seeds, runs them concurrently, judges every response, shrinks each distinct failure sequentially, and keeps the seeds of failures as regressions.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use proptest::strategy::{Strategy, ValueTree};
+use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use tokio::task::JoinSet;
 
@@ -181,8 +182,28 @@ fn unhex(text: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+static NEXT_RUN_ID: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// This thread's copy of the run's strategy: proptest strategies are not `Send`, and building
+    /// one per case would cost more than drawing from it.
+    static STRATEGY: RefCell<Option<(u64, BoxedStrategy<Scenario>)>> = const { RefCell::new(None) };
+}
+
+/// Draws the scenario of `seed` from run `run_id`'s strategy, built once per thread.
+fn draw(run_id: u64, spec: &Spec, mix: Mix, seed: &[u8; 32]) -> Scenario {
+    STRATEGY.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.as_ref().is_none_or(|(id, _)| *id != run_id) {
+            *slot = Some((run_id, arb_scenario(spec, mix)));
+        }
+        let (_, strategy) = slot.as_ref().expect("set above");
+        tree_for(strategy, seed).current()
+    })
+}
+
 fn tree_for(
-    strategy: &proptest::strategy::BoxedStrategy<Scenario>,
+    strategy: &BoxedStrategy<Scenario>,
     seed: &[u8; 32],
 ) -> Box<dyn ValueTree<Value = Scenario>> {
     let mut runner = TestRunner::new_with_rng(
@@ -331,7 +352,8 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
     let mut in_flight = JoinSet::new();
     let mut next = 0usize;
     let mut last_progress = Instant::now();
-    let mut creates_planned = 0u64;
+    let creates = Arc::new(AtomicU64::new(0));
+    let run_id = NEXT_RUN_ID.fetch_add(1, Ordering::Relaxed);
 
     while next < seeds.len() || !in_flight.is_empty() {
         while next < seeds.len()
@@ -340,16 +362,6 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         {
             let seed = seeds[next];
             next += 1;
-            let drawing = Instant::now();
-            let scenario = tree_for(&strategy, &seed).current();
-            report.time.generation += drawing.elapsed();
-            if let Some(cap) = options.max_creates {
-                if creates_planned + scenario.creates() > cap {
-                    report.skipped_for_create_cap += 1;
-                    continue;
-                }
-                creates_planned += scenario.creates();
-            }
             let (target, pacer, spec, state, checks) = (
                 target.clone(),
                 pacer.clone(),
@@ -357,12 +369,24 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
                 state.clone(),
                 checks.clone(),
             );
+            let (creates, max_creates, mix) = (creates.clone(), options.max_creates, options.mix);
             in_flight.spawn(async move {
+                // Drawing happens here, on the worker threads, so generation scales with cores.
+                let drawing = Instant::now();
+                let scenario = draw(run_id, &spec, mix, &seed);
+                let generation = drawing.elapsed();
+                if let Some(cap) = max_creates {
+                    let wanted = scenario.creates();
+                    if creates.fetch_add(wanted, Ordering::Relaxed) + wanted > cap {
+                        creates.fetch_sub(wanted, Ordering::Relaxed);
+                        return None;
+                    }
+                }
                 let sent = Instant::now();
                 let observations = scenario.execute(&spec, &target, &pacer, &state).await;
                 let judging = Instant::now();
                 let judged = judge(&spec, &state, &checks, observations);
-                (seed, judged, judging - sent, judging.elapsed())
+                Some((seed, judged, generation, judging - sent, judging.elapsed()))
             });
         }
         if next >= seeds.len() || stop.load(Ordering::Relaxed) {
@@ -371,8 +395,13 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         let Some(joined) = in_flight.join_next().await else {
             break;
         };
-        let (seed, judged, http, checking) =
-            joined.map_err(|e| RunError::Arguments(format!("a case task failed: {e}")))?;
+        let Some((seed, judged, generation, http, checking)) =
+            joined.map_err(|e| RunError::Arguments(format!("a case task failed: {e}")))?
+        else {
+            report.skipped_for_create_cap += 1;
+            continue;
+        };
+        report.time.generation += generation;
         report.cases += 1;
         report.time.http += http;
         report.time.checks += checking;
@@ -480,7 +509,7 @@ struct FirstSeen {
 /// Replays simpler versions of a failing case, one at a time, while the same check keeps failing.
 /// A failure that does not recur on replay is reported as first seen, marked flaky.
 async fn shrink(
-    strategy: &proptest::strategy::BoxedStrategy<Scenario>,
+    strategy: &BoxedStrategy<Scenario>,
     key: &(&'static str, Operation, String),
     first: FirstSeen,
     options: &Options,

@@ -241,6 +241,10 @@ impl Oracle {
         body: &Value,
     ) -> Option<Vec<(String, String)>> {
         let (_, validator) = self.validators.get(&(op, status))?;
+        // Nearly every response is valid: the boolean pass skips building error reports.
+        if validator.is_valid(body) {
+            return Some(Vec::new());
+        }
         Some(
             validator
                 .iter_errors(body)
