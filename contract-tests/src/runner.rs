@@ -459,7 +459,7 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
     }
     if options.cleanup {
         let cleaning = Instant::now();
-        report.cleanup = Some(cleanup(&target, &pacer, &state).await);
+        report.cleanup = Some(cleanup(&target, &pacer, &state, options.concurrency).await);
         report.time.cleanup = cleaning.elapsed();
     }
     report.elapsed = started.elapsed();
@@ -597,7 +597,13 @@ fn wall_nanos() -> u64 {
 
 /// Deletes everything the run created (and anything listed under its tag), then reads each
 /// id back: whatever is still there is left over.
-async fn cleanup(target: &Target, pacer: &Pacer, state: &RunState) -> Cleanup {
+/// Deletions run `concurrency` at a time, like the cases.
+async fn cleanup(
+    target: &Target,
+    pacer: &Arc<Pacer>,
+    state: &RunState,
+    concurrency: usize,
+) -> Cleanup {
     let mut ids: BTreeSet<String> = state
         .created
         .lock()
@@ -633,29 +639,46 @@ async fn cleanup(target: &Target, pacer: &Pacer, state: &RunState) -> Cleanup {
         }
     }
     let mut outcome = Cleanup::default();
-    for id in ids {
-        let path = format!("/workflows/v1/simulations/{}", crate::listing::encode(&id));
-        pacer.wait().await;
-        match target
-            .send(&Request::bare(Operation::Delete, path.clone()))
-            .await
-            .map(|r| r.status)
-        {
+    let mut pending = ids.into_iter();
+    let mut in_flight = JoinSet::new();
+    loop {
+        while in_flight.len() < concurrency.max(1) {
+            let Some(id) = pending.next() else { break };
+            let (target, pacer) = (target.clone(), pacer.clone());
+            in_flight.spawn(async move {
+                let path = format!("/workflows/v1/simulations/{}", crate::listing::encode(&id));
+                pacer.wait().await;
+                let deleted = target
+                    .send(&Request::bare(Operation::Delete, path.clone()))
+                    .await
+                    .map(|r| r.status);
+                pacer.wait().await;
+                let still_there = !matches!(
+                    target
+                        .send(&Request::bare(Operation::Get, path))
+                        .await
+                        .map(|r| r.status),
+                    Ok(404)
+                );
+                (id, deleted, still_there)
+            });
+        }
+        let Some(joined) = in_flight.join_next().await else {
+            break;
+        };
+        let Ok((id, deleted, still_there)) = joined else {
+            continue;
+        };
+        match deleted {
             Ok(200..=299) => outcome.deleted += 1,
             Ok(404) => outcome.already_gone += 1,
             _ => {}
         }
-        pacer.wait().await;
-        if !matches!(
-            target
-                .send(&Request::bare(Operation::Get, path))
-                .await
-                .map(|r| r.status),
-            Ok(404)
-        ) {
+        if still_there {
             outcome.left_over.push(id);
         }
     }
+    outcome.left_over.sort();
     outcome
 }
 

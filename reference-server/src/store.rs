@@ -30,6 +30,18 @@ pub(crate) struct Simulation {
     pub updated_at: i64,
     /// The canonical config: every field present.
     pub config: Map<String, Value>,
+    /// `logical_id` and `description` lowercased, kept with the config so a `search` scan of a
+    /// large team does not lowercase every record on every list.
+    lowered: [Option<String>; 2],
+}
+
+fn lowered(config: &Map<String, Value>) -> [Option<String>; 2] {
+    ["logical_id", "description"].map(|name| {
+        config
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_lowercase)
+    })
 }
 
 impl Simulation {
@@ -64,16 +76,15 @@ impl Simulation {
 
     fn matches(&self, query: &ListQuery, fault: Option<Fault>) -> bool {
         if let Some(search) = query.search.as_deref().filter(|s| !s.is_empty()) {
-            let hit = |field: &str| {
-                self.text_field(field).is_some_and(|text| {
-                    if fault == Some(Fault::SearchCaseSensitive) {
-                        text.contains(search)
-                    } else {
-                        text.to_lowercase().contains(&search.to_lowercase())
-                    }
-                })
+            let hit = if fault == Some(Fault::SearchCaseSensitive) {
+                ["logical_id", "description"]
+                    .iter()
+                    .any(|f| self.text_field(f).is_some_and(|t| t.contains(search)))
+            } else {
+                let needle = query.search_lowered.as_deref().unwrap_or(search);
+                self.lowered.iter().flatten().any(|t| t.contains(needle))
             };
-            if !hit("logical_id") && !hit("description") {
+            if !hit {
                 return false;
             }
         }
@@ -182,6 +193,7 @@ impl Store {
             updated_by: caller.user.clone(),
             created_at: now,
             updated_at: now,
+            lowered: lowered(&config),
             config,
         };
         let team = inner.teams.entry(caller.team.clone()).or_default();
@@ -223,6 +235,7 @@ impl Store {
                 .config
                 .insert("max_events".into(), config_default("max_events", None));
         }
+        updated.lowered = lowered(&updated.config);
         updated.updated_at = now.max(updated.updated_at);
         updated.updated_by = caller.user.clone();
         if fault != Some(Fault::PatchNotPersisted) {

@@ -499,6 +499,8 @@ pub(crate) struct ListQuery {
     pub size: u64,
     pub page: u64,
     pub search: Option<String>,
+    /// `search` lowercased once, not once per record scanned.
+    pub search_lowered: Option<String>,
     /// Inclusive bounds on `created_at`, in Unix microseconds.
     pub start: Option<i64>,
     pub end: Option<i64>,
@@ -592,6 +594,7 @@ pub(crate) fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, 
     Ok(ListQuery {
         size,
         page,
+        search_lowered: search.as_deref().map(str::to_lowercase),
         search,
         start,
         end,

@@ -165,7 +165,11 @@ fn suite_bodies(count: usize) -> Result<Vec<Vec<u8>>> {
 
 /// Valid creates sent in a tight loop by plain reqwest, cycling through `bodies`: no
 /// generation, no checks.
-async fn raw_rate(requests: u64, concurrency: usize, bodies: Arc<Vec<Vec<u8>>>) -> Result<f64> {
+async fn raw_rate(
+    requests: u64,
+    concurrency: usize,
+    bodies: Arc<Vec<Vec<u8>>>,
+) -> Result<(f64, Option<Duration>)> {
     let server = reference_server::spawn(Config::development()).await?;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
@@ -174,6 +178,7 @@ async fn raw_rate(requests: u64, concurrency: usize, bodies: Arc<Vec<Vec<u8>>>) 
     let url = format!("{}/workflows/v1/simulations", server.base_url());
     // Signed, so workers that find it spent see a negative count rather than a wrapped one.
     let left = Arc::new(AtomicI64::new(requests as i64));
+    let cpu = process_cpu();
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..concurrency {
@@ -202,8 +207,27 @@ async fn raw_rate(requests: u64, concurrency: usize, bodies: Arc<Vec<Vec<u8>>>) 
         done??;
     }
     let rate = requests as f64 / started.elapsed().as_secs_f64();
+    let cpu = cpu
+        .zip(process_cpu())
+        .map(|(before, after)| (after - before) / requests as u32);
     server.shutdown().await;
-    Ok(rate)
+    Ok((rate, cpu))
+}
+
+/// CPU time this process has used (user + system), from /proc; `None` where there is no /proc.
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // The kernel reports in USER_HZ, which is 100 on every Linux this runs on.
+    Some(Duration::from_millis(ticks * 10))
+}
+
+fn micros(d: Option<Duration>) -> String {
+    d.map_or("n/a".to_owned(), |d| {
+        format!("{:.0} µs", d.as_secs_f64() * 1e6)
+    })
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -237,10 +261,12 @@ async fn measure(budget: Budget, with_schemathesis: bool) -> Result<String> {
 
     eprintln!("bench: raw loopback limit");
     let reference = Arc::new(vec![REFERENCE_BODY.to_vec()]);
-    let raw = raw_rate(budget.raw_requests, DEFAULT_CONCURRENCY, reference.clone()).await?;
-    let raw_serial = raw_rate(budget.raw_requests / 4, 1, reference).await?;
+    let (raw, raw_cpu) =
+        raw_rate(budget.raw_requests, DEFAULT_CONCURRENCY, reference.clone()).await?;
+    let (raw_serial, _) = raw_rate(budget.raw_requests / 4, 1, reference).await?;
     let drawn = Arc::new(suite_bodies(2_000)?);
-    let raw_suite_bodies = raw_rate(budget.raw_requests, DEFAULT_CONCURRENCY, drawn).await?;
+    let (raw_suite_bodies, raw_suite_bodies_cpu) =
+        raw_rate(budget.raw_requests, DEFAULT_CONCURRENCY, drawn).await?;
     let _ = writeln!(out, "## 1. The raw loopback limit\n");
     let _ = writeln!(
         out,
@@ -272,12 +298,20 @@ async fn measure(budget: Budget, with_schemathesis: bool) -> Result<String> {
         (Mix::CreateOnly, "create only"),
         (Mix::Full, "full stateful mix"),
     ] {
-        for (concurrency, cases) in [
-            (1, budget.suite_cases_serial),
-            (DEFAULT_CONCURRENCY, budget.suite_cases),
-        ] {
+        // The full mix grows the team by ~0.8 simulations a case and every list scans the
+        // team, so it runs at the default budget, as users run it; create only has no lists.
+        let cases = if mix == Mix::Full {
+            budget.suite_cases_serial
+        } else {
+            budget.suite_cases
+        };
+        for (concurrency, cases) in [(1, budget.suite_cases_serial), (DEFAULT_CONCURRENCY, cases)] {
+            let cpu = process_cpu();
             let report = suite_run(Config::development(), cases, concurrency, mix, 1, None).await?;
-            rows.push((name, concurrency, report));
+            let cpu = cpu
+                .zip(process_cpu())
+                .map(|(before, after)| (after - before) / report.cases as u32);
+            rows.push((name, concurrency, report, cpu));
         }
     }
     let _ = writeln!(out, "## 2. The suite\n");
@@ -289,7 +323,7 @@ async fn measure(budget: Budget, with_schemathesis: bool) -> Result<String> {
         out,
         "| mix | concurrency | cases | requests | cases/s | requests/s |\n|---|---:|---:|---:|---:|---:|"
     );
-    for (name, concurrency, r) in &rows {
+    for (name, concurrency, r, _) in &rows {
         let _ = writeln!(
             out,
             "| {name} | {concurrency} | {} | {} | {:.0} | {:.0} |",
@@ -300,6 +334,7 @@ async fn measure(budget: Budget, with_schemathesis: bool) -> Result<String> {
         );
     }
     let create_default = &rows[1].2;
+    let create_cpu = rows[1].3;
     let create_serial = &rows[0].2;
     let ratio = cases_per_second(create_default) / raw;
     let ratio_serial = cases_per_second(create_serial) / raw_serial;
@@ -352,6 +387,41 @@ async fn measure(budget: Budget, with_schemathesis: bool) -> Result<String> {
         out,
         "| cleanup (deleting what the run created; not in cases/s) | {:.3} | |\n",
         t.cleanup.as_secs_f64()
+    );
+    let per_case = |d: Duration| Some(d / create_default.cases.max(1) as u32);
+    let _ = writeln!(
+        out,
+        "What bounds the ratio: CPU. Server, client and suite share 2 cores, so a request's rate is about \
+         2 cores divided by the CPU it costs the whole process.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| CPU of the whole process (server included) | per request or case |\n|---|---:|"
+    );
+    let _ = writeln!(
+        out,
+        "| raw loop, the same small create | {} |",
+        micros(raw_cpu)
+    );
+    let _ = writeln!(
+        out,
+        "| raw loop, the suite's bodies | {} |",
+        micros(raw_suite_bodies_cpu)
+    );
+    let _ = writeln!(
+        out,
+        "| suite, create only, concurrency {DEFAULT_CONCURRENCY} (cleanup included) | {} |",
+        micros(create_cpu)
+    );
+    let _ = writeln!(
+        out,
+        "| of which drawing the case (proptest value trees) | {} |",
+        micros(per_case(t.generation))
+    );
+    let _ = writeln!(
+        out,
+        "| of which checks | {} |\n",
+        micros(per_case(t.checks))
     );
 
     eprintln!("bench: simulated QA");
