@@ -135,7 +135,15 @@ pub fn run(spec_path: &Path, mode: Mode) -> Result<()> {
             "generated/ is up to date with {}",
             display_relative(spec_path)
         ),
-        (Mode::Write, true) => println!("wrote {}", display_relative(&client_path())),
+        (Mode::Write, true) => {
+            println!("wrote {}", display_relative(&client_path()));
+            // The client changed, so the spec did too: say how, measured from the committed spec.
+            if let Some(report) = crate::spec_diff::summary_since_head(spec_path)
+                && !report.is_empty()
+            {
+                print!("changes to the spec since git HEAD:\n{report}");
+            }
+        }
         (Mode::Write, false) => println!("{} already up to date", display_relative(&client_path())),
     }
     Ok(())

@@ -7,11 +7,13 @@ mod downgrade;
 mod release;
 mod serve;
 mod spec;
+mod spec_diff;
+mod spec_pull;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 const USAGE: &str = "usage: cargo xtask <command>
 
@@ -25,7 +27,15 @@ commands:
   serve [--addr ADDR] [--api-key KEY:TEAM:USER]... [--fault NAME] [--latency MS] [--list-faults]
                                      run the reference server in the foreground (default
                                      127.0.0.1:8080; with no --api-key, two development keys)
-  spec fmt                           rewrite spec/openapi.json in its normalised form";
+  spec fmt                           rewrite spec/openapi.json in its normalised form
+  spec diff [OLD] [NEW] [--allow-breaking]
+                                     list spec changes, each breaking or not (rules in
+                                     spec/README.md); OLD defaults to spec/openapi.json at git
+                                     HEAD, NEW to the working copy; exits 1 on a breaking change
+                                     unless --allow-breaking
+  spec pull [--url URL] [--out PATH] download the service's document (key from CONTRACT_TOKEN),
+                                     validate, normalise and write it (default spec/openapi.json),
+                                     then list the changes";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -100,7 +110,63 @@ fn spec_command(args: &[String]) -> Result<()> {
             );
             Ok(())
         }
+        Some("diff") => spec_diff_command(&args[1..]),
+        Some("pull") => spec_pull_command(&args[1..]),
         Some(other) => bail!("unknown spec command `{other}`; run `cargo xtask help`"),
-        None => bail!("spec needs a subcommand: fmt"),
+        None => bail!("spec needs a subcommand: fmt, diff or pull"),
     }
+}
+
+fn spec_diff_command(args: &[String]) -> Result<()> {
+    let mut allow_breaking = false;
+    let mut files = Vec::new();
+    for arg in args {
+        match arg.as_str() {
+            "--allow-breaking" => allow_breaking = true,
+            flag if flag.starts_with("--") => bail!("unknown argument `{flag}` for spec diff"),
+            path => files.push(PathBuf::from(path)),
+        }
+    }
+    let (old, new) = match files.as_slice() {
+        [] => (
+            spec_diff::head_spec()?,
+            spec::load_spec(&codegen::default_spec_path())?,
+        ),
+        [old] => (
+            spec::load_spec(old)?,
+            spec::load_spec(&codegen::default_spec_path())?,
+        ),
+        [old, new] => (spec::load_spec(old)?, spec::load_spec(new)?),
+        _ => bail!("spec diff takes at most two files: OLD NEW"),
+    };
+    let report = spec_diff::diff(&old, &new);
+    print!("{report}");
+    match report.breaking() {
+        0 => Ok(()),
+        _ if allow_breaking => Ok(()),
+        n => bail!(
+            "{n} breaking change{}; pass --allow-breaking to accept",
+            if n == 1 { "" } else { "s" }
+        ),
+    }
+}
+
+fn spec_pull_command(args: &[String]) -> Result<()> {
+    let mut url = spec_pull::DEFAULT_URL.to_owned();
+    let mut out = codegen::default_spec_path();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--url" => url = args.next().context("--url needs a URL")?.clone(),
+            "--out" => out = PathBuf::from(args.next().context("--out needs a path")?),
+            other => bail!("unknown argument `{other}` for spec pull"),
+        }
+    }
+    let report = spec_pull::pull(&url, &out)?;
+    println!("wrote {} from {url}", out.display());
+    print!("{report}");
+    if report.breaking() > 0 {
+        println!("review the breaking changes above, then run `cargo xtask generate`");
+    }
+    Ok(())
 }

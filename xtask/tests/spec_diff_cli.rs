@@ -1,0 +1,653 @@
+//! `cargo xtask spec diff` and `spec pull` as a maintainer runs them: one fixture pair per breaking-change rule, the exit-code gate, and a pull from a loopback server into a temporary copy of the spec.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+fn xtask(args: &[&str]) -> Output {
+    xtask_with_env(args, &[])
+}
+
+fn xtask_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        // Only the key a test gives; never one from the developer's shell.
+        .env_remove("CONTRACT_TOKEN")
+        .envs(env.iter().copied())
+        .output()
+        .expect("xtask runs")
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/spec-diff")
+}
+
+fn stored_spec_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/openapi.json")
+}
+
+fn stored_spec() -> Value {
+    serde_json::from_str(&std::fs::read_to_string(stored_spec_path()).unwrap()).unwrap()
+}
+
+/// A file of its own for one test, removed when the guard drops.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(name: &str, text: &str) -> Self {
+        let path =
+            std::env::temp_dir().join(format!("xtask-spec-{name}-{}.json", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        Self(path)
+    }
+
+    fn json(name: &str, doc: &Value) -> Self {
+        Self::new(name, &serde_json::to_string_pretty(doc).unwrap())
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// The change lines of a report, each with the group header it sits under.
+fn change_lines(stdout: &str) -> Vec<(String, String)> {
+    let mut group = String::new();
+    let mut lines = Vec::new();
+    for line in stdout.lines() {
+        if line.starts_with("operation ") || line.starts_with("schema ") || line == "document" {
+            group = line.to_owned();
+        } else if let Some(change) = line.strip_prefix("  ") {
+            lines.push((group.clone(), change.to_owned()));
+        }
+    }
+    lines
+}
+
+/// Runs the fixture pair of `rule` and checks that it reports exactly `expected`, each given as
+/// (severity, group the line sits under, text the line contains), all tagged with the rule, and
+/// that the exit code follows the severities.
+fn expect_rule(rule: &str, expected: &[(&str, &str, &str)]) {
+    let dir = fixtures().join(rule);
+    let old = dir.join("old.json");
+    let new = dir.join("new.json");
+    let out = xtask(&["spec", "diff", old.to_str().unwrap(), new.to_str().unwrap()]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let lines = change_lines(&stdout);
+    assert_eq!(
+        lines.len(),
+        expected.len(),
+        "{rule}: unexpected report:\n{stdout}"
+    );
+    for (severity, group, text) in expected {
+        let found = lines.iter().any(|(g, line)| {
+            g.contains(group)
+                && line.starts_with(&format!("{severity:<10}"))
+                && line.contains(text)
+                && line.ends_with(&format!("[{rule}]"))
+        });
+        assert!(
+            found,
+            "{rule}: no `{severity}` line with `{text}` under `{group}`:\n{stdout}"
+        );
+    }
+    let breaking = expected.iter().any(|(s, _, _)| *s == "BREAKING");
+    assert_eq!(
+        out.status.success(),
+        !breaking,
+        "{rule}: exit status {:?}\n{stdout}{stderr}",
+        out.status
+    );
+    if breaking {
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains("breaking change"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn operation_removed() {
+    expect_rule(
+        "operation-removed",
+        &[("BREAKING", "create_thing", "operation removed")],
+    );
+}
+
+#[test]
+fn operation_added() {
+    expect_rule(
+        "operation-added",
+        &[("ok", "delete_thing", "operation added")],
+    );
+}
+
+#[test]
+fn operation_id_changed() {
+    expect_rule(
+        "operation-id-changed",
+        &[(
+            "BREAKING",
+            "GET /things/{thing_id}",
+            "from \"get_thing\" to \"fetch_thing\"",
+        )],
+    );
+}
+
+#[test]
+fn parameter_removed() {
+    expect_rule(
+        "parameter-removed",
+        &[("BREAKING", "list_things", "parameter query search: removed")],
+    );
+}
+
+#[test]
+fn parameter_added() {
+    expect_rule(
+        "parameter-added",
+        &[
+            (
+                "BREAKING",
+                "list_things",
+                "parameter query team: added (required)",
+            ),
+            (
+                "ok",
+                "list_things",
+                "parameter query verbose: added (optional)",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn parameter_required_changed() {
+    expect_rule(
+        "parameter-required-changed",
+        &[(
+            "BREAKING",
+            "list_things",
+            "parameter query size: became required",
+        )],
+    );
+}
+
+#[test]
+fn request_body_changed() {
+    expect_rule(
+        "request-body-changed",
+        &[("ok", "create_thing", "request body: became optional")],
+    );
+}
+
+#[test]
+fn media_type_changed() {
+    expect_rule(
+        "media-type-changed",
+        &[
+            (
+                "BREAKING",
+                "get_thing",
+                "response 200: media type application/json removed",
+            ),
+            (
+                "ok",
+                "get_thing",
+                "response 200: media type text/plain added",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn response_status_removed() {
+    expect_rule(
+        "response-status-removed",
+        &[("BREAKING", "get_thing", "response 404: removed")],
+    );
+}
+
+#[test]
+fn response_status_added() {
+    expect_rule(
+        "response-status-added",
+        &[("ok", "create_thing", "response 409: added")],
+    );
+}
+
+#[test]
+fn schema_removed() {
+    expect_rule(
+        "schema-removed",
+        &[("BREAKING", "schema Legacy", "schema removed")],
+    );
+}
+
+#[test]
+fn schema_added() {
+    expect_rule("schema-added", &[("ok", "schema Extra", "schema added")]);
+}
+
+#[test]
+fn property_removed() {
+    expect_rule(
+        "property-removed",
+        &[("BREAKING", "schema Thing ", "/max_events: property removed")],
+    );
+}
+
+#[test]
+fn property_added() {
+    expect_rule(
+        "property-added",
+        &[
+            (
+                "BREAKING",
+                "schema ThingCreate",
+                "/owner: required property added (request)",
+            ),
+            (
+                "ok",
+                "schema Thing ",
+                "/note: optional property added (response)",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn property_required_changed() {
+    expect_rule(
+        "property-required-changed",
+        &[(
+            "BREAKING",
+            "schema Thing ",
+            "/name: became optional (response)",
+        )],
+    );
+}
+
+#[test]
+fn type_changed() {
+    expect_rule(
+        "type-changed",
+        &[(
+            "BREAKING",
+            "schema ThingCreate",
+            "/max_events: type from integer|null to integer: narrowed",
+        )],
+    );
+}
+
+#[test]
+fn format_changed() {
+    expect_rule(
+        "format-changed",
+        &[(
+            "BREAKING",
+            "schema Thing ",
+            "/created_at: format changed from \"date-time\" to \"date\"",
+        )],
+    );
+}
+
+#[test]
+fn enum_value_added() {
+    expect_rule(
+        "enum-value-added",
+        &[
+            (
+                "BREAKING",
+                "schema Status",
+                "enum value \"paused\" added (response)",
+            ),
+            (
+                "ok",
+                "schema Priority",
+                "enum value \"urgent\" added (request)",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn enum_value_removed() {
+    expect_rule(
+        "enum-value-removed",
+        &[(
+            "BREAKING",
+            "schema Priority",
+            "enum value \"high\" removed (request)",
+        )],
+    );
+}
+
+#[test]
+fn default_changed() {
+    expect_rule(
+        "default-changed",
+        &[(
+            "BREAKING",
+            "schema ThingCreate",
+            "/max_events: default changed from 500 to 100",
+        )],
+    );
+}
+
+#[test]
+fn constraint_tightened() {
+    expect_rule(
+        "constraint-tightened",
+        &[(
+            "BREAKING",
+            "schema ThingCreate",
+            "/name: maxLength changed from 50 to 20: tightened (request)",
+        )],
+    );
+}
+
+#[test]
+fn constraint_loosened() {
+    expect_rule(
+        "constraint-loosened",
+        &[
+            (
+                "BREAKING",
+                "schema Thing ",
+                "/id: pattern \"^[0-9a-f]{24}$\" removed: loosened (response)",
+            ),
+            (
+                "ok",
+                "list_things",
+                "parameter query size: maximum changed from 100 to 1000: loosened (request)",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn documentation_changed() {
+    expect_rule(
+        "documentation-changed",
+        &[
+            ("ok", "schema ThingCreate", "/name: description changed"),
+            ("ok", "list_things", "summary changed"),
+        ],
+    );
+}
+
+#[test]
+fn unclassified_change() {
+    expect_rule(
+        "unclassified-change",
+        &[("BREAKING", "schema Thing ", "/name: `readOnly` added")],
+    );
+}
+
+#[test]
+fn every_documented_rule_has_a_fixture_pair_and_no_fixture_is_stray() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/README.md"))
+            .unwrap();
+    let (_, rules) = readme.split_once("## Breaking-change rules").unwrap();
+    let documented: Vec<String> = rules
+        .lines()
+        .filter_map(|l| l.strip_prefix("### "))
+        .map(str::to_owned)
+        .collect();
+    let mut dirs: Vec<String> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    dirs.sort();
+    let mut sorted = documented.clone();
+    sorted.sort();
+    assert_eq!(dirs, sorted);
+    for rule in &documented {
+        for side in ["old.json", "new.json"] {
+            assert!(
+                fixtures().join(rule).join(side).is_file(),
+                "{rule}/{side} missing"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_unchanged_spec_prints_no_changes_and_exits_0() {
+    let copy = TempFile::new(
+        "unchanged",
+        &std::fs::read_to_string(stored_spec_path()).unwrap(),
+    );
+    // One argument: OLD against the working copy of spec/openapi.json.
+    let out = xtask(&["spec", "diff", copy.path()]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "no changes\n");
+}
+
+#[test]
+fn a_removed_response_field_exits_1_naming_the_field() {
+    let mut doc = stored_spec();
+    doc["components"]["schemas"]["SimulationConfig-Output"]["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("max_events");
+    let new = TempFile::json("removed-field", &doc);
+    let old = stored_spec_path();
+    let out = xtask(&["spec", "diff", old.to_str().unwrap(), new.path()]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        change_lines(&stdout).iter().any(|(group, line)| group
+            .starts_with("schema SimulationConfig-Output")
+            && line.starts_with("BREAKING")
+            && line.contains("/max_events: property removed")),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        stderr,
+        "error: 1 breaking change; pass --allow-breaking to accept\n"
+    );
+
+    let allowed = xtask(&[
+        "spec",
+        "diff",
+        old.to_str().unwrap(),
+        new.path(),
+        "--allow-breaking",
+    ]);
+    assert!(allowed.status.success(), "{allowed:?}");
+    assert!(
+        String::from_utf8(allowed.stdout)
+            .unwrap()
+            .contains("/max_events")
+    );
+}
+
+#[test]
+fn a_description_only_change_is_reported_and_exits_0() {
+    let mut doc = stored_spec();
+    doc["paths"]["/workflows/v1/simulations"]["post"]["description"] = json!("Reworded.");
+    doc["components"]["schemas"]["SimulationConfig-Input"]["properties"]["max_events"]["description"] =
+        json!("Reworded too.");
+    let new = TempFile::json("description", &doc);
+    let old = stored_spec_path();
+    let out = xtask(&["spec", "diff", old.to_str().unwrap(), new.path()]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines = change_lines(&stdout);
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines
+            .iter()
+            .all(|(_, l)| l.starts_with("ok ") && l.ends_with("[documentation-changed]")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("/max_events: description changed"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn an_invalid_document_fails_with_one_line() {
+    let bad = TempFile::new("not-json", "{ nope");
+    let old = stored_spec_path();
+    let out = xtask(&["spec", "diff", old.to_str().unwrap(), bad.path()]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("is not valid JSON"), "{stderr}");
+}
+
+/// Serves `body` once on a loopback port; the handle yields the request head it received.
+fn serve_once(status: &str, body: String) -> (String, std::thread::JoinHandle<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://{}/api-docs/workflows/api.json",
+        listener.local_addr().unwrap()
+    );
+    let status = status.to_owned();
+    let handle = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if stream.read(&mut byte).unwrap() == 0 {
+                break;
+            }
+            head.push(byte[0]);
+        }
+        let response = format!(
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(response.as_bytes()).unwrap();
+        String::from_utf8(head).unwrap()
+    });
+    (url, handle)
+}
+
+const TEST_KEY: &str = "sk-test-key-that-must-not-leak-1234";
+
+#[test]
+fn pull_writes_the_normalised_document_and_names_the_change() {
+    let mut served = stored_spec();
+    served["components"]["schemas"]["SimulationConfig-Output"]["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("max_events");
+    served["components"]["schemas"]["SimulationStatus"]["enum"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("paused"));
+    // Compact, as a service serves it: the pull must normalise.
+    let (url, server) = serve_once("200 OK", serde_json::to_string(&served).unwrap());
+    let target = TempFile::new(
+        "pull-target",
+        &std::fs::read_to_string(stored_spec_path()).unwrap(),
+    );
+
+    let out = xtask_with_env(
+        &["spec", "pull", "--url", &url, "--out", target.path()],
+        &[("CONTRACT_TOKEN", TEST_KEY)],
+    );
+    let request = server.join().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{stdout}{stderr}");
+
+    assert!(
+        request.starts_with("GET /api-docs/workflows/api.json "),
+        "{request}"
+    );
+    assert!(
+        request
+            .lines()
+            .any(|l| l.eq_ignore_ascii_case(&format!("authorization: Bearer {TEST_KEY}"))),
+        "the key is sent as a bearer token"
+    );
+    assert!(
+        !stdout.contains(TEST_KEY) && !stderr.contains(TEST_KEY),
+        "the key leaked"
+    );
+
+    let written = std::fs::read_to_string(&target.0).unwrap();
+    let mut normalised = serde_json::to_string_pretty(&served).unwrap();
+    normalised.push('\n');
+    assert!(
+        written == normalised,
+        "the pulled spec is not stored normalised"
+    );
+    assert!(!written.contains(TEST_KEY));
+
+    let lines = change_lines(&stdout);
+    assert!(
+        lines
+            .iter()
+            .any(|(g, l)| g.starts_with("schema SimulationConfig-Output")
+                && l.starts_with("BREAKING")
+                && l.contains("/max_events: property removed")),
+        "{stdout}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|(g, l)| g.starts_with("schema SimulationStatus")
+                && l.contains("\"paused\" added (response)")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn pull_refuses_an_invalid_document_and_leaves_the_spec_alone() {
+    let mut served = stored_spec();
+    served["openapi"] = json!("3.0.3");
+    let (url, server) = serve_once("200 OK", serde_json::to_string(&served).unwrap());
+    let original = std::fs::read_to_string(stored_spec_path()).unwrap();
+    let target = TempFile::new("pull-invalid", &original);
+    let out = xtask(&["spec", "pull", "--url", &url, "--out", target.path()]);
+    server.join().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("unsupported OpenAPI version 3.0.3"),
+        "{stderr}"
+    );
+    assert!(std::fs::read_to_string(&target.0).unwrap() == original);
+}
+
+#[test]
+fn pull_reports_an_http_error_status_in_one_line() {
+    let (url, server) = serve_once(
+        "401 Unauthorized",
+        r#"{"detail":"Not authenticated"}"#.to_owned(),
+    );
+    let target = TempFile::new("pull-401", "untouched");
+    let out = xtask_with_env(
+        &["spec", "pull", "--url", &url, "--out", target.path()],
+        &[("CONTRACT_TOKEN", TEST_KEY)],
+    );
+    server.join().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("401 Unauthorized") && !stderr.contains(TEST_KEY),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&target.0).unwrap(), "untouched");
+}
