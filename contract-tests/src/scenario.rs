@@ -199,6 +199,14 @@ impl Exec<'_> {
         request.auth = auth;
         self.send(request, expect).await
     }
+
+    /// Reads `id` back with the run's key: it must be exactly `expected`.
+    async fn read_back(&mut self, id: &str, expected: &Value) {
+        let expect = Expect::Simulation {
+            expected: expected.clone(),
+        };
+        self.get(id, Auth::Primary, expect).await;
+    }
 }
 
 fn by_logical_id(logical_id: &str) -> ListFilter {
@@ -280,14 +288,7 @@ async fn lifecycle(x: &mut Exec<'_>, plan: &LifecyclePlan) {
         return;
     };
     let id = sim_id(&created);
-    x.get(
-        &id,
-        Auth::Primary,
-        Expect::Simulation {
-            expected: created.clone(),
-        },
-    )
-    .await;
+    x.read_back(&id, &created).await;
     let request = Request::json(Operation::Update, item(&id), plan.patch.clone());
     let updated = x
         .send(
@@ -299,14 +300,7 @@ async fn lifecycle(x: &mut Exec<'_>, plan: &LifecyclePlan) {
         )
         .await;
     let current = updated.map_or(created, |j| j["simulation"].clone());
-    x.get(
-        &id,
-        Auth::Primary,
-        Expect::Simulation {
-            expected: current.clone(),
-        },
-    )
-    .await;
+    x.read_back(&id, &current).await;
     x.list(
         Auth::Primary,
         10,
@@ -526,8 +520,7 @@ async fn bad_update(x: &mut Exec<'_>, model: &ObjectModel, plan: &BadUpdatePlan)
         },
     )
     .await;
-    x.get(&id, Auth::Primary, Expect::Simulation { expected: created })
-        .await;
+    x.read_back(&id, &created).await;
 }
 
 async fn refused(x: &mut Exec<'_>, model: &ObjectModel, plan: &RefusedPlan) {
@@ -566,19 +559,11 @@ async fn refused(x: &mut Exec<'_>, model: &ObjectModel, plan: &RefusedPlan) {
     );
     request.auth = plan.refusal.auth.clone();
     x.send(request, refused()).await;
-    x.get(
-        &id,
-        Auth::Primary,
-        Expect::Simulation {
-            expected: created.clone(),
-        },
-    )
-    .await;
+    x.read_back(&id, &created).await;
     let mut request = Request::bare(Operation::Delete, item(&id));
     request.auth = plan.refusal.auth.clone();
     x.send(request, refused()).await;
-    x.get(&id, Auth::Primary, Expect::Simulation { expected: created })
-        .await;
+    x.read_back(&id, &created).await;
     x.get(&id, plan.refusal.auth.clone(), refused()).await;
     let mut request = Request::bare(
         Operation::List,
@@ -637,8 +622,7 @@ async fn tenancy(x: &mut Exec<'_>, model: &ObjectModel, nonce: &str) {
         )
         .await;
     }
-    x.get(&id, Auth::Primary, Expect::Simulation { expected: created })
-        .await;
+    x.read_back(&id, &created).await;
 }
 
 fn arb_nonce() -> impl Strategy<Value = String> {

@@ -63,21 +63,9 @@ const QUICK: Budget = Budget {
     schemathesis_fault_examples: 5,
 };
 
-pub fn main(args: &[String]) -> ExitCode {
-    // Benchmarks of unoptimised code measure the compiler, not the suite.
-    if let Some(code) = crate::release::hand_over("bench", args) {
-        return code;
-    }
-    match bench(args) {
-        Ok(code) => code,
-        Err(err) => {
-            eprintln!("error: {}", format!("{err:#}").replace('\n', " "));
-            ExitCode::from(2)
-        }
-    }
-}
-
-fn bench(args: &[String]) -> Result<ExitCode> {
+/// `cargo xtask bench`; run through `release::run_optimised`, since benchmarks of unoptimised
+/// code measure the compiler, not the suite.
+pub fn bench(args: &[String]) -> Result<ExitCode> {
     let mut budget = FULL;
     let mut schemathesis = true;
     for arg in args {

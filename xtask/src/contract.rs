@@ -191,20 +191,7 @@ pub fn development_identity() -> Identity {
     }
 }
 
-pub fn main(args: &[String]) -> ExitCode {
-    if let Some(code) = crate::release::hand_over("contract", args) {
-        return code;
-    }
-    match contract(args) {
-        Ok(code) => code,
-        Err(err) => {
-            eprintln!("error: {}", format!("{err:#}").replace('\n', " "));
-            ExitCode::from(2)
-        }
-    }
-}
-
-fn contract(args: &[String]) -> Result<ExitCode> {
+pub fn contract(args: &[String]) -> Result<ExitCode> {
     let args = parse_args(args)?;
     if args.list_checks {
         for check in CHECKS {
@@ -337,20 +324,7 @@ pub async fn run_against_embedded(
     Ok(report?)
 }
 
-pub fn mutants_main(args: &[String]) -> ExitCode {
-    if let Some(code) = crate::release::hand_over("mutants", args) {
-        return code;
-    }
-    match mutants(args) {
-        Ok(code) => code,
-        Err(err) => {
-            eprintln!("error: {}", format!("{err:#}").replace('\n', " "));
-            ExitCode::from(2)
-        }
-    }
-}
-
-fn mutants(args: &[String]) -> Result<ExitCode> {
+pub fn mutants(args: &[String]) -> Result<ExitCode> {
     let mut cases = 2000u64;
     let mut seed = 1u64;
     let mut it = args.iter();

@@ -41,9 +41,11 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     // The suite's commands have their own exit codes: 1 for violations, 2 for a run not made.
     match args.first().map(String::as_str) {
-        Some("contract") => return contract::main(&args[1..]),
-        Some("mutants") => return contract::mutants_main(&args[1..]),
-        Some("bench") => return bench::main(&args[1..]),
+        Some("contract") => {
+            return release::run_optimised("contract", &args[1..], contract::contract);
+        }
+        Some("mutants") => return release::run_optimised("mutants", &args[1..], contract::mutants),
+        Some("bench") => return release::run_optimised("bench", &args[1..], bench::bench),
         _ => {}
     }
     match run(&args) {

@@ -7,6 +7,8 @@
 
 use std::process::{Command, ExitCode};
 
+use anyhow::Result;
+
 use crate::codegen::workspace_root;
 
 /// Set in the release child, so it does not hand over again.
@@ -54,4 +56,23 @@ pub fn hand_over(command: &str, args: &[String]) -> Option<ExitCode> {
             ExitCode::from(2)
         }
     })
+}
+
+/// Runs one of the suite's commands from an optimised build. Its failure to run is one line on
+/// stderr and exit code 2, which the suite's commands reserve for "no run was made".
+pub fn run_optimised(
+    command: &str,
+    args: &[String],
+    body: fn(&[String]) -> Result<ExitCode>,
+) -> ExitCode {
+    if let Some(code) = hand_over(command, args) {
+        return code;
+    }
+    match body(args) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {}", format!("{err:#}").replace('\n', " "));
+            ExitCode::from(2)
+        }
+    }
 }
