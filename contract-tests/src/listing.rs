@@ -140,6 +140,28 @@ pub struct ListExpectation {
     pub absent: Vec<String>,
 }
 
+impl ListExpectation {
+    /// A one-page list scoped to the scenario: exactly `ids`, in order, and `total` their count.
+    pub fn exactly(filter: ListFilter, ids: Vec<String>) -> ListExpectation {
+        let total = ids.len() as u64;
+        ListExpectation {
+            filter,
+            exact: true,
+            expected_ids: ids,
+            total,
+            absent: Vec::new(),
+        }
+    }
+
+    /// A scoped list that must come back empty and never show `absent`.
+    pub fn empty_without(filter: ListFilter, absent: Vec<String>) -> ListExpectation {
+        ListExpectation {
+            absent,
+            ..ListExpectation::exactly(filter, Vec::new())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

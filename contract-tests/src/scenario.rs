@@ -305,13 +305,7 @@ async fn lifecycle(x: &mut Exec<'_>, plan: &LifecyclePlan) {
         Auth::Primary,
         10,
         1,
-        ListExpectation {
-            filter: by_logical_id(&tag),
-            exact: true,
-            expected_ids: vec![id.clone()],
-            total: 1,
-            absent: vec![],
-        },
+        ListExpectation::exactly(by_logical_id(&tag), vec![id.clone()]),
     )
     .await;
     x.send(Request::bare(Operation::Delete, item(&id)), Expect::Success)
@@ -335,13 +329,7 @@ async fn lifecycle(x: &mut Exec<'_>, plan: &LifecyclePlan) {
         Auth::Primary,
         10,
         1,
-        ListExpectation {
-            filter: by_logical_id(&tag),
-            exact: true,
-            expected_ids: vec![],
-            total: 0,
-            absent: vec![id],
-        },
+        ListExpectation::empty_without(by_logical_id(&tag), vec![id]),
     )
     .await;
 }
@@ -539,13 +527,7 @@ async fn refused(x: &mut Exec<'_>, model: &ObjectModel, plan: &RefusedPlan) {
         Auth::Primary,
         10,
         1,
-        ListExpectation {
-            filter: by_logical_id(&format!("{tag}-refused")),
-            exact: true,
-            expected_ids: vec![],
-            total: 0,
-            absent: vec![],
-        },
+        ListExpectation::exactly(by_logical_id(&format!("{tag}-refused")), vec![]),
     )
     .await;
     let Some(created) = x.create_tagged(model, &tag, &tag).await else {
@@ -595,13 +577,7 @@ async fn tenancy(x: &mut Exec<'_>, model: &ObjectModel, nonce: &str) {
             Auth::OtherTeam,
             10,
             1,
-            ListExpectation {
-                filter: by_logical_id(&tag),
-                exact: true,
-                expected_ids: vec![],
-                total: 0,
-                absent: vec![id.clone()],
-            },
+            ListExpectation::empty_without(by_logical_id(&tag), vec![id.clone()]),
         )
         .await;
         let search = ListFilter {
@@ -612,13 +588,7 @@ async fn tenancy(x: &mut Exec<'_>, model: &ObjectModel, nonce: &str) {
             Auth::OtherTeam,
             100,
             1,
-            ListExpectation {
-                filter: search,
-                exact: true,
-                expected_ids: vec![],
-                total: 0,
-                absent: vec![id.clone()],
-            },
+            ListExpectation::empty_without(search, vec![id.clone()]),
         )
         .await;
     }

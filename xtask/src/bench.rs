@@ -10,10 +10,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use contract_tests::runner::{self, Options, Report};
 use contract_tests::scenario::Mix;
-use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
+use reference_server::{Config, DEV_KEY, Fault};
 
 use crate::codegen::workspace_root;
-use crate::contract::development_identity;
 
 pub const BENCH_USAGE: &str = "usage: cargo xtask bench [--quick] [--no-schemathesis]
 
@@ -90,13 +89,7 @@ pub fn bench(args: &[String]) -> Result<ExitCode> {
 
 /// The suite's options against an embedded server.
 fn suite_options(base_url: String, cases: u64, concurrency: usize, mix: Mix, seed: u64) -> Options {
-    let mut options = Options::new(
-        workspace_root().join("spec/openapi.json"),
-        base_url,
-        DEV_KEY.to_owned(),
-    );
-    options.other_team_token = Some(DEV_OTHER_TEAM_KEY.to_owned());
-    options.identity = development_identity();
+    let mut options = crate::contract::embedded_options(base_url);
     options.cases = cases;
     options.concurrency = concurrency;
     options.mix = mix;

@@ -178,6 +178,19 @@ fn random_seed() -> u64 {
 }
 
 /// The embedded server's keys belong to these; a real target's identity is learned from its answers.
+/// The suite's options for an embedded server at `base_url`: its development keys and the
+/// identity they belong to.
+pub fn embedded_options(base_url: String) -> Options {
+    let mut options = Options::new(
+        workspace_root().join("spec/openapi.json"),
+        base_url,
+        DEV_KEY.to_owned(),
+    );
+    options.other_team_token = Some(DEV_OTHER_TEAM_KEY.to_owned());
+    options.identity = development_identity();
+    options
+}
+
 pub fn development_identity() -> Identity {
     let config = Config::development();
     let key = config
@@ -308,13 +321,7 @@ pub async fn run_against_embedded(
     let server = reference_server::spawn(config)
         .await
         .context("cannot start the embedded reference server")?;
-    let mut options = Options::new(
-        workspace_root().join("spec/openapi.json"),
-        server.base_url(),
-        DEV_KEY.to_owned(),
-    );
-    options.other_team_token = Some(DEV_OTHER_TEAM_KEY.to_owned());
-    options.identity = development_identity();
+    let mut options = embedded_options(server.base_url());
     options.cases = cases;
     options.seed = seed;
     options.fail_fast = fail_fast;
