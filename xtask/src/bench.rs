@@ -90,6 +90,8 @@ pub fn bench(args: &[String]) -> Result<ExitCode> {
 /// The suite's options against an embedded server.
 fn suite_options(base_url: String, cases: u64, concurrency: usize, mix: Mix, seed: u64) -> Options {
     let mut options = crate::contract::embedded_options(base_url);
+    // Deleting what the run made would add two requests a case to the CPU measured per case.
+    options.cleanup = false;
     options.cases = cases;
     options.concurrency = concurrency;
     options.mix = mix;
@@ -366,8 +368,7 @@ async fn measure(budget: Budget, with_schemathesis: bool) -> Result<String> {
     );
     let _ = writeln!(
         out,
-        "| cleanup (deleting what the run created; not in cases/s) | {:.3} | |\n",
-        t.cleanup.as_secs_f64()
+        "| cleanup | off in these runs, so CPU per case is the suite's own |\n"
     );
     let per_case = |d: Duration| Some(d / create_default.cases.max(1) as u32);
     let _ = writeln!(
@@ -391,7 +392,7 @@ async fn measure(budget: Budget, with_schemathesis: bool) -> Result<String> {
     );
     let _ = writeln!(
         out,
-        "| suite, create only, concurrency {DEFAULT_CONCURRENCY} (cleanup included) | {} |",
+        "| suite, create only, concurrency {DEFAULT_CONCURRENCY} | {} |",
         micros(create_cpu)
     );
     let _ = writeln!(
