@@ -221,13 +221,6 @@ fn sim_id(sim: &Value) -> String {
 }
 
 impl Scenario {
-    pub fn first_case(&self) -> Option<&Case> {
-        match self {
-            Scenario::Single(case) => Some(case),
-            _ => None,
-        }
-    }
-
     /// How many creates the scenario makes at most, for `--max-creates`.
     pub fn creates(&self) -> u64 {
         match self {

@@ -170,28 +170,6 @@ impl Spec {
             .map(|(_, s)| *s)
             .collect()
     }
-
-    /// The spec's schema for a query parameter of the list operation.
-    pub fn list_parameter(&self, name: &str) -> Option<&Value> {
-        operation(&self.document, Operation::List)
-            .ok()?
-            .get("parameters")?
-            .as_array()?
-            .iter()
-            .find(|p| p["name"] == name && p["in"] == "query")
-            .map(|p| &p["schema"])
-    }
-
-    pub fn list_parameter_names(&self) -> Vec<String> {
-        operation(&self.document, Operation::List)
-            .ok()
-            .and_then(|op| op.get("parameters")?.as_array().cloned())
-            .unwrap_or_default()
-            .iter()
-            .filter(|p| p["in"] == "query")
-            .filter_map(|p| p["name"].as_str().map(str::to_owned))
-            .collect()
-    }
 }
 
 impl Oracle {
