@@ -63,8 +63,8 @@ pub struct RunState {
     /// Prefix of every `logical_id` and `description` a stateful scenario writes, so a shared
     /// QA team's lists can be scoped to this run and its leftovers found.
     pub run_tag: String,
-    /// Every id a create answered with: cleaned up at the end of the run.
-    pub created: Mutex<Vec<String>>,
+    /// Every simulation a create answered with: cleaned up at the end of the run.
+    pub created: Mutex<Vec<Created>>,
     pub other_team: bool,
 }
 
@@ -82,6 +82,14 @@ impl RunState {
             other_team,
         }
     }
+}
+
+/// A simulation this run created, as its create response showed it: the id to delete, and the
+/// mark that proves, before the delete, that the record behind the id is still the one created.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Created {
+    pub id: String,
+    pub created_at: Option<String>,
 }
 
 /// Everything a check may look at.

@@ -14,9 +14,12 @@ pub enum RunError {
     #[error("the target refused the API key: {0}")]
     Unauthorized(String),
     #[error(
-        "refusing to write to {host}: it is neither loopback nor a qa/dev/test/staging host; pass --allow-host {host} if you mean it"
+        "refusing to write to {host}: it is neither loopback nor a qa/dev/test/staging host under interactly.ai or an --allow-host domain; pass --allow-host {host} if you mean it"
     )]
     UnsafeHost { host: String },
     #[error("cannot write {path}: {reason}")]
     Output { path: String, reason: String },
+    /// A panic inside the suite: a bug of the suite, never of the target or the arguments.
+    #[error("internal error of the contract suite (please report it): {0}")]
+    Internal(String),
 }

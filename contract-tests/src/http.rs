@@ -1,12 +1,26 @@
-//! Sending a case's request to the target over HTTP, pacing it under `--rate`, and writing the curl line that reproduces it.
+//! Sending a case's request to the target over HTTP (no redirects, a size cap, every response redacted on arrival), counting what was sent, pacing it under `--rate`, and writing the curl line that reproduces it.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, Semaphore};
 use tokio::time::Instant;
 
 use crate::cases::{Auth, Request};
 use crate::checks::Response;
+use crate::redact::Secrets;
+use crate::spec::Operation;
+
+/// The default cap on one response body: far above any page this API serves, far below what
+/// would let a hostile server exhaust memory.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 8 << 20;
+
+/// A body may grow past this without a large-body slot.
+const SMALL_BODY_BYTES: usize = 1 << 20;
+/// How many bodies may be read past [`SMALL_BODY_BYTES`] at once, so that peak memory stays near
+/// `concurrency × 1 MiB + LARGE_BODY_SLOTS × cap` however many responses are huge.
+const LARGE_BODY_SLOTS: usize = 2;
 
 /// The target and the keys to reach it with. The keys are never printed: see [`curl_line`].
 #[derive(Clone)]
@@ -14,7 +28,29 @@ pub struct Target {
     pub base_url: String,
     pub token: String,
     pub other_team_token: Option<String>,
+    secrets: Secrets,
+    max_response_bytes: usize,
+    large_bodies: Arc<Semaphore>,
+    sent: Arc<SentCounts>,
     client: reqwest::Client,
+}
+
+/// Requests handed to the network, per operation, over the whole run (cases, shrinking, cleanup).
+#[derive(Debug, Default)]
+pub struct SentCounts([AtomicU64; Operation::ALL.len()]);
+
+impl SentCounts {
+    fn add(&self, operation: Operation) {
+        self.0[operation.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn of(&self, operation: Operation) -> u64 {
+        self.0[operation.index()].load(Ordering::Relaxed)
+    }
+
+    pub fn total(&self) -> u64 {
+        self.0.iter().map(|n| n.load(Ordering::Relaxed)).sum()
+    }
 }
 
 impl std::fmt::Debug for Target {
@@ -25,16 +61,49 @@ impl std::fmt::Debug for Target {
     }
 }
 
-/// Why no response came back.
+/// Why no usable response came back.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TransportError(pub String);
+pub struct TransportError {
+    pub kind: Failure,
+    /// Already redacted.
+    pub message: String,
+}
+
+/// The kinds of [`TransportError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Refused, reset, timed out, or not HTTP.
+    NoResponse,
+    /// The body was larger than the cap; it was not read further.
+    TooLarge,
+}
+
+/// Why a key cannot be sent, in words that never include the key.
+pub fn header_problem(key: &str) -> Option<&'static str> {
+    if key.is_empty() {
+        Some("it is empty")
+    } else if key.contains(['\r', '\n']) {
+        Some("it contains a line break (a trailing newline from a file or `echo`?)")
+    } else if key.chars().any(|c| c.is_control()) {
+        Some("it contains a control character")
+    } else if !key.is_ascii() {
+        Some("it contains characters outside ASCII")
+    } else if key.starts_with([' ', '\t']) || key.ends_with([' ', '\t']) {
+        Some("it starts or ends with white space")
+    } else {
+        None
+    }
+}
 
 impl Target {
+    /// A target for `base_url`. Both keys must pass [`header_problem`]; the runner checks that
+    /// first so it can name the variable at fault.
     pub fn new(
         base_url: &str,
         token: String,
         other_team_token: Option<String>,
         timeout: Duration,
+        max_response_bytes: usize,
     ) -> Result<Target, String> {
         interactly_simulations_client::install_crypto_provider();
         let client = reqwest::Client::builder()
@@ -42,19 +111,41 @@ impl Target {
             .connect_timeout(timeout)
             .pool_max_idle_per_host(256)
             .tcp_nodelay(true)
+            // A redirect would carry the key and the body to a host the guard never saw; a 3xx
+            // is judged as the response it is.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| e.to_string())?;
         Ok(Target {
             base_url: base_url.trim_end_matches('/').to_owned(),
+            secrets: Secrets::new(&token, other_team_token.as_deref()),
             token,
             other_team_token,
+            max_response_bytes,
+            large_bodies: Arc::new(Semaphore::new(LARGE_BODY_SLOTS)),
+            sent: Arc::new(SentCounts::default()),
             client,
         })
     }
 
+    pub fn secrets(&self) -> &Secrets {
+        &self.secrets
+    }
+
+    pub fn sent(&self) -> &SentCounts {
+        &self.sent
+    }
+
+    fn failure(&self, kind: Failure, message: &str) -> TransportError {
+        TransportError {
+            kind,
+            message: self.secrets.redact(message),
+        }
+    }
+
     pub async fn send(&self, request: &Request) -> Result<Response, TransportError> {
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
-            .map_err(|e| TransportError(e.to_string()))?;
+            .map_err(|e| self.failure(Failure::NoResponse, &e.to_string()))?;
         let mut builder = self.client.request(
             method,
             format!("{}{}", self.base_url, request.path_and_query),
@@ -69,30 +160,82 @@ impl Target {
         if !bytes.is_empty() || request.content_type.is_some() {
             builder = builder.body(bytes);
         }
-        let response = builder
+        self.sent.add(request.operation);
+        let mut response = builder
             .send()
             .await
-            .map_err(|e| TransportError(describe_error(&e)))?;
+            .map_err(|e| self.failure(Failure::NoResponse, &describe_error(&e)))?;
         let header = |name: reqwest::header::HeaderName| {
             response
                 .headers()
                 .get(name)
                 .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
+                .map(|v| self.secrets.redact(v))
         };
         let status = response.status().as_u16();
         let content_type = header(reqwest::header::CONTENT_TYPE);
         let www_authenticate = header(reqwest::header::WWW_AUTHENTICATE);
         let allow = header(reqwest::header::ALLOW);
-        let body = response
-            .bytes()
+        let too_large = |seen: String| {
+            self.failure(
+                Failure::TooLarge,
+                &format!(
+                    "{status} with a body of {seen}, over the cap of {} bytes; not read further",
+                    self.max_response_bytes
+                ),
+            )
+        };
+        if let Some(declared) = response.content_length()
+            && declared > self.max_response_bytes as u64
+        {
+            return Err(too_large(format!("{declared} bytes (Content-Length)")));
+        }
+        let mut body = Vec::new();
+        let mut _large_slot = None;
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|e| TransportError(describe_error(&e)))?
-            .to_vec();
-        let mut out = Response::new(status, content_type, body);
+            .map_err(|e| self.failure(Failure::NoResponse, &describe_error(&e)))?
+        {
+            let len = body.len() + chunk.len();
+            if len > self.max_response_bytes {
+                return Err(too_large(format!(
+                    "more than {} bytes",
+                    self.max_response_bytes
+                )));
+            }
+            if len > SMALL_BODY_BYTES && _large_slot.is_none() {
+                _large_slot = Some(
+                    self.large_bodies
+                        .acquire()
+                        .await
+                        .expect("the semaphore is never closed"),
+                );
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(self.redacted_response(status, content_type, body, www_authenticate, allow))
+    }
+
+    /// The response as every later step sees it: no key anywhere in it, in whatever form the
+    /// server wrote it.
+    fn redacted_response(
+        &self,
+        status: u16,
+        content_type: Option<String>,
+        body: Vec<u8>,
+        www_authenticate: Option<String>,
+        allow: Option<String>,
+    ) -> Response {
+        let mut out = Response::new(status, content_type, self.secrets.redact_bytes(&body));
+        if let Some(json) = &mut out.json
+            && self.secrets.redact_json(json)
+        {
+            out.body = serde_json::to_vec(json).expect("a Value serialises");
+        }
         out.www_authenticate = www_authenticate;
         out.allow = allow;
-        Ok(out)
+        out
     }
 
     fn authorization(&self, auth: &Auth) -> Option<reqwest::header::HeaderValue> {

@@ -1,15 +1,16 @@
-//! What a run prints and writes: the failures with their curl lines, the summary table, the closing `summary:` line, and JUnit XML.
+//! What a run prints and writes: the failures with their curl lines, the summary table, the closing `summary:` line, and JUnit XML; every output passes the run's [`Secrets`] before it is escaped or written.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::error::RunError;
-use crate::runner::{Report, redact};
+use crate::redact::Secrets;
+use crate::runner::Report;
 use crate::spec::Operation;
 
 /// Every finding, one block each: check, operation, pointer, expected / received, the minimal
 /// request and a curl line.
-pub fn render_findings(report: &Report, token: &str) -> String {
+pub fn render_findings(report: &Report, secrets: &Secrets) -> String {
     let mut out = String::new();
     for (i, f) in report.findings.iter().enumerate() {
         let pointer = if f.mismatch.pointer.is_empty() {
@@ -38,26 +39,33 @@ pub fn render_findings(report: &Report, token: &str) -> String {
             "    minimal request: {} {} {}",
             f.request.method, f.request.path_and_query, shown
         );
-        let _ = writeln!(
-            out,
-            "    seen {} time(s); {}; seed {}",
-            f.occurrences,
-            if f.flaky {
-                "did not recur on replay (flaky)".to_owned()
-            } else {
-                format!("shrunk in {} step(s)", f.shrink_steps)
-            },
-            f.seed_hex
-        );
+        let history = if f.seed_hex.is_empty() {
+            "found by the cleanup".to_owned()
+        } else if f.shrink_cut_short {
+            format!(
+                "shrinking cut short by the time or create budget after {} step(s)",
+                f.shrink_steps
+            )
+        } else if f.flaky {
+            "did not recur on replay (flaky)".to_owned()
+        } else {
+            format!("shrunk in {} step(s)", f.shrink_steps)
+        };
+        let seed = if f.seed_hex.is_empty() {
+            String::new()
+        } else {
+            format!("; seed {}", f.seed_hex)
+        };
+        let _ = writeln!(out, "    seen {} time(s); {history}{seed}", f.occurrences);
         let _ = writeln!(out, "    reproduce: {}", f.curl);
         out.push('\n');
     }
-    redact(&out, token)
+    secrets.redact(&out)
 }
 
 /// The per-operation table and the closing line, which reads exactly
 /// `summary: <cases> cases, <requests> requests, <failures> failures, <seconds> s`.
-pub fn render_summary(report: &Report) -> String {
+pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -119,6 +127,42 @@ pub fn render_summary(report: &Report) -> String {
             "cleanup (run tag {}): deleted {}, already gone {}, {left}",
             report.run_tag, c.deleted, c.already_gone
         );
+        if !c.not_ours.is_empty() {
+            let _ = writeln!(
+                out,
+                "cleanup did not delete {} id(s) whose record no longer carries the run's mark: {}",
+                c.not_ours.len(),
+                c.not_ours.join(", ")
+            );
+        }
+    }
+    let phases = report.requests_by_phase;
+    let _ = writeln!(
+        out,
+        "requests: {} preflight, {} cases, {} shrinking, {} cleanup; {} creates in all",
+        phases.preflight, phases.cases, phases.shrinking, phases.cleanup, report.creates_sent
+    );
+    let cut = report.cut_short;
+    if cut.any() {
+        let mut parts = Vec::new();
+        if cut.cases_not_run > 0 {
+            parts.push(format!("{} case(s) not run", cut.cases_not_run));
+        }
+        if cut.shrinks_cut > 0 {
+            parts.push(format!(
+                "shrinking cut short for {} failure(s)",
+                cut.shrinks_cut
+            ));
+        }
+        if cut.cleanup {
+            parts.push("cleanup unfinished".into());
+        }
+        let _ = writeln!(
+            out,
+            "budget ran out (--max-time {} s, or --max-creates): {}",
+            report.max_time.as_secs_f64(),
+            parts.join("; ")
+        );
     }
     if report.replayed_regressions > 0 {
         let _ = writeln!(
@@ -135,7 +179,7 @@ pub fn render_summary(report: &Report) -> String {
         report.failures(),
         report.elapsed.as_secs_f64()
     );
-    out
+    secrets.redact(&out)
 }
 
 fn xml_escape(text: &str) -> String {
@@ -153,7 +197,9 @@ fn xml_escape(text: &str) -> String {
 }
 
 /// JUnit XML: one test case per (operation, check), failed when any finding names that pair.
-pub fn junit_xml(report: &Report, checks: &[&str], token: &str) -> String {
+/// Every text is redacted before it is escaped, so an escaped key cannot slip past.
+pub fn junit_xml(report: &Report, checks: &[&str], secrets: &Secrets) -> String {
+    let xml_escape = |text: &str| xml_escape(&secrets.redact(text));
     let mut cases = String::new();
     let mut total = 0;
     let mut failed = 0;
@@ -208,16 +254,16 @@ pub fn junit_xml(report: &Report, checks: &[&str], token: &str) -> String {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"contract\" tests=\"{total}\" failures=\"{failed}\" time=\"{:.3}\">\n{cases}  </testsuite>\n</testsuites>\n",
         report.elapsed.as_secs_f64()
     );
-    redact(&xml, token)
+    secrets.redact(&xml)
 }
 
 pub fn write_junit(
     path: &Path,
     report: &Report,
     checks: &[&str],
-    token: &str,
+    secrets: &Secrets,
 ) -> Result<(), RunError> {
-    std::fs::write(path, junit_xml(report, checks, token)).map_err(|e| RunError::Output {
+    std::fs::write(path, junit_xml(report, checks, secrets)).map_err(|e| RunError::Output {
         path: path.display().to_string(),
         reason: e.to_string(),
     })

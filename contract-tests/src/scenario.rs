@@ -5,7 +5,7 @@ use proptest::sample::select;
 use serde_json::{Value, json};
 
 use crate::cases::{Auth, Body, Case, Expect, Locus, Request, arb_create_case};
-use crate::checks::{Response, RunState};
+use crate::checks::{Created, Response, RunState};
 use crate::http::{Pacer, Target, TransportError};
 use crate::listing::{ListExpectation, ListFilter, sort_newest_first};
 use crate::spec::{ObjectModel, Operation, Spec};
@@ -149,13 +149,17 @@ impl Exec<'_> {
             _ => None,
         };
         if request.operation == Operation::Create
-            && let Some(id) = json.as_ref().and_then(|j| j["simulation"]["_id"].as_str())
+            && let Some(simulation) = json.as_ref().map(|j| &j["simulation"])
+            && let Some(id) = simulation["_id"].as_str()
         {
             self.state
                 .created
                 .lock()
                 .expect("not poisoned")
-                .push(id.to_owned());
+                .push(Created {
+                    id: id.to_owned(),
+                    created_at: simulation["created_at"].as_str().map(str::to_owned),
+                });
         }
         self.log.push(Observation {
             case: Case { request, expect },

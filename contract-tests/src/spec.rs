@@ -26,6 +26,11 @@ impl Operation {
         Self::Delete,
     ];
 
+    /// The position in [`Operation::ALL`], for per-operation tables.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn id(self) -> &'static str {
         match self {
             Self::Create => "create_simulation",

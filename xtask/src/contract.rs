@@ -1,13 +1,15 @@
 //! `cargo xtask contract` and `cargo xtask mutants`: run the contract suite against a URL or the embedded reference server, with exit codes 0 (no violation), 1 (violations) and 2 (no run).
 
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use contract_tests::checks::{CHECKS, Identity};
+use contract_tests::redact::Secrets;
 use contract_tests::report;
-use contract_tests::runner::{self, Options, Report};
+use contract_tests::runner::{self, Options, Progress, Report};
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
 
 use crate::codegen::workspace_root;
@@ -27,7 +29,11 @@ options:
   --concurrency N       requests in flight (default 32 on loopback, 8 elsewhere)
   --rate N              at most N requests per second
   --timeout SECS        per request (default 10)
-  --allow-host HOST     allow a host that is neither loopback nor qa/dev/test/staging
+  --max-time SECS       the whole run, shrinking and cleanup included (default 1800)
+  --max-response-bytes N
+                        a larger response body is a finding, not read further (default 8388608)
+  --allow-host HOST     allow this host, or add a domain under which qa/dev/test/staging
+                        hosts are allowed (interactly.ai always is)
   --fault NAME          embedded server only: switch on one deliberate contract violation
   --max-creates N       at most N creates in the run (a shared QA team's budget)
   --regressions PATH    where failing seeds are kept and replayed from
@@ -36,6 +42,9 @@ options:
   --list-checks         list the checks and exit
 
 exit codes: 0 no violation, 1 violations found, 2 the run could not be made";
+
+/// The most cases one run may be asked for: about an hour at full loopback speed.
+const MAX_CASES: u64 = 10_000_000;
 
 /// Where failing seeds are kept, committed, and replayed first.
 pub fn regressions_path() -> PathBuf {
@@ -57,13 +66,39 @@ struct ContractArgs {
     regressions: Option<PathBuf>,
     list_checks: bool,
     max_creates: Option<u64>,
+    max_time: Duration,
+    max_response_bytes: usize,
 }
 
-fn parse_number<T: std::str::FromStr>(flag: &str, value: Option<&String>) -> Result<T> {
+/// A flag's number, refused with one line unless it parses and lies in `range`.
+fn parse_number<T>(flag: &str, value: Option<&String>, range: RangeInclusive<T>) -> Result<T>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display,
+{
     let value = value.ok_or_else(|| anyhow!("{flag} needs a value"))?;
-    value
-        .parse()
-        .map_err(|_| anyhow!("{flag} {value:?} is not a valid number"))
+    let out_of_range = || {
+        anyhow!(
+            "{flag} {value:?} is out of range: expected a number from {} to {}",
+            range.start(),
+            range.end()
+        )
+    };
+    let number: T = value.trim().parse().map_err(|_| out_of_range())?;
+    // NaN compares false both ways, so it lands here too.
+    if range.contains(&number) {
+        Ok(number)
+    } else {
+        Err(out_of_range())
+    }
+}
+
+/// Seconds as a flag gives them, within `range`.
+fn parse_seconds(
+    flag: &str,
+    value: Option<&String>,
+    range: RangeInclusive<f64>,
+) -> Result<Duration> {
+    parse_number(flag, value, range).map(Duration::from_secs_f64)
 }
 
 fn parse_args(args: &[String]) -> Result<ContractArgs> {
@@ -81,6 +116,8 @@ fn parse_args(args: &[String]) -> Result<ContractArgs> {
         regressions: Some(regressions_path()),
         list_checks: false,
         max_creates: None,
+        max_time: runner::DEFAULT_MAX_TIME,
+        max_response_bytes: contract_tests::http::DEFAULT_MAX_RESPONSE_BYTES,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -92,8 +129,8 @@ fn parse_args(args: &[String]) -> Result<ContractArgs> {
                         .clone(),
                 )
             }
-            "--cases" => out.cases = parse_number("--cases", it.next())?,
-            "--seed" => out.seed = Some(parse_number("--seed", it.next())?),
+            "--cases" => out.cases = parse_number("--cases", it.next(), 1..=MAX_CASES)?,
+            "--seed" => out.seed = Some(parse_number("--seed", it.next(), 0..=u64::MAX)?),
             "--checks" => {
                 let list = it
                     .next()
@@ -110,11 +147,17 @@ fn parse_args(args: &[String]) -> Result<ContractArgs> {
                     it.next().ok_or_else(|| anyhow!("--junit needs a path"))?,
                 ))
             }
-            "--concurrency" => out.concurrency = Some(parse_number("--concurrency", it.next())?),
-            "--rate" => out.rate = Some(parse_number("--rate", it.next())?),
-            "--timeout" => {
-                out.timeout =
-                    Duration::from_secs_f64(parse_number::<f64>("--timeout", it.next())?.max(0.001))
+            "--concurrency" => {
+                out.concurrency = Some(parse_number("--concurrency", it.next(), 1..=1024)?)
+            }
+            "--rate" => out.rate = Some(parse_number("--rate", it.next(), 0.01..=100_000.0)?),
+            "--timeout" => out.timeout = parse_seconds("--timeout", it.next(), 0.01..=3600.0)?,
+            "--max-time" => {
+                out.max_time = parse_seconds("--max-time", it.next(), 1.0..=7.0 * 86_400.0)?
+            }
+            "--max-response-bytes" => {
+                out.max_response_bytes =
+                    parse_number("--max-response-bytes", it.next(), 1024..=1 << 30)?
             }
             "--allow-host" => out.allow_hosts.push(
                 it.next()
@@ -134,7 +177,13 @@ fn parse_args(args: &[String]) -> Result<ContractArgs> {
                         .ok_or_else(|| anyhow!("--regressions needs a path"))?,
                 ))
             }
-            "--max-creates" => out.max_creates = Some(parse_number("--max-creates", it.next())?),
+            "--max-creates" => {
+                out.max_creates = Some(parse_number(
+                    "--max-creates",
+                    it.next(),
+                    0..=MAX_CASES * 100,
+                )?)
+            }
             "--list-checks" => out.list_checks = true,
             "--token" | "--api-key" | "--key" => {
                 bail!("{arg} is not accepted: set CONTRACT_TOKEN in the environment instead")
@@ -147,9 +196,6 @@ fn parse_args(args: &[String]) -> Result<ContractArgs> {
     }
     if out.fault.is_some() && out.base_url.is_some() {
         bail!("--fault applies only to the embedded server, not to --base-url");
-    }
-    if out.cases == 0 {
-        bail!("--cases must be at least 1");
     }
     Ok(out)
 }
@@ -231,7 +277,7 @@ pub fn contract(args: &[String]) -> Result<ExitCode> {
                 )
             }
         };
-        let (base_url, token, other, identity, loopback) = match (&args.base_url, &embedded) {
+        let (mut options, loopback) = match (&args.base_url, &embedded) {
             (Some(url), _) => {
                 let token = std::env::var("CONTRACT_TOKEN")
                     .ok()
@@ -241,55 +287,55 @@ pub fn contract(args: &[String]) -> Result<ExitCode> {
                             "CONTRACT_TOKEN is not set: the key comes only from the environment"
                         )
                     })?;
-                let other = std::env::var("CONTRACT_OTHER_TEAM_TOKEN")
+                let mut options = Options::new(
+                    workspace_root().join("spec/openapi.json"),
+                    url.clone(),
+                    token,
+                );
+                options.other_team_token = std::env::var("CONTRACT_OTHER_TEAM_TOKEN")
                     .ok()
                     .filter(|t| !t.is_empty());
                 let loopback = runner::target_host(url).is_ok_and(|h| runner::is_loopback_host(&h));
-                (url.clone(), token, other, Identity::default(), loopback)
+                (options, loopback)
             }
-            (None, Some(server)) => (
-                server.base_url(),
-                DEV_KEY.to_owned(),
-                Some(DEV_OTHER_TEAM_KEY.to_owned()),
-                development_identity(),
-                true,
-            ),
+            (None, Some(server)) => (embedded_options(server.base_url()), true),
             (None, None) => unreachable!("embedded is set when base_url is not"),
         };
-        let mut options = Options::new(
-            workspace_root().join("spec/openapi.json"),
-            base_url.clone(),
-            token.clone(),
-        );
-        options.other_team_token = other;
-        options.identity = identity;
         options.cases = args.cases;
         options.seed = seed;
         options.checks = checks.clone();
         options.concurrency = args.concurrency.unwrap_or(if loopback { 32 } else { 8 });
         options.rate = args.rate;
         options.timeout = args.timeout;
+        options.max_time = args.max_time;
+        options.max_response_bytes = args.max_response_bytes;
         options.allow_hosts = args.allow_hosts.clone();
         options.regressions = args.regressions.clone();
         options.max_creates = args.max_creates;
-        options.progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        options.progress = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            Progress::Redraw
+        } else {
+            Progress::Lines
+        };
+        let secrets = options.secrets();
         println!(
-            "contract: {} cases against {base_url}, seed {seed}",
-            args.cases
+            "contract: {} cases against {}, seed {seed}",
+            args.cases, options.base_url
         );
         let result = runner::run(options).await;
         if let Some(server) = embedded {
             server.shutdown().await;
         }
+        // A RunError may quote the target's answer: it is redacted like every other output.
         result
-            .map(|report| (report, token))
-            .map_err(anyhow::Error::from)
+            .map(|report| (report, secrets.clone()))
+            .map_err(|e| anyhow!(secrets.redact(&e.to_string())))
     });
-    let (report, token) = outcome?;
-    print_report(&report, &token);
+    let (report, secrets) = outcome?;
+    print_report(&report, &secrets);
     if let Some(path) = &args.junit {
         let names: Vec<&str> = checks.iter().map(|c| c.name).collect();
-        report::write_junit(path, &report, &names, &token)?;
+        report::write_junit(path, &report, &names, &secrets)?;
     }
     Ok(if report.failures() == 0 {
         ExitCode::SUCCESS
@@ -298,9 +344,9 @@ pub fn contract(args: &[String]) -> Result<ExitCode> {
     })
 }
 
-fn print_report(report: &Report, token: &str) {
-    print!("{}", report::render_findings(report, token));
-    print!("{}", report::render_summary(report));
+fn print_report(report: &Report, secrets: &Secrets) {
+    print!("{}", report::render_findings(report, secrets));
+    print!("{}", report::render_summary(report, secrets));
 }
 
 pub const MUTANTS_USAGE: &str = "usage: cargo xtask mutants [--cases N] [--seed N]
@@ -337,8 +383,8 @@ pub fn mutants(args: &[String]) -> Result<ExitCode> {
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
-            "--cases" => cases = parse_number("--cases", it.next())?,
-            "--seed" => seed = parse_number("--seed", it.next())?,
+            "--cases" => cases = parse_number("--cases", it.next(), 1..=MAX_CASES)?,
+            "--seed" => seed = parse_number("--seed", it.next(), 0..=u64::MAX)?,
             "-h" | "--help" => bail!("{MUTANTS_USAGE}"),
             other => bail!("unknown argument `{other}` for mutants"),
         }
@@ -396,7 +442,8 @@ pub fn mutants(args: &[String]) -> Result<ExitCode> {
         if faithful_ok { "clean" } else { "FAILED" }
     );
     if !faithful_ok {
-        print!("{}", report::render_findings(&faithful, DEV_KEY));
+        let secrets = Secrets::new(DEV_KEY, Some(DEV_OTHER_TEAM_KEY));
+        print!("{}", report::render_findings(&faithful, &secrets));
     }
     Ok(if faithful_ok && escaped == 0 {
         ExitCode::SUCCESS
