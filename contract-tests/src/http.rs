@@ -16,10 +16,10 @@ use crate::spec::Operation;
 /// would let a hostile server exhaust memory.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 8 << 20;
 
-/// A body may grow past this without a large-body slot.
-const SMALL_BODY_BYTES: usize = 1 << 20;
+/// A body may grow to this without a large-body slot: a full page of this API is smaller.
+const SMALL_BODY_BYTES: usize = 256 << 10;
 /// How many bodies may be read past [`SMALL_BODY_BYTES`] at once, so that peak memory stays near
-/// `concurrency × 1 MiB + LARGE_BODY_SLOTS × cap` however many responses are huge.
+/// `concurrency × 256 KiB + LARGE_BODY_SLOTS × cap` however many responses are huge.
 const LARGE_BODY_SLOTS: usize = 2;
 
 /// The target and the keys to reach it with. The keys are never printed: see [`curl_line`].
@@ -190,14 +190,17 @@ impl Target {
         {
             return Err(too_large(format!("{declared} bytes (Content-Length)")));
         }
-        let mut body = Vec::new();
+        // Chunks are kept as they come and joined once: a growing Vec would double its capacity
+        // past the body's size, which is what the cap is meant to bound.
+        let mut chunks = Vec::new();
+        let mut len = 0usize;
         let mut _large_slot = None;
         while let Some(chunk) = response
             .chunk()
             .await
             .map_err(|e| self.failure(Failure::NoResponse, &describe_error(&e)))?
         {
-            let len = body.len() + chunk.len();
+            len += chunk.len();
             if len > self.max_response_bytes {
                 return Err(too_large(format!(
                     "more than {} bytes",
@@ -212,8 +215,9 @@ impl Target {
                         .expect("the semaphore is never closed"),
                 );
             }
-            body.extend_from_slice(&chunk);
+            chunks.push(chunk);
         }
+        let body = chunks.concat();
         Ok(self.redacted_response(status, content_type, body, www_authenticate, allow))
     }
 

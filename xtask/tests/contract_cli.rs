@@ -162,8 +162,20 @@ fn a_wrong_key_exits_2_with_one_line() {
 fn bad_arguments_exit_2() {
     for args in [
         vec!["contract", "--cases", "many"],
+        vec!["contract", "--cases", "0"],
         vec!["contract", "--checks", "no_such_check"],
         vec!["contract", "--token", "x"],
+        // Values that once crashed with exit 101 or were clamped without a word.
+        vec!["contract", "--timeout", "inf"],
+        vec!["contract", "--timeout", "1e30"],
+        vec!["contract", "--timeout", "-5"],
+        vec!["contract", "--timeout", "NaN"],
+        vec!["contract", "--rate", "1e-30"],
+        vec!["contract", "--rate", "0"],
+        vec!["contract", "--max-time", "0"],
+        vec!["contract", "--concurrency", "0"],
+        vec!["contract", "--max-response-bytes", "12"],
+        vec!["mutants", "--cases", "-1"],
     ] {
         let out = xtask(&args, None);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -173,6 +185,36 @@ fn bad_arguments_exit_2() {
             "{args:?}: {}",
             text(&out.stderr)
         );
+    }
+    // A key that cannot travel as a header is refused up front, by variable, never shown.
+    for (variable, key) in [
+        ("CONTRACT_TOKEN", "abc-key\n"),
+        ("CONTRACT_OTHER_TEAM_TOKEN", "other\rkey"),
+    ] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        let out = command
+            .args([
+                "contract",
+                "--base-url",
+                "http://127.0.0.1:9",
+                "--cases",
+                "1",
+            ])
+            .env("XTASK_ALLOW_DEBUG", "1")
+            .env("CONTRACT_TOKEN", "fine-key")
+            .env(variable, key)
+            .output()
+            .unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "{variable} cannot be sent as an HTTP header value"
+            )),
+            "{stderr}"
+        );
+        assert!(!stderr.contains(key.trim()), "{stderr}");
     }
     let out = xtask(&["contract", "--base-url", "http://127.0.0.1:9"], None);
     assert_eq!(out.status.code(), Some(2));
