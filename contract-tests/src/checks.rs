@@ -965,18 +965,18 @@ pub fn json_equal(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// A value as one line of at most 200 characters. Responses are redacted on arrival, and the
+/// cut keeps their placeholders whole.
 pub fn compact(v: &Value) -> String {
-    let text = v.to_string();
-    if text.chars().count() > 200 {
-        format!("{}…", text.chars().take(200).collect::<String>())
-    } else {
-        text
+    match crate::redact::cut(&v.to_string(), 200) {
+        (text, true) => format!("{text}…"),
+        (text, false) => text,
     }
 }
 
 fn preview(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
-    let cut: String = text.chars().take(120).collect();
+    let (cut, _) = crate::redact::cut(&text, 120);
     if body.is_empty() {
         "an empty body".into()
     } else {
