@@ -136,6 +136,21 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
             );
         }
     }
+    if !report.tenancy_checked {
+        let _ = writeln!(
+            out,
+            "tenancy checks did not run: CONTRACT_OTHER_TEAM_TOKEN is not set"
+        );
+    }
+    if let Some(identity) = &report.identity_learned {
+        let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "(never seen)".into());
+        let _ = writeln!(
+            out,
+            "identity learned from the responses, not pinned: team {}, user {} (pin them with --expect-team and --expect-user)",
+            shown(&identity.team),
+            shown(&identity.user)
+        );
+    }
     let phases = report.requests_by_phase;
     let _ = writeln!(
         out,

@@ -188,6 +188,11 @@ pub struct Report {
     pub skipped_for_create_cap: u64,
     pub cut_short: CutShort,
     pub max_time: Duration,
+    /// Whether the tenancy checks ran (they need `CONTRACT_OTHER_TEAM_TOKEN`).
+    pub tenancy_checked: bool,
+    /// The caller's team and user as learned from the responses, when they were not pinned
+    /// (`--expect-team`, `--expect-user`); `server_fields` then checks consistency only.
+    pub identity_learned: Option<Identity>,
     pub cleanup: Option<Cleanup>,
     pub run_tag: String,
 }
@@ -527,6 +532,8 @@ struct Run {
     live: Arc<Live>,
     strategy: BoxedStrategy<Scenario>,
     run_id: u64,
+    /// Shrinking replays so far, for their tags.
+    replays: AtomicU64,
     started: Instant,
     /// Cases and shrinking stop here, leaving the rest of the budget to the cleanup.
     work_deadline: Instant,
@@ -578,6 +585,7 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         live: Arc::new(Live::default()),
         strategy: arb_scenario(&spec, options.mix),
         run_id: NEXT_RUN_ID.fetch_add(1, Ordering::Relaxed),
+        replays: AtomicU64::new(0),
         started,
         work_deadline: deadline - cleanup_reserve,
         deadline,
@@ -644,6 +652,12 @@ impl Run {
         };
         report.requests = sent.total();
         report.creates_sent = sent.of(Operation::Create);
+        report.tenancy_checked = self.options.other_team_token.is_some();
+        let pinned = &self.options.identity;
+        if pinned.team.is_none() || pinned.user.is_none() {
+            report.identity_learned =
+                Some(self.state.identity.lock().expect("not poisoned").clone());
+        }
         report.elapsed = self.started.elapsed();
         Ok(report)
     }
@@ -791,20 +805,20 @@ impl Run {
                 })
                 .map(|(_, _, m, i)| (m.clone(), judged.observations[*i].clone()))
         };
-        // None when the create budget cannot cover the replay.
+        // None when the create budget cannot cover the replay. Each replay writes under a tag of
+        // its own and deletes what it wrote before the next one, so a shrunk failure never rests
+        // on records an earlier replay left behind.
         let run_once = |scenario: Scenario| async move {
             if !self.creates.try_reserve(scenario.creates()) {
                 return None;
             }
+            let state = self.replay_state();
             let observations = scenario
-                .execute(&self.spec, &self.target, &self.pacer, &self.state)
+                .execute(&self.spec, &self.target, &self.pacer, &state)
                 .await;
-            Some(judge(
-                &self.spec,
-                &self.state,
-                &self.options.checks,
-                observations,
-            ))
+            let judged = judge(&self.spec, &state, &self.options.checks, observations);
+            self.delete_replay_records(&state).await;
+            Some(judged)
         };
         let mut best = (first.mismatch.clone(), first.observation.clone());
         let mut steps = 0;
@@ -844,6 +858,42 @@ impl Run {
         found.flaky = self.options.shrink_budget > 0 && !recurs && !cut_short;
         found.shrink_cut_short = cut_short;
         found
+    }
+
+    /// A run state for one shrinking replay: the run's identity and ids seen so far, and a
+    /// fresh tag that still contains the run's, so the final cleanup's search finds its records.
+    fn replay_state(&self) -> RunState {
+        let replay = self.replays.fetch_add(1, Ordering::Relaxed);
+        let state = RunState::tagged(
+            self.state.identity.lock().expect("not poisoned").clone(),
+            format!("{}r{replay}", self.state.run_tag),
+            self.state.other_team,
+        );
+        *state.seen_ids.lock().expect("not poisoned") =
+            self.state.seen_ids.lock().expect("not poisoned").clone();
+        state
+    }
+
+    /// Deletes what one replay created; whatever stays is left to the final cleanup.
+    async fn delete_replay_records(&self, replay: &RunState) {
+        let created: Vec<Created> = replay.created.lock().expect("not poisoned").clone();
+        for record in created {
+            let verdict = delete_if_ours(
+                &self.target,
+                &self.pacer,
+                &record.id,
+                &replay.run_tag,
+                record.created_at.clone(),
+            )
+            .await;
+            if matches!(verdict, Deletion::LeftOver) {
+                self.state
+                    .created
+                    .lock()
+                    .expect("not poisoned")
+                    .push(record);
+            }
+        }
     }
 
     fn finding(&self, key: &FailureKey, mismatch: Mismatch, observation: Observation) -> Finding {

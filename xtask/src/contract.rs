@@ -32,6 +32,9 @@ options:
   --max-time SECS       the whole run, shrinking and cleanup included (default 1800)
   --max-response-bytes N
                         a larger response body is a finding, not read further (default 8388608)
+  --expect-team TEAM    the team the key belongs to (or CONTRACT_EXPECT_TEAM); without it the
+                        first responses teach it, and the summary says so
+  --expect-user USER    the user the key belongs to (or CONTRACT_EXPECT_USER)
   --allow-host HOST     allow this host, or add a domain under which qa/dev/test/staging
                         hosts are allowed (interactly.ai always is)
   --fault NAME          embedded server only: switch on one deliberate contract violation
@@ -41,7 +44,8 @@ options:
   --no-regressions      neither replay nor record regression seeds
   --list-checks         list the checks and exit
 
-exit codes: 0 no violation, 1 violations found, 2 the run could not be made";
+exit codes: 0 no violation, 1 violations found, 2 the run could not be made (or the suite
+itself failed: an internal error)";
 
 /// The most cases one run may be asked for: about an hour at full loopback speed.
 const MAX_CASES: u64 = 10_000_000;
@@ -68,6 +72,8 @@ struct ContractArgs {
     max_creates: Option<u64>,
     max_time: Duration,
     max_response_bytes: usize,
+    expect_team: Option<String>,
+    expect_user: Option<String>,
 }
 
 /// A flag's number, refused with one line unless it parses and lies in `range`.
@@ -90,6 +96,11 @@ where
     } else {
         Err(out_of_range())
     }
+}
+
+/// A non-empty environment variable.
+fn env_value(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 /// Seconds as a flag gives them, within `range`.
@@ -118,6 +129,8 @@ fn parse_args(args: &[String]) -> Result<ContractArgs> {
         max_creates: None,
         max_time: runner::DEFAULT_MAX_TIME,
         max_response_bytes: contract_tests::http::DEFAULT_MAX_RESPONSE_BYTES,
+        expect_team: env_value("CONTRACT_EXPECT_TEAM"),
+        expect_user: env_value("CONTRACT_EXPECT_USER"),
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -169,6 +182,20 @@ fn parse_args(args: &[String]) -> Result<ContractArgs> {
                 out.fault = Some(name.parse().map_err(|_| {
                     anyhow!("unknown fault {name:?}; `cargo xtask serve --list-faults` lists them")
                 })?);
+            }
+            "--expect-team" => {
+                out.expect_team = Some(
+                    it.next()
+                        .ok_or_else(|| anyhow!("--expect-team needs a team id"))?
+                        .clone(),
+                )
+            }
+            "--expect-user" => {
+                out.expect_user = Some(
+                    it.next()
+                        .ok_or_else(|| anyhow!("--expect-user needs a user id"))?
+                        .clone(),
+                )
             }
             "--no-regressions" => out.regressions = None,
             "--regressions" => {
@@ -279,28 +306,27 @@ pub fn contract(args: &[String]) -> Result<ExitCode> {
         };
         let (mut options, loopback) = match (&args.base_url, &embedded) {
             (Some(url), _) => {
-                let token = std::env::var("CONTRACT_TOKEN")
-                    .ok()
-                    .filter(|t| !t.is_empty())
-                    .ok_or_else(|| {
-                        anyhow!(
-                            "CONTRACT_TOKEN is not set: the key comes only from the environment"
-                        )
-                    })?;
+                let token = env_value("CONTRACT_TOKEN").ok_or_else(|| {
+                    anyhow!("CONTRACT_TOKEN is not set: the key comes only from the environment")
+                })?;
                 let mut options = Options::new(
                     workspace_root().join("spec/openapi.json"),
                     url.clone(),
                     token,
                 );
-                options.other_team_token = std::env::var("CONTRACT_OTHER_TEAM_TOKEN")
-                    .ok()
-                    .filter(|t| !t.is_empty());
+                options.other_team_token = env_value("CONTRACT_OTHER_TEAM_TOKEN");
                 let loopback = runner::target_host(url).is_ok_and(|h| runner::is_loopback_host(&h));
                 (options, loopback)
             }
             (None, Some(server)) => (embedded_options(server.base_url()), true),
             (None, None) => unreachable!("embedded is set when base_url is not"),
         };
+        if let Some(team) = &args.expect_team {
+            options.identity.team = Some(team.clone());
+        }
+        if let Some(user) = &args.expect_user {
+            options.identity.user = Some(user.clone());
+        }
         options.cases = args.cases;
         options.seed = seed;
         options.checks = checks.clone();

@@ -68,11 +68,49 @@ pub fn run_optimised(
     if let Some(code) = hand_over(command, args) {
         return code;
     }
-    match body(args) {
-        Ok(code) => code,
-        Err(err) => {
+    // A panic anywhere in the suite is its own bug: one line saying so and exit code 2, never
+    // the default message and 101. Panics inside case tasks already arrive as
+    // `RunError::Internal`; this catches the rest.
+    std::panic::set_hook(Box::new(|info| {
+        if let Ok(mut last) = LAST_PANIC.lock() {
+            *last = Some(describe_panic(info));
+        }
+    }));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(args)));
+    let _ = std::panic::take_hook();
+    match outcome {
+        Ok(Ok(code)) => code,
+        Ok(Err(err)) => {
             eprintln!("error: {}", format!("{err:#}").replace('\n', " "));
             ExitCode::from(2)
         }
+        Err(_) => {
+            let place = LAST_PANIC
+                .lock()
+                .ok()
+                .and_then(|p| p.clone())
+                .unwrap_or_else(|| "an unknown place".into());
+            eprintln!(
+                "error: internal error of the contract suite (please report it): it panicked at {}",
+                place.replace('\n', " ")
+            );
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Where and why the last panic happened, kept by the hook [`run_optimised`] installs.
+static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+fn describe_panic(info: &std::panic::PanicHookInfo<'_>) -> String {
+    let message = info
+        .payload()
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| info.payload().downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    match info.location() {
+        Some(l) => format!("{}:{}: {message}", l.file(), l.line()),
+        None => message,
     }
 }

@@ -309,3 +309,54 @@ fn the_key_never_appears_in_output_junit_or_regressions() {
     std::fs::remove_file(junit).unwrap();
     std::fs::remove_file(regressions).unwrap();
 }
+
+#[test]
+fn the_summary_says_which_checks_did_not_run_and_whether_the_identity_was_learned() {
+    let rt = runtime();
+    let server = rt
+        .block_on(reference_server::spawn(Config::development()))
+        .unwrap();
+    let url = server.base_url();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "contract",
+            "--base-url",
+            &url,
+            "--cases",
+            "150",
+            "--seed",
+            "4",
+            "--no-regressions",
+        ];
+        args.extend_from_slice(extra);
+        xtask(&args, Some(reference_server::DEV_KEY))
+    };
+    // No other team's key and no pinned identity: both are said.
+    let learned = run(&[]);
+    let stdout = text(&learned.stdout);
+    assert_eq!(learned.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("tenancy checks did not run: CONTRACT_OTHER_TEAM_TOKEN is not set"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .contains("identity learned from the responses, not pinned: team team-a, user user-a"),
+        "{stdout}"
+    );
+    // Pinned and right: nothing to say about learning.
+    let pinned = run(&["--expect-team", "team-a", "--expect-user", "user-a"]);
+    let stdout = text(&pinned.stdout);
+    assert_eq!(pinned.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains("identity learned"), "{stdout}");
+    // Pinned and wrong: server_fields judges against the pin instead of learning.
+    let wrong = run(&["--expect-team", "team-z"]);
+    let stdout = text(&wrong.stdout);
+    assert_eq!(wrong.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("server_fields on create_simulation"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("team-z"), "{stdout}");
+    rt.block_on(server.shutdown());
+}

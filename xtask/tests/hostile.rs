@@ -107,6 +107,14 @@ struct Proxy {
     requests: AtomicU64,
     creates: AtomicU64,
     echoes: AtomicU64,
+    /// Every create (its `logical_id` and the id it got) and delete (its path), in order.
+    writes: std::sync::Mutex<Vec<Write>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Write {
+    Created { logical_id: String, id: String },
+    Deleted { path: String },
 }
 
 /// A proxy in front of `upstream` on a loopback port.
@@ -118,6 +126,7 @@ async fn spawn_proxy(upstream: String, misbehaviour: Misbehaviour) -> (String, A
         requests: AtomicU64::new(0),
         creates: AtomicU64::new(0),
         echoes: AtomicU64::new(0),
+        writes: std::sync::Mutex::new(Vec::new()),
     });
     let app = Router::new().fallback(forward).with_state(proxy.clone());
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -201,6 +210,7 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
             upstream = upstream.header(name, value);
         }
     }
+    let sent_body = body.clone();
     if !body.is_empty() {
         upstream = upstream.body(body);
     }
@@ -208,6 +218,26 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
     let status = answer.status();
     let headers = answer.headers().clone();
     let bytes = answer.bytes().await.unwrap();
+    if status.is_success() {
+        let write = if parts.method == Method::POST {
+            let sent: serde_json::Value = serde_json::from_slice(&sent_body).unwrap_or_default();
+            let stored: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            Some(Write::Created {
+                logical_id: sent["logical_id"].as_str().unwrap_or_default().to_owned(),
+                id: stored["simulation"]["_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            })
+        } else if parts.method == Method::DELETE {
+            Some(Write::Deleted {
+                path: parts.uri.path().to_owned(),
+            })
+        } else {
+            None
+        };
+        proxy.writes.lock().unwrap().extend(write);
+    }
     let mut response = Response::builder().status(status);
     if proxy.misbehaviour == Misbehaviour::EchoTheKeyOn404
         && status == StatusCode::NOT_FOUND
@@ -612,5 +642,68 @@ fn a_redirect_is_judged_as_it_is_and_never_followed() {
             0,
             "nothing was sent to the redirect's host"
         );
+    });
+}
+
+#[test]
+fn each_shrinking_replay_writes_under_its_own_tag_and_deletes_what_it_wrote() {
+    let rt = runtime();
+    rt.block_on(async {
+        let mut config = Config::development();
+        // Stateful scenarios fail on it, so shrinking replays scenarios that create.
+        config.fault = Some(Fault::PatchNotPersisted);
+        let upstream = reference_server::spawn(config).await.unwrap();
+        let (url, proxy) = spawn_proxy(upstream.base_url(), Misbehaviour::Faithful).await;
+        let out = run_blocking(contract(
+            &url,
+            &["--cases", "100", "--seed", "6"],
+            (DEV_KEY, DEV_OTHER_TEAM_KEY),
+        ))
+        .await;
+        upstream.shutdown().await;
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{stdout}");
+        let writes = proxy.writes.lock().unwrap().clone();
+        // A replay's tag is the run's tag, `r` and the replay's number.
+        let replay_of = |logical_id: &str| -> Option<String> {
+            let tag = logical_id.split('-').next()?;
+            let (run, replay) = tag.split_once('r')?;
+            (run.len() == 10 && !replay.is_empty() && replay.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| tag.to_owned())
+        };
+        let mut replays: Vec<(String, Vec<String>)> = Vec::new();
+        for write in &writes {
+            if let Write::Created { logical_id, id } = write
+                && let Some(tag) = replay_of(logical_id)
+            {
+                match replays.last_mut() {
+                    Some((last, ids)) if *last == tag => ids.push(id.clone()),
+                    _ => replays.push((tag, vec![id.clone()])),
+                }
+            }
+        }
+        let tags: std::collections::BTreeSet<&String> = replays.iter().map(|(t, _)| t).collect();
+        assert!(
+            tags.len() >= 2 && tags.len() == replays.len(),
+            "replays wrote under distinct tags, one after another: {replays:?}"
+        );
+        let position = |wanted: &Write| writes.iter().position(|w| w == wanted);
+        for pair in replays.windows(2) {
+            let next_first = writes
+                .iter()
+                .position(|w| matches!(w, Write::Created { logical_id, .. } if replay_of(logical_id).as_ref() == Some(&pair[1].0)))
+                .unwrap();
+            for id in &pair[0].1 {
+                let deleted = position(&Write::Deleted {
+                    path: format!("/workflows/v1/simulations/{id}"),
+                });
+                assert!(
+                    deleted.is_some_and(|at| at < next_first),
+                    "{id} of replay {} was deleted before replay {} began",
+                    pair[0].0,
+                    pair[1].0
+                );
+            }
+        }
     });
 }

@@ -75,3 +75,35 @@ async fn max_creates_caps_the_writes() {
     );
     server.shutdown().await;
 }
+
+fn panicking_check(_: &contract_tests::checks::Exchange<'_>) -> contract_tests::checks::Verdict {
+    panic!("a check that always panics")
+}
+
+static PANICKING: contract_tests::checks::Check = contract_tests::checks::Check {
+    name: "panics",
+    asserts: "nothing: it panics, as a buggy check would",
+    run: panicking_check,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_inside_a_case_is_an_internal_error_not_bad_arguments() {
+    let server = reference_server::spawn(Config::development())
+        .await
+        .unwrap();
+    let mut options = options(server.base_url());
+    options.checks = vec![&PANICKING];
+    options.cases = 5;
+    let error = run(options).await.expect_err("the run cannot finish");
+    server.shutdown().await;
+    assert!(
+        matches!(error, contract_tests::RunError::Internal(_)),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("internal error of the contract suite")
+            && message.contains("a check that always panics"),
+        "{message}"
+    );
+}
