@@ -248,6 +248,10 @@ fn check(
             )),
         },
         Kind::Int => match lax_int(value, fault) {
+            Ok(Int::Big(digits)) if fault == Some(Fault::BigIntegersThroughF64) => {
+                // Decimal digits always read as an f64; the rounding is the fault.
+                Some(digits.parse::<f64>().map_or(Value::Null, Value::from))
+            }
             Ok(int) => Some(int.into_value()),
             Err((ty, msg)) => fail(FieldError::new(ty, loc, msg, value.clone())),
         },
