@@ -93,7 +93,9 @@ pub enum Expect {
         status: u16,
         locus: Option<Locus>,
     },
-    /// An unspecified input at `pointer`: no 5xx, and if accepted, stored exactly as sent.
+    /// An unspecified input at `pointer`: no 5xx; if accepted, the stored value has the
+    /// field's type, a value that was already canonical is stored unchanged, and a read that
+    /// follows returns what the create did. Acceptance or rejection is not judged.
     Probe { pointer: String, value: Value },
     /// A 2xx whose simulation equals `expected` exactly: a read after a write, or after a
     /// request that was refused and so must have changed nothing.

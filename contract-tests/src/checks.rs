@@ -5,13 +5,14 @@
 //! Defaults and echo are judged on the raw JSON: the generated types fill defaults in and would
 //! hide a server that leaves fields out.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Mutex;
 
 use serde_json::{Value, json};
 
 use crate::cases::{Case, Expect, Locus};
-use crate::spec::{Kind, ObjectModel, Operation, Spec};
+use crate::numbers::{self, Decimal};
+use crate::spec::{FieldModel, Kind, ObjectModel, Operation, Spec};
 
 /// A response as the suite saw it.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +56,20 @@ pub struct Identity {
     pub user: Option<String>,
 }
 
+/// A value a server answered with that the generated client's types cannot hold, such as an
+/// integer beyond `i64` (which FastAPI stores and returns exactly). A limit of the client, not
+/// a fault of the server: `typed_client_decodes` passes and records one of these instead.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ClientLimit {
+    pub operation: Operation,
+    /// Where in the response body, as a JSON pointer.
+    pub pointer: String,
+    /// The number with the server's digits (serde_json writes an exponent with its sign: `1e+30`).
+    pub value: String,
+    /// The generated client's type for that field.
+    pub client_type: &'static str,
+}
+
 /// What the checks and scenarios share across one run.
 #[derive(Debug)]
 pub struct RunState {
@@ -66,6 +81,9 @@ pub struct RunState {
     /// Every simulation a create answered with: cleaned up at the end of the run.
     pub created: Mutex<Vec<Created>>,
     pub other_team: bool,
+    /// Values the generated client could not hold, each once: for the report to list as notes
+    /// about the client (see [`RunState::client_limits`]).
+    pub client_limits: Mutex<BTreeSet<ClientLimit>>,
 }
 
 impl RunState {
@@ -80,7 +98,18 @@ impl RunState {
             run_tag,
             created: Mutex::new(Vec::new()),
             other_team,
+            client_limits: Mutex::new(BTreeSet::new()),
         }
+    }
+
+    /// Every value seen so far that the generated client cannot hold, in a stable order.
+    pub fn client_limits(&self) -> Vec<ClientLimit> {
+        self.client_limits
+            .lock()
+            .expect("not poisoned")
+            .iter()
+            .cloned()
+            .collect()
     }
 }
 
@@ -175,7 +204,7 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "request_echo",
-        asserts: "every sent field comes back canonicalised, unknown keys are not stored, probes are stored as sent",
+        asserts: "every sent field comes back canonicalised, unknown keys are not stored; an accepted unspecified input has the field's type and, if already canonical, is stored unchanged",
         run: request_echo,
     },
     Check {
@@ -185,7 +214,7 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "typed_client_decodes",
-        asserts: "every 2xx body decodes into the generated client's types",
+        asserts: "every 2xx body decodes into the generated client's types (an integer past i64 is a note about the client, not a failure)",
         run: typed_client_decodes,
     },
     Check {
@@ -468,26 +497,7 @@ pub fn defaults_materialised(x: &Exchange<'_>) -> Verdict {
 
 pub fn request_echo(x: &Exchange<'_>) -> Verdict {
     if let Expect::Probe { pointer, value } = &x.case.expect {
-        if !x.response.is_success() {
-            return Ok(());
-        }
-        let Some(returned) = x
-            .response
-            .simulation()
-            .and_then(|s| s.get("simulation_config"))
-        else {
-            return Ok(());
-        };
-        let at = format!("/simulation/simulation_config{pointer}");
-        return match returned.pointer(pointer) {
-            Some(r) if r == value => Ok(()),
-            Some(r) => Err(mismatch(
-                at,
-                format!("{} (accepted, so stored as sent)", compact(value)),
-                compact(r),
-            )),
-            None => Err(mismatch(at, compact(value), "the field left out")),
-        };
+        return unspecified_input(x, pointer, value);
     }
     let Some((sent, stored, returned)) = config_of(x) else {
         return Ok(());
@@ -522,6 +532,94 @@ pub fn request_echo(x: &Exchange<'_>) -> Verdict {
         returned,
         "/simulation/simulation_config",
     )
+}
+
+/// CONTRACT.md's weak oracle for an unspecified input, on the create response: if accepted, the
+/// stored value has the field's type, and a value that was already canonical is unchanged.
+/// Nothing more: not "stored as sent", not any particular canonical form. Stability across
+/// later reads is `state_persisted`'s, on the read that follows every accepted probe.
+fn unspecified_input(x: &Exchange<'_>, pointer: &str, sent: &Value) -> Verdict {
+    if !x.response.is_success() {
+        return Ok(());
+    }
+    let Some(config) = x
+        .response
+        .simulation()
+        .and_then(|s| s.get("simulation_config"))
+    else {
+        return Ok(());
+    };
+    let Some(field) = x.spec.create_body.field_at(pointer) else {
+        return Ok(());
+    };
+    let at = format!("/simulation/simulation_config{pointer}");
+    let Some(stored) = config.pointer(pointer) else {
+        return Err(mismatch(
+            at,
+            format!("a value of the field's type (sent {})", compact(sent)),
+            "the field left out",
+        ));
+    };
+    if !has_type(field, stored) {
+        return Err(mismatch(
+            at,
+            format!("{} (sent {})", type_name(field), compact(sent)),
+            compact(stored),
+        ));
+    }
+    if is_canonical(&field.kind, sent) && !json_equal(stored, sent) {
+        return Err(mismatch(
+            at,
+            format!("{} (already canonical, so stored unchanged)", compact(sent)),
+            compact(stored),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a stored value has the field's type, as JSON Schema decides it: an integer is any
+/// number with an integral exact value (`5.0` is one, `9007199254740993.5` is not).
+fn has_type(field: &FieldModel, value: &Value) -> bool {
+    match (&field.kind, value) {
+        (_, Value::Null) => field.nullable,
+        (Kind::Integer, Value::Number(n)) => Decimal::of(n).is_integer(),
+        (Kind::Object(_), Value::Object(_)) => true,
+        (kind, _) => is_canonical(kind, value),
+    }
+}
+
+fn type_name(field: &FieldModel) -> String {
+    let name = match &field.kind {
+        Kind::String { .. } => "a string",
+        Kind::Integer => "an integer",
+        Kind::Boolean => "a boolean",
+        Kind::Enum(_) => "one of the enum's values",
+        Kind::AnyObject | Kind::Object(_) => "an object",
+    };
+    if field.nullable {
+        format!("{name} or null")
+    } else {
+        name.to_owned()
+    }
+}
+
+/// Whether a value is already in the form the server stores for this kind, so that storing it
+/// unchanged is the only right answer: an integer literal of any size for an integer, a string
+/// of the allowed length, and so on. A float is not canonical for an integer even when its text
+/// is integral: Python reads `9007199254740993.0` as the float 9007199254740992.0, so which
+/// integer it stands for depends on the reader.
+pub fn is_canonical(kind: &Kind, value: &Value) -> bool {
+    match (kind, value) {
+        (Kind::Integer, Value::Number(n)) => !n.as_str().contains(['.', 'e', 'E']),
+        (Kind::Boolean, Value::Bool(_)) => true,
+        (Kind::String { min_len, max_len }, Value::String(s)) => {
+            let len = s.chars().count();
+            min_len.is_none_or(|m| len >= m) && max_len.is_none_or(|m| len <= m)
+        }
+        (Kind::Enum(values), Value::String(s)) => values.contains(s),
+        (Kind::AnyObject, Value::Object(_)) => true,
+        _ => false,
+    }
 }
 
 /// Keys the model does not know must not have been stored.
@@ -678,18 +776,103 @@ pub fn typed_client_decodes(x: &Exchange<'_>) -> Verdict {
     if !x.response.is_success() {
         return Ok(());
     }
-    let result = match x.case.request.operation {
+    let operation = x.case.request.operation;
+    let decode = |body: &[u8]| match operation {
         Operation::Create | Operation::Get | Operation::Update => {
-            serde_json::from_slice::<types::SimulationResponse>(&x.response.body).map(drop)
+            serde_json::from_slice::<types::SimulationResponse>(body).map(drop)
         }
-        Operation::List => {
-            serde_json::from_slice::<types::SimulationsListResponse>(&x.response.body).map(drop)
-        }
+        Operation::List => serde_json::from_slice::<types::SimulationsListResponse>(body).map(drop),
         Operation::Delete => {
-            serde_json::from_slice::<types::DeleteSimulationResponse>(&x.response.body).map(drop)
+            serde_json::from_slice::<types::DeleteSimulationResponse>(body).map(drop)
         }
     };
-    result.map_err(|e| mismatch("", "a body the generated client decodes", e.to_string()))
+    let Err(error) = decode(&x.response.body) else {
+        return Ok(());
+    };
+    let failure = || mismatch("", "a body the generated client decodes", error.to_string());
+    // Integers past i64 are the client's limit: if they are all that stops it, note them and pass.
+    let Some(body) = &x.response.json else {
+        return Err(failure());
+    };
+    let limits = client_limits(&x.spec.create_body, operation, body);
+    if limits.is_empty() {
+        return Err(failure());
+    }
+    let mut within = body.clone();
+    for limit in &limits {
+        if let Some(slot) = within.pointer_mut(&limit.pointer) {
+            *slot = json!(0);
+        }
+    }
+    let bytes = serde_json::to_vec(&within).expect("a Value serialises");
+    decode(&bytes).map_err(|_| failure())?;
+    x.state
+        .client_limits
+        .lock()
+        .expect("not poisoned")
+        .extend(limits);
+    Ok(())
+}
+
+/// The integers of a response that the generated client's types cannot hold: config integers
+/// (`i64` there) past the 64-bit range, and a list `total` past `u64`.
+fn client_limits(model: &ObjectModel, operation: Operation, body: &Value) -> Vec<ClientLimit> {
+    fn walk(
+        model: &ObjectModel,
+        config: &Value,
+        at: &str,
+        operation: Operation,
+        out: &mut Vec<ClientLimit>,
+    ) {
+        for field in &model.fields {
+            let here = format!("{at}/{}", field.name);
+            match (&field.kind, config.get(&field.name)) {
+                (Kind::Integer, Some(Value::Number(n))) if numbers::beyond_i64(n) => {
+                    out.push(ClientLimit {
+                        operation,
+                        pointer: here,
+                        value: n.to_string(),
+                        client_type: "i64",
+                    });
+                }
+                (Kind::Object(inner), Some(nested)) => walk(inner, nested, &here, operation, out),
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(config) = body.pointer("/simulation/simulation_config") {
+        walk(
+            model,
+            config,
+            "/simulation/simulation_config",
+            operation,
+            &mut out,
+        );
+    }
+    for (i, simulation) in body
+        .get("simulations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        if let Some(config) = simulation.get("simulation_config") {
+            let at = format!("/simulations/{i}/simulation_config");
+            walk(model, config, &at, operation, &mut out);
+        }
+    }
+    if let Some(Value::Number(total)) = body.get("total")
+        && numbers::beyond_u64(total)
+    {
+        out.push(ClientLimit {
+            operation,
+            pointer: "/total".into(),
+            value: total.to_string(),
+            client_type: "u64",
+        });
+    }
+    out
 }
 
 /// The fields of a simulation that no request may change after create.
@@ -943,16 +1126,12 @@ pub fn method_not_allowed(x: &Exchange<'_>) -> Verdict {
     Ok(())
 }
 
-/// JSON equality that treats numbers by value: `1.0 == 1`, as every JSON reader but serde's does.
+/// JSON equality that compares numbers by their exact value: `1.0 == 1` and `1e2 == 100`, but
+/// `99999999999999999999 != 1e20` and `9007199254740993 != 9007199254740992`, which an `f64`
+/// would call equal.
 pub fn json_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            match (x.as_i64(), y.as_i64(), x.as_u64(), y.as_u64()) {
-                (Some(i), Some(j), _, _) => i == j,
-                (_, _, Some(i), Some(j)) => i == j,
-                _ => x.as_f64() == y.as_f64(),
-            }
-        }
+        (Value::Number(x), Value::Number(y)) => numbers::same_value(x, y),
         (Value::Array(x), Value::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b))
         }

@@ -5,6 +5,7 @@ pub mod checks;
 pub mod error;
 pub mod http;
 pub mod listing;
+pub mod numbers;
 pub mod redact;
 pub mod report;
 pub mod runner;

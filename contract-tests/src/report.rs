@@ -136,6 +136,17 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
             );
         }
     }
+    let notes = client_notes(report);
+    for note in notes.iter().take(CLIENT_NOTES_SHOWN) {
+        let _ = writeln!(out, "{note}");
+    }
+    if notes.len() > CLIENT_NOTES_SHOWN {
+        let _ = writeln!(
+            out,
+            "({} more notes about the generated client)",
+            notes.len() - CLIENT_NOTES_SHOWN
+        );
+    }
     if !report.tenancy_checked {
         let _ = writeln!(
             out,
@@ -195,6 +206,41 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
         report.elapsed.as_secs_f64()
     );
     secrets.redact(&out)
+}
+
+/// How many notes about the generated client the summary prints.
+const CLIENT_NOTES_SHOWN: usize = 10;
+
+/// One line per value the generated client cannot hold, list indexes folded so a page of them
+/// reads as one note. They never change the exit code: FastAPI stores integers of any size.
+pub fn client_notes(report: &Report) -> Vec<String> {
+    let mut lines: Vec<String> = report
+        .client_notes
+        .iter()
+        .map(|n| {
+            let pointer: Vec<&str> = n
+                .pointer
+                .split('/')
+                .map(|part| {
+                    if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) {
+                        "*"
+                    } else {
+                        part
+                    }
+                })
+                .collect();
+            format!(
+                "note: {} {} = {} does not fit the generated client's {} (FastAPI stores integers of any size)",
+                n.operation.id(),
+                pointer.join("/"),
+                n.value,
+                n.client_type
+            )
+        })
+        .collect();
+    lines.sort();
+    lines.dedup();
+    lines
 }
 
 fn xml_escape(text: &str) -> String {

@@ -193,6 +193,9 @@ pub struct Report {
     /// The caller's team and user as learned from the responses, when they were not pinned
     /// (`--expect-team`, `--expect-user`); `server_fields` then checks consistency only.
     pub identity_learned: Option<Identity>,
+    /// Values the server stored that the generated client cannot hold (integers past its
+    /// types): notes about the client, not failures of the server.
+    pub client_notes: Vec<crate::checks::ClientLimit>,
     pub cleanup: Option<Cleanup>,
     pub run_tag: String,
 }
@@ -653,6 +656,7 @@ impl Run {
         report.requests = sent.total();
         report.creates_sent = sent.of(Operation::Create);
         report.tenancy_checked = self.options.other_team_token.is_some();
+        report.client_notes = self.state.client_limits();
         let pinned = &self.options.identity;
         if pinned.team.is_none() || pinned.user.is_none() {
             report.identity_learned =

@@ -252,7 +252,12 @@ impl Scenario {
         let model = &spec.create_body;
         match self {
             Scenario::Single(case) => {
-                x.send(case.request.clone(), case.expect.clone()).await;
+                let answer = x.send(case.request.clone(), case.expect.clone()).await;
+                // An accepted unspecified input must read back as the create stored it.
+                if let (Expect::Probe { .. }, Some(answer)) = (&case.expect, answer) {
+                    let created = &answer["simulation"];
+                    x.read_back(&sim_id(created), created).await;
+                }
             }
             Scenario::Lifecycle(plan) => lifecycle(&mut x, plan).await,
             Scenario::Listing(plan) => listing(&mut x, model, plan).await,

@@ -97,6 +97,20 @@ impl ObjectModel {
         }
     }
 
+    /// The field a JSON pointer into a body of this model names (`/selected_workflow/total_nodes`).
+    pub fn field_at(&self, pointer: &str) -> Option<&FieldModel> {
+        let (first, rest) = match pointer.strip_prefix('/')?.split_once('/') {
+            Some((first, rest)) => (first, Some(rest)),
+            None => (pointer.strip_prefix('/')?, None),
+        };
+        let field = self.fields.iter().find(|f| f.name == first)?;
+        match (rest, &field.kind) {
+            (None, _) => Some(field),
+            (Some(rest), Kind::Object(inner)) => inner.field_at(&format!("/{rest}")),
+            (Some(_), _) => None,
+        }
+    }
+
     /// The object stored for `{}`.
     pub fn all_defaults(&self) -> Value {
         Value::Object(
@@ -403,6 +417,16 @@ mod tests {
         assert!(matches!(&status.kind, Kind::Enum(v) if v.len() == 5));
         assert_eq!(status.default, Some(json!("pending")));
         assert_eq!(spec.create_body.all_defaults()["max_events"], json!(500));
+        let nested = spec
+            .create_body
+            .field_at("/counter_workflow/total_nodes")
+            .unwrap();
+        assert_eq!(
+            (nested.name.as_str(), &nested.kind),
+            ("total_nodes", &Kind::Integer)
+        );
+        assert!(spec.create_body.field_at("/max_events/x").is_none());
+        assert!(spec.create_body.field_at("/nothing").is_none());
     }
 
     #[test]

@@ -120,6 +120,60 @@ fn rejected(mutation: &'static str, pointer: &str, status: u16, locus: Option<Lo
     }
 }
 
+/// A JSON number with exactly these digits (serde_json's `arbitrary_precision` keeps them).
+fn number(text: &str) -> Value {
+    serde_json::from_str(text).unwrap()
+}
+
+/// A valid create of `{field: sent}` that must store `stored` there.
+fn create_storing(field: &str, sent: Value, stored: Value) -> Case {
+    let Expect::Accept {
+        stored: mut config, ..
+    } = valid_create().expect
+    else {
+        unreachable!()
+    };
+    config[field] = stored;
+    let sent = json!({ field: sent });
+    Case {
+        request: Request::json(
+            Operation::Create,
+            "/workflows/v1/simulations".into(),
+            sent.clone(),
+        ),
+        expect: Expect::Accept {
+            sent,
+            stored: config,
+        },
+    }
+}
+
+/// A create probing `max_events` with an unspecified input.
+fn probe(value: Value) -> Case {
+    Case {
+        request: Request::json(
+            Operation::Create,
+            "/workflows/v1/simulations".into(),
+            json!({ "max_events": value }),
+        ),
+        expect: Expect::Probe {
+            pointer: "/max_events".into(),
+            value,
+        },
+    }
+}
+
+fn max_events(value: Value) -> Response {
+    json_response(
+        200,
+        &with(
+            good_simulation(),
+            "/simulation/simulation_config/max_events",
+            value,
+        ),
+    )
+}
+
 fn validation_error(loc: Value) -> Value {
     json!({"detail": [{"type": "int_parsing", "loc": loc, "msg": "Input should be a valid integer", "input": "abc"}]})
 }
@@ -176,6 +230,12 @@ fn response_schema_conformance() {
             "/simulation/simulation_config/max_events",
             json!("7"),
         ),
+        // Not an integer, though its nearest f64 (9007199254740994) is.
+        with(
+            good_simulation(),
+            "/simulation/simulation_config/max_events",
+            number("9007199254740993.5"),
+        ),
     ] {
         assert_catches(
             "response_schema_conformance",
@@ -186,6 +246,18 @@ fn response_schema_conformance() {
     }
     let not_json = Response::new(200, Some("application/json".into()), b"<html>".to_vec());
     assert_catches("response_schema_conformance", &case, &good, &not_json);
+    // An integer of any size is an integer, however it is written.
+    for big in ["99999999999999999999", "1e+20", "-99999999999999999999.0"] {
+        assert_eq!(
+            verdict(
+                "response_schema_conformance",
+                &case,
+                &max_events(number(big))
+            ),
+            Ok(()),
+            "{big}"
+        );
+    }
 }
 
 #[test]
@@ -279,6 +351,12 @@ fn defaults_materialised() {
             json!(""),
         ),
         without(good_simulation(), "/simulation/simulation_config/status"),
+        // The default is 1; an f64 reading would call this 1.
+        with(
+            good_simulation(),
+            "/simulation/simulation_config/number_of_simulations",
+            number("1.0000000000000000001"),
+        ),
     ] {
         assert_catches(
             "defaults_materialised",
@@ -287,6 +365,20 @@ fn defaults_materialised() {
             &json_response(200, &broken),
         );
     }
+    // The same value written another way is the default.
+    let spelled = with(
+        good_simulation(),
+        "/simulation/simulation_config/number_of_simulations",
+        number("1.0"),
+    );
+    assert_eq!(
+        verdict(
+            "defaults_materialised",
+            &case,
+            &json_response(200, &spelled)
+        ),
+        Ok(())
+    );
 }
 
 #[test]
@@ -312,42 +404,115 @@ fn request_echo() {
     ] {
         assert_catches("request_echo", &case, &good, &json_response(200, &broken));
     }
-    let probe = Case {
-        request: Request::json(
-            Operation::Create,
-            "/workflows/v1/simulations".into(),
-            json!({"max_events": "5_000"}),
-        ),
-        expect: Expect::Probe {
-            pointer: "/max_events".into(),
-            value: json!("5_000"),
-        },
-    };
-    let stored_as_sent = with(
-        good_simulation(),
-        "/simulation/simulation_config/max_events",
-        json!("5_000"),
-    );
-    let rewritten = with(
-        good_simulation(),
-        "/simulation/simulation_config/max_events",
-        json!(5000),
+    // Numbers are compared exactly: 9007199254740992 is what an f64 makes of ...993.
+    let beyond_f64 = create_storing(
+        "max_events",
+        number("9007199254740993"),
+        number("9007199254740993"),
     );
     assert_catches(
         "request_echo",
-        &probe,
-        &json_response(200, &stored_as_sent),
-        &json_response(200, &rewritten),
+        &beyond_f64,
+        &max_events(number("9007199254740993")),
+        &max_events(number("9007199254740992")),
     );
+    // An integral float is stored as its integer; 5 and 5.0 are the same value.
+    let float = create_storing("max_events", number("5.0"), json!(5));
+    assert_catches(
+        "request_echo",
+        &float,
+        &max_events(json!(5)),
+        &max_events(json!(6)),
+    );
+    assert_eq!(
+        verdict("request_echo", &float, &max_events(number("5.0"))),
+        Ok(())
+    );
+}
+
+/// CONTRACT.md's weak oracle for unspecified inputs: if accepted, typed, and a value that was
+/// already canonical is unchanged; nothing about what a non-canonical one becomes.
+#[test]
+fn request_echo_judges_unspecified_inputs_weakly() {
+    let rejected = json_response(422, &validation_error(json!(["body", "max_events"])));
+    // "5_000": real pydantic stores 5000. Any integer passes; a string is not the field's type.
+    let underscores = probe(json!("5_000"));
+    assert_catches(
+        "request_echo",
+        &underscores,
+        &max_events(json!(5000)),
+        &max_events(json!("5_000")),
+    );
+    assert_eq!(
+        verdict("request_echo", &underscores, &max_events(json!(5))),
+        Ok(()),
+        "the contract leaves the value of \"5_000\" unspecified, only its type is asserted"
+    );
+    assert_eq!(verdict("request_echo", &underscores, &rejected), Ok(()));
+    // 99999999999999999999 is already canonical: stored exactly, compared without an f64.
+    let big = probe(number("99999999999999999999"));
+    for broken in [
+        number("1e+20"),
+        number("100000000000000000000"),
+        json!("99999999999999999999"),
+        json!(99),
+    ] {
+        assert_catches(
+            "request_echo",
+            &big,
+            &max_events(number("99999999999999999999")),
+            &max_events(broken),
+        );
+    }
     assert_eq!(
         verdict(
             "request_echo",
-            &probe,
-            &json_response(422, &validation_error(json!(["body", "max_events"])))
+            &big,
+            &max_events(number("99999999999999999999.0"))
         ),
         Ok(()),
-        "rejecting an unspecified input is allowed"
+        "the same value, written as a float"
     );
+    assert_eq!(verdict("request_echo", &big, &rejected), Ok(()));
+    // A big integer as a string is not canonical: any integer (or null, the field allows it).
+    let big_string = probe(json!("99999999999999999999"));
+    assert_catches(
+        "request_echo",
+        &big_string,
+        &max_events(number("99999999999999999999")),
+        &max_events(number("99999999999999999999.5")),
+    );
+    assert_eq!(
+        verdict("request_echo", &big_string, &max_events(Value::Null)),
+        Ok(())
+    );
+    // A float is not canonical for an integer field: which integer 9007199254740993.0 is
+    // depends on the reader (Python's float says ...992), so only the type is asserted.
+    let float = probe(number("9007199254740993.0"));
+    for either in ["9007199254740992", "9007199254740993"] {
+        assert_eq!(
+            verdict("request_echo", &float, &max_events(number(either))),
+            Ok(()),
+            "{either}"
+        );
+    }
+    assert!(
+        verdict(
+            "request_echo",
+            &float,
+            &max_events(number("9007199254740992.5"))
+        )
+        .is_err()
+    );
+    // A probe whose field is missing from the response is not stored at all.
+    let missing = json_response(
+        200,
+        &without(
+            good_simulation(),
+            "/simulation/simulation_config/max_events",
+        ),
+    );
+    assert!(verdict("request_echo", &big, &missing).is_err());
 }
 
 #[test]
@@ -410,6 +575,73 @@ fn typed_client_decodes() {
         &good,
         &json_response(200, &broken),
     );
+    // An integer written as a float is the server's doing: the client's i64 cannot read 5.0.
+    assert_catches(
+        "typed_client_decodes",
+        &case,
+        &good,
+        &max_events(number("5.0")),
+    );
+}
+
+/// An integer past i64 is what FastAPI stores; the generated client's `i64` cannot hold it.
+/// That is a note about the client, kept in the run state for the report, not a failure.
+#[test]
+fn typed_client_decodes_notes_integers_the_client_cannot_hold() {
+    let spec = spec();
+    let state = RunState::new(caller());
+    let case = probe(number("99999999999999999999"));
+    let judge = |response: &Response| {
+        checks::typed_client_decodes(&Exchange {
+            spec: &spec,
+            case: &case,
+            response,
+            state: &state,
+        })
+    };
+    let big = with(
+        with(
+            good_simulation(),
+            "/simulation/simulation_config/max_events",
+            number("99999999999999999999"),
+        ),
+        "/simulation/simulation_config/counter_workflow/total_nodes",
+        number("-1e30"),
+    );
+    assert_eq!(judge(&json_response(200, &big)), Ok(()));
+    assert_eq!(judge(&json_response(200, &big)), Ok(()), "noted once");
+    let noted: Vec<(String, String, &str)> = state
+        .client_limits()
+        .into_iter()
+        .map(|l| (l.pointer, l.value, l.client_type))
+        .collect();
+    assert_eq!(
+        noted,
+        [
+            (
+                "/simulation/simulation_config/counter_workflow/total_nodes".to_owned(),
+                "-1e+30".to_owned(),
+                "i64"
+            ),
+            (
+                "/simulation/simulation_config/max_events".to_owned(),
+                "99999999999999999999".to_owned(),
+                "i64"
+            ),
+        ]
+    );
+    // Anything else the client cannot decode still fails, big integers or not.
+    let broken = with(
+        big,
+        "/simulation/simulation_config/selected_workflow/workflow_id",
+        json!("short"),
+    );
+    assert!(judge(&json_response(200, &broken)).is_err());
+    assert_eq!(
+        state.client_limits().len(),
+        2,
+        "nothing noted for a failure"
+    );
 }
 
 #[test]
@@ -463,6 +695,21 @@ fn state_persisted() {
             &json_response(200, &broken),
         );
     }
+    // A read after a probe: the big integer the create stored, exactly, on every read.
+    let stored = with(
+        good_simulation(),
+        "/simulation/simulation_config/max_events",
+        number("99999999999999999999"),
+    );
+    let reread = read_case(Expect::Simulation {
+        expected: stored["simulation"].clone(),
+    });
+    assert_catches(
+        "state_persisted",
+        &reread,
+        &json_response(200, &stored),
+        &max_events(number("100000000000000000000")),
+    );
 }
 
 #[test]

@@ -16,9 +16,9 @@ pub(crate) enum Received {
     /// An empty body: the required body parameter is `missing`.
     Missing,
     /// The value of a body parsed as JSON (content type absent, `application/json` or
-    /// `application/*+json`), and whether its text has an integer literal beyond 64 bits
-    /// (which serde_json can only keep as an inexact `f64`).
-    Json(Value, bool),
+    /// `application/*+json`), with numbers as Python's `json.loads` holds them: an integer
+    /// literal exactly, whatever its size; any other number as the nearest `f64`.
+    Json(Value),
     /// A body with another content type, which FastAPI validates as a string.
     Raw(String),
 }
@@ -28,7 +28,7 @@ impl Received {
     pub fn value(&self) -> Value {
         match self {
             Received::Missing => Value::Null,
-            Received::Json(value, _) => value.clone(),
+            Received::Json(value) => value.clone(),
             Received::Raw(text) => Value::from(text.as_str()),
         }
     }
@@ -61,20 +61,51 @@ pub(crate) async fn read(headers: &HeaderMap, body: Body) -> Result<Received, Ap
     if !is_json_content_type(headers) {
         return Ok(Received::Raw(text.to_owned()));
     }
-    serde_json::from_str(text)
-        .map(|value| Received::Json(value, has_big_integer_literal(text)))
-        .map_err(|error| json_invalid(text, &error))
+    let parsed = serde_json::from_str::<Value>(text);
+    // Python reads left to right, so a number problem only counts before a syntax error.
+    let readable = match &parsed {
+        Ok(_) => text,
+        Err(error) => &text[..byte_offset(text, error.line(), error.column())],
+    };
+    match number_problem(readable) {
+        Some((_, NumberProblem::TooManyDigits)) => return Err(ApiError::BodyParse),
+        Some((at, NumberProblem::OutOfRange)) => {
+            return Err(json_invalid_at(
+                char_offset_of(text, at),
+                "Number out of range",
+            ));
+        }
+        None => {}
+    }
+    let mut value = parsed.map_err(|error| json_invalid(text, &error))?;
+    read_as_python(&mut value);
+    Ok(Received::Json(value))
 }
 
-/// Whether valid JSON `text` has an integer literal (no fraction, no exponent) outside both
-/// the i64 and the u64 range.
-fn has_big_integer_literal(text: &str) -> bool {
+/// CPython refuses to convert an integer literal with more digits than this
+/// (`sys.get_int_max_str_digits()`), and `json.loads` lets that `ValueError` out.
+const MAX_INT_DIGITS: usize = 4300;
+
+/// A number literal the service cannot take.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum NumberProblem {
+    /// An integer literal over [`MAX_INT_DIGITS`] digits: a plain `ValueError` in `json.loads`,
+    /// which FastAPI answers with 400, not with `json_invalid`.
+    TooManyDigits,
+    /// A number beyond `f64` (`1e400`): Python reads infinity, which nothing downstream can
+    /// store or write back as JSON, so it is refused as JSON (see the crate docs' choices).
+    OutOfRange,
+}
+
+/// The first number literal of `text` (a JSON text, maybe cut short) that cannot be read, with
+/// its byte offset.
+fn number_problem(text: &str) -> Option<(usize, NumberProblem)> {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
             b'"' => {
-                // Skip the string; JSON is valid, so it is terminated.
+                // Skip the string, escapes included; an unterminated one runs to the end.
                 i += 1;
                 while i < bytes.len() && bytes[i] != b'"' {
                     i += if bytes[i] == b'\\' { 2 } else { 1 };
@@ -84,24 +115,46 @@ fn has_big_integer_literal(text: &str) -> bool {
             b'-' | b'0'..=b'9' => {
                 let start = i;
                 i += 1;
-                while i < bytes.len() && bytes[i].is_ascii_digit() {
-                    i += 1;
-                }
-                let integral = !matches!(bytes.get(i), Some(b'.' | b'e' | b'E'));
-                let literal = &text[start..i];
-                if integral && literal.parse::<i64>().is_err() && literal.parse::<u64>().is_err() {
-                    return true;
-                }
                 while i < bytes.len()
                     && matches!(bytes[i], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
                 {
                     i += 1;
                 }
+                let literal = &text[start..i];
+                let integer = !literal.contains(['.', 'e', 'E']);
+                let digits = literal.bytes().filter(u8::is_ascii_digit).count();
+                if integer && digits > MAX_INT_DIGITS {
+                    return Some((start, NumberProblem::TooManyDigits));
+                }
+                if !integer && literal.parse::<f64>().is_ok_and(f64::is_infinite) {
+                    return Some((start, NumberProblem::OutOfRange));
+                }
             }
             _ => i += 1,
         }
     }
-    false
+    None
+}
+
+/// Rewrites numbers as `json.loads` holds them: an integer literal is a Python `int` (`-0` is
+/// 0), anything with a fraction or exponent a `float`, so `0.1000000000000000055` is stored and
+/// written back as `0.1`. Recursion is bounded by serde_json's nesting limit.
+fn read_as_python(value: &mut Value) {
+    match value {
+        Value::Number(n) => {
+            if n.as_str().contains(['.', 'e', 'E']) {
+                // Finite: `number_problem` refused the rest before parsing.
+                if let Some(float) = n.as_f64() {
+                    *value = Value::from(float);
+                }
+            } else if let Some(int) = n.as_i64() {
+                *value = Value::from(int);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(read_as_python),
+        Value::Object(map) => map.values_mut().for_each(read_as_python),
+        _ => {}
+    }
 }
 
 /// FastAPI parses the body as JSON when there is no content type, or when it is
@@ -148,7 +201,7 @@ fn json_invalid(text: &str, error: &serde_json::Error) -> ApiError {
         "number out of range" => "Number out of range",
         _ => "Expecting value",
     };
-    let mut position = char_offset(text, error.line(), error.column());
+    let mut position = char_offset_of(text, byte_offset(text, error.line(), error.column()));
     if python_reason == "Expecting value" {
         // serde_json reports a bad literal (`nul`, `NaN`, `-`) where it gave up; Python
         // reports where the value starts.
@@ -161,6 +214,11 @@ fn json_invalid(text: &str, error: &serde_json::Error) -> ApiError {
             position -= 1;
         }
     }
+    json_invalid_at(position, python_reason)
+}
+
+/// FastAPI's `json_invalid` at a character offset of the body.
+fn json_invalid_at(position: usize, python_reason: &str) -> ApiError {
     ApiError::validation(vec![
         FieldError::new(
             "json_invalid",
@@ -172,9 +230,8 @@ fn json_invalid(text: &str, error: &serde_json::Error) -> ApiError {
     ])
 }
 
-/// Converts serde_json's 1-based line and byte column into a character offset, as Python's
-/// `JSONDecodeError.pos` counts.
-fn char_offset(text: &str, line: usize, column: usize) -> usize {
+/// Converts serde_json's 1-based line and byte column into a byte offset on a char boundary.
+fn byte_offset(text: &str, line: usize, column: usize) -> usize {
     let line_start: usize = text
         .split_inclusive('\n')
         .take(line.saturating_sub(1))
@@ -184,25 +241,48 @@ fn char_offset(text: &str, line: usize, column: usize) -> usize {
     while !text.is_char_boundary(byte) {
         byte -= 1;
     }
+    byte
+}
+
+/// The character offset of a byte offset, as Python's `JSONDecodeError.pos` counts.
+fn char_offset_of(text: &str, byte: usize) -> usize {
     text[..byte].chars().count()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::has_big_integer_literal;
+    use super::{NumberProblem, number_problem, read_as_python};
+    use serde_json::{Value, json};
 
     #[test]
-    fn big_integer_literals_are_found_outside_strings_only() {
-        assert!(has_big_integer_literal("[18446744073709551616]"));
-        assert!(has_big_integer_literal("{\"a\": -9223372036854775809}"));
-        assert!(!has_big_integer_literal(
-            "[18446744073709551615, -9223372036854775808]"
-        ));
-        assert!(!has_big_integer_literal(
-            "[1e300, 123456789012345678901234.5]"
-        ));
-        assert!(!has_big_integer_literal(
-            "[\"123456789012345678901234567890\", \"\\\"1\"]"
-        ));
+    fn number_problems_are_found_outside_strings_only() {
+        let long = format!("[1, {}]", "9".repeat(4301));
+        assert_eq!(
+            number_problem(&long),
+            Some((4, NumberProblem::TooManyDigits))
+        );
+        assert_eq!(number_problem(&format!("[-{}]", "9".repeat(4300))), None);
+        assert_eq!(
+            number_problem("{\"a\": -1e400}"),
+            Some((6, NumberProblem::OutOfRange))
+        );
+        assert_eq!(
+            number_problem("[1e308, 1e-400, 99999999999999999999, \"1e400\", \"\\\"1e400\"]"),
+            None
+        );
+    }
+
+    #[test]
+    fn numbers_are_read_as_python_reads_them() {
+        let mut value: Value = serde_json::from_str(
+            "[-0, 99999999999999999999, 0.1000000000000000055511151231257827, 1E2, -0.0, 1e-400]",
+        )
+        .unwrap();
+        read_as_python(&mut value);
+        assert_eq!(
+            value.to_string(),
+            "[0,99999999999999999999,0.1,100.0,-0.0,0.0]"
+        );
+        assert_eq!(value[0], json!(0));
     }
 }

@@ -60,6 +60,9 @@ pub enum Fault {
     OldestFirst,
     /// `search` is case-sensitive.
     SearchCaseSensitive,
+    /// Integers past 64 bits are stored through an `f64`, as a server that reads JSON numbers
+    /// into floats would: `99999999999999999999` comes back as `1e20`.
+    BigIntegersThroughF64,
 }
 
 impl Fault {
@@ -90,6 +93,7 @@ impl Fault {
         Fault::MissingAllowHeader,
         Fault::OldestFirst,
         Fault::SearchCaseSensitive,
+        Fault::BigIntegersThroughF64,
     ];
 
     /// The kebab-case name used by `--fault`.
@@ -120,6 +124,7 @@ impl Fault {
             Fault::MissingAllowHeader => "missing-allow-header",
             Fault::OldestFirst => "oldest-first",
             Fault::SearchCaseSensitive => "search-case-sensitive",
+            Fault::BigIntegersThroughF64 => "big-integers-through-f64",
         }
     }
 
@@ -155,6 +160,9 @@ impl Fault {
             Fault::MissingAllowHeader => "405 responses have no Allow header",
             Fault::OldestFirst => "lists are sorted oldest first",
             Fault::SearchCaseSensitive => "the search filter is case-sensitive",
+            Fault::BigIntegersThroughF64 => {
+                "integers past 64 bits are stored rounded through an f64 (1e20 for 99999999999999999999)"
+            }
         }
     }
 }

@@ -136,8 +136,7 @@ async fn create(state: &AppState, request: Request) -> Result<Response, ApiError
     if let Received::Missing = received {
         return Err(missing_body());
     }
-    let big_integers = matches!(received, Received::Json(_, true));
-    let config = validate::create_body(&received.value(), big_integers, state.fault)?;
+    let config = validate::create_body(&received.value(), state.fault)?;
     let simulation = state.store.create(&caller, config, state.fault);
     let status = if state.fault == Some(Fault::CreateReturns201) {
         StatusCode::CREATED

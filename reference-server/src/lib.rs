@@ -37,12 +37,30 @@
 //!   `dict_type` on update). A UTF-8 byte order mark is skipped, as `json.loads(bytes)` does.
 //! - An empty body is 422 `missing` at `["body"]`. A JSON `null` body is 422
 //!   `model_attributes_type` on create and `dict_type` on update, as the contract says.
-//! - JSON that Python accepts but serde_json does not (`NaN`, `Infinity`, numbers beyond
-//!   `f64` such as `1e400`, lone surrogate escapes, more than 128 nested arrays/objects) is 422
-//!   `json_invalid`, never a crash. `ctx.error` uses Python's wording where there is one; the
-//!   offset is serde_json's, converted to characters, so it can differ from Python's by a few.
-//! - Integers outside the signed 64-bit range (as numbers, integral floats or strings) are 422
-//!   `int_parsing_size` ("Unable to parse input string as an integer, exceeded maximum size").
+//! - JSON that Python accepts but serde_json does not (`NaN`, `Infinity`, lone surrogate
+//!   escapes, more than 128 nested arrays/objects) is 422 `json_invalid`, never a crash, and so
+//!   is a number beyond `f64` such as `1e400`, which Python reads as infinity and could neither
+//!   validate as an integer nor write back as JSON (`ctx.error` "Number out of range", at the
+//!   number). `ctx.error` uses Python's wording where there is one; the offset is serde_json's,
+//!   converted to characters, so it can differ from Python's by a few.
+//! - Numbers are held as `json.loads` holds them: an integer literal is an exact integer of any
+//!   size, anything with a fraction or exponent the nearest `f64` (written back in shortest
+//!   form, so `0.1000000000000000055` comes back as `0.1` and `1E2` as `100.0`). An integer
+//!   literal of more than 4300 digits is 400 `There was an error parsing the body`: Python's
+//!   `int` refuses it with a plain `ValueError`, which FastAPI answers that way.
+//! - Integers outside the signed 64-bit range, which the contract leaves unspecified, are
+//!   accepted as pydantic accepts them and stored and written back with every digit: integer
+//!   literals, and numeric strings (`"99999999999999999999"`) up to 4300 characters (longer is
+//!   `int_parsing_size`, "Unable to parse input string as an integer, exceeded maximum size").
+//!   An integral float past the range (`1e20`, `9223372036854775808.0`) is `int_parsing_size`,
+//!   as pydantic's `float_as_int` answers; -2^63 as a float is accepted, which pydantic refuses
+//!   but the contract's accepted set (integral floats) includes. In the list query, a `size` or
+//!   `page` past 64 bits counts as 2^64 - 1 (an empty page, or everything).
+//! - Integer strings are read as pydantic-core 2.41's `str_as_int` reads them: surrounding
+//!   whitespace (Unicode), one `+` or `-`, leading zeros, a tail of `.` and zeros, and single
+//!   underscores between digits (`"5_000"`, `" -1_000 "`, `"5_000.0"` are 5000, -1000, 5000;
+//!   `"_5"`, `"5__0"`, `"5_"`, `"5."` are `int_parsing`). One pydantic quirk is not copied:
+//!   it reads `"0-5"` as -5, and the contract rejects strings that are not numbers.
 //! - The credential is everything after the first space of `Authorization`, unstripped, and the
 //!   scheme matches `Bearer` case-insensitively (FastAPI's `get_authorization_scheme_param`).
 //!   With several `Authorization` headers the first counts.

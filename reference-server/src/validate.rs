@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Number, Value, json};
 
 use crate::Fault;
 use crate::errors::{ApiError, FieldError};
@@ -25,6 +25,7 @@ const MSG_INT_PARSING: &str =
 const MSG_INT_FROM_FLOAT: &str =
     "Input should be a valid integer, got a number with a fractional part";
 const MSG_INT_SIZE: &str = "Unable to parse input string as an integer, exceeded maximum size";
+const MSG_FINITE: &str = "Input should be a finite number";
 const MSG_BOOL_TYPE: &str = "Input should be a valid boolean";
 const MSG_BOOL_PARSING: &str = "Input should be a valid boolean, unable to interpret input";
 const MSG_DICT_TYPE: &str = "Input should be a valid dictionary";
@@ -107,13 +108,8 @@ fn loc_with(loc: &[Value], key: &str) -> Vec<Value> {
 
 /// Validates the create body (`SimulationConfig`) and returns the canonical stored config:
 /// every field present, defaults for what was absent, unknown keys dropped.
-///
-/// `big_integers` says the body's text has an integer literal beyond 64 bits: serde_json kept it
-/// as an inexact `f64`, so `dynamic_variables` holding such a number is refused rather than
-/// stored altered (the contract leaves these integers unspecified).
 pub(crate) fn create_body(
     body: &Value,
-    big_integers: bool,
     fault: Option<Fault>,
 ) -> Result<Map<String, Value>, ApiError> {
     let loc = [Value::from("body")];
@@ -144,13 +140,7 @@ pub(crate) fn create_body(
             Some(Value::Null) if fault == Some(Fault::NullStoredAsDefault) => {
                 config_default(name, fault)
             }
-            Some(value) => match check(
-                kind,
-                value,
-                &loc_with(&loc, name),
-                (fault, big_integers),
-                &mut errors,
-            ) {
+            Some(value) => match check(kind, value, &loc_with(&loc, name), fault, &mut errors) {
                 Some(value) => value,
                 None => continue,
             },
@@ -195,12 +185,11 @@ fn depth(value: &Value) -> usize {
 }
 
 /// Validates one present field; `None` means an error was recorded.
-/// `(fault, big_integers)`: see [`create_body`].
 fn check(
     kind: Kind,
     value: &Value,
     loc: &[Value],
-    (fault, big_integers): (Option<Fault>, bool),
+    fault: Option<Fault>,
     errors: &mut Vec<FieldError>,
 ) -> Option<Value> {
     let mut fail = |error: FieldError| {
@@ -225,13 +214,7 @@ fn check(
                     Some(Value::Null) if fault == Some(Fault::NullStoredAsDefault) => {
                         Some(workflow_default(name))
                     }
-                    Some(field) => check(
-                        kind,
-                        field,
-                        &loc_with(loc, name),
-                        (fault, big_integers),
-                        errors,
-                    ),
+                    Some(field) => check(kind, field, &loc_with(loc, name), fault, errors),
                 };
                 match stored {
                     Some(stored) => {
@@ -265,7 +248,11 @@ fn check(
             )),
         },
         Kind::Int => match lax_int(value, fault) {
-            Ok(int) => Some(Value::from(int)),
+            Ok(Int::Big(digits)) if fault == Some(Fault::BigIntegersThroughF64) => {
+                // Decimal digits always read as an f64; the rounding is the fault.
+                Some(digits.parse::<f64>().map_or(Value::Null, Value::from))
+            }
+            Ok(int) => Some(int.into_value()),
             Err((ty, msg)) => fail(FieldError::new(ty, loc, msg, value.clone())),
         },
         Kind::Bool => match lax_bool(value) {
@@ -277,10 +264,7 @@ fn check(
             _ => fail(enum_error(loc, value.clone())),
         },
         Kind::Dict => match value {
-            Value::Object(_) => match huge_integer(value, loc).filter(|_| big_integers) {
-                None => Some(value.clone()),
-                Some(error) => fail(error),
-            },
+            Value::Object(_) => Some(value.clone()),
             _ => fail(FieldError::new(
                 "dict_type",
                 loc,
@@ -288,28 +272,6 @@ fn check(
                 value.clone(),
             )),
         },
-    }
-}
-
-/// A number in `dynamic_variables` that may come from an integer literal beyond the 64-bit range
-/// (an integral `f64` of magnitude 2^63 or more). Recursion is bounded by serde_json's nesting
-/// limit.
-fn huge_integer(value: &Value, loc: &[Value]) -> Option<FieldError> {
-    const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
-    match value {
-        Value::Number(n) => n
-            .as_f64()
-            .filter(|f| n.is_f64() && f.fract() == 0.0 && f.abs() >= TWO_POW_63)
-            .map(|_| FieldError::new("int_parsing_size", loc, MSG_INT_SIZE, value.clone())),
-        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
-            let mut at = loc.to_vec();
-            at.push(Value::from(i));
-            huge_integer(item, &at)
-        }),
-        Value::Object(map) => map
-            .iter()
-            .find_map(|(key, item)| huge_integer(item, &loc_with(loc, key))),
-        _ => None,
     }
 }
 
@@ -358,25 +320,63 @@ fn len24_error(s: &str, loc: &[Value], input: &Value, fault: Option<Fault>) -> O
 
 type Rejection = (&'static str, &'static str);
 
-/// pydantic's lax `int`: bools, integral floats and decimal strings are accepted.
-fn lax_int(value: &Value, fault: Option<Fault>) -> Result<i64, Rejection> {
+/// An integer as Python's `int` holds it, of any size.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Int {
+    Small(i64),
+    /// Outside the i64 range: decimal digits, `-` if negative, no leading zeros.
+    Big(String),
+}
+
+impl Int {
+    /// `text` is `-?[0-9]+`; leading zeros are dropped and `-0` is 0, as `int()` reads them.
+    fn from_decimal(text: &str) -> Int {
+        let (sign, digits) = match text.strip_prefix('-') {
+            Some(digits) => ("-", digits),
+            None => ("", text),
+        };
+        let digits = digits.trim_start_matches('0');
+        if digits.is_empty() {
+            return Int::Small(0);
+        }
+        let canonical = format!("{sign}{digits}");
+        match canonical.parse::<i64>() {
+            Ok(int) => Int::Small(int),
+            Err(_) => Int::Big(canonical),
+        }
+    }
+
+    /// The JSON number FastAPI writes for it: all the digits, never a float.
+    fn into_value(self) -> Value {
+        match self {
+            Int::Small(int) => Value::from(int),
+            // Canonical decimal digits are a JSON number; `arbitrary_precision` keeps them all.
+            Int::Big(digits) => Value::Number(Number::from_string_unchecked(digits)),
+        }
+    }
+}
+
+/// pydantic's lax `int` on what `json.loads` produced: a Python `int` (an integer literal, of
+/// any size) as it is; bools; integral floats in the 64-bit range; integer strings.
+fn lax_int(value: &Value, fault: Option<Fault>) -> Result<Int, Rejection> {
     match value {
-        Value::Bool(b) => Ok(i64::from(*b)),
+        Value::Bool(b) => Ok(Int::Small(i64::from(*b))),
+        // The body reader kept integer literals exact and made every other number an f64.
+        Value::Number(n) if !n.as_str().contains(['.', 'e', 'E']) => {
+            Ok(Int::from_decimal(n.as_str()))
+        }
         Value::Number(n) => {
-            if let Some(int) = n.as_i64() {
-                return Ok(int);
-            }
-            if n.is_u64() {
-                return Err(("int_parsing_size", MSG_INT_SIZE));
-            }
-            let float = n.as_f64().unwrap_or(f64::NAN);
+            // The body reader refuses numbers beyond f64; this only guards the invariant.
+            let Some(float) = n.as_f64() else {
+                return Err(("finite_number", MSG_FINITE));
+            };
             if float.fract() != 0.0 {
                 if fault == Some(Fault::AcceptFractionalInt) {
-                    return float_to_i64(float.trunc());
+                    return float_to_int(float.trunc());
                 }
                 return Err(("int_from_float", MSG_INT_FROM_FLOAT));
             }
-            float_to_i64(float)
+            float_to_int(float)
         }
         Value::String(_) if fault == Some(Fault::RejectNumericStrings) => {
             Err(("int_type", MSG_INT_TYPE))
@@ -386,42 +386,131 @@ fn lax_int(value: &Value, fault: Option<Fault>) -> Result<i64, Rejection> {
     }
 }
 
-fn float_to_i64(float: f64) -> Result<i64, Rejection> {
+/// pydantic's `float_as_int`: a float beyond the 64-bit range is `int_parsing_size`, even
+/// though a Python `int` of that size is fine. pydantic also refuses exactly -2^63 (its lower
+/// bound is exclusive); the contract's accepted set holds every integral float that fits, so
+/// this keeps it.
+fn float_to_int(float: f64) -> Result<Int, Rejection> {
     // -2^63 is exact in f64; 2^63 is the first value out of range.
     const LIMIT: f64 = 9_223_372_036_854_775_808.0;
     if float.is_finite() && (-LIMIT..LIMIT).contains(&float) {
         // In range and integral, so the conversion is exact.
         #[allow(clippy::cast_possible_truncation)]
-        Ok(float as i64)
+        Ok(Int::Small(float as i64))
     } else {
         Err(("int_parsing_size", MSG_INT_SIZE))
     }
 }
 
-/// pydantic-core's `str_as_int`: trim, parse, else retry without a `.000` tail.
-pub(crate) fn str_as_int(s: &str) -> Result<i64, Rejection> {
-    let trimmed = s.trim();
-    if let Some(result) = parse_decimal(trimmed) {
-        return result;
+/// Python refuses to read an integer of more characters than this (CPython's
+/// `sys.get_int_max_str_digits()`); pydantic's reader (jiter) stops at the same length.
+const MAX_INT_CHARS: usize = 4300;
+
+/// pydantic-core's `str_as_int` (2.41): the string as a JSON integer; else cleaned of
+/// surrounding whitespace, one leading `+`, leading zeros, a `.000` tail and single
+/// underscores between digits, and read again. Any size is kept.
+pub(crate) fn str_as_int(s: &str) -> Result<Int, Rejection> {
+    // jiter gives up on an over-long digit run before it sees what follows: that is the one
+    // `int_parsing_size`; a cleaned string that is too long is plain `int_parsing`.
+    if leading_integer_len(s) > MAX_INT_CHARS {
+        return Err(("int_parsing_size", MSG_INT_SIZE));
     }
-    if let Some(point) = trimmed.find('.')
-        && trimmed[point + 1..].bytes().all(|b| b == b'0')
-        && let Some(result) = parse_decimal(&trimmed[..point])
-    {
-        return result;
-    }
-    Err(("int_parsing", MSG_INT_PARSING))
+    json_integer(s)
+        .or_else(|| clean_int_str(s).as_deref().and_then(json_integer))
+        .ok_or(("int_parsing", MSG_INT_PARSING))
 }
 
-/// `Some(Ok)` for a decimal integer in range, `Some(Err)` for one out of the i64 range
-/// (Python would keep a big int; the contract leaves that unspecified), `None` if not an integer.
-fn parse_decimal(s: &str) -> Option<Result<i64, Rejection>> {
-    if let Ok(int) = s.parse::<i64>() {
-        return Some(Ok(int));
+/// The length of a leading `-?[1-9][0-9]*`, which jiter reads as an integer of any size.
+fn leading_integer_len(s: &str) -> usize {
+    let sign = usize::from(s.starts_with('-'));
+    match s.as_bytes().get(sign) {
+        Some(b'1'..=b'9') => {
+            sign + s.as_bytes()[sign..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count()
+        }
+        _ => 0,
     }
-    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
-    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
-        .then_some(Err(("int_parsing_size", MSG_INT_SIZE)))
+}
+
+/// `s` if it is exactly a JSON integer, `-?(0|[1-9][0-9]*)`, of at most [`MAX_INT_CHARS`].
+fn json_integer(s: &str) -> Option<Int> {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let well_formed = match digits.as_bytes() {
+        [b'0'] => true,
+        [b'1'..=b'9', rest @ ..] => rest.iter().all(u8::is_ascii_digit),
+        _ => false,
+    };
+    (well_formed && s.len() <= MAX_INT_CHARS).then(|| Int::from_decimal(s))
+}
+
+/// pydantic-core's `clean_int_str`; `None` when there is nothing to clean or the string is
+/// not an integer with decorations.
+fn clean_int_str(s: &str) -> Option<String> {
+    let len_before = s.len();
+    let mut s = s.trim();
+    if let Some(rest) = s.strip_prefix('+') {
+        if rest.starts_with('-') {
+            return None;
+        }
+        s = rest;
+    }
+    let sign = match s.strip_prefix('-') {
+        Some(rest) if rest.starts_with(['-', '+']) => return None,
+        Some(rest) => {
+            s = rest;
+            "-"
+        }
+        None => "",
+    };
+    s = strip_leading_zeros(s)?;
+    if let Some(point) = s.find('.') {
+        let fraction = &s[point + 1..];
+        if !fraction.is_empty() && fraction.bytes().all(|b| b == b'0') {
+            s = &s[..point];
+        }
+    }
+    if let Some(stripped) = strip_underscores(s) {
+        return Some(format!("{sign}{stripped}"));
+    }
+    // Nothing was cleaned off: the plain reading already refused this very string.
+    if len_before == s.len() {
+        return None;
+    }
+    Some(format!("{sign}{s}"))
+}
+
+/// pydantic-core's `strip_leading_zeros`: `007` is `7`, `000` is `0`, `00.0` is `0.0`, and
+/// underscores among the zeros go too. pydantic also stops at a `-` after the zeros, reading
+/// `"0-5"` as -5; the contract rejects strings that are not numbers, so here that is refused.
+fn strip_leading_zeros(s: &str) -> Option<&str> {
+    let mut chars = s.char_indices();
+    match chars.next() {
+        Some((_, '0')) => {}
+        Some((_, '1'..='9')) => return Some(s),
+        _ => return None,
+    }
+    for (i, c) in chars {
+        match c {
+            '0' | '_' => {}
+            '1'..='9' => return Some(&s[i..]),
+            // Keep the zero (or underscore) before the point: `0.0`, not `.0`.
+            '.' => return Some(&s[i - 1..]),
+            _ => return None,
+        }
+    }
+    // Only zeros and underscores: the last one, which is a zero unless it is an underscore.
+    Some(&s[s.len() - 1..])
+}
+
+/// Python's rule for underscores in `int()`: single ones between digits. `None` when there are
+/// none, or they lead, trail or double.
+fn strip_underscores(s: &str) -> Option<String> {
+    if s.starts_with('_') || s.ends_with('_') || !s.contains('_') || s.contains("__") {
+        return None;
+    }
+    Some(s.replace('_', ""))
 }
 
 /// pydantic's lax `bool`.
@@ -469,18 +558,12 @@ pub(crate) fn update_body(body: &Value, errors: &mut Vec<FieldError>) -> Update 
             Kind::Str,
             value,
             &loc_with(&loc, "description"),
-            (None, false),
+            None,
             errors,
         );
     }
     if let Some(value) = object.get("status") {
-        update.status = check(
-            Kind::Status,
-            value,
-            &loc_with(&loc, "status"),
-            (None, false),
-            errors,
-        );
+        update.status = check(Kind::Status, value, &loc_with(&loc, "status"), None, errors);
     }
     update
 }
@@ -520,7 +603,9 @@ pub(crate) fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, 
             return default;
         };
         match str_as_int(raw) {
-            Ok(int) if int >= 1 => int.unsigned_abs(),
+            Ok(Int::Small(int)) if int >= 1 => int.unsigned_abs(),
+            // No store holds 2^63 records: a page past i64 is as good as infinitely far.
+            Ok(Int::Big(digits)) if !digits.starts_with('-') => u64::MAX,
             Ok(_) => {
                 errors.push(
                     FieldError::new(
@@ -735,22 +820,88 @@ fn parse_unix_time(s: &str) -> Option<Result<i64, &'static str>> {
 mod tests {
     use super::*;
 
+    fn small(s: &str) -> Result<i64, &'static str> {
+        match str_as_int(s) {
+            Ok(Int::Small(int)) => Ok(int),
+            Ok(big) => panic!("{s} read as {big:?}"),
+            Err((ty, _)) => Err(ty),
+        }
+    }
+
     #[test]
     fn int_strings_follow_pydantic() {
-        assert_eq!(str_as_int(" -7 "), Ok(-7));
-        assert_eq!(str_as_int("5.00"), Ok(5));
-        assert_eq!(str_as_int("+5"), Ok(5));
-        for bad in ["abc", "", "1e3", "0x10", "5.5", ".0"] {
-            assert_eq!(
-                str_as_int(bad).map_err(|e| e.0),
-                Err("int_parsing"),
-                "{bad}"
-            );
+        for (text, int) in [
+            (" -7 ", -7),
+            ("5.00", 5),
+            ("+5", 5),
+            ("-0", 0),
+            ("007", 7),
+            ("00.0", 0),
+            ("\u{3000}12\t", 12),
+            // Underscores as Python's int() takes them, after trimming, a sign, zeros or a .0 tail.
+            ("5_000", 5000),
+            (" 1_2_3 ", 123),
+            ("+5_000", 5000),
+            ("-5_000", -5000),
+            ("0_5", 5),
+            ("5_000.0", 5000),
+            ("5_000.000", 5000),
+        ] {
+            assert_eq!(small(text), Ok(int), "{text:?}");
         }
+        for bad in [
+            "abc", "", "1e3", "0x10", "5.5", ".0", "5.", "+-1", "--1", "-+1", "- 1", "5 000", "_5",
+            "5_", "5__0", "+_5", "-_5", "5_.0", "5.0_0", "1_2.5", "0_", "0-5", "١٢",
+        ] {
+            assert_eq!(small(bad), Err("int_parsing"), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn big_int_strings_are_kept_exactly() {
+        for (text, digits) in [
+            ("99999999999999999999", "99999999999999999999"),
+            (" -99_999_999_999_999_999_999 ", "-99999999999999999999"),
+            ("9223372036854775808.00", "9223372036854775808"),
+            ("000018446744073709551616", "18446744073709551616"),
+        ] {
+            assert_eq!(str_as_int(text), Ok(Int::Big(digits.into())), "{text:?}");
+        }
+        assert_eq!(small("-9223372036854775808"), Ok(i64::MIN));
+        let longest = "9".repeat(MAX_INT_CHARS);
+        assert!(matches!(str_as_int(&longest), Ok(Int::Big(_))));
+        let too_long = "9".repeat(MAX_INT_CHARS + 1);
+        assert_eq!(small(&too_long), Err("int_parsing_size"));
+        assert_eq!(small(&format!("{too_long}x")), Err("int_parsing_size"));
+        // Only the plain reading reports the size; a cleaned string is just not an integer.
+        assert_eq!(small(&format!(" {too_long}")), Err("int_parsing"));
         assert_eq!(
-            str_as_int("99999999999999999999").map_err(|e| e.0),
-            Err("int_parsing_size")
+            Int::Big("-99999999999999999999".into())
+                .into_value()
+                .to_string(),
+            "-99999999999999999999"
         );
+    }
+
+    #[test]
+    fn numbers_follow_pydantic() {
+        let int = |text: &str| {
+            let value: Value = serde_json::from_str(text).unwrap();
+            lax_int(&value, None).map(Int::into_value).map_err(|e| e.0)
+        };
+        assert_eq!(
+            int("99999999999999999999").unwrap().to_string(),
+            "99999999999999999999"
+        );
+        assert_eq!(int("-0"), Ok(json!(0)));
+        assert_eq!(int("5.0"), Ok(json!(5)));
+        assert_eq!(int("1e3"), Ok(json!(1000)));
+        assert_eq!(int("-9223372036854775808.0"), Ok(json!(i64::MIN)));
+        assert_eq!(int("5.5"), Err("int_from_float"));
+        for past_i64 in ["9223372036854775808.0", "1e20", "-1e300"] {
+            assert_eq!(int(past_i64), Err("int_parsing_size"), "{past_i64}");
+        }
+        assert_eq!(int("true"), Ok(json!(1)));
     }
 
     #[test]

@@ -346,7 +346,10 @@ fn rejected_inputs() -> Vec<Rejected> {
             INT_FROM_FLOAT,
             None,
         ));
-        for s in ["abc", "", "1e3", "0x10", "5.5", " ", "five", "5_0"] {
+        // Underscore forms Python's int() refuses; pydantic refuses them too.
+        for s in [
+            "abc", "", "1e3", "0x10", "5.5", " ", "five", "_5", "5__0", "5_", "5.",
+        ] {
             cases.push((vec![field], json!(s), "int_parsing", INT_PARSING, None));
         }
         cases.push((vec![field], json!([1]), "int_type", INT_TYPE, None));
@@ -713,13 +716,10 @@ async fn deep_nesting_and_huge_numbers_never_crash() {
     )
     .await;
     assert_eq!(reply.detail_types(), ["json_invalid"]);
-    // Integers outside the 64-bit range are refused (unspecified by the contract, never altered).
+    // Floats past the 64-bit range are refused, as pydantic's float_as_int refuses them.
     for text in [
-        "{\"max_events\": 99999999999999999999}",
-        "{\"max_events\": \"99999999999999999999\"}",
-        "{\"max_events\": 9223372036854775808}",
         "{\"max_events\": 1e300}",
-        "{\"selected_workflow\": {\"dynamic_variables\": {\"n\": [123456789012345678901234567890]}}}",
+        "{\"max_events\": 9223372036854775808.0}",
     ] {
         let reply = send(
             &app,
@@ -740,6 +740,91 @@ async fn deep_nesting_and_huge_numbers_never_crash() {
         simulation["simulation_config"]["selected_workflow"]["dynamic_variables"],
         exact
     );
+}
+
+/// What real pydantic does with the two cases CONTRACT.md leaves unspecified: underscores in
+/// integer strings, and integers past 64 bits.
+#[tokio::test]
+async fn unspecified_integers_are_read_as_pydantic_reads_them() {
+    let app = app(config());
+    for (sent, stored) in [
+        ("\"5_000\"", "5000"),
+        ("\" -1_000 \"", "-1000"),
+        ("\"5_000.00\"", "5000"),
+        ("99999999999999999999", "99999999999999999999"),
+        ("-99999999999999999999", "-99999999999999999999"),
+        ("9223372036854775808", "9223372036854775808"),
+        ("\"99999999999999999999\"", "99999999999999999999"),
+        (
+            "\"1_000_000_000_000_000_000_000\"",
+            "1000000000000000000000",
+        ),
+        ("\"18446744073709551616.0\"", "18446744073709551616"),
+    ] {
+        let text = format!(
+            "{{\"max_events\": {sent}, \"selected_workflow\": {{\"total_nodes\": {sent}}}}}"
+        );
+        let reply = send(
+            &app,
+            Call::new(Method::POST, COLLECTION).raw(text, Some("application/json")),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK, "{sent}");
+        let simulation = reply.simulation().clone();
+        let config = &simulation["simulation_config"];
+        assert_eq!(config["max_events"].to_string(), stored, "{sent}");
+        assert_eq!(
+            config["selected_workflow"]["total_nodes"].to_string(),
+            stored,
+            "{sent}"
+        );
+        // Written back with every digit, on create and on every read.
+        let fetched = send(&app, Call::get(item(simulation["_id"].as_str().unwrap()))).await;
+        assert_eq!(fetched.simulation(), &simulation, "{sent}");
+        assert!(
+            String::from_utf8_lossy(&fetched.bytes).contains(&format!("\"max_events\":{stored}")),
+            "{sent}"
+        );
+    }
+    // dynamic_variables keeps big integers exactly too, and floats as the nearest f64.
+    let text = "{\"counter_workflow\": {\"dynamic_variables\": {\"n\": [123456789012345678901234567890, -0], \"f\": 0.1000000000000000055511151231257827}}}";
+    let reply = send(
+        &app,
+        Call::new(Method::POST, COLLECTION).raw(text, Some("application/json")),
+    )
+    .await;
+    assert_eq!(
+        reply.simulation()["simulation_config"]["counter_workflow"]["dynamic_variables"]
+            .to_string(),
+        "{\"f\":0.1,\"n\":[123456789012345678901234567890,0]}"
+    );
+    // Python's int() stops at 4300 digits: json.loads raises a plain ValueError, FastAPI a 400.
+    let text = format!("{{\"max_events\": {}}}", "9".repeat(4301));
+    let reply = send(
+        &app,
+        Call::new(Method::POST, COLLECTION).raw(text, Some("application/json")),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        reply.body,
+        json!({"detail": "There was an error parsing the body"})
+    );
+    // A numeric string that long is int_parsing_size; a list page past 64 bits is just empty.
+    let text = format!("{{\"max_events\": \"{}\"}}", "9".repeat(4301));
+    let reply = send(
+        &app,
+        Call::new(Method::POST, COLLECTION).raw(text, Some("application/json")),
+    )
+    .await;
+    assert_eq!(reply.detail_types(), ["int_parsing_size"]);
+    let reply = send(
+        &app,
+        Call::get(format!("{COLLECTION}?page=99999999999999999999&size=1_0")),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body["simulations"], json!([]));
 }
 
 // -------------------------------------------------------------------------------------- list

@@ -140,6 +140,14 @@ async fn violated(app: &Router, fault: Fault) -> bool {
                 .body["total"]
                 != 1
         }
+        Fault::BigIntegersThroughF64 => {
+            let big = "99999999999999999999";
+            let body = format!("{{\"max_events\": {big}}}");
+            let call = Call::new(Method::POST, COLLECTION).raw(body, Some("application/json"));
+            let stored = send_raw(app, call).await.simulation()["simulation_config"]["max_events"]
+                .to_string();
+            stored != big
+        }
     }
 }
 
