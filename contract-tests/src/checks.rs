@@ -150,7 +150,22 @@ fn mismatch(
     }
 }
 
-pub type Verdict = Result<(), Mismatch>;
+/// What a check concluded about one exchange: it passed, it did not apply, or it failed.
+pub type Verdict = Result<Applied, Mismatch>;
+
+/// How a check that did not fail ended. A check that did not apply did not pass: the summary
+/// and JUnit count the two apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Passed,
+    NotApplicable,
+}
+
+const PASSED: Verdict = Ok(Applied::Passed);
+const NOT_APPLICABLE: Verdict = Ok(Applied::NotApplicable);
+
+/// The outcome of a part of a check: the check decides whether it applied.
+type Checked = Result<(), Mismatch>;
 
 /// One entry of the registry.
 #[derive(Debug, Clone, Copy)]
@@ -261,13 +276,13 @@ pub fn not_a_server_error(x: &Exchange<'_>) -> Verdict {
             format!("{}", x.response.status),
         ));
     }
-    Ok(())
+    PASSED
 }
 
 pub fn status_code_conformance(x: &Exchange<'_>) -> Verdict {
     // 405 answers a method no operation has; the contract, not the spec, says what it holds.
     if matches!(x.case.expect, Expect::NotAllowed { .. }) {
-        return Ok(());
+        return NOT_APPLICABLE;
     }
     let documented = x.spec.documented_statuses(x.case.request.operation);
     if !documented.contains(&x.response.status) {
@@ -277,7 +292,7 @@ pub fn status_code_conformance(x: &Exchange<'_>) -> Verdict {
             format!("{}", x.response.status),
         ));
     }
-    Ok(())
+    PASSED
 }
 
 pub fn content_type_conformance(x: &Exchange<'_>) -> Verdict {
@@ -286,7 +301,7 @@ pub fn content_type_conformance(x: &Exchange<'_>) -> Verdict {
         .schema_name(x.case.request.operation, x.response.status)
         .is_none()
     {
-        return Ok(());
+        return NOT_APPLICABLE;
     }
     let media = x.response.content_type.as_deref().map(|c| {
         c.split(';')
@@ -302,13 +317,13 @@ pub fn content_type_conformance(x: &Exchange<'_>) -> Verdict {
             media.unwrap_or_else(|| "no Content-Type".into()),
         ));
     }
-    Ok(())
+    PASSED
 }
 
 pub fn response_schema_conformance(x: &Exchange<'_>) -> Verdict {
     let op = x.case.request.operation;
     let Some(name) = x.spec.oracle.schema_name(op, x.response.status) else {
-        return Ok(());
+        return NOT_APPLICABLE;
     };
     let Some(body) = &x.response.json else {
         return Err(mismatch(
@@ -329,7 +344,7 @@ pub fn response_schema_conformance(x: &Exchange<'_>) -> Verdict {
             message,
         ));
     }
-    Ok(())
+    PASSED
 }
 
 pub fn positive_data_acceptance(x: &Exchange<'_>) -> Verdict {
@@ -341,25 +356,30 @@ pub fn positive_data_acceptance(x: &Exchange<'_>) -> Verdict {
             | Expect::Updated { .. }
             | Expect::Listed(_)
     );
-    if wants_success && !x.response.is_success() {
+    if !wants_success {
+        return NOT_APPLICABLE;
+    }
+    if !x.response.is_success() {
         return Err(mismatch(
             "",
             "a 2xx for a valid request",
             describe(x.response),
         ));
     }
-    Ok(())
+    PASSED
 }
 
 pub fn negative_data_rejection(x: &Exchange<'_>) -> Verdict {
-    if let Expect::Reject {
+    let Expect::Reject {
         status,
         mutation,
         pointer,
         ..
     } = &x.case.expect
-        && x.response.status != *status
-    {
+    else {
+        return NOT_APPLICABLE;
+    };
+    if x.response.status != *status {
         let at = if pointer.is_empty() {
             String::new()
         } else {
@@ -371,7 +391,7 @@ pub fn negative_data_rejection(x: &Exchange<'_>) -> Verdict {
             describe(x.response),
         ));
     }
-    Ok(())
+    PASSED
 }
 
 pub fn error_locus(x: &Exchange<'_>) -> Verdict {
@@ -382,10 +402,10 @@ pub fn error_locus(x: &Exchange<'_>) -> Verdict {
         ..
     } = &x.case.expect
     else {
-        return Ok(());
+        return NOT_APPLICABLE;
     };
     if x.response.status != 422 {
-        return Ok(());
+        return NOT_APPLICABLE;
     }
     let locs: Vec<&Value> = x
         .response
@@ -417,11 +437,11 @@ pub fn error_locus(x: &Exchange<'_>) -> Verdict {
             received,
         ));
     }
-    Ok(())
+    PASSED
 }
 
 /// Called per scalar field: its pointer, what was sent, what must be stored, what came back.
-type FieldVisitor<'v> = dyn FnMut(&str, Option<&Value>, &Value, Option<&Value>) -> Verdict + 'v;
+type FieldVisitor<'v> = dyn FnMut(&str, Option<&Value>, &Value, Option<&Value>) -> Checked + 'v;
 
 /// The fields of a create body the server must have stored, walked along the model.
 fn walk_config(
@@ -431,7 +451,7 @@ fn walk_config(
     returned: &Value,
     pointer: &str,
     visit: &mut FieldVisitor<'_>,
-) -> Verdict {
+) -> Checked {
     for field in &model.fields {
         let here = format!("{pointer}/{}", field.name);
         let sent_value = sent.and_then(|s| s.get(&field.name));
@@ -476,7 +496,7 @@ fn config_of<'a>(x: &Exchange<'a>) -> Option<(&'a Value, &'a Value, &'a Value)> 
 
 pub fn defaults_materialised(x: &Exchange<'_>) -> Verdict {
     let Some((sent, stored, returned)) = config_of(x) else {
-        return Ok(());
+        return NOT_APPLICABLE;
     };
     walk_config(
         &x.spec.create_body,
@@ -492,7 +512,8 @@ pub fn defaults_materialised(x: &Exchange<'_>) -> Verdict {
             },
             Some(_) => Ok(()),
         },
-    )
+    )?;
+    PASSED
 }
 
 pub fn request_echo(x: &Exchange<'_>) -> Verdict {
@@ -500,7 +521,7 @@ pub fn request_echo(x: &Exchange<'_>) -> Verdict {
         return unspecified_input(x, pointer, value);
     }
     let Some((sent, stored, returned)) = config_of(x) else {
-        return Ok(());
+        return NOT_APPLICABLE;
     };
     walk_config(
         &x.spec.create_body,
@@ -531,7 +552,8 @@ pub fn request_echo(x: &Exchange<'_>) -> Verdict {
         &x.spec.create_body,
         returned,
         "/simulation/simulation_config",
-    )
+    )?;
+    PASSED
 }
 
 /// CONTRACT.md's weak oracle for an unspecified input, on the create response: if accepted, the
@@ -540,17 +562,17 @@ pub fn request_echo(x: &Exchange<'_>) -> Verdict {
 /// later reads is `state_persisted`'s, on the read that follows every accepted probe.
 fn unspecified_input(x: &Exchange<'_>, pointer: &str, sent: &Value) -> Verdict {
     if !x.response.is_success() {
-        return Ok(());
+        return NOT_APPLICABLE;
     }
     let Some(config) = x
         .response
         .simulation()
         .and_then(|s| s.get("simulation_config"))
     else {
-        return Ok(());
+        return NOT_APPLICABLE;
     };
     let Some(field) = x.spec.create_body.field_at(pointer) else {
-        return Ok(());
+        return NOT_APPLICABLE;
     };
     let at = format!("/simulation/simulation_config{pointer}");
     let Some(stored) = config.pointer(pointer) else {
@@ -574,7 +596,7 @@ fn unspecified_input(x: &Exchange<'_>, pointer: &str, sent: &Value) -> Verdict {
             compact(stored),
         ));
     }
-    Ok(())
+    PASSED
 }
 
 /// Whether a stored value has the field's type, as JSON Schema decides it: an integer is any
@@ -623,7 +645,7 @@ pub fn is_canonical(kind: &Kind, value: &Value) -> bool {
 }
 
 /// Keys the model does not know must not have been stored.
-fn unknown_keys(model: &ObjectModel, returned: &Value, pointer: &str) -> Verdict {
+fn unknown_keys(model: &ObjectModel, returned: &Value, pointer: &str) -> Checked {
     let Some(map) = returned.as_object() else {
         return Ok(());
     };
@@ -655,10 +677,10 @@ pub fn is_object_id(id: &str) -> bool {
 
 pub fn server_fields(x: &Exchange<'_>) -> Verdict {
     if !x.response.is_success() {
-        return Ok(());
+        return NOT_APPLICABLE;
     }
     let Some(body) = &x.response.json else {
-        return Ok(());
+        return NOT_APPLICABLE;
     };
     let simulations: Vec<(String, &Value)> = match (
         body.get("simulation"),
@@ -670,8 +692,11 @@ pub fn server_fields(x: &Exchange<'_>) -> Verdict {
             .enumerate()
             .map(|(i, s)| (format!("/simulations/{i}"), s))
             .collect(),
-        _ => return Ok(()),
+        _ => return NOT_APPLICABLE,
     };
+    if simulations.is_empty() {
+        return NOT_APPLICABLE;
+    }
     for (at, sim) in simulations {
         let text = |k: &str| sim.get(k).and_then(Value::as_str);
         match text("_id") {
@@ -768,13 +793,13 @@ pub fn server_fields(x: &Exchange<'_>) -> Verdict {
             ));
         }
     }
-    Ok(())
+    PASSED
 }
 
 pub fn typed_client_decodes(x: &Exchange<'_>) -> Verdict {
     use interactly_simulations_client::types;
     if !x.response.is_success() {
-        return Ok(());
+        return NOT_APPLICABLE;
     }
     let operation = x.case.request.operation;
     let decode = |body: &[u8]| match operation {
@@ -787,7 +812,7 @@ pub fn typed_client_decodes(x: &Exchange<'_>) -> Verdict {
         }
     };
     let Err(error) = decode(&x.response.body) else {
-        return Ok(());
+        return PASSED;
     };
     let failure = || mismatch("", "a body the generated client decodes", error.to_string());
     // Integers past i64 are the client's limit: if they are all that stops it, note them and pass.
@@ -811,7 +836,7 @@ pub fn typed_client_decodes(x: &Exchange<'_>) -> Verdict {
         .lock()
         .expect("not poisoned")
         .extend(limits);
-    Ok(())
+    PASSED
 }
 
 /// The integers of a response that the generated client's types cannot hold: config integers
@@ -882,10 +907,10 @@ const PATCHABLE: [&str; 2] = ["description", "status"];
 
 pub fn state_persisted(x: &Exchange<'_>) -> Verdict {
     let Expect::Simulation { expected } = &x.case.expect else {
-        return Ok(());
+        return NOT_APPLICABLE;
     };
     if !x.response.is_success() {
-        return Ok(());
+        return NOT_APPLICABLE;
     }
     let Some(got) = x.response.simulation() else {
         return Err(mismatch(
@@ -895,7 +920,7 @@ pub fn state_persisted(x: &Exchange<'_>) -> Verdict {
         ));
     };
     first_difference(expected, got, "/simulation")
-        .map_or(Ok(()), |(at, want, have)| Err(mismatch(at, want, have)))
+        .map_or(PASSED, |(at, want, have)| Err(mismatch(at, want, have)))
 }
 
 /// The first place where two JSON values differ, as (pointer, expected, received).
@@ -924,13 +949,13 @@ fn first_difference(expected: &Value, got: &Value, at: &str) -> Option<(String, 
 
 pub fn update_semantics(x: &Exchange<'_>) -> Verdict {
     let Expect::Updated { before, patch } = &x.case.expect else {
-        return Ok(());
+        return NOT_APPLICABLE;
     };
     if !x.response.is_success() {
-        return Ok(());
+        return NOT_APPLICABLE;
     }
     let Some(after) = x.response.simulation() else {
-        return Ok(());
+        return NOT_APPLICABLE;
     };
     for key in IMMUTABLE {
         if after.get(key) != before.get(key) {
@@ -978,15 +1003,15 @@ pub fn update_semantics(x: &Exchange<'_>) -> Verdict {
         }
         _ => {}
     }
-    Ok(())
+    PASSED
 }
 
 pub fn list_conformance(x: &Exchange<'_>) -> Verdict {
     let Expect::Listed(expect) = &x.case.expect else {
-        return Ok(());
+        return NOT_APPLICABLE;
     };
     if !x.response.is_success() {
-        return Ok(());
+        return NOT_APPLICABLE;
     }
     let Some(page) = x
         .response
@@ -995,7 +1020,7 @@ pub fn list_conformance(x: &Exchange<'_>) -> Verdict {
         .and_then(|b| b.get("simulations"))
         .and_then(Value::as_array)
     else {
-        return Ok(());
+        return NOT_APPLICABLE;
     };
     let ids: Vec<&str> = page
         .iter()
@@ -1064,23 +1089,23 @@ pub fn list_conformance(x: &Exchange<'_>) -> Verdict {
             ));
         }
     }
-    Ok(())
+    PASSED
 }
 
 pub fn not_found(x: &Exchange<'_>) -> Verdict {
     if !matches!(x.case.expect, Expect::NotFound) {
-        return Ok(());
+        return NOT_APPLICABLE;
     }
     let wanted = json!({"detail": "Simulation not found"});
     if x.response.status != 404 || x.response.json.as_ref() != Some(&wanted) {
         return Err(mismatch("", format!("404 {wanted}"), describe(x.response)));
     }
-    Ok(())
+    PASSED
 }
 
 pub fn auth_enforced(x: &Exchange<'_>) -> Verdict {
     let Expect::Unauthorized { detail } = &x.case.expect else {
-        return Ok(());
+        return NOT_APPLICABLE;
     };
     let wanted = json!({ "detail": detail });
     if x.response.status != 401 || x.response.json.as_ref() != Some(&wanted) {
@@ -1093,12 +1118,12 @@ pub fn auth_enforced(x: &Exchange<'_>) -> Verdict {
             format!("{:?}", x.response.www_authenticate),
         ));
     }
-    Ok(())
+    PASSED
 }
 
 pub fn method_not_allowed(x: &Exchange<'_>) -> Verdict {
     let Expect::NotAllowed { allow } = &x.case.expect else {
-        return Ok(());
+        return NOT_APPLICABLE;
     };
     let wanted = json!({"detail": "Method Not Allowed"});
     if x.response.status != 405 || x.response.json.as_ref() != Some(&wanted) {
@@ -1123,7 +1148,7 @@ pub fn method_not_allowed(x: &Exchange<'_>) -> Verdict {
             format!("Allow: {}", x.response.allow.as_deref().unwrap_or("(none)")),
         ));
     }
-    Ok(())
+    PASSED
 }
 
 /// JSON equality that compares numbers by their exact value: `1.0 == 1` and `1e2 == 100`, but

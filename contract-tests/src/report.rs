@@ -136,15 +136,46 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
             );
         }
     }
-    let notes = client_notes(report);
-    for note in notes.iter().take(CLIENT_NOTES_SHOWN) {
-        let _ = writeln!(out, "{note}");
-    }
-    if notes.len() > CLIENT_NOTES_SHOWN {
+    if !report.checks_run.is_empty() {
         let _ = writeln!(
             out,
-            "({} more notes about the generated client)",
-            notes.len() - CLIENT_NOTES_SHOWN
+            "{:<28} {:>8} {:>8} {:>8} {:>14}",
+            "check", "applied", "passed", "failed", "not applicable"
+        );
+        let mut never = Vec::new();
+        for check in &report.checks_run {
+            let counts = report.check_counts(check);
+            if counts.applied == 0 {
+                never.push(*check);
+            }
+            let _ = writeln!(
+                out,
+                "{:<28} {:>8} {:>8} {:>8} {:>14}",
+                check,
+                counts.applied,
+                counts.passed(),
+                counts.failed,
+                counts.not_applicable
+            );
+        }
+        if !never.is_empty() {
+            let _ = writeln!(
+                out,
+                "never applied (not judged, not passed): {}",
+                never.join(", ")
+            );
+        }
+    }
+    let notes = client_notes(report);
+    if let Some(example) = notes.first() {
+        let fields: std::collections::BTreeSet<&str> =
+            notes.iter().filter_map(|n| n.split(" = ").next()).collect();
+        let _ = writeln!(
+            out,
+            "note: {} value(s) in {} field(s) do not fit the generated client's integer types; FastAPI stores integers of any size, so this is the client's limit, not a failure (JUnit lists them all). E.g. {}",
+            notes.len(),
+            fields.len(),
+            example.trim_start_matches("note: ")
         );
     }
     if !report.tenancy_checked {
@@ -208,9 +239,6 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
     secrets.redact(&out)
 }
 
-/// How many notes about the generated client the summary prints.
-const CLIENT_NOTES_SHOWN: usize = 10;
-
 /// One line per value the generated client cannot hold, list indexes folded so a page of them
 /// reads as one note. They never change the exit code: FastAPI stores integers of any size.
 pub fn client_notes(report: &Report) -> Vec<String> {
@@ -264,10 +292,11 @@ pub fn junit_xml(report: &Report, checks: &[&str], secrets: &Secrets) -> String 
     let mut cases = String::new();
     let mut total = 0;
     let mut failed = 0;
+    let mut skipped = 0;
     for op in Operation::ALL {
-        if !report.per_operation.contains_key(&op) {
+        let Some(stats) = report.per_operation.get(&op) else {
             continue;
-        }
+        };
         let mut names: Vec<&str> = checks.to_vec();
         names.extend(
             report
@@ -308,11 +337,33 @@ pub fn junit_xml(report: &Report, checks: &[&str], secrets: &Secrets) -> String 
                     xml_escape(&detail)
                 );
             }
+            let has_finding = report
+                .findings
+                .iter()
+                .any(|f| f.operation == op && f.check == check);
+            let applied = stats.checks.get(check).is_some_and(|c| c.applied > 0);
+            if !applied && !has_finding {
+                skipped += 1;
+                let _ = write!(
+                    cases,
+                    "\n      <skipped message=\"did not apply to any {} response\"/>",
+                    op.id()
+                );
+            }
             cases.push_str("</testcase>\n");
         }
     }
+    let notes = client_notes(report);
+    let system_out = if notes.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "    <system-out>{}</system-out>\n",
+            xml_escape(&notes.join("\n"))
+        )
+    };
     let xml = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"contract\" tests=\"{total}\" failures=\"{failed}\" time=\"{:.3}\">\n{cases}  </testsuite>\n</testsuites>\n",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"contract\" tests=\"{total}\" failures=\"{failed}\" skipped=\"{skipped}\" time=\"{:.3}\">\n{cases}{system_out}  </testsuite>\n</testsuites>\n",
         report.elapsed.as_secs_f64()
     );
     secrets.redact(&xml)
@@ -328,4 +379,73 @@ pub fn write_junit(
         path: path.display().to_string(),
         reason: e.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::{CheckCounts, OperationStats};
+
+    /// A run in which `error_locus` never applied to a create and `request_echo` did.
+    fn report() -> Report {
+        let mut stats = OperationStats::default();
+        stats.checks.insert(
+            "request_echo",
+            CheckCounts {
+                applied: 3,
+                failed: 1,
+                not_applicable: 2,
+            },
+        );
+        stats.checks.insert(
+            "error_locus",
+            CheckCounts {
+                applied: 0,
+                failed: 0,
+                not_applicable: 5,
+            },
+        );
+        let mut report = Report {
+            checks_run: vec!["request_echo", "error_locus"],
+            ..Report::default()
+        };
+        report.per_operation.insert(Operation::Create, stats);
+        report
+    }
+
+    #[test]
+    fn the_summary_counts_applied_passed_and_failed_apart_from_not_applicable() {
+        let summary = render_summary(&report(), &Secrets::default());
+        assert!(
+            summary.contains(&format!(
+                "{:<28} {:>8} {:>8} {:>8} {:>14}",
+                "request_echo", 3, 2, 1, 2
+            )),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("never applied (not judged, not passed): error_locus"),
+            "{summary}"
+        );
+    }
+
+    #[test]
+    fn junit_marks_a_check_that_never_applied_as_skipped() {
+        let xml = junit_xml(
+            &report(),
+            &["request_echo", "error_locus"],
+            &Secrets::default(),
+        );
+        assert!(xml.contains("skipped=\"1\""), "{xml}");
+        assert!(
+            xml.contains(
+                "<testcase classname=\"contract.create_simulation\" name=\"error_locus\">\n      <skipped message=\"did not apply to any create_simulation response\"/></testcase>"
+            ),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<testcase classname=\"contract.create_simulation\" name=\"request_echo\"></testcase>"),
+            "{xml}"
+        );
+    }
 }

@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::cases::Request;
-use crate::checks::{Check, Created, Exchange, Identity, Mismatch, RunState};
+use crate::checks::{Applied, Check, Created, Exchange, Identity, Mismatch, RunState};
 use crate::error::RunError;
 use crate::http::{DEFAULT_MAX_RESPONSE_BYTES, Failure, Pacer, Target, curl_line, header_problem};
 use crate::redact::Secrets;
@@ -111,10 +111,33 @@ impl Options {
     }
 }
 
+/// How often one check applied to one operation's responses, and how that went. A check that
+/// did not apply neither passed nor failed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CheckCounts {
+    pub applied: u64,
+    pub failed: u64,
+    pub not_applicable: u64,
+}
+
+impl CheckCounts {
+    pub fn passed(&self) -> u64 {
+        self.applied - self.failed
+    }
+
+    fn add(&mut self, other: &CheckCounts) {
+        self.applied += other.applied;
+        self.failed += other.failed;
+        self.not_applicable += other.not_applicable;
+    }
+}
+
 /// Counts for one operation.
 #[derive(Debug, Clone, Default)]
 pub struct OperationStats {
     pub requests: u64,
+    /// Per check, in the case phase.
+    pub checks: BTreeMap<&'static str, CheckCounts>,
     pub statuses: BTreeMap<u16, u64>,
     pub failures_by_check: BTreeMap<&'static str, u64>,
 }
@@ -198,6 +221,8 @@ pub struct Report {
     pub client_notes: Vec<crate::checks::ClientLimit>,
     pub cleanup: Option<Cleanup>,
     pub run_tag: String,
+    /// The checks the run was asked to make, in registry order.
+    pub checks_run: Vec<&'static str>,
 }
 
 /// Time spent per stage, summed over cases.
@@ -230,6 +255,17 @@ pub struct Cleanup {
 impl Report {
     pub fn failures(&self) -> usize {
         self.findings.len()
+    }
+
+    /// One check's counts over every operation.
+    pub fn check_counts(&self, check: &str) -> CheckCounts {
+        let mut total = CheckCounts::default();
+        for stats in self.per_operation.values() {
+            if let Some(counts) = stats.checks.get(check) {
+                total.add(counts);
+            }
+        }
+        total
     }
 }
 
@@ -358,6 +394,8 @@ pub fn host_is_safe(base_url: &str, allow_hosts: &[String]) -> Result<(), RunErr
 struct Judged {
     observations: Vec<Observation>,
     failures: Vec<(&'static str, Operation, Mismatch, usize)>,
+    /// Every check's outcome on every response: (operation, check, applied, failed).
+    outcomes: Vec<(Operation, &'static str, bool, bool)>,
 }
 
 /// The pseudo-check and mismatch for a request that got no usable response.
@@ -384,6 +422,7 @@ fn judge(
     observations: Vec<Observation>,
 ) -> Judged {
     let mut failures = Vec::new();
+    let mut outcomes = Vec::new();
     for (i, observation) in observations.iter().enumerate() {
         let operation = observation.case.request.operation;
         match &observation.response {
@@ -399,7 +438,10 @@ fn judge(
                     state,
                 };
                 for check in checks {
-                    if let Err(m) = (check.run)(&exchange) {
+                    let verdict = (check.run)(&exchange);
+                    let applied = verdict != Ok(Applied::NotApplicable);
+                    outcomes.push((operation, check.name, applied, verdict.is_err()));
+                    if let Err(m) = verdict {
                         failures.push((check.name, operation, m, i));
                     }
                 }
@@ -409,6 +451,7 @@ fn judge(
     Judged {
         observations,
         failures,
+        outcomes,
     }
 }
 
@@ -622,6 +665,7 @@ impl Run {
             replayed_regressions: replayed,
             run_tag,
             max_time: self.options.max_time,
+            checks_run: self.options.checks.iter().map(|c| c.name).collect(),
             ..Report::default()
         };
 
@@ -1153,6 +1197,21 @@ fn record(report: &mut Report, judged: &Judged) {
                 let name = pair.split('=').next().unwrap_or_default();
                 report.query_parameters_sent.insert(name.to_owned());
             }
+        }
+    }
+    for (operation, check, applied, failed) in &judged.outcomes {
+        let counts = report
+            .per_operation
+            .entry(*operation)
+            .or_default()
+            .checks
+            .entry(check)
+            .or_default();
+        if *applied {
+            counts.applied += 1;
+            counts.failed += u64::from(*failed);
+        } else {
+            counts.not_applicable += 1;
         }
     }
     for (check, operation, _, _) in &judged.failures {

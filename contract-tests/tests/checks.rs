@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use contract_tests::cases::{Case, Expect, Locus, Request};
-use contract_tests::checks::{self, CHECKS, Exchange, Identity, Response, RunState, Verdict};
+use contract_tests::checks::{
+    self, Applied, CHECKS, Exchange, Identity, Response, RunState, Verdict,
+};
 use contract_tests::{Operation, Spec};
 use serde_json::{Value, json};
 
@@ -57,6 +59,9 @@ fn json_response(status: u16, body: &Value) -> Response {
     )
 }
 
+const PASSED: Verdict = Ok(Applied::Passed);
+const NOT_APPLICABLE: Verdict = Ok(Applied::NotApplicable);
+
 fn verdict(check: &str, case: &Case, response: &Response) -> Verdict {
     let spec = spec();
     let state = RunState::new(caller());
@@ -73,7 +78,7 @@ fn verdict(check: &str, case: &Case, response: &Response) -> Verdict {
 fn assert_catches(check: &str, case: &Case, good: &Response, broken: &Response) {
     assert_eq!(
         verdict(check, case, good),
-        Ok(()),
+        PASSED,
         "{check} must pass on the correct response"
     );
     let failure = verdict(check, case, broken)
@@ -254,7 +259,7 @@ fn response_schema_conformance() {
                 &case,
                 &max_events(number(big))
             ),
-            Ok(()),
+            PASSED,
             "{big}"
         );
     }
@@ -377,7 +382,7 @@ fn defaults_materialised() {
             &case,
             &json_response(200, &spelled)
         ),
-        Ok(())
+        PASSED
     );
 }
 
@@ -426,7 +431,7 @@ fn request_echo() {
     );
     assert_eq!(
         verdict("request_echo", &float, &max_events(number("5.0"))),
-        Ok(())
+        PASSED
     );
 }
 
@@ -445,10 +450,14 @@ fn request_echo_judges_unspecified_inputs_weakly() {
     );
     assert_eq!(
         verdict("request_echo", &underscores, &max_events(json!(5))),
-        Ok(()),
+        PASSED,
         "the contract leaves the value of \"5_000\" unspecified, only its type is asserted"
     );
-    assert_eq!(verdict("request_echo", &underscores, &rejected), Ok(()));
+    assert_eq!(
+        verdict("request_echo", &underscores, &rejected),
+        NOT_APPLICABLE,
+        "a rejected probe leaves nothing stored to judge"
+    );
     // 99999999999999999999 is already canonical: stored exactly, compared without an f64.
     let big = probe(number("99999999999999999999"));
     for broken in [
@@ -470,10 +479,10 @@ fn request_echo_judges_unspecified_inputs_weakly() {
             &big,
             &max_events(number("99999999999999999999.0"))
         ),
-        Ok(()),
+        PASSED,
         "the same value, written as a float"
     );
-    assert_eq!(verdict("request_echo", &big, &rejected), Ok(()));
+    assert_eq!(verdict("request_echo", &big, &rejected), NOT_APPLICABLE);
     // A big integer as a string is not canonical: any integer (or null, the field allows it).
     let big_string = probe(json!("99999999999999999999"));
     assert_catches(
@@ -484,7 +493,7 @@ fn request_echo_judges_unspecified_inputs_weakly() {
     );
     assert_eq!(
         verdict("request_echo", &big_string, &max_events(Value::Null)),
-        Ok(())
+        PASSED
     );
     // A float is not canonical for an integer field: which integer 9007199254740993.0 is
     // depends on the reader (Python's float says ...992), so only the type is asserted.
@@ -492,7 +501,7 @@ fn request_echo_judges_unspecified_inputs_weakly() {
     for either in ["9007199254740992", "9007199254740993"] {
         assert_eq!(
             verdict("request_echo", &float, &max_events(number(either))),
-            Ok(()),
+            PASSED,
             "{either}"
         );
     }
@@ -553,7 +562,7 @@ fn server_fields() {
         response: &good,
         state: &state,
     };
-    assert_eq!(checks::server_fields(&exchange), Ok(()));
+    assert_eq!(checks::server_fields(&exchange), PASSED);
     assert!(
         checks::server_fields(&exchange).is_err(),
         "a repeated _id must fail"
@@ -608,8 +617,8 @@ fn typed_client_decodes_notes_integers_the_client_cannot_hold() {
         "/simulation/simulation_config/counter_workflow/total_nodes",
         number("-1e30"),
     );
-    assert_eq!(judge(&json_response(200, &big)), Ok(()));
-    assert_eq!(judge(&json_response(200, &big)), Ok(()), "noted once");
+    assert_eq!(judge(&json_response(200, &big)), PASSED);
+    assert_eq!(judge(&json_response(200, &big)), PASSED, "noted once");
     let noted: Vec<(String, String, &str)> = state
         .client_limits()
         .into_iter()
@@ -911,4 +920,37 @@ fn method_not_allowed() {
         &good,
         &json_response(404, &json!({"detail": "Not Found"})),
     );
+}
+
+#[test]
+fn checks_that_do_not_apply_say_so_instead_of_passing() {
+    let case = Case {
+        request: Request::bare(
+            Operation::Delete,
+            "/workflows/v1/simulations/0123456789abcdef01234567".into(),
+        ),
+        expect: Expect::Success,
+    };
+    let deleted = json_response(200, &json!({"message": "Simulation deleted successfully"}));
+    let applying = [
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_schema_conformance",
+        "positive_data_acceptance",
+        "typed_client_decodes",
+    ];
+    for check in CHECKS {
+        let expected = if applying.contains(&check.name) {
+            PASSED
+        } else {
+            NOT_APPLICABLE
+        };
+        assert_eq!(
+            verdict(check.name, &case, &deleted),
+            expected,
+            "{} on a successful delete",
+            check.name
+        );
+    }
 }
