@@ -56,6 +56,7 @@ pub(crate) async fn run(
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let (closing, closing_seen) = watch::channel(false);
     let mut stop = pin!(stop);
+    let mut last_logged = None;
     loop {
         // At the cap, the next connection waits in the kernel's accept queue until one closes;
         // the timeouts make sure one does.
@@ -71,7 +72,7 @@ pub(crate) async fn run(
         let stream = match accepted {
             Ok((stream, _)) => stream,
             Err(error) => {
-                accept_failed(error).await;
+                accept_failed(error, &mut last_logged).await;
                 continue;
             }
         };
@@ -134,9 +135,10 @@ fn log_end(result: Result<(), hyper::Error>) {
     }
 }
 
-/// Errors that concern one connection are skipped; others (out of file descriptors, most
-/// likely) pause accepting briefly instead of spinning, as axum's loop does.
-async fn accept_failed(error: io::Error) {
+/// Errors that concern one connection are skipped. Others (most likely out of file
+/// descriptors, a cap above `ulimit -n`) pause accepting briefly instead of spinning, as axum's
+/// loop does, and are logged at most once a second since they repeat until a connection closes.
+async fn accept_failed(error: io::Error, last_logged: &mut Option<Instant>) {
     if matches!(
         error.kind(),
         io::ErrorKind::ConnectionRefused
@@ -145,7 +147,10 @@ async fn accept_failed(error: io::Error) {
     ) {
         return;
     }
-    tracing::error!("accept failed: {error}");
+    if last_logged.is_none_or(|at| at.elapsed() >= Duration::from_secs(1)) {
+        tracing::error!("accept failed: {error} (is the connection cap above `ulimit -n`?)");
+        *last_logged = Some(Instant::now());
+    }
     tokio::time::sleep(Duration::from_millis(100)).await;
 }
 
