@@ -79,6 +79,20 @@ fn parse(args: &[String]) -> Result<Request> {
     Ok(Request::Serve { addr, config })
 }
 
+/// The soft limit of `Max open files` in Linux's `/proc/self/limits`; `None` when unlimited or
+/// unknown.
+fn open_file_limit(limits: &str) -> Option<u64> {
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.trim_start_matches("Max open files")
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Descriptors the process holds besides its connections (listener, epoll, stdio, ...), with room.
+const OWN_DESCRIPTORS: u64 = 32;
+
 pub fn run(args: &[String]) -> Result<()> {
     let (addr, config) = match parse(args)? {
         Request::ListFaults => {
@@ -124,6 +138,21 @@ pub fn run(args: &[String]) -> Result<()> {
             config.header_read_timeout.as_secs(),
             config.io_timeout.as_secs()
         );
+        let wanted = u64::try_from(config.max_connections)
+            .unwrap_or(u64::MAX)
+            .saturating_add(OWN_DESCRIPTORS);
+        let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+        if let Some(files) = open_file_limit(&limits)
+            && files < wanted
+        {
+            // Past the open-file limit accepting fails until a connection closes, so the cap
+            // would not be what bounds the server.
+            println!(
+                "warning: the open-file limit (ulimit -n) is {files}, too low for {} connections; raise it or pass --max-connections {}",
+                config.max_connections,
+                files.saturating_sub(OWN_DESCRIPTORS).max(1)
+            );
+        }
         reference_server::serve(listener, config)
             .await
             .context("the server stopped")
@@ -183,6 +212,18 @@ mod tests {
             parse(&args(&["--list-faults"])).expect("parses"),
             Request::ListFaults
         );
+    }
+
+    #[test]
+    fn reads_the_open_file_limit() {
+        let limits = "Limit                     Soft Limit           Hard Limit           Units     \n\
+                      Max processes             63432                63432                processes \n\
+                      Max open files            1024                 524288               files     \n";
+        assert_eq!(open_file_limit(limits), Some(1024));
+        let unlimited =
+            "Max open files            unlimited            unlimited            files\n";
+        assert_eq!(open_file_limit(unlimited), None);
+        assert_eq!(open_file_limit(""), None);
     }
 
     #[test]
