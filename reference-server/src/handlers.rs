@@ -10,8 +10,8 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::body::{self, Received};
-use crate::errors::{ApiError, FieldError, json_response};
-use crate::store::Store;
+use crate::errors::{ApiError, FieldError, json_bytes_response, json_response};
+use crate::store::{Snapshot, Store};
 use crate::validate;
 use crate::{Config, Fault};
 
@@ -22,6 +22,15 @@ pub(crate) const ALLOW_COLLECTION: &str = "GET, POST";
 /// `Allow` of the item path.
 pub(crate) const ALLOW_ITEM: &str = "DELETE, GET, PATCH";
 
+/// A list whose records weigh more than this (roughly bytes of JSON) is filtered and
+/// serialised on tokio's blocking pool: megabytes of JSON take long enough, in a debug build
+/// especially, that doing it on an async worker would stall every other connection that worker
+/// serves.
+const HEAVY_LIST: usize = 256 * 1024;
+/// How many heavy lists are built at once; more wait their turn. Each holds its page's JSON
+/// while it is built, so this bounds that memory and leaves cores for everyone else.
+const HEAVY_LISTS_AT_ONCE: usize = 2;
+
 /// Everything a request needs, shared by all connections.
 #[derive(Debug)]
 pub(crate) struct AppState {
@@ -29,6 +38,7 @@ pub(crate) struct AppState {
     pub store: Store,
     pub fault: Option<Fault>,
     pub latency: std::time::Duration,
+    heavy_lists: tokio::sync::Semaphore,
 }
 
 impl AppState {
@@ -38,6 +48,7 @@ impl AppState {
             store: Store::default(),
             fault: config.fault,
             latency: config.latency,
+            heavy_lists: tokio::sync::Semaphore::new(HEAVY_LISTS_AT_ONCE),
         }
     }
 }
@@ -85,7 +96,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     };
     let method = request.method().clone();
     match (route, method) {
-        (Route::Collection, Method::GET) => list(state, &request),
+        (Route::Collection, Method::GET) => list(state, request).await,
         (Route::Collection, Method::POST) => create(state, request).await,
         (Route::Collection, _) => Err(ApiError::MethodNotAllowed(ALLOW_COLLECTION)),
         (Route::Item(id), Method::GET) => get(state, request.headers(), &id),
@@ -155,20 +166,28 @@ fn missing_body() -> ApiError {
     )])
 }
 
-fn list(state: &AppState, request: &Request) -> Result<Response, ApiError> {
+async fn list(state: &AppState, request: Request) -> Result<Response, ApiError> {
     let caller = state.keys.authenticate(request.headers(), state.fault)?;
     let params = parse_query(request.uri().query().unwrap_or(""));
     let query = validate::list_query(&params)?;
-    let page = state.store.list(&caller.team, &query, state.fault);
-    let simulations: Vec<Value> = page
-        .simulations
-        .iter()
-        .map(|s| s.to_json(state.fault))
-        .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({ "simulations": simulations, "total": page.total }),
-    ))
+    let fault = state.fault;
+    let snapshot = state.store.snapshot(&caller.team, fault);
+    let build = move |snapshot: &Snapshot| snapshot.page(&query, fault).to_json_bytes(fault);
+    if snapshot.weight() <= HEAVY_LIST {
+        return Ok(json_bytes_response(StatusCode::OK, build(&snapshot)));
+    }
+    // The semaphore is never closed; if it were, building without a turn is still correct.
+    let _turn = state.heavy_lists.acquire().await;
+    let snapshot = Arc::new(snapshot);
+    let shared = Arc::clone(&snapshot);
+    let build_shared = build.clone();
+    let bytes = match tokio::task::spawn_blocking(move || build_shared(&shared)).await {
+        Ok(bytes) => bytes,
+        // Only a cancelled task (the runtime shutting down) or a panic in the build, which does
+        // not panic, gets here; building on this worker still answers the request.
+        Err(_) => build(&snapshot),
+    };
+    Ok(json_bytes_response(StatusCode::OK, bytes))
 }
 
 fn get(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Response, ApiError> {

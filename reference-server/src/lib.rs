@@ -90,12 +90,38 @@
 //!   GET and DELETE never read the body, as FastAPI does not.
 //! - Every response is `application/json` except the 307 redirect (empty body) and the 500 that
 //!   only faults produce (`text/plain`, as Starlette's error middleware sends).
+//!
+//! # Serving on a shared machine
+//!
+//! [`serve`] and [`spawn`] (and so `cargo xtask serve`) guard the server against slow, stalled
+//! or greedy clients; [`app`] alone, without a socket, has none of this. The defaults are
+//! [`Config::development`]'s:
+//!
+//! - **At most 1024 connections** ([`Config::max_connections`]). Past the cap a new connection is
+//!   not accepted: it waits in the kernel's accept queue until a connection closes, and is then
+//!   served normally. Waiting rather than closing means a burst is slowed, never refused; the
+//!   timeouts below bound the wait. Keep the cap below the open-file limit (`ulimit -n`), which
+//!   must also cover a few descriptors of the process itself.
+//! - **10 s to send a request's line and headers** ([`Config::header_read_timeout`]), counted
+//!   from when the server starts waiting for them: on a new connection, and after each response
+//!   on a kept-alive one, so it is also the **idle (keep-alive) timeout**. A connection that
+//!   sends nothing, or its headers a byte at a time, is closed without an answer. (uvicorn, in
+//!   front of the real service, closes idle connections after 5 s.)
+//! - **30 s for the rest of an exchange** ([`Config::io_timeout`]): a request body must arrive in
+//!   full within it of the headers, or is answered 400 `{"detail": "There was an error parsing
+//!   the body"}` like any unreadable body (and the connection closed); a response write that the
+//!   client does not take for that long closes the connection.
+//! - A list of a team whose records add up to more than about 256 KiB of JSON is filtered and
+//!   serialised on tokio's blocking pool, at most two such lists at once, so one team's large
+//!   pages do not hold up another team's requests. The store's lock is held only to copy
+//!   pointers to the records, never while building an answer.
 
 mod auth;
 mod body;
 mod errors;
 mod faults;
 mod handlers;
+mod server;
 mod store;
 mod validate;
 
@@ -173,6 +199,15 @@ pub struct Config {
     pub fault: Option<Fault>,
     /// Added to every response (a benchmark knob, not a fault).
     pub latency: Duration,
+    /// Connections served at once by [`serve`] and [`spawn`]; more wait to be accepted.
+    /// At least 1 is used.
+    pub max_connections: usize,
+    /// How long a connection may take to send a request's line and headers, counted from when
+    /// the server starts waiting for them (also after a response on a kept-alive connection).
+    pub header_read_timeout: Duration,
+    /// How long a request body may take to arrive in full after its headers, and how long a
+    /// response write may wait for the client to take bytes.
+    pub io_timeout: Duration,
 }
 
 impl Config {
@@ -185,6 +220,9 @@ impl Config {
             ],
             fault: None,
             latency: Duration::ZERO,
+            max_connections: 1024,
+            header_read_timeout: Duration::from_secs(10),
+            io_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -196,9 +234,12 @@ pub fn app(config: Config) -> Router {
     Router::new().fallback(handlers::handle).with_state(state)
 }
 
-/// Serves the API on `listener` until the process ends (for `cargo xtask serve`).
+/// Serves the API on `listener` until the process ends (for `cargo xtask serve`), within the
+/// limits of the crate docs' "Serving on a shared machine". Needs tokio's time driver.
 pub async fn serve(listener: TcpListener, config: Config) -> std::io::Result<()> {
-    axum::serve(listener, app(config)).await
+    let limits = server::Limits::of(&config);
+    server::run(listener, app(config), limits, std::future::pending()).await;
+    Ok(())
 }
 
 /// A server running in the background on a loopback port.
@@ -227,18 +268,20 @@ impl RunningServer {
     }
 }
 
-/// Binds `127.0.0.1:0` and serves the API in a background task.
+/// Binds `127.0.0.1:0` and serves the API in a background task, within the same limits as
+/// [`serve`].
 pub async fn spawn(config: Config) -> std::io::Result<RunningServer> {
     let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
+    let limits = server::Limits::of(&config);
     let router = app(config);
     let task = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
+        let stopped = async {
+            let _ = stopped.await;
+        };
+        server::run(listener, router, limits, stopped).await;
+        Ok(())
     });
     Ok(RunningServer { addr, stop, task })
 }

@@ -1,7 +1,7 @@
 //! In-memory storage: per-team simulations in creation order, behind one short-held lock.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -33,15 +33,44 @@ pub(crate) struct Simulation {
     /// `logical_id` and `description` lowercased, kept with the config so a `search` scan of a
     /// large team does not lowercase every record on every list.
     lowered: [Option<String>; 2],
+    /// Roughly the bytes of this record's JSON, so a list can tell cheaply whether building its
+    /// answer is heavy work.
+    pub weight: usize,
 }
 
 fn lowered(config: &Map<String, Value>) -> [Option<String>; 2] {
-    ["logical_id", "description"].map(|name| {
-        config
-            .get(name)
-            .and_then(Value::as_str)
-            .map(str::to_lowercase)
-    })
+    ["logical_id", "description"].map(|name| lowered_text(config.get(name)))
+}
+
+fn lowered_text(value: Option<&Value>) -> Option<String> {
+    value.and_then(Value::as_str).map(str::to_lowercase)
+}
+
+/// Bytes of text plus a constant per node: close enough to the JSON's length to tell a page of
+/// megabytes from one of kilobytes, and linear in the number of nodes, not in the text.
+fn weight(value: &Value) -> usize {
+    const NODE: usize = 8;
+    match value {
+        Value::String(text) => NODE + text.len(),
+        Value::Array(items) => NODE + items.iter().map(weight).sum::<usize>(),
+        Value::Object(fields) => {
+            NODE + fields
+                .iter()
+                .map(|(name, value)| name.len() + weight(value))
+                .sum::<usize>()
+        }
+        _ => NODE,
+    }
+}
+
+fn config_weight(config: &Map<String, Value>) -> usize {
+    // The fixed part: ids, team, users and timestamps.
+    const ENVELOPE: usize = 256;
+    ENVELOPE
+        + config
+            .iter()
+            .map(|(name, value)| name.len() + weight(value))
+            .sum::<usize>()
 }
 
 impl Simulation {
@@ -121,9 +150,12 @@ fn timestamp(micros: i64, fault: Option<Fault>) -> Value {
     Value::from(time.format(format).to_string())
 }
 
+/// Records are shared with the requests reading them, so a list or a get clones pointers under
+/// the lock, never megabytes of text, and an update replaces a record instead of editing what a
+/// reader holds.
 #[derive(Debug, Default)]
 struct Team {
-    by_seq: BTreeMap<u64, Simulation>,
+    by_seq: BTreeMap<u64, Arc<Simulation>>,
     seq_by_id: HashMap<String, u64>,
 }
 
@@ -147,8 +179,67 @@ impl Inner {
 /// One page of a list and the number of all matches.
 #[derive(Debug)]
 pub(crate) struct Page {
-    pub simulations: Vec<Simulation>,
+    pub simulations: Vec<Arc<Simulation>>,
     pub total: usize,
+}
+
+impl Page {
+    /// `{"simulations": [...], "total": n}` as bytes, exactly as serialising that `Value` would
+    /// write it, but converting one record at a time: a page of large records is held once as
+    /// output, not also as a tree of values.
+    pub fn to_json_bytes(&self, fault: Option<Fault>) -> Vec<u8> {
+        let weight: usize = self.simulations.iter().map(|s| s.weight).sum();
+        let mut out = Vec::with_capacity(weight.saturating_add(32));
+        out.extend_from_slice(b"{\"simulations\":[");
+        for (n, simulation) in self.simulations.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            // A `Value` always serialises and a `Vec` takes every write, so this cannot fail.
+            let _ = serde_json::to_writer(&mut out, &simulation.to_json(fault));
+        }
+        out.extend_from_slice(format!("],\"total\":{}}}", self.total).as_bytes());
+        out
+    }
+}
+
+/// The records a list looks at, in the order it looks at them, taken under the lock without
+/// copying any record; filtering and paging happen after the lock is released.
+#[derive(Debug)]
+pub(crate) struct Snapshot {
+    records: Vec<Arc<Simulation>>,
+}
+
+impl Snapshot {
+    /// The summed weight of every record: an upper bound on the work of filtering and
+    /// serialising any page of it.
+    pub fn weight(&self) -> usize {
+        self.records.iter().map(|s| s.weight).sum()
+    }
+
+    /// The page `query` asks for and the number of all matches.
+    pub fn page(&self, query: &ListQuery, fault: Option<Fault>) -> Page {
+        let skip = usize::try_from(query.page.saturating_sub(1).saturating_mul(query.size))
+            .unwrap_or(usize::MAX);
+        let size = usize::try_from(query.size).unwrap_or(usize::MAX);
+        let mut page = Vec::new();
+        let mut total = 0;
+        for simulation in &self.records {
+            if simulation.matches(query, fault) {
+                if total >= skip && page.len() < size {
+                    page.push(Arc::clone(simulation));
+                }
+                total += 1;
+            }
+        }
+        if fault == Some(Fault::TotalIsPageLength) {
+            total = page.len();
+        }
+        Page {
+            simulations: page,
+            total,
+        }
+    }
 }
 
 /// The store. Every operation takes the lock once, does no I/O and never awaits, so parallel
@@ -173,7 +264,10 @@ impl Store {
         caller: &Caller,
         config: Map<String, Value>,
         fault: Option<Fault>,
-    ) -> Simulation {
+    ) -> Arc<Simulation> {
+        // Work proportional to the record's size happens before the lock.
+        let lowered = lowered(&config);
+        let weight = config_weight(&config);
         let mut inner = self.write();
         let now = inner.tick();
         let seq = inner.next_seq;
@@ -185,7 +279,7 @@ impl Store {
             let seconds = u32::try_from(now.div_euclid(1_000_000)).unwrap_or(u32::MAX);
             format!("{seconds:08x}{seq:016x}")
         };
-        let simulation = Simulation {
+        let simulation = Arc::new(Simulation {
             seq,
             id: id.clone(),
             team: caller.team.clone(),
@@ -193,16 +287,17 @@ impl Store {
             updated_by: caller.user.clone(),
             created_at: now,
             updated_at: now,
-            lowered: lowered(&config),
+            lowered,
+            weight,
             config,
-        };
+        });
         let team = inner.teams.entry(caller.team.clone()).or_default();
         team.seq_by_id.insert(id, seq);
-        team.by_seq.insert(seq, simulation.clone());
+        team.by_seq.insert(seq, Arc::clone(&simulation));
         simulation
     }
 
-    pub fn get(&self, team: &str, id: &str) -> Option<Simulation> {
+    pub fn get(&self, team: &str, id: &str) -> Option<Arc<Simulation>> {
         let inner = self.read();
         let team = inner.teams.get(team)?;
         let seq = team.seq_by_id.get(id)?;
@@ -215,33 +310,46 @@ impl Store {
         id: &str,
         update: &Update,
         fault: Option<Fault>,
-    ) -> Option<Simulation> {
+    ) -> Option<Arc<Simulation>> {
+        // The new description is the only text that changes; lowercase it before the lock.
+        let description_lowered = update
+            .description
+            .as_ref()
+            .map(|description| lowered_text(Some(description)));
         let mut inner = self.write();
         let now = inner.tick();
         let team = inner.teams.get_mut(&caller.team)?;
         let seq = *team.seq_by_id.get(id)?;
         let stored = team.by_seq.get_mut(&seq)?;
-        let mut updated = stored.clone();
-        if let Some(description) = &update.description {
-            updated
-                .config
-                .insert("description".into(), description.clone());
+        let apply = |simulation: &mut Simulation| {
+            if let Some(description) = &update.description {
+                simulation
+                    .config
+                    .insert("description".into(), description.clone());
+            }
+            if let Some(status) = &update.status {
+                simulation.config.insert("status".into(), status.clone());
+            }
+            if fault == Some(Fault::PatchResetsMaxEvents) {
+                simulation
+                    .config
+                    .insert("max_events".into(), config_default("max_events", None));
+            }
+            if let Some(lowered) = description_lowered.clone() {
+                simulation.lowered[1] = lowered;
+            }
+            simulation.weight = config_weight(&simulation.config);
+            simulation.updated_at = now.max(simulation.updated_at);
+            simulation.updated_by = caller.user.clone();
+        };
+        if fault == Some(Fault::PatchNotPersisted) {
+            let mut updated = Simulation::clone(&**stored);
+            apply(&mut updated);
+            return Some(Arc::new(updated));
         }
-        if let Some(status) = &update.status {
-            updated.config.insert("status".into(), status.clone());
-        }
-        if fault == Some(Fault::PatchResetsMaxEvents) {
-            updated
-                .config
-                .insert("max_events".into(), config_default("max_events", None));
-        }
-        updated.lowered = lowered(&updated.config);
-        updated.updated_at = now.max(updated.updated_at);
-        updated.updated_by = caller.user.clone();
-        if fault != Some(Fault::PatchNotPersisted) {
-            *stored = updated.clone();
-        }
-        Some(updated)
+        // Edits in place unless a request still holds the old version, which then keeps it.
+        apply(Arc::make_mut(stored));
+        Some(Arc::clone(stored))
     }
 
     pub fn delete(&self, team: &str, id: &str, fault: Option<Fault>) -> bool {
@@ -258,44 +366,121 @@ impl Store {
         }
     }
 
-    /// Newest first: creation order is `created_at` order with ties broken by `_id`, both
-    /// strictly increasing, so walking the sequence backwards is the contract's order.
-    pub fn list(&self, team: &str, query: &ListQuery, fault: Option<Fault>) -> Page {
+    /// The team's records in the contract's order (newest first): creation order is
+    /// `created_at` order with ties broken by `_id`, both strictly increasing, so walking the
+    /// sequence backwards is that order. Only pointers are copied under the lock.
+    pub fn snapshot(&self, team: &str, fault: Option<Fault>) -> Snapshot {
         let inner = self.read();
-        let skip = usize::try_from(query.page.saturating_sub(1).saturating_mul(query.size))
-            .unwrap_or(usize::MAX);
-        let size = usize::try_from(query.size).unwrap_or(usize::MAX);
-        let mut page = Vec::new();
-        let mut total = 0;
-        let mut visit = |simulation: &Simulation| {
-            if simulation.matches(query, fault) {
-                if total >= skip && page.len() < size {
-                    page.push(simulation.clone());
-                }
-                total += 1;
-            }
-        };
-        if fault == Some(Fault::CrossTeamList) {
-            let mut all: Vec<&Simulation> = inner
+        let records = if fault == Some(Fault::CrossTeamList) {
+            let mut all: Vec<Arc<Simulation>> = inner
                 .teams
                 .values()
-                .flat_map(|t| t.by_seq.values())
+                .flat_map(|t| t.by_seq.values().cloned())
                 .collect();
             all.sort_by_key(|s| std::cmp::Reverse(s.seq));
-            all.into_iter().for_each(&mut visit);
+            all
         } else if let Some(team) = inner.teams.get(team) {
             if fault == Some(Fault::OldestFirst) {
-                team.by_seq.values().for_each(&mut visit);
+                team.by_seq.values().cloned().collect()
             } else {
-                team.by_seq.values().rev().for_each(&mut visit);
+                team.by_seq.values().rev().cloned().collect()
+            }
+        } else {
+            Vec::new()
+        };
+        Snapshot { records }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::validate::list_query;
+
+    fn caller() -> Caller {
+        Caller {
+            team: "t".into(),
+            user: "u".into(),
+        }
+    }
+
+    fn config(description: &str) -> Map<String, Value> {
+        let value = json!({"logical_id": "L", "description": description, "n": [1, 2.5, null]});
+        value.as_object().cloned().unwrap_or_default()
+    }
+
+    fn query(pairs: &[(&str, &str)]) -> ListQuery {
+        let params: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        list_query(&params).unwrap_or_else(|_| panic!("valid query {pairs:?}"))
+    }
+
+    #[test]
+    fn list_bytes_are_what_serialising_the_value_writes() {
+        let store = Store::default();
+        for n in 0..3 {
+            store.create(&caller(), config(&format!("d\"{n}\u{e9}")), None);
+        }
+        for fault in [
+            None,
+            Some(Fault::MissingUpdatedBy),
+            Some(Fault::TotalIsPageLength),
+        ] {
+            for pairs in [&[][..], &[("size", "2")], &[("page", "9")]] {
+                let page = store.snapshot("t", fault).page(&query(pairs), fault);
+                let records: Vec<Value> =
+                    page.simulations.iter().map(|s| s.to_json(fault)).collect();
+                let expected = json!({ "simulations": records, "total": page.total });
+                let expected = serde_json::to_vec(&expected).unwrap_or_default();
+                assert_eq!(page.to_json_bytes(fault), expected, "{fault:?} {pairs:?}");
             }
         }
-        if fault == Some(Fault::TotalIsPageLength) {
-            total = page.len();
-        }
-        Page {
-            simulations: page,
-            total,
-        }
+    }
+
+    #[test]
+    fn a_snapshot_keeps_the_version_it_took_and_search_sees_updates() {
+        let store = Store::default();
+        let created = store.create(&caller(), config("Old"), None);
+        let before = store.snapshot("t", None);
+        let update = Update {
+            description: Some(Value::from("NEW text")),
+            status: None,
+        };
+        let updated = store.update(&caller(), &created.id, &update, None);
+        assert!(updated.is_some_and(|u| u.config["description"] == "NEW text"));
+        let old = before.page(&query(&[]), None);
+        assert_eq!(old.simulations[0].config["description"], "Old");
+        assert_eq!(
+            store
+                .snapshot("t", None)
+                .page(&query(&[("search", "new")]), None)
+                .total,
+            1
+        );
+        assert_eq!(
+            store
+                .snapshot("t", None)
+                .page(&query(&[("search", "old")]), None)
+                .total,
+            0
+        );
+        assert!(
+            store
+                .get("t", &created.id)
+                .is_some_and(|s| s.config["description"] == "NEW text")
+        );
+    }
+
+    #[test]
+    fn weight_grows_with_the_text() {
+        let small = config_weight(&config("x"));
+        let large = config_weight(&config(&"x".repeat(1 << 20)));
+        assert_eq!(large - small, (1 << 20) - 1);
     }
 }

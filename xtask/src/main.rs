@@ -25,8 +25,11 @@ commands:
   mutants [--cases N] [--seed N]     run the suite against each fault of the reference server
   bench [--quick]                    measure the suite (release build) and write bench/RESULTS.md
   serve [--addr ADDR] [--api-key KEY:TEAM:USER]... [--fault NAME] [--latency MS] [--list-faults]
+        [--max-connections N] [--header-read-timeout SECS] [--io-timeout SECS]
                                      run the reference server in the foreground (default
-                                     127.0.0.1:8080; with no --api-key, two development keys)
+                                     127.0.0.1:8080; with no --api-key, two development keys;
+                                     at most 1024 connections, 10 s to send headers, 30 s of
+                                     stalled body or unread response)
   spec fmt                           rewrite spec/openapi.json in its normalised form
   spec diff [OLD] [NEW] [--allow-breaking]
                                      list spec changes, each breaking or not (rules in

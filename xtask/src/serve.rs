@@ -13,11 +13,18 @@ enum Request {
     ListFaults,
 }
 
+/// A whole number of at least 1, for options where 0 would refuse every connection.
+fn positive(name: &str, text: &str, unit: &str) -> Result<u64> {
+    match text.parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => bail!("{name} `{text}` is not a whole number of {unit} of at least 1"),
+    }
+}
+
 fn parse(args: &[String]) -> Result<Request> {
     let mut addr: SocketAddr = ([127, 0, 0, 1], 8080).into();
     let mut keys = Vec::new();
-    let mut fault = None;
-    let mut latency = Duration::ZERO;
+    let mut config = Config::development();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         let mut value = |name: &str| {
@@ -34,26 +41,57 @@ fn parse(args: &[String]) -> Result<Request> {
             }
             // The key's text never goes into an error message.
             "--api-key" => keys.push(value("--api-key")?.parse::<ApiKey>()?),
-            "--fault" => fault = Some(value("--fault")?.parse::<Fault>()?),
+            "--fault" => config.fault = Some(value("--fault")?.parse::<Fault>()?),
             "--latency" => {
                 let text = value("--latency")?;
                 let ms: u64 = text.parse().with_context(|| {
                     format!("--latency `{text}` is not a number of milliseconds")
                 })?;
-                latency = Duration::from_millis(ms);
+                config.latency = Duration::from_millis(ms);
+            }
+            "--max-connections" => {
+                let n = positive(
+                    "--max-connections",
+                    value("--max-connections")?,
+                    "connections",
+                )?;
+                config.max_connections = usize::try_from(n).unwrap_or(usize::MAX);
+            }
+            "--header-read-timeout" => {
+                let secs = positive(
+                    "--header-read-timeout",
+                    value("--header-read-timeout")?,
+                    "seconds",
+                )?;
+                config.header_read_timeout = Duration::from_secs(secs);
+            }
+            "--io-timeout" => {
+                let secs = positive("--io-timeout", value("--io-timeout")?, "seconds")?;
+                config.io_timeout = Duration::from_secs(secs);
             }
             "--list-faults" => return Ok(Request::ListFaults),
             other => bail!("unknown argument `{other}` for serve"),
         }
     }
-    let mut config = Config::development();
     if !keys.is_empty() {
         config.keys = keys;
     }
-    config.fault = fault;
-    config.latency = latency;
     Ok(Request::Serve { addr, config })
 }
+
+/// The soft limit of `Max open files` in Linux's `/proc/self/limits`; `None` when unlimited or
+/// unknown.
+fn open_file_limit(limits: &str) -> Option<u64> {
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.trim_start_matches("Max open files")
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Descriptors the process holds besides its connections (listener, epoll, stdio, ...), with room.
+const OWN_DESCRIPTORS: u64 = 32;
 
 pub fn run(args: &[String]) -> Result<()> {
     let (addr, config) = match parse(args)? {
@@ -66,12 +104,7 @@ pub fn run(args: &[String]) -> Result<()> {
         }
         Request::Serve { addr, config } => (addr, config),
     };
-    let development = config
-        == Config {
-            fault: config.fault,
-            latency: config.latency,
-            ..Config::development()
-        };
+    let development = config.keys == Config::development().keys;
     tracing_subscriber::fmt().with_target(false).init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -98,6 +131,27 @@ pub fn run(args: &[String]) -> Result<()> {
         }
         if let Some(fault) = config.fault {
             println!("FAULT ON: {} ({})", fault.name(), fault.description());
+        }
+        println!(
+            "limits: {} connections; header-read (and idle) timeout {} s; body and stalled-write timeout {} s",
+            config.max_connections,
+            config.header_read_timeout.as_secs(),
+            config.io_timeout.as_secs()
+        );
+        let wanted = u64::try_from(config.max_connections)
+            .unwrap_or(u64::MAX)
+            .saturating_add(OWN_DESCRIPTORS);
+        let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+        if let Some(files) = open_file_limit(&limits)
+            && files < wanted
+        {
+            // Past the open-file limit accepting fails until a connection closes, so the cap
+            // would not be what bounds the server.
+            println!(
+                "warning: the open-file limit (ulimit -n) is {files}, too low for {} connections; raise it or pass --max-connections {}",
+                config.max_connections,
+                files.saturating_sub(OWN_DESCRIPTORS).max(1)
+            );
         }
         reference_server::serve(listener, config)
             .await
@@ -135,6 +189,12 @@ mod tests {
             "oldest-first",
             "--latency",
             "5",
+            "--max-connections",
+            "64",
+            "--header-read-timeout",
+            "2",
+            "--io-timeout",
+            "3",
         ]))
         .expect("parses");
         let Request::Serve { addr, config } = parsed else {
@@ -145,10 +205,25 @@ mod tests {
         assert_eq!(config.keys[1].team, "t2");
         assert_eq!(config.fault, Some(Fault::OldestFirst));
         assert_eq!(config.latency, Duration::from_millis(5));
+        assert_eq!(config.max_connections, 64);
+        assert_eq!(config.header_read_timeout, Duration::from_secs(2));
+        assert_eq!(config.io_timeout, Duration::from_secs(3));
         assert_eq!(
             parse(&args(&["--list-faults"])).expect("parses"),
             Request::ListFaults
         );
+    }
+
+    #[test]
+    fn reads_the_open_file_limit() {
+        let limits = "Limit                     Soft Limit           Hard Limit           Units     \n\
+                      Max processes             63432                63432                processes \n\
+                      Max open files            1024                 524288               files     \n";
+        assert_eq!(open_file_limit(limits), Some(1024));
+        let unlimited =
+            "Max open files            unlimited            unlimited            files\n";
+        assert_eq!(open_file_limit(unlimited), None);
+        assert_eq!(open_file_limit(""), None);
     }
 
     #[test]
@@ -157,6 +232,11 @@ mod tests {
             &["--fault", "nope"][..],
             &["--addr", "localhost"],
             &["--latency", "-1"],
+            &["--max-connections", "0"],
+            &["--max-connections", "many"],
+            &["--header-read-timeout", "0"],
+            &["--io-timeout", "1.5"],
+            &["--io-timeout"],
             &["--api-key", "secret-only"],
             &["--api-key"],
             &["--what"],

@@ -1,0 +1,299 @@
+//! The socket side: accepting connections under a cap and serving each with hyper's HTTP/1
+//! with the timeouts that keep slow or stalled clients from holding the server.
+//!
+//! axum's own `serve` sets no timer on hyper, so it has no header-read timeout and accepts
+//! without limit: a thousand clients sending nothing starved everyone. This loop is `serve`
+//! with those limits and the same graceful shutdown.
+
+use std::future::Future;
+use std::io;
+use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::time::{Instant, Sleep};
+use tower::Service;
+
+/// The limits of one server; see the crate docs for what each means and why it defaults so.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub max_connections: usize,
+    pub header_read_timeout: Duration,
+    pub io_timeout: Duration,
+}
+
+impl Limits {
+    pub fn of(config: &crate::Config) -> Self {
+        Limits {
+            // At least one, or nothing is ever served; at most what a semaphore (and
+            // `acquire_many`'s u32) can count.
+            max_connections: config
+                .max_connections
+                .clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize)),
+            header_read_timeout: config.header_read_timeout,
+            io_timeout: config.io_timeout,
+        }
+    }
+}
+
+/// Serves `router` on `listener` until `stop` completes, then stops accepting, lets every
+/// connection finish its request in flight (closing idle ones) and returns once all are closed.
+pub(crate) async fn run(
+    listener: TcpListener,
+    router: Router,
+    limits: Limits,
+    stop: impl Future<Output = ()>,
+) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let (closing, closing_seen) = watch::channel(false);
+    let mut stop = pin!(stop);
+    let mut last_logged = None;
+    loop {
+        // At the cap, the next connection waits in the kernel's accept queue until one closes;
+        // the timeouts make sure one does.
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => slot,
+            () = &mut stop => break,
+        };
+        let Ok(slot) = slot else { break };
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut stop => break,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                accept_failed(error, &mut last_logged).await;
+                continue;
+            }
+        };
+        tokio::spawn(serve_one(
+            stream,
+            router.clone(),
+            limits,
+            closing_seen.clone(),
+            slot,
+        ));
+    }
+    drop(listener);
+    let _ = closing.send(true);
+    // Every connection holds a slot until it ends, so having them all back means all ended.
+    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+    let _ = slots.acquire_many(all).await;
+}
+
+/// One connection, from accept to close; `_slot` returns to the cap when it ends.
+async fn serve_one(
+    stream: TcpStream,
+    router: Router,
+    limits: Limits,
+    mut closing_seen: watch::Receiver<bool>,
+    _slot: OwnedSemaphorePermit,
+) {
+    let io_timeout = limits.io_timeout;
+    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+        let request = request.map(|body| Body::new(BodyDeadline::new(body, io_timeout)));
+        // A Router is always ready, so calling it without `poll_ready` is allowed.
+        router.clone().call(request)
+    });
+    // hyper restarts the header-read timer whenever it waits for a request, the first or the
+    // next on a kept-alive connection, so it is the idle timeout as well.
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .serve_connection(
+            TokioIo::new(WriteDeadline::new(stream, io_timeout)),
+            service,
+        );
+    let mut connection = pin!(connection);
+    let closing = async move {
+        // An error means the server is gone without a graceful stop; close the same way.
+        let _ = closing_seen.wait_for(|closing| *closing).await;
+    };
+    tokio::select! {
+        result = connection.as_mut() => log_end(result),
+        () = closing => {
+            connection.as_mut().graceful_shutdown();
+            log_end(connection.await);
+        }
+    }
+}
+
+fn log_end(result: Result<(), hyper::Error>) {
+    if let Err(error) = result {
+        // Timeouts, resets and malformed requests end here; they are the client's business.
+        tracing::debug!("connection closed: {error}");
+    }
+}
+
+/// Errors that concern one connection are skipped. Others (most likely out of file
+/// descriptors, a cap above `ulimit -n`) pause accepting briefly instead of spinning, as axum's
+/// loop does, and are logged at most once a second since they repeat until a connection closes.
+async fn accept_failed(error: io::Error, last_logged: &mut Option<Instant>) {
+    if matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    ) {
+        return;
+    }
+    if last_logged.is_none_or(|at| at.elapsed() >= Duration::from_secs(1)) {
+        tracing::error!("accept failed: {error} (is the connection cap above `ulimit -n`?)");
+        *last_logged = Some(Instant::now());
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+/// A request body that must arrive in full within a deadline counted from the request's head.
+/// A body trickled byte by byte would otherwise hold its connection as long as the client
+/// pleases; past the deadline the body reads as an error, which the handler answers 400 like
+/// any unreadable body.
+struct BodyDeadline {
+    inner: Incoming,
+    deadline: Instant,
+    timer: Option<Pin<Box<Sleep>>>,
+}
+
+impl BodyDeadline {
+    fn new(inner: Incoming, timeout: Duration) -> Self {
+        BodyDeadline {
+            inner,
+            deadline: Instant::now() + timeout,
+            timer: None,
+        }
+    }
+}
+
+/// The error a body reads as once its deadline has passed.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body did not arrive in time")]
+struct BodyTimedOut;
+
+impl HttpBody for BodyDeadline {
+    type Data = axum::body::Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let this = self.get_mut();
+        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
+            return Poll::Ready(frame.map(|frame| frame.map_err(Into::into)));
+        }
+        // Created only when the body has to be waited for: most requests never get here.
+        let deadline = this.deadline;
+        let timer = this
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        ready!(timer.as_mut().poll(cx));
+        Poll::Ready(Some(Err(Box::new(BodyTimedOut))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// The connection's socket, failing a write that has waited `timeout` for the client to take
+/// bytes: a client that asks for a large page and never reads it would otherwise pin the page
+/// in memory, and its connection, forever.
+struct WriteDeadline {
+    stream: TcpStream,
+    timeout: Duration,
+    stalled: Option<Pin<Box<Sleep>>>,
+}
+
+impl WriteDeadline {
+    fn new(stream: TcpStream, timeout: Duration) -> Self {
+        WriteDeadline {
+            stream,
+            timeout,
+            stalled: None,
+        }
+    }
+
+    /// Passes a finished write through and forgets any stall; a pending one starts (or keeps)
+    /// the stall timer and fails once it expires.
+    fn watch<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        if polled.is_ready() {
+            self.stalled = None;
+            return polled;
+        }
+        let timeout = self.timeout;
+        let stalled = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        ready!(stalled.as_mut().poll(cx));
+        Poll::Ready(Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "the client stopped taking the response",
+        )))
+    }
+}
+
+impl AsyncRead for WriteDeadline {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for WriteDeadline {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.stream).poll_write(cx, buf);
+        this.watch(cx, polled)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+        this.watch(cx, polled)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.stream).poll_flush(cx);
+        this.watch(cx, polled)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.stream).poll_shutdown(cx);
+        this.watch(cx, polled)
+    }
+}
