@@ -4,6 +4,7 @@ mod bench;
 mod codegen;
 mod contract;
 mod downgrade;
+mod oracle;
 mod release;
 mod serve;
 mod spec;
@@ -27,6 +28,9 @@ commands:
   serve [--addr ADDR] [--api-key KEY:TEAM:USER]... [--fault NAME] [--latency MS] [--list-faults]
                                      run the reference server in the foreground (default
                                      127.0.0.1:8080; with no --api-key, two development keys)
+  oracle [--addr IP:PORT]            run the FastAPI + pydantic oracle (oracle/) in the foreground
+                                     (default 127.0.0.1:8081, loopback only; the same two keys);
+                                     installs oracle/requirements.txt into target/oracle-venv
   spec fmt                           rewrite spec/openapi.json in its normalised form
   spec diff [OLD] [NEW] [--allow-breaking]
                                      list spec changes, each breaking or not (rules in
@@ -67,6 +71,7 @@ fn run(args: &[String]) -> Result<()> {
         "generate" => generate(rest),
         "spec" => spec_command(rest),
         "serve" => serve::run(rest),
+        "oracle" => oracle::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
