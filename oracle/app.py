@@ -8,6 +8,7 @@
 # is silent.
 
 import enum
+import json
 import os
 import time
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic_core import to_json
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -243,6 +245,18 @@ class Store:
 store = Store()
 
 
+def storable(data_json: bytes) -> Any:
+    """What a JSON document store would hold, read back from pydantic's JSON for it.
+
+    Callers write the value with pydantic before anything is stored, so a value pydantic cannot
+    write (a lone surrogate from a `"\\ud800"` escape, which Python's JSON reader lets through)
+    fails there: the request is FastAPI's 500 either way, but it leaves no record behind that
+    would turn every later list into a 500 too. NaN and infinities (`1e400`) become null, as
+    they would read back anyway.
+    """
+    return json.loads(data_json)
+
+
 # ---------------------------------------------------------------------------------------------
 # Authentication: FastAPI's HTTPBearer answers a missing header, another scheme or an empty
 # credential with 401 "Not authenticated" [fastapi]; an unknown key is this project's 401 [model].
@@ -369,8 +383,7 @@ async def create_simulation(config: SimulationConfig, caller: Authenticated):
         "updated_by": caller.user,
         "created_at": now,
         "updated_at": now,
-        # mode="json" stores what goes on the wire: the enum's value, plain dicts.
-        "simulation_config": config.model_dump(mode="json"),
+        "simulation_config": storable(config.model_dump_json()),
     }
     store.records[record["_id"]] = record
     return {"simulation": record}
@@ -520,7 +533,7 @@ async def update_simulation(
     if errors:
         raise RequestValidationError(errors, body=body)
     record = store.find(caller, simulation_id)
-    record["simulation_config"] = {**record["simulation_config"], **changes}
+    record["simulation_config"] = {**record["simulation_config"], **storable(to_json(changes))}
     record["updated_at"] = store.now()
     record["updated_by"] = caller.user
     return {"simulation": record}
