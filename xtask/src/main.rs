@@ -4,6 +4,7 @@ mod bench;
 mod codegen;
 mod contract;
 mod downgrade;
+mod oracle;
 mod release;
 mod serve;
 mod spec;
@@ -30,6 +31,9 @@ commands:
                                      127.0.0.1:8080; with no --api-key, two development keys;
                                      at most 1024 connections, 10 s to send headers, 30 s of
                                      stalled body or unread response)
+  oracle [--addr IP:PORT]            run the FastAPI + pydantic oracle (oracle/) in the foreground
+                                     (default 127.0.0.1:8081, loopback only; the same two keys);
+                                     installs oracle/requirements.txt into target/oracle-venv
   spec fmt                           rewrite spec/openapi.json in its normalised form
   spec diff [OLD] [NEW] [--allow-breaking]
                                      list spec changes, each breaking or not (rules in
@@ -70,6 +74,7 @@ fn run(args: &[String]) -> Result<()> {
         "generate" => generate(rest),
         "spec" => spec_command(rest),
         "serve" => serve::run(rest),
+        "oracle" => oracle::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

@@ -1,0 +1,392 @@
+//! `cargo xtask oracle`: the FastAPI + pydantic oracle (`oracle/`) in a virtualenv of its own, in the foreground or as a child process that tests drive.
+
+use std::io::{BufRead, BufReader, ErrorKind};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Context, Result, bail};
+
+use crate::codegen::workspace_root;
+
+/// What `cargo xtask oracle` listens on without `--addr`: beside the reference server's 8080.
+const DEFAULT_ADDR: ([u8; 4], u16) = ([127, 0, 0, 1], 8081);
+/// Covers a cold start of Python and FastAPI on a loaded 2-core machine with room to spare.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+/// pip from PyPI on a slow link; also how long a lock left by a killed installer is honoured.
+const INSTALL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+const STAMP_FILE: &str = "xtask-requirements.stamp";
+
+pub fn run(args: &[String]) -> Result<()> {
+    let addr = parse(args)?;
+    let oracle = spawn(addr)?;
+    println!(
+        "oracle (FastAPI + pydantic) listening on {}",
+        oracle.base_url()
+    );
+    // Development keys are public by design, as for `cargo xtask serve`.
+    println!("development keys: dev-key-team-a (team-a/user-a), dev-key-team-b (team-b/user-b)");
+    oracle.wait()
+}
+
+fn parse(args: &[String]) -> Result<SocketAddr> {
+    let mut addr: SocketAddr = DEFAULT_ADDR.into();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--addr" => {
+                let text = args.next().context("--addr needs a value")?;
+                addr = text
+                    .parse()
+                    .with_context(|| format!("--addr `{text}` is not IP:PORT"))?;
+            }
+            other => bail!("unknown argument `{other}` for oracle"),
+        }
+    }
+    // The oracle answers to keys published in this repository: never offer it to a network.
+    if !addr.ip().is_loopback() {
+        bail!("--addr {addr} is not a loopback address; the oracle only serves this machine");
+    }
+    Ok(addr)
+}
+
+/// A running oracle; dropping it stops the process.
+#[derive(Debug)]
+pub struct Oracle {
+    child: Child,
+    /// Held open for the child's lifetime: serve.py stops when it closes, so the oracle
+    /// cannot outlive this process even when it dies by SIGKILL and skips `Drop`.
+    stdin: Option<ChildStdin>,
+    base_url: String,
+}
+
+impl Oracle {
+    /// `http://HOST:PORT`, as serve.py reported it after binding.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Blocks until the oracle stops; an exit other than success is an error.
+    pub fn wait(mut self) -> Result<()> {
+        let status = self.child.wait().context("cannot wait for the oracle")?;
+        if !status.success() {
+            bail!("the oracle stopped: {status}");
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Oracle {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        // Errors only mean the process is gone already.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the oracle on `addr` (port 0 picks a free port) once its virtualenv is ready, and
+/// returns when it listens. Its later output goes to this process's stdout and stderr.
+pub fn spawn(addr: SocketAddr) -> Result<Oracle> {
+    let python = ensure_venv()?;
+    let dir = workspace_root().join("oracle");
+    let mut child = Command::new(&python)
+        .arg(dir.join("serve.py"))
+        .args(["--host", &addr.ip().to_string()])
+        .args(["--port", &addr.port().to_string()])
+        .arg("--exit-on-stdin-eof")
+        .current_dir(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run {}", python.display()))?;
+    let stdin = child.stdin.take();
+    let stdout = child.stdout.take().context("no stdout pipe")?;
+    let stderr = child.stderr.take().context("no stderr pipe")?;
+
+    let (first_line, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines_out = BufReader::new(stdout).lines().map_while(Result::ok);
+        if let Some(line) = lines_out.next() {
+            let _ = first_line.send(line);
+        }
+        for line in lines_out {
+            println!("{line}");
+        }
+    });
+    let early_stderr = Arc::new(Mutex::new(EarlyStderr::default()));
+    let stderr_done = {
+        let early = Arc::clone(&early_stderr);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut early = early.lock().unwrap_or_else(|e| e.into_inner());
+                if early.started {
+                    eprintln!("{line}");
+                } else {
+                    early.lines.push(line);
+                }
+            }
+        })
+    };
+
+    let mut oracle = Oracle {
+        child,
+        stdin,
+        base_url: String::new(),
+    };
+    let line = match lines.recv_timeout(STARTUP_TIMEOUT) {
+        Ok(line) => line,
+        Err(mpsc::RecvTimeoutError::Timeout) => bail!(
+            "oracle/serve.py printed no `listening on` line within {} s",
+            STARTUP_TIMEOUT.as_secs()
+        ),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            let status = oracle.child.wait().context("cannot wait for the oracle")?;
+            let _ = stderr_done.join();
+            let early = early_stderr.lock().unwrap_or_else(|e| e.into_inner());
+            // A traceback ends with the exception, and serve.py's own errors are one line.
+            let last = early
+                .lines
+                .iter()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .map_or("no output", String::as_str);
+            bail!(
+                "oracle/serve.py stopped before listening ({status}): {}",
+                last.trim()
+            );
+        }
+    };
+    oracle.base_url = line
+        .strip_prefix("listening on ")
+        .filter(|url| url.starts_with("http://"))
+        .with_context(|| format!("oracle/serve.py printed {line:?} instead of `listening on URL`"))?
+        .to_owned();
+    let mut early = early_stderr.lock().unwrap_or_else(|e| e.into_inner());
+    for line in early.lines.drain(..) {
+        eprintln!("{line}");
+    }
+    early.started = true;
+    Ok(oracle)
+}
+
+/// What serve.py wrote to stderr before it listened: kept for the error if it never does.
+#[derive(Debug, Default)]
+struct EarlyStderr {
+    started: bool,
+    lines: Vec<String>,
+}
+
+/// The virtualenv's Python, with oracle/requirements.txt installed: created on first use and
+/// again whenever requirements.txt or the system's python3 changes.
+pub fn ensure_venv() -> Result<PathBuf> {
+    let requirements = workspace_root().join("oracle/requirements.txt");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace_root().join("target"), PathBuf::from);
+    let venv = target.join("oracle-venv");
+    let python = venv_python(&venv);
+    let stamp_path = venv.join(STAMP_FILE);
+    let wanted = stamp(&requirements, &system_python_version()?)?;
+    let current = || std::fs::read_to_string(&stamp_path).ok();
+    if python.exists() && current().as_deref() == Some(wanted.as_str()) {
+        return Ok(python);
+    }
+    std::fs::create_dir_all(&target)
+        .with_context(|| format!("cannot create {}", target.display()))?;
+    // Tests start oracles in parallel, and a developer may run one meanwhile: one installer.
+    let _lock = InstallLock::acquire(&target.join("oracle-venv.lock"))?;
+    if python.exists() && current().as_deref() == Some(wanted.as_str()) {
+        return Ok(python);
+    }
+    eprintln!(
+        "oracle: installing oracle/requirements.txt into {} (again only when it changes)",
+        venv.display()
+    );
+    // --clear: packages dropped from requirements.txt must not linger.
+    quiet(
+        Command::new("python3")
+            .args(["-m", "venv", "--clear"])
+            .arg(&venv),
+        "python3 -m venv",
+    )?;
+    quiet(
+        Command::new(&python)
+            .args(["-m", "pip", "install", "--disable-pip-version-check"])
+            .args(["--no-input", "--quiet", "-r"])
+            .arg(&requirements),
+        "pip install -r oracle/requirements.txt",
+    )?;
+    std::fs::write(&stamp_path, wanted)
+        .with_context(|| format!("cannot write {}", stamp_path.display()))?;
+    Ok(python)
+}
+
+fn venv_python(venv: &Path) -> PathBuf {
+    if cfg!(windows) {
+        venv.join("Scripts/python.exe")
+    } else {
+        venv.join("bin/python")
+    }
+}
+
+fn system_python_version() -> Result<String> {
+    let out = match Command::new("python3").arg("--version").output() {
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            bail!("python3 is not installed; the oracle needs Python 3 with its venv module")
+        }
+        other => other.context("cannot run python3")?,
+    };
+    if !out.status.success() {
+        bail!("`python3 --version` failed ({})", out.status);
+    }
+    // Python 2 and old 3s printed the version to stderr.
+    let text = [out.stdout, out.stderr].concat();
+    Ok(String::from_utf8_lossy(&text).trim().to_owned())
+}
+
+/// The stamp kept in the venv: what it was built from. FNV-1a rather than std's hasher,
+/// whose output may change between Rust releases and would reinstall for nothing.
+fn stamp(requirements: &Path, python_version: &str) -> Result<String> {
+    let bytes = std::fs::read(requirements)
+        .with_context(|| format!("cannot read {}", requirements.display()))?;
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    Ok(format!(
+        "requirements.txt fnv1a64 {hash:016x}\n{python_version}\n"
+    ))
+}
+
+/// Runs a setup command with its output captured; on failure, its last line of stderr.
+fn quiet(command: &mut Command, what: &str) -> Result<()> {
+    let out = command
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("cannot run `{what}`"))?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let last = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("no output");
+        bail!("`{what}` failed ({}): {}", out.status, last.trim());
+    }
+    Ok(())
+}
+
+/// A directory whose creation is atomic: whoever creates it installs, the others wait.
+#[derive(Debug)]
+struct InstallLock {
+    path: PathBuf,
+}
+
+impl InstallLock {
+    fn acquire(path: &Path) -> Result<InstallLock> {
+        let started = Instant::now();
+        loop {
+            match std::fs::create_dir(path) {
+                Ok(()) => {
+                    return Ok(InstallLock {
+                        path: path.to_owned(),
+                    });
+                }
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                    // An installer killed midway leaves its lock behind; no install lasts this long.
+                    let age = std::fs::metadata(path)
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|t| SystemTime::now().duration_since(t).ok());
+                    if age.is_some_and(|a| a > INSTALL_TIMEOUT) {
+                        let _ = std::fs::remove_dir(path);
+                        continue;
+                    }
+                    if started.elapsed() > INSTALL_TIMEOUT {
+                        bail!(
+                            "another process has been installing the oracle's virtualenv for {} s ({} exists)",
+                            INSTALL_TIMEOUT.as_secs(),
+                            path.display()
+                        );
+                    }
+                    std::thread::sleep(Duration::from_millis(250));
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| format!("cannot create {}", path.display()));
+                }
+            }
+        }
+    }
+}
+
+impl Drop for InstallLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn defaults_to_loopback_8081_and_refuses_other_hosts() {
+        assert_eq!(parse(&[]).unwrap().to_string(), "127.0.0.1:8081");
+        assert_eq!(
+            parse(&args(&["--addr", "[::1]:0"])).unwrap().to_string(),
+            "[::1]:0"
+        );
+        for bad in [
+            &["--addr", "0.0.0.0:8081"][..],
+            &["--addr", "localhost:8081"],
+            &["--addr"],
+            &["--port", "1"],
+        ] {
+            let error = format!("{:#}", parse(&args(bad)).expect_err("refused"));
+            assert!(!error.contains('\n'), "{error}");
+        }
+    }
+
+    #[test]
+    fn the_stamp_follows_requirements_and_python() {
+        let dir = std::env::temp_dir().join(format!("xtask-oracle-stamp-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("requirements.txt");
+        std::fs::write(&file, "fastapi==1\n").unwrap();
+        let first = stamp(&file, "Python 3.11.7").unwrap();
+        assert_eq!(first, stamp(&file, "Python 3.11.7").unwrap());
+        assert_ne!(first, stamp(&file, "Python 3.12.0").unwrap());
+        std::fs::write(&file, "fastapi==2\n").unwrap();
+        assert_ne!(first, stamp(&file, "Python 3.11.7").unwrap());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_install_lock_is_exclusive_and_released_on_drop() {
+        let path = std::env::temp_dir().join(format!("xtask-oracle-lock-{}", std::process::id()));
+        let lock = InstallLock::acquire(&path).unwrap();
+        assert!(std::fs::create_dir(&path).is_err(), "held");
+        drop(lock);
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn spawn_serves_on_a_free_port_and_stops_on_drop() {
+        let oracle = spawn(([127, 0, 0, 1], 0).into()).unwrap();
+        let addr: SocketAddr = oracle
+            .base_url()
+            .trim_start_matches("http://")
+            .parse()
+            .unwrap();
+        assert_ne!(addr.port(), 0);
+        assert!(std::net::TcpStream::connect(addr).is_ok(), "listening");
+        drop(oracle);
+        assert!(std::net::TcpStream::connect(addr).is_err(), "stopped");
+    }
+}

@@ -1,0 +1,374 @@
+//! `cargo xtask oracle` as a developer runs it: the FastAPI oracle serves all five operations and the contract's 401, 404, 405 and 422 on loopback, with bodies that match the spec.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use contract_tests::{Operation, Spec};
+use serde_json::{Value, json};
+
+const KEY_A: &str = "dev-key-team-a";
+const KEY_B: &str = "dev-key-team-b";
+const COLLECTION: &str = "/workflows/v1/simulations";
+/// The first run creates the virtualenv from PyPI; later starts take a second or two.
+const FIRST_START: Duration = Duration::from_secs(15 * 60);
+
+/// `cargo xtask oracle` running as a child; killed when dropped, and serve.py with it.
+struct Running {
+    child: Child,
+    base_url: String,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    // Bind and drop a listener to find a port nothing listens on.
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start() -> Running {
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["oracle", "--addr", &format!("127.0.0.1:{port}")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("xtask runs");
+    let stdout = child.stdout.take().unwrap();
+    let mut stderr_pipe = child.stderr.take().unwrap();
+    let stderr = Arc::new(Mutex::new(String::new()));
+    let sink = Arc::clone(&stderr);
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = stderr_pipe.read(&mut buf) {
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut running = Running {
+        child,
+        base_url: String::new(),
+        stderr,
+    };
+    let wanted = format!("listening on http://127.0.0.1:{port}");
+    loop {
+        match rx.recv_timeout(FIRST_START) {
+            Ok(line) if line.contains(&wanted) => break,
+            Ok(_) => {}
+            Err(e) => panic!(
+                "no `{wanted}` line ({e}); stderr: {}",
+                running.stderr.lock().unwrap()
+            ),
+        }
+    }
+    running.base_url = format!("http://127.0.0.1:{port}");
+    running
+}
+
+fn spec() -> Spec {
+    Spec::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/openapi.json")).unwrap()
+}
+
+/// One exchange, as much of it as the assertions need.
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    allow: Option<String>,
+    www_authenticate: Option<String>,
+    body: Value,
+}
+
+struct Client {
+    http: reqwest::Client,
+    base_url: String,
+    spec: Spec,
+}
+
+impl Client {
+    fn new(oracle: &Running) -> Client {
+        interactly_simulations_client::install_crypto_provider();
+        Client {
+            http: reqwest::Client::new(),
+            base_url: oracle.base_url.clone(),
+            spec: spec(),
+        }
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base_url));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the oracle answers");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        let (allow, www_authenticate) = (header("allow"), header("www-authenticate"));
+        let status = response.status().as_u16();
+        let body = response.json().await.expect("a JSON body");
+        Reply {
+            status,
+            allow,
+            www_authenticate,
+            body,
+        }
+    }
+
+    /// Sends as team A and checks the body against the spec's schema for its status.
+    async fn checked(&self, op: Operation, path: &str, body: Option<Value>) -> Reply {
+        let reply = self.send(op.method(), path, Some(KEY_A), body).await;
+        let violations = self
+            .spec
+            .oracle
+            .violations(op, reply.status, &reply.body)
+            .unwrap_or_else(|| panic!("{} answered undocumented {reply:?}", op.id()));
+        assert!(violations.is_empty(), "{violations:?} in {reply:?}");
+        reply
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn all_five_operations_over_loopback() {
+    let oracle = start();
+    let client = Client::new(&oracle);
+    runtime().block_on(async {
+        let tag = format!("oracle-test-{}", std::process::id());
+        let created = client
+            .checked(
+                Operation::Create,
+                COLLECTION,
+                Some(json!({
+                    "logical_id": tag,
+                    "max_events": "250",
+                    "selected_workflow": {"workflow_id": "5eb7cf5a86d9755df3a6c593", "x-unknown": 1},
+                    "x-unknown": true,
+                })),
+            )
+            .await;
+        assert_eq!(created.status, 200, "{created:?}");
+        let sim = &created.body["simulation"];
+        let id = sim["_id"].as_str().unwrap().to_owned();
+        assert_eq!(sim["created_at"], sim["updated_at"]);
+        assert_eq!(
+            (&sim["team_id"], &sim["created_by"]),
+            (&json!("team-a"), &json!("user-a"))
+        );
+        let config = &sim["simulation_config"];
+        assert_eq!(config["max_events"], 250, "canonicalised");
+        assert_eq!(config["status"], "pending", "defaulted");
+        assert_eq!(config["counter_workflow"]["total_events"], 0);
+        assert_eq!(config["selected_workflow"]["dynamic_variables"], json!({}));
+        assert!(config.get("x-unknown").is_none() && config["selected_workflow"].get("x-unknown").is_none());
+
+        let item = format!("{COLLECTION}/{id}");
+        let got = client.checked(Operation::Get, &item, None).await;
+        assert_eq!((got.status, &got.body["simulation"]), (200, sim));
+
+        let listed = client
+            .checked(
+                Operation::List,
+                &format!("{COLLECTION}?search={}&size=5", tag.to_uppercase()),
+                None,
+            )
+            .await;
+        assert_eq!(listed.status, 200);
+        assert_eq!(listed.body["total"], 1);
+        assert_eq!(listed.body["simulations"][0], *sim);
+
+        let updated = client
+            .checked(
+                Operation::Update,
+                &item,
+                Some(json!({"status": "running", "description": null, "max_events": 1})),
+            )
+            .await;
+        assert_eq!(updated.status, 200, "{updated:?}");
+        let after = &updated.body["simulation"];
+        assert_eq!(after["simulation_config"]["status"], "running");
+        assert_eq!(after["simulation_config"]["max_events"], 250, "ignored");
+        assert_eq!(after["created_at"], sim["created_at"]);
+        assert!(after["updated_at"].as_str() > sim["updated_at"].as_str());
+        let reread = client.checked(Operation::Get, &item, None).await;
+        assert_eq!(reread.body["simulation"], *after, "stored");
+
+        let deleted = client.checked(Operation::Delete, &item, None).await;
+        assert_eq!(
+            (deleted.status, deleted.body),
+            (200, json!({"message": "Simulation deleted successfully"}))
+        );
+        let gone = client.checked(Operation::Get, &item, None).await;
+        assert_eq!(
+            (gone.status, gone.body),
+            (404, json!({"detail": "Simulation not found"}))
+        );
+    });
+}
+
+#[test]
+fn refusals_401_404_405_and_422() {
+    let oracle = start();
+    let client = Client::new(&oracle);
+    runtime().block_on(async {
+        for (key, detail) in [
+            (None, "Not authenticated"),
+            (Some("not-a-key"), "Invalid API key"),
+        ] {
+            let reply = client.send("GET", COLLECTION, key, None).await;
+            assert_eq!(
+                (reply.status, &reply.body, reply.www_authenticate.as_deref()),
+                (401, &json!({"detail": detail}), Some("Bearer"))
+            );
+        }
+
+        let created = client
+            .checked(Operation::Create, COLLECTION, Some(json!({})))
+            .await;
+        let item = format!(
+            "{COLLECTION}/{}",
+            created.body["simulation"]["_id"].as_str().unwrap()
+        );
+        for method in ["GET", "PATCH", "DELETE"] {
+            let body = (method == "PATCH").then(|| json!({"status": "failed"}));
+            let other_team = client.send(method, &item, Some(KEY_B), body).await;
+            assert_eq!(
+                (other_team.status, other_team.body),
+                (404, json!({"detail": "Simulation not found"})),
+                "{method} by another team"
+            );
+        }
+        let unknown = client
+            .checked(
+                Operation::Get,
+                &format!("{COLLECTION}/{}", "0".repeat(24)),
+                None,
+            )
+            .await;
+        assert_eq!(unknown.status, 404);
+
+        for (method, path, allow) in [
+            ("PUT", COLLECTION.to_owned(), "GET, POST"),
+            ("DELETE", COLLECTION.to_owned(), "GET, POST"),
+            ("POST", item.clone(), "DELETE, GET, PATCH"),
+            ("PUT", item.clone(), "DELETE, GET, PATCH"),
+        ] {
+            let reply = client.send(method, &path, Some(KEY_A), None).await;
+            assert_eq!(
+                (reply.status, &reply.body, reply.allow.as_deref()),
+                (405, &json!({"detail": "Method Not Allowed"}), Some(allow)),
+                "{method} {path}"
+            );
+        }
+
+        let loc = |reply: &Reply| reply.body["detail"][0]["loc"].clone();
+        let bad_field = client
+            .checked(
+                Operation::Create,
+                COLLECTION,
+                Some(json!({"selected_workflow": {"run_id": "short"}})),
+            )
+            .await;
+        assert_eq!(bad_field.status, 422);
+        assert_eq!(
+            loc(&bad_field),
+            json!(["body", "selected_workflow", "run_id"])
+        );
+        let bad_id = client
+            .checked(Operation::Get, &format!("{COLLECTION}/abc"), None)
+            .await;
+        assert_eq!(
+            (bad_id.status, loc(&bad_id)),
+            (422, json!(["path", "simulation_id"]))
+        );
+        let bad_query = client
+            .checked(Operation::List, &format!("{COLLECTION}?size=0"), None)
+            .await;
+        assert_eq!(
+            (bad_query.status, loc(&bad_query)),
+            (422, json!(["query", "size"]))
+        );
+        let not_object = client
+            .checked(Operation::Update, &item, Some(json!([1])))
+            .await;
+        assert_eq!(not_object.status, 422);
+        assert_eq!(not_object.body["detail"][0]["type"], "dict_type");
+        let bad_status = client
+            .checked(Operation::Update, &item, Some(json!({"status": "Running"})))
+            .await;
+        assert_eq!(
+            (bad_status.status, loc(&bad_status)),
+            (422, json!(["body", "status"]))
+        );
+    });
+}
+
+#[test]
+fn a_non_loopback_addr_is_one_line() {
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["oracle", "--addr", "0.0.0.0:8081"])
+        .output()
+        .expect("xtask runs");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("loopback"), "{stderr}");
+}
+
+#[test]
+fn a_missing_python3_is_one_plain_line() {
+    let empty = std::env::temp_dir().join(format!("xtask-oracle-no-python-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["oracle", "--addr", "127.0.0.1:0"])
+        .env("PATH", &empty)
+        .output()
+        .expect("xtask runs");
+    std::fs::remove_dir(&empty).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        "error: python3 is not installed; the oracle needs Python 3 with its venv module"
+    );
+}
