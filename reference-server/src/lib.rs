@@ -53,8 +53,9 @@
 //!   literals, and numeric strings (`"99999999999999999999"`) up to 4300 characters (longer is
 //!   `int_parsing_size`, "Unable to parse input string as an integer, exceeded maximum size").
 //!   An integral float past the range (`1e20`, `9223372036854775808.0`) is `int_parsing_size`,
-//!   as pydantic's `float_as_int` answers; -2^63 as a float is accepted, which pydantic refuses
-//!   but the contract's accepted set (integral floats) includes. In the list query, a `size` or
+//!   as pydantic's `float_as_int` answers, and so is -2^63 as a float (pydantic's bounds are
+//!   exclusive; CONTRACT.md's accepted set of integral floats does not make that exception,
+//!   and the suite sends it as unspecified). In the list query, a `size` or
 //!   `page` past 64 bits counts as 2^64 - 1 (an empty page, or everything).
 //! - Integer strings are read as pydantic-core 2.41's `str_as_int` reads them: surrounding
 //!   whitespace (Unicode), one `+` or `-`, leading zeros, a tail of `.` and zeros, and single

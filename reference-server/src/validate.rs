@@ -387,13 +387,13 @@ fn lax_int(value: &Value, fault: Option<Fault>) -> Result<Int, Rejection> {
 }
 
 /// pydantic's `float_as_int`: a float beyond the 64-bit range is `int_parsing_size`, even
-/// though a Python `int` of that size is fine. pydantic also refuses exactly -2^63 (its lower
-/// bound is exclusive); the contract's accepted set holds every integral float that fits, so
-/// this keeps it.
+/// though a Python `int` of that size is fine. Both bounds are exclusive, so -2^63 written as a
+/// float is refused too, as the FastAPI oracle shows; the contract's suite sends it only as an
+/// unspecified input.
 fn float_to_int(float: f64) -> Result<Int, Rejection> {
-    // -2^63 is exact in f64; 2^63 is the first value out of range.
+    // ±2^63, both exact in f64.
     const LIMIT: f64 = 9_223_372_036_854_775_808.0;
-    if float.is_finite() && (-LIMIT..LIMIT).contains(&float) {
+    if float.is_finite() && float > -LIMIT && float < LIMIT {
         // In range and integral, so the conversion is exact.
         #[allow(clippy::cast_possible_truncation)]
         Ok(Int::Small(float as i64))
@@ -518,9 +518,12 @@ fn lax_bool(value: &Value) -> Result<bool, Rejection> {
     let parsing = ("bool_parsing", MSG_BOOL_PARSING);
     match value {
         Value::Bool(b) => Ok(*b),
+        // pydantic reads a whole number other than 0 and 1 as a failed parse, but a number with
+        // a fraction (0.5, 1e-3) as no boolean at all: `bool_type`, as the FastAPI oracle shows.
         Value::Number(n) => match n.as_f64() {
             Some(0.0) => Ok(false),
             Some(1.0) => Ok(true),
+            Some(f) if f.fract() != 0.0 => Err(("bool_type", MSG_BOOL_TYPE)),
             _ => Err(parsing),
         },
         Value::String(s) => match s.to_lowercase().as_str() {
@@ -896,9 +899,19 @@ mod tests {
         assert_eq!(int("-0"), Ok(json!(0)));
         assert_eq!(int("5.0"), Ok(json!(5)));
         assert_eq!(int("1e3"), Ok(json!(1000)));
-        assert_eq!(int("-9223372036854775808.0"), Ok(json!(i64::MIN)));
+        // The f64 next above -2^63.
+        assert_eq!(
+            int("-9223372036854774784.0"),
+            Ok(json!(-9_223_372_036_854_774_784i64))
+        );
         assert_eq!(int("5.5"), Err("int_from_float"));
-        for past_i64 in ["9223372036854775808.0", "1e20", "-1e300"] {
+        // Both of float_as_int's bounds are exclusive: -2^63 as a float is refused.
+        for past_i64 in [
+            "9223372036854775808.0",
+            "-9223372036854775808.0",
+            "1e20",
+            "-1e300",
+        ] {
             assert_eq!(int(past_i64), Err("int_parsing_size"), "{past_i64}");
         }
         assert_eq!(int("true"), Ok(json!(1)));
@@ -939,7 +952,8 @@ mod tests {
         }
         for input in [
             json!(2),
-            json!(0.5),
+            json!(2.0),
+            json!(-1),
             json!(""),
             json!(" true"),
             json!("maybe"),
@@ -950,6 +964,13 @@ mod tests {
                 "{input}"
             );
         }
-        assert_eq!(lax_bool(&json!([])).map_err(|e| e.0), Err("bool_type"));
+        // A number with a fraction is no boolean at all, as the FastAPI oracle answers.
+        for input in [json!([]), json!(0.5), json!(1e-3)] {
+            assert_eq!(
+                lax_bool(&input).map_err(|e| e.0),
+                Err("bool_type"),
+                "{input}"
+            );
+        }
     }
 }

@@ -362,10 +362,14 @@ fn rejected_inputs() -> Vec<Rejected> {
         INT_FROM_FLOAT,
         None,
     ));
+    // A number with a fraction is no boolean at all (the FastAPI oracle answers `bool_type`).
+    for v in [json!(0.5), json!(1e-3)] {
+        cases.push((vec!["stop_on_failure"], v, "bool_type", BOOL_TYPE, None));
+    }
     for v in [
         json!(2),
+        json!(2.0),
         json!(-1),
-        json!(0.5),
         json!(""),
         json!("maybe"),
         json!(" true"),
