@@ -1,11 +1,10 @@
 //! The reference server against the FastAPI + pydantic oracle: the same requests, drawn by the suite's own strategies, sent to both in the same order. A divergence on an accepted or always-rejected input fails; divergences on unspecified inputs are written to `oracle/DIVERGENCES.md`, which is committed and compared.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use contract_tests::cases::{Auth, Expect};
@@ -25,8 +24,6 @@ const SEED: u64 = 20_261_129;
 const MIN_REQUESTS: usize = 2000;
 /// Then this many single creates, where most of the coercion rules live.
 const CREATES: u64 = 2000;
-/// The first start builds the oracle's virtualenv from PyPI.
-const ORACLE_START: Duration = Duration::from_secs(15 * 60);
 const REPORT: &str = "oracle/DIVERGENCES.md";
 
 fn workspace() -> PathBuf {
@@ -34,47 +31,6 @@ fn workspace() -> PathBuf {
         .parent()
         .unwrap()
         .to_path_buf()
-}
-
-/// `cargo xtask oracle` on a free loopback port, stopped when dropped.
-struct Oracle {
-    child: Child,
-    base_url: String,
-}
-
-impl Drop for Oracle {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_oracle() -> Oracle {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["oracle", "--addr", "127.0.0.1:0"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("xtask runs");
-    let stdout = child.stdout.take().unwrap();
-    let (lines, received) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = lines.send(line);
-        }
-    });
-    loop {
-        let line = received
-            .recv_timeout(ORACLE_START)
-            .expect("the oracle says where it listens (is python3 installed?)");
-        if let Some(url) = line.split("listening on ").nth(1) {
-            return Oracle {
-                base_url: url.trim().to_owned(),
-                child,
-            };
-        }
-    }
 }
 
 /// What the contract says of the input behind a request.
@@ -215,7 +171,7 @@ struct Tally {
 #[test]
 fn the_reference_server_agrees_with_fastapi_on_everything_the_contract_specifies() {
     interactly_simulations_client::install_crypto_provider();
-    let oracle = start_oracle();
+    let oracle = common::start();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

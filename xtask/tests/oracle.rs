@@ -1,10 +1,11 @@
 //! `cargo xtask oracle` as a developer runs it: the FastAPI oracle serves all five operations and the contract's 401, 404, 405 and 422 on loopback, with bodies that match the spec.
 
-use std::io::{BufRead, BufReader, Read};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
-use std::time::Duration;
+use std::process::Command;
+
+use common::{Running, start};
 
 use contract_tests::{Operation, Spec};
 use serde_json::{Value, json};
@@ -12,79 +13,6 @@ use serde_json::{Value, json};
 const KEY_A: &str = "dev-key-team-a";
 const KEY_B: &str = "dev-key-team-b";
 const COLLECTION: &str = "/workflows/v1/simulations";
-/// The first run creates the virtualenv from PyPI; later starts take a second or two.
-const FIRST_START: Duration = Duration::from_secs(15 * 60);
-
-/// `cargo xtask oracle` running as a child; killed when dropped, and serve.py with it.
-struct Running {
-    child: Child,
-    base_url: String,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    // Bind and drop a listener to find a port nothing listens on.
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start() -> Running {
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["oracle", "--addr", &format!("127.0.0.1:{port}")])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("xtask runs");
-    let stdout = child.stdout.take().unwrap();
-    let mut stderr_pipe = child.stderr.take().unwrap();
-    let stderr = Arc::new(Mutex::new(String::new()));
-    let sink = Arc::clone(&stderr);
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n @ 1..) = stderr_pipe.read(&mut buf) {
-            sink.lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut running = Running {
-        child,
-        base_url: String::new(),
-        stderr,
-    };
-    let wanted = format!("listening on http://127.0.0.1:{port}");
-    loop {
-        match rx.recv_timeout(FIRST_START) {
-            Ok(line) if line.contains(&wanted) => break,
-            Ok(_) => {}
-            Err(e) => panic!(
-                "no `{wanted}` line ({e}); stderr: {}",
-                running.stderr.lock().unwrap()
-            ),
-        }
-    }
-    running.base_url = format!("http://127.0.0.1:{port}");
-    running
-}
-
 fn spec() -> Spec {
     Spec::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/openapi.json")).unwrap()
 }
