@@ -32,7 +32,9 @@ impl Keys {
     }
 
     /// `Authorization: Bearer <key>`: the scheme is matched case-insensitively and the
-    /// credential is everything after the first space, as `get_authorization_scheme_param` splits it.
+    /// credential is everything after the first space, as `get_authorization_scheme_param` splits
+    /// it, without surrounding white space, as FastAPI's `HTTPBearer` strips it (the oracle
+    /// accepts `Bearer  KEY `).
     pub fn authenticate(
         &self,
         headers: &HeaderMap,
@@ -43,7 +45,7 @@ impl Keys {
         };
         let bytes = value.as_bytes();
         let (scheme, credential) = match bytes.iter().position(|&b| b == b' ') {
-            Some(space) => (&bytes[..space], &bytes[space + 1..]),
+            Some(space) => (&bytes[..space], bytes[space + 1..].trim_ascii()),
             None => (bytes, &b""[..]),
         };
         if scheme.is_empty() || credential.is_empty() || !scheme.eq_ignore_ascii_case(b"bearer") {

@@ -157,11 +157,12 @@ fn read_as_python(value: &mut Value) {
     }
 }
 
-/// FastAPI parses the body as JSON when there is no content type, or when it is
-/// `application/json` or `application/<anything>+json` (parameters and case ignored).
+/// FastAPI parses the body as JSON only when the content type is `application/json` or
+/// `application/<anything>+json` (parameters and case ignored); without one, the body is text
+/// that validation refuses, as the FastAPI oracle answers.
 fn is_json_content_type(headers: &HeaderMap) -> bool {
     let Some(value) = headers.get(header::CONTENT_TYPE) else {
-        return true;
+        return false;
     };
     let value = String::from_utf8_lossy(value.as_bytes());
     let essence = value

@@ -31,10 +31,10 @@
 //!
 //! # Choices where the contract is silent or marked [model]
 //!
-//! - A body is parsed as JSON when it has no `Content-Type`, or `application/json`, or
-//!   `application/*+json` (parameters and case ignored), as FastAPI does; any other content
-//!   type hands the text to validation, which refuses it (`model_attributes_type` on create,
-//!   `dict_type` on update). A UTF-8 byte order mark is skipped, as `json.loads(bytes)` does.
+//! - A body is parsed as JSON when its `Content-Type` is `application/json` or
+//!   `application/*+json` (parameters and case ignored), as FastAPI does; no content type, or
+//!   any other, hands the text to validation, which refuses it (`model_attributes_type` on
+//!   create, `dict_type` on update), as FastAPI 0.165 does (the oracle in `oracle/` shows it). A UTF-8 byte order mark is skipped, as `json.loads(bytes)` does.
 //! - An empty body is 422 `missing` at `["body"]`. A JSON `null` body is 422
 //!   `model_attributes_type` on create and `dict_type` on update, as the contract says.
 //! - JSON that Python accepts but serde_json does not (`NaN`, `Infinity`, lone surrogate

@@ -62,7 +62,7 @@ async fn unknown_key_is_401_invalid_api_key() {
         assert_eq!(reply.body, json!({"detail": "Invalid API key"}));
         assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
     }
-    // Not latin-1-safe bytes, and a key with extra spaces, are just unknown keys.
+    // Not latin-1-safe bytes are just an unknown key.
     let reply = send(
         &app,
         Call::get(COLLECTION)
@@ -71,12 +71,14 @@ async fn unknown_key_is_401_invalid_api_key() {
     )
     .await;
     assert_eq!(reply.body, json!({"detail": "Invalid API key"}));
+    // HTTPBearer strips the credential, as the FastAPI oracle shows: extra spaces are no
+    // other key.
     let reply = send(
         &app,
-        Call::get(COLLECTION).key(Some(&format!(" {DEV_KEY}"))),
+        Call::get(COLLECTION).key(Some(&format!(" {DEV_KEY} "))),
     )
     .await;
-    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reply.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -603,10 +605,10 @@ async fn body_problems_on_create() {
             "{content_type}"
         );
     }
-    // No content type at all is parsed as JSON, as FastAPI does.
+    // No content type at all is not JSON either, as FastAPI 0.165 answers (the oracle).
     assert_eq!(
-        send(&app, post().raw("{}", None)).await.status,
-        StatusCode::OK
+        send(&app, post().raw("{}", None)).await.body,
+        json!({"detail": [error("model_attributes_type", json!(["body"]), MODEL_ATTRIBUTES, json!("{}"))]})
     );
     // A UTF-8 byte order mark is skipped.
     assert_eq!(
