@@ -8,6 +8,7 @@ pub mod listing;
 pub mod numbers;
 pub mod redact;
 pub mod report;
+pub mod rules;
 pub mod runner;
 pub mod scenario;
 pub mod spec;
