@@ -122,6 +122,7 @@ mod body;
 mod errors;
 mod faults;
 mod handlers;
+mod reshape;
 mod server;
 mod store;
 mod validate;
@@ -133,6 +134,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::middleware;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -231,8 +233,15 @@ impl Config {
 /// The whole API as a router with fresh, empty storage; usable without a socket
 /// (e.g. `tower::ServiceExt::oneshot`). Clones share the storage.
 pub fn app(config: Config) -> Router {
-    let state = Arc::new(handlers::AppState::new(config));
-    Router::new().fallback(handlers::handle).with_state(state)
+    let state = Arc::new(handlers::AppState::new(&config));
+    let mut router = Router::new().fallback(handlers::handle).with_state(state);
+    if let Some(fault) = config.fault {
+        router = reshape::with_layer(router, fault);
+    }
+    router.layer(middleware::from_fn_with_state(
+        config.latency,
+        handlers::log_and_delay,
+    ))
 }
 
 /// Serves the API on `listener` until the process ends (for `cargo xtask serve`), within the
