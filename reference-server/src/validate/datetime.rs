@@ -1,7 +1,16 @@
 //! pydantic's lax `datetime` from a query string, as speedate (pydantic-core's parser) reads it,
 //! with speedate's own reasons for refusing.
 //!
-//! Hand-written rather than the `speedate` crate: see `parse_datetime` for why.
+//! Hand-written rather than the `speedate` crate itself. Called directly (`DateTime` with
+//! truncated microseconds and a zero offset, then `Date` for a bare date), speedate 0.18 answers
+//! 9 of 61 probe inputs differently from this parser and its tests: it refuses `…T00:00:00junk`
+//! as "invalid timezone sign" and a `+05` offset as "invalid timezone minute", accepts `+1000`,
+//! `.5` and the millisecond timestamp `253402300799999`, reads `99999999999999` through a
+//! different float rounding, and words the empty fraction and a 60-minute offset otherwise.
+//! Those are answers (200 against 422), not only wording, and pydantic-core wraps speedate in
+//! glue of its own, so swapping parsers would be a behaviour change to settle against the
+//! FastAPI oracle first. It would also add four crates, one a proc macro (`strum_macros`), to a
+//! clean build for one query parameter pair.
 
 use chrono::{NaiveDate, NaiveTime};
 
