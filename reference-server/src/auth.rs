@@ -4,9 +4,10 @@ use std::collections::HashMap;
 
 use axum::http::{HeaderMap, header};
 
+use crate::ApiKey;
 use crate::errors::ApiError;
+use crate::faults::Faults;
 use crate::store::Caller;
-use crate::{ApiKey, Fault};
 
 /// The configured keys, looked up by the credential's bytes (Starlette reads headers as
 /// latin-1, so any byte may arrive; comparing bytes needs no decoding).
@@ -14,10 +15,11 @@ use crate::{ApiKey, Fault};
 pub(crate) struct Keys {
     by_key: HashMap<Vec<u8>, Caller>,
     first: Option<Caller>,
+    faults: Faults,
 }
 
 impl Keys {
-    pub fn new(keys: &[ApiKey]) -> Self {
+    pub fn new(keys: &[ApiKey], faults: Faults) -> Self {
         let caller = |k: &ApiKey| Caller {
             team: k.team.clone(),
             user: k.user.clone(),
@@ -28,6 +30,7 @@ impl Keys {
                 .map(|k| (k.key.as_bytes().to_vec(), caller(k)))
                 .collect(),
             first: keys.first().map(caller),
+            faults,
         }
     }
 
@@ -35,11 +38,7 @@ impl Keys {
     /// credential is everything after the first space, as `get_authorization_scheme_param` splits
     /// it, without surrounding white space, as FastAPI's `HTTPBearer` strips it (the oracle
     /// accepts `Bearer  KEY `).
-    pub fn authenticate(
-        &self,
-        headers: &HeaderMap,
-        fault: Option<Fault>,
-    ) -> Result<Caller, ApiError> {
+    pub fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
         let Some(value) = headers.get(header::AUTHORIZATION) else {
             return Err(ApiError::NotAuthenticated);
         };
@@ -53,7 +52,7 @@ impl Keys {
         }
         match self.by_key.get(credential) {
             Some(caller) => Ok(caller.clone()),
-            None if fault == Some(Fault::AuthNotEnforced) => {
+            None if self.faults.accepts_unknown_keys() => {
                 self.first.clone().ok_or(ApiError::InvalidApiKey)
             }
             None => Err(ApiError::InvalidApiKey),

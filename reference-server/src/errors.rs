@@ -1,10 +1,12 @@
 //! Error responses in FastAPI's shapes: `{"detail": string}` and 422 `{"detail": [ValidationError]}`.
+//!
+//! Handlers return `Result<Response, ApiError>` and axum renders the error through
+//! `IntoResponse`, always as the faithful server answers; faults that reshape errors are layers
+//! (`reshape.rs`) over the finished response.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
-
-use crate::Fault;
 
 /// Errors of the library's configuration API (the server itself never fails a request with these).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -83,21 +85,20 @@ impl ApiError {
     pub fn validation(errors: Vec<FieldError>) -> Self {
         ApiError::Validation(errors)
     }
+}
 
-    /// Renders the error; a few faults change the rendering, so the fault is passed in.
-    pub fn render(self, fault: Option<Fault>) -> Response {
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
         match self {
             ApiError::NotAuthenticated => unauthorized("Not authenticated"),
             ApiError::InvalidApiKey => unauthorized("Invalid API key"),
-            ApiError::PathNotFound => not_found("Not Found", fault),
-            ApiError::SimulationNotFound => not_found("Simulation not found", fault),
+            ApiError::PathNotFound => detail(StatusCode::NOT_FOUND, "Not Found"),
+            ApiError::SimulationNotFound => detail(StatusCode::NOT_FOUND, "Simulation not found"),
             ApiError::MethodNotAllowed(allow) => {
                 let mut response = detail(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
-                if fault != Some(Fault::MissingAllowHeader) {
-                    response
-                        .headers_mut()
-                        .insert(header::ALLOW, HeaderValue::from_static(allow));
-                }
+                response
+                    .headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static(allow));
                 response
             }
             ApiError::Redirect(location) => {
@@ -113,14 +114,6 @@ impl ApiError {
             ),
             ApiError::TooLarge => detail(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"),
             ApiError::Validation(errors) => {
-                if fault == Some(Fault::ValidationDetailString) {
-                    let text = errors
-                        .iter()
-                        .map(|e| e.msg.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; ");
-                    return detail(StatusCode::UNPROCESSABLE_ENTITY, &text);
-                }
                 let items = errors.iter().map(FieldError::to_json).collect();
                 json_response(
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -159,7 +152,8 @@ pub(crate) fn json_bytes_response(status: StatusCode, bytes: Vec<u8>) -> Respons
     response
 }
 
-fn detail(status: StatusCode, message: &str) -> Response {
+/// `{"detail": message}`, FastAPI's body for an `HTTPException`.
+pub(crate) fn detail(status: StatusCode, message: &str) -> Response {
     json_response(status, &json!({ "detail": message }))
 }
 
@@ -168,16 +162,5 @@ fn unauthorized(message: &str) -> Response {
     response
         .headers_mut()
         .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    response
-}
-
-fn not_found(message: &str, fault: Option<Fault>) -> Response {
-    let mut response = detail(StatusCode::NOT_FOUND, message);
-    if fault == Some(Fault::TextPlain404) {
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-    }
     response
 }

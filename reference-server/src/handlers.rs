@@ -1,19 +1,37 @@
 //! Routing and the five operations, in FastAPI's order of checks.
+//!
+//! Why one fallback handler instead of axum routes: Starlette's routing answers differ from
+//! axum's in ways a client sees, and reproducing them needs the whole path table at once.
+//!
+//! - Starlette matches the percent-decoded path; axum's router matches the raw path and decodes
+//!   parameters afterwards. `…/simulations/a%2Fb` must be 404 (the decoded path has one segment
+//!   too many), and `…/%73imulations` must reach the collection.
+//! - A method the path does not serve is 405 with `Allow` listing exactly the path's methods
+//!   (`GET, POST`; `DELETE, GET, PATCH`). axum's method router answers `HEAD` with the `GET`
+//!   handler and lists `HEAD` in `Allow`; here `HEAD` and `OPTIONS` are 405 like any other method.
+//! - A known path with trailing slashes is 307 to the path without them, query kept
+//!   (Starlette's `redirect_slashes`); axum has no such redirect, so it would be 404.
+//! - The 404/405/307 decision comes before anything reads the body, and the body before
+//!   authentication (FastAPI reads it before solving dependencies): extractors in a handler's
+//!   signature would run in axum's order and answer their rejections in axum's shapes.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::Response;
+use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 
+use crate::Config;
+use crate::auth::Keys;
 use crate::body::{self, Received};
 use crate::errors::{ApiError, FieldError, json_bytes_response, json_response};
+use crate::faults::Faults;
 use crate::store::{Snapshot, Store};
 use crate::validate;
-use crate::{Config, Fault};
 
 /// The collection path; the item path is this plus `/{simulation_id}`.
 pub(crate) const COLLECTION: &str = "/workflows/v1/simulations";
@@ -34,37 +52,38 @@ const HEAVY_LISTS_AT_ONCE: usize = 2;
 /// Everything a request needs, shared by all connections.
 #[derive(Debug)]
 pub(crate) struct AppState {
-    pub keys: crate::auth::Keys,
-    pub store: Store,
-    pub fault: Option<Fault>,
-    pub latency: std::time::Duration,
+    keys: Keys,
+    store: Store,
+    /// For body validation; the store and the keys hold their own copy.
+    faults: Faults,
     heavy_lists: tokio::sync::Semaphore,
 }
 
 impl AppState {
-    pub fn new(config: Config) -> Self {
+    pub fn new(config: &Config) -> Self {
+        let faults = Faults::from(config.fault);
         AppState {
-            keys: crate::auth::Keys::new(&config.keys),
-            store: Store::default(),
-            fault: config.fault,
-            latency: config.latency,
+            keys: Keys::new(&config.keys, faults),
+            store: Store::new(faults),
+            faults,
             heavy_lists: tokio::sync::Semaphore::new(HEAVY_LISTS_AT_ONCE),
         }
     }
 }
 
-/// The one handler behind the router: routes, runs the operation, applies the latency knob and
-/// logs one line. The key is never logged: only method, path, status and duration.
-pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
+/// The outermost layer: the latency knob, then one log line with the status the client gets
+/// (after any fault layer). The key is never logged: only method, path, status and duration.
+pub(crate) async fn log_and_delay(
+    State(latency): State<Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    let response = match dispatch(&state, request).await {
-        Ok(response) => response,
-        Err(error) => error.render(state.fault),
-    };
-    if !state.latency.is_zero() {
-        tokio::time::sleep(state.latency).await;
+    let response = next.run(request).await;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
     }
     tracing::info!(
         "{method} {path} {} {:.3}ms",
@@ -89,19 +108,24 @@ fn route(decoded: &str) -> Option<Route> {
     (!id.is_empty() && !id.contains('/')).then(|| Route::Item(id.to_owned()))
 }
 
-async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiError> {
-    let decoded = percent_decode(request.uri().path(), false);
+/// The one handler behind the router: routes, then runs the operation.
+pub(crate) async fn handle(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    // Python's `unquote`: invalid UTF-8 is replaced, `+` stays a plus.
+    let decoded = percent_decode_str(request.uri().path()).decode_utf8_lossy();
     let Some(route) = route(&decoded) else {
         return Err(redirect_or_not_found(&decoded, &request));
     };
     let method = request.method().clone();
     match (route, method) {
-        (Route::Collection, Method::GET) => list(state, request).await,
-        (Route::Collection, Method::POST) => create(state, request).await,
+        (Route::Collection, Method::GET) => list(&state, request).await,
+        (Route::Collection, Method::POST) => create(&state, request).await,
         (Route::Collection, _) => Err(ApiError::MethodNotAllowed(ALLOW_COLLECTION)),
-        (Route::Item(id), Method::GET) => get(state, request.headers(), &id),
-        (Route::Item(id), Method::PATCH) => update(state, request, &id).await,
-        (Route::Item(id), Method::DELETE) => delete(state, request.headers(), &id),
+        (Route::Item(id), Method::GET) => get(&state, request.headers(), &id),
+        (Route::Item(id), Method::PATCH) => update(&state, request, &id).await,
+        (Route::Item(id), Method::DELETE) => delete(&state, request.headers(), &id),
         (Route::Item(_), _) => Err(ApiError::MethodNotAllowed(ALLOW_ITEM)),
     }
 }
@@ -128,14 +152,10 @@ fn redirect_or_not_found(decoded: &str, request: &Request) -> ApiError {
     ApiError::PathNotFound
 }
 
-fn simulation_response(
-    state: &AppState,
-    status: StatusCode,
-    simulation: &crate::store::Simulation,
-) -> Response {
+fn simulation_response(simulation: &crate::store::Simulation) -> Response {
     json_response(
-        status,
-        &json!({ "simulation": simulation.to_json(state.fault) }),
+        StatusCode::OK,
+        &json!({ "simulation": simulation.to_json() }),
     )
 }
 
@@ -143,18 +163,13 @@ fn simulation_response(
 async fn create(state: &AppState, request: Request) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
     let received = body::read(&parts.headers, body).await?;
-    let caller = state.keys.authenticate(&parts.headers, state.fault)?;
+    let caller = state.keys.authenticate(&parts.headers)?;
     if let Received::Missing = received {
         return Err(missing_body());
     }
-    let config = validate::create_body(&received.value(), state.fault)?;
-    let simulation = state.store.create(&caller, config, state.fault);
-    let status = if state.fault == Some(Fault::CreateReturns201) {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok(simulation_response(state, status, &simulation))
+    let config = validate::create_body(&received.value(), state.faults)?;
+    let simulation = state.store.create(&caller, config);
+    Ok(simulation_response(&simulation))
 }
 
 fn missing_body() -> ApiError {
@@ -167,12 +182,10 @@ fn missing_body() -> ApiError {
 }
 
 async fn list(state: &AppState, request: Request) -> Result<Response, ApiError> {
-    let caller = state.keys.authenticate(request.headers(), state.fault)?;
-    let params = parse_query(request.uri().query().unwrap_or(""));
-    let query = validate::list_query(&params)?;
-    let fault = state.fault;
-    let snapshot = state.store.snapshot(&caller.team, fault);
-    let build = move |snapshot: &Snapshot| snapshot.page(&query, fault).to_json_bytes(fault);
+    let caller = state.keys.authenticate(request.headers())?;
+    let query = validate::list_query(request.uri().query().unwrap_or(""))?;
+    let snapshot = state.store.snapshot(&caller.team);
+    let build = move |snapshot: &Snapshot| snapshot.page(&query).to_json_bytes();
     if snapshot.weight() <= HEAVY_LIST {
         return Ok(json_bytes_response(StatusCode::OK, build(&snapshot)));
     }
@@ -191,13 +204,13 @@ async fn list(state: &AppState, request: Request) -> Result<Response, ApiError> 
 }
 
 fn get(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Response, ApiError> {
-    let caller = state.keys.authenticate(headers, state.fault)?;
+    let caller = state.keys.authenticate(headers)?;
     check_id(id)?;
     let simulation = state
         .store
         .get(&caller.team, id)
         .ok_or(ApiError::SimulationNotFound)?;
-    Ok(simulation_response(state, StatusCode::OK, &simulation))
+    Ok(simulation_response(&simulation))
 }
 
 fn check_id(id: &str) -> Result<(), ApiError> {
@@ -213,7 +226,7 @@ fn check_id(id: &str) -> Result<(), ApiError> {
 async fn update(state: &AppState, request: Request, id: &str) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
     let received = body::read(&parts.headers, body).await?;
-    let caller = state.keys.authenticate(&parts.headers, state.fault)?;
+    let caller = state.keys.authenticate(&parts.headers)?;
     // Path errors come first in FastAPI's list, then the body's.
     let mut errors = Vec::new();
     validate::path_id(id, &mut errors);
@@ -234,15 +247,15 @@ async fn update(state: &AppState, request: Request, id: &str) -> Result<Response
     }
     let simulation = state
         .store
-        .update(&caller, id, &changes, state.fault)
+        .update(&caller, id, &changes)
         .ok_or(ApiError::SimulationNotFound)?;
-    Ok(simulation_response(state, StatusCode::OK, &simulation))
+    Ok(simulation_response(&simulation))
 }
 
 fn delete(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Response, ApiError> {
-    let caller = state.keys.authenticate(headers, state.fault)?;
+    let caller = state.keys.authenticate(headers)?;
     check_id(id)?;
-    if !state.store.delete(&caller.team, id, state.fault) {
+    if !state.store.delete(&caller.team, id) {
         return Err(ApiError::SimulationNotFound);
     }
     Ok(json_response(
@@ -251,69 +264,9 @@ fn delete(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Response, A
     ))
 }
 
-/// Python's `parse_qsl(keep_blank_values=True)`; the last value of a name wins, as FastAPI
-/// reads a scalar query parameter.
-fn parse_query(query: &str) -> HashMap<String, String> {
-    query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(name, true), percent_decode(value, true))
-        })
-        .collect()
-}
-
-/// Percent-decoding with invalid UTF-8 replaced, as Python's `unquote` does; `plus` also
-/// turns `+` into a space (query strings).
-fn percent_decode(input: &str, plus: bool) -> String {
-    let bytes = input.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => match (
-                bytes.get(i + 1).and_then(|&b| hex(b)),
-                bytes.get(i + 2).and_then(|&b| hex(b)),
-            ) {
-                (Some(high), Some(low)) => {
-                    out.push(high * 16 + low);
-                    i += 3;
-                }
-                _ => {
-                    out.push(b'%');
-                    i += 1;
-                }
-            },
-            b'+' if plus => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn query_parsing_keeps_the_last_value_and_decodes() {
-        let params = parse_query("size=1&size=2&search=a+b%20c&flag&=x&bad=%zz%e2%82");
-        assert_eq!(params["size"], "2");
-        assert_eq!(params["search"], "a b c");
-        assert_eq!(params["flag"], "");
-        assert_eq!(params["bad"], "%zz\u{fffd}");
-    }
 
     #[test]
     fn routes_match_decoded_paths() {

@@ -11,6 +11,23 @@
 //! # }
 //! ```
 //!
+//! # Where things live
+//!
+//! - `handlers.rs`: one fallback handler that routes like Starlette (its module docs say why
+//!   axum's router is not used) and runs the five operations in FastAPI's order of checks.
+//! - `body.rs`: reading a body (413, 400, `json_invalid`, numbers as `json.loads` holds them).
+//! - `validate/`: pydantic v2's lax mode for this API: `schema.rs` the create and update bodies,
+//!   `coerce.rs` the lax `int` and `bool`, `query.rs` the list query, `datetime.rs` the
+//!   date-time parser.
+//! - `auth.rs`: the bearer check and the key lookup.
+//! - `store.rs`: the in-memory store behind one short-held lock.
+//! - `errors.rs`: `ApiError`, rendered through `IntoResponse` in FastAPI's shapes.
+//! - `faults.rs`: the [`Fault`] catalog. A fault that only reshapes a finished response is a
+//!   `map_response` layer (`reshape.rs`) that [`app`] adds only when it is on; a fault that
+//!   changes behaviour acts through one named predicate of `Faults` where the behaviour lives.
+//!   Each catalog entry says which.
+//! - `server.rs`: the socket side (connection cap and timeouts).
+//!
 //! # Order of checks
 //!
 //! As FastAPI runs them, first failure wins:
@@ -34,7 +51,8 @@
 //! - A body is parsed as JSON when its `Content-Type` is `application/json` or
 //!   `application/*+json` (parameters and case ignored), as FastAPI does; no content type, or
 //!   any other, hands the text to validation, which refuses it (`model_attributes_type` on
-//!   create, `dict_type` on update), as FastAPI 0.165 does (the oracle in `oracle/` shows it). A UTF-8 byte order mark is skipped, as `json.loads(bytes)` does.
+//!   create, `dict_type` on update), as FastAPI 0.165 does (the oracle in `oracle/` shows it).
+//!   A UTF-8 byte order mark is skipped, as `json.loads(bytes)` does.
 //! - An empty body is 422 `missing` at `["body"]`. A JSON `null` body is 422
 //!   `model_attributes_type` on create and `dict_type` on update, as the contract says.
 //! - JSON that Python accepts but serde_json does not (`NaN`, `Infinity`, lone surrogate
@@ -75,9 +93,10 @@
 //!   `if search:`). `logical_id` and the workflow id filters are exact; an empty `logical_id`
 //!   matches only an empty stored `logical_id`. A simulation whose status is null never
 //!   matches a `status` filter.
-//! - Query strings are read like Starlette: `&`-separated, `+` is a space, percent-decoding
-//!   with invalid UTF-8 replaced, a name without `=` has the value `""`, the last repeated value
-//!   wins, unknown names are ignored. `size=` is 422 `int_parsing`; `status=` is 422 `enum`.
+//! - Query strings are read like Starlette (with `form_urlencoded`, which splits and decodes as
+//!   Python's `parse_qsl` does): `&`-separated, `+` is a space, percent-decoding with invalid
+//!   UTF-8 replaced, a name without `=` has the value `""`, the last repeated value wins,
+//!   unknown names are ignored. `size=` is 422 `int_parsing`; `status=` is 422 `enum`.
 //! - `start`/`end` accept what pydantic does: RFC 3339 with `T`, `t`, `_` or a space, seconds
 //!   and fraction optional (more than six fraction digits truncated), `Z`/`±HH:MM`/`±HHMM`/`±HH`
 //!   offsets, a bare date (midnight), and numbers as Unix seconds (milliseconds past 2e10).
@@ -122,6 +141,7 @@ mod body;
 mod errors;
 mod faults;
 mod handlers;
+mod reshape;
 mod server;
 mod store;
 mod validate;
@@ -133,6 +153,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::middleware;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -231,8 +252,15 @@ impl Config {
 /// The whole API as a router with fresh, empty storage; usable without a socket
 /// (e.g. `tower::ServiceExt::oneshot`). Clones share the storage.
 pub fn app(config: Config) -> Router {
-    let state = Arc::new(handlers::AppState::new(config));
-    Router::new().fallback(handlers::handle).with_state(state)
+    let state = Arc::new(handlers::AppState::new(&config));
+    let mut router = Router::new().fallback(handlers::handle).with_state(state);
+    if let Some(fault) = config.fault {
+        router = reshape::with_layer(router, fault);
+    }
+    router.layer(middleware::from_fn_with_state(
+        config.latency,
+        handlers::log_and_delay,
+    ))
 }
 
 /// Serves the API on `listener` until the process ends (for `cargo xtask serve`), within the

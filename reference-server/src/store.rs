@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use crate::Fault;
+use crate::faults::Faults;
 use crate::validate::{ListQuery, Update, config_default};
 
 /// The user and team a request acts for.
@@ -75,15 +75,13 @@ fn config_weight(config: &Map<String, Value>) -> usize {
 
 impl Simulation {
     /// The `SimulationsModel` JSON object.
-    pub fn to_json(&self, fault: Option<Fault>) -> Value {
+    pub fn to_json(&self) -> Value {
         let mut object = Map::new();
         object.insert("team_id".into(), Value::from(self.team.as_str()));
         object.insert("created_by".into(), Value::from(self.created_by.as_str()));
-        if fault != Some(Fault::MissingUpdatedBy) {
-            object.insert("updated_by".into(), Value::from(self.updated_by.as_str()));
-        }
-        object.insert("created_at".into(), timestamp(self.created_at, fault));
-        object.insert("updated_at".into(), timestamp(self.updated_at, fault));
+        object.insert("updated_by".into(), Value::from(self.updated_by.as_str()));
+        object.insert("created_at".into(), timestamp(self.created_at));
+        object.insert("updated_at".into(), timestamp(self.updated_at));
         object.insert("_id".into(), Value::from(self.id.as_str()));
         object.insert(
             "simulation_config".into(),
@@ -103,9 +101,9 @@ impl Simulation {
             .and_then(Value::as_str)
     }
 
-    fn matches(&self, query: &ListQuery, fault: Option<Fault>) -> bool {
+    fn matches(&self, query: &ListQuery, faults: Faults) -> bool {
         if let Some(search) = query.search.as_deref().filter(|s| !s.is_empty()) {
-            let hit = if fault == Some(Fault::SearchCaseSensitive) {
+            let hit = if faults.searches_case_sensitively() {
                 ["logical_id", "description"]
                     .iter()
                     .any(|f| self.text_field(f).is_some_and(|t| t.contains(search)))
@@ -131,7 +129,7 @@ impl Simulation {
                 .counter_workflow_id
                 .as_deref()
                 .is_none_or(|id| self.workflow_id("counter_workflow") == Some(id))
-            && (fault == Some(Fault::StatusFilterIgnored)
+            && (faults.ignores_status_filter()
                 || query
                     .status
                     .as_deref()
@@ -140,14 +138,9 @@ impl Simulation {
 }
 
 /// RFC 3339 with microseconds and `Z`, as pydantic v2 writes an aware UTC datetime.
-fn timestamp(micros: i64, fault: Option<Fault>) -> Value {
+fn timestamp(micros: i64) -> Value {
     let time = DateTime::<Utc>::from_timestamp_micros(micros).unwrap_or_default();
-    let format = if fault == Some(Fault::NaiveTimestamps) {
-        "%Y-%m-%dT%H:%M:%S%.6f"
-    } else {
-        "%Y-%m-%dT%H:%M:%S%.6fZ"
-    };
-    Value::from(time.format(format).to_string())
+    Value::from(time.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
 }
 
 /// Records are shared with the requests reading them, so a list or a get clones pointers under
@@ -187,7 +180,7 @@ impl Page {
     /// `{"simulations": [...], "total": n}` as bytes, exactly as serialising that `Value` would
     /// write it, but converting one record at a time: a page of large records is held once as
     /// output, not also as a tree of values.
-    pub fn to_json_bytes(&self, fault: Option<Fault>) -> Vec<u8> {
+    pub fn to_json_bytes(&self) -> Vec<u8> {
         let weight: usize = self.simulations.iter().map(|s| s.weight).sum();
         let mut out = Vec::with_capacity(weight.saturating_add(32));
         out.extend_from_slice(b"{\"simulations\":[");
@@ -196,7 +189,7 @@ impl Page {
                 out.push(b',');
             }
             // A `Value` always serialises and a `Vec` takes every write, so this cannot fail.
-            let _ = serde_json::to_writer(&mut out, &simulation.to_json(fault));
+            let _ = serde_json::to_writer(&mut out, &simulation.to_json());
         }
         out.extend_from_slice(format!("],\"total\":{}}}", self.total).as_bytes());
         out
@@ -208,6 +201,7 @@ impl Page {
 #[derive(Debug)]
 pub(crate) struct Snapshot {
     records: Vec<Arc<Simulation>>,
+    faults: Faults,
 }
 
 impl Snapshot {
@@ -218,22 +212,19 @@ impl Snapshot {
     }
 
     /// The page `query` asks for and the number of all matches.
-    pub fn page(&self, query: &ListQuery, fault: Option<Fault>) -> Page {
+    pub fn page(&self, query: &ListQuery) -> Page {
         let skip = usize::try_from(query.page.saturating_sub(1).saturating_mul(query.size))
             .unwrap_or(usize::MAX);
         let size = usize::try_from(query.size).unwrap_or(usize::MAX);
         let mut page = Vec::new();
         let mut total = 0;
         for simulation in &self.records {
-            if simulation.matches(query, fault) {
+            if simulation.matches(query, self.faults) {
                 if total >= skip && page.len() < size {
                     page.push(Arc::clone(simulation));
                 }
                 total += 1;
             }
-        }
-        if fault == Some(Fault::TotalIsPageLength) {
-            total = page.len();
         }
         Page {
             simulations: page,
@@ -247,9 +238,17 @@ impl Snapshot {
 #[derive(Debug, Default)]
 pub(crate) struct Store {
     inner: RwLock<Inner>,
+    faults: Faults,
 }
 
 impl Store {
+    pub fn new(faults: Faults) -> Self {
+        Store {
+            inner: RwLock::default(),
+            faults,
+        }
+    }
+
     fn read(&self) -> RwLockReadGuard<'_, Inner> {
         // Nothing panics while holding the lock, but a poisoned lock still holds valid data.
         self.inner.read().unwrap_or_else(|e| e.into_inner())
@@ -259,12 +258,7 @@ impl Store {
         self.inner.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn create(
-        &self,
-        caller: &Caller,
-        config: Map<String, Value>,
-        fault: Option<Fault>,
-    ) -> Arc<Simulation> {
+    pub fn create(&self, caller: &Caller, config: Map<String, Value>) -> Arc<Simulation> {
         // Work proportional to the record's size happens before the lock.
         let lowered = lowered(&config);
         let weight = config_weight(&config);
@@ -273,7 +267,7 @@ impl Store {
         let seq = inner.next_seq;
         inner.next_seq += 1;
         // ObjectId-like: 4 bytes of seconds, then a counter, so ids sort in creation order.
-        let id = if fault == Some(Fault::NonObjectIdIds) {
+        let id = if self.faults.mints_counter_ids() {
             format!("sim-{seq}")
         } else {
             let seconds = u32::try_from(now.div_euclid(1_000_000)).unwrap_or(u32::MAX);
@@ -304,13 +298,7 @@ impl Store {
         team.by_seq.get(seq).cloned()
     }
 
-    pub fn update(
-        &self,
-        caller: &Caller,
-        id: &str,
-        update: &Update,
-        fault: Option<Fault>,
-    ) -> Option<Arc<Simulation>> {
+    pub fn update(&self, caller: &Caller, id: &str, update: &Update) -> Option<Arc<Simulation>> {
         // The new description is the only text that changes; lowercase it before the lock.
         let description_lowered = update
             .description
@@ -330,10 +318,10 @@ impl Store {
             if let Some(status) = &update.status {
                 simulation.config.insert("status".into(), status.clone());
             }
-            if fault == Some(Fault::PatchResetsMaxEvents) {
+            if self.faults.patch_resets_max_events() {
                 simulation
                     .config
-                    .insert("max_events".into(), config_default("max_events", None));
+                    .insert("max_events".into(), config_default("max_events"));
             }
             if let Some(lowered) = description_lowered.clone() {
                 simulation.lowered[1] = lowered;
@@ -342,7 +330,7 @@ impl Store {
             simulation.updated_at = now.max(simulation.updated_at);
             simulation.updated_by = caller.user.clone();
         };
-        if fault == Some(Fault::PatchNotPersisted) {
+        if self.faults.drops_patches() {
             let mut updated = Simulation::clone(&**stored);
             apply(&mut updated);
             return Some(Arc::new(updated));
@@ -352,12 +340,12 @@ impl Store {
         Some(Arc::clone(stored))
     }
 
-    pub fn delete(&self, team: &str, id: &str, fault: Option<Fault>) -> bool {
+    pub fn delete(&self, team: &str, id: &str) -> bool {
         let mut inner = self.write();
         let Some(team) = inner.teams.get_mut(team) else {
             return false;
         };
-        if fault == Some(Fault::DeleteNotDeleting) {
+        if self.faults.keeps_deleted() {
             return team.seq_by_id.contains_key(id);
         }
         match team.seq_by_id.remove(id) {
@@ -369,9 +357,9 @@ impl Store {
     /// The team's records in the contract's order (newest first): creation order is
     /// `created_at` order with ties broken by `_id`, both strictly increasing, so walking the
     /// sequence backwards is that order. Only pointers are copied under the lock.
-    pub fn snapshot(&self, team: &str, fault: Option<Fault>) -> Snapshot {
+    pub fn snapshot(&self, team: &str) -> Snapshot {
         let inner = self.read();
-        let records = if fault == Some(Fault::CrossTeamList) {
+        let records = if self.faults.lists_every_team() {
             let mut all: Vec<Arc<Simulation>> = inner
                 .teams
                 .values()
@@ -380,7 +368,7 @@ impl Store {
             all.sort_by_key(|s| std::cmp::Reverse(s.seq));
             all
         } else if let Some(team) = inner.teams.get(team) {
-            if fault == Some(Fault::OldestFirst) {
+            if self.faults.lists_oldest_first() {
                 team.by_seq.values().cloned().collect()
             } else {
                 team.by_seq.values().rev().cloned().collect()
@@ -388,14 +376,15 @@ impl Store {
         } else {
             Vec::new()
         };
-        Snapshot { records }
+        Snapshot {
+            records,
+            faults: self.faults,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use serde_json::json;
 
     use super::*;
@@ -414,60 +403,48 @@ mod tests {
     }
 
     fn query(pairs: &[(&str, &str)]) -> ListQuery {
-        let params: HashMap<String, String> = pairs
+        let raw = pairs
             .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        list_query(&params).unwrap_or_else(|_| panic!("valid query {pairs:?}"))
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&");
+        list_query(&raw).unwrap_or_else(|_| panic!("valid query {pairs:?}"))
     }
 
     #[test]
     fn list_bytes_are_what_serialising_the_value_writes() {
         let store = Store::default();
         for n in 0..3 {
-            store.create(&caller(), config(&format!("d\"{n}\u{e9}")), None);
+            store.create(&caller(), config(&format!("d\"{n}\u{e9}")));
         }
-        for fault in [
-            None,
-            Some(Fault::MissingUpdatedBy),
-            Some(Fault::TotalIsPageLength),
-        ] {
-            for pairs in [&[][..], &[("size", "2")], &[("page", "9")]] {
-                let page = store.snapshot("t", fault).page(&query(pairs), fault);
-                let records: Vec<Value> =
-                    page.simulations.iter().map(|s| s.to_json(fault)).collect();
-                let expected = json!({ "simulations": records, "total": page.total });
-                let expected = serde_json::to_vec(&expected).unwrap_or_default();
-                assert_eq!(page.to_json_bytes(fault), expected, "{fault:?} {pairs:?}");
-            }
+        for pairs in [&[][..], &[("size", "2")], &[("page", "9")]] {
+            let page = store.snapshot("t").page(&query(pairs));
+            let records: Vec<Value> = page.simulations.iter().map(|s| s.to_json()).collect();
+            let expected = json!({ "simulations": records, "total": page.total });
+            let expected = serde_json::to_vec(&expected).unwrap_or_default();
+            assert_eq!(page.to_json_bytes(), expected, "{pairs:?}");
         }
     }
 
     #[test]
     fn a_snapshot_keeps_the_version_it_took_and_search_sees_updates() {
         let store = Store::default();
-        let created = store.create(&caller(), config("Old"), None);
-        let before = store.snapshot("t", None);
+        let created = store.create(&caller(), config("Old"));
+        let before = store.snapshot("t");
         let update = Update {
             description: Some(Value::from("NEW text")),
             status: None,
         };
-        let updated = store.update(&caller(), &created.id, &update, None);
+        let updated = store.update(&caller(), &created.id, &update);
         assert!(updated.is_some_and(|u| u.config["description"] == "NEW text"));
-        let old = before.page(&query(&[]), None);
+        let old = before.page(&query(&[]));
         assert_eq!(old.simulations[0].config["description"], "Old");
         assert_eq!(
-            store
-                .snapshot("t", None)
-                .page(&query(&[("search", "new")]), None)
-                .total,
+            store.snapshot("t").page(&query(&[("search", "new")])).total,
             1
         );
         assert_eq!(
-            store
-                .snapshot("t", None)
-                .page(&query(&[("search", "old")]), None)
-                .total,
+            store.snapshot("t").page(&query(&[("search", "old")])).total,
             0
         );
         assert!(
