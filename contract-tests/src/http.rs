@@ -110,6 +110,10 @@ impl Target {
             .timeout(timeout)
             .connect_timeout(timeout)
             .pool_max_idle_per_host(256)
+            // Below the keep-alive of the servers this meets (uvicorn 5 s, the reference server
+            // 10 s): a connection the server has just closed for idleness would otherwise be
+            // reused and fail with "connection closed before message completed".
+            .pool_idle_timeout(Duration::from_secs(4))
             .tcp_nodelay(true)
             // A redirect would carry the key and the body to a host the guard never saw; a 3xx
             // is judged as the response it is.
