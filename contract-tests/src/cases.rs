@@ -2,7 +2,7 @@
 
 use proptest::prelude::*;
 use proptest::sample::select;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::spec::{Kind, ObjectModel, Operation};
 use crate::values::{Accepted, arb_accepted_object, arb_rejected, arb_unspecified};
@@ -127,7 +127,7 @@ const COLLECTION: &str = "/workflows/v1/simulations";
 pub fn field_paths(model: &ObjectModel) -> Vec<(String, Kind, bool)> {
     let mut out = Vec::new();
     for field in &model.fields {
-        let pointer = format!("/{}", field.name);
+        let pointer = crate::pointer::child("", &field.name);
         out.push((pointer.clone(), field.kind.clone(), field.nullable));
         if let Kind::Object(inner) = &field.kind {
             for (p, k, n) in field_paths(inner) {
@@ -136,25 +136,6 @@ pub fn field_paths(model: &ObjectModel) -> Vec<(String, Kind, bool)> {
         }
     }
     out
-}
-
-/// Sets `value` at `pointer`, turning whatever stands on the way into objects.
-pub fn set_at(target: &mut Value, pointer: &str, value: Value) {
-    let mut node = target;
-    let segments: Vec<&str> = pointer.split('/').skip(1).collect();
-    for (i, seg) in segments.iter().enumerate() {
-        if !node.is_object() {
-            *node = Value::Object(Map::new());
-        }
-        let map = node.as_object_mut().expect("made an object above");
-        if i + 1 == segments.len() {
-            map.insert((*seg).to_owned(), value);
-            return;
-        }
-        node = map
-            .entry((*seg).to_owned())
-            .or_insert_with(|| Value::Object(Map::new()));
-    }
 }
 
 pub fn pointer_to_loc(pointer: &str) -> Vec<Value> {
@@ -186,7 +167,7 @@ pub fn arb_create_field_mutation(model: &ObjectModel) -> impl Strategy<Value = C
             (Just(base.sent), Just(pointer), rejected)
         })
         .prop_map(|(mut body, pointer, (mutation, value))| {
-            set_at(&mut body, &pointer, value);
+            crate::pointer::set(&mut body, &pointer, value);
             Case {
                 request: Request::json(Operation::Create, COLLECTION.into(), body),
                 expect: Expect::Reject {
@@ -296,7 +277,7 @@ pub fn arb_create_probe(model: &ObjectModel) -> impl Strategy<Value = Case> + us
             (Just(base.sent), Just(pointer), strategy)
         })
         .prop_map(|(mut body, pointer, value)| {
-            set_at(&mut body, &pointer, value.clone());
+            crate::pointer::set(&mut body, &pointer, value.clone());
             Case {
                 request: Request::json(Operation::Create, COLLECTION.into(), body),
                 expect: Expect::Probe { pointer, value },
@@ -329,10 +310,7 @@ mod tests {
     }
 
     #[test]
-    fn set_at_creates_parents() {
-        let mut v = json!({});
-        set_at(&mut v, "/a/b", json!(1));
-        assert_eq!(v, json!({"a": {"b": 1}}));
+    fn a_loc_names_the_keys_of_the_pointer() {
         assert_eq!(
             pointer_to_loc("/a/b"),
             vec![json!("body"), json!("a"), json!("b")]

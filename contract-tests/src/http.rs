@@ -9,6 +9,7 @@ use tokio::time::Instant;
 
 use crate::cases::{Auth, Request};
 use crate::checks::Response;
+use crate::error::error_chain;
 use crate::redact::Secrets;
 use crate::spec::Operation;
 
@@ -256,13 +257,7 @@ impl Target {
 }
 
 fn describe_error(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
+    let text = error_chain(e);
     if e.is_timeout() {
         format!("timed out ({text})")
     } else {

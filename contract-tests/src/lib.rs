@@ -6,6 +6,7 @@ pub mod error;
 pub mod http;
 pub mod listing;
 pub mod numbers;
+pub mod pointer;
 pub mod redact;
 pub mod report;
 pub mod runner;

@@ -213,7 +213,7 @@ impl Oracle {
                     Some(r) if schema.as_object().is_some_and(|m| m.len() == 1) => r.clone(),
                     _ => json!(format!(
                         "#/paths/{}/{}/responses/{status}/content/application~1json/schema",
-                        op.path_template().replace('~', "~0").replace('/', "~1"),
+                        crate::pointer::escape(op.path_template()),
                         op.method().to_lowercase()
                     )),
                 };
