@@ -3,6 +3,7 @@
 pub mod cases;
 pub mod checks;
 pub mod error;
+pub mod exchange;
 pub mod http;
 pub mod listing;
 pub mod numbers;

@@ -13,13 +13,16 @@ use serde_json::Value;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::cases::Request;
-use crate::checks::{Applied, Check, Created, Exchange, Identity, Mismatch, RunState};
+use crate::checks::Check;
 use crate::error::RunError;
+use crate::exchange::{
+    Applied, ClientLimit, Created, Exchange, Identity, Mismatch, Observation, Request, RunState,
+};
 use crate::http::{DEFAULT_MAX_RESPONSE_BYTES, Failure, Pacer, Target, curl_line, header_problem};
+use crate::listing::{ListFilter, SEARCHED_FIELDS, page_size};
 use crate::redact::Secrets;
-use crate::scenario::{Mix, Observation, Scenario, arb_scenario};
-use crate::spec::{Operation, Spec};
+use crate::scenario::{Mix, Scenario, arb_scenario};
+use crate::spec::{Api, Operation, Spec};
 
 /// The pseudo-check for a request that got no response (refused, reset, timed out).
 pub const RESPONSE_RECEIVED: &str = "response_received";
@@ -111,164 +114,6 @@ impl Options {
     }
 }
 
-/// How often one check applied to one operation's responses, and how that went. A check that
-/// did not apply neither passed nor failed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CheckCounts {
-    pub applied: u64,
-    pub failed: u64,
-    pub not_applicable: u64,
-}
-
-impl CheckCounts {
-    pub fn passed(&self) -> u64 {
-        self.applied - self.failed
-    }
-
-    fn add(&mut self, other: &CheckCounts) {
-        self.applied += other.applied;
-        self.failed += other.failed;
-        self.not_applicable += other.not_applicable;
-    }
-}
-
-/// Counts for one operation.
-#[derive(Debug, Clone, Default)]
-pub struct OperationStats {
-    pub requests: u64,
-    /// Per check, in the case phase.
-    pub checks: BTreeMap<&'static str, CheckCounts>,
-    pub statuses: BTreeMap<u16, u64>,
-    pub failures_by_check: BTreeMap<&'static str, u64>,
-}
-
-/// One distinct failure, shrunk.
-#[derive(Debug, Clone)]
-pub struct Finding {
-    pub check: &'static str,
-    pub operation: Operation,
-    pub mismatch: Mismatch,
-    pub request: Request,
-    pub curl: String,
-    pub status: Option<u16>,
-    /// The seed of the case it came from; empty for findings no case produced (cleanup).
-    pub seed_hex: String,
-    pub occurrences: u64,
-    pub shrink_steps: u32,
-    /// The failure did not recur when its case was replayed.
-    pub flaky: bool,
-    /// Shrinking stopped early: the time or the create budget ran out.
-    pub shrink_cut_short: bool,
-}
-
-/// Requests sent in each phase of the run, as the transport counted them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PhaseRequests {
-    pub preflight: u64,
-    pub cases: u64,
-    pub shrinking: u64,
-    pub cleanup: u64,
-}
-
-/// What the time budget (`--max-time`) cut short, if anything.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CutShort {
-    /// Cases drawn but never finished, or never started.
-    pub cases_not_run: u64,
-    /// Failures reported as first seen because shrinking ran out of time or creates.
-    pub shrinks_cut: u64,
-    /// The cleanup ran out of time; what it could not check is listed as left over.
-    pub cleanup: bool,
-}
-
-impl CutShort {
-    pub fn any(&self) -> bool {
-        self.cases_not_run > 0 || self.shrinks_cut > 0 || self.cleanup
-    }
-}
-
-/// Everything a run measured.
-#[derive(Debug, Clone, Default)]
-pub struct Report {
-    pub cases: u64,
-    /// Every request the run sent, preflight, shrinking and cleanup included.
-    pub requests: u64,
-    pub requests_by_phase: PhaseRequests,
-    /// Creates sent over the whole run.
-    pub creates_sent: u64,
-    pub elapsed: Duration,
-    pub per_operation: BTreeMap<Operation, OperationStats>,
-    pub findings: Vec<Finding>,
-    /// Cases completed, time, and the failing check, when the first failure was seen.
-    pub first_failure: Option<(u64, Duration, &'static str)>,
-    /// Time spent shrinking, included in `elapsed`.
-    pub shrinking: Duration,
-    /// Where the time went, summed over all cases (concurrent work adds up past `elapsed`).
-    pub time: TimeSplit,
-    pub replayed_regressions: u64,
-    pub query_parameters_sent: BTreeSet<String>,
-    /// Scenarios not run because `--max-creates` was reached.
-    pub skipped_for_create_cap: u64,
-    pub cut_short: CutShort,
-    pub max_time: Duration,
-    /// Whether the tenancy checks ran (they need `CONTRACT_OTHER_TEAM_TOKEN`).
-    pub tenancy_checked: bool,
-    /// The caller's team and user as learned from the responses, when they were not pinned
-    /// (`--expect-team`, `--expect-user`); `server_fields` then checks consistency only.
-    pub identity_learned: Option<Identity>,
-    /// Values the server stored that the generated client cannot hold (integers past its
-    /// types): notes about the client, not failures of the server.
-    pub client_notes: Vec<crate::checks::ClientLimit>,
-    pub cleanup: Option<Cleanup>,
-    pub run_tag: String,
-    /// The checks the run was asked to make, in registry order.
-    pub checks_run: Vec<&'static str>,
-}
-
-/// Time spent per stage, summed over cases.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TimeSplit {
-    /// Drawing scenarios from their seeds (on the worker threads).
-    pub generation: Duration,
-    /// From a scenario's first request to its last response, pacing included.
-    pub http: Duration,
-    /// Judging the responses (schema validation and every other check).
-    pub checks: Duration,
-    /// Wall time of the case phase: from the first case drawn to the last judged.
-    pub cases: Duration,
-    /// Wall time of the end-of-run cleanup.
-    pub cleanup: Duration,
-}
-
-/// What the end-of-run cleanup did.
-#[derive(Debug, Clone, Default)]
-pub struct Cleanup {
-    pub deleted: u64,
-    pub already_gone: u64,
-    /// Ids still readable after their delete, that could not be deleted, or that the time
-    /// budget left unchecked.
-    pub left_over: Vec<String>,
-    /// Recorded ids whose record no longer carries the run's mark: not deleted.
-    pub not_ours: Vec<String>,
-}
-
-impl Report {
-    pub fn failures(&self) -> usize {
-        self.findings.len()
-    }
-
-    /// One check's counts over every operation.
-    pub fn check_counts(&self, check: &str) -> CheckCounts {
-        let mut total = CheckCounts::default();
-        for stats in self.per_operation.values() {
-            if let Some(counts) = stats.checks.get(check) {
-                total.add(counts);
-            }
-        }
-        total
-    }
-}
-
 /// The 32-byte ChaCha seed of case `index` in a run with `seed`; splitmix64 spreads it.
 pub fn case_seed(seed: u64, index: u64) -> [u8; 32] {
     let mut state = seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -281,21 +126,6 @@ pub fn case_seed(seed: u64, index: u64) -> [u8; 32] {
         chunk.copy_from_slice(&(z ^ (z >> 31)).to_le_bytes());
     }
     out
-}
-
-fn hex(bytes: &[u8; 32]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Option<[u8; 32]> {
-    let mut out = [0u8; 32];
-    if text.len() != 64 {
-        return None;
-    }
-    for (i, slot) in out.iter_mut().enumerate() {
-        *slot = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
 }
 
 static NEXT_RUN_ID: AtomicU64 = AtomicU64::new(0);
@@ -331,63 +161,6 @@ fn tree_for(
             .new_tree(&mut runner)
             .expect("case strategies never reject"),
     )
-}
-
-/// The lower-case host of a base URL, without a trailing dot.
-pub fn target_host(base_url: &str) -> Result<String, RunError> {
-    let url = reqwest::Url::parse(base_url)
-        .map_err(|e| RunError::Arguments(format!("--base-url {base_url}: {e}")))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(RunError::Arguments(format!(
-            "--base-url {base_url}: only http and https are supported"
-        )));
-    }
-    Ok(url
-        .host_str()
-        .unwrap_or_default()
-        .trim_matches(['[', ']'])
-        .trim_end_matches('.')
-        .to_ascii_lowercase())
-}
-
-pub fn is_loopback_host(host: &str) -> bool {
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
-/// The domain a labelled non-production host may sit under without `--allow-host`.
-pub const DEFAULT_ALLOWED_DOMAIN: &str = "interactly.ai";
-
-/// Whether a target may receive the suite's writes: loopback; a host named exactly by
-/// `--allow-host`; or a host under an allowed domain ([`DEFAULT_ALLOWED_DOMAIN`], or one named
-/// by `--allow-host`) whose name below that domain has a `qa`, `dev`, `test` or `staging` label,
-/// labels being separated by dots or hyphens. A label alone is not enough: `qa.evil.com` and
-/// `api-qa.interactly.ai.evil.com` are refused.
-pub fn host_is_safe(base_url: &str, allow_hosts: &[String]) -> Result<(), RunError> {
-    let host = target_host(base_url)?;
-    let allowed: Vec<String> = allow_hosts
-        .iter()
-        .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
-        .collect();
-    if is_loopback_host(&host) || allowed.contains(&host) {
-        return Ok(());
-    }
-    let labelled_under = |domain: &str| {
-        host.strip_suffix(domain)
-            .and_then(|below| below.strip_suffix('.'))
-            .is_some_and(|below| {
-                below
-                    .split(['.', '-'])
-                    .any(|label| matches!(label, "qa" | "dev" | "test" | "staging"))
-            })
-    };
-    if labelled_under(DEFAULT_ALLOWED_DOMAIN) || allowed.iter().any(|d| labelled_under(d)) {
-        Ok(())
-    } else {
-        Err(RunError::UnsafeHost { host })
-    }
 }
 
 /// The outcome of judging one scenario.
@@ -527,45 +300,6 @@ fn spawn_progress(
     }))
 }
 
-/// The reason a value of an option is out of its range, if it is.
-pub fn validate(options: &Options) -> Result<(), RunError> {
-    let bad = |text: String| Err(RunError::Arguments(text));
-    for (variable, key) in [
-        ("CONTRACT_TOKEN", Some(options.token.as_str())),
-        (
-            "CONTRACT_OTHER_TEAM_TOKEN",
-            options.other_team_token.as_deref(),
-        ),
-    ] {
-        if let Some(problem) = key.and_then(header_problem) {
-            return bad(format!(
-                "{variable} cannot be sent as an HTTP header value: {problem}"
-            ));
-        }
-    }
-    if options.concurrency == 0 {
-        return bad("--concurrency must be at least 1".into());
-    }
-    if options.cases == 0 {
-        return bad("--cases must be at least 1".into());
-    }
-    if options.max_time.is_zero() {
-        return bad("--max-time must be more than 0 seconds".into());
-    }
-    if options.timeout.is_zero() {
-        return bad("--timeout must be more than 0 seconds".into());
-    }
-    if options.max_response_bytes == 0 {
-        return bad("--max-response-bytes must be at least 1".into());
-    }
-    if let Some(rate) = options.rate
-        && !(rate.is_finite() && rate > 0.0)
-    {
-        return bad(format!("--rate {rate} must be a positive number"));
-    }
-    Ok(())
-}
-
 /// Everything the phases of one run share.
 struct Run {
     options: Options,
@@ -603,7 +337,7 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         options.max_response_bytes,
     )
     .map_err(|e| RunError::Arguments(format!("cannot build the HTTP client: {e}")))?;
-    preflight(&target).await?;
+    preflight(&target, &spec.api).await?;
 
     let started = Instant::now();
     // Unique per run, not per seed: replaying a seed must not collide with the records of the run it replays.
@@ -812,7 +546,439 @@ impl Run {
             Some((seed, judged, generation, judging - sent, judging.elapsed()))
         }
     }
+}
 
+/// A panicked or cancelled task, as the suite's own internal error.
+fn internal_error(e: tokio::task::JoinError, what: &str) -> RunError {
+    if e.is_panic() {
+        let payload = e.into_panic();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into());
+        RunError::Internal(format!("{what} panicked: {message}"))
+    } else {
+        RunError::Internal(format!("{what} was cancelled: {e}"))
+    }
+}
+
+fn record(report: &mut Report, judged: &Judged) {
+    for observation in &judged.observations {
+        let stats = report
+            .per_operation
+            .entry(observation.case.request.operation)
+            .or_default();
+        stats.requests += 1;
+        if let Ok(r) = &observation.response {
+            *stats.statuses.entry(r.status).or_default() += 1;
+        }
+        if observation.case.request.operation == Operation::List
+            && let Some((_, query)) = observation.case.request.path_and_query.split_once('?')
+        {
+            for pair in query.split('&') {
+                let name = pair.split('=').next().unwrap_or_default();
+                report.query_parameters_sent.insert(name.to_owned());
+            }
+        }
+    }
+    for (operation, check, applied, failed) in &judged.outcomes {
+        let counts = report
+            .per_operation
+            .entry(*operation)
+            .or_default()
+            .checks
+            .entry(check)
+            .or_default();
+        if *applied {
+            counts.applied += 1;
+            counts.failed += u64::from(*failed);
+        } else {
+            counts.not_applicable += 1;
+        }
+    }
+    for (check, operation, _, _) in &judged.failures {
+        *report
+            .per_operation
+            .entry(*operation)
+            .or_default()
+            .failures_by_check
+            .entry(check)
+            .or_default() += 1;
+    }
+}
+
+/// The first time a distinct failure was seen, and how often it came back.
+#[derive(Debug, Clone)]
+struct FirstSeen {
+    seed: [u8; 32],
+    occurrences: u64,
+    mismatch: Mismatch,
+    observation: Observation,
+}
+
+fn wall_nanos() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// How much of a refusing server's body the preflight error shows.
+const PREFLIGHT_BODY_CHARS: usize = 200;
+
+/// A first request that tells an unreachable target and a refused key apart from contract failures.
+async fn preflight(target: &Target, api: &Api) -> Result<(), RunError> {
+    let probe = api.list(&format!(
+        "{}={}",
+        crate::listing::PAGE_SIZE,
+        page_size(api, 1)
+    ));
+    match target.send(&probe).await {
+        Err(e) => Err(RunError::Unreachable {
+            url: target.base_url.clone(),
+            reason: e.message,
+        }),
+        Ok(r) if r.status == 401 => {
+            // The response is redacted on arrival; the cut keeps placeholders whole.
+            let body = String::from_utf8_lossy(&r.body);
+            let (shown, was_cut) = crate::redact::cut(&body, PREFLIGHT_BODY_CHARS);
+            Err(RunError::Unauthorized(format!(
+                "{} {} answered 401 {shown}{}",
+                probe.method,
+                api.collection(),
+                if was_cut { "…" } else { "" }
+            )))
+        }
+        Ok(_) => Ok(()),
+    }
+}
+
+/// How often one check applied to one operation's responses, and how that went. A check that
+/// did not apply neither passed nor failed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CheckCounts {
+    pub applied: u64,
+    pub failed: u64,
+    pub not_applicable: u64,
+}
+
+impl CheckCounts {
+    pub fn passed(&self) -> u64 {
+        self.applied - self.failed
+    }
+
+    fn add(&mut self, other: &CheckCounts) {
+        self.applied += other.applied;
+        self.failed += other.failed;
+        self.not_applicable += other.not_applicable;
+    }
+}
+
+/// Counts for one operation.
+#[derive(Debug, Clone, Default)]
+pub struct OperationStats {
+    pub requests: u64,
+    /// Per check, in the case phase.
+    pub checks: BTreeMap<&'static str, CheckCounts>,
+    pub statuses: BTreeMap<u16, u64>,
+    pub failures_by_check: BTreeMap<&'static str, u64>,
+}
+
+/// One distinct failure, shrunk.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub check: &'static str,
+    pub operation: Operation,
+    pub mismatch: Mismatch,
+    pub request: Request,
+    pub curl: String,
+    pub status: Option<u16>,
+    /// The seed of the case it came from; empty for findings no case produced (cleanup).
+    pub seed_hex: String,
+    pub occurrences: u64,
+    pub shrink_steps: u32,
+    /// The failure did not recur when its case was replayed.
+    pub flaky: bool,
+    /// Shrinking stopped early: the time or the create budget ran out.
+    pub shrink_cut_short: bool,
+}
+
+/// Requests sent in each phase of the run, as the transport counted them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PhaseRequests {
+    pub preflight: u64,
+    pub cases: u64,
+    pub shrinking: u64,
+    pub cleanup: u64,
+}
+
+/// What the time budget (`--max-time`) cut short, if anything.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CutShort {
+    /// Cases drawn but never finished, or never started.
+    pub cases_not_run: u64,
+    /// Failures reported as first seen because shrinking ran out of time or creates.
+    pub shrinks_cut: u64,
+    /// The cleanup ran out of time; what it could not check is listed as left over.
+    pub cleanup: bool,
+}
+
+impl CutShort {
+    pub fn any(&self) -> bool {
+        self.cases_not_run > 0 || self.shrinks_cut > 0 || self.cleanup
+    }
+}
+
+/// Everything a run measured.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub cases: u64,
+    /// Every request the run sent, preflight, shrinking and cleanup included.
+    pub requests: u64,
+    pub requests_by_phase: PhaseRequests,
+    /// Creates sent over the whole run.
+    pub creates_sent: u64,
+    pub elapsed: Duration,
+    pub per_operation: BTreeMap<Operation, OperationStats>,
+    pub findings: Vec<Finding>,
+    /// Cases completed, time, and the failing check, when the first failure was seen.
+    pub first_failure: Option<(u64, Duration, &'static str)>,
+    /// Time spent shrinking, included in `elapsed`.
+    pub shrinking: Duration,
+    /// Where the time went, summed over all cases (concurrent work adds up past `elapsed`).
+    pub time: TimeSplit,
+    pub replayed_regressions: u64,
+    pub query_parameters_sent: BTreeSet<String>,
+    /// Scenarios not run because `--max-creates` was reached.
+    pub skipped_for_create_cap: u64,
+    pub cut_short: CutShort,
+    pub max_time: Duration,
+    /// Whether the tenancy checks ran (they need `CONTRACT_OTHER_TEAM_TOKEN`).
+    pub tenancy_checked: bool,
+    /// The caller's team and user as learned from the responses, when they were not pinned
+    /// (`--expect-team`, `--expect-user`); `server_fields` then checks consistency only.
+    pub identity_learned: Option<Identity>,
+    /// Values the server stored that the generated client cannot hold (integers past its
+    /// types): notes about the client, not failures of the server.
+    pub client_notes: Vec<ClientLimit>,
+    pub cleanup: Option<Cleanup>,
+    pub run_tag: String,
+    /// The checks the run was asked to make, in registry order.
+    pub checks_run: Vec<&'static str>,
+}
+
+/// Time spent per stage, summed over cases.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TimeSplit {
+    /// Drawing scenarios from their seeds (on the worker threads).
+    pub generation: Duration,
+    /// From a scenario's first request to its last response, pacing included.
+    pub http: Duration,
+    /// Judging the responses (schema validation and every other check).
+    pub checks: Duration,
+    /// Wall time of the case phase: from the first case drawn to the last judged.
+    pub cases: Duration,
+    /// Wall time of the end-of-run cleanup.
+    pub cleanup: Duration,
+}
+
+/// What the end-of-run cleanup did.
+#[derive(Debug, Clone, Default)]
+pub struct Cleanup {
+    pub deleted: u64,
+    pub already_gone: u64,
+    /// Ids still readable after their delete, that could not be deleted, or that the time
+    /// budget left unchecked.
+    pub left_over: Vec<String>,
+    /// Recorded ids whose record no longer carries the run's mark: not deleted.
+    pub not_ours: Vec<String>,
+}
+
+impl Report {
+    pub fn failures(&self) -> usize {
+        self.findings.len()
+    }
+
+    /// One check's counts over every operation.
+    pub fn check_counts(&self, check: &str) -> CheckCounts {
+        let mut total = CheckCounts::default();
+        for stats in self.per_operation.values() {
+            if let Some(counts) = stats.checks.get(check) {
+                total.add(counts);
+            }
+        }
+        total
+    }
+}
+
+/// The lower-case host of a base URL, without a trailing dot.
+pub fn target_host(base_url: &str) -> Result<String, RunError> {
+    let url = reqwest::Url::parse(base_url)
+        .map_err(|e| RunError::Arguments(format!("--base-url {base_url}: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(RunError::Arguments(format!(
+            "--base-url {base_url}: only http and https are supported"
+        )));
+    }
+    Ok(url
+        .host_str()
+        .unwrap_or_default()
+        .trim_matches(['[', ']'])
+        .trim_end_matches('.')
+        .to_ascii_lowercase())
+}
+
+pub fn is_loopback_host(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The domain a labelled non-production host may sit under without `--allow-host`.
+pub const DEFAULT_ALLOWED_DOMAIN: &str = "interactly.ai";
+
+/// Whether a target may receive the suite's writes: loopback; a host named exactly by
+/// `--allow-host`; or a host under an allowed domain ([`DEFAULT_ALLOWED_DOMAIN`], or one named
+/// by `--allow-host`) whose name below that domain has a `qa`, `dev`, `test` or `staging` label,
+/// labels being separated by dots or hyphens. A label alone is not enough: `qa.evil.com` and
+/// `api-qa.interactly.ai.evil.com` are refused.
+pub fn host_is_safe(base_url: &str, allow_hosts: &[String]) -> Result<(), RunError> {
+    let host = target_host(base_url)?;
+    let allowed: Vec<String> = allow_hosts
+        .iter()
+        .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+        .collect();
+    if is_loopback_host(&host) || allowed.contains(&host) {
+        return Ok(());
+    }
+    let labelled_under = |domain: &str| {
+        host.strip_suffix(domain)
+            .and_then(|below| below.strip_suffix('.'))
+            .is_some_and(|below| {
+                below
+                    .split(['.', '-'])
+                    .any(|label| matches!(label, "qa" | "dev" | "test" | "staging"))
+            })
+    };
+    if labelled_under(DEFAULT_ALLOWED_DOMAIN) || allowed.iter().any(|d| labelled_under(d)) {
+        Ok(())
+    } else {
+        Err(RunError::UnsafeHost { host })
+    }
+}
+
+/// The reason a value of an option is out of its range, if it is.
+pub fn validate(options: &Options) -> Result<(), RunError> {
+    let bad = |text: String| Err(RunError::Arguments(text));
+    for (variable, key) in [
+        ("CONTRACT_TOKEN", Some(options.token.as_str())),
+        (
+            "CONTRACT_OTHER_TEAM_TOKEN",
+            options.other_team_token.as_deref(),
+        ),
+    ] {
+        if let Some(problem) = key.and_then(header_problem) {
+            return bad(format!(
+                "{variable} cannot be sent as an HTTP header value: {problem}"
+            ));
+        }
+    }
+    if options.concurrency == 0 {
+        return bad("--concurrency must be at least 1".into());
+    }
+    if options.cases == 0 {
+        return bad("--cases must be at least 1".into());
+    }
+    if options.max_time.is_zero() {
+        return bad("--max-time must be more than 0 seconds".into());
+    }
+    if options.timeout.is_zero() {
+        return bad("--timeout must be more than 0 seconds".into());
+    }
+    if options.max_response_bytes == 0 {
+        return bad("--max-response-bytes must be at least 1".into());
+    }
+    if let Some(rate) = options.rate
+        && !(rate.is_finite() && rate > 0.0)
+    {
+        return bad(format!("--rate {rate} must be a positive number"));
+    }
+    Ok(())
+}
+
+fn hex(bytes: &[u8; 32]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    if text.len() != 64 {
+        return None;
+    }
+    for (i, slot) in out.iter_mut().enumerate() {
+        *slot = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+const REGRESSIONS_HEADER: &str = "# Seeds of failures the contract suite has found. Each `cc` line is replayed first on every run.\n\
+# It is automatically read and written by `cargo xtask contract`; commit it.\n";
+
+fn load_regressions(path: Option<&PathBuf>) -> Vec<[u8; 32]> {
+    let Some(text) = path.and_then(|p| std::fs::read_to_string(p).ok()) else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|l| l.strip_prefix("cc "))
+        .filter_map(|rest| unhex(rest.split_whitespace().next()?))
+        .collect()
+}
+
+fn save_regressions(
+    path: &PathBuf,
+    findings: &[Finding],
+    secrets: &Secrets,
+) -> Result<(), RunError> {
+    let existing = std::fs::read_to_string(path).unwrap_or_default();
+    let mut text = if existing.is_empty() {
+        REGRESSIONS_HEADER.to_owned()
+    } else {
+        existing.clone()
+    };
+    let mut changed = false;
+    for f in findings {
+        if f.seed_hex.is_empty() || existing.contains(&f.seed_hex) || text.contains(&f.seed_hex) {
+            continue;
+        }
+        let body = String::from_utf8_lossy(&f.request.body.bytes()).into_owned();
+        let line = format!(
+            "cc {} # {} on {}: {} {}\n",
+            f.seed_hex,
+            f.check,
+            f.operation.id(),
+            f.request.method,
+            body
+        );
+        text.push_str(&secrets.redact(&line));
+        changed = true;
+    }
+    if changed {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| RunError::Output {
+                path: dir.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        }
+        std::fs::write(path, text).map_err(|e| RunError::Output {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+    }
+    Ok(())
+}
+
+impl Run {
     /// Shrinks each distinct failure in turn, within the time budget.
     async fn shrink_all(&self, report: &mut Report, distinct: BTreeMap<FailureKey, FirstSeen>) {
         for (key, first) in distinct {
@@ -929,6 +1095,7 @@ impl Run {
             let verdict = delete_if_ours(
                 &self.target,
                 &self.pacer,
+                &self.spec.api,
                 &record.id,
                 &replay.run_tag,
                 record.created_at.clone(),
@@ -959,7 +1126,9 @@ impl Run {
             shrink_cut_short: false,
         }
     }
+}
 
+impl Run {
     /// Deletes what the run created, and only that, within the time budget.
     ///
     /// Candidates are the ids the run's creates answered with, plus records a search for the
@@ -1001,15 +1170,13 @@ impl Run {
         let tag = self.state.run_tag.as_str();
         let mut strangers: Vec<String> = Vec::new();
         let mut first_request = None;
+        let size = page_size(&self.spec.api, 100);
         for page in 1..=20 {
-            let filter = crate::listing::ListFilter {
+            let filter = ListFilter {
                 search: Some(tag.to_owned()),
                 ..Default::default()
             };
-            let request = Request::bare(
-                Operation::List,
-                format!("/workflows/v1/simulations?{}", filter.query(100, page)),
-            );
+            let request = self.spec.api.list(&filter.query(size, page));
             self.pacer.wait().await;
             let Ok(response) = self.target.send(&request).await else {
                 break;
@@ -1033,7 +1200,7 @@ impl Run {
                     strangers.push(id.to_owned());
                 }
             }
-            if listed.len() < 100 {
+            if (listed.len() as u64) < size {
                 break;
             }
         }
@@ -1082,9 +1249,10 @@ impl Run {
                     break;
                 };
                 let (target, pacer) = (self.target.clone(), self.pacer.clone());
-                let tag = self.state.run_tag.clone();
+                let (spec, tag) = (self.spec.clone(), self.state.run_tag.clone());
                 in_flight.spawn(async move {
-                    let verdict = delete_if_ours(&target, &pacer, &id, &tag, created_at).await;
+                    let verdict =
+                        delete_if_ours(&target, &pacer, &spec.api, &id, &tag, created_at).await;
                     (id, verdict)
                 });
             }
@@ -1113,27 +1281,28 @@ enum Deletion {
     LeftOver,
 }
 
-/// Whether a listed or read simulation carries the run's tag in its `logical_id` or `description`.
+/// Whether a listed or read simulation carries the run's tag where the run writes it: in the
+/// fields a search looks in.
 fn carries_tag(simulation: &Value, tag: &str) -> bool {
-    ["logical_id", "description"].iter().any(|field| {
+    SEARCHED_FIELDS.iter().any(|field| {
         simulation["simulation_config"][field]
             .as_str()
             .is_some_and(|text| text.contains(tag))
     })
 }
 
+/// Reads `id` back and deletes it only if it is still the record the run made, then reads
+/// again to see it gone.
 async fn delete_if_ours(
     target: &Target,
     pacer: &Pacer,
+    api: &Api,
     id: &str,
     tag: &str,
     created_at: Option<String>,
 ) -> Deletion {
-    let path = format!("/workflows/v1/simulations/{}", crate::listing::encode(id));
     pacer.wait().await;
-    let before = target
-        .send(&Request::bare(Operation::Get, path.clone()))
-        .await;
+    let before = target.send(&api.get(id)).await;
     let record = match before {
         Ok(r) if r.status == 404 => return Deletion::AlreadyGone,
         Ok(r) if r.is_success() => r.json.map(|j| j["simulation"].clone()),
@@ -1149,175 +1318,14 @@ async fn delete_if_ours(
         return Deletion::NotOurs;
     }
     pacer.wait().await;
-    let deleted = target
-        .send(&Request::bare(Operation::Delete, path.clone()))
-        .await
-        .map(|r| r.status);
+    let deleted = target.send(&api.delete(id)).await.map(|r| r.status);
     pacer.wait().await;
-    let after = target
-        .send(&Request::bare(Operation::Get, path))
-        .await
-        .map(|r| r.status);
+    let after = target.send(&api.get(id)).await.map(|r| r.status);
     match (deleted, after) {
         (Ok(200..=299), Ok(404)) => Deletion::Deleted,
         (Ok(404), Ok(404)) => Deletion::AlreadyGone,
         _ => Deletion::LeftOver,
     }
-}
-
-/// A panicked or cancelled task, as the suite's own internal error.
-fn internal_error(e: tokio::task::JoinError, what: &str) -> RunError {
-    if e.is_panic() {
-        let payload = e.into_panic();
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic without a message".into());
-        RunError::Internal(format!("{what} panicked: {message}"))
-    } else {
-        RunError::Internal(format!("{what} was cancelled: {e}"))
-    }
-}
-
-fn record(report: &mut Report, judged: &Judged) {
-    for observation in &judged.observations {
-        let stats = report
-            .per_operation
-            .entry(observation.case.request.operation)
-            .or_default();
-        stats.requests += 1;
-        if let Ok(r) = &observation.response {
-            *stats.statuses.entry(r.status).or_default() += 1;
-        }
-        if observation.case.request.operation == Operation::List
-            && let Some((_, query)) = observation.case.request.path_and_query.split_once('?')
-        {
-            for pair in query.split('&') {
-                let name = pair.split('=').next().unwrap_or_default();
-                report.query_parameters_sent.insert(name.to_owned());
-            }
-        }
-    }
-    for (operation, check, applied, failed) in &judged.outcomes {
-        let counts = report
-            .per_operation
-            .entry(*operation)
-            .or_default()
-            .checks
-            .entry(check)
-            .or_default();
-        if *applied {
-            counts.applied += 1;
-            counts.failed += u64::from(*failed);
-        } else {
-            counts.not_applicable += 1;
-        }
-    }
-    for (check, operation, _, _) in &judged.failures {
-        *report
-            .per_operation
-            .entry(*operation)
-            .or_default()
-            .failures_by_check
-            .entry(check)
-            .or_default() += 1;
-    }
-}
-
-/// The first time a distinct failure was seen, and how often it came back.
-#[derive(Debug, Clone)]
-struct FirstSeen {
-    seed: [u8; 32],
-    occurrences: u64,
-    mismatch: Mismatch,
-    observation: Observation,
-}
-
-fn wall_nanos() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
-}
-
-/// How much of a refusing server's body the preflight error shows.
-const PREFLIGHT_BODY_CHARS: usize = 200;
-
-/// A first request that tells an unreachable target and a refused key apart from contract failures.
-async fn preflight(target: &Target) -> Result<(), RunError> {
-    let probe = Request::bare(Operation::List, "/workflows/v1/simulations?size=1".into());
-    match target.send(&probe).await {
-        Err(e) => Err(RunError::Unreachable {
-            url: target.base_url.clone(),
-            reason: e.message,
-        }),
-        Ok(r) if r.status == 401 => {
-            // The response is redacted on arrival; the cut keeps placeholders whole.
-            let body = String::from_utf8_lossy(&r.body);
-            let (shown, was_cut) = crate::redact::cut(&body, PREFLIGHT_BODY_CHARS);
-            Err(RunError::Unauthorized(format!(
-                "GET /workflows/v1/simulations answered 401 {shown}{}",
-                if was_cut { "…" } else { "" }
-            )))
-        }
-        Ok(_) => Ok(()),
-    }
-}
-
-const REGRESSIONS_HEADER: &str = "# Seeds of failures the contract suite has found. Each `cc` line is replayed first on every run.\n\
-# It is automatically read and written by `cargo xtask contract`; commit it.\n";
-
-fn load_regressions(path: Option<&PathBuf>) -> Vec<[u8; 32]> {
-    let Some(text) = path.and_then(|p| std::fs::read_to_string(p).ok()) else {
-        return Vec::new();
-    };
-    text.lines()
-        .filter_map(|l| l.strip_prefix("cc "))
-        .filter_map(|rest| unhex(rest.split_whitespace().next()?))
-        .collect()
-}
-
-fn save_regressions(
-    path: &PathBuf,
-    findings: &[Finding],
-    secrets: &Secrets,
-) -> Result<(), RunError> {
-    let existing = std::fs::read_to_string(path).unwrap_or_default();
-    let mut text = if existing.is_empty() {
-        REGRESSIONS_HEADER.to_owned()
-    } else {
-        existing.clone()
-    };
-    let mut changed = false;
-    for f in findings {
-        if f.seed_hex.is_empty() || existing.contains(&f.seed_hex) || text.contains(&f.seed_hex) {
-            continue;
-        }
-        let body = String::from_utf8_lossy(&f.request.body.bytes()).into_owned();
-        let line = format!(
-            "cc {} # {} on {}: {} {}\n",
-            f.seed_hex,
-            f.check,
-            f.operation.id(),
-            f.request.method,
-            body
-        );
-        text.push_str(&secrets.redact(&line));
-        changed = true;
-    }
-    if changed {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| RunError::Output {
-                path: dir.display().to_string(),
-                reason: e.to_string(),
-            })?;
-        }
-        std::fs::write(path, text).map_err(|e| RunError::Output {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
