@@ -775,6 +775,11 @@ fn client_limits(model: &ObjectModel, operation: Operation, body: &Value) -> Vec
     out
 }
 
+/// `item.not-found`: the detail of a 404 for an id the caller's team does not have.
+const ITEM_NOT_FOUND: &str = "Simulation not found";
+/// `method.not-allowed`: the detail of a 405, as Starlette writes it.
+const METHOD_NOT_ALLOWED: &str = "Method Not Allowed";
+
 /// `update.timestamps`: the fields of a stored simulation an update leaves as they were. The
 /// spec types them; that an update must not touch them is the contract's rule.
 const UNCHANGED_BY_UPDATE: [&str; 4] = ["_id", "created_at", "created_by", "team_id"];
@@ -971,7 +976,7 @@ pub fn not_found(x: &Exchange<'_>) -> Verdict {
     if !matches!(x.case.expect, Expect::NotFound) {
         return NOT_APPLICABLE;
     }
-    let wanted = json!({"detail": "Simulation not found"});
+    let wanted = json!({ "detail": ITEM_NOT_FOUND });
     if x.response.status != 404 || x.response.json.as_ref() != Some(&wanted) {
         return Err(mismatch("", format!("404 {wanted}"), describe(x.response)));
     }
@@ -1000,7 +1005,7 @@ pub fn method_not_allowed(x: &Exchange<'_>) -> Verdict {
     let Expect::NotAllowed { allow } = &x.case.expect else {
         return NOT_APPLICABLE;
     };
-    let wanted = json!({"detail": "Method Not Allowed"});
+    let wanted = json!({ "detail": METHOD_NOT_ALLOWED });
     if x.response.status != 405 || x.response.json.as_ref() != Some(&wanted) {
         return Err(mismatch("", format!("405 {wanted}"), describe(x.response)));
     }

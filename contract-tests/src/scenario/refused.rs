@@ -17,22 +17,27 @@ pub struct Refusal {
     pub detail: &'static str,
 }
 
-/// `auth.missing` and `auth.unknown`: which credentials are refused, with which detail.
+/// `auth.missing`: no key, another scheme or an empty credential.
+const NOT_AUTHENTICATED: &str = "Not authenticated";
+/// `auth.unknown`: a well-formed key nobody has.
+const INVALID_API_KEY: &str = "Invalid API key";
+
+/// Which credentials are refused, with which detail.
 pub fn arb_refusal() -> impl Strategy<Value = Refusal> {
     prop_oneof![
         Just(Refusal {
             auth: Auth::None,
-            detail: "Not authenticated"
+            detail: NOT_AUTHENTICATED
         }),
         select(vec!["Basic dXNlcjpwYXNz", "Token abc", "Bearer", "Bearer "]).prop_map(|v| {
             Refusal {
                 auth: Auth::Literal(v.into()),
-                detail: "Not authenticated",
+                detail: NOT_AUTHENTICATED,
             }
         }),
         "[a-z0-9]{16}".prop_map(|t| Refusal {
             auth: Auth::Literal(format!("Bearer unknown-{t}")),
-            detail: "Invalid API key"
+            detail: INVALID_API_KEY
         }),
     ]
 }
