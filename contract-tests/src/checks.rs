@@ -5,138 +5,12 @@
 //! Defaults and echo are judged on the raw JSON: the generated types fill defaults in and would
 //! hide a server that leaves fields out.
 
-use std::collections::{BTreeSet, HashSet};
-use std::sync::Mutex;
-
 use serde_json::{Value, json};
 
-use crate::cases::{Case, Expect, Locus};
+use crate::exchange::{Applied, ClientLimit, Exchange, Expect, Locus, Mismatch, Response, Verdict};
 use crate::numbers::{self, Decimal};
-use crate::spec::{FieldModel, Kind, ObjectModel, Operation, Spec};
-
-/// A response as the suite saw it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Response {
-    pub status: u16,
-    pub content_type: Option<String>,
-    pub www_authenticate: Option<String>,
-    pub allow: Option<String>,
-    pub body: Vec<u8>,
-    /// The body parsed as JSON, when it is JSON.
-    pub json: Option<Value>,
-}
-
-impl Response {
-    pub fn new(status: u16, content_type: Option<String>, body: Vec<u8>) -> Response {
-        let json = serde_json::from_slice(&body).ok();
-        Response {
-            status,
-            content_type,
-            www_authenticate: None,
-            allow: None,
-            body,
-            json,
-        }
-    }
-
-    pub fn is_success(&self) -> bool {
-        (200..300).contains(&self.status)
-    }
-
-    /// The stored simulation of a single-simulation response.
-    fn simulation(&self) -> Option<&Value> {
-        self.json.as_ref()?.get("simulation")
-    }
-}
-
-/// The team and user the key belongs to, when the suite knows them.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Identity {
-    pub team: Option<String>,
-    pub user: Option<String>,
-}
-
-/// A value a server answered with that the generated client's types cannot hold, such as an
-/// integer beyond `i64` (which FastAPI stores and returns exactly). A limit of the client, not
-/// a fault of the server: `typed_client_decodes` passes and records one of these instead.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct ClientLimit {
-    pub operation: Operation,
-    /// Where in the response body, as a JSON pointer.
-    pub pointer: String,
-    /// The number with the server's digits (serde_json writes an exponent with its sign: `1e+30`).
-    pub value: String,
-    /// The generated client's type for that field.
-    pub client_type: &'static str,
-}
-
-/// What the checks and scenarios share across one run.
-#[derive(Debug)]
-pub struct RunState {
-    pub identity: Mutex<Identity>,
-    pub seen_ids: Mutex<HashSet<String>>,
-    /// Prefix of every `logical_id` and `description` a stateful scenario writes, so a shared
-    /// QA team's lists can be scoped to this run and its leftovers found.
-    pub run_tag: String,
-    /// Every simulation a create answered with: cleaned up at the end of the run.
-    pub created: Mutex<Vec<Created>>,
-    pub other_team: bool,
-    /// Values the generated client could not hold, each once: for the report to list as notes
-    /// about the client (see [`RunState::client_limits`]).
-    pub client_limits: Mutex<BTreeSet<ClientLimit>>,
-}
-
-impl RunState {
-    pub fn new(identity: Identity) -> RunState {
-        RunState::tagged(identity, "ct-test".into(), false)
-    }
-
-    pub fn tagged(identity: Identity, run_tag: String, other_team: bool) -> RunState {
-        RunState {
-            identity: Mutex::new(identity),
-            seen_ids: Mutex::new(HashSet::new()),
-            run_tag,
-            created: Mutex::new(Vec::new()),
-            other_team,
-            client_limits: Mutex::new(BTreeSet::new()),
-        }
-    }
-
-    /// Every value seen so far that the generated client cannot hold, in a stable order.
-    pub fn client_limits(&self) -> Vec<ClientLimit> {
-        self.client_limits
-            .lock()
-            .expect("not poisoned")
-            .iter()
-            .cloned()
-            .collect()
-    }
-}
-
-/// A simulation this run created, as its create response showed it: the id to delete, and the
-/// mark that proves, before the delete, that the record behind the id is still the one created.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Created {
-    pub id: String,
-    pub created_at: Option<String>,
-}
-
-/// Everything a check may look at.
-#[derive(Debug)]
-pub struct Exchange<'a> {
-    pub spec: &'a Spec,
-    pub case: &'a Case,
-    pub response: &'a Response,
-    pub state: &'a RunState,
-}
-
-/// A broken expectation, located by a JSON pointer into the response (or the request).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Mismatch {
-    pub pointer: String,
-    pub expected: String,
-    pub received: String,
-}
+use crate::pointer;
+use crate::spec::{FieldModel, Kind, ObjectModel, Operation};
 
 fn mismatch(
     pointer: impl Into<String>,
@@ -148,17 +22,6 @@ fn mismatch(
         expected: expected.into(),
         received: received.into(),
     }
-}
-
-/// What a check concluded about one exchange: it passed, it did not apply, or it failed.
-pub type Verdict = Result<Applied, Mismatch>;
-
-/// How a check that did not fail ended. A check that did not apply did not pass: the summary
-/// and JUnit count the two apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Applied {
-    Passed,
-    NotApplicable,
 }
 
 const PASSED: Verdict = Ok(Applied::Passed);
@@ -224,7 +87,7 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "server_fields",
-        asserts: "_id is 24 lowercase hex and new; created_at == updated_at on create; RFC 3339 with offset; owner fields are the caller's",
+        asserts: "_id is lowercase hex of the item path's id length and new; created_at == updated_at on create; RFC 3339 with offset; owner fields are the caller's",
         run: server_fields,
     },
     Check {
@@ -239,7 +102,7 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "update_semantics",
-        asserts: "PATCH changes only description and status; ids, owners, creation and other fields stay; updated_at does not go back",
+        asserts: "PATCH changes only the fields of the spec's update body; ids, owners, creation and other fields stay; updated_at does not go back",
         run: update_semantics,
     },
     Check {
@@ -453,7 +316,7 @@ fn walk_config(
     visit: &mut FieldVisitor<'_>,
 ) -> Checked {
     for field in &model.fields {
-        let here = format!("{pointer}/{}", field.name);
+        let here = pointer::child(pointer, &field.name);
         let sent_value = sent.and_then(|s| s.get(&field.name));
         let stored_value = &stored[&field.name];
         let returned_value = returned.get(&field.name);
@@ -653,14 +516,14 @@ fn unknown_keys(model: &ObjectModel, returned: &Value, pointer: &str) -> Checked
         match model.fields.iter().find(|f| &f.name == key) {
             None => {
                 return Err(mismatch(
-                    format!("{pointer}/{key}"),
+                    pointer::child(pointer, key),
                     "unknown keys ignored, not stored",
                     format!("{key}: {}", compact(value)),
                 ));
             }
             Some(field) => {
                 if let Kind::Object(inner) = &field.kind {
-                    unknown_keys(inner, value, &format!("{pointer}/{key}"))?;
+                    unknown_keys(inner, value, &pointer::child(pointer, key))?;
                 }
             }
         }
@@ -668,11 +531,14 @@ fn unknown_keys(model: &ObjectModel, returned: &Value, pointer: &str) -> Checked
     Ok(())
 }
 
-pub fn is_object_id(id: &str) -> bool {
-    id.len() == 24
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+/// Whether a returned `_id` is lowercase hex (an ObjectId, the contract's `schema.response`) of
+/// a length the item path's id accepts: a client addresses the record with it.
+pub fn is_object_id(id: &str, id_lengths: (Option<usize>, Option<usize>)) -> bool {
+    let (min, max) = id_lengths;
+    let fits = min.is_none_or(|m| id.len() >= m) && max.is_none_or(|m| id.len() <= m);
+    fits && id
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 pub fn server_fields(x: &Exchange<'_>) -> Verdict {
@@ -697,10 +563,11 @@ pub fn server_fields(x: &Exchange<'_>) -> Verdict {
     if simulations.is_empty() {
         return NOT_APPLICABLE;
     }
+    let id_lengths = x.spec.api.id().length_bounds().unwrap_or_default();
     for (at, sim) in simulations {
         let text = |k: &str| sim.get(k).and_then(Value::as_str);
         match text("_id") {
-            Some(id) if is_object_id(id) => {
+            Some(id) if is_object_id(id, id_lengths) => {
                 if x.case.request.operation == Operation::Create
                     && !x
                         .state
@@ -717,9 +584,17 @@ pub fn server_fields(x: &Exchange<'_>) -> Verdict {
                 }
             }
             other => {
+                let count = match id_lengths {
+                    (Some(min), Some(max)) if min == max => min.to_string(),
+                    (min, max) => format!(
+                        "{}..{}",
+                        min.map(|m| m.to_string()).unwrap_or_default(),
+                        max.map(|m| m.to_string()).unwrap_or_default()
+                    ),
+                };
                 return Err(mismatch(
                     format!("{at}/_id"),
-                    "24 lowercase hex characters",
+                    format!("{count} lowercase hex characters"),
                     format!("{other:?}"),
                 ));
             }
@@ -850,7 +725,7 @@ fn client_limits(model: &ObjectModel, operation: Operation, body: &Value) -> Vec
         out: &mut Vec<ClientLimit>,
     ) {
         for field in &model.fields {
-            let here = format!("{at}/{}", field.name);
+            let here = pointer::child(at, &field.name);
             match (&field.kind, config.get(&field.name)) {
                 (Kind::Integer, Some(Value::Number(n))) if numbers::beyond_i64(n) => {
                     out.push(ClientLimit {
@@ -900,10 +775,14 @@ fn client_limits(model: &ObjectModel, operation: Operation, body: &Value) -> Vec
     out
 }
 
-/// The fields of a simulation that no request may change after create.
-const IMMUTABLE: [&str; 4] = ["_id", "created_at", "created_by", "team_id"];
-/// The config fields PATCH may change.
-const PATCHABLE: [&str; 2] = ["description", "status"];
+/// `item.not-found`: the detail of a 404 for an id the caller's team does not have.
+const ITEM_NOT_FOUND: &str = "Simulation not found";
+/// `method.not-allowed`: the detail of a 405, as Starlette writes it.
+const METHOD_NOT_ALLOWED: &str = "Method Not Allowed";
+
+/// `update.timestamps`: the fields of a stored simulation an update leaves as they were. The
+/// spec types them; that an update must not touch them is the contract's rule.
+const UNCHANGED_BY_UPDATE: [&str; 4] = ["_id", "created_at", "created_by", "team_id"];
 
 pub fn state_persisted(x: &Exchange<'_>) -> Verdict {
     let Expect::Simulation { expected } = &x.case.expect else {
@@ -928,7 +807,7 @@ fn first_difference(expected: &Value, got: &Value, at: &str) -> Option<(String, 
     match (expected, got) {
         (Value::Object(e), Value::Object(g)) => {
             for (k, v) in e {
-                let here = format!("{at}/{k}");
+                let here = pointer::child(at, k);
                 match g.get(k) {
                     Some(w) => {
                         if let Some(d) = first_difference(v, w, &here) {
@@ -940,7 +819,7 @@ fn first_difference(expected: &Value, got: &Value, at: &str) -> Option<(String, 
             }
             g.iter()
                 .find(|(k, _)| !e.contains_key(*k))
-                .map(|(k, v)| (format!("{at}/{k}"), "no such field".into(), compact(v)))
+                .map(|(k, v)| (pointer::child(at, k), "no such field".into(), compact(v)))
         }
         _ if json_equal(expected, got) => None,
         _ => Some((at.to_owned(), compact(expected), compact(got))),
@@ -957,7 +836,7 @@ pub fn update_semantics(x: &Exchange<'_>) -> Verdict {
     let Some(after) = x.response.simulation() else {
         return NOT_APPLICABLE;
     };
-    for key in IMMUTABLE {
+    for key in UNCHANGED_BY_UPDATE {
         if after.get(key) != before.get(key) {
             return Err(mismatch(
                 format!("/simulation/{key}"),
@@ -966,10 +845,18 @@ pub fn update_semantics(x: &Exchange<'_>) -> Verdict {
             ));
         }
     }
+    // `update.fields`: what PATCH may change is the spec's update body.
+    let patchable: Vec<&str> = x
+        .spec
+        .update_body
+        .fields
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
     let mut expected_config = before["simulation_config"].clone();
-    for key in PATCHABLE {
-        if let Some(value) = patch.get(key) {
-            expected_config[key] = value.clone();
+    for key in &patchable {
+        if let Some(value) = patch.get(*key) {
+            expected_config[*key] = value.clone();
         }
     }
     if let Some((at, want, have)) = first_difference(
@@ -977,7 +864,7 @@ pub fn update_semantics(x: &Exchange<'_>) -> Verdict {
         &after["simulation_config"],
         "/simulation/simulation_config",
     ) {
-        let sent = PATCHABLE
+        let sent = patchable
             .iter()
             .filter(|k| patch.get(**k).is_some())
             .copied()
@@ -1040,14 +927,7 @@ pub fn list_conformance(x: &Exchange<'_>) -> Verdict {
     {
         return Err(mismatch(
             format!("/simulations/{i}"),
-            format!(
-                "only simulations matching {}",
-                expect
-                    .filter
-                    .query(0, 0)
-                    .trim_start_matches("size=0&page=0")
-                    .trim_start_matches('&')
-            ),
+            format!("only simulations matching {}", expect.filter.filters()),
             compact(sim),
         ));
     }
@@ -1096,7 +976,7 @@ pub fn not_found(x: &Exchange<'_>) -> Verdict {
     if !matches!(x.case.expect, Expect::NotFound) {
         return NOT_APPLICABLE;
     }
-    let wanted = json!({"detail": "Simulation not found"});
+    let wanted = json!({ "detail": ITEM_NOT_FOUND });
     if x.response.status != 404 || x.response.json.as_ref() != Some(&wanted) {
         return Err(mismatch("", format!("404 {wanted}"), describe(x.response)));
     }
@@ -1125,7 +1005,7 @@ pub fn method_not_allowed(x: &Exchange<'_>) -> Verdict {
     let Expect::NotAllowed { allow } = &x.case.expect else {
         return NOT_APPLICABLE;
     };
-    let wanted = json!({"detail": "Method Not Allowed"});
+    let wanted = json!({ "detail": METHOD_NOT_ALLOWED });
     if x.response.status != 405 || x.response.json.as_ref() != Some(&wanted) {
         return Err(mismatch("", format!("405 {wanted}"), describe(x.response)));
     }
@@ -1139,7 +1019,7 @@ pub fn method_not_allowed(x: &Exchange<'_>) -> Verdict {
         .filter(|m| !m.is_empty())
         .collect();
     got.sort();
-    let mut expected: Vec<String> = allow.iter().map(|m| (*m).to_owned()).collect();
+    let mut expected: Vec<String> = allow.clone();
     expected.sort();
     if got != expected {
         return Err(mismatch(

@@ -1,4 +1,4 @@
-//! Errors that stop a run before it can judge anything (exit code 2 territory).
+//! Errors that stop a run before it can judge anything (exit code 2 territory), and the one way the suite and xtask write an error with its causes.
 
 /// Why a run could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -22,4 +22,17 @@ pub enum RunError {
     /// A panic inside the suite: a bug of the suite, never of the target or the arguments.
     #[error("internal error of the contract suite (please report it): {0}")]
     Internal(String),
+}
+
+/// An error and every source under it on one line, `outer: cause: root cause`: reqwest and
+/// hyper put the useful part (refused, reset, a TLS alert) in the sources, not the top message.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use tokio::sync::{Mutex, Semaphore};
 use tokio::time::Instant;
 
-use crate::cases::{Auth, Request};
-use crate::checks::Response;
+use crate::error::error_chain;
+use crate::exchange::{Auth, Request, Response};
 use crate::redact::Secrets;
 use crate::spec::Operation;
 
@@ -260,13 +260,7 @@ impl Target {
 }
 
 fn describe_error(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
+    let text = error_chain(e);
     if e.is_timeout() {
         format!("timed out ({text})")
     } else {
@@ -363,9 +357,20 @@ pub fn curl_line(base_url: &str, request: &Request) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cases::Body;
+    use crate::exchange::Body;
     use crate::spec::Operation;
     use serde_json::json;
+
+    fn post(path: &str, body: Body) -> Request {
+        Request {
+            operation: Operation::Create,
+            method: "POST".into(),
+            path_and_query: path.into(),
+            content_type: Some("application/json".into()),
+            body,
+            auth: Auth::Primary,
+        }
+    }
 
     #[tokio::test(start_paused = true)]
     async fn the_pacer_spaces_requests_by_the_rate() {
@@ -384,10 +389,9 @@ mod tests {
 
     #[test]
     fn curl_names_the_key_by_variable_and_quotes_the_body() {
-        let request = Request::json(
-            Operation::Create,
-            "/workflows/v1/simulations".into(),
-            json!({"logical_id": "it's"}),
+        let request = post(
+            "/workflows/v1/simulations",
+            Body::Json(json!({"logical_id": "it's"})),
         );
         let line = curl_line("http://127.0.0.1:9", &request);
         assert_eq!(
@@ -398,8 +402,7 @@ mod tests {
 
     #[test]
     fn curl_sends_bytes_that_are_not_utf8_through_printf() {
-        let mut request = Request::json(Operation::Create, "/x".into(), json!(null));
-        request.body = Body::Bytes(vec![b'{', 0xFF, b'}']);
+        let request = post("/x", Body::Bytes(vec![b'{', 0xFF, b'}']));
         assert_eq!(
             curl_line("http://h", &request),
             r#"printf '{\xff}' | curl -i -X POST 'http://h/x' -H "Authorization: Bearer $CONTRACT_TOKEN" -H 'Content-Type: application/json' --data-binary @-"#

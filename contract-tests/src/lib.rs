@@ -3,9 +3,11 @@
 pub mod cases;
 pub mod checks;
 pub mod error;
+pub mod exchange;
 pub mod http;
 pub mod listing;
 pub mod numbers;
+pub mod pointer;
 pub mod redact;
 pub mod report;
 pub mod rules;

@@ -1,7 +1,83 @@
-//! List semantics on the client side: which of a run's own simulations a filter matches, in which order, and what a page must hold.
+//! List semantics on the client side, CONTRACT.md's [model] list rules: which of a run's own simulations a filter matches, in which order, and what a page must hold.
+//!
+//! The spec types the list's parameters; what each one means is the contract's, so the rules
+//! below name the parameters they give a meaning to, and [`check_parameters`] refuses a spec
+//! that lacks one of them or types it otherwise.
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
 use serde_json::Value;
+
+use crate::error::RunError;
+use crate::spec::{Api, ParamKind, percent_encode};
+
+/// `list.window`: the page size.
+pub const PAGE_SIZE: &str = "size";
+/// `list.window`: the page number, from 1.
+pub const PAGE: &str = "page";
+/// `list.search`: a case-insensitive substring of `logical_id` or `description`.
+pub const SEARCH: &str = "search";
+/// `list.time-bounds`: inclusive bounds on `created_at`.
+pub const START: &str = "start";
+pub const END: &str = "end";
+/// `list.exact-filters`: exact matches on the config's `logical_id`, each workflow's
+/// `workflow_id` and `status`.
+pub const LOGICAL_ID: &str = "logical_id";
+pub const SELECTED_WORKFLOW_ID: &str = "selected_workflow_id";
+pub const COUNTER_WORKFLOW_ID: &str = "counter_workflow_id";
+pub const STATUS: &str = "status";
+
+/// The config fields `list.search` looks in; a stateful scenario writes its tag into both.
+pub const SEARCHED_FIELDS: [&str; 2] = ["logical_id", "description"];
+/// Where in the config each exact filter looks.
+pub const LOGICAL_ID_FIELD: &str = "/logical_id";
+pub const STATUS_FIELD: &str = "/status";
+pub const SELECTED_WORKFLOW_FIELD: &str = "/selected_workflow/workflow_id";
+pub const COUNTER_WORKFLOW_FIELD: &str = "/counter_workflow/workflow_id";
+
+/// Each rule's parameter and the kind the rule reads it as.
+fn rule_parameters() -> [(&'static str, &'static str); 9] {
+    [
+        (PAGE_SIZE, "integer"),
+        (PAGE, "integer"),
+        (SEARCH, "string"),
+        (START, "date-time"),
+        (END, "date-time"),
+        (LOGICAL_ID, "string"),
+        (SELECTED_WORKFLOW_ID, "string"),
+        (COUNTER_WORKFLOW_ID, "string"),
+        (STATUS, "enum"),
+    ]
+}
+
+/// Refuses a spec whose list lacks a parameter a rule gives a meaning to, or types it otherwise.
+pub fn check_parameters(api: &Api) -> Result<(), RunError> {
+    for (name, wanted) in rule_parameters() {
+        let found = match api.query_parameter(name).map(|p| &p.kind) {
+            None => "no such parameter",
+            Some(ParamKind::Integer { .. }) => "integer",
+            Some(ParamKind::String { .. }) => "string",
+            Some(ParamKind::DateTime) => "date-time",
+            Some(ParamKind::Enum(values)) if values.is_empty() => "an enum without values",
+            Some(ParamKind::Enum(_)) => "enum",
+        };
+        if found != wanted {
+            return Err(RunError::Spec(format!(
+                "the list rules read query parameter {name} as {wanted}; the spec has {found}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The page size nearest to `wanted` that the spec's bounds on it allow.
+pub fn page_size(api: &Api, wanted: u64) -> u64 {
+    let size = api
+        .query_parameter(PAGE_SIZE)
+        .expect("check_parameters made sure it exists");
+    size.clamp(i64::try_from(wanted).unwrap_or(i64::MAX))
+        .max(1)
+        .unsigned_abs()
+}
 
 /// The list filters of one request, as sent.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -32,24 +108,35 @@ pub fn created_at(sim: &Value) -> Option<DateTime<Utc>> {
 }
 
 impl ListFilter {
-    /// The query string, with `size` and `page`.
+    /// The query string: page size, page number, then the filters.
     pub fn query(&self, size: u64, page: u64) -> String {
-        let mut pairs = vec![format!("size={size}"), format!("page={page}")];
-        let fields = [
-            ("logical_id", &self.logical_id),
-            ("status", &self.status),
-            ("selected_workflow_id", &self.selected_workflow_id),
-            ("counter_workflow_id", &self.counter_workflow_id),
-            ("search", &self.search),
-            ("start", &self.start),
-            ("end", &self.end),
-        ];
-        for (name, value) in fields {
-            if let Some(v) = value {
-                pairs.push(format!("{name}={}", encode(v)));
-            }
+        let paging = format!("{PAGE_SIZE}={size}&{PAGE}={page}");
+        match self.filters() {
+            filters if filters.is_empty() => paging,
+            filters => format!("{paging}&{filters}"),
         }
-        pairs.join("&")
+    }
+
+    /// The filters alone, as a query string.
+    pub fn filters(&self) -> String {
+        let fields = [
+            (LOGICAL_ID, &self.logical_id),
+            (STATUS, &self.status),
+            (SELECTED_WORKFLOW_ID, &self.selected_workflow_id),
+            (COUNTER_WORKFLOW_ID, &self.counter_workflow_id),
+            (SEARCH, &self.search),
+            (START, &self.start),
+            (END, &self.end),
+        ];
+        fields
+            .into_iter()
+            .filter_map(|(name, value)| {
+                value
+                    .as_ref()
+                    .map(|v| format!("{name}={}", percent_encode(v)))
+            })
+            .collect::<Vec<_>>()
+            .join("&")
     }
 
     /// Whether a stored simulation matches every filter (they combine with AND).
@@ -63,12 +150,11 @@ impl ListFilter {
         };
         let search_ok = self.search.as_ref().is_none_or(|needle| {
             let needle = needle.to_lowercase();
-            [&config["logical_id"], &config["description"]]
-                .iter()
-                .any(|v| {
-                    v.as_str()
-                        .is_some_and(|s| s.to_lowercase().contains(&needle))
-                })
+            SEARCHED_FIELDS.iter().any(|field| {
+                config[field]
+                    .as_str()
+                    .is_some_and(|s| s.to_lowercase().contains(&needle))
+            })
         });
         let at = created_at(sim);
         let start_ok = self
@@ -85,33 +171,15 @@ impl ListFilter {
                 (Some(bound), Some(at)) => at <= bound,
                 _ => false,
             });
-        eq(&self.logical_id, &config["logical_id"])
-            && eq(&self.status, &config["status"])
-            && eq(
-                &self.selected_workflow_id,
-                &config["selected_workflow"]["workflow_id"],
-            )
-            && eq(
-                &self.counter_workflow_id,
-                &config["counter_workflow"]["workflow_id"],
-            )
+        let field = |at: &str| config.pointer(at).unwrap_or(&Value::Null);
+        eq(&self.logical_id, field(LOGICAL_ID_FIELD))
+            && eq(&self.status, field(STATUS_FIELD))
+            && eq(&self.selected_workflow_id, field(SELECTED_WORKFLOW_FIELD))
+            && eq(&self.counter_workflow_id, field(COUNTER_WORKFLOW_FIELD))
             && search_ok
             && start_ok
             && end_ok
     }
-}
-
-/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
-pub fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Newest first: `created_at` descending, ties by `_id` descending.

@@ -3,9 +3,11 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+
 use crate::error::RunError;
 use crate::redact::Secrets;
-use crate::runner::Report;
+use crate::runner::{Finding, Report};
 use crate::spec::Operation;
 
 /// Every finding, one block each: check, operation, pointer, expected / received, the minimal
@@ -271,28 +273,15 @@ pub fn client_notes(report: &Report) -> Vec<String> {
     lines
 }
 
-fn xml_escape(text: &str) -> String {
-    text.chars()
-        .filter(|c| matches!(c, '\t' | '\n' | '\r') || *c >= ' ')
-        .map(|c| match c {
-            '&' => "&amp;".to_owned(),
-            '<' => "&lt;".to_owned(),
-            '>' => "&gt;".to_owned(),
-            '"' => "&quot;".to_owned(),
-            '\'' => "&apos;".to_owned(),
-            c => c.to_string(),
-        })
-        .collect()
-}
-
-/// JUnit XML: one test case per (operation, check), failed when any finding names that pair.
-/// Every text is redacted before it is escaped, so an escaped key cannot slip past.
+/// JUnit XML, written by quick-junit: one test case per (operation, check) the run made,
+/// classname `contract.<operation id>`, name the check. A check with findings gets one failing
+/// test case per finding, so JUnit's failures count the summary's; a check that never applied
+/// to the operation is skipped, not passed. Client notes go to the suite's `system-out`.
+/// Every text is redacted before quick-junit escapes it, so an escaped key cannot slip past.
 pub fn junit_xml(report: &Report, checks: &[&str], secrets: &Secrets) -> String {
-    let xml_escape = |text: &str| xml_escape(&secrets.redact(text));
-    let mut cases = String::new();
-    let mut total = 0;
-    let mut failed = 0;
-    let mut skipped = 0;
+    let text = |t: &str| secrets.redact(t);
+    let mut suite = TestSuite::new("contract");
+    suite.set_time(report.elapsed);
     for op in Operation::ALL {
         let Some(stats) = report.per_operation.get(&op) else {
             continue;
@@ -308,64 +297,56 @@ pub fn junit_xml(report: &Report, checks: &[&str], secrets: &Secrets) -> String 
         names.sort_unstable();
         names.dedup();
         for check in names {
-            total += 1;
-            let _ = write!(
-                cases,
-                "    <testcase classname=\"contract.{}\" name=\"{}\">",
-                op.id(),
-                xml_escape(check)
-            );
-            for f in report
+            let findings: Vec<&Finding> = report
                 .findings
                 .iter()
                 .filter(|f| f.operation == op && f.check == check)
-            {
-                failed += 1;
-                let message = format!(
-                    "expected: {} / received: {}",
-                    f.mismatch.expected, f.mismatch.received
-                );
-                let detail = format!(
-                    "at {}\n{}\nreproduce: {}",
-                    f.mismatch.pointer, message, f.curl
-                );
-                let _ = write!(
-                    cases,
-                    "\n      <failure message=\"{}\" type=\"{}\">{}</failure>",
-                    xml_escape(&message),
-                    xml_escape(check),
-                    xml_escape(&detail)
-                );
-            }
-            let has_finding = report
-                .findings
+                .collect();
+            let mut statuses: Vec<TestCaseStatus> = findings
                 .iter()
-                .any(|f| f.operation == op && f.check == check);
-            let applied = stats.checks.get(check).is_some_and(|c| c.applied > 0);
-            if !applied && !has_finding {
-                skipped += 1;
-                let _ = write!(
-                    cases,
-                    "\n      <skipped message=\"did not apply to any {} response\"/>",
-                    op.id()
-                );
+                .map(|f| {
+                    let message = format!(
+                        "expected: {} / received: {}",
+                        f.mismatch.expected, f.mismatch.received
+                    );
+                    let detail = format!(
+                        "at {}\n{}\nreproduce: {}",
+                        f.mismatch.pointer, message, f.curl
+                    );
+                    let mut failure = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    failure
+                        .set_message(text(&message))
+                        .set_type(text(check))
+                        .set_description(text(&detail));
+                    failure
+                })
+                .collect();
+            if statuses.is_empty() {
+                let applied = stats.checks.get(check).is_some_and(|c| c.applied > 0);
+                statuses.push(if applied {
+                    TestCaseStatus::success()
+                } else {
+                    let mut skipped = TestCaseStatus::skipped();
+                    skipped.set_message(format!("did not apply to any {} response", op.id()));
+                    skipped
+                });
             }
-            cases.push_str("</testcase>\n");
+            for status in statuses {
+                let mut case = TestCase::new(text(check), status);
+                case.set_classname(format!("contract.{}", op.id()));
+                suite.add_test_case(case);
+            }
         }
     }
     let notes = client_notes(report);
-    let system_out = if notes.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "    <system-out>{}</system-out>\n",
-            xml_escape(&notes.join("\n"))
-        )
-    };
-    let xml = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"contract\" tests=\"{total}\" failures=\"{failed}\" skipped=\"{skipped}\" time=\"{:.3}\">\n{cases}{system_out}  </testsuite>\n</testsuites>\n",
-        report.elapsed.as_secs_f64()
-    );
+    if !notes.is_empty() {
+        suite.set_system_out(text(&notes.join("\n")));
+    }
+    let mut junit = quick_junit::Report::new("contract");
+    junit.set_time(report.elapsed).add_test_suite(suite);
+    let xml = junit
+        .to_string()
+        .expect("writing XML into memory cannot fail");
     secrets.redact(&xml)
 }
 
@@ -429,6 +410,21 @@ mod tests {
         );
     }
 
+    /// The test cases of the one suite, parsed back with quick-junit's reader.
+    fn parsed(xml: &str) -> TestSuite {
+        let mut junit = quick_junit::Report::deserialize_from_str(xml).expect("valid JUnit");
+        assert_eq!(junit.test_suites.len(), 1, "{xml}");
+        junit.test_suites.remove(0)
+    }
+
+    fn case<'a>(suite: &'a TestSuite, name: &str) -> Vec<&'a TestCase> {
+        suite
+            .test_cases
+            .iter()
+            .filter(|c| c.name.as_str() == name)
+            .collect()
+    }
+
     #[test]
     fn junit_marks_a_check_that_never_applied_as_skipped() {
         let xml = junit_xml(
@@ -437,15 +433,119 @@ mod tests {
             &Secrets::default(),
         );
         assert!(xml.contains("skipped=\"1\""), "{xml}");
-        assert!(
-            xml.contains(
-                "<testcase classname=\"contract.create_simulation\" name=\"error_locus\">\n      <skipped message=\"did not apply to any create_simulation response\"/></testcase>"
+        let suite = parsed(&xml);
+        assert_eq!(
+            (
+                suite.name.as_str(),
+                suite.tests,
+                suite.skipped,
+                suite.failures
             ),
+            ("contract", 2, 1, 0),
             "{xml}"
         );
+        let [skipped] = case(&suite, "error_locus")[..] else {
+            panic!("{xml}")
+        };
+        assert_eq!(
+            skipped.classname.as_ref().map(|c| c.as_str()),
+            Some("contract.create_simulation")
+        );
         assert!(
-            xml.contains("<testcase classname=\"contract.create_simulation\" name=\"request_echo\"></testcase>"),
+            matches!(&skipped.status, TestCaseStatus::Skipped { message: Some(m), .. }
+                if m.as_str() == "did not apply to any create_simulation response"),
             "{xml}"
+        );
+        let [applied] = case(&suite, "request_echo")[..] else {
+            panic!("{xml}")
+        };
+        assert!(
+            matches!(applied.status, TestCaseStatus::Success { .. }),
+            "{xml}"
+        );
+    }
+
+    fn finding(pointer: &str, received: &str) -> Finding {
+        Finding {
+            check: "request_echo",
+            operation: Operation::Create,
+            mismatch: crate::exchange::Mismatch {
+                pointer: pointer.into(),
+                expected: "7".into(),
+                received: received.into(),
+            },
+            request: crate::exchange::Request {
+                operation: Operation::Create,
+                method: "POST".into(),
+                path_and_query: "/x".into(),
+                content_type: None,
+                body: crate::exchange::Body::Empty,
+                auth: crate::exchange::Auth::Primary,
+            },
+            curl: "curl -X POST 'http://h/x'".into(),
+            status: Some(200),
+            seed_hex: "ab".into(),
+            occurrences: 1,
+            shrink_steps: 0,
+            flaky: false,
+            shrink_cut_short: false,
+        }
+    }
+
+    #[test]
+    fn junit_fails_once_per_finding_and_redacts_before_escaping() {
+        let key = "k<e&y\"";
+        let mut report = report();
+        report.findings = vec![
+            finding("/max_events", &format!("8, sent with {key}")),
+            finding("/status", "\"pending\""),
+        ];
+        report.client_notes = vec![crate::exchange::ClientLimit {
+            operation: Operation::Create,
+            pointer: "/simulation/simulation_config/max_events".into(),
+            value: "99999999999999999999".into(),
+            client_type: "i64",
+        }];
+        let xml = junit_xml(&report, &["request_echo"], &Secrets::new(key, None));
+        // Escaped, the key would read k&lt;e&amp;y&quot;: redacted first, no form of it is left.
+        for form in [key, "k&lt;e&amp;y", "k<e&amp;y"] {
+            assert!(!xml.contains(form), "{form} in {xml}");
+        }
+        let suite = parsed(&xml);
+        assert_eq!((suite.tests, suite.failures), (2, 2), "{xml}");
+        let failures: Vec<(String, String, String)> = case(&suite, "request_echo")
+            .iter()
+            .map(|c| match &c.status {
+                TestCaseStatus::NonSuccess {
+                    kind: NonSuccessKind::Failure,
+                    message: Some(message),
+                    ty: Some(ty),
+                    description: Some(text),
+                    ..
+                } => (
+                    message.as_str().to_owned(),
+                    ty.as_str().to_owned(),
+                    text.as_str().to_owned(),
+                ),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            failures[0].0,
+            "expected: 7 / received: 8, sent with $CONTRACT_TOKEN"
+        );
+        assert_eq!(failures[0].1, "request_echo");
+        assert!(
+            failures[1].2.starts_with("at /status\n")
+                && failures[1]
+                    .2
+                    .ends_with("reproduce: curl -X POST 'http://h/x'"),
+            "{failures:?}"
+        );
+        let notes = suite.system_out.expect("the client notes");
+        assert!(
+            notes.as_str().contains("99999999999999999999 does not fit"),
+            "{notes:?}"
         );
     }
 }

@@ -188,6 +188,74 @@ pub fn arb_json_object() -> impl Strategy<Value = Map<String, Value>> {
         .prop_map(|m| m.into_iter().collect())
 }
 
+/// Identifiers of lowercase hex as long as a spec's `(minLength, maxLength)` allows. Without
+/// bounds they are as long as [`UNBOUNDED_ID_LEN`], so that two scenarios never draw the same one.
+pub fn arb_hex_id(bounds: (Option<usize>, Option<usize>)) -> BoxedStrategy<String> {
+    let (min, max) = id_lengths(bounds);
+    let pattern = if min == max {
+        format!("[0-9a-f]{{{min}}}")
+    } else {
+        format!("[0-9a-f]{{{min},{max}}}")
+    };
+    proptest::string::string_regex(&pattern)
+        .expect("a valid pattern")
+        .boxed()
+}
+
+/// The length of a drawn identifier where the spec bounds it not at all.
+pub const UNBOUNDED_ID_LEN: usize = 16;
+
+/// The lengths [`arb_hex_id`] draws in.
+pub fn id_lengths((min, max): (Option<usize>, Option<usize>)) -> (usize, usize) {
+    let low = min
+        .unwrap_or(UNBOUNDED_ID_LEN)
+        .min(max.unwrap_or(usize::MAX));
+    (low, max.unwrap_or(low).max(low))
+}
+
+/// Strings of `[a-z0-9]` whose lengths break a spec's `(minLength, maxLength)`: one short, one
+/// long. Empty when nothing bounds them.
+pub fn wrong_length_patterns((min, max): (Option<usize>, Option<usize>)) -> Vec<String> {
+    let mut patterns = Vec::new();
+    if let Some(min) = min.filter(|m| *m > 0) {
+        patterns.push(format!("[a-z0-9]{{{}}}", min - 1));
+    }
+    if let Some(max) = max {
+        patterns.push(format!("[a-z0-9]{{{}}}", max + 1));
+    }
+    patterns
+}
+
+/// A fixed canonical value of a kind, for requests whose values must be valid but do not
+/// matter (a write that another team's key must not be able to make): `text` for a string,
+/// fitted to its length; the last value of an enum; the defaults of an object.
+pub fn plain_value(kind: &Kind, text: &str) -> Value {
+    match kind {
+        Kind::String { min_len, max_len } => {
+            let mut chars: Vec<char> = text.chars().collect();
+            chars.resize(chars.len().max(min_len.unwrap_or(0)), 'x');
+            chars.truncate(max_len.unwrap_or(chars.len()));
+            json!(chars.into_iter().collect::<String>())
+        }
+        Kind::Integer => json!(1),
+        Kind::Boolean => json!(true),
+        Kind::Enum(values) => values.last().map_or(Value::Null, |v| json!(v)),
+        Kind::AnyObject => json!({}),
+        Kind::Object(model) => model.all_defaults(),
+    }
+}
+
+/// Every field of a model set to its [`plain_value`].
+pub fn plain_object(model: &ObjectModel, text: &str) -> Value {
+    Value::Object(
+        model
+            .fields
+            .iter()
+            .map(|f| (f.name.clone(), plain_value(&f.kind, text)))
+            .collect(),
+    )
+}
+
 /// Canonical values of a scalar kind: the server stores them unchanged.
 pub fn arb_canonical(kind: &Kind) -> BoxedStrategy<Accepted> {
     match kind {

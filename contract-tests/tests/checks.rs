@@ -2,11 +2,11 @@
 
 use std::path::Path;
 
-use contract_tests::cases::{Case, Expect, Locus, Request};
-use contract_tests::checks::{
-    self, Applied, CHECKS, Exchange, Identity, Response, RunState, Verdict,
+use contract_tests::Spec;
+use contract_tests::checks::{self, CHECKS};
+use contract_tests::exchange::{
+    Applied, Case, Exchange, Expect, Identity, Locus, Response, RunState, Verdict,
 };
-use contract_tests::{Operation, Spec};
 use serde_json::{Value, json};
 
 fn spec() -> Spec {
@@ -33,11 +33,7 @@ fn valid_create() -> Case {
         "counter_workflow": workflow(Value::Null), "timeout_seconds": null, "max_events": 7, "number_of_simulations": 1,
         "stop_on_failure": false, "status": "pending"});
     Case {
-        request: Request::json(
-            Operation::Create,
-            "/workflows/v1/simulations".into(),
-            sent.clone(),
-        ),
+        request: spec().api.create(sent.clone()),
         expect: Expect::Accept { sent, stored },
     }
 }
@@ -111,11 +107,7 @@ fn without(mut body: Value, pointer: &str) -> Value {
 
 fn rejected(mutation: &'static str, pointer: &str, status: u16, locus: Option<Locus>) -> Case {
     Case {
-        request: Request::json(
-            Operation::Create,
-            "/workflows/v1/simulations".into(),
-            json!({}),
-        ),
+        request: spec().api.create(json!({})),
         expect: Expect::Reject {
             mutation,
             pointer: pointer.into(),
@@ -141,11 +133,7 @@ fn create_storing(field: &str, sent: Value, stored: Value) -> Case {
     config[field] = stored;
     let sent = json!({ field: sent });
     Case {
-        request: Request::json(
-            Operation::Create,
-            "/workflows/v1/simulations".into(),
-            sent.clone(),
-        ),
+        request: spec().api.create(sent.clone()),
         expect: Expect::Accept {
             sent,
             stored: config,
@@ -156,11 +144,7 @@ fn create_storing(field: &str, sent: Value, stored: Value) -> Case {
 /// A create probing `max_events` with an unspecified input.
 fn probe(value: Value) -> Case {
     Case {
-        request: Request::json(
-            Operation::Create,
-            "/workflows/v1/simulations".into(),
-            json!({ "max_events": value }),
-        ),
+        request: spec().api.create(json!({ "max_events": value })),
         expect: Expect::Probe {
             pointer: "/max_events".into(),
             value,
@@ -667,10 +651,7 @@ fn every_registered_check_has_a_test_here() {
 
 fn read_case(expect: Expect) -> Case {
     Case {
-        request: Request::bare(
-            Operation::Get,
-            "/workflows/v1/simulations/5eb7cf5a86d9755df3a6c593".into(),
-        ),
+        request: spec().api.get("5eb7cf5a86d9755df3a6c593"),
         expect,
     }
 }
@@ -726,11 +707,7 @@ fn update_semantics() {
     let before = good_simulation()["simulation"].clone();
     let patch = json!({"status": "running", "max_events": 1, "x-unknown": true});
     let case = Case {
-        request: Request::json(
-            Operation::Update,
-            "/workflows/v1/simulations/5eb7cf5a86d9755df3a6c593".into(),
-            patch.clone(),
-        ),
+        request: spec().api.update("5eb7cf5a86d9755df3a6c593", patch.clone()),
         expect: Expect::Updated { before, patch },
     };
     let after = with(
@@ -903,8 +880,9 @@ fn auth_enforced() {
 
 #[test]
 fn method_not_allowed() {
+    let spec = spec();
     let case = read_case(Expect::NotAllowed {
-        allow: vec!["DELETE", "GET", "PATCH"],
+        allow: spec.api.methods()[spec.api.item_template()].clone(),
     });
     let mut good = json_response(405, &json!({"detail": "Method Not Allowed"}));
     good.allow = Some("GET, PATCH, DELETE".into());
@@ -925,10 +903,7 @@ fn method_not_allowed() {
 #[test]
 fn checks_that_do_not_apply_say_so_instead_of_passing() {
     let case = Case {
-        request: Request::bare(
-            Operation::Delete,
-            "/workflows/v1/simulations/0123456789abcdef01234567".into(),
-        ),
+        request: spec().api.delete("0123456789abcdef01234567"),
         expect: Expect::Success,
     };
     let deleted = json_response(200, &json!({"message": "Simulation deleted successfully"}));

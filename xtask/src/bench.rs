@@ -133,7 +133,7 @@ const REFERENCE_BODY: &[u8] = br#"{"logical_id": "bench", "max_events": 10, "sel
 fn suite_bodies(count: usize) -> Result<Vec<Vec<u8>>> {
     use proptest::strategy::{Strategy, ValueTree};
     let spec = contract_tests::Spec::load(&workspace_root().join("spec/openapi.json"))?;
-    let strategy = contract_tests::cases::arb_create_valid(&spec.create_body);
+    let strategy = contract_tests::cases::arb_create_valid(&spec);
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     (0..count)
         .map(|_| {
@@ -158,7 +158,8 @@ async fn raw_rate(
         .pool_max_idle_per_host(256)
         .tcp_nodelay(true)
         .build()?;
-    let url = format!("{}/workflows/v1/simulations", server.base_url());
+    let spec = contract_tests::Spec::load(&workspace_root().join("spec/openapi.json"))?;
+    let url = format!("{}{}", server.base_url(), spec.api.collection());
     // Signed, so workers that find it spent see a negative count rather than a wrapped one.
     let left = Arc::new(AtomicI64::new(requests as i64));
     let cpu = process_cpu();

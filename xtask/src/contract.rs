@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
-use contract_tests::checks::{CHECKS, Identity};
+use contract_tests::checks::CHECKS;
+use contract_tests::exchange::Identity;
 use contract_tests::redact::Secrets;
 use contract_tests::report;
 use contract_tests::runner::{self, Options, Progress, Report};

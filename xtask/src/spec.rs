@@ -158,7 +158,7 @@ fn check_refs(root: &Value, node: &Value, at: &mut String) -> Result<(), SpecPro
             for (key, child) in map {
                 let len = at.len();
                 at.push('/');
-                at.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                at.push_str(&contract_tests::pointer::escape(key));
                 check_refs(root, child, at)?;
                 at.truncate(len);
             }

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, anyhow};
+use contract_tests::pointer::unescape;
 use serde_json::{Map, Value};
 
 use crate::codegen;
@@ -1058,10 +1059,6 @@ fn union_keys(a: Option<&Map<String, Value>>, b: Option<&Map<String, Value>>) ->
 
 fn ref_of(v: &Value) -> Option<&str> {
     v.get("$ref").and_then(Value::as_str)
-}
-
-fn unescape(pointer_part: &str) -> String {
-    pointer_part.replace("~1", "/").replace("~0", "~")
 }
 
 /// Follows local `$ref`s; the documents were validated, and the depth bound stops a cycle of

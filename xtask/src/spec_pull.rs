@@ -6,6 +6,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::Value;
 
+use contract_tests::error::error_chain;
+
 use crate::{codegen, spec, spec_diff};
 
 pub const DEFAULT_URL: &str = "https://api-qa.interactly.ai/api-docs/workflows/api.json";
@@ -64,15 +66,4 @@ fn download(url: &str, token: Option<&str>) -> Result<String> {
             .await
             .map_err(|e| anyhow!("GET {url}: cannot read the body: {}", error_chain(&e)))
     })
-}
-
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

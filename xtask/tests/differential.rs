@@ -7,11 +7,13 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use contract_tests::cases::{Auth, Expect};
-use contract_tests::checks::{Identity, RunState};
+use contract_tests::exchange::{
+    Auth, Body, Case, Expect, Identity, Observation, Request, RunState,
+};
 use contract_tests::http::{Pacer, Target};
 use contract_tests::runner::case_seed;
-use contract_tests::scenario::{Mix, Observation, Scenario, arb_scenario};
+use contract_tests::scenario::{Mix, Scenario, arb_scenario};
+use contract_tests::spec::Api;
 use contract_tests::{Operation, Spec};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config as ProptestConfig, RngAlgorithm, TestRng, TestRunner};
@@ -154,7 +156,7 @@ fn shown_request(observation: &Observation) -> String {
 
 /// Deletes what a scenario created on one server, so every scenario starts from an empty team
 /// and a divergence in one cannot spill into the next.
-async fn clear(target: &Target, state: &RunState) {
+async fn clear(target: &Target, api: &Api, state: &RunState) {
     let created: Vec<String> = state
         .created
         .lock()
@@ -163,11 +165,7 @@ async fn clear(target: &Target, state: &RunState) {
         .map(|c| c.id)
         .collect();
     for id in created {
-        let request = contract_tests::cases::Request::bare(
-            Operation::Delete,
-            format!("/workflows/v1/simulations/{id}"),
-        );
-        let _ = target.send(&request).await;
+        let _ = target.send(&api.delete(&id)).await;
     }
 }
 
@@ -239,7 +237,7 @@ fn the_reference_server_agrees_with_fastapi_on_everything_the_contract_specifies
                 .execute(&spec, &servers[1], &pacer, &states[1])
                 .await;
             for (server, state) in servers.iter().zip(&states) {
-                clear(server, state).await;
+                clear(server, &spec.api, state).await;
             }
             // Once an unspecified input diverges, what follows in the scenario is its echo.
             let mut tainted = false;
@@ -275,12 +273,12 @@ fn the_reference_server_agrees_with_fastapi_on_everything_the_contract_specifies
                 }
             }
         }
-        for edge in edges() {
+        for edge in edges(&spec.api) {
             let observations: Vec<Observation> = {
                 let mut both = Vec::new();
                 for server in &servers {
                     both.push(Observation {
-                        case: contract_tests::cases::Case {
+                        case: Case {
                             request: edge.request.clone(),
                             expect: Expect::Success,
                         },
@@ -298,11 +296,7 @@ fn the_reference_server_agrees_with_fastapi_on_everything_the_contract_specifies
                         .as_ref()
                         .and_then(|j| j["simulation"]["_id"].as_str())
                 {
-                    let request = contract_tests::cases::Request::bare(
-                        Operation::Delete,
-                        format!("/workflows/v1/simulations/{id}"),
-                    );
-                    let _ = server.send(&request).await;
+                    let _ = server.send(&spec.api.delete(id)).await;
                 }
             }
             let line = format!(
@@ -392,32 +386,22 @@ fn is_lax(sent: &Value, stored: &Value) -> bool {
 /// A request written by hand where FastAPI is known to surprise: from the oracle's README.
 struct Edge {
     what: &'static str,
-    request: contract_tests::cases::Request,
+    request: Request,
     /// `None`: the contract fixes the answer, so the servers must agree. `Some(rule)`: real
     /// FastAPI breaks that CONTRACT.md rule; both answers go to the report.
     rule: Option<&'static str>,
 }
 
-fn edges() -> Vec<Edge> {
-    use contract_tests::cases::{Body, Request};
-    let create = |content_type: Option<&str>, body: &[u8]| {
-        let mut request = Request::bare(Operation::Create, "/workflows/v1/simulations".into());
-        request.content_type = content_type.map(str::to_owned);
-        request.body = Body::Bytes(body.to_vec());
-        request
+fn edges(api: &Api) -> Vec<Edge> {
+    let create = |content_type: Option<&str>, body: &[u8]| Request {
+        content_type: content_type.map(str::to_owned),
+        body: Body::Bytes(body.to_vec()),
+        ..api.request(Operation::Create, "")
     };
-    let list = |query: &str| {
-        Request::bare(
-            Operation::List,
-            format!("/workflows/v1/simulations?{query}"),
-        )
-    };
+    let list = |query: &str| api.list(query);
     let mut spaced_key = list("size=1");
     spaced_key.auth = Auth::Literal(format!("Bearer  {DEV_KEY} "));
-    let mut patch_without_type = Request::bare(
-        Operation::Update,
-        "/workflows/v1/simulations/0123456789abcdef01234567".into(),
-    );
+    let mut patch_without_type = api.request(Operation::Update, "0123456789abcdef01234567");
     patch_without_type.body = Body::Bytes(b"{}".to_vec());
     let utf16: Vec<u8> = "{\"logical_id\": \"utf16\"}"
         .encode_utf16()

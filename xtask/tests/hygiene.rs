@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use contract_tests::checks::Identity;
+use contract_tests::exchange::Identity;
 use contract_tests::runner::{Options, run};
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY};
 
@@ -76,7 +76,9 @@ async fn max_creates_caps_the_writes() {
     server.shutdown().await;
 }
 
-fn panicking_check(_: &contract_tests::checks::Exchange<'_>) -> contract_tests::checks::Verdict {
+fn panicking_check(
+    _: &contract_tests::exchange::Exchange<'_>,
+) -> contract_tests::exchange::Verdict {
     panic!("a check that always panics")
 }
 

@@ -79,7 +79,8 @@ impl Client {
 
     /// Sends as team A and checks the body against the spec's schema for its status.
     async fn checked(&self, op: Operation, path: &str, body: Option<Value>) -> Reply {
-        let reply = self.send(op.method(), path, Some(KEY_A), body).await;
+        let method = self.spec.api.route(op).method.clone();
+        let reply = self.send(&method, path, Some(KEY_A), body).await;
         let violations = self
             .spec
             .oracle

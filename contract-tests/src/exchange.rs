@@ -1,0 +1,243 @@
+//! One exchange with the target and everything said about it: the request and what the contract expects of it, the response as the suite saw it, the state a run shares between exchanges, and a check's verdict.
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+use crate::http::TransportError;
+use crate::listing::ListExpectation;
+use crate::spec::{Operation, Spec};
+
+/// What travels as the request body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    Json(Value),
+    Bytes(Vec<u8>),
+    Empty,
+}
+
+impl Body {
+    pub fn bytes(&self) -> Vec<u8> {
+        match self {
+            Body::Json(v) => serde_json::to_vec(v).expect("a Value serialises"),
+            Body::Bytes(b) => b.clone(),
+            Body::Empty => Vec::new(),
+        }
+    }
+}
+
+/// Which credentials a request carries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Auth {
+    /// `Bearer` with the run's key.
+    Primary,
+    /// `Bearer` with the other team's key.
+    OtherTeam,
+    /// A literal `Authorization` value (a wrong scheme, an empty or unknown token).
+    Literal(String),
+    None,
+}
+
+/// One HTTP request, as the suite sends it and as a curl line reproduces it. The spec's
+/// [`crate::spec::Api`] builds them, so method and path are the spec's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub operation: Operation,
+    pub method: String,
+    pub path_and_query: String,
+    pub content_type: Option<String>,
+    pub body: Body,
+    pub auth: Auth,
+}
+
+/// Where a 422's `detail[].loc` must point.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Locus {
+    /// Some entry's `loc` equals this exactly.
+    Exact(Vec<Value>),
+    /// `["body", <byte offset>]`, for JSON that does not parse.
+    BodyOffset,
+}
+
+/// What the contract says must come of a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expect {
+    /// A valid request: 2xx, and (for bodies) `stored` is exactly what must come back.
+    Accept { sent: Value, stored: Value },
+    /// An invalid request: this status, and for 422 this locus.
+    Reject {
+        mutation: &'static str,
+        pointer: String,
+        status: u16,
+        locus: Option<Locus>,
+    },
+    /// An unspecified input at `pointer`: no 5xx; if accepted, the stored value has the
+    /// field's type, a value that was already canonical is stored unchanged, and a read that
+    /// follows returns what the create did. Acceptance or rejection is not judged.
+    Probe { pointer: String, value: Value },
+    /// A 2xx whose simulation equals `expected` exactly: a read after a write, or after a
+    /// request that was refused and so must have changed nothing.
+    Simulation { expected: Value },
+    /// A 2xx update of `before` with `patch`: only the fields of the spec's update body may change.
+    Updated { before: Value, patch: Value },
+    /// A 2xx list page, judged against this run's own records.
+    Listed(ListExpectation),
+    /// A 2xx and nothing more (a delete).
+    Success,
+    /// 401 with `WWW-Authenticate: Bearer` and this detail.
+    Unauthorized { detail: &'static str },
+    /// 405 with exactly these methods in `Allow`: the methods the spec gives the path.
+    NotAllowed { allow: Vec<String> },
+    /// 404 `{"detail": "Simulation not found"}`.
+    NotFound,
+}
+
+/// A request and its expectation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    pub request: Request,
+    pub expect: Expect,
+}
+
+/// A request that was sent, what was expected of it, and what came back.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    pub case: Case,
+    pub response: Result<Response, TransportError>,
+}
+
+/// A response as the suite saw it, already redacted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub www_authenticate: Option<String>,
+    pub allow: Option<String>,
+    pub body: Vec<u8>,
+    /// The body parsed as JSON, when it is JSON.
+    pub json: Option<Value>,
+}
+
+impl Response {
+    pub fn new(status: u16, content_type: Option<String>, body: Vec<u8>) -> Response {
+        let json = serde_json::from_slice(&body).ok();
+        Response {
+            status,
+            content_type,
+            www_authenticate: None,
+            allow: None,
+            body,
+            json,
+        }
+    }
+
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The stored simulation of a single-simulation response.
+    pub fn simulation(&self) -> Option<&Value> {
+        self.json.as_ref()?.get("simulation")
+    }
+}
+
+/// The team and user the key belongs to, when the suite knows them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Identity {
+    pub team: Option<String>,
+    pub user: Option<String>,
+}
+
+/// A value a server answered with that the generated client's types cannot hold, such as an
+/// integer beyond `i64` (which FastAPI stores and returns exactly). A limit of the client, not
+/// a fault of the server: `typed_client_decodes` passes and records one of these instead.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ClientLimit {
+    pub operation: Operation,
+    /// Where in the response body, as a JSON pointer.
+    pub pointer: String,
+    /// The number with the server's digits (serde_json writes an exponent with its sign: `1e+30`).
+    pub value: String,
+    /// The generated client's type for that field.
+    pub client_type: &'static str,
+}
+
+/// What the checks and scenarios share across one run.
+#[derive(Debug)]
+pub struct RunState {
+    pub identity: Mutex<Identity>,
+    pub seen_ids: Mutex<HashSet<String>>,
+    /// Prefix of every `logical_id` and `description` a stateful scenario writes, so a shared
+    /// QA team's lists can be scoped to this run and its leftovers found.
+    pub run_tag: String,
+    /// Every simulation a create answered with: cleaned up at the end of the run.
+    pub created: Mutex<Vec<Created>>,
+    pub other_team: bool,
+    /// Values the generated client could not hold, each once: for the report to list as notes
+    /// about the client (see [`RunState::client_limits`]).
+    pub client_limits: Mutex<BTreeSet<ClientLimit>>,
+}
+
+impl RunState {
+    pub fn new(identity: Identity) -> RunState {
+        RunState::tagged(identity, "ct-test".into(), false)
+    }
+
+    pub fn tagged(identity: Identity, run_tag: String, other_team: bool) -> RunState {
+        RunState {
+            identity: Mutex::new(identity),
+            seen_ids: Mutex::new(HashSet::new()),
+            run_tag,
+            created: Mutex::new(Vec::new()),
+            other_team,
+            client_limits: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    /// Every value seen so far that the generated client cannot hold, in a stable order.
+    pub fn client_limits(&self) -> Vec<ClientLimit> {
+        self.client_limits
+            .lock()
+            .expect("not poisoned")
+            .iter()
+            .cloned()
+            .collect()
+    }
+}
+
+/// A simulation this run created, as its create response showed it: the id to delete, and the
+/// mark that proves, before the delete, that the record behind the id is still the one created.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Created {
+    pub id: String,
+    pub created_at: Option<String>,
+}
+
+/// Everything a check may look at.
+#[derive(Debug)]
+pub struct Exchange<'a> {
+    pub spec: &'a Spec,
+    pub case: &'a Case,
+    pub response: &'a Response,
+    pub state: &'a RunState,
+}
+
+/// A broken expectation, located by a JSON pointer into the response (or the request).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mismatch {
+    pub pointer: String,
+    pub expected: String,
+    pub received: String,
+}
+
+/// What a check concluded about one exchange: it passed, it did not apply, or it failed.
+pub type Verdict = Result<Applied, Mismatch>;
+
+/// How a check that did not fail ended. A check that did not apply did not pass: the summary
+/// and JUnit count the two apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Passed,
+    NotApplicable,
+}

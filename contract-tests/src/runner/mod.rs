@@ -1,0 +1,667 @@
+//! The runner: draws scenarios from per-case seeds, runs them concurrently, judges every response, shrinks each distinct failure sequentially, keeps the seeds of failures as regressions, and cleans up what the run created, all inside one time budget and one create budget.
+//!
+//! The phases are named functions of [`Run`]: preflight, cases, shrinking (`shrink.rs`), saving
+//! regressions (`regressions.rs`), cleanup (`cleanup.rs`); `guard.rs` refuses what must not run
+//! at all, and `outcome.rs` holds what a run found and measured.
+
+mod cleanup;
+mod guard;
+mod outcome;
+mod regressions;
+mod shrink;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::checks::Check;
+use crate::error::RunError;
+use crate::exchange::{Applied, Exchange, Identity, Mismatch, Observation, RunState};
+use crate::http::{DEFAULT_MAX_RESPONSE_BYTES, Failure, Pacer, Target};
+use crate::listing::page_size;
+use crate::redact::Secrets;
+use crate::scenario::{Mix, Scenario, arb_scenario};
+use crate::spec::{Api, Operation, Spec};
+
+pub use guard::{DEFAULT_ALLOWED_DOMAIN, host_is_safe, is_loopback_host, target_host, validate};
+pub use outcome::{
+    CheckCounts, Cleanup, CutShort, Finding, OperationStats, PhaseRequests, Report, TimeSplit,
+};
+use regressions::{load_regressions, save_regressions};
+
+/// The pseudo-check for a request that got no response (refused, reset, timed out).
+pub const RESPONSE_RECEIVED: &str = "response_received";
+/// The pseudo-check for a response body over `--max-response-bytes`.
+pub const RESPONSE_WITHIN_SIZE_CAP: &str = "response_within_size_cap";
+/// The pseudo-check for a cleanup search that returned records without the run's tag.
+pub const CLEANUP_SEARCH_MATCHES_TAG: &str = "cleanup_search_matches_tag";
+
+/// The default of `--max-time`: long enough for a paced QA run, short enough for a CI job.
+pub const DEFAULT_MAX_TIME: Duration = Duration::from_secs(30 * 60);
+/// Progress lines when stderr is not a terminal come this often.
+const PROGRESS_LINE_EVERY: Duration = Duration::from_secs(5);
+/// The terminal's progress line is redrawn this often.
+const PROGRESS_REDRAW_EVERY: Duration = Duration::from_millis(200);
+
+/// How progress is shown on stderr while the run goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    Off,
+    /// One line redrawn in place (stderr is a terminal).
+    Redraw,
+    /// A line every few seconds, so a CI log shows the run is alive.
+    Lines,
+}
+
+/// How a run is made.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub spec_path: PathBuf,
+    pub base_url: String,
+    pub token: String,
+    pub other_team_token: Option<String>,
+    pub identity: Identity,
+    pub cases: u64,
+    pub seed: u64,
+    pub checks: Vec<&'static Check>,
+    pub concurrency: usize,
+    pub rate: Option<f64>,
+    pub timeout: Duration,
+    /// Where failing seeds are kept and replayed from; `None` keeps nothing.
+    pub regressions: Option<PathBuf>,
+    /// Stop drawing new cases after the first failure (for `xtask mutants`).
+    pub fail_fast: bool,
+    pub allow_hosts: Vec<String>,
+    pub progress: Progress,
+    /// How many executions shrinking may spend on one failure.
+    pub shrink_budget: u32,
+    /// At most this many creates in the whole run, shrinking included (a shared QA team's budget).
+    pub max_creates: Option<u64>,
+    /// The whole run (cases, shrinking, cleanup) ends within this, preflight excepted.
+    pub max_time: Duration,
+    /// A response body over this many bytes is a finding and is not read further.
+    pub max_response_bytes: usize,
+    /// Delete what the run created, and report what is left over.
+    pub cleanup: bool,
+    pub mix: Mix,
+}
+
+impl Options {
+    pub fn new(spec_path: PathBuf, base_url: String, token: String) -> Options {
+        Options {
+            spec_path,
+            base_url,
+            token,
+            other_team_token: None,
+            identity: Identity::default(),
+            cases: 1000,
+            seed: 0,
+            checks: crate::checks::CHECKS.iter().collect(),
+            concurrency: 32,
+            rate: None,
+            timeout: Duration::from_secs(10),
+            regressions: None,
+            fail_fast: false,
+            allow_hosts: Vec::new(),
+            progress: Progress::Off,
+            shrink_budget: 200,
+            max_creates: None,
+            max_time: DEFAULT_MAX_TIME,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            cleanup: true,
+            mix: Mix::Full,
+        }
+    }
+
+    /// The secrets every output of this run must not show.
+    pub fn secrets(&self) -> Secrets {
+        Secrets::new(&self.token, self.other_team_token.as_deref())
+    }
+}
+
+/// The 32-byte ChaCha seed of case `index` in a run with `seed`; splitmix64 spreads it.
+pub fn case_seed(seed: u64, index: u64) -> [u8; 32] {
+    let mut state = seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut out = [0u8; 32];
+    for chunk in out.chunks_mut(8) {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        chunk.copy_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+    }
+    out
+}
+
+static NEXT_RUN_ID: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// This thread's copy of the run's strategy: proptest strategies are not `Send`, and building
+    /// one per case would cost more than drawing from it.
+    static STRATEGY: RefCell<Option<(u64, BoxedStrategy<Scenario>)>> = const { RefCell::new(None) };
+}
+
+/// Draws the scenario of `seed` from run `run_id`'s strategy, built once per thread.
+fn draw(run_id: u64, spec: &Spec, mix: Mix, seed: &[u8; 32]) -> Scenario {
+    STRATEGY.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.as_ref().is_none_or(|(id, _)| *id != run_id) {
+            *slot = Some((run_id, arb_scenario(spec, mix)));
+        }
+        let (_, strategy) = slot.as_ref().expect("set above");
+        tree_for(strategy, seed).current()
+    })
+}
+
+fn tree_for(
+    strategy: &BoxedStrategy<Scenario>,
+    seed: &[u8; 32],
+) -> Box<dyn ValueTree<Value = Scenario>> {
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, seed),
+    );
+    Box::new(
+        strategy
+            .new_tree(&mut runner)
+            .expect("case strategies never reject"),
+    )
+}
+
+/// The outcome of judging one scenario.
+struct Judged {
+    observations: Vec<Observation>,
+    failures: Vec<(&'static str, Operation, Mismatch, usize)>,
+    /// Every check's outcome on every response: (operation, check, applied, failed).
+    outcomes: Vec<(Operation, &'static str, bool, bool)>,
+}
+
+/// The pseudo-check and mismatch for a request that got no usable response.
+fn transport_failure(e: &crate::http::TransportError) -> (&'static str, Mismatch) {
+    let (check, expected) = match e.kind {
+        Failure::NoResponse => (RESPONSE_RECEIVED, "a response"),
+        Failure::TooLarge => (
+            RESPONSE_WITHIN_SIZE_CAP,
+            "a body within the size cap (--max-response-bytes)",
+        ),
+    };
+    let mismatch = Mismatch {
+        pointer: String::new(),
+        expected: expected.into(),
+        received: e.message.clone(),
+    };
+    (check, mismatch)
+}
+
+fn judge(
+    spec: &Spec,
+    state: &RunState,
+    checks: &[&'static Check],
+    observations: Vec<Observation>,
+) -> Judged {
+    let mut failures = Vec::new();
+    let mut outcomes = Vec::new();
+    for (i, observation) in observations.iter().enumerate() {
+        let operation = observation.case.request.operation;
+        match &observation.response {
+            Err(e) => {
+                let (check, mismatch) = transport_failure(e);
+                failures.push((check, operation, mismatch, i));
+            }
+            Ok(response) => {
+                let exchange = Exchange {
+                    spec,
+                    case: &observation.case,
+                    response,
+                    state,
+                };
+                for check in checks {
+                    let verdict = (check.run)(&exchange);
+                    let applied = verdict != Ok(Applied::NotApplicable);
+                    outcomes.push((operation, check.name, applied, verdict.is_err()));
+                    if let Err(m) = verdict {
+                        failures.push((check.name, operation, m, i));
+                    }
+                }
+            }
+        }
+    }
+    Judged {
+        observations,
+        failures,
+        outcomes,
+    }
+}
+
+/// The creates the run may still make. A scenario reserves its most creates before it runs, in
+/// the case phase and in every shrinking replay alike, so `--max-creates` holds for the run.
+#[derive(Debug)]
+struct CreateBudget {
+    cap: Option<u64>,
+    reserved: AtomicU64,
+}
+
+impl CreateBudget {
+    fn try_reserve(&self, creates: u64) -> bool {
+        let Some(cap) = self.cap else {
+            return true;
+        };
+        self.reserved
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |r| {
+                (r + creates <= cap).then_some(r + creates)
+            })
+            .is_ok()
+    }
+}
+
+/// What the progress reporter reads while the phases run.
+#[derive(Debug, Default)]
+struct Live {
+    phase: std::sync::Mutex<&'static str>,
+    cases_done: AtomicU64,
+    cases_total: AtomicU64,
+    distinct_failures: AtomicU64,
+}
+
+impl Live {
+    fn enter(&self, phase: &'static str) {
+        *self.phase.lock().expect("not poisoned") = phase;
+    }
+}
+
+/// Prints progress on stderr until aborted: a redrawn line on a terminal, a line every few
+/// seconds elsewhere, so a CI log shows a run that is alive however slow the target is.
+fn spawn_progress(
+    style: Progress,
+    live: Arc<Live>,
+    target: Target,
+    started: Instant,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let every = match style {
+        Progress::Off => return None,
+        Progress::Redraw => PROGRESS_REDRAW_EVERY,
+        Progress::Lines => PROGRESS_LINE_EVERY,
+    };
+    Some(tokio::spawn(async move {
+        let mut ticker = tokio::time::interval_at(started + every, every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            ticker.tick().await;
+            let line = format!(
+                "contract: {}: {} / {} cases, {} requests, {} distinct failures, {:.1} s",
+                live.phase.lock().expect("not poisoned"),
+                live.cases_done.load(Ordering::Relaxed),
+                live.cases_total.load(Ordering::Relaxed),
+                target.sent().total(),
+                live.distinct_failures.load(Ordering::Relaxed),
+                started.elapsed().as_secs_f64()
+            );
+            if style == Progress::Redraw {
+                eprint!("\r{line}   ");
+            } else {
+                eprintln!("{line}");
+            }
+        }
+    }))
+}
+
+/// Everything the phases of one run share.
+struct Run {
+    options: Options,
+    spec: Arc<Spec>,
+    target: Target,
+    pacer: Arc<Pacer>,
+    state: Arc<RunState>,
+    checks: Arc<Vec<&'static Check>>,
+    creates: Arc<CreateBudget>,
+    live: Arc<Live>,
+    strategy: BoxedStrategy<Scenario>,
+    run_id: u64,
+    /// Shrinking replays so far, for their tags.
+    replays: AtomicU64,
+    started: Instant,
+    /// Cases and shrinking stop here, leaving the rest of the budget to the cleanup.
+    work_deadline: Instant,
+    /// The cleanup stops here.
+    deadline: Instant,
+}
+
+/// A distinct failure: the check, the operation and the pointer.
+type FailureKey = (&'static str, Operation, String);
+
+/// Makes a run against `options.base_url` and reports what it found.
+pub async fn run(options: Options) -> Result<Report, RunError> {
+    validate(&options)?;
+    host_is_safe(&options.base_url, &options.allow_hosts)?;
+    let spec = Arc::new(Spec::load(&options.spec_path)?);
+    let target = Target::new(
+        &options.base_url,
+        options.token.clone(),
+        options.other_team_token.clone(),
+        options.timeout,
+        options.max_response_bytes,
+    )
+    .map_err(|e| RunError::Arguments(format!("cannot build the HTTP client: {e}")))?;
+    preflight(&target, &spec.api).await?;
+
+    let started = Instant::now();
+    // Unique per run, not per seed: replaying a seed must not collide with the records of the run it replays.
+    let run_tag = format!(
+        "ct{:08x}",
+        (u64::from(std::process::id()) ^ wall_nanos()) as u32
+    );
+    // The cleanup gets a fifth of the budget (at most a minute), so a stalled target still lets
+    // the run end on time with its leftovers named.
+    let cleanup_reserve = (options.max_time / 5).min(Duration::from_secs(60));
+    let deadline = started + options.max_time;
+    let run = Run {
+        spec: spec.clone(),
+        pacer: Arc::new(Pacer::new(options.rate)),
+        state: Arc::new(RunState::tagged(
+            options.identity.clone(),
+            run_tag.clone(),
+            options.other_team_token.is_some(),
+        )),
+        checks: Arc::new(options.checks.clone()),
+        creates: Arc::new(CreateBudget {
+            cap: options.max_creates,
+            reserved: AtomicU64::new(0),
+        }),
+        live: Arc::new(Live::default()),
+        strategy: arb_scenario(&spec, options.mix),
+        run_id: NEXT_RUN_ID.fetch_add(1, Ordering::Relaxed),
+        replays: AtomicU64::new(0),
+        started,
+        work_deadline: deadline - cleanup_reserve,
+        deadline,
+        target,
+        options,
+    };
+    let progress = spawn_progress(
+        run.options.progress,
+        run.live.clone(),
+        run.target.clone(),
+        started,
+    );
+    let outcome = run.phases(run_tag).await;
+    if let Some(progress) = progress {
+        progress.abort();
+        if run.options.progress == Progress::Redraw {
+            eprint!("\r{:100}\r", "");
+        }
+    }
+    outcome
+}
+
+impl Run {
+    async fn phases(&self, run_tag: String) -> Result<Report, RunError> {
+        let sent = self.target.sent();
+        let preflight = sent.total();
+        let mut seeds: Vec<[u8; 32]> = load_regressions(self.options.regressions.as_ref());
+        let replayed = seeds.len() as u64;
+        seeds.extend((0..self.options.cases).map(|i| case_seed(self.options.seed, i)));
+        let mut report = Report {
+            replayed_regressions: replayed,
+            run_tag,
+            max_time: self.options.max_time,
+            checks_run: self.options.checks.iter().map(|c| c.name).collect(),
+            ..Report::default()
+        };
+
+        self.live.enter("cases");
+        let distinct = self.run_cases(&mut report, &seeds).await?;
+        report.time.cases = self.started.elapsed();
+        let after_cases = sent.total();
+
+        self.live.enter("shrinking");
+        let shrinking = Instant::now();
+        self.shrink_all(&mut report, distinct).await;
+        report.shrinking = shrinking.elapsed();
+        let after_shrinking = sent.total();
+        if let Some(path) = &self.options.regressions {
+            save_regressions(path, &report.findings, self.target.secrets())?;
+        }
+
+        if self.options.cleanup {
+            self.live.enter("cleanup");
+            let cleaning = Instant::now();
+            let (cleanup, strangers) = self.cleanup(&mut report.cut_short).await;
+            report.findings.extend(strangers);
+            report.cleanup = Some(cleanup);
+            report.time.cleanup = cleaning.elapsed();
+        }
+        report.requests_by_phase = PhaseRequests {
+            preflight,
+            cases: after_cases - preflight,
+            shrinking: after_shrinking - after_cases,
+            cleanup: sent.total() - after_shrinking,
+        };
+        report.requests = sent.total();
+        report.creates_sent = sent.of(Operation::Create);
+        report.tenancy_checked = self.options.other_team_token.is_some();
+        report.client_notes = self.state.client_limits();
+        let pinned = &self.options.identity;
+        if pinned.team.is_none() || pinned.user.is_none() {
+            report.identity_learned =
+                Some(self.state.identity.lock().expect("not poisoned").clone());
+        }
+        report.elapsed = self.started.elapsed();
+        Ok(report)
+    }
+
+    /// Runs the seeds' cases `concurrency` at a time until they are done, the first failure with
+    /// `fail_fast`, or the time budget's end; returns the first case of each distinct failure.
+    async fn run_cases(
+        &self,
+        report: &mut Report,
+        seeds: &[[u8; 32]],
+    ) -> Result<BTreeMap<FailureKey, FirstSeen>, RunError> {
+        let mut distinct: BTreeMap<FailureKey, FirstSeen> = BTreeMap::new();
+        let stop = AtomicBool::new(false);
+        let mut in_flight = JoinSet::new();
+        let mut next = 0usize;
+        self.live
+            .cases_total
+            .store(seeds.len() as u64, Ordering::Relaxed);
+        loop {
+            while next < seeds.len()
+                && in_flight.len() < self.options.concurrency
+                && !stop.load(Ordering::Relaxed)
+            {
+                in_flight.spawn(self.case_task(seeds[next]));
+                next += 1;
+            }
+            let joined = tokio::select! {
+                joined = in_flight.join_next() => joined,
+                () = tokio::time::sleep_until(self.work_deadline) => {
+                    report.cut_short.cases_not_run = (seeds.len() - next + in_flight.len()) as u64;
+                    in_flight.shutdown().await;
+                    break;
+                }
+            };
+            let Some(joined) = joined else {
+                break;
+            };
+            let Some((seed, judged, generation, http, checking)) =
+                joined.map_err(|e| internal_error(e, "a case"))?
+            else {
+                report.skipped_for_create_cap += 1;
+                continue;
+            };
+            report.time.generation += generation;
+            report.cases += 1;
+            report.time.http += http;
+            report.time.checks += checking;
+            record(report, &judged);
+            for (check, operation, mismatch, at) in &judged.failures {
+                let key = (*check, *operation, mismatch.pointer.clone());
+                distinct
+                    .entry(key)
+                    .or_insert_with(|| FirstSeen {
+                        seed,
+                        occurrences: 0,
+                        mismatch: mismatch.clone(),
+                        observation: judged.observations[*at].clone(),
+                    })
+                    .occurrences += 1;
+                if report.first_failure.is_none() {
+                    report.first_failure = Some((report.cases, self.started.elapsed(), check));
+                }
+                if self.options.fail_fast {
+                    stop.store(true, Ordering::Relaxed);
+                }
+            }
+            self.live.cases_done.store(report.cases, Ordering::Relaxed);
+            self.live
+                .distinct_failures
+                .store(distinct.len() as u64, Ordering::Relaxed);
+        }
+        Ok(distinct)
+    }
+
+    /// One case as a task: drawn on the worker thread, skipped when its creates do not fit the
+    /// budget, then sent and judged.
+    #[allow(clippy::type_complexity)]
+    fn case_task(
+        &self,
+        seed: [u8; 32],
+    ) -> impl Future<Output = Option<([u8; 32], Judged, Duration, Duration, Duration)>> + Send + 'static
+    {
+        let (target, pacer, spec, state, checks, creates) = (
+            self.target.clone(),
+            self.pacer.clone(),
+            self.spec.clone(),
+            self.state.clone(),
+            self.checks.clone(),
+            self.creates.clone(),
+        );
+        let (run_id, mix) = (self.run_id, self.options.mix);
+        async move {
+            // Drawing happens here, on the worker threads, so generation scales with cores.
+            let drawing = std::time::Instant::now();
+            let scenario = draw(run_id, &spec, mix, &seed);
+            let generation = drawing.elapsed();
+            if !creates.try_reserve(scenario.creates()) {
+                return None;
+            }
+            let sent = std::time::Instant::now();
+            let observations = scenario.execute(&spec, &target, &pacer, &state).await;
+            let judging = std::time::Instant::now();
+            let judged = judge(&spec, &state, &checks, observations);
+            Some((seed, judged, generation, judging - sent, judging.elapsed()))
+        }
+    }
+}
+
+/// A panicked or cancelled task, as the suite's own internal error.
+fn internal_error(e: tokio::task::JoinError, what: &str) -> RunError {
+    if e.is_panic() {
+        let payload = e.into_panic();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into());
+        RunError::Internal(format!("{what} panicked: {message}"))
+    } else {
+        RunError::Internal(format!("{what} was cancelled: {e}"))
+    }
+}
+
+fn record(report: &mut Report, judged: &Judged) {
+    for observation in &judged.observations {
+        let stats = report
+            .per_operation
+            .entry(observation.case.request.operation)
+            .or_default();
+        stats.requests += 1;
+        if let Ok(r) = &observation.response {
+            *stats.statuses.entry(r.status).or_default() += 1;
+        }
+        if observation.case.request.operation == Operation::List
+            && let Some((_, query)) = observation.case.request.path_and_query.split_once('?')
+        {
+            for pair in query.split('&') {
+                let name = pair.split('=').next().unwrap_or_default();
+                report.query_parameters_sent.insert(name.to_owned());
+            }
+        }
+    }
+    for (operation, check, applied, failed) in &judged.outcomes {
+        let counts = report
+            .per_operation
+            .entry(*operation)
+            .or_default()
+            .checks
+            .entry(check)
+            .or_default();
+        if *applied {
+            counts.applied += 1;
+            counts.failed += u64::from(*failed);
+        } else {
+            counts.not_applicable += 1;
+        }
+    }
+    for (check, operation, _, _) in &judged.failures {
+        *report
+            .per_operation
+            .entry(*operation)
+            .or_default()
+            .failures_by_check
+            .entry(check)
+            .or_default() += 1;
+    }
+}
+
+/// The first time a distinct failure was seen, and how often it came back.
+#[derive(Debug, Clone)]
+struct FirstSeen {
+    seed: [u8; 32],
+    occurrences: u64,
+    mismatch: Mismatch,
+    observation: Observation,
+}
+
+fn wall_nanos() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// How much of a refusing server's body the preflight error shows.
+const PREFLIGHT_BODY_CHARS: usize = 200;
+
+/// A first request that tells an unreachable target and a refused key apart from contract failures.
+async fn preflight(target: &Target, api: &Api) -> Result<(), RunError> {
+    let probe = api.list(&format!(
+        "{}={}",
+        crate::listing::PAGE_SIZE,
+        page_size(api, 1)
+    ));
+    match target.send(&probe).await {
+        Err(e) => Err(RunError::Unreachable {
+            url: target.base_url.clone(),
+            reason: e.message,
+        }),
+        Ok(r) if r.status == 401 => {
+            // The response is redacted on arrival; the cut keeps placeholders whole.
+            let body = String::from_utf8_lossy(&r.body);
+            let (shown, was_cut) = crate::redact::cut(&body, PREFLIGHT_BODY_CHARS);
+            Err(RunError::Unauthorized(format!(
+                "{} {} answered 401 {shown}{}",
+                probe.method,
+                api.collection(),
+                if was_cut { "…" } else { "" }
+            )))
+        }
+        Ok(_) => Ok(()),
+    }
+}

@@ -1,0 +1,165 @@
+//! What a run found and measured: per-operation and per-check counts, the findings, where the requests and the time went, what the budgets cut short and what the cleanup did.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use crate::exchange::{ClientLimit, Identity, Mismatch, Request};
+use crate::spec::Operation;
+
+/// How often one check applied to one operation's responses, and how that went. A check that
+/// did not apply neither passed nor failed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CheckCounts {
+    pub applied: u64,
+    pub failed: u64,
+    pub not_applicable: u64,
+}
+
+impl CheckCounts {
+    pub fn passed(&self) -> u64 {
+        self.applied - self.failed
+    }
+
+    fn add(&mut self, other: &CheckCounts) {
+        self.applied += other.applied;
+        self.failed += other.failed;
+        self.not_applicable += other.not_applicable;
+    }
+}
+
+/// Counts for one operation.
+#[derive(Debug, Clone, Default)]
+pub struct OperationStats {
+    pub requests: u64,
+    /// Per check, in the case phase.
+    pub checks: BTreeMap<&'static str, CheckCounts>,
+    pub statuses: BTreeMap<u16, u64>,
+    pub failures_by_check: BTreeMap<&'static str, u64>,
+}
+
+/// One distinct failure, shrunk.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub check: &'static str,
+    pub operation: Operation,
+    pub mismatch: Mismatch,
+    pub request: Request,
+    pub curl: String,
+    pub status: Option<u16>,
+    /// The seed of the case it came from; empty for findings no case produced (cleanup).
+    pub seed_hex: String,
+    pub occurrences: u64,
+    pub shrink_steps: u32,
+    /// The failure did not recur when its case was replayed.
+    pub flaky: bool,
+    /// Shrinking stopped early: the time or the create budget ran out.
+    pub shrink_cut_short: bool,
+}
+
+/// Requests sent in each phase of the run, as the transport counted them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PhaseRequests {
+    pub preflight: u64,
+    pub cases: u64,
+    pub shrinking: u64,
+    pub cleanup: u64,
+}
+
+/// What the time budget (`--max-time`) cut short, if anything.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CutShort {
+    /// Cases drawn but never finished, or never started.
+    pub cases_not_run: u64,
+    /// Failures reported as first seen because shrinking ran out of time or creates.
+    pub shrinks_cut: u64,
+    /// The cleanup ran out of time; what it could not check is listed as left over.
+    pub cleanup: bool,
+}
+
+impl CutShort {
+    pub fn any(&self) -> bool {
+        self.cases_not_run > 0 || self.shrinks_cut > 0 || self.cleanup
+    }
+}
+
+/// Everything a run measured.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub cases: u64,
+    /// Every request the run sent, preflight, shrinking and cleanup included.
+    pub requests: u64,
+    pub requests_by_phase: PhaseRequests,
+    /// Creates sent over the whole run.
+    pub creates_sent: u64,
+    pub elapsed: Duration,
+    pub per_operation: BTreeMap<Operation, OperationStats>,
+    pub findings: Vec<Finding>,
+    /// Cases completed, time, and the failing check, when the first failure was seen.
+    pub first_failure: Option<(u64, Duration, &'static str)>,
+    /// Time spent shrinking, included in `elapsed`.
+    pub shrinking: Duration,
+    /// Where the time went, summed over all cases (concurrent work adds up past `elapsed`).
+    pub time: TimeSplit,
+    pub replayed_regressions: u64,
+    pub query_parameters_sent: BTreeSet<String>,
+    /// Scenarios not run because `--max-creates` was reached.
+    pub skipped_for_create_cap: u64,
+    pub cut_short: CutShort,
+    pub max_time: Duration,
+    /// Whether the tenancy checks ran (they need `CONTRACT_OTHER_TEAM_TOKEN`).
+    pub tenancy_checked: bool,
+    /// The caller's team and user as learned from the responses, when they were not pinned
+    /// (`--expect-team`, `--expect-user`); `server_fields` then checks consistency only.
+    pub identity_learned: Option<Identity>,
+    /// Values the server stored that the generated client cannot hold (integers past its
+    /// types): notes about the client, not failures of the server.
+    pub client_notes: Vec<ClientLimit>,
+    pub cleanup: Option<Cleanup>,
+    pub run_tag: String,
+    /// The checks the run was asked to make, in registry order.
+    pub checks_run: Vec<&'static str>,
+}
+
+/// Time spent per stage, summed over cases.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TimeSplit {
+    /// Drawing scenarios from their seeds (on the worker threads).
+    pub generation: Duration,
+    /// From a scenario's first request to its last response, pacing included.
+    pub http: Duration,
+    /// Judging the responses (schema validation and every other check).
+    pub checks: Duration,
+    /// Wall time of the case phase: from the first case drawn to the last judged.
+    pub cases: Duration,
+    /// Wall time of the end-of-run cleanup.
+    pub cleanup: Duration,
+}
+
+/// What the end-of-run cleanup did.
+#[derive(Debug, Clone, Default)]
+pub struct Cleanup {
+    pub deleted: u64,
+    pub already_gone: u64,
+    /// Ids still readable after their delete, that could not be deleted, or that the time
+    /// budget left unchecked.
+    pub left_over: Vec<String>,
+    /// Recorded ids whose record no longer carries the run's mark: not deleted.
+    pub not_ours: Vec<String>,
+}
+
+impl Report {
+    pub fn failures(&self) -> usize {
+        self.findings.len()
+    }
+
+    /// One check's counts over every operation.
+    pub fn check_counts(&self, check: &str) -> CheckCounts {
+        let mut total = CheckCounts::default();
+        for stats in self.per_operation.values() {
+            if let Some(counts) = stats.checks.get(check) {
+                total.add(counts);
+            }
+        }
+        total
+    }
+}

@@ -1,0 +1,170 @@
+//! The shrinking phase: each distinct failure replayed, one simpler case at a time, while the same check keeps failing, every replay under a tag of its own and within the time and create budgets.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+
+use proptest::strategy::ValueTree;
+use tokio::time::Instant;
+
+use super::cleanup::{Deletion, delete_if_ours};
+use super::regressions::hex;
+use super::{
+    FailureKey, Finding, FirstSeen, Judged, RESPONSE_RECEIVED, Report, Run, judge, tree_for,
+};
+use crate::exchange::{Created, Mismatch, Observation, RunState};
+use crate::http::curl_line;
+use crate::scenario::Scenario;
+
+impl Run {
+    /// Shrinks each distinct failure in turn, within the time budget.
+    pub(super) async fn shrink_all(
+        &self,
+        report: &mut Report,
+        distinct: BTreeMap<FailureKey, FirstSeen>,
+    ) {
+        for (key, first) in distinct {
+            let shrunk = if Instant::now() < self.work_deadline {
+                tokio::time::timeout_at(self.work_deadline, self.shrink(&key, first.clone()))
+                    .await
+                    .ok()
+            } else {
+                None
+            };
+            let found = shrunk.unwrap_or_else(|| {
+                let mut unshrunk = self.finding(&key, first.mismatch, first.observation);
+                unshrunk.seed_hex = hex(&first.seed);
+                unshrunk.occurrences = first.occurrences;
+                unshrunk.shrink_cut_short = true;
+                unshrunk
+            });
+            if found.shrink_cut_short {
+                report.cut_short.shrinks_cut += 1;
+            }
+            report.findings.push(found);
+        }
+    }
+
+    /// Replays simpler versions of a failing case, one at a time, while the same check keeps
+    /// failing. A failure that does not recur on replay is reported as first seen, marked flaky.
+    async fn shrink(&self, key: &FailureKey, first: FirstSeen) -> Finding {
+        let (check, operation, pointer) = (key.0, key.1, key.2.as_str());
+        let mut tree = tree_for(&self.strategy, &first.seed);
+        let fails = |judged: &Judged| {
+            judged
+                .failures
+                .iter()
+                .find(|(c, o, m, _)| {
+                    *c == check
+                        && *o == operation
+                        && (m.pointer == pointer || check == RESPONSE_RECEIVED)
+                })
+                .map(|(_, _, m, i)| (m.clone(), judged.observations[*i].clone()))
+        };
+        // None when the create budget cannot cover the replay. Each replay writes under a tag of
+        // its own and deletes what it wrote before the next one, so a shrunk failure never rests
+        // on records an earlier replay left behind.
+        let run_once = |scenario: Scenario| async move {
+            if !self.creates.try_reserve(scenario.creates()) {
+                return None;
+            }
+            let state = self.replay_state();
+            let observations = scenario
+                .execute(&self.spec, &self.target, &self.pacer, &state)
+                .await;
+            let judged = judge(&self.spec, &state, &self.options.checks, observations);
+            self.delete_replay_records(&state).await;
+            Some(judged)
+        };
+        let mut best = (first.mismatch.clone(), first.observation.clone());
+        let mut steps = 0;
+        let mut cut_short = false;
+        let recurs = if self.options.shrink_budget == 0 {
+            false
+        } else {
+            match run_once(tree.current()).await {
+                Some(judged) => fails(&judged).is_some(),
+                None => {
+                    cut_short = true;
+                    false
+                }
+            }
+        };
+        if recurs && tree.simplify() {
+            while steps < self.options.shrink_budget {
+                steps += 1;
+                let Some(judged) = run_once(tree.current()).await else {
+                    cut_short = true;
+                    break;
+                };
+                if let Some(smaller) = fails(&judged) {
+                    best = smaller;
+                    if !tree.simplify() {
+                        break;
+                    }
+                } else if !tree.complicate() {
+                    break;
+                }
+            }
+        }
+        let mut found = self.finding(key, best.0, best.1);
+        found.seed_hex = hex(&first.seed);
+        found.occurrences = first.occurrences;
+        found.shrink_steps = steps;
+        found.flaky = self.options.shrink_budget > 0 && !recurs && !cut_short;
+        found.shrink_cut_short = cut_short;
+        found
+    }
+
+    /// A run state for one shrinking replay: the run's identity and ids seen so far, and a
+    /// fresh tag that still contains the run's, so the final cleanup's search finds its records.
+    fn replay_state(&self) -> RunState {
+        let replay = self.replays.fetch_add(1, Ordering::Relaxed);
+        let state = RunState::tagged(
+            self.state.identity.lock().expect("not poisoned").clone(),
+            format!("{}r{replay}", self.state.run_tag),
+            self.state.other_team,
+        );
+        *state.seen_ids.lock().expect("not poisoned") =
+            self.state.seen_ids.lock().expect("not poisoned").clone();
+        state
+    }
+
+    /// Deletes what one replay created; whatever stays is left to the final cleanup.
+    async fn delete_replay_records(&self, replay: &RunState) {
+        let created: Vec<Created> = replay.created.lock().expect("not poisoned").clone();
+        for record in created {
+            let verdict = delete_if_ours(
+                &self.target,
+                &self.pacer,
+                &self.spec.api,
+                &record.id,
+                &replay.run_tag,
+                record.created_at.clone(),
+            )
+            .await;
+            if matches!(verdict, Deletion::LeftOver) {
+                self.state
+                    .created
+                    .lock()
+                    .expect("not poisoned")
+                    .push(record);
+            }
+        }
+    }
+
+    fn finding(&self, key: &FailureKey, mismatch: Mismatch, observation: Observation) -> Finding {
+        Finding {
+            check: key.0,
+            operation: key.1,
+            mismatch,
+            curl: curl_line(&self.options.base_url, &observation.case.request),
+            status: observation.response.as_ref().ok().map(|r| r.status),
+            request: observation.case.request,
+            seed_hex: String::new(),
+            occurrences: 1,
+            shrink_steps: 0,
+            flaky: false,
+            shrink_cut_short: false,
+        }
+    }
+}

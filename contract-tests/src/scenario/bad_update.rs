@@ -1,0 +1,139 @@
+//! The refused-update scenario: a create, a PATCH from the always-rejected set (a body that is not an object or not JSON, or a field of the spec's update body given a value it refuses), and a read showing nothing changed.
+
+use proptest::prelude::*;
+use proptest::sample::select;
+use serde_json::{Value, json};
+
+use super::{Exec, Scenario, arb_nonce, sim_id};
+use crate::exchange::{Body, Expect, Locus};
+use crate::pointer;
+use crate::spec::Spec;
+use crate::values::{arb_rejected, plain_object};
+
+/// A create, a PATCH from the always-rejected set, and a read showing nothing changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadUpdatePlan {
+    pub nonce: String,
+    pub mutation: &'static str,
+    pub body: Body,
+    pub content_type: &'static str,
+    pub locus: Locus,
+}
+
+type Mutation = (&'static str, Body, &'static str, Locus);
+
+pub(super) fn arb_bad_update(spec: &Spec) -> impl Strategy<Value = Scenario> + use<> {
+    let body_loc = || Locus::Exact(vec![json!("body")]);
+    // Valid but for the one thing each mutation breaks: a patch of every field.
+    let patch = plain_object(&spec.update_body, "x");
+    let text = serde_json::to_string(&patch).expect("a Value serialises");
+    let mut mutations: Vec<BoxedStrategy<Mutation>> = vec![
+        select(vec![
+            json!([]),
+            json!("x"),
+            json!(1),
+            Value::Null,
+            json!(true),
+            json!([patch.clone()]),
+        ])
+        .prop_map(move |v| {
+            (
+                "not_an_object",
+                Body::Json(v),
+                "application/json",
+                body_loc(),
+            )
+        })
+        .boxed(),
+        Just((
+            "wrong_content_type",
+            Body::Json(patch),
+            "text/plain",
+            body_loc(),
+        ))
+        .boxed(),
+    ];
+    // A value of the always-rejected set in each field of the update body, alone in the patch.
+    for field in &spec.update_body.fields {
+        let name = field.name.clone();
+        let rejected = if field.nullable {
+            arb_rejected(&field.kind)
+        } else {
+            prop_oneof![4 => arb_rejected(&field.kind), 1 => Just(("null_not_allowed", Value::Null))]
+                .boxed()
+        };
+        mutations.push(
+            rejected
+                .prop_map(move |(mutation, value)| {
+                    let mut body = json!({});
+                    pointer::set(&mut body, &pointer::child("", &name), value);
+                    (
+                        mutation,
+                        Body::Json(body),
+                        "application/json",
+                        Locus::Exact(vec![json!("body"), json!(name)]),
+                    )
+                })
+                .boxed(),
+        );
+    }
+    // Prefixes of a valid patch never parse: cut inside the object, after a key, before the end.
+    let after_first_key = text.find(':').map_or(1, |colon| colon + 1);
+    let cuts = vec![
+        "{".to_owned(),
+        format!("{} ", &text[..after_first_key]),
+        text[..text.len() - 1].to_owned(),
+        "nope".to_owned(),
+    ];
+    mutations.push(
+        select(cuts)
+            .prop_map(|b| {
+                (
+                    "invalid_json",
+                    Body::Bytes(b.into_bytes()),
+                    "application/json",
+                    Locus::BodyOffset,
+                )
+            })
+            .boxed(),
+    );
+    (arb_nonce(), proptest::strategy::Union::new(mutations)).prop_map(
+        |(nonce, (mutation, body, content_type, locus))| {
+            Scenario::BadUpdate(BadUpdatePlan {
+                nonce,
+                mutation,
+                body,
+                content_type,
+                locus,
+            })
+        },
+    )
+}
+
+pub(super) async fn run(x: &mut Exec<'_>, plan: &BadUpdatePlan) {
+    let tag = x.tag(&plan.nonce);
+    let Some(created) = x.create_tagged(&tag, &tag).await else {
+        return;
+    };
+    let id = sim_id(&created);
+    let mut request = x.spec.api.update(&id, Value::Null);
+    request.body = plan.body.clone();
+    request.content_type = Some(plan.content_type.into());
+    let at = match &plan.locus {
+        Locus::Exact(loc) => loc.iter().skip(1).fold(String::new(), |at, key| {
+            pointer::child(&at, key.as_str().unwrap_or_default())
+        }),
+        Locus::BodyOffset => String::new(),
+    };
+    x.send(
+        request,
+        Expect::Reject {
+            mutation: plan.mutation,
+            pointer: at,
+            status: 422,
+            locus: Some(plan.locus.clone()),
+        },
+    )
+    .await;
+    x.read_back(&id, &created).await;
+}

@@ -1,0 +1,210 @@
+//! Scenarios: what one generated case runs. A single request, or a stateful sequence whose later expectations are computed from earlier responses; one module per family, each with its plan, its strategy and how it runs. This module holds the enum, the mix a run draws from, and the executor every family sends through.
+
+mod bad_update;
+mod lifecycle;
+mod listing;
+mod paging;
+mod refused;
+mod single;
+mod tenancy;
+
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+use crate::cases::arb_create_case;
+use crate::exchange::{Auth, Case, Created, Expect, Observation, Request, RunState};
+use crate::http::{Pacer, Target};
+use crate::listing::{ListExpectation, ListFilter, page_size};
+use crate::spec::{Operation, Spec};
+
+pub use bad_update::BadUpdatePlan;
+pub use lifecycle::{LifecyclePlan, arb_patch};
+pub use listing::{ListPlan, QueryPlan, RecordPlan};
+pub use paging::PagePlan;
+pub use refused::{Refusal, RefusedPlan, arb_refusal};
+
+/// One generated unit of work.
+// Scenarios live one per in-flight case; boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scenario {
+    /// A single request judged on its own.
+    Single(Case),
+    Lifecycle(LifecyclePlan),
+    Listing(ListPlan),
+    Paging(PagePlan),
+    BadUpdate(BadUpdatePlan),
+    /// Refused requests on every operation change nothing.
+    Refused(RefusedPlan),
+    /// Another team can neither see, get, update nor delete this team's simulation.
+    Tenancy(String),
+}
+
+impl Scenario {
+    /// How many creates the scenario makes at most, for `--max-creates`.
+    pub fn creates(&self) -> u64 {
+        match self {
+            Scenario::Single(case) => u64::from(case.request.operation == Operation::Create),
+            Scenario::Lifecycle(_) | Scenario::BadUpdate(_) | Scenario::Tenancy(_) => 1,
+            Scenario::Refused(_) => 2,
+            Scenario::Listing(plan) => plan.records.len() as u64,
+            Scenario::Paging(plan) => plan.count as u64,
+        }
+    }
+
+    pub async fn execute(
+        &self,
+        spec: &Spec,
+        target: &Target,
+        pacer: &Pacer,
+        state: &RunState,
+    ) -> Vec<Observation> {
+        let mut x = Exec {
+            spec,
+            target,
+            pacer,
+            state,
+            log: Vec::new(),
+        };
+        match self {
+            Scenario::Single(case) => single::run(&mut x, case).await,
+            Scenario::Lifecycle(plan) => lifecycle::run(&mut x, plan).await,
+            Scenario::Listing(plan) => listing::run(&mut x, plan).await,
+            Scenario::Paging(plan) => paging::run(&mut x, plan).await,
+            Scenario::BadUpdate(plan) => bad_update::run(&mut x, plan).await,
+            Scenario::Refused(plan) => refused::run(&mut x, plan).await,
+            Scenario::Tenancy(nonce) => tenancy::run(&mut x, nonce).await,
+        }
+        x.log
+    }
+}
+
+/// Which scenarios a run draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mix {
+    /// Every scenario: create cases, stateful sequences, path, query, auth and 405 cases.
+    #[default]
+    Full,
+    /// Only single create requests (valid, mutated and probes): the benchmark's baseline.
+    CreateOnly,
+}
+
+/// The mix of scenarios a run draws from.
+pub fn arb_scenario(spec: &Spec, mix: Mix) -> BoxedStrategy<Scenario> {
+    if mix == Mix::CreateOnly {
+        return arb_create_case(spec).prop_map(Scenario::Single).boxed();
+    }
+    prop_oneof![
+        40 => arb_create_case(spec).prop_map(Scenario::Single),
+        8 => lifecycle::arb_lifecycle(spec),
+        8 => listing::arb_listing(spec),
+        5 => paging::arb_paging(spec),
+        6 => bad_update::arb_bad_update(spec),
+        4 => refused::arb_refused(),
+        4 => tenancy::arb_tenancy(),
+        6 => single::arb_bad_query(spec),
+        4 => single::arb_bad_path(spec),
+        2 => single::arb_not_allowed(spec),
+        3 => refused::arb_refused_single(spec),
+        4 => single::arb_open_list(spec),
+    ]
+    .boxed()
+}
+
+/// Sends a scenario's requests in order and keeps what came back.
+struct Exec<'a> {
+    spec: &'a Spec,
+    target: &'a Target,
+    pacer: &'a Pacer,
+    state: &'a RunState,
+    log: Vec<Observation>,
+}
+
+impl Exec<'_> {
+    /// Sends one request; returns the response JSON when the status was 2xx.
+    async fn send(&mut self, request: Request, expect: Expect) -> Option<Value> {
+        self.pacer.wait().await;
+        let response = self.target.send(&request).await;
+        let json = match &response {
+            Ok(r) if r.is_success() => r.json.clone(),
+            _ => None,
+        };
+        if request.operation == Operation::Create
+            && let Some(simulation) = json.as_ref().map(|j| &j["simulation"])
+            && let Some(id) = simulation["_id"].as_str()
+        {
+            self.state
+                .created
+                .lock()
+                .expect("not poisoned")
+                .push(Created {
+                    id: id.to_owned(),
+                    created_at: simulation["created_at"].as_str().map(str::to_owned),
+                });
+        }
+        self.log.push(Observation {
+            case: Case { request, expect },
+            response,
+        });
+        json
+    }
+
+    fn tag(&self, nonce: &str) -> String {
+        format!("{}-{nonce}", self.state.run_tag)
+    }
+
+    /// A plain tagged create whose stored form is all defaults but the tag.
+    async fn create_tagged(&mut self, logical_id: &str, description: &str) -> Option<Value> {
+        let sent = json!({"logical_id": logical_id, "description": description});
+        let mut stored = self.spec.create_body.all_defaults();
+        stored["logical_id"] = json!(logical_id);
+        stored["description"] = json!(description);
+        let request = self.spec.api.create(sent.clone());
+        self.send(request, Expect::Accept { sent, stored })
+            .await
+            .map(|j| j["simulation"].clone())
+    }
+
+    /// One list page; `size` is brought within the spec's bounds on the page size.
+    async fn list(&mut self, auth: Auth, size: u64, page: u64, expect: ListExpectation) {
+        let size = page_size(&self.spec.api, size);
+        let mut request = self.spec.api.list(&expect.filter.query(size, page));
+        request.auth = auth;
+        self.send(request, Expect::Listed(expect)).await;
+    }
+
+    async fn get(&mut self, id: &str, auth: Auth, expect: Expect) -> Option<Value> {
+        let mut request = self.spec.api.get(id);
+        request.auth = auth;
+        self.send(request, expect).await
+    }
+
+    /// Reads `id` back with the run's key: it must be exactly `expected`.
+    async fn read_back(&mut self, id: &str, expected: &Value) {
+        let expect = Expect::Simulation {
+            expected: expected.clone(),
+        };
+        self.get(id, Auth::Primary, expect).await;
+    }
+}
+
+fn by_logical_id(logical_id: &str) -> ListFilter {
+    ListFilter {
+        logical_id: Some(logical_id.to_owned()),
+        ..ListFilter::default()
+    }
+}
+
+fn sim_id(sim: &Value) -> String {
+    sim["_id"].as_str().unwrap_or_default().to_owned()
+}
+
+/// A scenario's own word, unique among the run's scenarios, that its tag is made of.
+fn arb_nonce() -> impl Strategy<Value = String> {
+    "[a-z0-9]{10}"
+}
+
+/// An id the item path accepts that no record has.
+fn arb_unknown_id(spec: &Spec) -> BoxedStrategy<String> {
+    crate::values::arb_hex_id(spec.api.id().length_bounds().unwrap_or_default())
+}

@@ -1,0 +1,111 @@
+//! Refused keys: a missing, malformed or unknown key on every operation gets the contract's 401 and changes nothing, alone or around a record the scenario made.
+
+use proptest::prelude::*;
+use proptest::sample::select;
+use serde_json::json;
+
+use super::{Exec, Scenario, arb_nonce, arb_unknown_id, by_logical_id, sim_id};
+use crate::exchange::{Auth, Case, Expect};
+use crate::listing::{ListExpectation, page_size};
+use crate::spec::{Operation, Spec};
+use crate::values::plain_object;
+
+/// A refused credential and the 401 detail the contract gives for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub auth: Auth,
+    pub detail: &'static str,
+}
+
+/// `auth.missing`: no key, another scheme or an empty credential.
+const NOT_AUTHENTICATED: &str = "Not authenticated";
+/// `auth.unknown`: a well-formed key nobody has.
+const INVALID_API_KEY: &str = "Invalid API key";
+
+/// Which credentials are refused, with which detail.
+pub fn arb_refusal() -> impl Strategy<Value = Refusal> {
+    prop_oneof![
+        Just(Refusal {
+            auth: Auth::None,
+            detail: NOT_AUTHENTICATED
+        }),
+        select(vec!["Basic dXNlcjpwYXNz", "Token abc", "Bearer", "Bearer "]).prop_map(|v| {
+            Refusal {
+                auth: Auth::Literal(v.into()),
+                detail: NOT_AUTHENTICATED,
+            }
+        }),
+        "[a-z0-9]{16}".prop_map(|t| Refusal {
+            auth: Auth::Literal(format!("Bearer unknown-{t}")),
+            detail: INVALID_API_KEY
+        }),
+    ]
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefusedPlan {
+    pub nonce: String,
+    pub refusal: Refusal,
+}
+
+pub(super) fn arb_refused() -> impl Strategy<Value = Scenario> {
+    (arb_nonce(), arb_refusal())
+        .prop_map(|(nonce, refusal)| Scenario::Refused(RefusedPlan { nonce, refusal }))
+}
+
+/// A refused key on any operation, with nothing stored to protect.
+pub(super) fn arb_refused_single(spec: &Spec) -> impl Strategy<Value = Scenario> + use<> {
+    let api = spec.api.clone();
+    let patch = plain_object(&spec.update_body, "refused");
+    let operation = select(Operation::ALL.to_vec());
+    (operation, arb_refusal(), arb_unknown_id(spec)).prop_map(move |(operation, refusal, id)| {
+        let mut request = match operation {
+            Operation::Create => api.create(json!({"logical_id": "refused"})),
+            Operation::Update => api.update(&id, patch.clone()),
+            _ => api.request(operation, &id),
+        };
+        request.auth = refusal.auth;
+        Scenario::Single(Case {
+            request,
+            expect: Expect::Unauthorized {
+                detail: refusal.detail,
+            },
+        })
+    })
+}
+
+pub(super) async fn run(x: &mut Exec<'_>, plan: &RefusedPlan) {
+    let spec = x.spec;
+    let api = &spec.api;
+    let tag = x.tag(&plan.nonce);
+    let refused = || Expect::Unauthorized {
+        detail: plan.refusal.detail,
+    };
+    let mut request =
+        api.create(json!({"logical_id": format!("{tag}-refused"), "description": tag}));
+    request.auth = plan.refusal.auth.clone();
+    x.send(request, refused()).await;
+    x.list(
+        Auth::Primary,
+        10,
+        1,
+        ListExpectation::exactly(by_logical_id(&format!("{tag}-refused")), vec![]),
+    )
+    .await;
+    let Some(created) = x.create_tagged(&tag, &tag).await else {
+        return;
+    };
+    let id = sim_id(&created);
+    let mut request = api.update(&id, plain_object(&spec.update_body, "refused"));
+    request.auth = plan.refusal.auth.clone();
+    x.send(request, refused()).await;
+    x.read_back(&id, &created).await;
+    let mut request = api.delete(&id);
+    request.auth = plan.refusal.auth.clone();
+    x.send(request, refused()).await;
+    x.read_back(&id, &created).await;
+    x.get(&id, plan.refusal.auth.clone(), refused()).await;
+    let mut request = api.list(&by_logical_id(&tag).query(page_size(api, 10), 1));
+    request.auth = plan.refusal.auth.clone();
+    x.send(request, refused()).await;
+}

@@ -1,0 +1,292 @@
+//! The spec at run time, the suite's one source of the API's shapes: routes and parameters ([`Api`]), request bodies ([`ObjectModel`]) and response validators ([`Oracle`]), all read from `spec/openapi.json` when a run starts.
+
+mod api;
+mod model;
+mod oracle;
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::error::RunError;
+
+pub use api::{Api, ParamKind, Parameter, Route, percent_encode};
+pub use model::{FieldModel, Kind, ObjectModel};
+pub use oracle::Oracle;
+
+/// The five operations of the API, by the spec's operation ids. Where each lives and what it
+/// takes is the spec's, in [`Api`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Operation {
+    Create,
+    List,
+    Get,
+    Update,
+    Delete,
+}
+
+impl Operation {
+    pub const ALL: [Operation; 5] = [
+        Self::Create,
+        Self::List,
+        Self::Get,
+        Self::Update,
+        Self::Delete,
+    ];
+
+    /// The position in [`Operation::ALL`], for per-operation tables.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Create => "create_simulation",
+            Self::List => "list_simulations",
+            Self::Get => "get_simulation",
+            Self::Update => "update_simulation",
+            Self::Delete => "delete_simulation",
+        }
+    }
+}
+
+/// The loaded spec.
+#[derive(Debug)]
+pub struct Spec {
+    pub document: Value,
+    pub api: Api,
+    pub oracle: Oracle,
+    pub create_body: ObjectModel,
+    /// The fields PATCH may change: the properties of the update body.
+    pub update_body: ObjectModel,
+}
+
+impl Spec {
+    pub fn load(path: &Path) -> Result<Spec, RunError> {
+        let text = std::fs::read_to_string(path).map_err(|e| RunError::SpecUnreadable {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let document: Value =
+            serde_json::from_str(&text).map_err(|e| RunError::SpecUnreadable {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        Spec::from_document(document)
+    }
+
+    pub fn from_document(document: Value) -> Result<Spec, RunError> {
+        let version = document["openapi"].as_str().unwrap_or_default();
+        if !version.starts_with("3.1.") {
+            return Err(RunError::Spec(format!("OpenAPI {version:?} is not 3.1")));
+        }
+        let api = Api::read(&document)?;
+        crate::listing::check_parameters(&api)?;
+        let oracle = Oracle::compile(&document, &api)?;
+        let body_schema = |op: Operation| {
+            let route = api.route(op);
+            document["paths"][&route.template][route.method.to_lowercase()]
+                .pointer("/requestBody/content/application~1json/schema")
+                .ok_or_else(|| RunError::Spec(format!("{} has no JSON request body", op.id())))
+        };
+        let create_body = model::object_model(&document, body_schema(Operation::Create)?, 0)?;
+        let update_body = model::object_model(&document, body_schema(Operation::Update)?, 0)?;
+        Ok(Spec {
+            document,
+            api,
+            oracle,
+            create_body,
+            update_body,
+        })
+    }
+
+    /// The response statuses the spec documents for an operation.
+    pub fn documented_statuses(&self, op: Operation) -> Vec<u16> {
+        self.oracle.documented_statuses(op)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn stored() -> Spec {
+        Spec::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/openapi.json")).unwrap()
+    }
+
+    #[test]
+    fn the_create_model_follows_the_spec() {
+        let spec = stored();
+        let names: Vec<&str> = spec
+            .create_body
+            .fields
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
+        assert_eq!(names.len(), 9, "{names:?}");
+        let selected = spec
+            .create_body
+            .fields
+            .iter()
+            .find(|f| f.name == "selected_workflow")
+            .unwrap();
+        assert!(!selected.nullable);
+        let Kind::Object(inner) = &selected.kind else {
+            panic!("selected_workflow is an object")
+        };
+        let workflow_id = inner
+            .fields
+            .iter()
+            .find(|f| f.name == "workflow_id")
+            .unwrap();
+        assert_eq!(
+            workflow_id.kind,
+            Kind::String {
+                min_len: Some(24),
+                max_len: Some(24)
+            }
+        );
+        let status = spec
+            .create_body
+            .fields
+            .iter()
+            .find(|f| f.name == "status")
+            .unwrap();
+        assert!(matches!(&status.kind, Kind::Enum(v) if v.len() == 5));
+        assert_eq!(status.default, Some(json!("pending")));
+        assert_eq!(spec.create_body.all_defaults()["max_events"], json!(500));
+        let nested = spec
+            .create_body
+            .field_at("/counter_workflow/total_nodes")
+            .unwrap();
+        assert_eq!(
+            (nested.name.as_str(), &nested.kind),
+            ("total_nodes", &Kind::Integer)
+        );
+        assert!(spec.create_body.field_at("/max_events/x").is_none());
+        assert!(spec.create_body.field_at("/nothing").is_none());
+    }
+
+    #[test]
+    fn the_oracle_validates_formats_and_refs() {
+        let spec = stored();
+        let good = json!({"message": "gone"});
+        assert_eq!(
+            spec.oracle.violations(Operation::Delete, 200, &good),
+            Some(vec![])
+        );
+        assert!(
+            !spec
+                .oracle
+                .violations(Operation::Delete, 200, &json!({}))
+                .unwrap()
+                .is_empty()
+        );
+        let err =
+            json!({"detail": [{"loc": ["body"], "msg": "m", "type": "missing", "input": null}]});
+        assert_eq!(
+            spec.oracle.violations(Operation::Create, 422, &err),
+            Some(vec![])
+        );
+        assert_eq!(
+            spec.oracle.violations(Operation::Create, 404, &err),
+            None,
+            "create documents no 404"
+        );
+        let mut sim = json!({"simulation": {"team_id": "t", "created_by": "u", "updated_by": "u",
+            "created_at": "2023-11-07T05:31:56", "updated_at": "2023-11-07T05:31:56Z", "_id": "5eb7cf5a86d9755df3a6c593",
+            "simulation_config": spec.create_body.all_defaults()}});
+        let violations = spec
+            .oracle
+            .violations(Operation::Create, 200, &sim)
+            .unwrap();
+        assert_eq!(
+            violations.len(),
+            1,
+            "a timestamp without offset is not a date-time: {violations:?}"
+        );
+        sim["simulation"]["created_at"] = json!("2023-11-07T05:31:56+00:00");
+        assert_eq!(
+            spec.oracle.violations(Operation::Create, 200, &sim),
+            Some(vec![])
+        );
+    }
+
+    #[test]
+    fn a_spec_that_is_not_31_is_refused() {
+        let mut doc = stored().document;
+        doc["openapi"] = json!("3.0.3");
+        assert!(matches!(Spec::from_document(doc), Err(RunError::Spec(_))));
+    }
+
+    #[test]
+    fn routes_methods_and_parameters_come_from_the_spec() {
+        let spec = stored();
+        let api = &spec.api;
+        assert_eq!(api.route(Operation::Update).method, "PATCH");
+        assert_eq!(api.collection(), "/workflows/v1/simulations");
+        assert_eq!(
+            api.item_path("a b"),
+            "/workflows/v1/simulations/a%20b",
+            "the id is percent-encoded"
+        );
+        assert_eq!(
+            api.methods()[api.item_template()],
+            ["DELETE", "GET", "PATCH"]
+        );
+        assert_eq!(api.methods()[api.collection()], ["GET", "POST"]);
+        assert_eq!(
+            api.id().length_bounds(),
+            Some((Some(24), Some(24))),
+            "{:?}",
+            api.id()
+        );
+        let size = api.query_parameter("size").unwrap();
+        assert_eq!(size.integer_bounds(), Some((Some(1), None)));
+        assert_eq!((size.clamp(0), size.clamp(10)), (1, 10));
+        assert_eq!(
+            api.query_parameter("status")
+                .unwrap()
+                .enum_values()
+                .unwrap()
+                .len(),
+            5
+        );
+        assert_eq!(
+            api.query_parameter("start").unwrap().kind,
+            ParamKind::DateTime
+        );
+        let names: Vec<&str> = spec
+            .update_body
+            .fields
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
+        assert_eq!(names, ["description", "status"]);
+    }
+
+    #[test]
+    fn a_constraint_the_suite_does_not_model_is_refused() {
+        let mut doc = stored().document;
+        doc["components"]["schemas"]["SimulationConfig-Input"]["properties"]["max_events"]["anyOf"]
+            [0]["minimum"] = json!(0);
+        let Err(RunError::Spec(why)) = Spec::from_document(doc) else {
+            panic!("a body bound the strategies would ignore must be refused")
+        };
+        assert!(why.contains("minimum"), "{why}");
+    }
+
+    #[test]
+    fn a_list_rule_whose_parameter_is_gone_is_refused() {
+        let mut doc = stored().document;
+        let parameters = doc["paths"]["/workflows/v1/simulations"]["get"]["parameters"]
+            .as_array_mut()
+            .unwrap();
+        parameters.retain(|p| p["name"] != "search");
+        let Err(RunError::Spec(why)) = Spec::from_document(doc) else {
+            panic!("the search rule has no parameter to bind to")
+        };
+        assert!(why.contains("search"), "{why}");
+    }
+}
