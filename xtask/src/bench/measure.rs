@@ -1,0 +1,972 @@
+//! Measuring: runs the raw loop, the suite, the stage ladder, the simulated QA run, time to detection and the race with Schemathesis, and returns every value in a `Measurements`; nothing here formats the report.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use contract_tests::Spec;
+use contract_tests::checks::CHECKS;
+use contract_tests::exchange::{Auth, Exchange, Observation, Request, Response, RunState};
+use contract_tests::http::{DEFAULT_MAX_RESPONSE_BYTES, Pacer, Target};
+use contract_tests::redact::Secrets;
+use contract_tests::runner::{self, Options, Report};
+use contract_tests::scenario::{Mix, Scenario, arb_scenario};
+use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
+use proptest::test_runner::{Config as ProptestConfig, RngAlgorithm, TestRng, TestRunner};
+use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
+
+use super::Budget;
+use super::model::{
+    Context, Detection, FaultDetection, FirstFailure, IsolatedStage, LadderStep, LoadAverage,
+    Measurements, MixName, Profile, QaRun, Race, RaceRun, RawBody, RawRun, Signature, Stage, Step,
+    SuiteRun, Tool,
+};
+use super::schemathesis;
+use crate::codegen::workspace_root;
+
+/// The suite's default concurrency on loopback (`cargo xtask contract`), used throughout.
+const CONCURRENCY: usize = 32;
+/// The seed of every single-seed measurement.
+const SEED: u64 = 1;
+
+/// The small create the API reference shows.
+const REFERENCE_BODY: &[u8] = br#"{"logical_id": "bench", "max_events": 10, "selected_workflow": {"workflow_id": "5eb7cf5a86d9755df3a6c593"}}"#;
+
+pub async fn measure(budget: &Budget, with_schemathesis: bool) -> Result<Measurements> {
+    let started = Instant::now();
+    interactly_simulations_client::install_crypto_provider();
+    let context = context(budget.quick)?;
+    let spec = Arc::new(Spec::load(&workspace_root().join("spec/openapi.json"))?);
+
+    eprintln!("bench: raw loopback limit");
+    let small = Arc::new(vec![RawRequest::small_create(spec.api.collection())]);
+    let mut raw = vec![
+        raw_loop(
+            RawBody::SmallCreate,
+            small.clone(),
+            budget.raw_requests / 4,
+            1,
+        )
+        .await?,
+        raw_loop(
+            RawBody::SmallCreate,
+            small,
+            budget.raw_requests,
+            CONCURRENCY,
+        )
+        .await?,
+    ];
+
+    eprintln!("bench: the suite");
+    let mut suite = Vec::new();
+    for mix in [MixName::CreateOnly, MixName::Full] {
+        // The full mix grows the team by ~0.8 simulations a case and every list scans the
+        // team, so it runs at the default budget, as users run it; create only has no lists.
+        let parallel_cases = match mix {
+            MixName::CreateOnly => budget.suite_cases,
+            MixName::Full => budget.suite_cases_serial,
+        };
+        for (concurrency, cases) in [
+            (1, budget.suite_cases_serial),
+            (CONCURRENCY, parallel_cases),
+        ] {
+            suite.push(suite_run(mix, cases, concurrency).await?);
+        }
+    }
+
+    eprintln!("bench: where a case's CPU goes");
+    let (profile, bare) = profile(&spec, budget.suite_cases, budget.stage_cpu).await?;
+    raw.push(bare);
+
+    eprintln!("bench: simulated QA");
+    let mut qa = Vec::new();
+    for (concurrency, rate) in [(1usize, None), (8, None), (32, None), (32, Some(200.0))] {
+        qa.push(qa_run(budget.qa_latency, budget.qa_cases, concurrency, rate).await?);
+    }
+
+    eprintln!("bench: time to detection");
+    let detection = detection(budget.detection_seeds, budget.detection_cases).await?;
+
+    let race = if with_schemathesis {
+        eprintln!("bench: the race with Schemathesis");
+        race(budget).await.map_err(|e| format!("{e:#}"))
+    } else {
+        Err("--no-schemathesis".to_owned())
+    };
+
+    Ok(Measurements {
+        context,
+        raw,
+        suite,
+        profile,
+        qa,
+        detection,
+        race,
+        first_run: read_first_run()?,
+        load_end: load_average()?,
+        total_wall: started.elapsed(),
+    })
+}
+
+fn context(quick: bool) -> Result<Context> {
+    Ok(Context {
+        started_utc: utc_now(),
+        suite_version: suite_version(),
+        release_build: !cfg!(debug_assertions),
+        commit: commit(),
+        cores: std::thread::available_parallelism().map_or(0, usize::from),
+        arch: std::env::consts::ARCH.to_owned(),
+        cpu_model: std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|c| {
+            c.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_owned())
+        }),
+        load_start: load_average()?,
+        quick,
+    })
+}
+
+/// The contract-tests crate's version, read from its manifest when xtask was built.
+fn suite_version() -> String {
+    include_str!("../../../contract-tests/Cargo.toml")
+        .lines()
+        .find_map(|l| l.strip_prefix("version = "))
+        .map_or("(unknown)".to_owned(), |v| v.trim_matches('"').to_owned())
+}
+
+/// `git rev-parse --short HEAD`, marked when the tree has uncommitted changes.
+fn commit() -> Option<String> {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(workspace_root())
+            .stderr(Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let head = git(&["rev-parse", "--short", "HEAD"])?;
+    let dirty =
+        git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    Some(if dirty {
+        format!("{head} with uncommitted changes")
+    } else {
+        head
+    })
+}
+
+/// /proc/loadavg, read at the start and at the end of the run.
+pub fn load_average() -> Result<LoadAverage> {
+    let text = std::fs::read_to_string("/proc/loadavg").context("cannot read /proc/loadavg")?;
+    parse_load_average(&text).ok_or_else(|| anyhow!("cannot read /proc/loadavg: {text:?}"))
+}
+
+pub fn parse_load_average(text: &str) -> Option<LoadAverage> {
+    let mut fields = text.split_whitespace().map(str::parse::<f64>);
+    Some(LoadAverage {
+        one_minute: fields.next()?.ok()?,
+        five_minutes: fields.next()?.ok()?,
+        fifteen_minutes: fields.next()?.ok()?,
+    })
+}
+
+/// `YYYY-MM-DD HH:MM UTC` now.
+fn utc_now() -> String {
+    let seconds = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    utc_text(seconds)
+}
+
+/// Days since 1970 to a civil date (Howard Hinnant's algorithm), so no date crate is needed.
+pub fn utc_text(unix_seconds: u64) -> String {
+    let days = (unix_seconds / 86_400) as i64;
+    let (hour, minute) = ((unix_seconds % 86_400) / 3600, (unix_seconds % 3600) / 60);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
+}
+
+fn read_first_run() -> Result<Option<String>> {
+    let path = workspace_root().join("bench/first-run.txt");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// CPU time this process has used (user + system), from /proc; `None` where there is no /proc.
+fn process_cpu() -> Option<Duration> {
+    cpu_of("/proc/self/stat")
+}
+
+/// CPU time of the calling thread, from /proc.
+fn thread_cpu() -> Option<Duration> {
+    cpu_of("/proc/thread-self/stat")
+}
+
+fn cpu_of(path: &str) -> Option<Duration> {
+    let stat = std::fs::read_to_string(path).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // The kernel reports in USER_HZ, which is 100 on every Linux this runs on.
+    Some(Duration::from_millis(ticks * 10))
+}
+
+fn cpu_since(before: Option<Duration>) -> Option<Duration> {
+    before
+        .zip(process_cpu())
+        .map(|(before, after)| after.saturating_sub(before))
+}
+
+/// One request as plain reqwest sends it.
+#[derive(Debug, Clone)]
+struct RawRequest {
+    method: reqwest::Method,
+    path_and_query: String,
+    authorization: Option<String>,
+    content_type: Option<String>,
+    body: Vec<u8>,
+}
+
+impl RawRequest {
+    fn small_create(collection: &str) -> RawRequest {
+        RawRequest {
+            method: reqwest::Method::POST,
+            path_and_query: collection.to_owned(),
+            authorization: Some(format!("Bearer {DEV_KEY}")),
+            content_type: Some("application/json".to_owned()),
+            body: REFERENCE_BODY.to_vec(),
+        }
+    }
+
+    /// The request the suite sent, with the keys it sent it with.
+    fn of(request: &Request) -> RawRequest {
+        RawRequest {
+            method: reqwest::Method::from_bytes(request.method.as_bytes())
+                .unwrap_or(reqwest::Method::GET),
+            path_and_query: request.path_and_query.clone(),
+            authorization: match &request.auth {
+                Auth::Primary => Some(format!("Bearer {DEV_KEY}")),
+                Auth::OtherTeam => Some(format!("Bearer {DEV_OTHER_TEAM_KEY}")),
+                Auth::Literal(value) => Some(value.clone()),
+                Auth::None => None,
+            },
+            content_type: request.content_type.clone(),
+            body: request.body.bytes(),
+        }
+    }
+}
+
+/// `count` requests sent in a tight loop by plain reqwest, cycling through `requests`.
+async fn raw_loop(
+    body: RawBody,
+    requests: Arc<Vec<RawRequest>>,
+    count: u64,
+    concurrency: usize,
+) -> Result<RawRun> {
+    let server = reference_server::spawn(Config::development()).await?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let base = server.base_url();
+    let next = Arc::new(AtomicUsize::new(0));
+    let cpu = process_cpu();
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..concurrency {
+        let (client, base, next, requests) =
+            (client.clone(), base.clone(), next.clone(), requests.clone());
+        workers.spawn(async move {
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n as u64 >= count {
+                    break;
+                }
+                let r = &requests[n % requests.len()];
+                let mut builder = client
+                    .request(r.method.clone(), format!("{base}{}", r.path_and_query))
+                    .body(r.body.clone());
+                if let Some(value) = &r.authorization {
+                    builder = builder.header("authorization", value);
+                }
+                if let Some(value) = &r.content_type {
+                    builder = builder.header("content-type", value);
+                }
+                builder.send().await?.bytes().await?;
+            }
+            Ok::<(), reqwest::Error>(())
+        });
+    }
+    while let Some(done) = workers.join_next().await {
+        done??;
+    }
+    let wall = started.elapsed();
+    let process_cpu = cpu_since(cpu);
+    server.shutdown().await;
+    Ok(RawRun {
+        body,
+        concurrency,
+        requests: count,
+        wall,
+        process_cpu,
+    })
+}
+
+/// The suite's options against an embedded server.
+fn suite_options(base_url: String, cases: u64, concurrency: usize, mix: Mix) -> Options {
+    let mut options = crate::contract::embedded_options(base_url);
+    // Deleting what the run made would add two requests a case to the CPU measured per case.
+    options.cleanup = false;
+    options.cases = cases;
+    options.concurrency = concurrency;
+    options.mix = mix;
+    options.seed = SEED;
+    options
+}
+
+fn mix_of(mix: MixName) -> Mix {
+    match mix {
+        MixName::CreateOnly => Mix::CreateOnly,
+        MixName::Full => Mix::Full,
+    }
+}
+
+/// `runner::run` against a fresh server, which must pass.
+async fn timed_run(config: Config, options: impl FnOnce(String) -> Options) -> Result<TimedRun> {
+    let server = reference_server::spawn(config).await?;
+    let options = options(server.base_url());
+    let cpu = process_cpu();
+    let started = Instant::now();
+    let report = runner::run(options).await;
+    let wall = started.elapsed();
+    let cpu = cpu_since(cpu);
+    server.shutdown().await;
+    let report = report?;
+    if report.failures() > 0 {
+        bail!(
+            "the faithful server failed the suite during the benchmark: {:?}",
+            report.findings.first().map(|f| f.check)
+        );
+    }
+    Ok(TimedRun { report, wall, cpu })
+}
+
+struct TimedRun {
+    report: Report,
+    wall: Duration,
+    cpu: Option<Duration>,
+}
+
+async fn suite_run(mix: MixName, cases: u64, concurrency: usize) -> Result<SuiteRun> {
+    let run = timed_run(Config::development(), |url| {
+        suite_options(url, cases, concurrency, mix_of(mix))
+    })
+    .await?;
+    let r = &run.report;
+    Ok(SuiteRun {
+        mix,
+        seed: SEED,
+        concurrency,
+        cases: r.cases,
+        requests: r.requests_by_phase.cases,
+        case_phase_wall: r.time.cases,
+        run_wall: run.wall,
+        process_cpu: run.cpu,
+        summed_wall: super::model::StageWall {
+            generation: r.time.generation,
+            http: r.time.http,
+            checks: r.time.checks,
+        },
+    })
+}
+
+async fn qa_run(
+    latency: Duration,
+    cases: u64,
+    concurrency: usize,
+    rate: Option<f64>,
+) -> Result<QaRun> {
+    let mut config = Config::development();
+    config.latency = latency;
+    let run = timed_run(config, |url| {
+        let mut options = suite_options(url, cases, concurrency, Mix::CreateOnly);
+        options.rate = rate;
+        options
+    })
+    .await?;
+    Ok(QaRun {
+        latency,
+        cases: run.report.cases,
+        concurrency,
+        rate_cap_per_second: rate,
+        case_phase_wall: run.report.time.cases,
+    })
+}
+
+thread_local! {
+    /// This thread's create-only strategy: proptest strategies are not `Send`, as in the runner.
+    static STRATEGY: RefCell<Option<BoxedStrategy<Scenario>>> = const { RefCell::new(None) };
+}
+
+/// Scenario `index` of a create-only run with [`SEED`], drawn exactly as the runner draws it.
+fn draw(spec: &Spec, index: u64) -> Scenario {
+    STRATEGY.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let strategy = slot.get_or_insert_with(|| arb_scenario(spec, Mix::CreateOnly));
+        let mut runner = TestRunner::new_with_rng(
+            ProptestConfig::default(),
+            TestRng::from_seed(RngAlgorithm::ChaCha, &runner::case_seed(SEED, index)),
+        );
+        strategy
+            .new_tree(&mut runner)
+            .expect("case strategies never reject")
+            .current()
+    })
+}
+
+/// What a ladder step does with case `index` beyond sending it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Work {
+    /// Send the pre-drawn scenario.
+    Send,
+    /// Draw it from its seed, then send it.
+    DrawAndSend,
+    /// Draw, send, and run every check on every response.
+    DrawSendAndCheck,
+}
+
+/// Runs `cases` create-only cases through the suite's transport, `CONCURRENCY` at a time,
+/// doing `work` for each; returns the step and what every case observed.
+async fn ladder_step(
+    spec: &Arc<Spec>,
+    predrawn: &Arc<Vec<Scenario>>,
+    cases: u64,
+    work: Work,
+) -> Result<(LadderStep, Vec<Vec<Observation>>)> {
+    let server = reference_server::spawn(Config::development()).await?;
+    let target = Target::new(
+        &server.base_url(),
+        DEV_KEY.to_owned(),
+        Some(DEV_OTHER_TEAM_KEY.to_owned()),
+        Duration::from_secs(10),
+        DEFAULT_MAX_RESPONSE_BYTES,
+    )
+    .map_err(|e| anyhow!("cannot build the HTTP client: {e}"))?;
+    let pacer = Arc::new(Pacer::new(None));
+    let state = Arc::new(RunState::tagged(
+        crate::contract::development_identity(),
+        "benchladder".to_owned(),
+        true,
+    ));
+    let observed = Arc::new(Mutex::new(vec![Vec::new(); cases as usize]));
+    let next = Arc::new(AtomicUsize::new(0));
+    let cpu = process_cpu();
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..CONCURRENCY {
+        let (spec, predrawn, target, pacer, state, observed, next) = (
+            spec.clone(),
+            predrawn.clone(),
+            target.clone(),
+            pacer.clone(),
+            state.clone(),
+            observed.clone(),
+            next.clone(),
+        );
+        workers.spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i as u64 >= cases {
+                    break;
+                }
+                let scenario = match work {
+                    Work::Send => predrawn[i].clone(),
+                    Work::DrawAndSend | Work::DrawSendAndCheck => draw(&spec, i as u64),
+                };
+                let observations = scenario.execute(&spec, &target, &pacer, &state).await;
+                if work == Work::DrawSendAndCheck {
+                    check_all(&spec, &state, &observations);
+                }
+                observed.lock().expect("not poisoned")[i] = observations;
+            }
+        });
+    }
+    while let Some(done) = workers.join_next().await {
+        done.map_err(|e| anyhow!("a ladder task failed: {e}"))?;
+    }
+    let wall = started.elapsed();
+    let process_cpu = cpu_since(cpu);
+    let requests = target.sent().total();
+    server.shutdown().await;
+    let step = match work {
+        Work::Send => Step::Transport,
+        Work::DrawAndSend => Step::Drawing,
+        Work::DrawSendAndCheck => Step::Checks,
+    };
+    let observed = std::mem::take(&mut *observed.lock().expect("not poisoned"));
+    Ok((
+        LadderStep {
+            step,
+            cases,
+            requests,
+            wall,
+            process_cpu,
+        },
+        observed,
+    ))
+}
+
+/// Every check on every response, as the runner judges them; returns how many failed.
+fn check_all(spec: &Spec, state: &RunState, observations: &[Observation]) -> usize {
+    let mut failed = 0;
+    for observation in observations {
+        if let Ok(response) = &observation.response {
+            let exchange = Exchange {
+                spec,
+                case: &observation.case,
+                response,
+                state,
+            };
+            for check in CHECKS {
+                failed += usize::from((check.run)(&exchange).is_err());
+            }
+        }
+    }
+    failed
+}
+
+/// Runs `pass` over and over on this thread until it has used `at_least` of CPU, so the
+/// 10 ms ticks of /proc stay a small part of the total; returns iterations and thread CPU.
+fn thread_cpu_of(
+    at_least: Duration,
+    items: u64,
+    mut pass: impl FnMut(),
+) -> (u64, Option<Duration>) {
+    let before = thread_cpu();
+    let mut passes = 0u64;
+    loop {
+        pass();
+        passes += 1;
+        let used = before.zip(thread_cpu()).map(|(b, a)| a.saturating_sub(b));
+        match used {
+            Some(used) if used < at_least && passes < 10_000 => {}
+            None if passes < 3 => {}
+            _ => return (passes * items, used),
+        }
+    }
+}
+
+/// Section 3: the ladder from a bare request to the runner, and each stage alone.
+async fn profile(spec: &Arc<Spec>, cases: u64, stage_cpu: Duration) -> Result<(Profile, RawRun)> {
+    let spec_for_draw = spec.clone();
+    let predrawn: Vec<Scenario> =
+        tokio::task::spawn_blocking(move || (0..cases).map(|i| draw(&spec_for_draw, i)).collect())
+            .await?;
+    let predrawn = Arc::new(predrawn);
+
+    let (transport, observed) = ladder_step(spec, &predrawn, cases, Work::Send).await?;
+    let captured: Vec<RawRequest> = observed
+        .iter()
+        .flatten()
+        .map(|o| RawRequest::of(&o.case.request))
+        .collect();
+    let count = captured.len() as u64;
+    let bare = raw_loop(
+        RawBody::SuiteRequests,
+        Arc::new(captured),
+        count,
+        CONCURRENCY,
+    )
+    .await?;
+    let (drawing, _) = ladder_step(spec, &predrawn, cases, Work::DrawAndSend).await?;
+    let (checks, _) = ladder_step(spec, &predrawn, cases, Work::DrawSendAndCheck).await?;
+    let runner = timed_run(Config::development(), |url| {
+        suite_options(url, cases, CONCURRENCY, Mix::CreateOnly)
+    })
+    .await?;
+    let steps = vec![
+        LadderStep {
+            step: Step::Bare,
+            cases,
+            requests: bare.requests,
+            wall: bare.wall,
+            process_cpu: bare.process_cpu,
+        },
+        transport,
+        drawing,
+        checks,
+        LadderStep {
+            step: Step::Runner,
+            cases: runner.report.cases,
+            requests: runner.report.requests_by_phase.cases,
+            wall: runner.wall,
+            process_cpu: runner.cpu,
+        },
+    ];
+
+    // Each stage alone, on a blocking thread so nothing else runs on it.
+    let spec = spec.clone();
+    let isolated =
+        tokio::task::spawn_blocking(move || isolated_stages(&spec, cases, &observed, stage_cpu))
+            .await?;
+    Ok((
+        Profile {
+            seed: SEED,
+            concurrency: CONCURRENCY,
+            steps,
+            isolated,
+        },
+        bare,
+    ))
+}
+
+fn isolated_stages(
+    spec: &Spec,
+    cases: u64,
+    observed: &[Vec<Observation>],
+    at_least: Duration,
+) -> Vec<IsolatedStage> {
+    let observations: Vec<&Observation> = observed.iter().flatten().collect();
+    let responses: Vec<&Response> = observations
+        .iter()
+        .filter_map(|o| o.response.as_ref().ok())
+        .collect();
+    let secrets = Secrets::new(DEV_KEY, Some(DEV_OTHER_TEAM_KEY));
+    let state = RunState::tagged(
+        crate::contract::development_identity(),
+        "benchladder".to_owned(),
+        true,
+    );
+    let mut out = Vec::new();
+    let mut sink = 0usize;
+    let (iterations, thread_cpu) = thread_cpu_of(at_least, cases, || {
+        for i in 0..cases {
+            sink ^= std::hint::black_box(draw(spec, i)).creates() as usize;
+        }
+    });
+    out.push(IsolatedStage {
+        stage: Stage::Draw,
+        iterations,
+        thread_cpu,
+    });
+    let (iterations, thread_cpu) = thread_cpu_of(at_least, observations.len() as u64, || {
+        for o in &observations {
+            sink ^= std::hint::black_box(o.case.request.body.bytes()).len();
+        }
+    });
+    out.push(IsolatedStage {
+        stage: Stage::SerialiseBody,
+        iterations,
+        thread_cpu,
+    });
+    // As `Target::send` reads a response once its bytes are in.
+    let (iterations, thread_cpu) = thread_cpu_of(at_least, responses.len() as u64, || {
+        for r in &responses {
+            let mut parsed = Response::new(
+                r.status,
+                r.content_type.clone(),
+                secrets.redact_bytes(&r.body),
+            );
+            if let Some(json) = &mut parsed.json {
+                sink ^= usize::from(secrets.redact_json(json));
+            }
+            sink ^= std::hint::black_box(parsed).body.len();
+        }
+    });
+    out.push(IsolatedStage {
+        stage: Stage::ParseResponse,
+        iterations,
+        thread_cpu,
+    });
+    let (iterations, thread_cpu) = thread_cpu_of(at_least, observations.len() as u64, || {
+        for o in &observations {
+            sink ^= check_all(spec, &state, std::slice::from_ref(*o));
+        }
+    });
+    out.push(IsolatedStage {
+        stage: Stage::Checks,
+        iterations,
+        thread_cpu,
+    });
+    std::hint::black_box(sink);
+    out
+}
+
+/// Section 5: the full mix against each fault, stopping at the first failure.
+async fn detection(seeds: u64, cases: u64) -> Result<Detection> {
+    let seeds: Vec<u64> = (1..=seeds).collect();
+    let mut faults = Vec::new();
+    let mut concurrency = 0;
+    for fault in Fault::ALL {
+        let mut per_seed = Vec::new();
+        for &seed in &seeds {
+            let mut config = Config::development();
+            config.fault = Some(*fault);
+            let server = reference_server::spawn(config).await?;
+            let mut options = crate::contract::embedded_options(server.base_url());
+            options.cases = cases;
+            options.seed = seed;
+            options.fail_fast = true;
+            options.shrink_budget = 0;
+            options.cleanup = false;
+            concurrency = options.concurrency;
+            let report = runner::run(options).await;
+            server.shutdown().await;
+            per_seed.push(
+                report?
+                    .first_failure
+                    .map(|(cases, elapsed, check)| FirstFailure {
+                        cases,
+                        elapsed,
+                        check: check.to_owned(),
+                    }),
+            );
+        }
+        faults.push(FaultDetection {
+            fault: fault.name().to_owned(),
+            per_seed,
+        });
+    }
+    Ok(Detection {
+        concurrency,
+        case_budget: cases,
+        seeds,
+        faults,
+    })
+}
+
+/// Section 6: both tools as commands, the same seeds, budgets and concurrency.
+async fn race(budget: &Budget) -> Result<Race> {
+    let (st, version) = tokio::task::spawn_blocking(schemathesis::install).await??;
+    let seeds: Vec<u64> = (1..=budget.race_seeds).collect();
+    let mut runs = Vec::new();
+    let mut servers: Vec<Option<Fault>> = vec![None];
+    servers.extend(Fault::ALL.iter().copied().map(Some));
+    for fault in servers {
+        // Speed is compared on the faithful server at both concurrencies; faults at the default.
+        let concurrencies: &[usize] = if fault.is_none() {
+            &[1, CONCURRENCY]
+        } else {
+            &[CONCURRENCY]
+        };
+        eprintln!(
+            "bench: race on {}",
+            fault.map_or("the faithful server", |f| f.name())
+        );
+        for &concurrency in concurrencies {
+            for &seed in &seeds {
+                let (st, examples) = (st.clone(), budget.race_examples);
+                let theirs = race_run(fault, move |url| {
+                    schemathesis::run(
+                        &st,
+                        &url,
+                        fault.map(|f| f.name()),
+                        examples,
+                        seed,
+                        concurrency,
+                    )
+                })
+                .await?;
+                let cases = theirs.cases.max(1);
+                let ours = race_run(fault, move |url| {
+                    suite_command(&url, fault.map(|f| f.name()), cases, seed, concurrency)
+                })
+                .await?;
+                runs.push(theirs);
+                runs.push(ours);
+            }
+        }
+    }
+    Ok(Race {
+        schemathesis_version: version,
+        max_examples: budget.race_examples,
+        seeds,
+        runs,
+    })
+}
+
+/// A fresh server with `fault`, and one command against it on a blocking thread.
+async fn race_run(
+    fault: Option<Fault>,
+    command: impl FnOnce(String) -> Result<RaceRun> + Send + 'static,
+) -> Result<RaceRun> {
+    let mut config = Config::development();
+    config.fault = fault;
+    let server = reference_server::spawn(config).await?;
+    let url = server.base_url();
+    let run = tokio::task::spawn_blocking(move || command(url)).await;
+    server.shutdown().await;
+    run?
+}
+
+/// `cargo xtask contract` as a user runs it, from this very binary, against `base_url`.
+fn suite_command(
+    base_url: &str,
+    fault: Option<&str>,
+    cases: u64,
+    seed: u64,
+    concurrency: usize,
+) -> Result<RaceRun> {
+    let identity = crate::contract::development_identity();
+    let exe = std::env::current_exe().context("cannot find the running xtask")?;
+    let started = Instant::now();
+    let output = Command::new(exe)
+        .args(["contract", "--base-url", base_url])
+        .args(["--cases", &cases.to_string(), "--seed", &seed.to_string()])
+        .args([
+            "--concurrency",
+            &concurrency.to_string(),
+            "--no-regressions",
+        ])
+        .args([
+            "--expect-team",
+            identity.team.as_deref().unwrap_or_default(),
+        ])
+        .args([
+            "--expect-user",
+            identity.user.as_deref().unwrap_or_default(),
+        ])
+        .env("CONTRACT_TOKEN", DEV_KEY)
+        .env("CONTRACT_OTHER_TEAM_TOKEN", DEV_OTHER_TEAM_KEY)
+        .stdin(Stdio::null())
+        .output()
+        .context("cannot run the suite")?;
+    let command_wall = started.elapsed();
+    if !matches!(output.status.code(), Some(0 | 1)) {
+        bail!(
+            "the suite exited with {}: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let summary = read_summary(&text).ok_or_else(|| anyhow!("the suite printed no summary"))?;
+    Ok(RaceRun {
+        tool: Tool::Suite,
+        fault: fault.map(str::to_owned),
+        seed,
+        concurrency,
+        cases: summary.cases,
+        requests: Some(summary.requests),
+        command_wall,
+        reported: Some(summary.elapsed),
+        signatures: suite_signatures(&text),
+    })
+}
+
+/// The closing line: `summary: <cases> cases, <requests> requests, <failures> failures, <seconds> s`.
+#[derive(Debug, PartialEq)]
+pub struct Summary {
+    pub cases: u64,
+    pub requests: u64,
+    pub elapsed: Duration,
+}
+
+pub fn read_summary(text: &str) -> Option<Summary> {
+    let line = text
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("summary: "))?;
+    let numbers: Vec<&str> = line
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|w| w.parse::<f64>().is_ok())
+        .collect();
+    match numbers.as_slice() {
+        [cases, requests, _failures, seconds] => Some(Summary {
+            cases: cases.parse().ok()?,
+            requests: requests.parse().ok()?,
+            elapsed: Duration::from_secs_f64(seconds.parse().ok()?),
+        }),
+        _ => None,
+    }
+}
+
+/// The findings' headings: `FAIL 1. <check> on <operation> at <pointer>`.
+pub fn suite_signatures(text: &str) -> BTreeSet<Signature> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("FAIL "))
+        .filter_map(|l| l.split_once(". ").map(|(_, rest)| rest))
+        .filter_map(|rest| {
+            let (check, rest) = rest.split_once(" on ")?;
+            let (operation, at) = rest.split_once(" at ")?;
+            Some(Signature {
+                check: check.to_owned(),
+                operation: operation.to_owned(),
+                location: (at != "(whole response)").then(|| at.to_owned()),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_load_average() {
+        let load = parse_load_average("3.26 2.83 2.81 3/512 12345\n").unwrap();
+        assert_eq!(
+            load,
+            LoadAverage {
+                one_minute: 3.26,
+                five_minutes: 2.83,
+                fifteen_minutes: 2.81
+            }
+        );
+        assert_eq!(parse_load_average("nonsense"), None);
+    }
+
+    #[test]
+    fn writes_dates_in_utc() {
+        assert_eq!(utc_text(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc_text(951_782_400 + 3_660), "2000-02-29 01:01 UTC");
+        assert_eq!(utc_text(1_795_964_793), "2026-11-29 15:06 UTC");
+    }
+
+    #[test]
+    fn reads_the_suites_summary_and_findings() {
+        let out = "FAIL 1. request_echo on create_simulation at /simulation/simulation_config/x\n    expected: a\n\nFAIL 2. not_a_server_error on get_simulation at (whole response)\nsummary: 702 cases, 2100 requests, 2 failures, 0.84 s\n";
+        assert_eq!(
+            read_summary(out),
+            Some(Summary {
+                cases: 702,
+                requests: 2100,
+                elapsed: Duration::from_millis(840)
+            })
+        );
+        let signatures: Vec<Signature> = suite_signatures(out).into_iter().collect();
+        assert_eq!(
+            signatures,
+            [
+                Signature {
+                    check: "not_a_server_error".into(),
+                    operation: "get_simulation".into(),
+                    location: None
+                },
+                Signature {
+                    check: "request_echo".into(),
+                    operation: "create_simulation".into(),
+                    location: Some("/simulation/simulation_config/x".into())
+                },
+            ]
+        );
+    }
+}

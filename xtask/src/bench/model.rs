@@ -1,0 +1,241 @@
+//! The benchmark's data: every value one `cargo xtask bench` run measured, with its unit in its type or name; `render` writes bench/RESULTS.md from this and nothing else.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// Everything one run measured. Rendering reads only this.
+#[derive(Debug, Clone)]
+pub struct Measurements {
+    pub context: Context,
+    /// Section 1: plain reqwest in a tight loop.
+    pub raw: Vec<RawRun>,
+    /// Section 2: the suite's runner.
+    pub suite: Vec<SuiteRun>,
+    /// Section 3: where a case's CPU goes.
+    pub profile: Profile,
+    /// Section 4: the suite against a server that answers late.
+    pub qa: Vec<QaRun>,
+    /// Section 5: the suite against each fault, stopping at the first failure.
+    pub detection: Detection,
+    /// Section 6: Schemathesis and the suite with the same settings; `Err` says why it did not run.
+    pub race: Result<Race, String>,
+    /// The last output of `bench/first-run.sh`, verbatim, when the file exists.
+    pub first_run: Option<String>,
+    pub load_end: LoadAverage,
+    pub total_wall: Duration,
+}
+
+/// Where and how the run was made, read from the machine and the binary.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// `YYYY-MM-DD HH:MM UTC` at the start of the run.
+    pub started_utc: String,
+    /// The contract-tests crate's version, from its manifest at build time.
+    pub suite_version: String,
+    /// `!cfg!(debug_assertions)` of the binary that measured.
+    pub release_build: bool,
+    pub commit: Option<String>,
+    pub cores: usize,
+    pub arch: String,
+    pub cpu_model: Option<String>,
+    pub load_start: LoadAverage,
+    /// `--quick`: smaller budgets.
+    pub quick: bool,
+}
+
+/// /proc/loadavg's first three fields.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoadAverage {
+    pub one_minute: f64,
+    pub five_minutes: f64,
+    pub fifteen_minutes: f64,
+}
+
+/// What a request body of the raw loop was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawBody {
+    /// One small valid create, sent again and again.
+    SmallCreate,
+    /// The requests the suite sent in its create-only run (section 3), captured and replayed.
+    SuiteRequests,
+}
+
+/// Requests sent by plain reqwest, `concurrency` at a time; the response body is read, not parsed.
+#[derive(Debug, Clone)]
+pub struct RawRun {
+    pub body: RawBody,
+    pub concurrency: usize,
+    pub requests: u64,
+    pub wall: Duration,
+    /// CPU of the whole process (server included) over `wall`; `None` without /proc.
+    pub process_cpu: Option<Duration>,
+}
+
+/// Which scenarios a suite run drew.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MixName {
+    CreateOnly,
+    Full,
+}
+
+/// One `runner::run` of the suite against a fresh embedded server.
+#[derive(Debug, Clone)]
+pub struct SuiteRun {
+    pub mix: MixName,
+    pub seed: u64,
+    pub concurrency: usize,
+    pub cases: u64,
+    /// Requests of the case phase.
+    pub requests: u64,
+    /// The runner's own clock: from the first case drawn to the last judged.
+    pub case_phase_wall: Duration,
+    /// Around the whole `runner::run` call: spec load, preflight and the case phase.
+    pub run_wall: Duration,
+    /// CPU of the whole process (server included) over `run_wall`.
+    pub process_cpu: Option<Duration>,
+    /// The runner's per-case stage timers, summed over cases: wall time, so concurrent waiting
+    /// adds up past `case_phase_wall`.
+    pub summed_wall: StageWall,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageWall {
+    pub generation: Duration,
+    pub http: Duration,
+    pub checks: Duration,
+}
+
+/// Section 3: the same create-only cases, sent with one more part of the suite each step.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub seed: u64,
+    pub concurrency: usize,
+    pub steps: Vec<LadderStep>,
+    /// Single-thread CPU of one stage, away from the network.
+    pub isolated: Vec<IsolatedStage>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// The captured requests, replayed by plain reqwest (no generation, no parsing).
+    Bare,
+    /// Pre-drawn scenarios executed through the suite's transport (`Target::send`: body
+    /// serialisation, redaction, JSON parsing of the response).
+    Transport,
+    /// The same, each scenario drawn from its seed inside its task.
+    Drawing,
+    /// The same, every check run on every response.
+    Checks,
+    /// `runner::run` itself: the same plus the runner's per-case bookkeeping.
+    Runner,
+}
+
+#[derive(Debug, Clone)]
+pub struct LadderStep {
+    pub step: Step,
+    pub cases: u64,
+    pub requests: u64,
+    pub wall: Duration,
+    pub process_cpu: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Drawing a create-only scenario from its seed (proptest value trees).
+    Draw,
+    /// Turning the request body into bytes.
+    SerialiseBody,
+    /// Reading a response: redacting its bytes and parsing its JSON (`Response::new`).
+    ParseResponse,
+    /// Every check on one captured exchange.
+    Checks,
+}
+
+#[derive(Debug, Clone)]
+pub struct IsolatedStage {
+    pub stage: Stage,
+    pub iterations: u64,
+    /// CPU of the measuring thread, from /proc/thread-self/stat (10 ms ticks); `None` without it.
+    pub thread_cpu: Option<Duration>,
+}
+
+/// The suite against a server that sleeps `latency` before every response.
+#[derive(Debug, Clone)]
+pub struct QaRun {
+    pub latency: Duration,
+    pub cases: u64,
+    pub concurrency: usize,
+    pub rate_cap_per_second: Option<f64>,
+    pub case_phase_wall: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Detection {
+    pub concurrency: usize,
+    /// Cases a run may draw before it gives up on a fault.
+    pub case_budget: u64,
+    pub seeds: Vec<u64>,
+    pub faults: Vec<FaultDetection>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FaultDetection {
+    pub fault: String,
+    /// One entry per seed of `Detection::seeds`, in order; `None`: not caught on that seed.
+    pub per_seed: Vec<Option<FirstFailure>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FirstFailure {
+    /// Cases finished when the first failure was seen.
+    pub cases: u64,
+    pub elapsed: Duration,
+    pub check: String,
+}
+
+/// Which tool made a race run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tool {
+    Suite,
+    Schemathesis,
+}
+
+/// A failure as a tool reports it: the check, the operation, and the location where the tool
+/// gives one (the suite's JSON pointer).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Signature {
+    pub check: String,
+    pub operation: String,
+    pub location: Option<String>,
+}
+
+/// Section 6: both tools as commands against the same embedded server, with equal settings.
+#[derive(Debug, Clone)]
+pub struct Race {
+    /// As `st --version` printed it.
+    pub schemathesis_version: String,
+    /// `--max-examples` given to Schemathesis; the suite gets as many cases as Schemathesis
+    /// generated in its run on the same server, seed and concurrency.
+    pub max_examples: u64,
+    pub seeds: Vec<u64>,
+    pub runs: Vec<RaceRun>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RaceRun {
+    pub tool: Tool,
+    /// `None`: the faithful server.
+    pub fault: Option<String>,
+    pub seed: u64,
+    /// The suite's `--concurrency`, Schemathesis' `--workers`.
+    pub concurrency: usize,
+    /// Cases the tool reports it ran (Schemathesis: test cases generated).
+    pub cases: u64,
+    /// Requests the tool reports it sent, where it reports them.
+    pub requests: Option<u64>,
+    /// Wall time of the whole command, process start to exit.
+    pub command_wall: Duration,
+    /// The run's duration as the tool itself reports it (it starts after the tool loaded).
+    pub reported: Option<Duration>,
+    pub signatures: BTreeSet<Signature>,
+}

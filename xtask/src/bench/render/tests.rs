@@ -1,0 +1,450 @@
+//! The report renders from measurements alone: synthetic measurements give a known report (`expected-report.md`; `EXPECTORATE=overwrite` rewrites it), and changing one measured value changes the report exactly where that value is shown.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use super::render;
+use crate::bench::model::{
+    Context, Detection, FaultDetection, FirstFailure, IsolatedStage, LadderStep, LoadAverage,
+    Measurements, MixName, Profile, QaRun, Race, RaceRun, RawBody, RawRun, Signature, Stage,
+    StageWall, Step, SuiteRun, Tool,
+};
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn signature(check: &str, operation: &str, location: Option<&str>) -> Signature {
+    Signature {
+        check: check.into(),
+        operation: operation.into(),
+        location: location.map(str::to_owned),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn race_run(
+    tool: Tool,
+    fault: Option<&str>,
+    seed: u64,
+    concurrency: usize,
+    cases: u64,
+    command_ms: u64,
+    reported_ms: u64,
+    signatures: &[Signature],
+) -> RaceRun {
+    RaceRun {
+        tool,
+        fault: fault.map(str::to_owned),
+        seed,
+        concurrency,
+        cases,
+        requests: Some(cases * 2),
+        command_wall: ms(command_ms),
+        reported: Some(ms(reported_ms)),
+        signatures: signatures.iter().cloned().collect::<BTreeSet<_>>(),
+    }
+}
+
+/// Round numbers, so every figure in the expected report can be checked by hand.
+fn synthetic() -> Measurements {
+    let alarm = signature(
+        "ST201 Schema-violating request accepted",
+        "POST /x",
+        Some("in body - timeout_seconds: Incorrect type"),
+    );
+    let server_error = signature("ST101 Server error", "POST /x", None);
+    let echo = signature("request_echo", "create_simulation", Some("/simulation/a"));
+    let mut runs = Vec::new();
+    for seed in [1, 2] {
+        for concurrency in [1, 4] {
+            runs.push(race_run(
+                Tool::Schemathesis,
+                None,
+                seed,
+                concurrency,
+                100,
+                2000,
+                1000,
+                if seed == 1 {
+                    std::slice::from_ref(&alarm)
+                } else {
+                    &[]
+                },
+            ));
+            runs.push(race_run(
+                Tool::Suite,
+                None,
+                seed,
+                concurrency,
+                100,
+                500,
+                100,
+                &[],
+            ));
+        }
+        runs.push(race_run(
+            Tool::Schemathesis,
+            Some("crash"),
+            seed,
+            4,
+            90,
+            2000,
+            1000,
+            &[alarm.clone(), server_error.clone()],
+        ));
+        runs.push(race_run(
+            Tool::Suite,
+            Some("crash"),
+            seed,
+            4,
+            90,
+            500,
+            100,
+            std::slice::from_ref(&echo),
+        ));
+        // Only the known false alarm: not credited.
+        runs.push(race_run(
+            Tool::Schemathesis,
+            Some("quiet"),
+            seed,
+            4,
+            80,
+            2000,
+            1000,
+            std::slice::from_ref(&alarm),
+        ));
+        runs.push(race_run(
+            Tool::Suite,
+            Some("quiet"),
+            seed,
+            4,
+            80,
+            500,
+            100,
+            if seed == 1 {
+                std::slice::from_ref(&echo)
+            } else {
+                &[]
+            },
+        ));
+    }
+    Measurements {
+        context: Context {
+            started_utc: "2030-01-02 03:04 UTC".into(),
+            suite_version: "9.8.7".into(),
+            release_build: true,
+            commit: Some("abc1234".into()),
+            cores: 2,
+            arch: "x86_64".into(),
+            cpu_model: Some("Test CPU".into()),
+            load_start: LoadAverage {
+                one_minute: 0.5,
+                five_minutes: 0.25,
+                fifteen_minutes: 0.125,
+            },
+            quick: false,
+        },
+        raw: vec![
+            RawRun {
+                body: RawBody::SmallCreate,
+                concurrency: 1,
+                requests: 1000,
+                wall: ms(500),
+                process_cpu: Some(ms(400)),
+            },
+            RawRun {
+                body: RawBody::SmallCreate,
+                concurrency: 4,
+                requests: 4000,
+                wall: ms(1000),
+                process_cpu: Some(ms(2000)),
+            },
+            RawRun {
+                body: RawBody::SuiteRequests,
+                concurrency: 4,
+                requests: 2000,
+                wall: ms(1000),
+                process_cpu: Some(ms(2000)),
+            },
+        ],
+        suite: vec![
+            SuiteRun {
+                mix: MixName::CreateOnly,
+                seed: 1,
+                concurrency: 1,
+                cases: 500,
+                requests: 500,
+                case_phase_wall: ms(1000),
+                run_wall: ms(1100),
+                process_cpu: Some(ms(1000)),
+                summed_wall: StageWall {
+                    generation: ms(100),
+                    http: ms(800),
+                    checks: ms(100),
+                },
+            },
+            SuiteRun {
+                mix: MixName::CreateOnly,
+                seed: 1,
+                concurrency: 4,
+                cases: 2000,
+                requests: 2000,
+                case_phase_wall: ms(2000),
+                run_wall: ms(2000),
+                process_cpu: Some(ms(4000)),
+                summed_wall: StageWall {
+                    generation: ms(200),
+                    http: ms(7600),
+                    checks: ms(200),
+                },
+            },
+            SuiteRun {
+                mix: MixName::Full,
+                seed: 1,
+                concurrency: 4,
+                cases: 500,
+                requests: 1500,
+                case_phase_wall: ms(1000),
+                run_wall: ms(1000),
+                process_cpu: Some(ms(2000)),
+                summed_wall: StageWall::default(),
+            },
+        ],
+        profile: Profile {
+            seed: 1,
+            concurrency: 4,
+            steps: vec![
+                LadderStep {
+                    step: Step::Bare,
+                    cases: 2000,
+                    requests: 2000,
+                    wall: ms(1000),
+                    process_cpu: Some(ms(2000)),
+                },
+                LadderStep {
+                    step: Step::Transport,
+                    cases: 2000,
+                    requests: 2000,
+                    wall: ms(1200),
+                    process_cpu: Some(ms(2400)),
+                },
+                LadderStep {
+                    step: Step::Drawing,
+                    cases: 2000,
+                    requests: 2000,
+                    wall: ms(1800),
+                    process_cpu: Some(ms(3600)),
+                },
+                LadderStep {
+                    step: Step::Checks,
+                    cases: 2000,
+                    requests: 2000,
+                    wall: ms(1900),
+                    process_cpu: Some(ms(3800)),
+                },
+                LadderStep {
+                    step: Step::Runner,
+                    cases: 2000,
+                    requests: 2000,
+                    wall: ms(2000),
+                    process_cpu: Some(ms(4000)),
+                },
+            ],
+            isolated: vec![
+                IsolatedStage {
+                    stage: Stage::Draw,
+                    iterations: 4000,
+                    thread_cpu: Some(ms(1200)),
+                },
+                IsolatedStage {
+                    stage: Stage::SerialiseBody,
+                    iterations: 100_000,
+                    thread_cpu: Some(ms(1000)),
+                },
+                IsolatedStage {
+                    stage: Stage::ParseResponse,
+                    iterations: 50_000,
+                    thread_cpu: Some(ms(1000)),
+                },
+                IsolatedStage {
+                    stage: Stage::Checks,
+                    iterations: 20_000,
+                    thread_cpu: None,
+                },
+            ],
+        },
+        qa: vec![
+            QaRun {
+                latency: ms(20),
+                cases: 100,
+                concurrency: 1,
+                rate_cap_per_second: None,
+                case_phase_wall: ms(2000),
+            },
+            QaRun {
+                latency: ms(20),
+                cases: 100,
+                concurrency: 4,
+                rate_cap_per_second: Some(50.0),
+                case_phase_wall: ms(500),
+            },
+        ],
+        detection: Detection {
+            concurrency: 4,
+            case_budget: 300,
+            seeds: vec![1, 2, 3],
+            faults: vec![
+                FaultDetection {
+                    fault: "crash".into(),
+                    per_seed: vec![
+                        Some(FirstFailure {
+                            cases: 10,
+                            elapsed: ms(5),
+                            check: "not_a_server_error".into(),
+                        }),
+                        Some(FirstFailure {
+                            cases: 30,
+                            elapsed: ms(9),
+                            check: "status_code_conformance".into(),
+                        }),
+                        Some(FirstFailure {
+                            cases: 20,
+                            elapsed: ms(7),
+                            check: "not_a_server_error".into(),
+                        }),
+                    ],
+                },
+                FaultDetection {
+                    fault: "quiet".into(),
+                    per_seed: vec![
+                        None,
+                        Some(FirstFailure {
+                            cases: 200,
+                            elapsed: ms(50),
+                            check: "request_echo".into(),
+                        }),
+                        None,
+                    ],
+                },
+            ],
+        },
+        race: Ok(Race {
+            schemathesis_version: "1.2.3".into(),
+            max_examples: 7,
+            seeds: vec![1, 2],
+            runs,
+        }),
+        first_run: Some("first-run.sh said: cold 600 s\nwarm 3 s\n".into()),
+        load_end: LoadAverage {
+            one_minute: 1.5,
+            five_minutes: 1.0,
+            fifteen_minutes: 0.75,
+        },
+        total_wall: ms(123_000),
+    }
+}
+
+#[test]
+fn synthetic_measurements_render_the_expected_report() {
+    expectorate::assert_contents("src/bench/render/expected-report.md", &render(&synthetic()));
+}
+
+/// The lines of `after` that differ from `before`, which must have as many lines.
+fn changed_lines(before: &str, after: &str) -> Vec<String> {
+    let (before, after): (Vec<&str>, Vec<&str>) =
+        (before.lines().collect(), after.lines().collect());
+    assert_eq!(before.len(), after.len(), "{after:?}");
+    before
+        .iter()
+        .zip(&after)
+        .filter(|(b, a)| b != a)
+        .map(|(_, a)| (*a).to_owned())
+        .collect()
+}
+
+#[test]
+fn a_changed_measurement_changes_the_report_where_it_is_shown() {
+    let base = synthetic();
+    let before = render(&base);
+
+    // The raw loop at concurrency 4 took twice as long: its rate halves, and so does the
+    // ratio that divides by it; nothing else moves.
+    let mut slower = base.clone();
+    slower.raw[1].wall = ms(2000);
+    let changed = changed_lines(&before, &render(&slower));
+    assert_eq!(
+        changed,
+        [
+            "| one small valid create, repeated | 4 | 4000 | 2.00 | 2000 | 500 µs | 1.00 |",
+            "| concurrency 4, raw: one small valid create, repeated | 1000 | 2000 | 0.50 |",
+            "At concurrency 4 the ratio is **0.50**: it meets the goal of 0.5.",
+        ]
+    );
+
+    // The load average at the end is read, not written in.
+    let mut loaded = base.clone();
+    loaded.load_end.one_minute = 3.25;
+    let changed = changed_lines(&before, &render(&loaded));
+    assert_eq!(changed.len(), 1);
+    assert!(
+        changed[0].contains("3.25, 1.00, 0.75 at the end"),
+        "{changed:?}"
+    );
+
+    // A debug build says so.
+    let mut debug = base.clone();
+    debug.context.release_build = false;
+    let changed = changed_lines(&before, &render(&debug));
+    assert_eq!(changed.len(), 1);
+    assert!(
+        changed[0].contains("a debug build of contract-tests 9.8.7"),
+        "{changed:?}"
+    );
+
+    // Schemathesis' version is the one measured.
+    let mut version = base.clone();
+    if let Ok(race) = &mut version.race {
+        race.schemathesis_version = "4.0.0".into();
+    }
+    let changed = changed_lines(&before, &render(&version));
+    assert_eq!(changed.len(), 1);
+    assert!(
+        changed[0].starts_with("Schemathesis 4.0.0 (as `st --version`"),
+        "{changed:?}"
+    );
+
+    // A Schemathesis fault run that reports only its known false alarm is not credited.
+    let mut quiet = base.clone();
+    if let Ok(race) = &mut quiet.race {
+        for run in &mut race.runs {
+            if run.tool == Tool::Schemathesis && run.fault.as_deref() == Some("crash") {
+                run.signatures.retain(|s| s.check.starts_with("ST201"));
+            }
+        }
+    }
+    let changed = changed_lines(&before, &render(&quiet));
+    assert_eq!(
+        changed,
+        [
+            "| crash | 2/2 | 180 | 0/2 | 180 | - |",
+            "Of 2 faults, this suite catches 1 on every seed (2 on at least one); Schemathesis catches 0 on every seed (0 on at least one).",
+        ]
+    );
+}
+
+#[test]
+fn a_missing_first_run_file_and_a_skipped_race_say_so() {
+    let mut m = synthetic();
+    m.first_run = None;
+    m.race = Err("--no-schemathesis".into());
+    let text = render(&m);
+    assert!(
+        text.contains("`bench/first-run.txt` does not exist: run `bench/first-run.sh`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("## 6. Schemathesis side by side\n\nNot run: --no-schemathesis."),
+        "{text}"
+    );
+}
