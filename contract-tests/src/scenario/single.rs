@@ -109,14 +109,19 @@ pub(super) fn arb_bad_query(spec: &Spec) -> impl Strategy<Value = Scenario> + us
             percent_encode(&value)
         };
         let request = api.list(&format!("{name}={value}"));
-        let expect = Expect::Reject {
-            mutation: "bad_query",
-            pointer: crate::pointer::child("", &name),
-            status: 422,
-            locus: Some(Locus::Exact(vec![json!("query"), json!(name)])),
-        };
+        let expect = rejected_at("bad_query", "query", &name);
         Scenario::Single(Case { request, expect })
     })
+}
+
+/// A 422 for the parameter `name` in `location` (`query` or `path`), as FastAPI locates it.
+fn rejected_at(mutation: &'static str, location: &str, name: &str) -> Expect {
+    Expect::Reject {
+        mutation,
+        pointer: crate::pointer::child("", name),
+        status: 422,
+        locus: Some(Locus::Exact(vec![json!(location), json!(name)])),
+    }
 }
 
 /// `length.24` and `item.not-found` on the item path: ids whose length the spec's id
@@ -163,12 +168,7 @@ pub(super) fn arb_bad_path(spec: &Spec) -> impl Strategy<Value = Scenario> + use
         let expect = if well_formed {
             Expect::NotFound
         } else {
-            Expect::Reject {
-                mutation: "wrong_length",
-                pointer: crate::pointer::child("", &id_name),
-                status: 422,
-                locus: Some(Locus::Exact(vec![json!("path"), json!(id_name)])),
-            }
+            rejected_at("wrong_length", "path", &id_name)
         };
         Scenario::Single(Case { request, expect })
     })
