@@ -17,8 +17,9 @@ seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", b - a }'; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # Runs "$@" in the clone, quietly; prints its wall time in seconds, and its exit code when not 0.
+# A failing command's log outlives the temporary clone in target/, so its cause can be read.
 timed() {
-    local log="$work/$1.log" start end status=0
+    local name="$1" log="$work/$1.log" start end status=0
     shift
     start=$(now)
     (cd "$work/repo" && "$@") >"$log" 2>&1 || status=$?
@@ -26,7 +27,9 @@ timed() {
     if [ "$status" -eq 0 ]; then
         seconds "$start" "$end"
     else
-        echo "$(seconds "$start" "$end") (failed with exit code $status; last lines: $(tail -n 3 "$log" | tr '\n' ' '))"
+        mkdir -p "$here/target"
+        cp "$log" "$here/target/first-run-$name.log"
+        echo "$(seconds "$start" "$end") (failed with exit code $status: $(grep -m 1 'panicked at' "$log" || tail -n 1 "$log"); full log in target/first-run-$name.log)"
     fi
 }
 

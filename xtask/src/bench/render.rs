@@ -211,7 +211,9 @@ fn step_name(step: Step) -> &'static str {
         Step::Transport => "+ the suite's transport (pre-drawn scenarios through `Target::send`)",
         Step::Drawing => "+ drawing each scenario from its seed, in its task",
         Step::Checks => "+ every check on every response",
-        Step::Runner => "`runner::run` (+ the runner's per-case bookkeeping)",
+        Step::Runner => {
+            "`runner::run` (+ the runner's per-case tasks and bookkeeping; spec load and preflight included)"
+        }
     }
 }
 
@@ -259,16 +261,20 @@ fn ratio_section(out: &mut String, m: &Measurements) {
         );
         headline = Some((concurrency, ours / theirs));
     }
-    if let Some(bare) = find_raw(&m.raw, RawBody::SuiteRequests, m.profile.concurrency)
+    // The replay sends a case's requests (a probe reads back what it created), so its rate is
+    // counted in cases, like the suite's.
+    if let Some(bare) = m.profile.steps.iter().find(|s| s.step == Step::Bare)
         && let Some(suite) = find_suite(&m.suite, MixName::CreateOnly, m.profile.concurrency)
     {
         let ours = rate(suite.cases, suite.case_phase_wall);
-        let theirs = rate(bare.requests, bare.wall);
+        let theirs = rate(bare.cases, bare.wall);
         let _ = writeln!(
             out,
-            "| concurrency {}, raw: {} | {ours:.0} | {theirs:.0} | {:.2} |",
+            "| concurrency {}, raw: {} ({} requests for {} cases; raw rate in cases/s) | {ours:.0} | {theirs:.0} | {:.2} |",
             m.profile.concurrency,
-            body_name(bare.body),
+            body_name(RawBody::SuiteRequests),
+            bare.requests,
+            bare.cases,
             ours / theirs
         );
     }
@@ -357,7 +363,7 @@ fn profile_section(out: &mut String, p: &Profile, cores: usize) {
         let bound = bare_cpu.as_secs_f64() / runner_cpu.as_secs_f64();
         let _ = writeln!(
             out,
-            "What holds the ratio: a case costs {} of process CPU where the replay of its own requests costs {} a request; at the same cores busy (bare {}, runner {} of {cores}) that alone caps the ratio at {bound:.2}.",
+            "What holds the ratio: a case costs {} of process CPU where plain reqwest replaying the same requests costs {} a case; at the same cores busy (bare {}, runner {} of {cores}) that alone caps the ratio at {bound:.2}.",
             micros(runner_cpu),
             micros(bare_cpu),
             busy(bare.process_cpu, bare.wall),
