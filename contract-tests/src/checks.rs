@@ -111,6 +111,11 @@ pub const CHECKS: &[Check] = &[
         run: list_conformance,
     },
     Check {
+        name: "raced_outcome",
+        asserts: "a request racing another on the same record answers as one of their serial orders would",
+        run: raced_outcome,
+    },
+    Check {
         name: "not_found",
         asserts: "an unknown, deleted or other team's id is 404 Simulation not found",
         run: not_found,
@@ -827,7 +832,12 @@ fn first_difference(expected: &Value, got: &Value, at: &str) -> Option<(String, 
 }
 
 pub fn update_semantics(x: &Exchange<'_>) -> Verdict {
-    let Expect::Updated { before, patch } = &x.case.expect else {
+    let Expect::Updated {
+        before,
+        patch,
+        strictly_later,
+    } = &x.case.expect
+    else {
         return NOT_APPLICABLE;
     };
     if !x.response.is_success() {
@@ -885,6 +895,16 @@ pub fn update_semantics(x: &Exchange<'_>) -> Verdict {
             return Err(mismatch(
                 "/simulation/updated_at",
                 format!("not before the previous {}", before["updated_at"]),
+                compact(&after["updated_at"]),
+            ));
+        }
+        (Some(b), Some(a)) if *strictly_later && a == b => {
+            return Err(mismatch(
+                "/simulation/updated_at",
+                format!(
+                    "later than the previous {} (the update was sent well after that write)",
+                    before["updated_at"]
+                ),
                 compact(&after["updated_at"]),
             ));
         }
@@ -968,6 +988,20 @@ pub fn list_conformance(x: &Exchange<'_>) -> Verdict {
                 format!("{total:?}"),
             ));
         }
+    }
+    PASSED
+}
+
+pub fn raced_outcome(x: &Exchange<'_>) -> Verdict {
+    let Expect::Raced { statuses } = &x.case.expect else {
+        return NOT_APPLICABLE;
+    };
+    if !statuses.contains(&x.response.status) {
+        return Err(mismatch(
+            "",
+            format!("one of {statuses:?}, as some serial order of the racing requests gives"),
+            describe(x.response),
+        ));
     }
     PASSED
 }

@@ -80,7 +80,17 @@ pub enum Expect {
     /// request that was refused and so must have changed nothing.
     Simulation { expected: Value },
     /// A 2xx update of `before` with `patch`: only the fields of the spec's update body may change.
-    Updated { before: Value, patch: Value },
+    /// `strictly_later`: the update was sent long enough after `before` was written (see
+    /// `scenario::machine::CLOCK_GAP`) that its `updated_at` must be later, not only not earlier.
+    Updated {
+        before: Value,
+        patch: Value,
+        strictly_later: bool,
+    },
+    /// A request sent while another on the same record was in flight: any status one of the
+    /// serial orders the contract allows would give. What the race left behind is judged by
+    /// the reads that follow it.
+    Raced { statuses: Vec<u16> },
     /// A 2xx list page, judged against this run's own records.
     Listed(ListExpectation),
     /// A 2xx and nothing more (a delete).

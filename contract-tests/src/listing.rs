@@ -91,10 +91,19 @@ pub struct ListFilter {
     pub end: Option<String>,
 }
 
-/// A date-time query value as the contract reads it: RFC 3339, or without offset meaning UTC.
+/// A date-time query value as the contract reads it: RFC 3339, without offset meaning UTC, or
+/// a whole number of Unix seconds (`list.time-bounds`). The suite writes only whole seconds,
+/// well below 2e10, where every reader agrees; fractions and milliseconds are pydantic's own
+/// reading and are not modelled.
 pub fn parse_query_time(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::<FixedOffset>::parse_from_rfc3339(text) {
         return Some(t.with_timezone(&Utc));
+    }
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        let seconds: i64 = text.parse().ok()?;
+        return (seconds < 20_000_000_000)
+            .then(|| DateTime::from_timestamp(seconds, 0))
+            .flatten();
     }
     NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
         .ok()

@@ -708,7 +708,11 @@ fn update_semantics() {
     let patch = json!({"status": "running", "max_events": 1, "x-unknown": true});
     let case = Case {
         request: spec().api.update("5eb7cf5a86d9755df3a6c593", patch.clone()),
-        expect: Expect::Updated { before, patch },
+        expect: Expect::Updated {
+            before,
+            patch,
+            strictly_later: false,
+        },
     };
     let after = with(
         with(
@@ -843,6 +847,72 @@ fn list_conformance() {
         &sound,
         &page(vec![&newer], 40),
         &page(vec![&other], 40),
+    );
+}
+
+#[test]
+fn update_semantics_wants_a_later_updated_at_only_when_told_the_update_came_well_after() {
+    let before = good_simulation()["simulation"].clone();
+    let patch = json!({"status": "running"});
+    let unchanged_clock = with(
+        good_simulation(),
+        "/simulation/simulation_config/status",
+        json!("running"),
+    );
+    let moved_clock = with(
+        unchanged_clock.clone(),
+        "/simulation/updated_at",
+        json!("2026-11-28T12:00:00.123457Z"),
+    );
+    let case = |strictly_later| Case {
+        request: spec().api.update("5eb7cf5a86d9755df3a6c593", patch.clone()),
+        expect: Expect::Updated {
+            before: before.clone(),
+            patch: patch.clone(),
+            strictly_later,
+        },
+    };
+    // Equal timestamps are "not before": a coarse clock may give them to quick writes.
+    assert_eq!(
+        verdict(
+            "update_semantics",
+            &case(false),
+            &json_response(200, &unchanged_clock)
+        ),
+        PASSED
+    );
+    assert_catches(
+        "update_semantics",
+        &case(true),
+        &json_response(200, &moved_clock),
+        &json_response(200, &unchanged_clock),
+    );
+}
+
+#[test]
+fn raced_outcome() {
+    let case = Case {
+        request: spec()
+            .api
+            .update("5eb7cf5a86d9755df3a6c593", json!({"status": "failed"})),
+        expect: Expect::Raced {
+            statuses: vec![200, 404],
+        },
+    };
+    let not_found = json!({"detail": "Simulation not found"});
+    assert_catches(
+        "raced_outcome",
+        &case,
+        &json_response(404, &not_found),
+        &json_response(422, &validation_error(json!(["body", "status"]))),
+    );
+    assert_eq!(
+        verdict(
+            "raced_outcome",
+            &case,
+            &json_response(200, &good_simulation())
+        ),
+        PASSED
     );
 }
 

@@ -256,6 +256,7 @@ fn the_checks_expect_what_the_modified_spec_says() {
         expect: Expect::Updated {
             before: before.clone(),
             patch,
+            strictly_later: false,
         },
     };
     // Only the status may change now: a description in the PATCH is ignored.

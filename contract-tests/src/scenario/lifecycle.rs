@@ -130,6 +130,7 @@ pub(super) async fn run(x: &mut Exec<'_>, plan: &LifecyclePlan) {
             Expect::Updated {
                 before: created.clone(),
                 patch: plan.patch.clone(),
+                strictly_later: false,
             },
         )
         .await;

@@ -3,6 +3,7 @@
 mod bad_update;
 mod lifecycle;
 mod listing;
+mod machine;
 mod paging;
 mod refused;
 mod single;
@@ -20,6 +21,7 @@ use crate::spec::{Operation, Spec};
 pub use bad_update::BadUpdatePlan;
 pub use lifecycle::{LifecyclePlan, arb_patch};
 pub use listing::{ListPlan, QueryPlan, RecordPlan};
+pub use machine::{Command, MachinePlan};
 pub use paging::PagePlan;
 pub use refused::{Refusal, RefusedPlan, arb_refusal};
 
@@ -38,6 +40,8 @@ pub enum Scenario {
     Refused(RefusedPlan),
     /// Another team can neither see, get, update nor delete this team's simulation.
     Tenancy(String),
+    /// A random command sequence judged against a model of the team's records.
+    Machine(MachinePlan),
 }
 
 impl Scenario {
@@ -49,6 +53,7 @@ impl Scenario {
             Scenario::Refused(_) => 2,
             Scenario::Listing(plan) => plan.records.len() as u64,
             Scenario::Paging(plan) => plan.count as u64,
+            Scenario::Machine(plan) => plan.creates(),
         }
     }
 
@@ -74,6 +79,7 @@ impl Scenario {
             Scenario::BadUpdate(plan) => bad_update::run(&mut x, plan).await,
             Scenario::Refused(plan) => refused::run(&mut x, plan).await,
             Scenario::Tenancy(nonce) => tenancy::run(&mut x, nonce).await,
+            Scenario::Machine(plan) => machine::run(&mut x, plan).await,
         }
         x.log
     }
@@ -107,6 +113,7 @@ pub fn arb_scenario(spec: &Spec, mix: Mix) -> BoxedStrategy<Scenario> {
         2 => single::arb_not_allowed(spec),
         3 => refused::arb_refused_single(spec),
         4 => single::arb_open_list(spec),
+        10 => machine::arb_machine(spec),
     ]
     .boxed()
 }
@@ -125,6 +132,33 @@ impl Exec<'_> {
     async fn send(&mut self, request: Request, expect: Expect) -> Option<Value> {
         self.pacer.wait().await;
         let response = self.target.send(&request).await;
+        self.keep(request, expect, response)
+    }
+
+    /// Sends requests all at once, so that they are in flight together; returns each one's
+    /// response JSON when its status was 2xx, in the order given.
+    async fn send_concurrently(&mut self, cases: Vec<(Request, Expect)>) -> Vec<Option<Value>> {
+        for _ in &cases {
+            self.pacer.wait().await;
+        }
+        let target = self.target;
+        let responses =
+            futures_util::future::join_all(cases.iter().map(|(request, _)| target.send(request)))
+                .await;
+        cases
+            .into_iter()
+            .zip(responses)
+            .map(|((request, expect), response)| self.keep(request, expect, response))
+            .collect()
+    }
+
+    /// Logs an exchange, and notes what a create made so the cleanup can find it.
+    fn keep(
+        &mut self,
+        request: Request,
+        expect: Expect,
+        response: Result<crate::exchange::Response, crate::http::TransportError>,
+    ) -> Option<Value> {
         let json = match &response {
             Ok(r) if r.is_success() => r.json.clone(),
             _ => None,

@@ -1,0 +1,1180 @@
+//! The model-based state machine: random sequences of commands over the whole API (creates, reads, lists, updates, deletes, refused and foreign keys, races), each response judged against a model of the records the sequence created.
+//!
+//! A command names the records it acts on by index into the model, so it stays meaningful when
+//! shrinking drops the commands before it; an index past the end wraps, and an empty model
+//! turns a record into an id nobody has. Every value that separates a correct server from its
+//! nearest wrong ones is drawn on purpose, and each strategy's doc says which wrong server it
+//! is for. What a command expects is computed from the model just before it is sent, so a
+//! server that went wrong early is reported at the first response that shows it.
+//!
+//! Lists are judged exactly when a filter scopes them to this sequence (a value holding its
+//! nonce, or one of its own workflow ids); otherwise only soundly: what is listed matches, in
+//! order, and nothing the sequence deleted is there.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, FixedOffset, SecondsFormat, TimeDelta, Utc};
+use proptest::prelude::*;
+use proptest::sample::select;
+use serde_json::{Value, json};
+
+use super::refused::{Refusal, arb_refusal};
+use super::{Exec, Scenario, arb_nonce, arb_unknown_id, sim_id};
+use crate::exchange::{Auth, Expect, Locus};
+use crate::listing::{
+    self, COUNTER_WORKFLOW_FIELD, ListExpectation, ListFilter, SELECTED_WORKFLOW_FIELD, created_at,
+    page_size, sort_newest_first,
+};
+use crate::pointer;
+use crate::spec::{Kind, Operation, Spec, percent_encode};
+use crate::values::{
+    Accepted, arb_accepted_object, arb_canonical, arb_hex_id, arb_rejected, plain_object,
+};
+
+/// How long the sequence waits before a write whose `updated_at` must then be strictly later
+/// than the record's last one: far past a coarse (millisecond) server clock and the clock skew
+/// between a service's instances, so a tie is a server that did not move the timestamp.
+pub const CLOCK_GAP: Duration = Duration::from_millis(60);
+
+/// The size of a description that is large but well under the 1 MiB a server may refuse
+/// (`body.too-large`): a server with a smaller body limit refuses it.
+const LARGE_DESCRIPTION: usize = 300 * 1024;
+
+/// One generated sequence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MachinePlan {
+    pub nonce: String,
+    /// Two workflow ids only this sequence uses, so a workflow filter scopes a list to it.
+    pub workflow_ids: [String; 2],
+    pub commands: Vec<Command>,
+}
+
+/// Which record a command acts on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pick {
+    /// The model's record at this index (wrapping); deleted records are picked too.
+    Record(usize),
+    /// A well-formed id no record has.
+    Unknown(String),
+    /// An id of the right length that is not hex: still 404, never 422 (`item.not-found`).
+    NotHex(String),
+}
+
+/// A string field of a create, chosen to tell near misses apart.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Text {
+    /// `<tag>-<word>` / `<tag> <word>`: words share prefixes (`a`, `ab`), differ in case
+    /// (`a`, `A`) and hold regular-expression metacharacters (`a.b`, `a+b`).
+    Word(&'static str),
+    Absent,
+    Null,
+    /// `""`: falsy, and still a value that must be stored as sent.
+    Empty,
+    /// The tag inside spaces that a trimming server would lose.
+    Padded,
+    /// Over 4 KiB.
+    Long,
+    /// A character from every Unicode plane in use, astral ones included.
+    Planes,
+    /// The `logical_id` of an earlier record: the field is not a key, both records stay.
+    SameAs(usize),
+}
+
+/// A create: a valid body (canonical and lax values), then the fields lists filter on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreatePlan {
+    pub body: Accepted,
+    /// An unspecified value at a top-level field: no 5xx, and if accepted, stable.
+    pub probe: Option<(String, Value)>,
+    pub logical_id: Text,
+    pub description: Text,
+    pub status: Option<String>,
+    /// The sequence's workflow id (by index) for the selected and the counter workflow.
+    pub workflows: [Option<usize>; 2],
+    /// Every integer 0 and every boolean false: falsy values that must not become defaults.
+    pub falsy: bool,
+}
+
+/// One field of a PATCH.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PatchValue {
+    Absent,
+    Null,
+    /// `""`; for an enum field this is an invalid value instead.
+    Empty,
+    Valid(Value),
+    Invalid(Value),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchPlan {
+    pub description: PatchValue,
+    pub status: PatchValue,
+    /// Keys PATCH does not change (create-only fields, valid or not, and an unknown key).
+    pub ignored: Vec<(String, Value)>,
+}
+
+/// How a list filter's value is made from a record's value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Variant {
+    Exact,
+    /// One character short: a prefix-matching server lists it.
+    Prefix,
+    /// One character short at the front: a suffix- or substring-matching server lists it.
+    Suffix,
+    /// Upper case: an exact filter must not match, a search must.
+    Upper,
+}
+
+/// Where a search's text comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SearchIn {
+    /// Text found only in `logical_id`.
+    LogicalId,
+    /// Text found only in `description`.
+    Description,
+    /// The `logical_id` text in upper case.
+    Upper,
+    /// The `logical_id` text with its separator replaced by `.`: a regular expression matches
+    /// the record, a substring search does not.
+    RegexDot,
+}
+
+/// An inclusive time bound made from a record's `created_at`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Bound {
+    Exact,
+    MicroBefore,
+    MicroAfter,
+    /// The same instant written at +05:30.
+    East,
+    /// The same instant written at -08:00.
+    West,
+    /// Without an offset: UTC.
+    Naive,
+    /// Whole Unix seconds, at or before the instant.
+    UnixFloor,
+    /// Whole Unix seconds, after the instant.
+    UnixNext,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PageAt {
+    First,
+    Nth(u64),
+    /// The last page, often partial.
+    Last,
+    /// The page after the last: empty, `total` still all matches.
+    BeyondEnd,
+    /// A page whose offset does not fit 64 bits.
+    Huge(&'static str),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Paging {
+    /// No `size`, no `page`: the spec's defaults (`list.defaults`).
+    Defaults,
+    Page {
+        size: u64,
+        at: PageAt,
+    },
+}
+
+/// A list query; each filter's value is computed from the model when it is sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryPlan {
+    pub logical_id: Option<(usize, Variant)>,
+    pub search: Option<(usize, SearchIn)>,
+    /// (selected = 0 / counter = 1, which of the sequence's ids, upper case)
+    pub workflow: Option<(usize, usize, bool)>,
+    pub status: Option<String>,
+    pub start: Option<(usize, Bound)>,
+    pub end: Option<(usize, Bound)>,
+    pub paging: Paging,
+}
+
+/// Credentials that must not reach a record: another team's key or a refused one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intruder {
+    OtherTeam,
+    Refused(Refusal),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Create(Box<CreatePlan>),
+    /// A create with a description of [`LARGE_DESCRIPTION`] bytes, deleted at once so lists
+    /// stay small.
+    CreateLarge,
+    Get(Pick),
+    List(Box<QueryPlan>),
+    Update(Pick, PatchPlan),
+    Delete(Pick),
+    /// The operation with the intruder's credentials, then a read with the run's key: the
+    /// record is as it was.
+    Intrude(Pick, Operation, Intruder),
+    /// Two PATCHes of different fields in flight at once: both changes survive.
+    RaceUpdates(Pick, &'static str, String),
+    /// A PATCH and a DELETE in flight at once: whichever ran first, the record is gone.
+    RaceUpdateDelete(Pick, &'static str),
+    /// Creates in flight at once, then a list of them: all listed, `total` their count.
+    Burst(usize),
+    /// Waits [`CLOCK_GAP`], so the next write must move `updated_at`.
+    Pause,
+}
+
+impl Command {
+    /// How many creates the command makes at most.
+    pub fn creates(&self) -> u64 {
+        match self {
+            Command::Create(_) | Command::CreateLarge => 1,
+            Command::Burst(n) => *n as u64,
+            _ => 0,
+        }
+    }
+}
+
+impl MachinePlan {
+    pub fn creates(&self) -> u64 {
+        self.commands.iter().map(Command::creates).sum()
+    }
+}
+
+/// Words of `logical_id`s: `a` is a prefix of `ab`, `A` its case variant, `a.b` what the regular
+/// expression `a.b` also finds in `a+b`.
+const ID_WORDS: [&str; 6] = ["a", "ab", "b", "A", "a.b", "a+b"];
+/// Words of descriptions, with metacharacters a regular-expression search misreads.
+const DESCRIPTION_WORDS: [&str; 5] = ["x", "x y", "X.Y", "x+y", "(z)*"];
+/// Pages past any offset a 64-bit integer holds, and past a 64-bit page number itself.
+const HUGE_PAGES: [&str; 2] = ["184467440737095517", "100000000000000000000000"];
+
+pub(super) fn arb_machine(spec: &Spec) -> impl Strategy<Value = Scenario> + use<> {
+    let workflow_id = arb_hex_id(super::listing::workflow_id_bounds(spec));
+    (
+        arb_nonce(),
+        workflow_id.clone(),
+        workflow_id,
+        proptest::collection::vec(arb_command(spec), 1..10),
+    )
+        .prop_map(|(nonce, a, b, commands)| {
+            Scenario::Machine(MachinePlan {
+                nonce,
+                workflow_ids: [a, b],
+                commands,
+            })
+        })
+}
+
+/// Creates weigh most, so later commands have records to act on.
+fn arb_command(spec: &Spec) -> BoxedStrategy<Command> {
+    let statuses = super::listing::statuses(spec);
+    prop_oneof![
+        6 => arb_create(spec).prop_map(|c| Command::Create(Box::new(c))),
+        1 => Just(Command::CreateLarge),
+        3 => arb_pick(spec).prop_map(Command::Get),
+        5 => arb_query(spec).prop_map(|q| Command::List(Box::new(q))),
+        4 => (arb_pick(spec), arb_patch_plan(spec)).prop_map(|(p, u)| Command::Update(p, u)),
+        2 => arb_pick(spec).prop_map(Command::Delete),
+        2 => (
+            arb_pick(spec),
+            select(vec![Operation::Get, Operation::Update, Operation::Delete, Operation::List]),
+            prop_oneof![Just(Intruder::OtherTeam), arb_refusal().prop_map(Intruder::Refused)],
+        )
+            .prop_map(|(p, o, i)| Command::Intrude(p, o, i)),
+        1 => (arb_record(), select(DESCRIPTION_WORDS.to_vec()), select(statuses))
+            .prop_map(|(i, w, s)| Command::RaceUpdates(Pick::Record(i), w, s)),
+        1 => (arb_record(), select(DESCRIPTION_WORDS.to_vec()))
+            .prop_map(|(i, w)| Command::RaceUpdateDelete(Pick::Record(i), w)),
+        1 => (2usize..6).prop_map(Command::Burst),
+        1 => Just(Command::Pause),
+    ]
+    .boxed()
+}
+
+fn arb_record() -> impl Strategy<Value = usize> {
+    0usize..8
+}
+
+/// Mostly the sequence's records; sometimes an id nobody has, hex or not.
+fn arb_pick(spec: &Spec) -> BoxedStrategy<Pick> {
+    let length = spec.api.id().length_bounds().unwrap_or_default();
+    let (min, max) = crate::values::id_lengths(length);
+    let not_hex =
+        proptest::string::string_regex(&format!("[g-z]{{{min},{max}}}")).expect("a valid pattern");
+    prop_oneof![
+        8 => arb_record().prop_map(Pick::Record),
+        1 => arb_unknown_id(spec).prop_map(Pick::Unknown),
+        1 => not_hex.prop_map(Pick::NotHex),
+    ]
+    .boxed()
+}
+
+fn arb_text_choice(words: &'static [&'static str], same_as: bool) -> BoxedStrategy<Text> {
+    let mut options: Vec<(u32, BoxedStrategy<Text>)> = vec![
+        (8, select(words.to_vec()).prop_map(Text::Word).boxed()),
+        (1, Just(Text::Absent).boxed()),
+        (1, Just(Text::Null).boxed()),
+        (1, Just(Text::Empty).boxed()),
+        (1, Just(Text::Padded).boxed()),
+        (1, Just(Text::Long).boxed()),
+        (1, Just(Text::Planes).boxed()),
+    ];
+    if same_as {
+        options.push((2, arb_record().prop_map(Text::SameAs).boxed()));
+    }
+    proptest::strategy::Union::new_weighted(options).boxed()
+}
+
+/// A valid create: the body's other fields canonical or lax, sometimes one unspecified value,
+/// sometimes every number 0 and every boolean false.
+fn arb_create(spec: &Spec) -> BoxedStrategy<CreatePlan> {
+    let statuses = super::listing::statuses(spec);
+    let probe_fields: Vec<BoxedStrategy<(String, Value)>> = spec
+        .create_body
+        .fields
+        .iter()
+        .filter_map(|f| {
+            let at = pointer::child("", &f.name);
+            crate::values::arb_unspecified(&f.kind)
+                .map(|s| s.prop_map(move |v| (at.clone(), v)).boxed())
+        })
+        .collect();
+    let probe = if probe_fields.is_empty() {
+        Just(None).boxed()
+    } else {
+        proptest::option::weighted(0.15, proptest::strategy::Union::new(probe_fields)).boxed()
+    };
+    (
+        arb_accepted_object(spec.create_body.clone()),
+        probe,
+        arb_text_choice(&ID_WORDS, true),
+        arb_text_choice(&DESCRIPTION_WORDS, false),
+        proptest::option::weighted(0.7, select(statuses)),
+        [
+            proptest::option::weighted(0.6, 0usize..2),
+            proptest::option::weighted(0.6, 0usize..2),
+        ],
+        proptest::bool::weighted(0.15),
+    )
+        .prop_map(
+            |(body, probe, logical_id, description, status, workflows, falsy)| CreatePlan {
+                body,
+                probe,
+                logical_id,
+                description,
+                status,
+                workflows,
+                falsy,
+            },
+        )
+        .boxed()
+}
+
+/// A PATCH: each updatable field absent, null, empty, valid or invalid, plus keys it ignores.
+fn arb_patch_plan(spec: &Spec) -> BoxedStrategy<PatchPlan> {
+    let kind_of = |name: &str| {
+        spec.update_body.field(name).map_or(
+            Kind::String {
+                min_len: None,
+                max_len: None,
+            },
+            |f| f.kind.clone(),
+        )
+    };
+    let field = |kind: Kind| {
+        prop_oneof![
+            3 => Just(PatchValue::Absent),
+            1 => Just(PatchValue::Null),
+            1 => Just(PatchValue::Empty),
+            4 => arb_canonical(&kind).prop_map(|a| PatchValue::Valid(a.sent)),
+            1 => arb_rejected(&kind).prop_map(|(_, v)| PatchValue::Invalid(v)),
+        ]
+    };
+    let ignored: Vec<BoxedStrategy<(String, Value)>> = spec
+        .create_body
+        .fields
+        .iter()
+        .filter(|f| spec.update_body.field(&f.name).is_none())
+        .map(|f| {
+            let name = f.name.clone();
+            prop_oneof![
+                arb_canonical(&f.kind).prop_map(|a| a.sent),
+                arb_rejected(&f.kind).prop_map(|(_, v)| v),
+            ]
+            .prop_map(move |v| (name.clone(), v))
+            .boxed()
+        })
+        .chain(std::iter::once(
+            Just(("x-unknown".to_owned(), json!(true))).boxed(),
+        ))
+        .collect();
+    (
+        field(kind_of("description")),
+        field(kind_of("status")),
+        proptest::collection::vec(proptest::strategy::Union::new(ignored), 0..3),
+    )
+        .prop_map(|(description, status, ignored)| PatchPlan {
+            description,
+            status,
+            ignored,
+        })
+        .boxed()
+}
+
+fn arb_variant() -> impl Strategy<Value = Variant> {
+    select(vec![
+        Variant::Exact,
+        Variant::Exact,
+        Variant::Prefix,
+        Variant::Suffix,
+        Variant::Upper,
+    ])
+}
+
+fn arb_bound() -> impl Strategy<Value = Bound> {
+    select(vec![
+        Bound::Exact,
+        Bound::MicroBefore,
+        Bound::MicroAfter,
+        Bound::East,
+        Bound::West,
+        Bound::Naive,
+        Bound::UnixFloor,
+        Bound::UnixNext,
+    ])
+}
+
+/// Page sizes around the spec's smallest; pages at both ends of the window and past it.
+fn arb_paging(spec: &Spec) -> BoxedStrategy<Paging> {
+    let api = spec.api.clone();
+    prop_oneof![
+        2 => Just(Paging::Defaults),
+        3 => (
+            1u64..5,
+            prop_oneof![
+                Just(PageAt::First),
+                (2u64..4).prop_map(PageAt::Nth),
+                Just(PageAt::Last),
+                Just(PageAt::BeyondEnd),
+                select(HUGE_PAGES.to_vec()).prop_map(PageAt::Huge),
+            ]
+        )
+            .prop_map(move |(size, at)| Paging::Page {
+                size: page_size(&api, size),
+                at
+            }),
+    ]
+    .boxed()
+}
+
+/// A list query: filters drawn independently, so they combine (`list.and`).
+fn arb_query(spec: &Spec) -> BoxedStrategy<QueryPlan> {
+    let statuses = super::listing::statuses(spec);
+    (
+        proptest::option::weighted(0.3, (arb_record(), arb_variant())),
+        proptest::option::weighted(
+            0.5,
+            (
+                arb_record(),
+                select(vec![
+                    SearchIn::LogicalId,
+                    SearchIn::Description,
+                    SearchIn::Upper,
+                    SearchIn::RegexDot,
+                ]),
+            ),
+        ),
+        proptest::option::weighted(0.3, (0usize..2, 0usize..2, proptest::bool::weighted(0.2))),
+        proptest::option::weighted(0.25, select(statuses)),
+        proptest::option::weighted(0.25, (arb_record(), arb_bound())),
+        proptest::option::weighted(0.25, (arb_record(), arb_bound())),
+        arb_paging(spec),
+    )
+        .prop_map(
+            |(logical_id, search, workflow, status, start, end, paging)| QueryPlan {
+                logical_id,
+                search,
+                workflow,
+                status,
+                start,
+                end,
+                paging,
+            },
+        )
+        .boxed()
+}
+
+/// A record as the model expects the server to hold it.
+#[derive(Debug, Clone)]
+struct Record {
+    id: String,
+    sim: Value,
+    live: bool,
+    /// When the response of the record's last write arrived.
+    written: Instant,
+}
+
+/// The sequence's view of the caller's team: the records it created, in creation order.
+#[derive(Debug, Default)]
+struct Model {
+    records: Vec<Record>,
+}
+
+impl Model {
+    fn record(&self, index: usize) -> Option<&Record> {
+        (!self.records.is_empty()).then(|| &self.records[index % self.records.len()])
+    }
+
+    fn position(&self, id: &str) -> Option<usize> {
+        self.records.iter().position(|r| r.id == id)
+    }
+
+    fn deleted_ids(&self) -> Vec<String> {
+        self.records
+            .iter()
+            .filter(|r| !r.live)
+            .map(|r| r.id.clone())
+            .collect()
+    }
+
+    fn all_ids(&self) -> Vec<String> {
+        self.records.iter().map(|r| r.id.clone()).collect()
+    }
+
+    /// The live records a filter matches, newest first.
+    fn matching(&self, filter: &ListFilter) -> Vec<Value> {
+        let mut sims: Vec<Value> = self
+            .records
+            .iter()
+            .filter(|r| r.live && filter.matches(&r.sim))
+            .map(|r| r.sim.clone())
+            .collect();
+        sort_newest_first(&mut sims);
+        sims
+    }
+}
+
+/// The config field a record's text lives in.
+fn config_text(sim: &Value, at: &str) -> Option<String> {
+    sim["simulation_config"]
+        .pointer(at)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+struct Machine<'p> {
+    plan: &'p MachinePlan,
+    tag: String,
+    model: Model,
+}
+
+pub(super) async fn run(x: &mut Exec<'_>, plan: &MachinePlan) {
+    let mut machine = Machine {
+        plan,
+        tag: x.tag(&plan.nonce),
+        model: Model::default(),
+    };
+    for command in &plan.commands {
+        machine.step(x, command).await;
+    }
+}
+
+impl Machine<'_> {
+    async fn step(&mut self, x: &mut Exec<'_>, command: &Command) {
+        match command {
+            Command::Create(plan) => {
+                self.create(x, plan).await;
+            }
+            Command::CreateLarge => self.create_large(x).await,
+            Command::Get(pick) => self.get(x, pick).await,
+            Command::List(query) => self.list(x, query).await,
+            Command::Update(pick, patch) => self.update(x, pick, patch).await,
+            Command::Delete(pick) => self.delete(x, pick).await,
+            Command::Intrude(pick, operation, intruder) => {
+                self.intrude(x, pick, *operation, intruder).await;
+            }
+            Command::RaceUpdates(pick, word, status) => {
+                self.race_updates(x, pick, word, status).await;
+            }
+            Command::RaceUpdateDelete(pick, word) => self.race_update_delete(x, pick, word).await,
+            Command::Burst(n) => self.burst(x, *n).await,
+            Command::Pause => tokio::time::sleep(CLOCK_GAP).await,
+        }
+    }
+
+    fn text(&self, choice: &Text, separator: char) -> Option<Value> {
+        let tag = &self.tag;
+        Some(match choice {
+            Text::Word(word) => json!(format!("{tag}{separator}{word}")),
+            Text::Absent => return None,
+            Text::Null => Value::Null,
+            Text::Empty => json!(""),
+            Text::Padded => json!(format!("  {tag}{separator}x \t")),
+            Text::Long => json!(format!("{tag}{separator}{}", "long ".repeat(900))),
+            Text::Planes => json!(format!(
+                "{tag}{separator}a\u{e9}\u{4e2d}\u{1F600}\u{20000}\u{30000}\u{E0041}\u{F0000}\u{10FFFD}"
+            )),
+            Text::SameAs(i) => match self
+                .model
+                .record(*i)
+                .and_then(|r| config_text(&r.sim, listing::LOGICAL_ID_FIELD))
+            {
+                Some(earlier) => json!(earlier),
+                None => json!(format!("{tag}{separator}a")),
+            },
+        })
+    }
+
+    /// The body to send and the config the server must store for it.
+    fn create_body(&self, x: &Exec<'_>, plan: &CreatePlan) -> (Value, Value) {
+        let mut sent = plan.body.sent.clone();
+        let mut stored = plan.body.stored.clone();
+        let default_of = |key: &str| {
+            x.spec
+                .create_body
+                .field(key)
+                .map_or(Value::Null, crate::spec::ObjectModel::default_of)
+        };
+        for (key, value) in [
+            ("logical_id", self.text(&plan.logical_id, '-')),
+            ("description", self.text(&plan.description, ' ')),
+        ] {
+            match value {
+                Some(v) => {
+                    sent[key] = v.clone();
+                    stored[key] = v;
+                }
+                None => {
+                    if let Some(object) = sent.as_object_mut() {
+                        object.remove(key);
+                    }
+                    stored[key] = default_of(key);
+                }
+            }
+        }
+        if let Some(status) = &plan.status {
+            sent["status"] = json!(status);
+            stored["status"] = json!(status);
+        }
+        for (at, choice) in [
+            (SELECTED_WORKFLOW_FIELD, plan.workflows[0]),
+            (COUNTER_WORKFLOW_FIELD, plan.workflows[1]),
+        ] {
+            if let Some(w) = choice {
+                // The workflow object may be absent from the drawn body: give it one.
+                let parent = at.rsplit_once('/').map_or("", |p| p.0);
+                if !sent.pointer(parent).is_some_and(Value::is_object) {
+                    pointer::set(&mut sent, parent, json!({}));
+                }
+                pointer::set(&mut sent, at, json!(self.plan.workflow_ids[w]));
+                pointer::set(&mut stored, at, json!(self.plan.workflow_ids[w]));
+            }
+        }
+        if plan.falsy {
+            for field in &x.spec.create_body.fields {
+                let falsy = match field.kind {
+                    Kind::Integer => json!(0),
+                    Kind::Boolean => json!(false),
+                    _ => continue,
+                };
+                sent[&field.name] = falsy.clone();
+                stored[&field.name] = falsy;
+            }
+        }
+        (sent, stored)
+    }
+
+    async fn create(&mut self, x: &mut Exec<'_>, plan: &CreatePlan) -> Option<String> {
+        let (mut sent, stored) = self.create_body(x, plan);
+        let expect = match &plan.probe {
+            Some((at, value)) => {
+                pointer::set(&mut sent, at, value.clone());
+                Expect::Probe {
+                    pointer: at.clone(),
+                    value: value.clone(),
+                }
+            }
+            None => Expect::Accept {
+                sent: sent.clone(),
+                stored: stored.clone(),
+            },
+        };
+        let probed = plan.probe.is_some();
+        let response = x.send(x.spec.api.create(sent), expect).await?;
+        let mut sim = response["simulation"].clone();
+        // What must be stored is the prediction; an unspecified value is whatever the create
+        // answered, and must read back the same.
+        if !probed {
+            sim["simulation_config"] = stored;
+        }
+        let id = sim_id(&sim);
+        self.model.records.push(Record {
+            id: id.clone(),
+            sim,
+            live: true,
+            written: Instant::now(),
+        });
+        Some(id)
+    }
+
+    async fn create_large(&mut self, x: &mut Exec<'_>) {
+        let description = format!("{} {}", self.tag, "x".repeat(LARGE_DESCRIPTION));
+        let sent = json!({"logical_id": format!("{}-large", self.tag), "description": description});
+        let mut stored = x.spec.create_body.all_defaults();
+        stored["logical_id"] = sent["logical_id"].clone();
+        stored["description"] = sent["description"].clone();
+        let request = x.spec.api.create(sent.clone());
+        let Some(response) = x.send(request, Expect::Accept { sent, stored }).await else {
+            return;
+        };
+        let id = sim_id(&response["simulation"]);
+        x.send(x.spec.api.delete(&id), Expect::Success).await;
+    }
+
+    /// The id to send for a pick, and the model's record behind it when there is one.
+    fn resolve(&self, pick: &Pick) -> (String, Option<usize>) {
+        match pick {
+            Pick::Record(i) => match self.model.record(*i) {
+                Some(r) => (r.id.clone(), self.model.position(&r.id)),
+                None => (self.plan.workflow_ids[0].clone(), None),
+            },
+            Pick::Unknown(id) | Pick::NotHex(id) => (id.clone(), None),
+        }
+    }
+
+    fn live(&self, index: Option<usize>) -> Option<&Record> {
+        index.map(|i| &self.model.records[i]).filter(|r| r.live)
+    }
+
+    async fn get(&mut self, x: &mut Exec<'_>, pick: &Pick) {
+        let (id, index) = self.resolve(pick);
+        let expect = match self.live(index) {
+            Some(r) => Expect::Simulation {
+                expected: r.sim.clone(),
+            },
+            None => Expect::NotFound,
+        };
+        x.get(&id, Auth::Primary, expect).await;
+    }
+
+    /// Reads a live record back: it must be exactly as the model holds it.
+    async fn read_back(&mut self, x: &mut Exec<'_>, index: Option<usize>) {
+        if let Some(r) = self.live(index) {
+            let (id, expected) = (r.id.clone(), r.sim.clone());
+            x.get(&id, Auth::Primary, Expect::Simulation { expected })
+                .await;
+        }
+    }
+
+    fn patch_body(&self, patch: &PatchPlan) -> (Value, Option<&'static str>) {
+        let mut body = json!({});
+        for (key, value) in &patch.ignored {
+            body[key] = value.clone();
+        }
+        let mut invalid = None;
+        for (key, value, is_enum) in [
+            ("description", &patch.description, false),
+            ("status", &patch.status, true),
+        ] {
+            let sent = match value {
+                PatchValue::Absent => continue,
+                PatchValue::Null => Value::Null,
+                PatchValue::Empty => json!(""),
+                PatchValue::Valid(v) if key == "description" => match v {
+                    Value::String(s) => json!(format!("{} {s}", self.tag)),
+                    other => other.clone(),
+                },
+                PatchValue::Valid(v) | PatchValue::Invalid(v) => v.clone(),
+            };
+            if matches!(value, PatchValue::Invalid(_))
+                || (is_enum && matches!(value, PatchValue::Empty))
+            {
+                invalid.get_or_insert(key);
+            }
+            body[key] = sent;
+        }
+        (body, invalid)
+    }
+
+    async fn update(&mut self, x: &mut Exec<'_>, pick: &Pick, patch: &PatchPlan) {
+        let (id, index) = self.resolve(pick);
+        let (body, invalid) = self.patch_body(patch);
+        let request = x.spec.api.update(&id, body.clone());
+        let Some(record) = self.live(index).cloned() else {
+            // An unknown or deleted id: 404, or 422 for an invalid value, which FastAPI checks
+            // before the handler looks the id up.
+            let expect = match invalid {
+                Some(key) => invalid_value(key),
+                None => Expect::NotFound,
+            };
+            x.send(request, expect).await;
+            return;
+        };
+        if let Some(key) = invalid {
+            x.send(request, invalid_value(key)).await;
+            self.read_back(x, index).await;
+            return;
+        }
+        let strictly_later = record.written.elapsed() >= CLOCK_GAP;
+        let expect = Expect::Updated {
+            before: record.sim.clone(),
+            patch: body.clone(),
+            strictly_later,
+        };
+        if let Some(response) = x.send(request, expect).await {
+            let mut sim = record.sim.clone();
+            for key in ["description", "status"] {
+                if let Some(v) = body.get(key)
+                    && x.spec.update_body.field(key).is_some()
+                {
+                    sim["simulation_config"][key] = v.clone();
+                }
+            }
+            take_write_fields(&mut sim, &response["simulation"]);
+            let r = &mut self.model.records[index.expect("a live record has an index")];
+            r.sim = sim;
+            r.written = Instant::now();
+        }
+    }
+
+    async fn delete(&mut self, x: &mut Exec<'_>, pick: &Pick) {
+        let (id, index) = self.resolve(pick);
+        let live = self.live(index).is_some();
+        let expect = if live {
+            Expect::Success
+        } else {
+            Expect::NotFound
+        };
+        if x.send(x.spec.api.delete(&id), expect).await.is_some()
+            && let Some(i) = index
+        {
+            self.model.records[i].live = false;
+        }
+    }
+
+    async fn intrude(
+        &mut self,
+        x: &mut Exec<'_>,
+        pick: &Pick,
+        operation: Operation,
+        intruder: &Intruder,
+    ) {
+        let (auth, expect) = match intruder {
+            Intruder::OtherTeam if !x.state.other_team => return,
+            Intruder::OtherTeam => (Auth::OtherTeam, Expect::NotFound),
+            Intruder::Refused(refusal) => (
+                refusal.auth.clone(),
+                Expect::Unauthorized {
+                    detail: refusal.detail,
+                },
+            ),
+        };
+        let (id, index) = self.resolve(pick);
+        let api = &x.spec.api;
+        let mut request = match operation {
+            Operation::Update => api.update(&id, plain_object(&x.spec.update_body, "intruder")),
+            Operation::Delete => api.delete(&id),
+            Operation::List => {
+                let filter = ListFilter {
+                    search: Some(self.plan.nonce.clone()),
+                    ..ListFilter::default()
+                };
+                let mut request = api.list(&filter.query(page_size(api, 100), 1));
+                request.auth = auth.clone();
+                let expect = match expect {
+                    Expect::NotFound => {
+                        Expect::Listed(ListExpectation::empty_without(filter, self.model.all_ids()))
+                    }
+                    refused => refused,
+                };
+                x.send(request, expect).await;
+                return;
+            }
+            _ => api.get(&id),
+        };
+        request.auth = auth;
+        x.send(request, expect).await;
+        self.read_back(x, index).await;
+    }
+
+    async fn race_updates(&mut self, x: &mut Exec<'_>, pick: &Pick, word: &str, status: &str) {
+        let (id, index) = self.resolve(pick);
+        let Some(record) = self.live(index).cloned() else {
+            return self.get(x, pick).await;
+        };
+        let description = json!(format!("{} {word}", self.tag));
+        let api = &x.spec.api;
+        let raced = || Expect::Raced {
+            statuses: vec![200],
+        };
+        let responses = x
+            .send_concurrently(vec![
+                (
+                    api.update(&id, json!({"description": description})),
+                    raced(),
+                ),
+                (api.update(&id, json!({"status": status})), raced()),
+            ])
+            .await;
+        let mut sim = record.sim.clone();
+        sim["simulation_config"]["description"] = description;
+        sim["simulation_config"]["status"] = json!(status);
+        // Whichever write landed last set `updated_at`: the later of the two answers.
+        let last = responses
+            .iter()
+            .flatten()
+            .map(|r| &r["simulation"])
+            .max_by_key(|s| created_or_updated(s, "updated_at"));
+        if let Some(last) = last {
+            take_write_fields(&mut sim, last);
+        }
+        let r = &mut self.model.records[index.expect("a live record has an index")];
+        r.sim = sim;
+        r.written = Instant::now();
+        self.read_back(x, index).await;
+    }
+
+    async fn race_update_delete(&mut self, x: &mut Exec<'_>, pick: &Pick, word: &str) {
+        let (id, index) = self.resolve(pick);
+        if self.live(index).is_none() {
+            return self.get(x, pick).await;
+        }
+        let api = &x.spec.api;
+        let description = json!({"description": format!("{} {word}", self.tag)});
+        x.send_concurrently(vec![
+            (
+                api.update(&id, description),
+                Expect::Raced {
+                    statuses: vec![200, 404],
+                },
+            ),
+            (api.delete(&id), Expect::Success),
+        ])
+        .await;
+        if let Some(i) = index {
+            self.model.records[i].live = false;
+        }
+        x.get(&id, Auth::Primary, Expect::NotFound).await;
+    }
+
+    async fn burst(&mut self, x: &mut Exec<'_>, n: usize) {
+        let api = &x.spec.api;
+        let cases = (0..n)
+            .map(|i| {
+                let sent =
+                    json!({"logical_id": format!("{}-burst{i}", self.tag), "description": "burst"});
+                let mut stored = x.spec.create_body.all_defaults();
+                stored["logical_id"] = sent["logical_id"].clone();
+                stored["description"] = sent["description"].clone();
+                (api.create(sent.clone()), Expect::Accept { sent, stored })
+            })
+            .collect();
+        for response in x.send_concurrently(cases).await.into_iter().flatten() {
+            let sim = response["simulation"].clone();
+            self.model.records.push(Record {
+                id: sim_id(&sim),
+                sim,
+                live: true,
+                written: Instant::now(),
+            });
+        }
+        let filter = ListFilter {
+            search: Some(format!("{}-burst", self.plan.nonce)),
+            ..ListFilter::default()
+        };
+        self.send_list(x, filter, true, Paging::Defaults).await;
+    }
+
+    /// The filter a query plan makes from the model, and whether it scopes the list to this
+    /// sequence's records.
+    fn filter(&self, query: &QueryPlan) -> (ListFilter, bool) {
+        let nonce = &self.plan.nonce;
+        let record = |i: usize| self.model.record(i).map(|r| &r.sim);
+        let mut filter = ListFilter {
+            status: query.status.clone(),
+            ..ListFilter::default()
+        };
+        if let Some((i, variant)) = query.logical_id
+            && let Some(text) = record(i).and_then(|s| config_text(s, listing::LOGICAL_ID_FIELD))
+            && !text.is_empty()
+        {
+            filter.logical_id = Some(match variant {
+                Variant::Exact => text,
+                Variant::Prefix => drop_last(&text),
+                Variant::Suffix => text.chars().skip(1).collect(),
+                Variant::Upper => text.to_uppercase(),
+            });
+        }
+        if let Some((i, within)) = query.search
+            && let Some(sim) = record(i)
+        {
+            let field = match within {
+                SearchIn::Description => "/description",
+                _ => listing::LOGICAL_ID_FIELD,
+            };
+            if let Some(text) = config_text(sim, field)
+                && let Some(at) = text.find(nonce.as_str())
+            {
+                let from_nonce: String = text[at..].chars().take(nonce.len() + 4).collect();
+                filter.search = Some(match within {
+                    SearchIn::Upper => from_nonce.to_uppercase(),
+                    SearchIn::RegexDot => {
+                        let mut chars: Vec<char> = from_nonce.chars().collect();
+                        if let Some(c) = chars.get_mut(nonce.len()) {
+                            *c = '.';
+                        }
+                        chars.into_iter().collect()
+                    }
+                    _ => from_nonce,
+                });
+            }
+        }
+        if let Some((field, which, upper)) = query.workflow {
+            let id = &self.plan.workflow_ids[which];
+            let id = if upper { id.to_uppercase() } else { id.clone() };
+            if field == 0 {
+                filter.selected_workflow_id = Some(id);
+            } else {
+                filter.counter_workflow_id = Some(id);
+            }
+        }
+        let bound = |plan: Option<(usize, Bound)>| {
+            let (i, bound) = plan?;
+            time_bound(record(i)?, bound)
+        };
+        filter.start = bound(query.start);
+        filter.end = bound(query.end);
+        let holds_nonce = |v: &Option<String>| {
+            v.as_ref()
+                .is_some_and(|v| v.to_lowercase().contains(&nonce.to_lowercase()))
+        };
+        let scoped = holds_nonce(&filter.logical_id)
+            || holds_nonce(&filter.search)
+            || filter.selected_workflow_id.is_some()
+            || filter.counter_workflow_id.is_some();
+        (filter, scoped)
+    }
+
+    async fn list(&mut self, x: &mut Exec<'_>, query: &QueryPlan) {
+        let (filter, scoped) = self.filter(query);
+        self.send_list(x, filter, scoped, query.paging).await;
+    }
+
+    async fn send_list(
+        &mut self,
+        x: &mut Exec<'_>,
+        filter: ListFilter,
+        scoped: bool,
+        paging: Paging,
+    ) {
+        let api = &x.spec.api;
+        let matching = self.model.matching(&filter);
+        let filters = filter.filters();
+        let (query, size, page) = match paging {
+            Paging::Defaults => {
+                let size = api
+                    .query_parameter(listing::PAGE_SIZE)
+                    .and_then(|p| p.default.as_ref())
+                    .and_then(Value::as_u64)
+                    .unwrap_or(100);
+                (filters.clone(), size, Some(1u64))
+            }
+            Paging::Page { size, at } => {
+                let pages = (matching.len() as u64).div_ceil(size).max(1);
+                let (text, page) = match at {
+                    PageAt::First => ("1".to_owned(), Some(1)),
+                    PageAt::Nth(n) => (n.to_string(), Some(n)),
+                    PageAt::Last => (pages.to_string(), Some(pages)),
+                    PageAt::BeyondEnd => ((pages + 1).to_string(), Some(pages + 1)),
+                    PageAt::Huge(text) => (text.to_owned(), None),
+                };
+                let paging = format!(
+                    "{}={size}&{}={}",
+                    listing::PAGE_SIZE,
+                    listing::PAGE,
+                    percent_encode(&text)
+                );
+                let query = if filters.is_empty() {
+                    paging
+                } else {
+                    format!("{paging}&{filters}")
+                };
+                (query, size, page)
+            }
+        };
+        let window: Vec<String> = match page {
+            Some(page) => {
+                let skip = (page - 1).saturating_mul(size);
+                matching
+                    .iter()
+                    .skip(usize::try_from(skip).unwrap_or(usize::MAX))
+                    .take(usize::try_from(size).unwrap_or(usize::MAX))
+                    .map(sim_id)
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        let expectation = ListExpectation {
+            filter,
+            exact: scoped,
+            expected_ids: window,
+            total: matching.len() as u64,
+            absent: self.model.deleted_ids(),
+        };
+        x.send(api.list(&query), Expect::Listed(expectation)).await;
+    }
+}
+
+/// The 422 for an invalid value at the body's `key`.
+fn invalid_value(key: &'static str) -> Expect {
+    Expect::Reject {
+        mutation: "invalid_update_value",
+        pointer: format!("/{key}"),
+        status: 422,
+        locus: Some(Locus::Exact(vec![json!("body"), json!(key)])),
+    }
+}
+
+/// A write's own fields, as the server answered them: when and by whom.
+fn take_write_fields(sim: &mut Value, answered: &Value) {
+    for key in ["updated_at", "updated_by"] {
+        if let Some(v) = answered.get(key) {
+            sim[key] = v.clone();
+        }
+    }
+}
+
+fn created_or_updated(sim: &Value, key: &str) -> Option<DateTime<Utc>> {
+    sim.get(key)
+        .and_then(Value::as_str)
+        .and_then(listing::parse_query_time)
+}
+
+fn drop_last(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next_back();
+    chars.as_str().to_owned()
+}
+
+/// A bound's query text from a record's `created_at`.
+fn time_bound(sim: &Value, bound: Bound) -> Option<String> {
+    let at = created_at(sim)?;
+    let micro = TimeDelta::microseconds(1);
+    let rfc = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Micros, true);
+    let offset = |seconds: i32| {
+        FixedOffset::east_opt(seconds).map(|o| {
+            at.with_timezone(&o)
+                .to_rfc3339_opts(SecondsFormat::Micros, false)
+        })
+    };
+    Some(match bound {
+        Bound::Exact => sim["created_at"].as_str()?.to_owned(),
+        Bound::MicroBefore => rfc(at - micro),
+        Bound::MicroAfter => rfc(at + micro),
+        Bound::East => offset(5 * 3600 + 1800)?,
+        Bound::West => offset(-8 * 3600)?,
+        Bound::Naive => at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+        Bound::UnixFloor => at.timestamp().to_string(),
+        Bound::UnixNext => (at.timestamp() + 1).to_string(),
+    })
+}
