@@ -59,6 +59,16 @@ pub fn render_findings(report: &Report, secrets: &Secrets) -> String {
             format!("; seed {}", f.seed_hex)
         };
         let _ = writeln!(out, "    seen {} time(s); {history}{seed}", f.occurrences);
+        if !f.sequence.is_empty() {
+            let _ = writeln!(
+                out,
+                "    sequence ({} command(s); record #n is the n-th record made so far, counted round; the request above is where it failed):",
+                f.sequence.len()
+            );
+            for (n, command) in f.sequence.iter().enumerate() {
+                let _ = writeln!(out, "      {}. {command}", n + 1);
+            }
+        }
         let _ = writeln!(out, "    reproduce: {}", f.curl);
         out.push('\n');
     }
@@ -489,6 +499,7 @@ mod tests {
             shrink_steps: 0,
             flaky: false,
             shrink_cut_short: false,
+            sequence: Vec::new(),
         }
     }
 

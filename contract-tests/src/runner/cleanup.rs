@@ -114,6 +114,7 @@ impl Run {
             shrink_steps: 0,
             flaky: false,
             shrink_cut_short: false,
+            sequence: Vec::new(),
         })
     }
 

@@ -54,6 +54,8 @@ pub struct Finding {
     pub flaky: bool,
     /// Shrinking stopped early: the time or the create budget ran out.
     pub shrink_cut_short: bool,
+    /// For a command sequence, its commands as shrunk, one line each; empty for other cases.
+    pub sequence: Vec<String>,
 }
 
 /// Requests sent in each phase of the run, as the transport counted them.

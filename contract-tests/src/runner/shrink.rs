@@ -76,6 +76,7 @@ impl Run {
             Some(judged)
         };
         let mut best = (first.mismatch.clone(), first.observation.clone());
+        let mut best_scenario = tree.current();
         let mut steps = 0;
         let mut cut_short = false;
         let recurs = if self.options.shrink_budget == 0 {
@@ -98,6 +99,7 @@ impl Run {
                 };
                 if let Some(smaller) = fails(&judged) {
                     best = smaller;
+                    best_scenario = tree.current();
                     if !tree.simplify() {
                         break;
                     }
@@ -112,6 +114,7 @@ impl Run {
         found.shrink_steps = steps;
         found.flaky = self.options.shrink_budget > 0 && !recurs && !cut_short;
         found.shrink_cut_short = cut_short;
+        found.sequence = best_scenario.sequence();
         found
     }
 
@@ -165,6 +168,7 @@ impl Run {
             shrink_steps: 0,
             flaky: false,
             shrink_cut_short: false,
+            sequence: Vec::new(),
         }
     }
 }

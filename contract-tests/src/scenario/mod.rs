@@ -57,6 +57,15 @@ impl Scenario {
         }
     }
 
+    /// A command sequence's commands, one line each, as a finding shows them; empty for the
+    /// fixed plans, whose requests the finding's curl line and the seed reproduce.
+    pub fn sequence(&self) -> Vec<String> {
+        match self {
+            Scenario::Machine(plan) => plan.commands.iter().map(Command::describe).collect(),
+            _ => Vec::new(),
+        }
+    }
+
     pub async fn execute(
         &self,
         spec: &Spec,
@@ -93,12 +102,16 @@ pub enum Mix {
     Full,
     /// Only single create requests (valid, mutated and probes): the benchmark's baseline.
     CreateOnly,
+    /// Only the model-based command sequences.
+    Machine,
 }
 
 /// The mix of scenarios a run draws from.
 pub fn arb_scenario(spec: &Spec, mix: Mix) -> BoxedStrategy<Scenario> {
-    if mix == Mix::CreateOnly {
-        return arb_create_case(spec).prop_map(Scenario::Single).boxed();
+    match mix {
+        Mix::CreateOnly => return arb_create_case(spec).prop_map(Scenario::Single).boxed(),
+        Mix::Machine => return machine::arb_machine(spec).boxed(),
+        Mix::Full => {}
     }
     prop_oneof![
         40 => arb_create_case(spec).prop_map(Scenario::Single),
