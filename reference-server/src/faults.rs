@@ -523,7 +523,7 @@ impl Fault {
     pub fn rules(&self) -> &'static [&'static str] {
         match self {
             Fault::WrongDefaultMaxEvents => &["create.defaults"],
-            Fault::MissingUpdatedBy => &["schema.response"],
+            Fault::MissingUpdatedBy => &["schema.response", "create.server-fields"],
             Fault::NaiveTimestamps => &["schema.response"],
             Fault::NonObjectIdIds => &["schema.response", "create.server-fields"],
             Fault::AcceptShortWorkflowId => &["length.24", "coerce.rejected"],
