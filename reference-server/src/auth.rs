@@ -58,4 +58,15 @@ impl Keys {
             None => Err(ApiError::InvalidApiKey),
         }
     }
+
+    /// DELETE's authentication: [`Keys::authenticate`], except that under
+    /// [`Faults::deletes_without_key`] a request with no `Authorization` header at all is
+    /// served as the first configured key's user (an optional bearer dependency that falls back
+    /// to a service user).
+    pub fn authenticate_delete(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
+        if self.faults.deletes_without_key() && !headers.contains_key(header::AUTHORIZATION) {
+            return self.first.clone().ok_or(ApiError::NotAuthenticated);
+        }
+        self.authenticate(headers)
+    }
 }

@@ -6,9 +6,12 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::{Value, json};
 
 use crate::errors::{ApiError, FieldError};
+use crate::faults::Faults;
 
 /// Bodies over this many bytes are refused with 413 (the contract's 1 MiB).
 pub(crate) const MAX_BODY: usize = 1024 * 1024;
+/// The limit under [`Faults::limits_bodies_to_256_kib`].
+const SMALL_MAX_BODY: usize = 256 * 1024;
 
 /// What FastAPI hands to body validation.
 #[derive(Debug)]
@@ -36,16 +39,25 @@ impl Received {
 
 /// Reads and decodes the body: 413 when over [`MAX_BODY`], 400 when unreadable or not UTF-8,
 /// 422 `json_invalid` when a JSON body does not parse.
-pub(crate) async fn read(headers: &HeaderMap, body: Body) -> Result<Received, ApiError> {
+pub(crate) async fn read(
+    headers: &HeaderMap,
+    body: Body,
+    faults: Faults,
+) -> Result<Received, ApiError> {
+    let limit = if faults.limits_bodies_to_256_kib() {
+        SMALL_MAX_BODY
+    } else {
+        MAX_BODY
+    };
     // Refuse a declared oversize body without reading it.
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|len| len > MAX_BODY as u64) {
+    if declared.is_some_and(|len| len > limit as u64) {
         return Err(ApiError::TooLarge);
     }
-    let bytes = match Limited::new(body, MAX_BODY).collect().await {
+    let bytes = match Limited::new(body, limit).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(error) if error.is::<LengthLimitError>() => return Err(ApiError::TooLarge),
         Err(_) => return Err(ApiError::BodyParse),
@@ -55,10 +67,19 @@ pub(crate) async fn read(headers: &HeaderMap, body: Body) -> Result<Received, Ap
     }
     // Python's json.loads(bytes) accepts a UTF-8 byte order mark.
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return Err(ApiError::BodyParse);
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) if faults.reports_non_utf8_as_json_invalid() => {
+            // The decode error surfaces as a JSON error at the first bad byte.
+            let valid = std::str::from_utf8(&bytes[..error.valid_up_to()]).unwrap_or("");
+            return Err(json_invalid_at(
+                valid.chars().count(),
+                "'utf-8' codec can't decode byte",
+            ));
+        }
+        Err(_) => return Err(ApiError::BodyParse),
     };
-    if !is_json_content_type(headers) {
+    if !is_json_content_type(headers) && !faults.parses_any_content_type() {
         return Ok(Received::Raw(text.to_owned()));
     }
     let parsed = serde_json::from_str::<Value>(text);

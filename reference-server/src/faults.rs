@@ -9,15 +9,22 @@
 //! - **Predicate**: a fault that changes behaviour (what is stored, accepted, listed or
 //!   authenticated) acts where that behaviour lives, through one named predicate of `Faults`;
 //!   searching for the predicate's name finds every place the fault acts.
+//!
+//! [`Fault::rules`] names the CONTRACT.md rule ids each fault breaks, so that `cargo xtask
+//! mutants` can say, per rule, whether the suite catches every fault that breaks it.
 
 use std::fmt;
 use std::str::FromStr;
 
 /// One deliberate contract violation, switched on by [`crate::Config::fault`].
 ///
-/// Each fault is a realistic bug of a different kind, so that a suite which catches all of them
+/// Each fault is a realistic bug of a FastAPI service, so that a suite which catches all of them
 /// checks defaults, response shapes, formats, coercion in both directions, status codes, content
-/// types, error shapes, authentication, tenancy, filters, pagination, update and delete.
+/// types, error shapes, authentication, tenancy, filters, pagination, update and delete. Every
+/// rule id of CONTRACT.md is broken by at least one fault ([`Fault::rules`]); several are near
+/// misses (an exclusive bound, a prefix match, a default of 10) and two are races that hold a
+/// 25 ms window open between reading a record and writing it back, so that two requests sent
+/// together always meet in it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Fault {
     /// `max_events` defaults to 100 instead of 500.
@@ -125,6 +132,161 @@ pub enum Fault {
     ///
     /// Acts: predicate `Faults::rounds_big_integers_through_f64` (validate/schema.rs).
     BigIntegersThroughF64,
+    /// DELETE without an `Authorization` header is served as the first configured key's user (the
+    /// route's bearer dependency has `auto_error=False` and falls back to a service user); every
+    /// other operation, and DELETE with a header, still authenticate.
+    ///
+    /// Acts: predicate `Faults::deletes_without_key` (auth.rs, through handlers.rs delete).
+    DeleteWithoutKey,
+    /// A missing header, another scheme or an empty credential answers 403 `{"detail": "Not
+    /// authenticated"}` without `WWW-Authenticate`, as FastAPI's `HTTPBearer` did before 0.115.
+    ///
+    /// Acts: layer `reshape::missing_key_403`.
+    MissingKey403,
+    /// PATCH of another team's simulation answers 404 but stores the change: ownership is checked
+    /// after the write.
+    ///
+    /// Acts: predicate `Faults::updates_before_checking_owner` (store.rs, update).
+    OtherTeamUpdateApplies,
+    /// Create reads the clock twice, so `updated_at` is a microsecond (or more) after `created_at`.
+    ///
+    /// Acts: predicate `Faults::reads_clock_twice_on_create` (store.rs, create).
+    UpdatedAtAfterCreatedAt,
+    /// `selected_workflow: null` / `counter_workflow: null` is accepted and stored as the default
+    /// workflow object (the field was declared `Optional` with a default factory).
+    ///
+    /// Acts: predicate `Faults::accepts_null_workflow` (validate/schema.rs, create).
+    NullWorkflowAccepted,
+    /// The create response shows the validated config, but the store keeps the raw JSON the client
+    /// sent for each top-level field pydantic coerced (`"5"`, `5.0`, `"yes"`), so later reads show
+    /// the raw value.
+    ///
+    /// Acts: predicate `Faults::stores_raw_body` (handlers.rs create, validate/schema.rs
+    /// `with_raw_scalars`).
+    RawBodyStored,
+    /// Create with no body is treated as `{}` and answers 200.
+    ///
+    /// Acts: predicate `Faults::reads_missing_body_as_empty` (handlers.rs, create).
+    BodyMissingAsEmpty,
+    /// Invalid JSON answers 400 `{"detail": "Invalid JSON"}` (a custom handler for
+    /// `JSONDecodeError`) instead of 422 `json_invalid`.
+    ///
+    /// Acts: layer `reshape::invalid_json_400`.
+    InvalidJson400,
+    /// A body sent with a non-JSON content type (or none) is parsed as JSON anyway, as FastAPI
+    /// before 0.65 did.
+    ///
+    /// Acts: predicate `Faults::parses_any_content_type` (body.rs).
+    AnyContentTypeParsed,
+    /// A body that is not UTF-8 answers 422 `json_invalid` instead of 400.
+    ///
+    /// Acts: predicate `Faults::reports_non_utf8_as_json_invalid` (body.rs).
+    NonUtf8422,
+    /// Bodies over 256 KiB are refused with 413 (a proxy's `client_max_body_size` left too small);
+    /// the contract allows 413 only over 1 MiB.
+    ///
+    /// Acts: predicate `Faults::limits_bodies_to_256_kib` (body.rs).
+    SmallBodyLimit,
+    /// An absent `size` means 10 instead of 100.
+    ///
+    /// Acts: predicate `Faults::defaults_page_size_to_10` (validate/query.rs).
+    ListDefaultSize10,
+    /// The `end` bound is exclusive (`created_at < end`).
+    ///
+    /// Acts: predicate `Faults::excludes_end_bound` (store.rs, list matching).
+    ExclusiveEndBound,
+    /// A `start`/`end` without an offset is read in the server's local time, UTC+02:00, instead of
+    /// UTC.
+    ///
+    /// Acts: predicate `Faults::reads_naive_bounds_as_local_time` (validate/query.rs).
+    NaiveBoundsLocalTime,
+    /// Numeric `start`/`end` are read as Unix milliseconds (JavaScript's convention) instead of
+    /// seconds.
+    ///
+    /// Acts: predicate `Faults::reads_unix_time_as_milliseconds` (validate/query.rs).
+    UnixTimeAsMilliseconds,
+    /// The `logical_id` filter matches by prefix (an anchored `$regex` instead of equality).
+    ///
+    /// Acts: predicate `Faults::matches_logical_id_by_prefix` (store.rs, list matching).
+    LogicalIdPrefixMatch,
+    /// `search` is used as a case-insensitive regular expression (a `$regex` with option `i`,
+    /// unescaped); an invalid pattern matches nothing.
+    ///
+    /// Acts: predicate `Faults::searches_as_regex` (store.rs, list matching).
+    SearchAsRegex,
+    /// `search` looks only in `logical_id`, not in `description`.
+    ///
+    /// Acts: predicate `Faults::searches_logical_id_only` (store.rs, list matching).
+    SearchLogicalIdOnly,
+    /// When two or more filters are given they combine with OR (an `$or` where `$and` was meant);
+    /// the `start`/`end` range counts as one filter.
+    ///
+    /// Acts: predicate `Faults::combines_filters_with_or` (store.rs, list matching).
+    FiltersOr,
+    /// A page past the last one answers the last page (the page number is clamped).
+    ///
+    /// Acts: predicate `Faults::clamps_page_to_last` (store.rs, paging).
+    PageBeyondEndRepeatsLast,
+    /// `size=0` is accepted (`ge=0` where `ge=1` was meant) and answers an empty page.
+    ///
+    /// Acts: predicate `Faults::accepts_size_zero` (validate/query.rs).
+    SizeZeroAccepted,
+    /// Get serves from a per-id cache filled by create and get, invalidated by delete but not by
+    /// update; lists are not cached.
+    ///
+    /// Acts: predicate `Faults::caches_gets` (store.rs, create, get, delete).
+    StaleGetAfterUpdate,
+    /// A 24-character id that is not hex answers 422 at `["path", "simulation_id"]` (ObjectId
+    /// validation) instead of 404.
+    ///
+    /// Acts: predicate `Faults::validates_ids_as_object_ids` (validate/mod.rs, path id).
+    NonHexId422,
+    /// A PATCH whose body has a valid field and an invalid one answers 422 but stores the valid
+    /// field (fields are validated and saved one by one, the errors raised at the end).
+    ///
+    /// Acts: predicate `Faults::applies_valid_update_fields` (handlers.rs, update).
+    InvalidUpdatePartiallyApplied,
+    /// `if patch.description:`: an empty or null description is not stored, and the 200 body shows
+    /// the old value.
+    ///
+    /// Acts: predicate `Faults::skips_falsy_description` (store.rs, update).
+    EmptyDescriptionSkipped,
+    /// Update leaves `updated_at` as it was.
+    ///
+    /// Acts: predicate `Faults::keeps_updated_at_on_update` (store.rs, update).
+    UpdatedAtNotMoved,
+    /// Update reads the record, waits about 25 ms (an awaited call), then writes back the whole
+    /// record with its patch applied if the record still exists: of two concurrent PATCHes of
+    /// different fields, one is lost.
+    ///
+    /// Acts: predicate `Faults::loses_concurrent_updates` (handlers.rs update, store.rs
+    /// `update_read_modify_write`).
+    LostUpdate,
+    /// Update reads the record, waits about 25 ms, then upserts the whole record: a delete that
+    /// lands in the window is undone (and a concurrent update is lost).
+    ///
+    /// Acts: predicate `Faults::upserts_on_update` (handlers.rs update, store.rs
+    /// `update_read_modify_write`).
+    DeleteRaceResurrects,
+    /// Create with a `logical_id` that a record of the team already has deletes that record and
+    /// stores the new one, treating the "Unique identifier" as a key: the earlier record is lost.
+    ///
+    /// Acts: predicate `Faults::replaces_by_logical_id` (store.rs, create).
+    LogicalIdUpsert,
+    /// A 405's `Allow` lists only the methods of the first matching route, as plain FastAPI does:
+    /// `GET` alone on either path.
+    ///
+    /// Acts: layer `reshape::allow_lists_one_route`.
+    AllowListsOneRoute,
+    /// Boolean fields accept the lax strings only in lower case (`"True"`, `"YES"` are 422).
+    ///
+    /// Acts: predicate `Faults::bool_strings_case_sensitive` (validate/schema.rs).
+    BoolStringsCaseSensitive,
+    /// A `workflow_id`/`run_id` longer than 24 characters is accepted: only the minimum length is
+    /// enforced.
+    ///
+    /// Acts: predicate `Faults::accepts_long_ids` (validate/schema.rs, body fields only).
+    Accept25CharacterIds,
 }
 
 impl Fault {
@@ -156,6 +318,38 @@ impl Fault {
         Fault::OldestFirst,
         Fault::SearchCaseSensitive,
         Fault::BigIntegersThroughF64,
+        Fault::DeleteWithoutKey,
+        Fault::MissingKey403,
+        Fault::OtherTeamUpdateApplies,
+        Fault::UpdatedAtAfterCreatedAt,
+        Fault::NullWorkflowAccepted,
+        Fault::RawBodyStored,
+        Fault::BodyMissingAsEmpty,
+        Fault::InvalidJson400,
+        Fault::AnyContentTypeParsed,
+        Fault::NonUtf8422,
+        Fault::SmallBodyLimit,
+        Fault::ListDefaultSize10,
+        Fault::ExclusiveEndBound,
+        Fault::NaiveBoundsLocalTime,
+        Fault::UnixTimeAsMilliseconds,
+        Fault::LogicalIdPrefixMatch,
+        Fault::SearchAsRegex,
+        Fault::SearchLogicalIdOnly,
+        Fault::FiltersOr,
+        Fault::PageBeyondEndRepeatsLast,
+        Fault::SizeZeroAccepted,
+        Fault::StaleGetAfterUpdate,
+        Fault::NonHexId422,
+        Fault::InvalidUpdatePartiallyApplied,
+        Fault::EmptyDescriptionSkipped,
+        Fault::UpdatedAtNotMoved,
+        Fault::LostUpdate,
+        Fault::DeleteRaceResurrects,
+        Fault::LogicalIdUpsert,
+        Fault::AllowListsOneRoute,
+        Fault::BoolStringsCaseSensitive,
+        Fault::Accept25CharacterIds,
     ];
 
     /// The kebab-case name used by `--fault`.
@@ -187,6 +381,38 @@ impl Fault {
             Fault::OldestFirst => "oldest-first",
             Fault::SearchCaseSensitive => "search-case-sensitive",
             Fault::BigIntegersThroughF64 => "big-integers-through-f64",
+            Fault::DeleteWithoutKey => "delete-without-key",
+            Fault::MissingKey403 => "missing-key-403",
+            Fault::OtherTeamUpdateApplies => "other-team-update-applies",
+            Fault::UpdatedAtAfterCreatedAt => "updated-at-after-created-at",
+            Fault::NullWorkflowAccepted => "null-workflow-accepted",
+            Fault::RawBodyStored => "raw-body-stored",
+            Fault::BodyMissingAsEmpty => "body-missing-as-empty",
+            Fault::InvalidJson400 => "invalid-json-400",
+            Fault::AnyContentTypeParsed => "any-content-type-parsed",
+            Fault::NonUtf8422 => "non-utf8-422",
+            Fault::SmallBodyLimit => "small-body-limit",
+            Fault::ListDefaultSize10 => "list-default-size-10",
+            Fault::ExclusiveEndBound => "exclusive-end-bound",
+            Fault::NaiveBoundsLocalTime => "naive-bounds-local-time",
+            Fault::UnixTimeAsMilliseconds => "unix-time-as-milliseconds",
+            Fault::LogicalIdPrefixMatch => "logical-id-prefix-match",
+            Fault::SearchAsRegex => "search-as-regex",
+            Fault::SearchLogicalIdOnly => "search-logical-id-only",
+            Fault::FiltersOr => "filters-or",
+            Fault::PageBeyondEndRepeatsLast => "page-beyond-end-repeats-last",
+            Fault::SizeZeroAccepted => "size-zero-accepted",
+            Fault::StaleGetAfterUpdate => "stale-get-after-update",
+            Fault::NonHexId422 => "non-hex-id-422",
+            Fault::InvalidUpdatePartiallyApplied => "invalid-update-partially-applied",
+            Fault::EmptyDescriptionSkipped => "empty-description-skipped",
+            Fault::UpdatedAtNotMoved => "updated-at-not-moved",
+            Fault::LostUpdate => "lost-update",
+            Fault::DeleteRaceResurrects => "delete-race-resurrects",
+            Fault::LogicalIdUpsert => "logical-id-upsert",
+            Fault::AllowListsOneRoute => "allow-lists-one-route",
+            Fault::BoolStringsCaseSensitive => "bool-strings-case-sensitive",
+            Fault::Accept25CharacterIds => "accept-25-character-ids",
         }
     }
 
@@ -225,6 +451,135 @@ impl Fault {
             Fault::BigIntegersThroughF64 => {
                 "integers past 64 bits are stored rounded through an f64 (1e20 for 99999999999999999999)"
             }
+            Fault::DeleteWithoutKey => {
+                "DELETE without an Authorization header is served as the first key's user"
+            }
+            Fault::MissingKey403 => {
+                "a missing, non-Bearer or empty credential answers 403, not 401"
+            }
+            Fault::OtherTeamUpdateApplies => {
+                "PATCH of another team's simulation answers 404 but the change is stored"
+            }
+            Fault::UpdatedAtAfterCreatedAt => {
+                "create reads the clock twice: updated_at is after created_at"
+            }
+            Fault::NullWorkflowAccepted => {
+                "a null selected_workflow/counter_workflow is stored as the default object"
+            }
+            Fault::RawBodyStored => {
+                "coerced top-level fields are stored raw: reads show \"5\" where create showed 5"
+            }
+            Fault::BodyMissingAsEmpty => "create with no body is treated as {} and answers 200",
+            Fault::InvalidJson400 => {
+                "invalid JSON answers 400 {\"detail\": \"Invalid JSON\"}, not 422 json_invalid"
+            }
+            Fault::AnyContentTypeParsed => {
+                "a body with a non-JSON content type (or none) is parsed as JSON"
+            }
+            Fault::NonUtf8422 => "a body that is not UTF-8 answers 422 json_invalid, not 400",
+            Fault::SmallBodyLimit => "bodies over 256 KiB are refused with 413",
+            Fault::ListDefaultSize10 => "an absent size means 10, not 100",
+            Fault::ExclusiveEndBound => "the end bound is exclusive",
+            Fault::NaiveBoundsLocalTime => {
+                "a start/end without an offset is read as UTC+02:00, not UTC"
+            }
+            Fault::UnixTimeAsMilliseconds => {
+                "numeric start/end are read as Unix milliseconds, not seconds"
+            }
+            Fault::LogicalIdPrefixMatch => "the logical_id filter matches by prefix",
+            Fault::SearchAsRegex => {
+                "search is a case-insensitive regular expression, not a substring"
+            }
+            Fault::SearchLogicalIdOnly => "search looks only in logical_id, not in description",
+            Fault::FiltersOr => "two or more list filters combine with OR, not AND",
+            Fault::PageBeyondEndRepeatsLast => "a page past the last one answers the last page",
+            Fault::SizeZeroAccepted => "size=0 is accepted and answers an empty page",
+            Fault::StaleGetAfterUpdate => "get serves a cache that update does not invalidate",
+            Fault::NonHexId422 => "a 24-character id that is not hex answers 422, not 404",
+            Fault::InvalidUpdatePartiallyApplied => {
+                "a PATCH answered 422 still stores its valid fields"
+            }
+            Fault::EmptyDescriptionSkipped => "PATCH skips an empty or null description as falsy",
+            Fault::UpdatedAtNotMoved => "PATCH leaves updated_at as it was",
+            Fault::LostUpdate => {
+                "update writes back a whole record read 25 ms earlier: concurrent PATCHes lose one"
+            }
+            Fault::DeleteRaceResurrects => {
+                "update upserts a record read 25 ms earlier: a delete in between is undone"
+            }
+            Fault::LogicalIdUpsert => "create replaces the team's record with the same logical_id",
+            Fault::AllowListsOneRoute => "a 405's Allow lists only the first route's method (GET)",
+            Fault::BoolStringsCaseSensitive => {
+                "boolean fields refuse lax strings that are not lower case (\"True\", \"YES\")"
+            }
+            Fault::Accept25CharacterIds => {
+                "a workflow_id or run_id of 25 or more characters is accepted"
+            }
+        }
+    }
+
+    /// The ids of CONTRACT.md's rules (its **Rule ids** table) this fault breaks, the main one
+    /// first, so that a run of the suite against the catalog can say which rules it guards.
+    pub fn rules(&self) -> &'static [&'static str] {
+        match self {
+            Fault::WrongDefaultMaxEvents => &["create.defaults"],
+            Fault::MissingUpdatedBy => &["schema.response", "create.server-fields"],
+            Fault::NaiveTimestamps => &["schema.response"],
+            Fault::NonObjectIdIds => &["schema.response", "create.server-fields"],
+            Fault::AcceptShortWorkflowId => &["length.24", "coerce.rejected"],
+            Fault::AcceptFractionalInt => &["coerce.rejected"],
+            Fault::RejectNumericStrings => &["coerce.accepted"],
+            Fault::RejectNullDescription => &["create.null-kept"],
+            Fault::CrashOnDeepDynamicVariables => &["never.5xx"],
+            Fault::CrashOnNonBmpLogicalId => &["never.5xx"],
+            Fault::CreateReturns201 => &["create.status"],
+            Fault::TextPlain404 => &["schema.errors", "item.not-found"],
+            Fault::ValidationDetailString => &["schema.errors"],
+            Fault::AuthNotEnforced => &["auth.unknown"],
+            Fault::CrossTeamList => &["tenancy.list"],
+            Fault::StatusFilterIgnored => &["list.exact-filters"],
+            Fault::TotalIsPageLength => &["list.total"],
+            Fault::PatchResetsMaxEvents => &["update.fields"],
+            Fault::PatchNotPersisted => &["update.persisted"],
+            Fault::DeleteNotDeleting => &["delete.gone"],
+            Fault::NullStoredAsDefault => &["create.null-kept", "create.workflow-not-null"],
+            Fault::UnknownKeysEchoed => &["create.echo"],
+            Fault::MissingAllowHeader => &["method.not-allowed"],
+            Fault::OldestFirst => &["list.order"],
+            Fault::SearchCaseSensitive => &["list.search"],
+            Fault::BigIntegersThroughF64 => &["coerce.unspecified"],
+            Fault::DeleteWithoutKey => &["auth.required", "auth.missing"],
+            Fault::MissingKey403 => &["auth.missing"],
+            Fault::OtherTeamUpdateApplies => &["tenancy.item"],
+            Fault::UpdatedAtAfterCreatedAt => &["create.server-fields"],
+            Fault::NullWorkflowAccepted => &["create.workflow-not-null"],
+            Fault::RawBodyStored => &["coerce.accepted", "coerce.unspecified"],
+            Fault::BodyMissingAsEmpty => &["body.missing"],
+            Fault::InvalidJson400 => &["body.json-invalid", "schema.errors"],
+            Fault::AnyContentTypeParsed => &["body.not-object"],
+            Fault::NonUtf8422 => &["body.not-utf8"],
+            Fault::SmallBodyLimit => &["body.too-large"],
+            Fault::ListDefaultSize10 => &["list.defaults"],
+            Fault::ExclusiveEndBound => &["list.time-bounds"],
+            Fault::NaiveBoundsLocalTime => &["list.time-bounds"],
+            Fault::UnixTimeAsMilliseconds => &["list.time-bounds", "coerce.accepted"],
+            Fault::LogicalIdPrefixMatch => &["list.exact-filters"],
+            Fault::SearchAsRegex => &["list.search"],
+            Fault::SearchLogicalIdOnly => &["list.search"],
+            Fault::FiltersOr => &["list.and"],
+            Fault::PageBeyondEndRepeatsLast => &["list.window"],
+            Fault::SizeZeroAccepted => &["list.param-invalid"],
+            Fault::StaleGetAfterUpdate => &["get.found", "update.persisted"],
+            Fault::NonHexId422 => &["item.not-found"],
+            Fault::InvalidUpdatePartiallyApplied => &["update.invalid"],
+            Fault::EmptyDescriptionSkipped => &["update.null-and-empty"],
+            Fault::UpdatedAtNotMoved => &["update.timestamps"],
+            Fault::LostUpdate => &["update.persisted"],
+            Fault::DeleteRaceResurrects => &["delete.gone", "never.lost", "update.persisted"],
+            Fault::LogicalIdUpsert => &["never.lost"],
+            Fault::AllowListsOneRoute => &["method.not-allowed"],
+            Fault::BoolStringsCaseSensitive => &["coerce.accepted"],
+            Fault::Accept25CharacterIds => &["length.24", "coerce.rejected"],
         }
     }
 }
@@ -365,5 +720,156 @@ impl Faults {
     /// [`Fault::BigIntegersThroughF64`]: an integer past 64 bits is stored as the nearest `f64`.
     pub fn rounds_big_integers_through_f64(self) -> bool {
         self.is(Fault::BigIntegersThroughF64)
+    }
+
+    /// [`Fault::DeleteWithoutKey`]: a DELETE without `Authorization` acts as the first configured
+    /// key.
+    pub fn deletes_without_key(self) -> bool {
+        self.is(Fault::DeleteWithoutKey)
+    }
+
+    /// [`Fault::OtherTeamUpdateApplies`]: an update finds the id in any team, writes, then answers
+    /// 404 for another team's.
+    pub fn updates_before_checking_owner(self) -> bool {
+        self.is(Fault::OtherTeamUpdateApplies)
+    }
+
+    /// [`Fault::UpdatedAtAfterCreatedAt`]: create takes `updated_at` from a second clock reading.
+    pub fn reads_clock_twice_on_create(self) -> bool {
+        self.is(Fault::UpdatedAtAfterCreatedAt)
+    }
+
+    /// [`Fault::NullWorkflowAccepted`]: a `null` workflow object is stored as the default one.
+    pub fn accepts_null_workflow(self) -> bool {
+        self.is(Fault::NullWorkflowAccepted)
+    }
+
+    /// [`Fault::RawBodyStored`]: create stores the raw JSON of coerced top-level fields and answers
+    /// with the validated ones.
+    pub fn stores_raw_body(self) -> bool {
+        self.is(Fault::RawBodyStored)
+    }
+
+    /// [`Fault::BodyMissingAsEmpty`]: create reads an empty body as `{}`.
+    pub fn reads_missing_body_as_empty(self) -> bool {
+        self.is(Fault::BodyMissingAsEmpty)
+    }
+
+    /// [`Fault::AnyContentTypeParsed`]: every body is parsed as JSON, whatever its content type.
+    pub fn parses_any_content_type(self) -> bool {
+        self.is(Fault::AnyContentTypeParsed)
+    }
+
+    /// [`Fault::NonUtf8422`]: a body that is not UTF-8 is 422 `json_invalid`.
+    pub fn reports_non_utf8_as_json_invalid(self) -> bool {
+        self.is(Fault::NonUtf8422)
+    }
+
+    /// [`Fault::SmallBodyLimit`]: bodies over 256 KiB are 413.
+    pub fn limits_bodies_to_256_kib(self) -> bool {
+        self.is(Fault::SmallBodyLimit)
+    }
+
+    /// [`Fault::ListDefaultSize10`]: an absent `size` is 10.
+    pub fn defaults_page_size_to_10(self) -> bool {
+        self.is(Fault::ListDefaultSize10)
+    }
+
+    /// [`Fault::ExclusiveEndBound`]: `end` matches `created_at < end`.
+    pub fn excludes_end_bound(self) -> bool {
+        self.is(Fault::ExclusiveEndBound)
+    }
+
+    /// [`Fault::NaiveBoundsLocalTime`]: a `start`/`end` without an offset is UTC+02:00.
+    pub fn reads_naive_bounds_as_local_time(self) -> bool {
+        self.is(Fault::NaiveBoundsLocalTime)
+    }
+
+    /// [`Fault::UnixTimeAsMilliseconds`]: a numeric `start`/`end` is Unix milliseconds.
+    pub fn reads_unix_time_as_milliseconds(self) -> bool {
+        self.is(Fault::UnixTimeAsMilliseconds)
+    }
+
+    /// [`Fault::LogicalIdPrefixMatch`]: the `logical_id` filter matches any stored id it prefixes.
+    pub fn matches_logical_id_by_prefix(self) -> bool {
+        self.is(Fault::LogicalIdPrefixMatch)
+    }
+
+    /// [`Fault::SearchAsRegex`]: `search` is a case-insensitive regular expression.
+    pub fn searches_as_regex(self) -> bool {
+        self.is(Fault::SearchAsRegex)
+    }
+
+    /// [`Fault::SearchLogicalIdOnly`]: `search` ignores `description`.
+    pub fn searches_logical_id_only(self) -> bool {
+        self.is(Fault::SearchLogicalIdOnly)
+    }
+
+    /// [`Fault::FiltersOr`]: two or more list filters combine with OR.
+    pub fn combines_filters_with_or(self) -> bool {
+        self.is(Fault::FiltersOr)
+    }
+
+    /// [`Fault::PageBeyondEndRepeatsLast`]: a page past the last one is the last page.
+    pub fn clamps_page_to_last(self) -> bool {
+        self.is(Fault::PageBeyondEndRepeatsLast)
+    }
+
+    /// [`Fault::SizeZeroAccepted`]: `size=0` is valid.
+    pub fn accepts_size_zero(self) -> bool {
+        self.is(Fault::SizeZeroAccepted)
+    }
+
+    /// [`Fault::StaleGetAfterUpdate`]: get reads through a cache that update leaves stale.
+    pub fn caches_gets(self) -> bool {
+        self.is(Fault::StaleGetAfterUpdate)
+    }
+
+    /// [`Fault::NonHexId422`]: a 24-character path id must also be hex.
+    pub fn validates_ids_as_object_ids(self) -> bool {
+        self.is(Fault::NonHexId422)
+    }
+
+    /// [`Fault::InvalidUpdatePartiallyApplied`]: an update that fails validation still stores its
+    /// valid fields.
+    pub fn applies_valid_update_fields(self) -> bool {
+        self.is(Fault::InvalidUpdatePartiallyApplied)
+    }
+
+    /// [`Fault::EmptyDescriptionSkipped`]: an update leaves the description alone when the new one
+    /// is `""` or `null`.
+    pub fn skips_falsy_description(self) -> bool {
+        self.is(Fault::EmptyDescriptionSkipped)
+    }
+
+    /// [`Fault::UpdatedAtNotMoved`]: an update does not move `updated_at`.
+    pub fn keeps_updated_at_on_update(self) -> bool {
+        self.is(Fault::UpdatedAtNotMoved)
+    }
+
+    /// [`Fault::LostUpdate`]: an update is a slow read-modify-write of the whole record.
+    pub fn loses_concurrent_updates(self) -> bool {
+        self.is(Fault::LostUpdate)
+    }
+
+    /// [`Fault::DeleteRaceResurrects`]: an update is a slow read-modify-upsert of the whole record.
+    pub fn upserts_on_update(self) -> bool {
+        self.is(Fault::DeleteRaceResurrects)
+    }
+
+    /// [`Fault::LogicalIdUpsert`]: create removes the team's records with the same `logical_id`.
+    pub fn replaces_by_logical_id(self) -> bool {
+        self.is(Fault::LogicalIdUpsert)
+    }
+
+    /// [`Fault::BoolStringsCaseSensitive`]: a boolean field refuses a lax string that is not lower
+    /// case.
+    pub fn bool_strings_case_sensitive(self) -> bool {
+        self.is(Fault::BoolStringsCaseSensitive)
+    }
+
+    /// [`Fault::Accept25CharacterIds`]: a body's 24-character field takes longer strings.
+    pub fn accepts_long_ids(self) -> bool {
+        self.is(Fault::Accept25CharacterIds)
     }
 }

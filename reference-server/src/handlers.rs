@@ -162,12 +162,23 @@ fn simulation_response(simulation: &crate::store::Simulation) -> Response {
 /// Body first (400/413/422 json_invalid), then auth (401), then validation (422).
 async fn create(state: &AppState, request: Request) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
-    let received = body::read(&parts.headers, body).await?;
+    let received = body::read(&parts.headers, body, state.faults).await?;
     let caller = state.keys.authenticate(&parts.headers)?;
-    if let Received::Missing = received {
-        return Err(missing_body());
+    let body = match received {
+        Received::Missing if state.faults.reads_missing_body_as_empty() => json!({}),
+        Received::Missing => return Err(missing_body()),
+        received => received.value(),
+    };
+    let config = validate::create_body(&body, state.faults)?;
+    if state.faults.stores_raw_body() {
+        // The answer is built from the validated model, the record from the request's dict.
+        let simulation = state
+            .store
+            .create(&caller, validate::with_raw_scalars(&config, &body));
+        let mut answer = crate::store::Simulation::clone(&simulation);
+        answer.config = config;
+        return Ok(simulation_response(&answer));
     }
-    let config = validate::create_body(&received.value(), state.faults)?;
     let simulation = state.store.create(&caller, config);
     Ok(simulation_response(&simulation))
 }
@@ -183,7 +194,7 @@ fn missing_body() -> ApiError {
 
 async fn list(state: &AppState, request: Request) -> Result<Response, ApiError> {
     let caller = state.keys.authenticate(request.headers())?;
-    let query = validate::list_query(request.uri().query().unwrap_or(""))?;
+    let query = validate::list_query(request.uri().query().unwrap_or(""), state.faults)?;
     let snapshot = state.store.snapshot(&caller.team);
     let build = move |snapshot: &Snapshot| snapshot.page(&query).to_json_bytes();
     if snapshot.weight() <= HEAVY_LIST {
@@ -205,7 +216,7 @@ async fn list(state: &AppState, request: Request) -> Result<Response, ApiError> 
 
 fn get(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Response, ApiError> {
     let caller = state.keys.authenticate(headers)?;
-    check_id(id)?;
+    check_id(id, state.faults)?;
     let simulation = state
         .store
         .get(&caller.team, id)
@@ -213,9 +224,9 @@ fn get(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Response, ApiE
     Ok(simulation_response(&simulation))
 }
 
-fn check_id(id: &str) -> Result<(), ApiError> {
+fn check_id(id: &str, faults: Faults) -> Result<(), ApiError> {
     let mut errors = Vec::new();
-    validate::path_id(id, &mut errors);
+    validate::path_id(id, &mut errors, faults);
     if errors.is_empty() {
         Ok(())
     } else {
@@ -225,11 +236,12 @@ fn check_id(id: &str) -> Result<(), ApiError> {
 
 async fn update(state: &AppState, request: Request, id: &str) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
-    let received = body::read(&parts.headers, body).await?;
+    let received = body::read(&parts.headers, body, state.faults).await?;
     let caller = state.keys.authenticate(&parts.headers)?;
     // Path errors come first in FastAPI's list, then the body's.
     let mut errors = Vec::new();
-    validate::path_id(id, &mut errors);
+    validate::path_id(id, &mut errors, state.faults);
+    let path_ok = errors.is_empty();
     let changes = match received {
         Received::Missing => {
             errors.push(FieldError::new(
@@ -243,18 +255,30 @@ async fn update(state: &AppState, request: Request, id: &str) -> Result<Response
         received => validate::update_body(&received.value(), &mut errors),
     };
     if !errors.is_empty() {
+        let some_valid = changes.description.is_some() || changes.status.is_some();
+        if path_ok && some_valid && state.faults.applies_valid_update_fields() {
+            // Each field was saved as it validated; the errors are raised at the end.
+            state.store.update(&caller, id, &changes);
+        }
         return Err(ApiError::validation(errors));
     }
-    let simulation = state
-        .store
-        .update(&caller, id, &changes)
-        .ok_or(ApiError::SimulationNotFound)?;
+    let faults = state.faults;
+    let updated = if faults.loses_concurrent_updates() || faults.upserts_on_update() {
+        let upsert = faults.upserts_on_update();
+        state
+            .store
+            .update_read_modify_write(&caller, id, &changes, upsert)
+            .await
+    } else {
+        state.store.update(&caller, id, &changes)
+    };
+    let simulation = updated.ok_or(ApiError::SimulationNotFound)?;
     Ok(simulation_response(&simulation))
 }
 
 fn delete(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Response, ApiError> {
-    let caller = state.keys.authenticate(headers)?;
-    check_id(id)?;
+    let caller = state.keys.authenticate_delete(headers)?;
+    check_id(id, state.faults)?;
     if !state.store.delete(&caller.team, id) {
         return Err(ApiError::SimulationNotFound);
     }

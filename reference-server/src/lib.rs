@@ -25,7 +25,8 @@
 //! - `faults.rs`: the [`Fault`] catalog. A fault that only reshapes a finished response is a
 //!   `map_response` layer (`reshape.rs`) that [`app`] adds only when it is on; a fault that
 //!   changes behaviour acts through one named predicate of `Faults` where the behaviour lives.
-//!   Each catalog entry says which.
+//!   Each catalog entry says which, and [`Fault::rules`] names the CONTRACT.md rule ids it
+//!   breaks; every rule id has at least one fault.
 //! - `server.rs`: the socket side (connection cap and timeouts).
 //!
 //! # Order of checks

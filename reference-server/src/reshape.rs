@@ -26,6 +26,9 @@ pub(crate) fn with_layer(router: Router, fault: Fault) -> Router {
         Fault::MissingUpdatedBy => router.layer(map_response(missing_updated_by)),
         Fault::NaiveTimestamps => router.layer(map_response(naive_timestamps)),
         Fault::TotalIsPageLength => router.layer(map_response(total_is_page_length)),
+        Fault::MissingKey403 => router.layer(map_response(missing_key_403)),
+        Fault::InvalidJson400 => router.layer(map_response(invalid_json_400)),
+        Fault::AllowListsOneRoute => router.layer(map_response(allow_lists_one_route)),
         // Behaviour: each acts through its `Faults` predicate.
         Fault::WrongDefaultMaxEvents
         | Fault::NonObjectIdIds
@@ -45,7 +48,36 @@ pub(crate) fn with_layer(router: Router, fault: Fault) -> Router {
         | Fault::UnknownKeysEchoed
         | Fault::OldestFirst
         | Fault::SearchCaseSensitive
-        | Fault::BigIntegersThroughF64 => router,
+        | Fault::BigIntegersThroughF64
+        | Fault::DeleteWithoutKey
+        | Fault::OtherTeamUpdateApplies
+        | Fault::UpdatedAtAfterCreatedAt
+        | Fault::NullWorkflowAccepted
+        | Fault::RawBodyStored
+        | Fault::BodyMissingAsEmpty
+        | Fault::AnyContentTypeParsed
+        | Fault::NonUtf8422
+        | Fault::SmallBodyLimit
+        | Fault::ListDefaultSize10
+        | Fault::ExclusiveEndBound
+        | Fault::NaiveBoundsLocalTime
+        | Fault::UnixTimeAsMilliseconds
+        | Fault::LogicalIdPrefixMatch
+        | Fault::SearchAsRegex
+        | Fault::SearchLogicalIdOnly
+        | Fault::FiltersOr
+        | Fault::PageBeyondEndRepeatsLast
+        | Fault::SizeZeroAccepted
+        | Fault::StaleGetAfterUpdate
+        | Fault::NonHexId422
+        | Fault::InvalidUpdatePartiallyApplied
+        | Fault::EmptyDescriptionSkipped
+        | Fault::UpdatedAtNotMoved
+        | Fault::LostUpdate
+        | Fault::DeleteRaceResurrects
+        | Fault::LogicalIdUpsert
+        | Fault::BoolStringsCaseSensitive
+        | Fault::Accept25CharacterIds => router,
     }
 }
 
@@ -70,6 +102,54 @@ async fn text_plain_404(mut response: Response) -> Response {
 async fn missing_allow_header(mut response: Response) -> Response {
     if response.status() == StatusCode::METHOD_NOT_ALLOWED {
         response.headers_mut().remove(header::ALLOW);
+    }
+    response
+}
+
+/// FastAPI before 0.115: `HTTPBearer` refused a missing or malformed credential with 403 and
+/// no challenge. An unknown key's 401 comes from the service's own check and stays.
+async fn missing_key_403(response: Response) -> Response {
+    if response.status() != StatusCode::UNAUTHORIZED {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = to_bytes(body, usize::MAX).await else {
+        return ApiError::Internal.into_response();
+    };
+    if serde_json::from_slice::<Value>(&bytes).is_ok_and(|b| b["detail"] == "Not authenticated") {
+        parts.status = StatusCode::FORBIDDEN;
+        parts.headers.remove(header::WWW_AUTHENTICATE);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// A service-wide handler for `JSONDecodeError` that answers 400 with its own message; only a
+/// 422 whose one error is `json_invalid` is rewritten.
+async fn invalid_json_400(response: Response) -> Response {
+    if response.status() != StatusCode::UNPROCESSABLE_ENTITY {
+        return response;
+    }
+    let mut json_invalid = false;
+    let mut response = rewrite_json(response, |body| {
+        if body["detail"][0]["type"] == "json_invalid" {
+            json_invalid = true;
+            *body = json!({ "detail": "Invalid JSON" });
+        }
+    })
+    .await;
+    if json_invalid {
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    response
+}
+
+/// Plain FastAPI answers a 405 from the first route whose path matches, and lists only that
+/// route's methods; both paths declare their GET route first.
+async fn allow_lists_one_route(mut response: Response) -> Response {
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET"));
     }
     response
 }

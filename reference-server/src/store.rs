@@ -1,9 +1,11 @@
 //! In-memory storage: per-team simulations in creation order, behind one short-held lock.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use regex::{Regex, RegexBuilder};
 use serde_json::{Map, Value};
 
 use crate::faults::Faults;
@@ -101,39 +103,84 @@ impl Simulation {
             .and_then(Value::as_str)
     }
 
-    fn matches(&self, query: &ListQuery, faults: Faults) -> bool {
-        if let Some(search) = query.search.as_deref().filter(|s| !s.is_empty()) {
-            let hit = if faults.searches_case_sensitively() {
-                ["logical_id", "description"]
-                    .iter()
-                    .any(|f| self.text_field(f).is_some_and(|t| t.contains(search)))
-            } else {
-                let needle = query.search_lowered.as_deref().unwrap_or(search);
-                self.lowered.iter().flatten().any(|t| t.contains(needle))
-            };
-            if !hit {
-                return false;
-            }
-        }
-        query.start.is_none_or(|start| self.created_at >= start)
-            && query.end.is_none_or(|end| self.created_at <= end)
-            && query
+    /// Whether the record passes the list's filters. Each given filter is judged; they combine
+    /// with AND (with OR under [`Faults::combines_filters_with_or`], the `start`/`end` range
+    /// counting as one filter).
+    fn matches(&self, query: &ListQuery, faults: Faults, regex: Option<&Regex>) -> bool {
+        let search = query
+            .search
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|search| self.search_hit(search, query, faults, regex));
+        let range = (query.start.is_some() || query.end.is_some()).then(|| {
+            query.start.is_none_or(|start| self.created_at >= start)
+                && query.end.is_none_or(|end| {
+                    if faults.excludes_end_bound() {
+                        self.created_at < end
+                    } else {
+                        self.created_at <= end
+                    }
+                })
+        });
+        let logical_id =
+            query
                 .logical_id
                 .as_deref()
-                .is_none_or(|id| self.text_field("logical_id") == Some(id))
-            && query
-                .selected_workflow_id
-                .as_deref()
-                .is_none_or(|id| self.workflow_id("selected_workflow") == Some(id))
-            && query
-                .counter_workflow_id
-                .as_deref()
-                .is_none_or(|id| self.workflow_id("counter_workflow") == Some(id))
-            && (faults.ignores_status_filter()
-                || query
-                    .status
-                    .as_deref()
-                    .is_none_or(|status| self.text_field("status") == Some(status)))
+                .map(|id| match self.text_field("logical_id") {
+                    Some(stored) if faults.matches_logical_id_by_prefix() => stored.starts_with(id),
+                    stored => stored == Some(id),
+                });
+        let selected = query
+            .selected_workflow_id
+            .as_deref()
+            .map(|id| self.workflow_id("selected_workflow") == Some(id));
+        let counter = query
+            .counter_workflow_id
+            .as_deref()
+            .map(|id| self.workflow_id("counter_workflow") == Some(id));
+        let status = query
+            .status
+            .as_deref()
+            .filter(|_| !faults.ignores_status_filter())
+            .map(|status| self.text_field("status") == Some(status));
+        let given = [search, range, logical_id, selected, counter, status];
+        if faults.combines_filters_with_or() && given.iter().flatten().count() >= 2 {
+            given.into_iter().flatten().any(|hit| hit)
+        } else {
+            given.into_iter().flatten().all(|hit| hit)
+        }
+    }
+
+    /// `search` against `logical_id` and `description` (only `logical_id` under
+    /// [`Faults::searches_logical_id_only`]); `regex` is the pattern of
+    /// [`Faults::searches_as_regex`].
+    fn search_hit(
+        &self,
+        search: &str,
+        query: &ListQuery,
+        faults: Faults,
+        regex: Option<&Regex>,
+    ) -> bool {
+        let fields: &[&str] = if faults.searches_logical_id_only() {
+            &["logical_id"]
+        } else {
+            &["logical_id", "description"]
+        };
+        if let Some(regex) = regex {
+            return fields
+                .iter()
+                .any(|f| self.text_field(f).is_some_and(|t| regex.is_match(t)));
+        }
+        if faults.searches_case_sensitively() {
+            return fields
+                .iter()
+                .any(|f| self.text_field(f).is_some_and(|t| t.contains(search)));
+        }
+        let needle = query.search_lowered.as_deref().unwrap_or(search);
+        self.lowered[..fields.len()]
+            .iter()
+            .flatten()
+            .any(|t| t.contains(needle))
     }
 }
 
@@ -213,13 +260,31 @@ impl Snapshot {
 
     /// The page `query` asks for and the number of all matches.
     pub fn page(&self, query: &ListQuery) -> Page {
-        let skip = usize::try_from(query.page.saturating_sub(1).saturating_mul(query.size))
+        let Ok(regex) = self.search_regex(query) else {
+            // A pattern that does not compile matches nothing (never a 5xx).
+            return Page {
+                simulations: Vec::new(),
+                total: 0,
+            };
+        };
+        let regex = regex.as_ref();
+        let mut skip = usize::try_from(query.page.saturating_sub(1).saturating_mul(query.size))
             .unwrap_or(usize::MAX);
         let size = usize::try_from(query.size).unwrap_or(usize::MAX);
+        if self.faults.clamps_page_to_last() {
+            let total = self
+                .records
+                .iter()
+                .filter(|s| s.matches(query, self.faults, regex))
+                .count();
+            if total > 0 && size > 0 && skip >= total {
+                skip = (total - 1) / size * size;
+            }
+        }
         let mut page = Vec::new();
         let mut total = 0;
         for simulation in &self.records {
-            if simulation.matches(query, self.faults) {
+            if simulation.matches(query, self.faults, regex) {
                 if total >= skip && page.len() < size {
                     page.push(Arc::clone(simulation));
                 }
@@ -231,6 +296,43 @@ impl Snapshot {
             total,
         }
     }
+
+    /// Under [`Faults::searches_as_regex`], `search` compiled once per list (case-insensitive,
+    /// as a `$regex` with option `i`); `None` otherwise.
+    fn search_regex(&self, query: &ListQuery) -> Result<Option<Regex>, regex::Error> {
+        match query.search.as_deref().filter(|s| !s.is_empty()) {
+            Some(search) if self.faults.searches_as_regex() => RegexBuilder::new(search)
+                .case_insensitive(true)
+                .build()
+                .map(Some),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// How long the racy faults' updates wait between reading a record and writing it back: long
+/// enough that a second request sent at the same moment lands in the window every time.
+const RACE_WINDOW: Duration = Duration::from_millis(25);
+
+/// An update's changes, with the lowercased description computed before taking the lock.
+struct Patch<'u> {
+    description: Option<&'u Value>,
+    description_lowered: Option<Option<String>>,
+    status: Option<&'u Value>,
+}
+
+impl<'u> Patch<'u> {
+    fn new(update: &'u Update, faults: Faults) -> Self {
+        // `if patch.description:` skips the falsy values a client may set on purpose.
+        let description = update.description.as_ref().filter(|d| {
+            !(faults.skips_falsy_description() && (d.is_null() || d.as_str() == Some("")))
+        });
+        Patch {
+            description,
+            description_lowered: description.map(|d| lowered_text(Some(d))),
+            status: update.status.as_ref(),
+        }
+    }
 }
 
 /// The store. Every operation takes the lock once, does no I/O and never awaits, so parallel
@@ -239,6 +341,9 @@ impl Snapshot {
 pub(crate) struct Store {
     inner: RwLock<Inner>,
     faults: Faults,
+    /// Only under [`Faults::caches_gets`]: records by team and id, as get last saw them. Never
+    /// locked while `inner` is.
+    cache: Mutex<HashMap<(String, String), Arc<Simulation>>>,
 }
 
 impl Store {
@@ -246,7 +351,17 @@ impl Store {
         Store {
             inner: RwLock::default(),
             faults,
+            cache: Mutex::default(),
         }
+    }
+
+    fn cache(&self) -> MutexGuard<'_, HashMap<(String, String), Arc<Simulation>>> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn cache_put(&self, simulation: &Arc<Simulation>) {
+        let key = (simulation.team.clone(), simulation.id.clone());
+        self.cache().insert(key, Arc::clone(simulation));
     }
 
     fn read(&self) -> RwLockReadGuard<'_, Inner> {
@@ -264,6 +379,11 @@ impl Store {
         let weight = config_weight(&config);
         let mut inner = self.write();
         let now = inner.tick();
+        let updated_at = if self.faults.reads_clock_twice_on_create() {
+            inner.tick()
+        } else {
+            now
+        };
         let seq = inner.next_seq;
         inner.next_seq += 1;
         // ObjectId-like: 4 bytes of seconds, then a counter, so ids sort in creation order.
@@ -280,78 +400,157 @@ impl Store {
             created_by: caller.user.clone(),
             updated_by: caller.user.clone(),
             created_at: now,
-            updated_at: now,
+            updated_at,
             lowered,
             weight,
             config,
         });
         let team = inner.teams.entry(caller.team.clone()).or_default();
+        if self.faults.replaces_by_logical_id()
+            && let Some(logical_id) = simulation.text_field("logical_id")
+        {
+            // "Unique identifier" read as a key: the team's earlier record with it goes.
+            let replaced: Vec<u64> = team
+                .by_seq
+                .iter()
+                .filter(|(_, s)| s.text_field("logical_id") == Some(logical_id))
+                .map(|(seq, _)| *seq)
+                .collect();
+            for seq in replaced {
+                if let Some(old) = team.by_seq.remove(&seq) {
+                    team.seq_by_id.remove(&old.id);
+                }
+            }
+        }
         team.seq_by_id.insert(id, seq);
         team.by_seq.insert(seq, Arc::clone(&simulation));
+        drop(inner);
+        if self.faults.caches_gets() {
+            self.cache_put(&simulation);
+        }
         simulation
     }
 
     pub fn get(&self, team: &str, id: &str) -> Option<Arc<Simulation>> {
-        let inner = self.read();
-        let team = inner.teams.get(team)?;
-        let seq = team.seq_by_id.get(id)?;
-        team.by_seq.get(seq).cloned()
+        if self.faults.caches_gets() {
+            let cached = self.cache().get(&(team.to_owned(), id.to_owned())).cloned();
+            if cached.is_some() {
+                return cached;
+            }
+        }
+        let found = {
+            let inner = self.read();
+            let team = inner.teams.get(team)?;
+            let seq = team.seq_by_id.get(id)?;
+            team.by_seq.get(seq).cloned()
+        };
+        if self.faults.caches_gets()
+            && let Some(simulation) = &found
+        {
+            self.cache_put(simulation);
+        }
+        found
+    }
+
+    /// Applies `patch` as the caller at time `now`.
+    fn apply(&self, simulation: &mut Simulation, caller: &Caller, patch: &Patch<'_>, now: i64) {
+        if let Some(description) = patch.description {
+            simulation
+                .config
+                .insert("description".into(), description.clone());
+        }
+        if let Some(status) = patch.status {
+            simulation.config.insert("status".into(), status.clone());
+        }
+        if self.faults.patch_resets_max_events() {
+            simulation
+                .config
+                .insert("max_events".into(), config_default("max_events"));
+        }
+        if let Some(lowered) = patch.description_lowered.clone() {
+            simulation.lowered[1] = lowered;
+        }
+        simulation.weight = config_weight(&simulation.config);
+        if !self.faults.keeps_updated_at_on_update() {
+            simulation.updated_at = now.max(simulation.updated_at);
+        }
+        simulation.updated_by = caller.user.clone();
     }
 
     pub fn update(&self, caller: &Caller, id: &str, update: &Update) -> Option<Arc<Simulation>> {
-        // The new description is the only text that changes; lowercase it before the lock.
-        let description_lowered = update
-            .description
-            .as_ref()
-            .map(|description| lowered_text(Some(description)));
+        // The new description is the only text that changes; it is lowercased before the lock.
+        let patch = Patch::new(update, self.faults);
         let mut inner = self.write();
         let now = inner.tick();
-        let team = inner.teams.get_mut(&caller.team)?;
+        // The team whose record is written: the caller's, or under the fault whichever team
+        // holds the id (ownership is checked after the write).
+        let owner = if self.faults.updates_before_checking_owner() {
+            inner
+                .teams
+                .iter()
+                .find(|(_, team)| team.seq_by_id.contains_key(id))
+                .map(|(name, _)| name.clone())?
+        } else {
+            caller.team.clone()
+        };
+        let team = inner.teams.get_mut(&owner)?;
         let seq = *team.seq_by_id.get(id)?;
         let stored = team.by_seq.get_mut(&seq)?;
-        let apply = |simulation: &mut Simulation| {
-            if let Some(description) = &update.description {
-                simulation
-                    .config
-                    .insert("description".into(), description.clone());
-            }
-            if let Some(status) = &update.status {
-                simulation.config.insert("status".into(), status.clone());
-            }
-            if self.faults.patch_resets_max_events() {
-                simulation
-                    .config
-                    .insert("max_events".into(), config_default("max_events"));
-            }
-            if let Some(lowered) = description_lowered.clone() {
-                simulation.lowered[1] = lowered;
-            }
-            simulation.weight = config_weight(&simulation.config);
-            simulation.updated_at = now.max(simulation.updated_at);
-            simulation.updated_by = caller.user.clone();
-        };
         if self.faults.drops_patches() {
             let mut updated = Simulation::clone(&**stored);
-            apply(&mut updated);
+            self.apply(&mut updated, caller, &patch, now);
             return Some(Arc::new(updated));
         }
         // Edits in place unless a request still holds the old version, which then keeps it.
-        apply(Arc::make_mut(stored));
-        Some(Arc::clone(stored))
+        self.apply(Arc::make_mut(stored), caller, &patch, now);
+        (owner == caller.team).then(|| Arc::clone(stored))
     }
 
-    pub fn delete(&self, team: &str, id: &str) -> bool {
+    /// An update as a handler that awaits between reading the document and saving it does it,
+    /// under [`Faults::loses_concurrent_updates`] and [`Faults::upserts_on_update`]: the record
+    /// is read, the lock released for [`RACE_WINDOW`], then the whole record, patched, is
+    /// written back, only if it still exists or (`upsert`) whether it does or not. An update or
+    /// a delete that lands in the window is undone.
+    pub async fn update_read_modify_write(
+        &self,
+        caller: &Caller,
+        id: &str,
+        update: &Update,
+        upsert: bool,
+    ) -> Option<Arc<Simulation>> {
+        let patch = Patch::new(update, self.faults);
+        let mut updated = Simulation::clone(&*self.get(&caller.team, id)?);
+        tokio::time::sleep(RACE_WINDOW).await;
         let mut inner = self.write();
-        let Some(team) = inner.teams.get_mut(team) else {
+        let now = inner.tick();
+        self.apply(&mut updated, caller, &patch, now);
+        let team = inner.teams.entry(caller.team.clone()).or_default();
+        if !upsert && !team.seq_by_id.contains_key(id) {
+            return None;
+        }
+        let updated = Arc::new(updated);
+        team.seq_by_id.insert(id.to_owned(), updated.seq);
+        team.by_seq.insert(updated.seq, Arc::clone(&updated));
+        Some(updated)
+    }
+
+    pub fn delete(&self, team_name: &str, id: &str) -> bool {
+        let mut inner = self.write();
+        let Some(team) = inner.teams.get_mut(team_name) else {
             return false;
         };
         if self.faults.keeps_deleted() {
             return team.seq_by_id.contains_key(id);
         }
-        match team.seq_by_id.remove(id) {
+        let deleted = match team.seq_by_id.remove(id) {
             Some(seq) => team.by_seq.remove(&seq).is_some(),
             None => false,
+        };
+        drop(inner);
+        if self.faults.caches_gets() {
+            self.cache().remove(&(team_name.to_owned(), id.to_owned()));
         }
+        deleted
     }
 
     /// The team's records in the contract's order (newest first): creation order is
@@ -408,7 +607,7 @@ mod tests {
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join("&");
-        list_query(&raw).unwrap_or_else(|_| panic!("valid query {pairs:?}"))
+        list_query(&raw, Faults::NONE).unwrap_or_else(|_| panic!("valid query {pairs:?}"))
     }
 
     #[test]

@@ -17,6 +17,35 @@ async fn post(app: &Router, body: &Value) -> Reply {
     send_raw(app, Call::post(body)).await
 }
 
+/// The id a create answered with, if it answered with one (a fault may refuse the body).
+fn created(reply: &Reply) -> String {
+    reply.body["simulation"]["_id"]
+        .as_str()
+        .unwrap_or("no-id")
+        .to_owned()
+}
+
+async fn list(app: &Router, query: &str) -> Reply {
+    send_raw(app, Call::get(format!("{COLLECTION}?{query}"))).await
+}
+
+async fn stored(app: &Router, id: &str) -> Value {
+    send_raw(app, Call::get(item(id))).await.simulation()["simulation_config"].clone()
+}
+
+/// The created record's `created_at` moved by `hours`, written without an offset.
+fn naive_created_at(reply: &Reply, hours: i64) -> String {
+    // Read as written, with or without its `Z` (the naive-timestamps fault drops it).
+    let text = reply.simulation()["created_at"].as_str().unwrap_or("");
+    chrono::NaiveDateTime::parse_from_str(text.trim_end_matches('Z'), "%Y-%m-%dT%H:%M:%S%.f")
+        .map(|t| {
+            (t + chrono::Duration::hours(hours))
+                .format("%Y-%m-%dT%H:%M:%S%.6f")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
 /// `true` when the rule that `fault` breaks is broken on `app`.
 async fn violated(app: &Router, fault: Fault) -> bool {
     match fault {
@@ -144,9 +173,197 @@ async fn violated(app: &Router, fault: Fault) -> bool {
             let big = "99999999999999999999";
             let body = format!("{{\"max_events\": {big}}}");
             let call = Call::new(Method::POST, COLLECTION).raw(body, Some("application/json"));
-            let stored = send_raw(app, call).await.simulation()["simulation_config"]["max_events"]
-                .to_string();
-            stored != big
+            let stored_value =
+                send_raw(app, call).await.simulation()["simulation_config"]["max_events"]
+                    .to_string();
+            stored_value != big
+        }
+        Fault::DeleteWithoutKey => {
+            let id = created(&post(app, &json!({})).await);
+            send_raw(app, Call::delete(item(&id)).key(None))
+                .await
+                .status
+                .is_success()
+        }
+        Fault::MissingKey403 => {
+            let reply = send_raw(app, Call::get(COLLECTION).key(None)).await;
+            reply.status != StatusCode::UNAUTHORIZED || reply.header("www-authenticate").is_none()
+        }
+        Fault::OtherTeamUpdateApplies => {
+            let id = created(&post(app, &json!({})).await);
+            let patch = Call::patch(&id, &json!({"description": "hijacked"})).other_team();
+            let status = send_raw(app, patch).await.status;
+            status != StatusCode::NOT_FOUND || stored(app, &id).await["description"] == "hijacked"
+        }
+        Fault::UpdatedAtAfterCreatedAt => {
+            let reply = post(app, &json!({})).await;
+            reply.simulation()["created_at"] != reply.simulation()["updated_at"]
+        }
+        Fault::NullWorkflowAccepted => {
+            post(app, &json!({"selected_workflow": null})).await.status
+                != StatusCode::UNPROCESSABLE_ENTITY
+        }
+        Fault::RawBodyStored => {
+            // 5.0 is canonicalised to 5: the create answer says so, the store must too.
+            let id = created(&post(app, &json!({"max_events": 5.0})).await);
+            stored(app, &id).await["max_events"] != json!(5)
+        }
+        Fault::BodyMissingAsEmpty => {
+            let call =
+                Call::new(Method::POST, COLLECTION).raw(Vec::new(), Some("application/json"));
+            send_raw(app, call).await.status != StatusCode::UNPROCESSABLE_ENTITY
+        }
+        Fault::InvalidJson400 => {
+            let call = Call::new(Method::POST, COLLECTION).raw("{", Some("application/json"));
+            send_raw(app, call).await.status != StatusCode::UNPROCESSABLE_ENTITY
+        }
+        Fault::AnyContentTypeParsed => {
+            let call = Call::new(Method::POST, COLLECTION).raw("{}", Some("text/plain"));
+            send_raw(app, call).await.status != StatusCode::UNPROCESSABLE_ENTITY
+        }
+        Fault::NonUtf8422 => {
+            let body = b"{\"description\": \"\xff\"}".to_vec();
+            let call = Call::new(Method::POST, COLLECTION).raw(body, Some("application/json"));
+            send_raw(app, call).await.status != StatusCode::BAD_REQUEST
+        }
+        Fault::SmallBodyLimit => {
+            let body = json!({"description": "x".repeat(300 * 1024)});
+            post(app, &body).await.status == StatusCode::PAYLOAD_TOO_LARGE
+        }
+        Fault::ListDefaultSize10 => {
+            for _ in 0..11 {
+                post(app, &json!({})).await;
+            }
+            list(app, "").await.body["simulations"]
+                .as_array()
+                .map_or(0, Vec::len)
+                != 11
+        }
+        Fault::ExclusiveEndBound => {
+            let reply = post(app, &json!({})).await;
+            let end = reply.simulation()["created_at"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned();
+            list(app, &format!("end={end}")).await.body["total"] != 1
+        }
+        Fault::NaiveBoundsLocalTime => {
+            // An hour after the create, in UTC; read as UTC+02:00 it is an hour before.
+            let end = naive_created_at(&post(app, &json!({})).await, 1);
+            list(app, &format!("end={end}")).await.body["total"] != 1
+        }
+        Fault::UnixTimeAsMilliseconds => {
+            post(app, &json!({})).await;
+            let end = chrono::Utc::now().timestamp() + 3600;
+            list(app, &format!("end={end}")).await.body["total"] != 1
+        }
+        Fault::LogicalIdPrefixMatch => {
+            post(app, &json!({"logical_id": "abc-long"})).await;
+            list(app, "logical_id=abc").await.body["total"] != 0
+        }
+        Fault::SearchAsRegex => {
+            post(app, &json!({"logical_id": "abc"})).await;
+            list(app, "search=a.c").await.body["total"] != 0
+        }
+        Fault::SearchLogicalIdOnly => {
+            post(app, &json!({"description": "a needle here"})).await;
+            list(app, "search=needle").await.body["total"] != 1
+        }
+        Fault::FiltersOr => {
+            let other = "6eb7cf5a86d9755df3a6c594";
+            post(
+                app,
+                &json!({"logical_id": "x", "selected_workflow": {"workflow_id": WF_ID}}),
+            )
+            .await;
+            post(
+                app,
+                &json!({"logical_id": "y", "selected_workflow": {"workflow_id": other}}),
+            )
+            .await;
+            list(app, &format!("logical_id=x&selected_workflow_id={other}"))
+                .await
+                .body["total"]
+                != 0
+        }
+        Fault::PageBeyondEndRepeatsLast => {
+            post(app, &json!({})).await;
+            list(app, "page=2").await.body["simulations"] != json!([])
+        }
+        Fault::SizeZeroAccepted => {
+            list(app, "size=0").await.status != StatusCode::UNPROCESSABLE_ENTITY
+        }
+        Fault::StaleGetAfterUpdate => {
+            let id = created(&post(app, &json!({"description": "before"})).await);
+            send_raw(app, Call::get(item(&id))).await;
+            send_raw(app, Call::patch(&id, &json!({"description": "after"}))).await;
+            stored(app, &id).await["description"] != "after"
+        }
+        Fault::NonHexId422 => {
+            send_raw(app, Call::get(item(&"z".repeat(24)))).await.status != StatusCode::NOT_FOUND
+        }
+        Fault::InvalidUpdatePartiallyApplied => {
+            let id = created(&post(app, &json!({})).await);
+            let patch = json!({"description": "partial", "status": "bogus"});
+            send_raw(app, Call::patch(&id, &patch)).await;
+            stored(app, &id).await["description"] == "partial"
+        }
+        Fault::EmptyDescriptionSkipped => {
+            let id = created(&post(app, &json!({"description": "old"})).await);
+            let reply = send_raw(app, Call::patch(&id, &json!({"description": ""}))).await;
+            reply.simulation()["simulation_config"]["description"] != ""
+        }
+        Fault::UpdatedAtNotMoved => {
+            let reply = post(app, &json!({})).await;
+            let before = reply.simulation()["updated_at"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned();
+            let patch = Call::patch(&created(&reply), &json!({"status": "running"}));
+            let after = send_raw(app, patch).await.simulation()["updated_at"].clone();
+            after.as_str().is_none_or(|after| after <= before.as_str())
+        }
+        Fault::LostUpdate => {
+            let id = created(&post(app, &json!({})).await);
+            tokio::join!(
+                send_raw(app, Call::patch(&id, &json!({"description": "both"}))),
+                send_raw(app, Call::patch(&id, &json!({"status": "running"}))),
+            );
+            let config = stored(app, &id).await;
+            config["description"] != "both" || config["status"] != "running"
+        }
+        Fault::DeleteRaceResurrects => {
+            let id = created(&post(app, &json!({})).await);
+            tokio::join!(
+                send_raw(app, Call::patch(&id, &json!({"description": "late"}))),
+                async {
+                    // Lands inside the update's window on the faulty server.
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                    send_raw(app, Call::delete(item(&id))).await
+                },
+            );
+            send_raw(app, Call::get(item(&id))).await.status != StatusCode::NOT_FOUND
+        }
+        Fault::LogicalIdUpsert => {
+            let first = created(&post(app, &json!({"logical_id": "dup"})).await);
+            post(app, &json!({"logical_id": "dup"})).await;
+            send_raw(app, Call::get(item(&first))).await.status != StatusCode::OK
+        }
+        Fault::AllowListsOneRoute => {
+            send_raw(app, Call::new(Method::PUT, item(WF_ID)))
+                .await
+                .header("allow")
+                != Some("DELETE, GET, PATCH")
+        }
+        Fault::BoolStringsCaseSensitive => {
+            post(app, &json!({"stop_on_failure": "True"}))
+                .await
+                .simulation()["simulation_config"]["stop_on_failure"]
+                != true
+        }
+        Fault::Accept25CharacterIds => {
+            let body = json!({"counter_workflow": {"run_id": "a".repeat(25)}});
+            post(app, &body).await.status != StatusCode::UNPROCESSABLE_ENTITY
         }
     }
 }
@@ -184,14 +401,64 @@ async fn a_fault_breaks_nothing_else_a_quick_probe_sees() {
 }
 
 /// Pairs where the first fault's symptom legitimately trips the second's probe: an id that is not
-/// 24 characters cannot be used in a path at all.
+/// 24 characters cannot be used in a path at all, and some faults break the same rule another
+/// fault's probe looks at (`Allow`, a lost or stale update, a delete that does not stick).
 fn overlaps(a: Fault, b: Fault) -> bool {
-    const PAIRS: &[(Fault, Fault)] = &[
-        (Fault::NonObjectIdIds, Fault::PatchResetsMaxEvents),
-        (Fault::NonObjectIdIds, Fault::PatchNotPersisted),
-        (Fault::NonObjectIdIds, Fault::DeleteNotDeleting),
+    const USE_IDS_IN_PATHS: &[Fault] = &[
+        Fault::PatchResetsMaxEvents,
+        Fault::PatchNotPersisted,
+        Fault::DeleteNotDeleting,
+        Fault::DeleteWithoutKey,
+        Fault::OtherTeamUpdateApplies,
+        Fault::RawBodyStored,
+        Fault::StaleGetAfterUpdate,
+        Fault::InvalidUpdatePartiallyApplied,
+        Fault::EmptyDescriptionSkipped,
+        Fault::UpdatedAtNotMoved,
+        Fault::LostUpdate,
+        Fault::DeleteRaceResurrects,
+        Fault::LogicalIdUpsert,
     ];
-    PAIRS.contains(&(a, b))
+    const PAIRS: &[(Fault, Fault)] = &[
+        (Fault::NullStoredAsDefault, Fault::NullWorkflowAccepted),
+        (Fault::MissingAllowHeader, Fault::AllowListsOneRoute),
+        (Fault::AllowListsOneRoute, Fault::MissingAllowHeader),
+        (Fault::PatchNotPersisted, Fault::LostUpdate),
+        (Fault::StaleGetAfterUpdate, Fault::PatchNotPersisted),
+        (Fault::StaleGetAfterUpdate, Fault::LostUpdate),
+        (Fault::PatchNotPersisted, Fault::StaleGetAfterUpdate),
+        (Fault::DeleteRaceResurrects, Fault::LostUpdate),
+        (Fault::DeleteNotDeleting, Fault::DeleteRaceResurrects),
+    ];
+    (a == Fault::NonObjectIdIds && USE_IDS_IN_PATHS.contains(&b)) || PAIRS.contains(&(a, b))
+}
+
+/// Every fault names at least one rule id, and each id it names is one of CONTRACT.md's.
+#[test]
+fn every_fault_names_real_rules() {
+    let contract = include_str!("../../contract-tests/CONTRACT.md");
+    let table = contract.split_once("## Rule ids").map_or("", |(_, t)| t);
+    for &fault in Fault::ALL {
+        assert!(!fault.rules().is_empty(), "{fault} names no rule");
+        for rule in fault.rules() {
+            assert!(table.contains(&format!("| `{rule}` |")), "{fault}: {rule}");
+        }
+    }
+}
+
+/// The regular-expression fault never turns a pattern that does not compile into a 5xx.
+#[tokio::test]
+async fn an_invalid_search_pattern_matches_nothing() {
+    let app = faulty(Fault::SearchAsRegex);
+    post(&app, &json!({"logical_id": "a(b"})).await;
+    for search in ["%28", "a%5B", "%2A"] {
+        let reply = list(&app, &format!("search={search}")).await;
+        assert_eq!(reply.status, StatusCode::OK, "{search}");
+        assert_eq!(reply.body["total"], 0, "{search}");
+    }
+    let faithful = reference_server::app(config());
+    post(&faithful, &json!({"logical_id": "a(b"})).await;
+    assert_eq!(list(&faithful, "search=%28").await.body["total"], 1);
 }
 
 #[test]
@@ -220,4 +487,20 @@ fn the_catalog_is_complete_and_named() {
     }
     let error = "no-such-fault".parse::<Fault>().expect_err("unknown");
     assert!(error.to_string().contains("no-such-fault"));
+}
+
+/// The racy faults hold their window open long enough that two requests sent together always
+/// meet in it, on a multi-threaded runtime too; the faithful server never loses either change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn races_are_observed_every_time() {
+    for fault in [Fault::LostUpdate, Fault::DeleteRaceResurrects] {
+        for _ in 0..5 {
+            let faithful = reference_server::app(config());
+            assert!(!violated(&faithful, fault).await, "faithful: {fault}");
+            assert!(
+                violated(&faulty(fault), fault).await,
+                "{fault} was not observed"
+            );
+        }
+    }
 }

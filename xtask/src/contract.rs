@@ -376,11 +376,120 @@ fn print_report(report: &Report, secrets: &Secrets) {
     print!("{}", report::render_summary(report, secrets));
 }
 
-pub const MUTANTS_USAGE: &str = "usage: cargo xtask mutants [--cases N] [--seed N]
+pub const MUTANTS_USAGE: &str = "usage: cargo xtask mutants [--cases N] [--seed N] [--seeds K]
 
 Runs the suite against the embedded reference server once faithfully and once with each
-fault of its catalog switched on, and prints which check caught each fault and how soon.
-Exits 1 when the faithful server fails or a fault escapes.";
+fault of its catalog switched on, on K seeds (--seed, --seed+1, ...; default seed 1, 5 seeds),
+and prints per fault how many seeds caught it and with which check, then a kill table: every
+rule id of CONTRACT.md, the faults that break it, and whether all of them were caught on every
+seed. Exits 1 when the faithful server fails on any seed, a fault escapes on any seed, or a
+rule id has no fault.";
+
+/// Seeds `mutants` runs when `--seeds` is not given: enough that a fault caught only by luck
+/// on one seed shows as `4/5`, few enough that the whole catalog runs in minutes.
+const DEFAULT_MUTANT_SEEDS: u64 = 5;
+
+/// One fault's (or the faithful server's) runs over every seed.
+#[derive(Debug, Default)]
+struct SeedRuns {
+    /// Seeds on which the suite found a failure.
+    caught: u64,
+    /// The check that failed first, on the first seed that caught it.
+    first_check: Option<&'static str>,
+    /// The most cases any catching seed needed before its first failure.
+    worst_cases: u64,
+    seconds: f64,
+}
+
+impl SeedRuns {
+    fn record(&mut self, report: &Report) {
+        self.seconds += report.elapsed.as_secs_f64();
+        let first = report
+            .first_failure
+            .map(|(n, _, check)| (n, check))
+            .or_else(|| report.findings.first().map(|f| (report.cases, f.check)));
+        if let Some((n, check)) = first {
+            self.caught += 1;
+            self.first_check.get_or_insert(check);
+            self.worst_cases = self.worst_cases.max(n);
+        } else {
+            self.worst_cases = self.worst_cases.max(report.cases);
+        }
+    }
+}
+
+/// One row of the kill table: a rule id, the faults that name it and whether each was caught on
+/// every seed.
+#[derive(Debug, PartialEq)]
+struct RuleKills {
+    rule: String,
+    faults: Vec<(Fault, bool)>,
+}
+
+impl RuleKills {
+    /// A rule is killed when it has faults and the suite caught every one of them on every seed.
+    fn killed(&self) -> bool {
+        !self.faults.is_empty() && self.faults.iter().all(|(_, caught)| *caught)
+    }
+}
+
+/// The kill table, in the contract's order of rules; `caught_everywhere` says whether a fault
+/// was caught on every seed.
+fn kill_table(rule_ids: &[String], caught_everywhere: impl Fn(Fault) -> bool) -> Vec<RuleKills> {
+    rule_ids
+        .iter()
+        .map(|rule| RuleKills {
+            rule: rule.clone(),
+            faults: Fault::ALL
+                .iter()
+                .filter(|fault| fault.rules().contains(&rule.as_str()))
+                .map(|&fault| (fault, caught_everywhere(fault)))
+                .collect(),
+        })
+        .collect()
+}
+
+/// Rule ids a fault names that CONTRACT.md does not have (a typo, or a rule renamed since).
+fn unknown_rule_ids(rule_ids: &[String]) -> Vec<(Fault, &'static str)> {
+    Fault::ALL
+        .iter()
+        .flat_map(|&fault| fault.rules().iter().map(move |&rule| (fault, rule)))
+        .filter(|(_, rule)| !rule_ids.iter().any(|id| id == rule))
+        .collect()
+}
+
+fn print_kill_table(table: &[RuleKills], runs: &[(Fault, SeedRuns)], seeds: u64) {
+    println!();
+    println!("kill table per rule id ({seeds} seeds each):");
+    println!("{:<26} {:<8} faults (seeds caught)", "rule", "killed");
+    for row in table {
+        let faults = row
+            .faults
+            .iter()
+            .map(|(fault, _)| {
+                let caught = runs
+                    .iter()
+                    .find(|(f, _)| f == fault)
+                    .map_or(0, |(_, r)| r.caught);
+                format!("{} {caught}/{seeds}", fault.name())
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let killed = if row.faults.is_empty() {
+            "NO FAULT"
+        } else if row.killed() {
+            "yes"
+        } else {
+            "NO"
+        };
+        println!(
+            "{:<26} {:<8} {}",
+            row.rule,
+            killed,
+            if faults.is_empty() { "-" } else { &faults }
+        );
+    }
+}
 
 /// Runs the suite against the embedded server with `fault` switched on (or none).
 pub async fn run_against_embedded(
@@ -407,74 +516,114 @@ pub async fn run_against_embedded(
 pub fn mutants(args: &[String]) -> Result<ExitCode> {
     let mut cases = 2000u64;
     let mut seed = 1u64;
+    let mut seeds = DEFAULT_MUTANT_SEEDS;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--cases" => cases = parse_number("--cases", it.next(), 1..=MAX_CASES)?,
             "--seed" => seed = parse_number("--seed", it.next(), 0..=u64::MAX)?,
+            "--seeds" => seeds = parse_number("--seeds", it.next(), 1..=1000)?,
             "-h" | "--help" => bail!("{MUTANTS_USAGE}"),
             other => bail!("unknown argument `{other}` for mutants"),
         }
     }
+    // Seeds wrap past u64::MAX rather than refuse a large --seed.
+    let seed_list: Vec<u64> = (0..seeds).map(|n| seed.wrapping_add(n)).collect();
+    let rule_ids: Vec<String> = contract_tests::rules::all()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let mut escaped = 0;
+    println!(
+        "mutants: {cases} cases per run, seeds {}..={} ({seeds}), {} faults, {} rule ids",
+        seed_list[0],
+        seed_list[seed_list.len() - 1],
+        Fault::ALL.len(),
+        rule_ids.len()
+    );
+    let mut faithful = SeedRuns::default();
+    let mut faithful_failure: Option<Report> = None;
+    let mut runs: Vec<(Fault, SeedRuns)> = Fault::ALL
+        .iter()
+        .map(|&fault| (fault, SeedRuns::default()))
+        .collect();
+    for &seed in &seed_list {
+        let report = runtime.block_on(run_against_embedded(None, cases, seed, false))?;
+        faithful.record(&report);
+        if report.failures() > 0 {
+            eprintln!("seed {seed}: the faithful server FAILED");
+            faithful_failure.get_or_insert(report);
+        }
+        for (fault, fault_runs) in &mut runs {
+            let report = runtime.block_on(run_against_embedded(Some(*fault), cases, seed, true))?;
+            fault_runs.record(&report);
+            if report.first_failure.is_none() && report.findings.is_empty() {
+                eprintln!("seed {seed}: {} ESCAPED", fault.name());
+            }
+        }
+        eprintln!("seed {seed}: done");
+    }
     println!(
         "{:<34} {:<8} {:<28} {:>8} {:>9}",
         "fault", "caught", "first check", "cases", "seconds"
     );
-    let faithful = runtime.block_on(run_against_embedded(None, cases, seed, false))?;
-    let faithful_ok = faithful.failures() == 0;
+    let clean = faithful.caught == 0;
     println!(
         "{:<34} {:<8} {:<28} {:>8} {:>9.3}",
         "(none: the faithful server)",
-        if faithful_ok { "clean" } else { "FAILED" },
-        faithful.findings.first().map_or("-", |f| f.check),
-        faithful.cases,
-        faithful.elapsed.as_secs_f64()
+        if clean {
+            "clean".to_owned()
+        } else {
+            format!("FAILED {}/{seeds}", faithful.caught)
+        },
+        faithful.first_check.unwrap_or("-"),
+        faithful.worst_cases,
+        faithful.seconds
     );
-    for fault in Fault::ALL {
-        let report = runtime.block_on(run_against_embedded(Some(*fault), cases, seed, true))?;
-        match report.first_failure {
-            Some((n, elapsed, check)) => {
-                println!(
-                    "{:<34} {:<8} {:<28} {:>8} {:>9.3}",
-                    fault.name(),
-                    "yes",
-                    check,
-                    n,
-                    elapsed.as_secs_f64()
-                );
-            }
-            None => {
-                escaped += 1;
-                println!(
-                    "{:<34} {:<8} {:<28} {:>8} {:>9.3}",
-                    fault.name(),
-                    "NO",
-                    "-",
-                    report.cases,
-                    report.elapsed.as_secs_f64()
-                );
-            }
-        }
+    for (fault, fault_runs) in &runs {
+        println!(
+            "{:<34} {:<8} {:<28} {:>8} {:>9.3}",
+            fault.name(),
+            format!("{}/{seeds}", fault_runs.caught),
+            fault_runs.first_check.unwrap_or("-"),
+            fault_runs.worst_cases,
+            fault_runs.seconds
+        );
+    }
+    let caught_everywhere =
+        |fault: Fault| runs.iter().any(|(f, r)| *f == fault && r.caught == seeds);
+    let table = kill_table(&rule_ids, caught_everywhere);
+    print_kill_table(&table, &runs, seeds);
+    let escaped = runs.iter().filter(|(_, r)| r.caught < seeds).count();
+    let without_fault = table.iter().filter(|row| row.faults.is_empty()).count();
+    let killed = table.iter().filter(|row| row.killed()).count();
+    let unknown = unknown_rule_ids(&rule_ids);
+    for (fault, rule) in &unknown {
+        println!(
+            "{} names {rule:?}, which is not a rule id of CONTRACT.md",
+            fault.name()
+        );
     }
     println!(
-        "mutants: {} faults, {} caught, {} escaped; faithful server {}",
+        "mutants: {} faults, {} caught on every seed, {escaped} escaped on some seed; \
+         {} rule ids, {killed} killed, {without_fault} without a fault; faithful server {}",
         Fault::ALL.len(),
         Fault::ALL.len() - escaped,
-        escaped,
-        if faithful_ok { "clean" } else { "FAILED" }
+        table.len(),
+        if clean { "clean" } else { "FAILED" }
     );
-    if !faithful_ok {
+    if let Some(report) = &faithful_failure {
         let secrets = Secrets::new(DEV_KEY, Some(DEV_OTHER_TEAM_KEY));
-        print!("{}", report::render_findings(&faithful, &secrets));
+        print!("{}", report::render_findings(report, &secrets));
     }
-    Ok(if faithful_ok && escaped == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(
+        if clean && escaped == 0 && without_fault == 0 && unknown.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        },
+    )
 }

@@ -23,7 +23,9 @@ commands:
                                      --check fails when the committed client is stale
   contract [options]                 run the contract suite (embedded server unless --base-url);
                                      `cargo xtask contract --help` for its options
-  mutants [--cases N] [--seed N]     run the suite against each fault of the reference server
+  mutants [--cases N] [--seed N] [--seeds K]
+                                     run the suite against each fault of the reference server
+                                     on K seeds (default 5) and print a kill table per rule id
   bench [--quick]                    measure the suite (release build) and write bench/RESULTS.md
   serve [--addr ADDR] [--api-key KEY:TEAM:USER]... [--fault NAME] [--latency MS] [--list-faults]
         [--max-connections N] [--header-read-timeout SECS] [--io-timeout SECS]

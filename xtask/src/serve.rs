@@ -98,7 +98,12 @@ pub fn run(args: &[String]) -> Result<()> {
         Request::ListFaults => {
             let width = Fault::ALL.iter().map(|f| f.name().len()).max().unwrap_or(0);
             for fault in Fault::ALL {
-                println!("{:width$}  {}", fault.name(), fault.description());
+                println!(
+                    "{:width$}  {} [{}]",
+                    fault.name(),
+                    fault.description(),
+                    fault.rules().join(", ")
+                );
             }
             return Ok(());
         }

@@ -23,6 +23,10 @@ pub(crate) type Rejection = (&'static str, &'static str);
 /// `reject-numeric-strings` fault refuses).
 pub(crate) const INT_TYPE: Rejection = ("int_type", MSG_INT_TYPE);
 
+/// `bool_parsing`: a value that is no boolean pydantic can read (or, under the
+/// `bool-strings-case-sensitive` fault, a lax string that is not lower case).
+pub(crate) const BOOL_PARSING: Rejection = ("bool_parsing", MSG_BOOL_PARSING);
+
 /// An integer as Python's `int` holds it, of any size.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Int {
@@ -212,7 +216,7 @@ fn strip_underscores(s: &str) -> Option<String> {
 
 /// pydantic's lax `bool`.
 pub(crate) fn lax_bool(value: &Value) -> Result<bool, Rejection> {
-    let parsing = ("bool_parsing", MSG_BOOL_PARSING);
+    let parsing = BOOL_PARSING;
     match value {
         Value::Bool(b) => Ok(*b),
         // pydantic reads a whole number other than 0 and 1 as a failed parse, but a number with

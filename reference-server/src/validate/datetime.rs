@@ -15,11 +15,24 @@
 
 use chrono::{NaiveDate, NaiveTime};
 
+/// How a server reads what the text leaves open: the offset of a date-time without one, and
+/// the unit of a number. pydantic's reading is the default (UTC, seconds); the list query's
+/// faults choose others. Nothing here knows about faults.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Reading {
+    /// The offset, in seconds east of UTC, of a date-time written without one (a bare date
+    /// included).
+    pub naive_offset_seconds: i64,
+    /// Every number is Unix milliseconds, not only those past 2e10.
+    pub numbers_as_milliseconds: bool,
+}
+
 /// pydantic's lax `datetime` from a string, as speedate reads it: Unix time (seconds, or
 /// milliseconds past 2e10) from a number, else `YYYY-MM-DD[(T|t|_| )HH:MM[:SS[.f+]][Z|±HH[:]MM]]`.
-/// No offset means UTC. Returns Unix microseconds, or speedate's reason for refusing.
-pub(crate) fn parse_datetime(s: &str) -> Result<i64, &'static str> {
-    if let Some(micros) = parse_unix_time(s) {
+/// No offset means UTC (or `reading`'s offset). Returns Unix microseconds, or speedate's reason
+/// for refusing.
+pub(crate) fn parse_datetime_as(s: &str, reading: Reading) -> Result<i64, &'static str> {
+    if let Some(micros) = parse_unix_time(s, reading.numbers_as_milliseconds) {
         return micros;
     }
     let b = s.as_bytes();
@@ -41,7 +54,8 @@ pub(crate) fn parse_datetime(s: &str) -> Result<i64, &'static str> {
     let date = NaiveDate::from_ymd_opt(year as i32, month, day)
         .ok_or("day value is outside expected range")?;
     if b.len() == 10 {
-        return Ok(date.and_time(NaiveTime::MIN).and_utc().timestamp_micros());
+        let midnight = date.and_time(NaiveTime::MIN).and_utc().timestamp_micros();
+        return Ok(midnight - reading.naive_offset_seconds * 1_000_000);
     }
     if !matches!(b[10], b'T' | b't' | b'_' | b' ') {
         return Err("invalid datetime separator, expected `T`, `t`, `_` or space");
@@ -86,7 +100,8 @@ pub(crate) fn parse_datetime(s: &str) -> Result<i64, &'static str> {
         return Err("second value is outside expected range of 0-59");
     }
     let offset_seconds: i64 = match rest {
-        [] | [b'Z' | b'z'] => 0,
+        [] => reading.naive_offset_seconds,
+        [b'Z' | b'z'] => 0,
         [sign @ (b'+' | b'-'), tz @ ..] => {
             let (h, m) = match tz {
                 [h1, h2, b':', m1, m2] | [h1, h2, m1, m2] => (
@@ -116,7 +131,7 @@ fn digits(b: &[u8]) -> Option<u32> {
 }
 
 /// A number read as Unix time: `-?\d+(\.\d*)?`; `None` when `s` is not such a number.
-fn parse_unix_time(s: &str) -> Option<Result<i64, &'static str>> {
+fn parse_unix_time(s: &str, milliseconds: bool) -> Option<Result<i64, &'static str>> {
     let unsigned = s.strip_prefix('-').unwrap_or(s);
     let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
     let numeric = !whole.is_empty()
@@ -127,7 +142,7 @@ fn parse_unix_time(s: &str) -> Option<Result<i64, &'static str>> {
     }
     let mut value: f64 = s.parse().ok()?;
     // speedate reads magnitudes past 2e10 as milliseconds.
-    if value.abs() > 2e10 {
+    if milliseconds || value.abs() > 2e10 {
         value /= 1000.0;
     }
     // Years 1 to 9999, the range of Python's datetime.
@@ -142,6 +157,10 @@ fn parse_unix_time(s: &str) -> Option<Result<i64, &'static str>> {
 mod tests {
     use super::*;
 
+    fn parse_datetime(s: &str) -> Result<i64, &'static str> {
+        parse_datetime_as(s, Reading::default())
+    }
+
     #[test]
     fn datetimes_follow_speedate() {
         assert_eq!(parse_datetime("1970-01-01T00:00:00Z"), Ok(0));
@@ -152,6 +171,16 @@ mod tests {
         assert_eq!(parse_datetime("1000"), Ok(1_000_000_000));
         assert_eq!(parse_datetime("30000000000"), Ok(30_000_000_000_000));
         assert_eq!(parse_datetime("abc"), Err("input is too short"));
+        let local = Reading {
+            naive_offset_seconds: 7200,
+            numbers_as_milliseconds: true,
+        };
+        assert_eq!(parse_datetime_as("1970-01-01T02:00:00", local), Ok(0));
+        assert_eq!(
+            parse_datetime_as("1970-01-01T02:00:00Z", local),
+            Ok(7_200_000_000)
+        );
+        assert_eq!(parse_datetime_as("1000", local), Ok(1_000_000));
         assert_eq!(
             parse_datetime("2024-13-01"),
             Err("month value is outside expected range of 1-12")

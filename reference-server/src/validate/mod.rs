@@ -15,9 +15,10 @@ mod schema;
 use serde_json::{Value, json};
 
 use crate::errors::FieldError;
+use crate::faults::Faults;
 
 pub(crate) use query::{ListQuery, list_query};
-pub(crate) use schema::{Update, config_default, create_body, update_body};
+pub(crate) use schema::{Update, config_default, create_body, update_body, with_raw_scalars};
 
 /// The values of `SimulationStatus`, in the enum's order.
 const STATUSES: [&str; 5] = ["pending", "running", "completed", "failed", "cancelled"];
@@ -72,9 +73,20 @@ fn len24_error(s: &str, loc: &[Value], input: &Value) -> Option<FieldError> {
 }
 
 /// Validates the `simulation_id` path parameter.
-pub(crate) fn path_id(id: &str, errors: &mut Vec<FieldError>) {
+pub(crate) fn path_id(id: &str, errors: &mut Vec<FieldError>, faults: Faults) {
     let loc = [Value::from("path"), Value::from("simulation_id")];
     if let Some(error) = len24_error(id, &loc, &Value::from(id)) {
         errors.push(error);
+    } else if faults.validates_ids_as_object_ids() && !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        // What a `PydanticObjectId` path parameter answers: bson's `ObjectId.is_valid`.
+        errors.push(
+            FieldError::new(
+                "value_error",
+                &loc,
+                "Value error, Id must be of type PydanticObjectId",
+                Value::from(id),
+            )
+            .with_ctx(json!({ "error": {} })),
+        );
     }
 }

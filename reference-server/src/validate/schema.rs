@@ -113,6 +113,11 @@ pub(crate) fn create_body(body: &Value, faults: Faults) -> Result<Map<String, Va
                 continue;
             }
             Some(Value::Null) if faults.stores_null_as_default() => fields.config_default(name),
+            Some(Value::Null)
+                if matches!(kind, Kind::Workflow) && faults.accepts_null_workflow() =>
+            {
+                fields.config_default(name)
+            }
             Some(value) => match fields.check(kind, value, &loc_with(&loc, name)) {
                 Some(value) => value,
                 None => continue,
@@ -146,6 +151,25 @@ pub(crate) fn create_body(body: &Value, faults: Faults) -> Result<Map<String, Va
         }
     }
     Ok(config)
+}
+
+/// Under [`Faults::stores_raw_body`]: `config` with each top-level field that validation
+/// changed (a coerced `"5"`, `5.0`, `"yes"`) replaced by what the client sent, as a handler
+/// that validates the model but saves the request's own dict would store it. The workflow
+/// objects keep their validated form: the raw ones may hold unknown keys.
+pub(crate) fn with_raw_scalars(config: &Map<String, Value>, body: &Value) -> Map<String, Value> {
+    let mut stored = config.clone();
+    for (name, kind) in CONFIG_FIELDS {
+        if matches!(kind, Kind::Workflow) {
+            continue;
+        }
+        if let (Some(raw), Some(canonical)) = (body.get(name), stored.get_mut(name))
+            && raw != canonical
+        {
+            *canonical = raw.clone();
+        }
+    }
+    stored
 }
 
 /// Nesting depth of containers; bounded by serde_json's recursion limit, so recursion is safe.
@@ -230,6 +254,11 @@ impl Fields<'_> {
                 {
                     Some(value.clone())
                 }
+                Value::String(s)
+                    if self.faults.accepts_long_ids() && s.chars().count() > ID_LEN =>
+                {
+                    Some(value.clone())
+                }
                 Value::String(s) => match len24_error(s, loc, value) {
                     None => Some(value.clone()),
                     Some(error) => self.fail(error),
@@ -240,9 +269,14 @@ impl Fields<'_> {
                 Ok(int) => Some(int),
                 Err((ty, msg)) => self.fail(FieldError::new(ty, loc, msg, value.clone())),
             },
-            Kind::Bool => match lax_bool(value) {
-                Ok(b) => Some(Value::Bool(b)),
-                Err((ty, msg)) => self.fail(FieldError::new(ty, loc, msg, value.clone())),
+            Kind::Bool => match value {
+                Value::String(s)
+                    if self.faults.bool_strings_case_sensitive() && s.to_lowercase() != *s =>
+                {
+                    let (ty, msg) = coerce::BOOL_PARSING;
+                    self.fail(FieldError::new(ty, loc, msg, value.clone()))
+                }
+                _ => self.bool(value, loc),
             },
             Kind::Status => match value {
                 Value::String(s) if STATUSES.contains(&s.as_str()) => Some(value.clone()),
@@ -289,6 +323,14 @@ impl Fields<'_> {
             }
         }
         ok.then_some(Value::Object(workflow))
+    }
+
+    /// pydantic's lax `bool`.
+    fn bool(&mut self, value: &Value, loc: &[Value]) -> Option<Value> {
+        match lax_bool(value) {
+            Ok(b) => Some(Value::Bool(b)),
+            Err((ty, msg)) => self.fail(FieldError::new(ty, loc, msg, value.clone())),
+        }
     }
 
     /// pydantic's lax `int`, and the three faults that bend it.
