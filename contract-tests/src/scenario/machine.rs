@@ -276,7 +276,10 @@ impl Command {
                 "update {pick}: description {:?}, status {:?}, ignored keys {:?}",
                 p.description,
                 p.status,
-                p.ignored.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>()
+                p.ignored
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .collect::<Vec<_>>()
             ),
             Command::Delete(pick) => format!("delete {pick}"),
             Command::Intrude(pick, operation, who) => {
@@ -338,8 +341,8 @@ fn arb_command(spec: &Spec) -> BoxedStrategy<Command> {
         6 => arb_create(spec).prop_map(|c| Command::Create(Box::new(c))),
         1 => Just(Command::CreateLarge),
         3 => arb_pick(spec).prop_map(Command::Get),
-        5 => arb_query(spec).prop_map(|q| Command::List(Box::new(q))),
-        4 => (arb_pick(spec), arb_patch_plan(spec)).prop_map(|(p, u)| Command::Update(p, u)),
+        6 => arb_query(spec).prop_map(|q| Command::List(Box::new(q))),
+        5 => (arb_pick(spec), arb_patch_plan(spec)).prop_map(|(p, u)| Command::Update(p, u)),
         2 => arb_pick(spec).prop_map(Command::Delete),
         2 => (
             arb_pick(spec),
@@ -351,8 +354,9 @@ fn arb_command(spec: &Spec) -> BoxedStrategy<Command> {
             .prop_map(|(i, w, s)| Command::RaceUpdates(Pick::Record(i), w, s)),
         1 => (arb_record(), select(DESCRIPTION_WORDS.to_vec()))
             .prop_map(|(i, w)| Command::RaceUpdateDelete(Pick::Record(i), w)),
-        1 => (2usize..6).prop_map(Command::Burst),
-        1 => Just(Command::Pause),
+        // Past 10 records a burst's default-size list tells a page of 100 from one of 10.
+        1 => prop_oneof![3 => 2usize..6, 1 => 11usize..13].prop_map(Command::Burst),
+        3 => Just(Command::Pause),
     ]
     .boxed()
 }
@@ -492,6 +496,7 @@ fn arb_variant() -> impl Strategy<Value = Variant> {
         Variant::Exact,
         Variant::Exact,
         Variant::Prefix,
+        Variant::Prefix,
         Variant::Suffix,
         Variant::Upper,
     ])
@@ -537,7 +542,7 @@ fn arb_paging(spec: &Spec) -> BoxedStrategy<Paging> {
 fn arb_query(spec: &Spec) -> BoxedStrategy<QueryPlan> {
     let statuses = super::listing::statuses(spec);
     (
-        proptest::option::weighted(0.3, (arb_record(), arb_variant())),
+        proptest::option::weighted(0.5, (arb_record(), arb_variant())),
         proptest::option::weighted(
             0.5,
             (
@@ -545,15 +550,17 @@ fn arb_query(spec: &Spec) -> BoxedStrategy<QueryPlan> {
                 select(vec![
                     SearchIn::LogicalId,
                     SearchIn::Description,
+                    SearchIn::Description,
                     SearchIn::Upper,
+                    SearchIn::RegexDot,
                     SearchIn::RegexDot,
                 ]),
             ),
         ),
         proptest::option::weighted(0.3, (0usize..2, 0usize..2, proptest::bool::weighted(0.2))),
         proptest::option::weighted(0.25, select(statuses)),
-        proptest::option::weighted(0.25, (arb_record(), arb_bound())),
-        proptest::option::weighted(0.25, (arb_record(), arb_bound())),
+        proptest::option::weighted(0.35, (arb_record(), arb_bound())),
+        proptest::option::weighted(0.35, (arb_record(), arb_bound())),
         arb_paging(spec),
     )
         .prop_map(

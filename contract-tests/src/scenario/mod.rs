@@ -126,7 +126,7 @@ pub fn arb_scenario(spec: &Spec, mix: Mix) -> BoxedStrategy<Scenario> {
         2 => single::arb_not_allowed(spec),
         3 => refused::arb_refused_single(spec),
         4 => single::arb_open_list(spec),
-        10 => machine::arb_machine(spec),
+        16 => machine::arb_machine(spec),
     ]
     .boxed()
 }

@@ -43,15 +43,20 @@ pub(super) async fn run(x: &mut Exec<'_>, case: &Case) {
 fn arb_refused_value(parameter: &Parameter) -> Option<BoxedStrategy<String>> {
     match &parameter.kind {
         ParamKind::Integer { minimum, maximum } => {
-            let mut values: Vec<String> = Vec::new();
-            if let Some(min) = minimum {
-                values.extend([min - 1, min - 2].map(|v| v.to_string()));
+            // The value just past a bound is the one an off-by-one bound (`gt` for `ge`, no
+            // bound at all) accepts, so it weighs most.
+            let just_past: Vec<String> = [minimum.map(|m| m - 1), maximum.map(|m| m + 1)]
+                .into_iter()
+                .flatten()
+                .map(|v| v.to_string())
+                .collect();
+            let mut others: Vec<String> = NOT_INTEGERS.map(str::to_owned).to_vec();
+            others.extend(minimum.map(|m| (m - 2).to_string()));
+            others.extend(maximum.map(|m| (m + 2).to_string()));
+            if just_past.is_empty() {
+                return Some(select(others).boxed());
             }
-            if let Some(max) = maximum {
-                values.extend([max + 1, max + 2].map(|v| v.to_string()));
-            }
-            values.extend(NOT_INTEGERS.map(str::to_owned));
-            Some(select(values).boxed())
+            Some(prop_oneof![3 => select(just_past), 2 => select(others)].boxed())
         }
         ParamKind::String { min_len, max_len } => {
             let patterns = wrong_length_patterns((*min_len, *max_len));
