@@ -74,7 +74,7 @@ pub enum Text {
     Padded,
     /// Over 4 KiB.
     Long,
-    /// A character from every Unicode plane in use, astral ones included.
+    /// A character from each of the 17 Unicode planes, unassigned ones included.
     Planes,
     /// The `logical_id` of an earlier record: the field is not a key, both records stay.
     SameAs(usize),
@@ -221,6 +221,9 @@ pub enum Command {
     Burst(usize),
     /// Waits [`CLOCK_GAP`], so the next write must move `updated_at`.
     Pause,
+    /// The other team creates a record; the operation with the run's key finds nothing
+    /// (`tenancy.item`), and the other team reads it back unchanged and deletes it.
+    Foreign(Operation),
 }
 
 impl Command {
@@ -297,6 +300,10 @@ impl Command {
             }
             Command::Burst(n) => format!("{n} creates at once, then list them"),
             Command::Pause => format!("wait {} ms", CLOCK_GAP.as_millis()),
+            Command::Foreign(operation) => format!(
+                "the other team creates a record; {} it with the run's key; the other team reads and deletes it",
+                operation.id()
+            ),
         }
     }
 }
@@ -357,6 +364,7 @@ fn arb_command(spec: &Spec) -> BoxedStrategy<Command> {
         // Past 10 records a burst's default-size list tells a page of 100 from one of 10.
         1 => prop_oneof![3 => 2usize..6, 1 => 11usize..13].prop_map(Command::Burst),
         3 => Just(Command::Pause),
+        1 => select(vec![Operation::Get, Operation::Update, Operation::Delete]).prop_map(Command::Foreign),
     ]
     .boxed()
 }
@@ -672,6 +680,7 @@ impl Machine<'_> {
             Command::RaceUpdateDelete(pick, word) => self.race_update_delete(x, pick, word).await,
             Command::Burst(n) => self.burst(x, *n).await,
             Command::Pause => tokio::time::sleep(CLOCK_GAP).await,
+            Command::Foreign(operation) => self.foreign(x, *operation).await,
         }
     }
 
@@ -685,7 +694,7 @@ impl Machine<'_> {
             Text::Padded => json!(format!("  {tag}{separator}x \t")),
             Text::Long => json!(format!("{tag}{separator}{}", "long ".repeat(900))),
             Text::Planes => json!(format!(
-                "{tag}{separator}a\u{e9}\u{4e2d}\u{1F600}\u{20000}\u{30000}\u{E0041}\u{F0000}\u{10FFFD}"
+                "{tag}{separator}a\u{e9}\u{4e2d}\u{1F600}\u{20000}\u{30000}\u{40000}\u{50000}\u{60000}\u{70000}\u{80000}\u{90000}\u{A0000}\u{B0000}\u{C0000}\u{D0000}\u{E0041}\u{F0000}\u{10FFFD}"
             )),
             Text::SameAs(i) => match self
                 .model
@@ -1056,6 +1065,32 @@ impl Machine<'_> {
             ..ListFilter::default()
         };
         self.send_list(x, filter, true, Paging::Defaults).await;
+    }
+
+    async fn foreign(&mut self, x: &mut Exec<'_>, operation: Operation) {
+        if !x.state.other_team {
+            return;
+        }
+        let api = &x.spec.api;
+        let mut create = api.create(json!({"logical_id": format!("{}-foreign", self.tag)}));
+        create.auth = Auth::OtherTeam;
+        let Some(created) = x.send(create, Expect::Success).await else {
+            return;
+        };
+        let created = created["simulation"].clone();
+        let id = sim_id(&created);
+        let request = match operation {
+            Operation::Update => api.update(&id, plain_object(&x.spec.update_body, "foreign")),
+            Operation::Delete => api.delete(&id),
+            _ => api.get(&id),
+        };
+        x.send(request, Expect::NotFound).await;
+        let mut read = api.get(&id);
+        read.auth = Auth::OtherTeam;
+        x.send(read, Expect::Simulation { expected: created }).await;
+        let mut delete = api.delete(&id);
+        delete.auth = Auth::OtherTeam;
+        x.send(delete, Expect::Success).await;
     }
 
     /// The filter a query plan makes from the model, and whether it scopes the list to this
