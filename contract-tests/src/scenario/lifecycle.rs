@@ -57,21 +57,7 @@ pub fn arb_patch(spec: &Spec) -> BoxedStrategy<Value> {
         .iter()
         .map(|f| f.name.clone())
         .collect();
-    let ignored: Vec<BoxedStrategy<(String, Value)>> = spec
-        .create_body
-        .fields
-        .iter()
-        .filter(|f| spec.update_body.field(&f.name).is_none())
-        .map(|f| {
-            let name = f.name.clone();
-            prop_oneof![
-                arb_canonical(&f.kind).prop_map(|a| a.sent),
-                arb_rejected(&f.kind).prop_map(|(_, v)| v),
-            ]
-            .prop_map(move |v| (name.clone(), v))
-            .boxed()
-        })
-        .collect();
+    let ignored = arb_ignored_keys(spec);
     let extra = if ignored.is_empty() {
         Just(Vec::new()).boxed()
     } else {
@@ -98,6 +84,25 @@ pub fn arb_patch(spec: &Spec) -> BoxedStrategy<Value> {
             patch
         })
         .boxed()
+}
+
+/// Create fields the update body does not have, each with a value valid or not for create:
+/// PATCH must ignore them alike (`update.fields`).
+pub(super) fn arb_ignored_keys(spec: &Spec) -> Vec<BoxedStrategy<(String, Value)>> {
+    spec.create_body
+        .fields
+        .iter()
+        .filter(|f| spec.update_body.field(&f.name).is_none())
+        .map(|f| {
+            let name = f.name.clone();
+            prop_oneof![
+                arb_canonical(&f.kind).prop_map(|a| a.sent),
+                arb_rejected(&f.kind).prop_map(|(_, v)| v),
+            ]
+            .prop_map(move |v| (name.clone(), v))
+            .boxed()
+        })
+        .collect()
 }
 
 pub(super) async fn run(x: &mut Exec<'_>, plan: &LifecyclePlan) {

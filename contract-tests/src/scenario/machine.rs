@@ -353,7 +353,7 @@ fn arb_command(spec: &Spec) -> BoxedStrategy<Command> {
         2 => arb_pick(spec).prop_map(Command::Delete),
         2 => (
             arb_pick(spec),
-            select(vec![Operation::Get, Operation::Update, Operation::Delete, Operation::List]),
+            select(Operation::ALL.to_vec()),
             prop_oneof![Just(Intruder::OtherTeam), arb_refusal().prop_map(Intruder::Refused)],
         )
             .prop_map(|(p, o, i)| Command::Intrude(p, o, i)),
@@ -468,24 +468,8 @@ fn arb_patch_plan(spec: &Spec) -> BoxedStrategy<PatchPlan> {
             1 => arb_rejected(&kind).prop_map(|(_, v)| PatchValue::Invalid(v)),
         ]
     };
-    let ignored: Vec<BoxedStrategy<(String, Value)>> = spec
-        .create_body
-        .fields
-        .iter()
-        .filter(|f| spec.update_body.field(&f.name).is_none())
-        .map(|f| {
-            let name = f.name.clone();
-            prop_oneof![
-                arb_canonical(&f.kind).prop_map(|a| a.sent),
-                arb_rejected(&f.kind).prop_map(|(_, v)| v),
-            ]
-            .prop_map(move |v| (name.clone(), v))
-            .boxed()
-        })
-        .chain(std::iter::once(
-            Just(("x-unknown".to_owned(), json!(true))).boxed(),
-        ))
-        .collect();
+    let mut ignored = super::lifecycle::arb_ignored_keys(spec);
+    ignored.push(Just(("x-unknown".to_owned(), json!(true))).boxed());
     (
         field(kind_of("description")),
         field(kind_of("status")),
@@ -942,7 +926,10 @@ impl Machine<'_> {
         intruder: &Intruder,
     ) {
         let (auth, expect) = match intruder {
-            Intruder::OtherTeam if !x.state.other_team => return,
+            // The other team's creates are `Command::Foreign`'s.
+            Intruder::OtherTeam if !x.state.other_team || operation == Operation::Create => {
+                return;
+            }
             Intruder::OtherTeam => (Auth::OtherTeam, Expect::NotFound),
             Intruder::Refused(refusal) => (
                 refusal.auth.clone(),
@@ -956,6 +943,11 @@ impl Machine<'_> {
         let mut request = match operation {
             Operation::Update => api.update(&id, plain_object(&x.spec.update_body, "intruder")),
             Operation::Delete => api.delete(&id),
+            // Refused, so nothing is made: a record with this sequence's nonce would show in
+            // its exact lists.
+            Operation::Create => {
+                api.create(json!({"logical_id": format!("{}-intruder", self.tag)}))
+            }
             Operation::List => {
                 let filter = ListFilter {
                     search: Some(self.plan.nonce.clone()),
