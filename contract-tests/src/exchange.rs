@@ -100,11 +100,47 @@ pub struct Case {
     pub expect: Expect,
 }
 
+/// Which side of a rule's condition an exercise was on (see [`crate::coverage`]): the side the
+/// rule makes a demand of, or the nearest request on the other side, where the demand must not
+/// be applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Side {
+    Positive,
+    Negative,
+}
+
+/// One rule of CONTRACT.md's table, exercised on one side by one exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Exercise {
+    pub rule: &'static str,
+    pub side: Side,
+}
+
+/// The rule's demand was made of this request.
+pub const fn positive(rule: &'static str) -> Exercise {
+    Exercise {
+        rule,
+        side: Side::Positive,
+    }
+}
+
+/// This request lies just on the other side of the rule's condition: the demand must not apply.
+pub const fn negative(rule: &'static str) -> Exercise {
+    Exercise {
+        rule,
+        side: Side::Negative,
+    }
+}
+
 /// A request that was sent, what was expected of it, and what came back.
 #[derive(Debug, Clone)]
 pub struct Observation {
     pub case: Case,
     pub response: Result<Response, TransportError>,
+    /// The rules the scenario says this request exercises beyond what can be read off the
+    /// request and its expectation: a read-back after another team's refused update exercises
+    /// `tenancy.item` and `never.lost`, which the read alone cannot tell.
+    pub exercises: Vec<Exercise>,
 }
 
 /// A response as the suite saw it, already redacted.
