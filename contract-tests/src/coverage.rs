@@ -381,8 +381,9 @@ fn is_unknown_key(auth: &Auth) -> bool {
 }
 
 /// Whether a body is over [`LARGE_BODY`]. A JSON body is measured by what it holds (keys,
-/// strings, the digits of numbers, one byte per separator), never serialised: this runs on
-/// every exchange, and escapes only add to a size that is already past the limit or not.
+/// strings, the digits of numbers, its punctuation), not serialised, because this runs on every
+/// exchange. Escapes are not counted, so a body just under the limit by this count may be just
+/// over it on the wire; a body meant to test the limit is far past it by content alone.
 fn is_large(body: &Body) -> bool {
     fn size(value: &Value, limit: usize) -> usize {
         match value {
