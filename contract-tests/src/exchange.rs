@@ -87,10 +87,14 @@ pub enum Expect {
         patch: Value,
         strictly_later: bool,
     },
-    /// A request sent while another on the same record was in flight: any status one of the
-    /// serial orders the contract allows would give. What the race left behind is judged by
-    /// the reads that follow it.
-    Raced { statuses: Vec<u16> },
+    /// A request whose outcome the contract leaves open between these statuses, `because` says
+    /// why: a request racing another on the same record (any status a serial order of the two
+    /// gives; the reads that follow judge what the race left), or a body over 1 MiB (413 or
+    /// served). A status here that the spec does not document is the contract's to allow.
+    OneOf {
+        statuses: Vec<u16>,
+        because: &'static str,
+    },
     /// A 2xx list page, judged against this run's own records.
     Listed(ListExpectation),
     /// A 2xx and nothing more (a delete).
@@ -110,11 +114,47 @@ pub struct Case {
     pub expect: Expect,
 }
 
+/// Which side of a rule's condition an exercise was on (see [`crate::coverage`]): the side the
+/// rule makes a demand of, or the nearest request on the other side, where the demand must not
+/// be applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Side {
+    Positive,
+    Negative,
+}
+
+/// One rule of CONTRACT.md's table, exercised on one side by one exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Exercise {
+    pub rule: &'static str,
+    pub side: Side,
+}
+
+/// The rule's demand was made of this request.
+pub const fn positive(rule: &'static str) -> Exercise {
+    Exercise {
+        rule,
+        side: Side::Positive,
+    }
+}
+
+/// This request lies just on the other side of the rule's condition: the demand must not apply.
+pub const fn negative(rule: &'static str) -> Exercise {
+    Exercise {
+        rule,
+        side: Side::Negative,
+    }
+}
+
 /// A request that was sent, what was expected of it, and what came back.
 #[derive(Debug, Clone)]
 pub struct Observation {
     pub case: Case,
     pub response: Result<Response, TransportError>,
+    /// The rules the scenario says this request exercises beyond what can be read off the
+    /// request and its expectation: a read-back after another team's refused update exercises
+    /// `tenancy.item` and `never.lost`, which the read alone cannot tell.
+    pub exercises: Vec<Exercise>,
 }
 
 /// A response as the suite saw it, already redacted.

@@ -2,6 +2,7 @@
 
 pub mod cases;
 pub mod checks;
+pub mod coverage;
 pub mod error;
 pub mod exchange;
 pub mod http;

@@ -5,8 +5,10 @@ use std::path::Path;
 
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
+use crate::coverage;
 use crate::error::RunError;
 use crate::redact::Secrets;
+use crate::rules;
 use crate::runner::{Finding, Report};
 use crate::spec::Operation;
 
@@ -205,6 +207,7 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
             shown(&identity.user)
         );
     }
+    let _ = writeln!(out, "{}", coverage_line(report));
     let phases = report.requests_by_phase;
     let _ = writeln!(
         out,
@@ -249,6 +252,162 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
         report.elapsed.as_secs_f64()
     );
     secrets.redact(&out)
+}
+
+/// Where a run's coverage stands against CONTRACT.md's rules, computed once for the summary
+/// and the full report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CoverageSummary {
+    /// `(id, positive, negative)`, in the contract's order; `negative` is `None` for a rule
+    /// without a negative side.
+    pub rows: Vec<(&'static str, u64, Option<u64>)>,
+    pub never: Vec<&'static str>,
+    /// Exercised, but not on every side the rule has: `(id, the missing side)`.
+    pub one_side: Vec<(&'static str, &'static str)>,
+    /// Ids a check or scenario named that CONTRACT.md's table does not have.
+    pub unknown: Vec<&'static str>,
+}
+
+impl CoverageSummary {
+    pub fn of(report: &Report) -> CoverageSummary {
+        let mut summary = CoverageSummary::default();
+        for rule in coverage::RULES {
+            let [positive, negative] = report.coverage.get(rule.id).copied().unwrap_or_default();
+            let negative = rule.has_negative().then_some(negative);
+            summary.rows.push((rule.id, positive, negative));
+            match (positive, negative) {
+                (0, None | Some(0)) => summary.never.push(rule.id),
+                (0, Some(_)) => summary.one_side.push((rule.id, "positive")),
+                (_, Some(0)) => summary.one_side.push((rule.id, "negative")),
+                _ => {}
+            }
+        }
+        summary.unknown = report
+            .coverage
+            .keys()
+            .filter(|id| coverage::definition(id).is_none())
+            .copied()
+            .collect();
+        summary
+    }
+
+    pub fn exercised(&self) -> usize {
+        self.rows.len() - self.never.len()
+    }
+
+    /// Rules exercised on every side they have.
+    pub fn complete(&self) -> usize {
+        self.exercised() - self.one_side.len()
+    }
+}
+
+/// The summary's coverage line: how many of the contract's rules the run exercised, and which
+/// it never did or did on one side only.
+pub fn coverage_line(report: &Report) -> String {
+    let summary = CoverageSummary::of(report);
+    let mut line = format!(
+        "coverage: {} of {} rules exercised ({} on both sides where they have two)",
+        summary.exercised(),
+        summary.rows.len(),
+        summary.complete()
+    );
+    if !summary.never.is_empty() {
+        let _ = write!(line, "; never: {}", summary.never.join(", "));
+    }
+    if !summary.one_side.is_empty() {
+        let sides: Vec<String> = summary
+            .one_side
+            .iter()
+            .map(|(id, missing)| format!("{id} (no {missing})"))
+            .collect();
+        let _ = write!(line, "; one side only: {}", sides.join(", "));
+    }
+    if !summary.unknown.is_empty() {
+        let _ = write!(
+            line,
+            "; named but not in CONTRACT.md: {}",
+            summary.unknown.join(", ")
+        );
+    }
+    line
+}
+
+/// The full coverage report as Markdown: one row per rule of CONTRACT.md with its positive and
+/// negative counts (`—` for a rule without a negative side) and its text, then the rules never
+/// exercised and those exercised on one side only.
+pub fn coverage_markdown(report: &Report, secrets: &Secrets) -> String {
+    let summary = CoverageSummary::of(report);
+    let texts = rules::all();
+    let text_of = |id: &str| {
+        texts
+            .iter()
+            .find(|r| r.id == id)
+            .map_or(String::new(), |r| r.text.replace('|', "\\|"))
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "# Contract coverage\n");
+    let _ = writeln!(
+        out,
+        "{} cases (run tag {}). {}.\n",
+        report.cases,
+        report.run_tag,
+        coverage_line(report)
+            .trim_start_matches("coverage: ")
+            .split(';')
+            .next()
+            .unwrap_or_default()
+    );
+    let _ = writeln!(out, "| rule | positive | negative | rule text |");
+    let _ = writeln!(out, "|---|---:|---:|---|");
+    for (id, positive, negative) in &summary.rows {
+        let negative = negative.map_or("—".to_owned(), |n| n.to_string());
+        let _ = writeln!(
+            out,
+            "| `{id}` | {positive} | {negative} | {} |",
+            text_of(id)
+        );
+    }
+    let _ = writeln!(out, "\n## Never exercised\n");
+    if summary.never.is_empty() {
+        let _ = writeln!(out, "None.");
+    }
+    for id in &summary.never {
+        let _ = writeln!(out, "- `{id}`: {}", text_of(id));
+    }
+    if !summary.one_side.is_empty() {
+        let _ = writeln!(out, "\n## Exercised on one side only\n");
+        for (id, missing) in &summary.one_side {
+            let wanted = coverage::definition(id).and_then(|d| match *missing {
+                "positive" => Some(d.positive),
+                _ => d.negative,
+            });
+            let _ = writeln!(
+                out,
+                "- `{id}`: no {missing} exercise ({})",
+                wanted.unwrap_or_default()
+            );
+        }
+    }
+    if !summary.unknown.is_empty() {
+        let _ = writeln!(out, "\n## Named but not in CONTRACT.md\n");
+        for id in &summary.unknown {
+            let _ = writeln!(out, "- `{id}`");
+        }
+    }
+    secrets.redact(&out)
+}
+
+/// Writes [`coverage_markdown`] to `path` (`--coverage FILE`).
+pub fn write_coverage(path: &Path, report: &Report, secrets: &Secrets) -> Result<(), RunError> {
+    write_output(path, &coverage_markdown(report, secrets), secrets)
+}
+
+/// Every file a run writes goes through here: redacted once more, whatever the caller did.
+fn write_output(path: &Path, text: &str, secrets: &Secrets) -> Result<(), RunError> {
+    std::fs::write(path, secrets.redact(text)).map_err(|e| RunError::Output {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
 }
 
 /// One line per value the generated client cannot hold, list indexes folded so a page of them
@@ -366,10 +525,7 @@ pub fn write_junit(
     checks: &[&str],
     secrets: &Secrets,
 ) -> Result<(), RunError> {
-    std::fs::write(path, junit_xml(report, checks, secrets)).map_err(|e| RunError::Output {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    })
+    write_output(path, &junit_xml(report, checks, secrets), secrets)
 }
 
 #[cfg(test)]
@@ -558,5 +714,87 @@ mod tests {
             notes.as_str().contains("99999999999999999999 does not fit"),
             "{notes:?}"
         );
+    }
+
+    /// A run that exercised every rule on every side but these: `never.lost` not at all,
+    /// `length.24` positively only, and an id no rule has.
+    fn covered() -> Report {
+        let mut report = report();
+        for rule in coverage::RULES {
+            report
+                .coverage
+                .insert(rule.id, [2, u64::from(rule.has_negative()) * 3]);
+        }
+        report.coverage.remove("never.lost");
+        report.coverage.insert("length.24", [5, 0]);
+        report.coverage.insert("no.such-rule", [1, 0]);
+        report
+    }
+
+    #[test]
+    fn the_summary_says_how_many_rules_were_exercised_and_names_the_rest() {
+        let total = coverage::RULES.len();
+        let line = coverage_line(&covered());
+        assert_eq!(
+            line,
+            format!(
+                "coverage: {} of {total} rules exercised ({} on both sides where they have two); never: never.lost; one side only: length.24 (no negative); named but not in CONTRACT.md: no.such-rule",
+                total - 1,
+                total - 2
+            )
+        );
+        let summary = render_summary(&covered(), &Secrets::default());
+        assert!(summary.contains(&line), "{summary}");
+        // A run that exercised nothing names every rule as never exercised.
+        let none = coverage_line(&Report::default());
+        assert!(
+            none.starts_with(&format!(
+                "coverage: 0 of {total} rules exercised (0 on both sides"
+            )) && none.contains("never: auth.required, auth.missing,"),
+            "{none}"
+        );
+    }
+
+    #[test]
+    fn the_coverage_file_has_a_row_per_rule_and_lists_what_was_never_exercised() {
+        let key = "sk-secret|key";
+        let mut report = covered();
+        report.run_tag = format!("tag-{key}");
+        let path = std::env::temp_dir().join(format!("coverage-{}.md", std::process::id()));
+        write_coverage(&path, &report, &Secrets::new(key, None)).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert!(
+            !text.contains(key) && text.contains("tag-$CONTRACT_TOKEN"),
+            "{text}"
+        );
+        let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("| `")).collect();
+        assert_eq!(rows.len(), coverage::RULES.len(), "{text}");
+        assert!(
+            rows.contains(&"| `length.24` | 5 | 0 | `workflow_id`, `run_id`, list workflow-id filters and path ids: exactly 24 characters, else 422 |"),
+            "{text}"
+        );
+        // A rule without a negative side shows a dash, not a zero.
+        assert!(
+            rows.contains(&"| `never.lost` | 0 | — | nothing stored is lost or altered except through update and delete |"),
+            "{text}"
+        );
+        assert!(
+            rows.iter()
+                .any(|r| r.starts_with("| `auth.required` | 2 | 3 | ")),
+            "{text}"
+        );
+        let never = text.split("## Never exercised").nth(1).unwrap();
+        let never = never.split("##").next().unwrap();
+        let listed: Vec<&str> = never.lines().filter(|l| l.starts_with("- ")).collect();
+        assert_eq!(
+            listed,
+            ["- `never.lost`: nothing stored is lost or altered except through update and delete"]
+        );
+        assert!(
+            text.contains("- `length.24`: no negative exercise"),
+            "{text}"
+        );
+        assert!(text.contains("- `no.such-rule`"), "{text}");
     }
 }

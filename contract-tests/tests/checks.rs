@@ -890,25 +890,26 @@ fn update_semantics_wants_a_later_updated_at_only_when_told_the_update_came_well
 }
 
 #[test]
-fn raced_outcome() {
+fn status_one_of() {
     let case = Case {
         request: spec()
             .api
             .update("5eb7cf5a86d9755df3a6c593", json!({"status": "failed"})),
-        expect: Expect::Raced {
+        expect: Expect::OneOf {
             statuses: vec![200, 404],
+            because: "as a serial order of the racing requests gives",
         },
     };
     let not_found = json!({"detail": "Simulation not found"});
     assert_catches(
-        "raced_outcome",
+        "status_one_of",
         &case,
         &json_response(404, &not_found),
         &json_response(422, &validation_error(json!(["body", "status"]))),
     );
     assert_eq!(
         verdict(
-            "raced_outcome",
+            "status_one_of",
             &case,
             &json_response(200, &good_simulation())
         ),

@@ -27,6 +27,8 @@ options:
   --seed N              seed of the run; the same seed replays the same cases (default: random)
   --checks a,b          run only these checks (see --list-checks)
   --junit PATH          write JUnit XML for CI
+  --coverage PATH       write the contract coverage report (Markdown): per rule of CONTRACT.md,
+                        how often it was exercised positively and negatively, and which never
   --concurrency N       requests in flight (default 32 on loopback, 8 elsewhere)
   --rate N              at most N requests per second
   --timeout SECS        per request (default 10)
@@ -63,6 +65,7 @@ struct ContractArgs {
     seed: Option<u64>,
     checks: Option<Vec<String>>,
     junit: Option<PathBuf>,
+    coverage: Option<PathBuf>,
     concurrency: Option<usize>,
     rate: Option<f64>,
     timeout: Duration,
@@ -120,6 +123,7 @@ fn parse_args(args: &[String]) -> Result<ContractArgs> {
         seed: None,
         checks: None,
         junit: None,
+        coverage: None,
         concurrency: None,
         rate: None,
         timeout: Duration::from_secs(10),
@@ -159,6 +163,12 @@ fn parse_args(args: &[String]) -> Result<ContractArgs> {
             "--junit" => {
                 out.junit = Some(PathBuf::from(
                     it.next().ok_or_else(|| anyhow!("--junit needs a path"))?,
+                ))
+            }
+            "--coverage" => {
+                out.coverage = Some(PathBuf::from(
+                    it.next()
+                        .ok_or_else(|| anyhow!("--coverage needs a path"))?,
                 ))
             }
             "--concurrency" => {
@@ -363,6 +373,9 @@ pub fn contract(args: &[String]) -> Result<ExitCode> {
     if let Some(path) = &args.junit {
         let names: Vec<&str> = checks.iter().map(|c| c.name).collect();
         report::write_junit(path, &report, &names, &secrets)?;
+    }
+    if let Some(path) = &args.coverage {
+        report::write_coverage(path, &report, &secrets)?;
     }
     Ok(if report.failures() == 0 {
         ExitCode::SUCCESS

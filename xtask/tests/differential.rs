@@ -283,6 +283,7 @@ fn the_reference_server_agrees_with_fastapi_on_everything_the_contract_specifies
                             expect: Expect::Success,
                         },
                         response: server.send(&edge.request).await,
+                        exercises: Vec::new(),
                     });
                 }
                 both

@@ -24,7 +24,9 @@ use tokio::time::Instant;
 
 use crate::checks::Check;
 use crate::error::RunError;
-use crate::exchange::{Applied, Exchange, Identity, Mismatch, Observation, RunState};
+use crate::exchange::{
+    Applied, Exchange, Exercise, Identity, Mismatch, Observation, RunState, Side,
+};
 use crate::http::{DEFAULT_MAX_RESPONSE_BYTES, Failure, Pacer, Target};
 use crate::listing::page_size;
 use crate::redact::Secrets;
@@ -182,6 +184,8 @@ struct Judged {
     failures: Vec<(&'static str, Operation, Mismatch, usize)>,
     /// Every check's outcome on every response: (operation, check, applied, failed).
     outcomes: Vec<(Operation, &'static str, bool, bool)>,
+    /// The rules the responses exercised, each once per response and side.
+    exercises: Vec<Exercise>,
 }
 
 /// The pseudo-check and mismatch for a request that got no usable response.
@@ -209,6 +213,8 @@ fn judge(
 ) -> Judged {
     let mut failures = Vec::new();
     let mut outcomes = Vec::new();
+    let mut exercises = Vec::new();
+    let mut applied_checks: Vec<&Check> = Vec::with_capacity(checks.len());
     for (i, observation) in observations.iter().enumerate() {
         let operation = observation.case.request.operation;
         match &observation.response {
@@ -223,14 +229,19 @@ fn judge(
                     response,
                     state,
                 };
+                applied_checks.clear();
                 for check in checks {
                     let verdict = (check.run)(&exchange);
                     let applied = verdict != Ok(Applied::NotApplicable);
                     outcomes.push((operation, check.name, applied, verdict.is_err()));
+                    if applied {
+                        applied_checks.push(check);
+                    }
                     if let Err(m) = verdict {
                         failures.push((check.name, operation, m, i));
                     }
                 }
+                exercises.extend(crate::coverage::exercises(observation, &applied_checks));
             }
         }
     }
@@ -238,6 +249,7 @@ fn judge(
         observations,
         failures,
         outcomes,
+        exercises,
     }
 }
 
@@ -609,6 +621,10 @@ fn record(report: &mut Report, judged: &Judged) {
         } else {
             counts.not_applicable += 1;
         }
+    }
+    for exercise in &judged.exercises {
+        let counts = report.coverage.entry(exercise.rule).or_default();
+        counts[usize::from(exercise.side == Side::Negative)] += 1;
     }
     for (check, operation, _, _) in &judged.failures {
         *report

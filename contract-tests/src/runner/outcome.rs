@@ -120,6 +120,10 @@ pub struct Report {
     pub run_tag: String,
     /// The checks the run was asked to make, in registry order.
     pub checks_run: Vec<&'static str>,
+    /// Per rule id, how many responses of the case phase exercised it positively and
+    /// negatively (`[positive, negative]`, see `crate::coverage`). Shrinking and cleanup
+    /// replay or tidy; they are not counted.
+    pub coverage: BTreeMap<&'static str, [u64; 2]>,
 }
 
 /// Time spent per stage, summed over cases.

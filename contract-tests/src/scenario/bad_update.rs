@@ -5,7 +5,7 @@ use proptest::sample::select;
 use serde_json::{Value, json};
 
 use super::{Exec, Scenario, arb_nonce, sim_id};
-use crate::exchange::{Body, Expect, Locus};
+use crate::exchange::{Body, Exercise, Expect, Locus, positive};
 use crate::pointer;
 use crate::spec::Spec;
 use crate::values::{arb_rejected, plain_object};
@@ -135,5 +135,12 @@ pub(super) async fn run(x: &mut Exec<'_>, plan: &BadUpdatePlan) {
         },
     )
     .await;
-    x.read_back(&id, &created).await;
+    // A refused value must have changed nothing: the read shows the record as created.
+    let field = matches!(&plan.locus, Locus::Exact(loc) if loc.len() > 1);
+    let exercises: &[Exercise] = if field {
+        &[positive("update.invalid"), positive("never.lost")]
+    } else {
+        &[positive("never.lost")]
+    };
+    x.read_back_exercising(&id, &created, exercises).await;
 }

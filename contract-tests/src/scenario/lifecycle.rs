@@ -4,7 +4,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::{Exec, Scenario, arb_nonce, by_logical_id, sim_id};
-use crate::exchange::{Auth, Expect};
+use crate::exchange::{Auth, Exercise, Expect, positive};
 use crate::listing::ListExpectation;
 use crate::spec::Spec;
 use crate::values::{arb_accepted_object, arb_canonical, arb_rejected, plain_object};
@@ -139,8 +139,14 @@ pub(super) async fn run(x: &mut Exec<'_>, plan: &LifecyclePlan) {
             },
         )
         .await;
+    // Only a read after an update that was answered shows whether the update was stored.
+    let persisted: &[Exercise] = if updated.is_some() {
+        &[positive("update.persisted")]
+    } else {
+        &[]
+    };
     let current = updated.map_or(created, |j| j["simulation"].clone());
-    x.read_back(&id, &current).await;
+    x.read_back_exercising(&id, &current, persisted).await;
     x.list(
         Auth::Primary,
         10,
@@ -149,16 +155,21 @@ pub(super) async fn run(x: &mut Exec<'_>, plan: &LifecyclePlan) {
     )
     .await;
     x.send(api.delete(&id), Expect::Success).await;
-    x.get(&id, Auth::Primary, Expect::NotFound).await;
-    x.send(api.delete(&id), Expect::NotFound).await;
-    let after_delete = plain_object(&spec.update_body, "after delete");
-    x.send(api.update(&id, after_delete), Expect::NotFound)
+    // Only the sequence knows the id was deleted: after it, each of these is `delete.gone`.
+    let gone = [positive("delete.gone")];
+    x.get_exercising(&id, Auth::Primary, Expect::NotFound, &gone)
         .await;
-    x.list(
+    x.send_exercising(api.delete(&id), Expect::NotFound, &gone)
+        .await;
+    let after_delete = plain_object(&spec.update_body, "after delete");
+    x.send_exercising(api.update(&id, after_delete), Expect::NotFound, &gone)
+        .await;
+    x.list_exercising(
         Auth::Primary,
         10,
         1,
         ListExpectation::empty_without(by_logical_id(&tag), vec![id]),
+        &gone,
     )
     .await;
 }

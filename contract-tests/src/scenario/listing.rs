@@ -5,6 +5,7 @@ use proptest::sample::select;
 use serde_json::{Value, json};
 
 use super::{Exec, Scenario, arb_nonce, sim_id};
+use crate::coverage;
 use crate::exchange::{Auth, Expect};
 use crate::listing::{
     self, COUNTER_WORKFLOW_FIELD, ListExpectation, ListFilter, SELECTED_WORKFLOW_FIELD,
@@ -230,7 +231,14 @@ pub(super) async fn run(x: &mut Exec<'_>, plan: &ListPlan) {
             .map(sim_id)
             .collect();
         let total = matching.len() as u64;
-        x.list(
+        // Which of the scenario's records each filter alone left out. Only an exact page judges
+        // that: an unscoped one is a shared team's newest 100, which may end before the record.
+        let excluded = if scoped {
+            coverage::exclusions(&filter, &sims)
+        } else {
+            Vec::new()
+        };
+        x.list_exercising(
             Auth::Primary,
             100,
             1,
@@ -241,6 +249,7 @@ pub(super) async fn run(x: &mut Exec<'_>, plan: &ListPlan) {
                 total,
                 absent: vec![],
             },
+            &excluded,
         )
         .await;
     }

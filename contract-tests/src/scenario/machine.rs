@@ -20,7 +20,8 @@ use serde_json::{Value, json};
 
 use super::refused::{Refusal, arb_refusal};
 use super::{Exec, Scenario, arb_nonce, arb_unknown_id, sim_id};
-use crate::exchange::{Auth, Expect, Locus};
+use crate::coverage;
+use crate::exchange::{Auth, Exercise, Expect, Locus, negative, positive};
 use crate::listing::{
     self, COUNTER_WORKFLOW_FIELD, ListExpectation, ListFilter, SELECTED_WORKFLOW_FIELD, created_at,
     page_size, sort_newest_first,
@@ -39,6 +40,9 @@ pub const CLOCK_GAP: Duration = Duration::from_millis(60);
 /// The size of a description that is large but well under the 1 MiB a server may refuse
 /// (`body.too-large`): a server with a smaller body limit refuses it.
 const LARGE_DESCRIPTION: usize = 300 * 1024;
+
+/// Past the 1 MiB over which a server may answer 413 instead.
+const OVER_LIMIT_DESCRIPTION: usize = 1024 * 1024 + 64 * 1024;
 
 /// One generated sequence.
 #[derive(Debug, Clone, PartialEq)]
@@ -203,9 +207,9 @@ pub enum Intruder {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Create(Box<CreatePlan>),
-    /// A create with a description of [`LARGE_DESCRIPTION`] bytes, deleted at once so lists
-    /// stay small.
-    CreateLarge,
+    /// A create with a description of [`LARGE_DESCRIPTION`] bytes (must be served), or, when
+    /// true, of [`OVER_LIMIT_DESCRIPTION`] (413 or served); deleted at once so lists stay small.
+    CreateLarge(bool),
     Get(Pick),
     List(Box<QueryPlan>),
     Update(Pick, PatchPlan),
@@ -230,7 +234,7 @@ impl Command {
     /// How many creates the command makes at most.
     pub fn creates(&self) -> u64 {
         match self {
-            Command::Create(_) | Command::CreateLarge => 1,
+            Command::Create(_) | Command::CreateLarge(_) => 1,
             Command::Burst(n) => *n as u64,
             _ => 0,
         }
@@ -267,9 +271,14 @@ impl Command {
                 }
                 line
             }
-            Command::CreateLarge => {
-                format!("create with a {LARGE_DESCRIPTION}-byte description, then delete it")
-            }
+            Command::CreateLarge(over) => format!(
+                "create with a {}-byte description, then delete it",
+                if *over {
+                    OVER_LIMIT_DESCRIPTION
+                } else {
+                    LARGE_DESCRIPTION
+                }
+            ),
             Command::Get(pick) => format!("get {pick}"),
             Command::List(q) => format!(
                 "list: logical_id {:?}, search {:?}, workflow {:?}, status {:?}, start {:?}, end {:?}, {:?}",
@@ -346,7 +355,7 @@ fn arb_command(spec: &Spec) -> BoxedStrategy<Command> {
     let statuses = super::listing::statuses(spec);
     prop_oneof![
         6 => arb_create(spec).prop_map(|c| Command::Create(Box::new(c))),
-        1 => Just(Command::CreateLarge),
+        1 => proptest::bool::weighted(0.3).prop_map(Command::CreateLarge),
         3 => arb_pick(spec).prop_map(Command::Get),
         6 => arb_query(spec).prop_map(|q| Command::List(Box::new(q))),
         5 => (arb_pick(spec), arb_patch_plan(spec)).prop_map(|(p, u)| Command::Update(p, u)),
@@ -575,6 +584,8 @@ struct Record {
     id: String,
     sim: Value,
     live: bool,
+    /// An update of it was answered: a read shows whether it was stored (`update.persisted`).
+    updated: bool,
     /// When the response of the record's last write arrived.
     written: Instant,
 }
@@ -650,7 +661,7 @@ impl Machine<'_> {
             Command::Create(plan) => {
                 self.create(x, plan).await;
             }
-            Command::CreateLarge => self.create_large(x).await,
+            Command::CreateLarge(over) => self.create_large(x, *over).await,
             Command::Get(pick) => self.get(x, pick).await,
             Command::List(query) => self.list(x, query).await,
             Command::Update(pick, patch) => self.update(x, pick, patch).await,
@@ -778,19 +789,33 @@ impl Machine<'_> {
             id: id.clone(),
             sim,
             live: true,
+            updated: false,
             written: Instant::now(),
         });
         Some(id)
     }
 
-    async fn create_large(&mut self, x: &mut Exec<'_>) {
-        let description = format!("{} {}", self.tag, "x".repeat(LARGE_DESCRIPTION));
+    async fn create_large(&mut self, x: &mut Exec<'_>, over_limit: bool) {
+        let size = if over_limit {
+            OVER_LIMIT_DESCRIPTION
+        } else {
+            LARGE_DESCRIPTION
+        };
+        let description = format!("{} {}", self.tag, "x".repeat(size));
         let sent = json!({"logical_id": format!("{}-large", self.tag), "description": description});
         let mut stored = x.spec.create_body.all_defaults();
         stored["logical_id"] = sent["logical_id"].clone();
         stored["description"] = sent["description"].clone();
         let request = x.spec.api.create(sent.clone());
-        let Some(response) = x.send(request, Expect::Accept { sent, stored }).await else {
+        let expect = if over_limit {
+            Expect::OneOf {
+                statuses: vec![200, 413],
+                because: "a body over 1 MiB may be refused with 413 (body.too-large)",
+            }
+        } else {
+            Expect::Accept { sent, stored }
+        };
+        let Some(response) = x.send(request, expect).await else {
             return;
         };
         let id = sim_id(&response["simulation"]);
@@ -814,20 +839,31 @@ impl Machine<'_> {
 
     async fn get(&mut self, x: &mut Exec<'_>, pick: &Pick) {
         let (id, index) = self.resolve(pick);
-        let expect = match self.live(index) {
-            Some(r) => Expect::Simulation {
-                expected: r.sim.clone(),
-            },
-            None => Expect::NotFound,
+        let (expect, because) = match self.live(index) {
+            Some(r) => (
+                Expect::Simulation {
+                    expected: r.sim.clone(),
+                },
+                if r.updated { UPDATED } else { &[][..] },
+            ),
+            None => (Expect::NotFound, self.deleted(index)),
         };
-        x.get(&id, Auth::Primary, expect).await;
+        x.get_exercising(&id, Auth::Primary, expect, because).await;
+    }
+
+    /// `delete.gone` when `index` is a record the sequence deleted.
+    fn deleted(&self, index: Option<usize>) -> &'static [Exercise] {
+        match index.map(|i| self.model.records[i].live) {
+            Some(false) => DELETED,
+            _ => &[],
+        }
     }
 
     /// Reads a live record back: it must be exactly as the model holds it.
-    async fn read_back(&mut self, x: &mut Exec<'_>, index: Option<usize>) {
+    async fn read_back(&mut self, x: &mut Exec<'_>, index: Option<usize>, because: &[Exercise]) {
         if let Some(r) = self.live(index) {
             let (id, expected) = (r.id.clone(), r.sim.clone());
-            x.get(&id, Auth::Primary, Expect::Simulation { expected })
+            x.get_exercising(&id, Auth::Primary, Expect::Simulation { expected }, because)
                 .await;
         }
     }
@@ -873,12 +909,13 @@ impl Machine<'_> {
                 Some(key) => invalid_value(key),
                 None => Expect::NotFound,
             };
-            x.send(request, expect).await;
+            x.send_exercising(request, expect, self.deleted(index))
+                .await;
             return;
         };
         if let Some(key) = invalid {
             x.send(request, invalid_value(key)).await;
-            self.read_back(x, index).await;
+            self.read_back(x, index, REFUSED_UPDATE).await;
             return;
         }
         let strictly_later = record.written.elapsed() >= CLOCK_GAP;
@@ -899,6 +936,7 @@ impl Machine<'_> {
             take_write_fields(&mut sim, &response["simulation"]);
             let r = &mut self.model.records[index.expect("a live record has an index")];
             r.sim = sim;
+            r.updated = true;
             r.written = Instant::now();
         }
     }
@@ -911,7 +949,9 @@ impl Machine<'_> {
         } else {
             Expect::NotFound
         };
-        if x.send(x.spec.api.delete(&id), expect).await.is_some()
+        if x.send_exercising(x.spec.api.delete(&id), expect, self.deleted(index))
+            .await
+            .is_some()
             && let Some(i) = index
         {
             self.model.records[i].live = false;
@@ -968,7 +1008,11 @@ impl Machine<'_> {
         };
         request.auth = auth;
         x.send(request, expect).await;
-        self.read_back(x, index).await;
+        let because = match intruder {
+            Intruder::OtherTeam => FOREIGN_KEY_REFUSED,
+            Intruder::Refused(_) => KEY_REFUSED,
+        };
+        self.read_back(x, index, because).await;
     }
 
     async fn race_updates(&mut self, x: &mut Exec<'_>, pick: &Pick, word: &str, status: &str) {
@@ -978,17 +1022,21 @@ impl Machine<'_> {
         };
         let description = json!(format!("{} {word}", self.tag));
         let api = &x.spec.api;
-        let raced = || Expect::Raced {
+        let raced = || Expect::OneOf {
             statuses: vec![200],
+            because: RACED,
         };
         let responses = x
-            .send_concurrently(vec![
-                (
-                    api.update(&id, json!({"description": description})),
-                    raced(),
-                ),
-                (api.update(&id, json!({"status": status})), raced()),
-            ])
+            .send_concurrently(
+                vec![
+                    (
+                        api.update(&id, json!({"description": description})),
+                        raced(),
+                    ),
+                    (api.update(&id, json!({"status": status})), raced()),
+                ],
+                UPDATED,
+            )
             .await;
         let mut sim = record.sim.clone();
         sim["simulation_config"]["description"] = description;
@@ -1004,8 +1052,9 @@ impl Machine<'_> {
         }
         let r = &mut self.model.records[index.expect("a live record has an index")];
         r.sim = sim;
+        r.updated = true;
         r.written = Instant::now();
-        self.read_back(x, index).await;
+        self.read_back(x, index, UPDATED).await;
     }
 
     async fn race_update_delete(&mut self, x: &mut Exec<'_>, pick: &Pick, word: &str) {
@@ -1015,20 +1064,25 @@ impl Machine<'_> {
         }
         let api = &x.spec.api;
         let description = json!({"description": format!("{} {word}", self.tag)});
-        x.send_concurrently(vec![
-            (
-                api.update(&id, description),
-                Expect::Raced {
-                    statuses: vec![200, 404],
-                },
-            ),
-            (api.delete(&id), Expect::Success),
-        ])
+        x.send_concurrently(
+            vec![
+                (
+                    api.update(&id, description),
+                    Expect::OneOf {
+                        statuses: vec![200, 404],
+                        because: RACED,
+                    },
+                ),
+                (api.delete(&id), Expect::Success),
+            ],
+            DELETED,
+        )
         .await;
         if let Some(i) = index {
             self.model.records[i].live = false;
         }
-        x.get(&id, Auth::Primary, Expect::NotFound).await;
+        x.get_exercising(&id, Auth::Primary, Expect::NotFound, DELETED)
+            .await;
     }
 
     async fn burst(&mut self, x: &mut Exec<'_>, n: usize) {
@@ -1043,12 +1097,13 @@ impl Machine<'_> {
                 (api.create(sent.clone()), Expect::Accept { sent, stored })
             })
             .collect();
-        for response in x.send_concurrently(cases).await.into_iter().flatten() {
+        for response in x.send_concurrently(cases, &[]).await.into_iter().flatten() {
             let sim = response["simulation"].clone();
             self.model.records.push(Record {
                 id: sim_id(&sim),
                 sim,
                 live: true,
+                updated: false,
                 written: Instant::now(),
             });
         }
@@ -1076,10 +1131,16 @@ impl Machine<'_> {
             Operation::Delete => api.delete(&id),
             _ => api.get(&id),
         };
-        x.send(request, Expect::NotFound).await;
+        x.send_exercising(request, Expect::NotFound, FOREIGN_RECORD)
+            .await;
         let mut read = api.get(&id);
         read.auth = Auth::OtherTeam;
-        x.send(read, Expect::Simulation { expected: created }).await;
+        x.send_exercising(
+            read,
+            Expect::Simulation { expected: created },
+            FOREIGN_KEY_REFUSED,
+        )
+        .await;
         let mut delete = api.delete(&id);
         delete.auth = Auth::OtherTeam;
         x.send(delete, Expect::Success).await;
@@ -1221,9 +1282,42 @@ impl Machine<'_> {
             total: matching.len() as u64,
             absent: self.model.deleted_ids(),
         };
-        x.send(api.list(&query), Expect::Listed(expectation)).await;
+        // Over the sequence's own records, a scoped page also shows what each filter left out.
+        let mut because = if scoped {
+            let live: Vec<Value> = self
+                .model
+                .records
+                .iter()
+                .filter(|r| r.live)
+                .map(|r| r.sim.clone())
+                .collect();
+            coverage::exclusions(&expectation.filter, &live)
+        } else {
+            Vec::new()
+        };
+        if !expectation.absent.is_empty() {
+            because.extend_from_slice(DELETED);
+        }
+        x.send_exercising(api.list(&query), Expect::Listed(expectation), &because)
+            .await;
     }
 }
+
+/// Why a racing request may answer more than one status.
+const RACED: &str = "as some serial order of the racing requests gives";
+
+/// What a read names beyond what coverage reads off it: the update it follows was stored.
+const UPDATED: &[Exercise] = &[positive("update.persisted")];
+/// The id (or a list's absent ids) were deleted by the sequence.
+const DELETED: &[Exercise] = &[positive("delete.gone")];
+/// A read after a refused update: the refusal changed nothing.
+const REFUSED_UPDATE: &[Exercise] = &[positive("update.invalid"), positive("never.lost")];
+/// A read after another team's request: it could not touch the record.
+const FOREIGN_KEY_REFUSED: &[Exercise] = &[positive("tenancy.item"), positive("never.lost")];
+/// A read after a refused key's request: it changed nothing.
+const KEY_REFUSED: &[Exercise] = &[negative("auth.required"), positive("never.lost")];
+/// The run's key on another team's record.
+const FOREIGN_RECORD: &[Exercise] = &[positive("tenancy.item")];
 
 /// The 422 for an invalid value at the body's `key`.
 fn invalid_value(key: &'static str) -> Expect {

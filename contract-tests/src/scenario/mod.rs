@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use crate::cases::arb_create_case;
-use crate::exchange::{Auth, Case, Created, Expect, Observation, Request, RunState};
+use crate::exchange::{Auth, Case, Created, Exercise, Expect, Observation, Request, RunState};
 use crate::http::{Pacer, Target};
 use crate::listing::{ListExpectation, ListFilter, page_size};
 use crate::spec::{Operation, Spec};
@@ -143,14 +143,31 @@ struct Exec<'a> {
 impl Exec<'_> {
     /// Sends one request; returns the response JSON when the status was 2xx.
     async fn send(&mut self, request: Request, expect: Expect) -> Option<Value> {
-        self.pacer.wait().await;
-        let response = self.target.send(&request).await;
-        self.keep(request, expect, response)
+        self.send_exercising(request, expect, &[]).await
     }
 
-    /// Sends requests all at once, so that they are in flight together; returns each one's
-    /// response JSON when its status was 2xx, in the order given.
-    async fn send_concurrently(&mut self, cases: Vec<(Request, Expect)>) -> Vec<Option<Value>> {
+    /// Sends one request that exercises `exercises` besides what coverage reads off the request
+    /// and its expectation (the context only the scenario knows); returns the response JSON
+    /// when the status was 2xx.
+    async fn send_exercising(
+        &mut self,
+        request: Request,
+        expect: Expect,
+        exercises: &[Exercise],
+    ) -> Option<Value> {
+        self.pacer.wait().await;
+        let response = self.target.send(&request).await;
+        self.keep(request, expect, response, exercises)
+    }
+
+    /// Sends requests all at once, so that they are in flight together, each exercising
+    /// `exercises` besides what coverage reads off it; returns each one's response JSON when
+    /// its status was 2xx, in the order given.
+    async fn send_concurrently(
+        &mut self,
+        cases: Vec<(Request, Expect)>,
+        exercises: &[Exercise],
+    ) -> Vec<Option<Value>> {
         for _ in &cases {
             self.pacer.wait().await;
         }
@@ -161,7 +178,7 @@ impl Exec<'_> {
         cases
             .into_iter()
             .zip(responses)
-            .map(|((request, expect), response)| self.keep(request, expect, response))
+            .map(|((request, expect), response)| self.keep(request, expect, response, exercises))
             .collect()
     }
 
@@ -171,6 +188,7 @@ impl Exec<'_> {
         request: Request,
         expect: Expect,
         response: Result<crate::exchange::Response, crate::http::TransportError>,
+        exercises: &[Exercise],
     ) -> Option<Value> {
         let json = match &response {
             Ok(r) if r.is_success() => r.json.clone(),
@@ -192,6 +210,7 @@ impl Exec<'_> {
         self.log.push(Observation {
             case: Case { request, expect },
             response,
+            exercises: exercises.to_vec(),
         });
         json
     }
@@ -214,24 +233,55 @@ impl Exec<'_> {
 
     /// One list page; `size` is brought within the spec's bounds on the page size.
     async fn list(&mut self, auth: Auth, size: u64, page: u64, expect: ListExpectation) {
+        self.list_exercising(auth, size, page, expect, &[]).await;
+    }
+
+    /// [`Exec::list`], exercising `exercises` besides what the page's expectation shows.
+    async fn list_exercising(
+        &mut self,
+        auth: Auth,
+        size: u64,
+        page: u64,
+        expect: ListExpectation,
+        exercises: &[Exercise],
+    ) {
         let size = page_size(&self.spec.api, size);
         let mut request = self.spec.api.list(&expect.filter.query(size, page));
         request.auth = auth;
-        self.send(request, Expect::Listed(expect)).await;
+        self.send_exercising(request, Expect::Listed(expect), exercises)
+            .await;
     }
 
     async fn get(&mut self, id: &str, auth: Auth, expect: Expect) -> Option<Value> {
+        self.get_exercising(id, auth, expect, &[]).await
+    }
+
+    /// [`Exec::get`], exercising `exercises` besides what the request and expectation show.
+    async fn get_exercising(
+        &mut self,
+        id: &str,
+        auth: Auth,
+        expect: Expect,
+        exercises: &[Exercise],
+    ) -> Option<Value> {
         let mut request = self.spec.api.get(id);
         request.auth = auth;
-        self.send(request, expect).await
+        self.send_exercising(request, expect, exercises).await
     }
 
     /// Reads `id` back with the run's key: it must be exactly `expected`.
     async fn read_back(&mut self, id: &str, expected: &Value) {
+        self.read_back_exercising(id, expected, &[]).await;
+    }
+
+    /// [`Exec::read_back`] after something only the scenario knows of (a refused write, another
+    /// team's attempt, an update), which the read exercises: `exercises` names it.
+    async fn read_back_exercising(&mut self, id: &str, expected: &Value, exercises: &[Exercise]) {
         let expect = Expect::Simulation {
             expected: expected.clone(),
         };
-        self.get(id, Auth::Primary, expect).await;
+        self.get_exercising(id, Auth::Primary, expect, exercises)
+            .await;
     }
 }
 

@@ -5,7 +5,7 @@ use proptest::sample::select;
 use serde_json::json;
 
 use super::{Exec, Scenario, arb_nonce, arb_unknown_id, by_logical_id, sim_id};
-use crate::exchange::{Auth, Case, Expect};
+use crate::exchange::{Auth, Case, Expect, negative, positive};
 use crate::listing::{ListExpectation, page_size};
 use crate::spec::{Operation, Spec};
 use crate::values::plain_object;
@@ -85,11 +85,15 @@ pub(super) async fn run(x: &mut Exec<'_>, plan: &RefusedPlan) {
         api.create(json!({"logical_id": format!("{tag}-refused"), "description": tag}));
     request.auth = plan.refusal.auth.clone();
     x.send(request, refused()).await;
-    x.list(
+    // The reads after a refused request show it had no effect: the refusal side of
+    // `auth.required`, judged on what was stored.
+    let no_effect = [negative("auth.required"), positive("never.lost")];
+    x.list_exercising(
         Auth::Primary,
         10,
         1,
         ListExpectation::exactly(by_logical_id(&format!("{tag}-refused")), vec![]),
+        &no_effect[..1],
     )
     .await;
     let Some(created) = x.create_tagged(&tag, &tag).await else {
@@ -99,11 +103,11 @@ pub(super) async fn run(x: &mut Exec<'_>, plan: &RefusedPlan) {
     let mut request = api.update(&id, plain_object(&spec.update_body, "refused"));
     request.auth = plan.refusal.auth.clone();
     x.send(request, refused()).await;
-    x.read_back(&id, &created).await;
+    x.read_back_exercising(&id, &created, &no_effect).await;
     let mut request = api.delete(&id);
     request.auth = plan.refusal.auth.clone();
     x.send(request, refused()).await;
-    x.read_back(&id, &created).await;
+    x.read_back_exercising(&id, &created, &no_effect).await;
     x.get(&id, plan.refusal.auth.clone(), refused()).await;
     let mut request = api.list(&by_logical_id(&tag).query(page_size(api, 10), 1));
     request.auth = plan.refusal.auth.clone();

@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 
 use super::{Exec, Scenario, arb_nonce, by_logical_id, sim_id};
-use crate::exchange::{Auth, Expect};
+use crate::exchange::{Auth, Expect, negative, positive};
 use crate::listing::{ListExpectation, ListFilter};
 use crate::values::plain_object;
 
@@ -45,6 +45,15 @@ pub(super) async fn run(x: &mut Exec<'_>, nonce: &str) {
             ListExpectation::empty_without(search, vec![id.clone()]),
         )
         .await;
+        // After another team's get, update and delete, the owner still reads the record
+        // (`tenancy.item` not over-applied) and it is unchanged (nor under-applied).
+        let owner = [
+            positive("tenancy.item"),
+            negative("tenancy.item"),
+            positive("never.lost"),
+        ];
+        x.read_back_exercising(&id, &created, &owner).await;
+    } else {
+        x.read_back(&id, &created).await;
     }
-    x.read_back(&id, &created).await;
 }
