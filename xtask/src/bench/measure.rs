@@ -29,7 +29,7 @@ use super::schemathesis;
 use crate::codegen::workspace_root;
 
 /// The suite's default concurrency on loopback (`cargo xtask contract`), used throughout.
-const CONCURRENCY: usize = 32;
+const CONCURRENCY: usize = crate::contract::LOOPBACK_CONCURRENCY;
 /// The seed of every single-seed measurement.
 const SEED: u64 = 1;
 
