@@ -53,6 +53,13 @@ itself failed: an internal error)";
 /// The most cases one run may be asked for: about an hour at full loopback speed.
 const MAX_CASES: u64 = 10_000_000;
 
+/// Cases in a run without `--cases`; `bench` measures a run with this default too.
+pub const DEFAULT_CASES: u64 = 2000;
+
+/// Requests in flight without `--concurrency` when the target is on loopback (the embedded
+/// server); `bench` measures at this concurrency.
+pub const LOOPBACK_CONCURRENCY: usize = 32;
+
 /// Where failing seeds are kept, committed, and replayed first.
 pub fn regressions_path() -> PathBuf {
     workspace_root().join("contract-tests/proptest-regressions/contract.txt")
@@ -119,7 +126,7 @@ fn parse_seconds(
 fn parse_args(args: &[String]) -> Result<ContractArgs> {
     let mut out = ContractArgs {
         base_url: None,
-        cases: 2000,
+        cases: DEFAULT_CASES,
         seed: None,
         checks: None,
         junit: None,
@@ -341,7 +348,9 @@ pub fn contract(args: &[String]) -> Result<ExitCode> {
         options.cases = args.cases;
         options.seed = seed;
         options.checks = checks.clone();
-        options.concurrency = args.concurrency.unwrap_or(if loopback { 32 } else { 8 });
+        options.concurrency =
+            args.concurrency
+                .unwrap_or(if loopback { LOOPBACK_CONCURRENCY } else { 8 });
         options.rate = args.rate;
         options.timeout = args.timeout;
         options.max_time = args.max_time;

@@ -21,15 +21,15 @@ use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
 
 use super::Budget;
 use super::model::{
-    Context, Detection, FaultDetection, FirstFailure, IsolatedStage, LadderStep, LoadAverage,
-    Measurements, MixName, Profile, QaRun, Race, RaceRun, RawBody, RawRun, Signature, Stage, Step,
-    SuiteRun, Tool,
+    Context, DefaultRun, DefaultRunRepetition, DefaultRunSeed, Detection, FaultDetection,
+    FirstFailure, IsolatedStage, LadderStep, LoadAverage, Measurements, MixName, Profile, QaRun,
+    Race, RaceRun, RawBody, RawRun, Signature, Stage, Step, SuiteRun, Tool,
 };
 use super::schemathesis;
 use crate::codegen::workspace_root;
 
 /// The suite's default concurrency on loopback (`cargo xtask contract`), used throughout.
-const CONCURRENCY: usize = 32;
+const CONCURRENCY: usize = crate::contract::LOOPBACK_CONCURRENCY;
 /// The seed of every single-seed measurement.
 const SEED: u64 = 1;
 
@@ -78,6 +78,9 @@ pub async fn measure(budget: &Budget, with_schemathesis: bool) -> Result<Measure
         }
     }
 
+    eprintln!("bench: the default run");
+    let default_run = default_run(budget.default_run_seeds, budget.default_run_repetitions).await?;
+
     eprintln!("bench: where a case's CPU goes");
     let (profile, bare) = profile(&spec, budget.suite_cases, budget.stage_cpu).await?;
     raw.push(bare);
@@ -102,6 +105,7 @@ pub async fn measure(budget: &Budget, with_schemathesis: bool) -> Result<Measure
         context,
         raw,
         suite,
+        default_run,
         profile,
         qa,
         detection,
@@ -351,6 +355,19 @@ fn mix_of(mix: MixName) -> Mix {
 
 /// `runner::run` against a fresh server, which must pass.
 async fn timed_run(config: Config, options: impl FnOnce(String) -> Options) -> Result<TimedRun> {
+    let run = time_run(config, options).await?;
+    let report = &run.report;
+    if report.failures() > 0 {
+        bail!(
+            "the faithful server failed the suite during the benchmark: {:?}",
+            report.findings.first().map(|f| f.check)
+        );
+    }
+    Ok(run)
+}
+
+/// `runner::run` against a fresh server, timed around the whole call, whatever it found.
+async fn time_run(config: Config, options: impl FnOnce(String) -> Options) -> Result<TimedRun> {
     let server = reference_server::spawn(config).await?;
     let options = options(server.base_url());
     let cpu = process_cpu();
@@ -359,14 +376,11 @@ async fn timed_run(config: Config, options: impl FnOnce(String) -> Options) -> R
     let wall = started.elapsed();
     let cpu = cpu_since(cpu);
     server.shutdown().await;
-    let report = report?;
-    if report.failures() > 0 {
-        bail!(
-            "the faithful server failed the suite during the benchmark: {:?}",
-            report.findings.first().map(|f| f.check)
-        );
-    }
-    Ok(TimedRun { report, wall, cpu })
+    Ok(TimedRun {
+        report: report?,
+        wall,
+        cpu,
+    })
 }
 
 struct TimedRun {
@@ -396,6 +410,62 @@ async fn suite_run(mix: MixName, cases: u64, concurrency: usize) -> Result<Suite
             checks: r.time.checks,
         },
     })
+}
+
+/// Section 2b: what `cargo xtask contract` does with no flags, seeds `1..=seeds`, each run
+/// `repetitions` times against its own fresh server. Failures are recorded, not refused: a
+/// failing default run is slower (it shrinks) and the report must say so.
+async fn default_run(seeds: u64, repetitions: u64) -> Result<DefaultRun> {
+    // The command replays the committed regression seeds first and records new ones; a copy
+    // keeps the replay without letting a benchmark failure write into the repository.
+    let regressions = std::env::temp_dir().join(format!(
+        "xtask-bench-regressions-{}.txt",
+        std::process::id()
+    ));
+    match std::fs::copy(crate::contract::regressions_path(), &regressions) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).context("cannot copy the regression seeds"),
+    }
+    let template = crate::contract::embedded_options(String::new());
+    let mut out = DefaultRun {
+        cases_asked: crate::contract::DEFAULT_CASES,
+        concurrency: crate::contract::LOOPBACK_CONCURRENCY,
+        shrink_budget: template.shrink_budget,
+        seeds: Vec::new(),
+    };
+    let measured = async {
+        for seed in 1..=seeds {
+            let mut runs = Vec::new();
+            for _ in 0..repetitions {
+                let run = time_run(Config::development(), |url| {
+                    let mut options = crate::contract::embedded_options(url);
+                    options.cases = out.cases_asked;
+                    options.concurrency = out.concurrency;
+                    options.seed = seed;
+                    options.regressions = Some(regressions.clone());
+                    options
+                })
+                .await?;
+                runs.push(DefaultRunRepetition {
+                    run_wall: run.wall,
+                    cases: run.report.cases,
+                    requests: run.report.requests,
+                    failures: run.report.failures(),
+                    process_cpu: run.cpu,
+                });
+            }
+            out.seeds.push(DefaultRunSeed {
+                seed,
+                repetitions: runs,
+            });
+        }
+        Ok::<(), anyhow::Error>(())
+    }
+    .await;
+    let _ = std::fs::remove_file(&regressions);
+    measured?;
+    Ok(out)
 }
 
 async fn qa_run(

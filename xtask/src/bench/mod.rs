@@ -15,8 +15,9 @@ use crate::codegen::workspace_root;
 pub const BENCH_USAGE: &str = "usage: cargo xtask bench [--quick] [--no-schemathesis]
 
 Builds xtask in release and measures: the raw loopback request rate, the suite's cases per
-second (create only and the full mix, at concurrency 1 and the default), where a case's CPU
-goes, a simulated QA run with added latency, time to detection per fault, and a race with
+second (create only and the full mix, at concurrency 1 and the default), the wall time of
+`cargo xtask contract` with no flags (seeds 1-3, cleanup and shrinking as default), where a
+case's CPU goes, a simulated QA run with added latency, time to detection per fault, and a race with
 Schemathesis (same seeds, budgets and concurrency). Writes bench/RESULTS.md, which also quotes
 bench/first-run.txt (written by bench/first-run.sh). --quick uses smaller budgets (for trying
 the command out).";
@@ -28,6 +29,9 @@ pub struct Budget {
     raw_requests: u64,
     suite_cases: u64,
     suite_cases_serial: u64,
+    /// Seeds 1..=n of the default run, each run this many times.
+    default_run_seeds: u64,
+    default_run_repetitions: u64,
     qa_cases: u64,
     qa_latency: Duration,
     detection_seeds: u64,
@@ -44,6 +48,8 @@ const FULL: Budget = Budget {
     raw_requests: 20_000,
     suite_cases: 10_000,
     suite_cases_serial: 2_000,
+    default_run_seeds: 3,
+    default_run_repetitions: 3,
     qa_cases: 1_000,
     qa_latency: Duration::from_millis(20),
     detection_seeds: 5,
@@ -58,6 +64,8 @@ const QUICK: Budget = Budget {
     raw_requests: 2_000,
     suite_cases: 1_000,
     suite_cases_serial: 200,
+    default_run_seeds: 3,
+    default_run_repetitions: 1,
     qa_cases: 100,
     qa_latency: Duration::from_millis(5),
     detection_seeds: 2,

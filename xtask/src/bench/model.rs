@@ -11,6 +11,8 @@ pub struct Measurements {
     pub raw: Vec<RawRun>,
     /// Section 2: the suite's runner.
     pub suite: Vec<SuiteRun>,
+    /// Section 2b: `cargo xtask contract` with no flags, as a user waits for it.
+    pub default_run: DefaultRun,
     /// Section 3: where a case's CPU goes.
     pub profile: Profile,
     /// Section 4: the suite against a server that answers late.
@@ -96,6 +98,39 @@ pub struct SuiteRun {
     /// The runner's per-case stage timers, summed over cases: wall time, so concurrent waiting
     /// adds up past `case_phase_wall`.
     pub summed_wall: StageWall,
+}
+
+/// Section 2b: `runner::run` with the options `cargo xtask contract` uses when given no flag,
+/// against a fresh embedded server per run: default cases and concurrency, shrinking at its
+/// default budget, cleanup on.
+#[derive(Debug, Clone)]
+pub struct DefaultRun {
+    /// `--cases` as the command defaults it.
+    pub cases_asked: u64,
+    pub concurrency: usize,
+    pub shrink_budget: u32,
+    /// In seed order.
+    pub seeds: Vec<DefaultRunSeed>,
+}
+
+/// The repetitions of one seed, in the order they ran.
+#[derive(Debug, Clone)]
+pub struct DefaultRunSeed {
+    pub seed: u64,
+    pub repetitions: Vec<DefaultRunRepetition>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DefaultRunRepetition {
+    /// Around the whole `runner::run` call: spec load, preflight, cases, shrinking, cleanup.
+    pub run_wall: Duration,
+    pub cases: u64,
+    /// Every request of the run, preflight, shrinking and cleanup included.
+    pub requests: u64,
+    /// Findings against the faithful server; anything but 0 is a failing run.
+    pub failures: usize,
+    /// CPU of the whole process (server included) over `run_wall`; `None` without /proc.
+    pub process_cpu: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

@@ -5,12 +5,19 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::model::{
-    Context, Detection, LoadAverage, Measurements, MixName, Profile, QaRun, Race, RaceRun, RawBody,
-    RawRun, Signature, Stage, Step, SuiteRun, Tool,
+    Context, DefaultRun, Detection, LoadAverage, Measurements, MixName, Profile, QaRun, Race,
+    RaceRun, RawBody, RawRun, Signature, Stage, Step, SuiteRun, Tool,
 };
 
 /// The project's goal for a create-only case: at most twice the CPU of a bare request.
 const RATIO_GOAL: f64 = 0.5;
+
+/// Issue 13's baseline, quoted from the issue: the wall time of a default release run before
+/// the state machine joined the default mix.
+const DEFAULT_RUN_BEFORE_MACHINE: Duration = Duration::from_millis(1300);
+/// Issue 13's goal: the default run stays within this factor of that baseline.
+const DEFAULT_RUN_FACTOR: u32 = 2;
+const DEFAULT_RUN_GOAL: Duration = DEFAULT_RUN_BEFORE_MACHINE.saturating_mul(DEFAULT_RUN_FACTOR);
 
 /// The report. No I/O, no clock: the same measurements always give the same text.
 pub fn render(m: &Measurements) -> String {
@@ -19,6 +26,7 @@ pub fn render(m: &Measurements) -> String {
     first_run(&mut out, m.first_run.as_deref());
     raw_section(&mut out, &m.raw);
     suite_section(&mut out, &m.suite);
+    default_run_section(&mut out, &m.default_run);
     ratio_section(&mut out, m);
     qa_section(&mut out, &m.qa);
     detection_section(&mut out, &m.detection);
@@ -192,6 +200,102 @@ fn suite_section(out: &mut String, suite: &[SuiteRun]) {
         );
     }
     let _ = writeln!(out);
+}
+
+/// One number when every run agrees, else `min–max`.
+fn spread(values: impl IntoIterator<Item = u64>) -> String {
+    let values: Vec<u64> = values.into_iter().collect();
+    match (values.iter().min(), values.iter().max()) {
+        (Some(min), Some(max)) if min == max => min.to_string(),
+        (Some(min), Some(max)) => format!("{min}–{max}"),
+        _ => "-".to_owned(),
+    }
+}
+
+fn default_run_section(out: &mut String, d: &DefaultRun) {
+    let _ = writeln!(
+        out,
+        "## 2b. The default run
+"
+    );
+    let _ = writeln!(
+        out,
+        "`cargo xtask contract` with no flags, as a user waits for it: `runner::run` with the command's default options ({} cases, concurrency {}, shrinking up to {} executions a failure, cleanup on, the committed regression seeds replayed first), each run against its own fresh embedded server, without progress output. Wall time spans the whole call: spec load, preflight, cases, shrinking and cleanup.\n",
+        d.cases_asked, d.concurrency, d.shrink_budget
+    );
+    let _ = writeln!(
+        out,
+        "The goal (issue 13): at most {:.1} s of wall time, {DEFAULT_RUN_FACTOR}× the {:.1} s that a default release run took before the state machine was added.\n",
+        secs(DEFAULT_RUN_GOAL),
+        secs(DEFAULT_RUN_BEFORE_MACHINE),
+    );
+    if d.seeds.is_empty() {
+        let _ = writeln!(out, "Not run.\n");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "| seed | runs | wall, median (s) | wall, max (s) | cases | requests | failures | process CPU, median (s) |\n|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    let mut worst: Option<(u64, f64)> = None;
+    let (mut runs, mut failed) = (0, Vec::new());
+    for s in &d.seeds {
+        let walls: Vec<f64> = s.repetitions.iter().map(|r| secs(r.run_wall)).collect();
+        let max = walls.iter().copied().fold(f64::NAN, f64::max);
+        let wall = median(walls);
+        if !wall.is_nan() && worst.is_none_or(|(_, w)| w < wall) {
+            worst = Some((s.seed, wall));
+        }
+        let cpu: Option<Vec<f64>> = s
+            .repetitions
+            .iter()
+            .map(|r| r.process_cpu.map(secs))
+            .collect();
+        runs += s.repetitions.len();
+        let failing = s.repetitions.iter().filter(|r| r.failures > 0).count();
+        if failing > 0 {
+            failed.push((s.seed, failing));
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            s.seed,
+            s.repetitions.len(),
+            optional(wall, 2),
+            optional(max, 2),
+            spread(s.repetitions.iter().map(|r| r.cases)),
+            spread(s.repetitions.iter().map(|r| r.requests)),
+            spread(s.repetitions.iter().map(|r| r.failures as u64)),
+            cpu.map_or("n/a".to_owned(), |c| optional(median(c), 2)),
+        );
+    }
+    let _ = writeln!(out);
+    if let Some((seed, wall)) = worst {
+        let verdict = if wall <= secs(DEFAULT_RUN_GOAL) {
+            "meets"
+        } else {
+            "misses"
+        };
+        let _ = writeln!(
+            out,
+            "The worst median is **{wall:.2} s** (seed {seed}): it {verdict} the goal of {:.1} s.",
+            secs(DEFAULT_RUN_GOAL)
+        );
+    }
+    if failed.is_empty() {
+        let _ = writeln!(out, "Every run passed: 0 failures in {runs} runs.\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "**{} of {runs} runs failed** against the faithful server ({}): a failing run shrinks its failures, so its wall time is not a passing run's.\n",
+            failed.iter().map(|(_, n)| n).sum::<usize>(),
+            failed
+                .iter()
+                .map(|(seed, n)| format!("{n} on seed {seed}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
 }
 
 fn find_raw(raw: &[RawRun], body: RawBody, concurrency: usize) -> Option<&RawRun> {

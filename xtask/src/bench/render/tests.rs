@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use super::render;
 use crate::bench::model::{
-    Context, Detection, FaultDetection, FirstFailure, IsolatedStage, LadderStep, LoadAverage,
-    Measurements, MixName, Profile, QaRun, Race, RaceRun, RawBody, RawRun, Signature, Stage,
-    StageWall, Step, SuiteRun, Tool,
+    Context, DefaultRun, DefaultRunRepetition, DefaultRunSeed, Detection, FaultDetection,
+    FirstFailure, IsolatedStage, LadderStep, LoadAverage, Measurements, MixName, Profile, QaRun,
+    Race, RaceRun, RawBody, RawRun, Signature, Stage, StageWall, Step, SuiteRun, Tool,
 };
 
 fn ms(n: u64) -> Duration {
@@ -19,6 +19,23 @@ fn signature(check: &str, operation: &str, location: Option<&str>) -> Signature 
         check: check.into(),
         operation: operation.into(),
         location: location.map(str::to_owned),
+    }
+}
+
+/// Seed `seed` of the default run, one repetition per wall time, all passing.
+fn default_seed(seed: u64, walls_ms: &[u64], requests: u64) -> DefaultRunSeed {
+    DefaultRunSeed {
+        seed,
+        repetitions: walls_ms
+            .iter()
+            .map(|&wall| DefaultRunRepetition {
+                run_wall: ms(wall),
+                cases: 2000,
+                requests,
+                failures: 0,
+                process_cpu: Some(ms(wall * 3 / 2)),
+            })
+            .collect(),
     }
 }
 
@@ -211,6 +228,16 @@ fn synthetic() -> Measurements {
                 summed_wall: StageWall::default(),
             },
         ],
+        default_run: DefaultRun {
+            cases_asked: 2000,
+            concurrency: 4,
+            shrink_budget: 200,
+            seeds: vec![
+                default_seed(1, &[1000, 1200, 1100], 9000),
+                default_seed(2, &[1500, 1400, 1600], 9500),
+                default_seed(3, &[900, 1000, 960], 8800),
+            ],
+        },
         profile: Profile {
             seed: 1,
             concurrency: 4,
@@ -429,6 +456,68 @@ fn a_changed_measurement_changes_the_report_where_it_is_shown() {
         [
             "| crash | 2/2 | 180 | 0/2 | 180 | - |",
             "Of 2 faults, this suite catches 1 on every seed (2 on at least one); Schemathesis catches 0 on every seed (0 on at least one).",
+        ]
+    );
+}
+
+#[test]
+fn the_default_run_shows_its_measurements_and_its_verdict() {
+    let base = synthetic();
+    let before = render(&base);
+
+    // Seed 1's slowest repetition is slower still: only its max moves, not its median.
+    let mut slower = base.clone();
+    slower.default_run.seeds[0].repetitions[1].run_wall = ms(1300);
+    let changed = changed_lines(&before, &render(&slower));
+    assert_eq!(
+        changed,
+        ["| 1 | 3 | 1.10 | 1.30 | 2000 | 9000 | 0 | 1.65 |"]
+    );
+
+    // One repetition of seed 3 sent more requests: its row shows the spread.
+    let mut more = base.clone();
+    more.default_run.seeds[2].repetitions[2].requests = 8900;
+    let changed = changed_lines(&before, &render(&more));
+    assert_eq!(
+        changed,
+        ["| 3 | 3 | 0.96 | 1.00 | 2000 | 8800–8900 | 0 | 1.44 |"]
+    );
+
+    // Seed 2's median past the goal: its row, the worst median and the verdict flip.
+    let mut late = base.clone();
+    for (r, wall) in late.default_run.seeds[1]
+        .repetitions
+        .iter_mut()
+        .zip([2700, 2500, 2800])
+    {
+        r.run_wall = ms(wall);
+    }
+    let changed = changed_lines(&before, &render(&late));
+    assert_eq!(
+        changed,
+        [
+            "| 2 | 3 | 2.70 | 2.80 | 2000 | 9500 | 0 | 2.25 |",
+            "The worst median is **2.70 s** (seed 2): it misses the goal of 2.6 s.",
+        ]
+    );
+    // Exactly at the goal still meets it.
+    late.default_run.seeds[1].repetitions[0].run_wall = ms(2600);
+    assert!(
+        render(&late)
+            .contains("The worst median is **2.60 s** (seed 2): it meets the goal of 2.6 s."),
+        "{}",
+        render(&late)
+    );
+
+    // A failing faithful run is reported, in its row and in a line of its own.
+    let mut failing = base.clone();
+    failing.default_run.seeds[2].repetitions[0].failures = 2;
+    let changed = changed_lines(&before, &render(&failing));
+    assert_eq!(
+        changed,
+        [
+            "| 3 | 3 | 0.96 | 1.00 | 2000 | 8800 | 0–2 | 1.44 |",
+            "**1 of 9 runs failed** against the faithful server (1 on seed 3): a failing run shrinks its failures, so its wall time is not a passing run's.",
         ]
     );
 }
