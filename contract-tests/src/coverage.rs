@@ -1034,7 +1034,11 @@ mod tests {
                 Body::Json(patch.clone()),
                 Auth::Primary,
             ),
-            Expect::Updated { before, patch },
+            Expect::Updated {
+                before,
+                patch,
+                strictly_later: false,
+            },
             200,
             json!({"simulation": {}}),
         );
