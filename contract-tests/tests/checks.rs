@@ -190,9 +190,12 @@ fn status_code_conformance() {
 }
 
 #[test]
-fn status_code_conformance_leaves_a_status_the_contract_allows_but_the_spec_omits_to_the_contract() {
+fn status_code_conformance_leaves_a_status_the_contract_allows_but_the_spec_omits_to_the_contract()
+{
     let over_limit = Case {
-        request: spec().api.create(json!({"description": "x".repeat(1_100_000)})),
+        request: spec()
+            .api
+            .create(json!({"description": "x".repeat(1_100_000)})),
         expect: Expect::OneOf {
             statuses: vec![200, 413],
             because: "a body over 1 MiB may be refused with 413",

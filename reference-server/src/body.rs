@@ -37,6 +37,20 @@ impl Received {
     }
 }
 
+/// A declared oversize body up to this many bytes is read and dropped before the 413.
+const DRAINED_BODY: u64 = 8 * 1024 * 1024;
+
+/// Reads a body to its end without keeping it; false when it broke off.
+async fn discard(mut body: Body) -> bool {
+    loop {
+        match body.frame().await {
+            None => return true,
+            Some(Ok(_)) => {}
+            Some(Err(_)) => return false,
+        }
+    }
+}
+
 /// Reads and decodes the body: 413 when over [`MAX_BODY`], 400 when unreadable or not UTF-8,
 /// 422 `json_invalid` when a JSON body does not parse.
 pub(crate) async fn read(
@@ -54,12 +68,17 @@ pub(crate) async fn read(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
-        return Err(ApiError::TooLarge);
+    if let Some(len) = declared.filter(|len| *len > limit as u64) {
+        // A client still sending a body that is not much larger gets its 413 after the body,
+        // as a proxy's lingering close gives it, instead of a reset while it writes.
+        let read_to_end = len <= DRAINED_BODY && discard(body).await;
+        return Err(ApiError::TooLarge { read_to_end });
     }
     let bytes = match Limited::new(body, limit).collect().await {
         Ok(collected) => collected.to_bytes(),
-        Err(error) if error.is::<LengthLimitError>() => return Err(ApiError::TooLarge),
+        Err(error) if error.is::<LengthLimitError>() => {
+            return Err(ApiError::TooLarge { read_to_end: false });
+        }
         Err(_) => return Err(ApiError::BodyParse),
     };
     if bytes.is_empty() {

@@ -73,8 +73,10 @@ pub(crate) enum ApiError {
     Redirect(String),
     /// 400: the body is not UTF-8, or could not be read.
     BodyParse,
-    /// 413: over the 1 MiB body limit.
-    TooLarge,
+    /// 413: over the 1 MiB body limit. `read_to_end`: the body was read to its end, so the
+    /// connection can carry the next request; otherwise the 413 says `Connection: close`, or a
+    /// client would send its next request into a socket that still holds the unread body.
+    TooLarge { read_to_end: bool },
     /// 422: one entry per violation.
     Validation(Vec<FieldError>),
     /// 500, only ever produced by a fault.
@@ -112,7 +114,16 @@ impl IntoResponse for ApiError {
                 StatusCode::BAD_REQUEST,
                 "There was an error parsing the body",
             ),
-            ApiError::TooLarge => detail(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"),
+            ApiError::TooLarge { read_to_end } => {
+                let mut response =
+                    detail(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
+                if !read_to_end {
+                    response
+                        .headers_mut()
+                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                }
+                response
+            }
             ApiError::Validation(errors) => {
                 let items = errors.iter().map(FieldError::to_json).collect();
                 json_response(

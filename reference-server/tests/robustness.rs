@@ -360,3 +360,74 @@ async fn spawn_serves_http_on_loopback_with_latency() {
     assert!(text.contains("\"logical_id\":\"over-the-wire\""));
     server.shutdown().await;
 }
+
+/// Reads one response head and its `Content-Length` body from a kept-alive connection.
+async fn read_response(stream: &mut tokio::net::TcpStream) -> String {
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&received).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length: ")
+                        .map(str::to_owned)
+                })
+                .and_then(|l| l.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if body.len() >= length {
+                return text;
+            }
+        }
+        let n = stream.read(&mut buffer).await.expect("read");
+        assert!(n > 0, "the server closed before answering: {text}");
+        received.extend_from_slice(&buffer[..n]);
+    }
+}
+
+/// A client that sends a body somewhat over the limit gets its 413 after the body and can use
+/// the connection again; one that declares a body past what the server will read is told
+/// `Connection: close`, so it never sends its next request into a socket the server dropped.
+#[tokio::test]
+async fn a_413_leaves_the_connection_usable_or_says_it_closes() {
+    let server = reference_server::spawn(config()).await.expect("spawn");
+    let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    let body = format!(
+        "{{\"description\":\"{}\"}}",
+        "x".repeat(1024 * 1024 + 64 * 1024)
+    );
+    let head = format!(
+        "POST /workflows/v1/simulations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {DEV_KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body.as_bytes()).await.unwrap();
+    let refused = read_response(&mut stream).await;
+    assert_eq!(status_of(refused.as_bytes()), Some(413), "{refused}");
+    assert!(
+        !refused.to_ascii_lowercase().contains("connection: close"),
+        "{refused}"
+    );
+    let next = format!(
+        "GET /workflows/v1/simulations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {DEV_KEY}\r\n\r\n"
+    );
+    stream.write_all(next.as_bytes()).await.unwrap();
+    let listed = read_response(&mut stream).await;
+    assert_eq!(status_of(listed.as_bytes()), Some(200), "{listed}");
+
+    let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    let head = format!(
+        "POST /workflows/v1/simulations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {DEV_KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        64 * 1024 * 1024
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let refused = read_response(&mut stream).await;
+    assert_eq!(status_of(refused.as_bytes()), Some(413), "{refused}");
+    assert!(
+        refused.to_ascii_lowercase().contains("connection: close"),
+        "{refused}"
+    );
+    server.shutdown().await;
+}
