@@ -44,7 +44,10 @@ commands:
                                      unless --allow-breaking
   spec pull [--url URL] [--out PATH] download the service's document (key from CONTRACT_TOKEN),
                                      validate, normalise and write it (default spec/openapi.json),
-                                     then list the changes";
+                                     then list the changes
+  spec pull --check [--url URL] [--out PATH]
+                                     write nothing; exit 1 with the changes and a text diff when
+                                     the service's document differs from the stored spec";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -166,13 +169,32 @@ fn spec_diff_command(args: &[String]) -> Result<()> {
 fn spec_pull_command(args: &[String]) -> Result<()> {
     let mut url = spec_pull::DEFAULT_URL.to_owned();
     let mut out = codegen::default_spec_path();
+    let mut check = false;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--url" => url = args.next().context("--url needs a URL")?.clone(),
             "--out" => out = PathBuf::from(args.next().context("--out needs a path")?),
+            "--check" => check = true,
             other => bail!("unknown argument `{other}` for spec pull"),
         }
+    }
+    if check {
+        return match spec_pull::check(&url, &out)? {
+            spec_pull::Checked::Same => {
+                println!("{} is the document {url} serves", out.display());
+                Ok(())
+            }
+            spec_pull::Checked::Differs { report, text } => {
+                print!("{report}");
+                println!();
+                print!("{text}");
+                bail!(
+                    "{} differs from the document {url} serves; `cargo xtask spec pull` takes it",
+                    out.display()
+                )
+            }
+        };
     }
     let report = spec_pull::pull(&url, &out)?;
     println!("wrote {} from {url}", out.display());

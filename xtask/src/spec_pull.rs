@@ -30,6 +30,43 @@ pub fn pull(url: &str, out: &Path) -> Result<spec_diff::Report> {
     Ok(spec_diff::diff(&before, &doc))
 }
 
+/// What `spec pull --check` found: the stored spec is the service's document, or it differs.
+pub enum Checked {
+    Same,
+    Differs {
+        /// The changes per operation and schema, each breaking or not.
+        report: spec_diff::Report,
+        /// A unified diff of the normalised texts, stored spec first.
+        text: String,
+    },
+}
+
+/// Downloads and validates `url` like [`pull`], and compares its normalised form with `stored`
+/// without writing anything.
+pub fn check(url: &str, stored: &Path) -> Result<Checked> {
+    let token = std::env::var(TOKEN_VAR).ok().filter(|t| !t.is_empty());
+    let text = download(url, token.as_deref())?;
+    let doc: Value = serde_json::from_str(&text)
+        .map_err(|e| anyhow!("the document at {url} is not valid JSON: {e}"))?;
+    spec::validate(&doc).with_context(|| format!("the document at {url} is not a usable spec"))?;
+    let served = spec::normalised_text(&doc);
+    let current = std::fs::read_to_string(stored)
+        .with_context(|| format!("cannot read {}", stored.display()))?;
+    if current == served {
+        return Ok(Checked::Same);
+    }
+    let before = spec::load_spec(stored)?;
+    let text = similar::TextDiff::from_lines(&current, &served)
+        .unified_diff()
+        .context_radius(2)
+        .header(&stored.display().to_string(), url)
+        .to_string();
+    Ok(Checked::Differs {
+        report: spec_diff::diff(&before, &doc),
+        text,
+    })
+}
+
 fn download(url: &str, token: Option<&str>) -> Result<String> {
     // reqwest is built with `rustls-no-provider`: without a provider it cannot build a client.
     interactly_simulations_client::install_crypto_provider();

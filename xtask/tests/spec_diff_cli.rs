@@ -1,4 +1,4 @@
-//! `cargo xtask spec diff` and `spec pull` as a maintainer runs them: one fixture pair per breaking-change rule, the exit-code gate, and a pull from a loopback server into a temporary copy of the spec.
+//! `cargo xtask spec diff` and `spec pull` as a maintainer runs them: one fixture pair per breaking-change rule, the exit-code gate, and a pull (and `pull --check`) from a loopback server against a temporary copy of the spec.
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -650,4 +650,70 @@ fn pull_reports_an_http_error_status_in_one_line() {
         "{stderr}"
     );
     assert_eq!(std::fs::read_to_string(&target.0).unwrap(), "untouched");
+}
+
+#[test]
+fn pull_check_passes_when_the_service_serves_the_stored_spec_and_writes_nothing() {
+    // Compact, as a service serves it: equal once normalised.
+    let (url, server) = serve_once("200 OK", serde_json::to_string(&stored_spec()).unwrap());
+    let original = std::fs::read_to_string(stored_spec_path()).unwrap();
+    let target = TempFile::new("pull-check-same", &original);
+    let out = xtask(&[
+        "spec",
+        "pull",
+        "--check",
+        "--url",
+        &url,
+        "--out",
+        target.path(),
+    ]);
+    server.join().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("is the document"), "{stdout}");
+    assert!(std::fs::read_to_string(&target.0).unwrap() == original);
+}
+
+#[test]
+fn pull_check_exits_1_with_the_changes_and_the_diff_and_writes_nothing() {
+    let mut served = stored_spec();
+    served["components"]["schemas"]["SimulationStatus"]["enum"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("paused"));
+    let (url, server) = serve_once("200 OK", serde_json::to_string(&served).unwrap());
+    let original = std::fs::read_to_string(stored_spec_path()).unwrap();
+    let target = TempFile::new("pull-check-differs", &original);
+    let out = xtask_with_env(
+        &[
+            "spec",
+            "pull",
+            "--check",
+            "--url",
+            &url,
+            "--out",
+            target.path(),
+        ],
+        &[("CONTRACT_TOKEN", TEST_KEY)],
+    );
+    server.join().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        change_lines(&stdout)
+            .iter()
+            .any(|(g, l)| g.starts_with("schema SimulationStatus") && l.contains("\"paused\"")),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with('+') && l.contains("\"paused\"")),
+        "the text diff shows the added line: {stdout}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("differs from the document"), "{stderr}");
+    assert!(!stdout.contains(TEST_KEY) && !stderr.contains(TEST_KEY));
+    assert!(std::fs::read_to_string(&target.0).unwrap() == original);
 }
