@@ -6,6 +6,7 @@ pub mod checks;
 pub mod coverage;
 pub mod error;
 pub mod exchange;
+pub mod formats;
 pub mod http;
 pub mod listing;
 pub mod numbers;
