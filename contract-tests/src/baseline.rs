@@ -217,6 +217,11 @@ impl Baseline {
     }
 }
 
+/// Today's date in UTC, for the real run; tests pass their own day to [`Baseline::triage`].
+pub fn today_utc() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
 /// What a finding is matched by: the runner's key for a distinct failure.
 #[derive(Debug, Clone, Copy)]
 pub struct FindingKey<'a> {
