@@ -374,7 +374,7 @@ expires = 2026-07-01
             (&FILE.replace("\"2026-06-01\"", "\"2026-6-1\""), "entry 2: expires"),
             (&FILE.replace("\"WF-3\"", "\" \""), "entry 3: reason is empty"),
             (
-                &FILE.replace("\"/detail\"", "\"/detail\"").replace(
+                &FILE.replace(
                     "check = \"error_locus\"\noperation = \"get_simulation\"\npointer = \"/detail\"",
                     "check = \"request_echo\"\noperation = \"update_simulation\"\npointer = \"/simulation/simulation_config/status\"",
                 ),

@@ -450,15 +450,17 @@ expires = 2999-01-01
 
     #[test]
     fn an_expired_entry_fails_the_run_even_without_failures() {
-        let mut report = Report::default();
-        report.baseline = Some(Triage {
+        let report = Report {
+            baseline: Some(Triage {
             expired: Baseline::parse(
                 "[[known]]\ncheck = \"request_echo\"\noperation = \"get_simulation\"\npointer = \"\"\nreason = \"r\"\nexpires = 2000-01-01\n",
             )
             .unwrap()
             .entries,
             ..Triage::default()
-        });
+        }),
+            ..Report::default()
+        };
         assert!(report.failed());
         let summary: Value =
             serde_json::from_str(json_lines(&report, &Secrets::default()).trim()).unwrap();

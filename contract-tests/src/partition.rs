@@ -18,7 +18,7 @@ impl Partition {
     pub const MAX_COUNT: u64 = 1024;
 
     pub fn new(index: u64, count: u64) -> Option<Partition> {
-        (count >= 1 && count <= Self::MAX_COUNT && index >= 1 && index <= count)
+        ((1..=Self::MAX_COUNT).contains(&count) && (1..=count).contains(&index))
             .then_some(Partition { index, count })
     }
 
