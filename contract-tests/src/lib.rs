@@ -1,13 +1,16 @@
 //! Property-based contract suite for the Simulations API: generates requests from the spec, sends them to any server over HTTP, and judges every response.
 
+pub mod baseline;
 pub mod cases;
 pub mod checks;
 pub mod coverage;
 pub mod error;
 pub mod exchange;
+pub mod formats;
 pub mod http;
 pub mod listing;
 pub mod numbers;
+pub mod partition;
 pub mod pointer;
 pub mod redact;
 pub mod report;

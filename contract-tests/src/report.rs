@@ -9,7 +9,7 @@ use crate::coverage;
 use crate::error::RunError;
 use crate::redact::Secrets;
 use crate::rules;
-use crate::runner::{Finding, Report};
+use crate::runner::Report;
 use crate::spec::Operation;
 
 /// Every finding, one block each: check, operation, pointer, expected / received, the minimal
@@ -22,14 +22,26 @@ pub fn render_findings(report: &Report, secrets: &Secrets) -> String {
         } else {
             &f.mismatch.pointer
         };
+        let label = if report.known(i).is_some() {
+            "KNOWN"
+        } else {
+            "FAIL"
+        };
         let _ = writeln!(
             out,
-            "FAIL {}. {} on {} at {}",
+            "{label} {}. {} on {} at {}",
             i + 1,
             f.check,
             f.operation.id(),
             pointer
         );
+        if let Some(entry) = report.known(i) {
+            let _ = writeln!(
+                out,
+                "    known failure (baseline, until {}): {}",
+                entry.expires, entry.reason
+            );
+        }
         let _ = writeln!(out, "    expected: {}", f.mismatch.expected);
         let _ = writeln!(out, "    received: {}", f.mismatch.received);
         let body = f.request.body.bytes();
@@ -243,15 +255,42 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
             report.replayed_regressions
         );
     }
-    let _ = writeln!(
-        out,
+    if let Some(p) = report.partition {
+        let _ = writeln!(
+            out,
+            "partition {p}: {} of the run's cases (every {}-th from index {}), seed {}",
+            report.case_indices.len(),
+            p.count(),
+            p.index() - 1,
+            report.seed
+        );
+    }
+    if let Some(triage) = &report.baseline {
+        let _ = writeln!(
+            out,
+            "baseline: {} known failure(s), not counted below; {} stale entr(y/ies); {} expired",
+            triage.known.len(),
+            triage.stale.len(),
+            triage.expired.len()
+        );
+        for line in triage.lines() {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    let _ = writeln!(out, "{}", summary_line(report));
+    secrets.redact(&out)
+}
+
+/// The closing line. `failures` counts the failures that fail the run: known ones (baseline)
+/// are said on the line before, so the line keeps its documented shape.
+pub fn summary_line(report: &Report) -> String {
+    format!(
         "summary: {} cases, {} requests, {} failures, {:.2} s",
         report.cases,
         report.requests,
-        report.failures(),
+        report.new_failures(),
         report.elapsed.as_secs_f64()
-    );
-    secrets.redact(&out)
+    )
 }
 
 /// Where a run's coverage stands against CONTRACT.md's rules, computed once for the summary
@@ -403,7 +442,7 @@ pub fn write_coverage(path: &Path, report: &Report, secrets: &Secrets) -> Result
 }
 
 /// Every file a run writes goes through here: redacted once more, whatever the caller did.
-fn write_output(path: &Path, text: &str, secrets: &Secrets) -> Result<(), RunError> {
+pub(crate) fn write_output(path: &Path, text: &str, secrets: &Secrets) -> Result<(), RunError> {
     std::fs::write(path, secrets.redact(text)).map_err(|e| RunError::Output {
         path: path.display().to_string(),
         reason: e.to_string(),
@@ -449,7 +488,11 @@ pub fn client_notes(report: &Report) -> Vec<String> {
 /// Every text is redacted before quick-junit escapes it, so an escaped key cannot slip past.
 pub fn junit_xml(report: &Report, checks: &[&str], secrets: &Secrets) -> String {
     let text = |t: &str| secrets.redact(t);
-    let mut suite = TestSuite::new("contract");
+    // Each slice of a sharded run names its suite, so a reporter given the N files keeps them apart.
+    let name = report
+        .partition
+        .map_or("contract".to_owned(), |p| format!("contract partition {p}"));
+    let mut suite = TestSuite::new(name);
     suite.set_time(report.elapsed);
     for op in Operation::ALL {
         let Some(stats) = report.per_operation.get(&op) else {
@@ -466,14 +509,12 @@ pub fn junit_xml(report: &Report, checks: &[&str], secrets: &Secrets) -> String 
         names.sort_unstable();
         names.dedup();
         for check in names {
-            let findings: Vec<&Finding> = report
+            let mut statuses: Vec<TestCaseStatus> = report
                 .findings
                 .iter()
-                .filter(|f| f.operation == op && f.check == check)
-                .collect();
-            let mut statuses: Vec<TestCaseStatus> = findings
-                .iter()
-                .map(|f| {
+                .enumerate()
+                .filter(|(_, f)| f.operation == op && f.check == check)
+                .map(|(i, f)| {
                     let message = format!(
                         "expected: {} / received: {}",
                         f.mismatch.expected, f.mismatch.received
@@ -482,6 +523,17 @@ pub fn junit_xml(report: &Report, checks: &[&str], secrets: &Secrets) -> String 
                         "at {}\n{}\nreproduce: {}",
                         f.mismatch.pointer, message, f.curl
                     );
+                    // A known failure is skipped, so JUnit's failures agree with the exit code.
+                    if let Some(entry) = report.known(i) {
+                        let mut skipped = TestCaseStatus::skipped();
+                        skipped
+                            .set_message(text(&format!(
+                                "known failure (baseline, until {}): {}",
+                                entry.expires, entry.reason
+                            )))
+                            .set_description(text(&detail));
+                        return skipped;
+                    }
                     let mut failure = TestCaseStatus::non_success(NonSuccessKind::Failure);
                     failure
                         .set_message(text(&message))
@@ -531,7 +583,7 @@ pub fn write_junit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::{CheckCounts, OperationStats};
+    use crate::runner::{CheckCounts, Finding, OperationStats};
 
     /// A run in which `error_locus` never applied to a create and `request_echo` did.
     fn report() -> Report {

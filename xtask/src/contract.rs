@@ -6,11 +6,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
+use contract_tests::baseline::{Baseline, Triage, today_utc};
 use contract_tests::checks::CHECKS;
 use contract_tests::exchange::Identity;
+use contract_tests::partition::Partition;
 use contract_tests::redact::Secrets;
-use contract_tests::report;
 use contract_tests::runner::{self, Options, Progress, Report};
+use contract_tests::{formats, report};
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
 
 use crate::codegen::workspace_root;
@@ -45,6 +47,14 @@ options:
   --regressions PATH    where failing seeds are kept and replayed from
                         (default contract-tests/proptest-regressions/contract.txt)
   --no-regressions      neither replay nor record regression seeds
+  --baseline PATH       known failures: a finding an entry names is reported as known and does
+                        not fail the run; an expired entry does (default contract-tests/baseline.toml)
+  --no-baseline         judge every finding as new
+  --message-format FMT  human (default) or json: one JSON object per finding, then a summary
+                        object, on stdout; progress and notes go to stderr
+  --summary-md PATH     write a Markdown summary (for $GITHUB_STEP_SUMMARY)
+  --partition K/N       run the K-th of N slices of the cases (index mod N), for a CI matrix;
+                        needs --seed; regression seeds replay in slice 1 only
   --list-checks         list the checks and exit
 
 exit codes: 0 no violation, 1 violations found, 2 the run could not be made (or the suite
@@ -65,8 +75,24 @@ pub fn regressions_path() -> PathBuf {
     workspace_root().join("contract-tests/proptest-regressions/contract.txt")
 }
 
+/// The committed baseline of known failures.
+pub fn baseline_path() -> PathBuf {
+    workspace_root().join("contract-tests/baseline.toml")
+}
+
+/// `--message-format`: what stdout carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MessageFormat {
+    Human,
+    Json,
+}
+
 #[derive(Debug)]
 struct ContractArgs {
+    baseline: Option<PathBuf>,
+    message_format: MessageFormat,
+    summary_md: Option<PathBuf>,
+    partition: Option<Partition>,
     base_url: Option<String>,
     cases: u64,
     seed: Option<u64>,
@@ -125,6 +151,10 @@ fn parse_seconds(
 
 fn parse_args(args: &[String]) -> Result<ContractArgs> {
     let mut out = ContractArgs {
+        baseline: Some(baseline_path()),
+        message_format: MessageFormat::Human,
+        summary_md: None,
+        partition: None,
         base_url: None,
         cases: DEFAULT_CASES,
         seed: None,
@@ -230,6 +260,33 @@ fn parse_args(args: &[String]) -> Result<ContractArgs> {
                 )?)
             }
             "--list-checks" => out.list_checks = true,
+            "--no-baseline" => out.baseline = None,
+            "--baseline" => {
+                out.baseline = Some(PathBuf::from(
+                    it.next()
+                        .ok_or_else(|| anyhow!("--baseline needs a path"))?,
+                ))
+            }
+            "--message-format" => {
+                out.message_format = match it.next().map(String::as_str) {
+                    Some("human") => MessageFormat::Human,
+                    Some("json") => MessageFormat::Json,
+                    other => bail!(
+                        "--message-format {} is not one of: human, json",
+                        other.map_or("(missing)".to_owned(), |v| format!("{v:?}"))
+                    ),
+                }
+            }
+            "--summary-md" => {
+                out.summary_md = Some(PathBuf::from(
+                    it.next()
+                        .ok_or_else(|| anyhow!("--summary-md needs a path"))?,
+                ))
+            }
+            "--partition" => {
+                let value = it.next().ok_or_else(|| anyhow!("--partition needs K/N"))?;
+                out.partition = Some(value.parse().map_err(|e: String| anyhow!(e))?);
+            }
             "--token" | "--api-key" | "--key" => {
                 bail!("{arg} is not accepted: set CONTRACT_TOKEN in the environment instead")
             }
@@ -238,6 +295,12 @@ fn parse_args(args: &[String]) -> Result<ContractArgs> {
                 bail!("unknown argument `{other}` for contract; run `cargo xtask contract --help`")
             }
         }
+    }
+    // Slices are slices of one run only when every runner draws from the same seed.
+    if out.partition.is_some() && out.seed.is_none() {
+        bail!(
+            "--partition needs --seed: every slice must draw from the same run (e.g. --seed $GITHUB_RUN_ID)"
+        );
     }
     if out.fault.is_some() && out.base_url.is_some() {
         bail!("--fault applies only to the embedded server, not to --base-url");
@@ -304,6 +367,11 @@ pub fn contract(args: &[String]) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let checks = select_checks(&args.checks)?;
+    // Read before anything is sent: a broken baseline is a run not made (exit 2).
+    let baseline = match &args.baseline {
+        Some(path) => Some(Baseline::load(path)?),
+        None => None,
+    };
     let seed = args.seed.unwrap_or_else(random_seed);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -358,16 +426,25 @@ pub fn contract(args: &[String]) -> Result<ExitCode> {
         options.allow_hosts = args.allow_hosts.clone();
         options.regressions = args.regressions.clone();
         options.max_creates = args.max_creates;
+        options.partition = args.partition;
         options.progress = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
             Progress::Redraw
         } else {
             Progress::Lines
         };
         let secrets = options.secrets();
-        println!(
-            "contract: {} cases against {}, seed {seed}",
+        let slice = args
+            .partition
+            .map_or(String::new(), |p| format!(", partition {p}"));
+        let opening = format!(
+            "contract: {} cases against {}, seed {seed}{slice}",
             args.cases, options.base_url
         );
+        // In JSON mode stdout holds JSON only; the human lines go to stderr.
+        match args.message_format {
+            MessageFormat::Human => println!("{opening}"),
+            MessageFormat::Json => eprintln!("{opening}"),
+        }
         let result = runner::run(options).await;
         if let Some(server) = embedded {
             server.shutdown().await;
@@ -377,8 +454,19 @@ pub fn contract(args: &[String]) -> Result<ExitCode> {
             .map(|report| (report, secrets.clone()))
             .map_err(|e| anyhow!(secrets.redact(&e.to_string())))
     });
-    let (report, secrets) = outcome?;
-    print_report(&report, &secrets);
+    let (mut report, secrets) = outcome?;
+    if let Some(baseline) = &baseline {
+        report.baseline = Some(baseline.triage_report(&report, today_utc()));
+    }
+    match args.message_format {
+        MessageFormat::Human => print_report(&report, &secrets),
+        MessageFormat::Json => {
+            print!("{}", formats::json_lines(&report, &secrets));
+            for line in report.baseline.iter().flat_map(Triage::lines) {
+                eprintln!("{}", secrets.redact(&line));
+            }
+        }
+    }
     if let Some(path) = &args.junit {
         let names: Vec<&str> = checks.iter().map(|c| c.name).collect();
         report::write_junit(path, &report, &names, &secrets)?;
@@ -386,7 +474,10 @@ pub fn contract(args: &[String]) -> Result<ExitCode> {
     if let Some(path) = &args.coverage {
         report::write_coverage(path, &report, &secrets)?;
     }
-    Ok(if report.failures() == 0 {
+    if let Some(path) = &args.summary_md {
+        formats::write_summary_markdown(path, &report, &secrets)?;
+    }
+    Ok(if !report.failed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

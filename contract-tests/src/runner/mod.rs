@@ -29,6 +29,7 @@ use crate::exchange::{
 };
 use crate::http::{DEFAULT_MAX_RESPONSE_BYTES, Failure, Pacer, Target};
 use crate::listing::page_size;
+use crate::partition::Partition;
 use crate::redact::Secrets;
 use crate::scenario::{Mix, Scenario, arb_scenario};
 use crate::spec::{Api, Operation, Spec};
@@ -94,6 +95,8 @@ pub struct Options {
     /// Delete what the run created, and report what is left over.
     pub cleanup: bool,
     pub mix: Mix,
+    /// Run only this slice of the cases (`--partition K/N`).
+    pub partition: Option<Partition>,
 }
 
 impl Options {
@@ -120,6 +123,7 @@ impl Options {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             cleanup: true,
             mix: Mix::Full,
+            partition: None,
         }
     }
 
@@ -366,10 +370,14 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
 
     let started = Instant::now();
     // Unique per run, not per seed: replaying a seed must not collide with the records of the run it replays.
-    let run_tag = format!(
-        "ct{:08x}",
-        (u64::from(std::process::id()) ^ wall_nanos()) as u32
-    );
+    let random = (u64::from(std::process::id()) ^ wall_nanos()) as u32;
+    // A slice's tag starts `ct<K>o<N>x`, which no other slice's tag (nor an unsharded one, all
+    // hex after `ct`) contains, so parallel slices' cleanups never match each other's records
+    // even if their random parts collide.
+    let run_tag = match options.partition {
+        None => format!("ct{random:08x}"),
+        Some(p) => format!("ct{}o{}x{random:08x}", p.index(), p.count()),
+    };
     // The cleanup gets a fifth of the budget (at most a minute), so a stalled target still lets
     // the run end on time with its leftovers named.
     let cleanup_reserve = (options.max_time / 5).min(Duration::from_secs(60));
@@ -417,11 +425,27 @@ impl Run {
     async fn phases(&self, run_tag: String) -> Result<Report, RunError> {
         let sent = self.target.sent();
         let preflight = sent.total();
-        let mut seeds: Vec<[u8; 32]> = load_regressions(self.options.regressions.as_ref());
+        let partition = self.options.partition;
+        let mut seeds: Vec<[u8; 32]> = if partition.is_none_or(Partition::replays_regressions) {
+            load_regressions(self.options.regressions.as_ref())
+        } else {
+            Vec::new()
+        };
         let replayed = seeds.len() as u64;
-        seeds.extend((0..self.options.cases).map(|i| case_seed(self.options.seed, i)));
+        let case_indices: Vec<u64> = match partition {
+            None => (0..self.options.cases).collect(),
+            Some(p) => p.cases(self.options.cases).collect(),
+        };
+        seeds.extend(
+            case_indices
+                .iter()
+                .map(|&i| case_seed(self.options.seed, i)),
+        );
         let mut report = Report {
             replayed_regressions: replayed,
+            seed: self.options.seed,
+            partition,
+            case_indices,
             run_tag,
             max_time: self.options.max_time,
             checks_run: self.options.checks.iter().map(|c| c.name).collect(),

@@ -3,7 +3,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use crate::baseline::{Entry, Triage};
 use crate::exchange::{ClientLimit, Identity, Mismatch, Request};
+use crate::partition::Partition;
 use crate::spec::Operation;
 
 /// How often one check applied to one operation's responses, and how that went. A check that
@@ -124,6 +126,15 @@ pub struct Report {
     /// negatively (`[positive, negative]`, see `crate::coverage`). Shrinking and cleanup
     /// replay or tidy; they are not counted.
     pub coverage: BTreeMap<&'static str, [u64; 2]>,
+    /// The run's seed (`--seed`).
+    pub seed: u64,
+    /// The slice this run made (`--partition K/N`), if sharded.
+    pub partition: Option<Partition>,
+    /// The indices of the run's cases this run drew from `seed` (every one unsharded, the
+    /// slice's with `--partition`), regression replays apart.
+    pub case_indices: Vec<u64>,
+    /// The findings against the baseline of known failures; `None` without one.
+    pub baseline: Option<Triage>,
 }
 
 /// Time spent per stage, summed over cases.
@@ -156,6 +167,29 @@ pub struct Cleanup {
 impl Report {
     pub fn failures(&self) -> usize {
         self.findings.len()
+    }
+
+    /// Whether finding `i` is a known failure, and the baseline entry that knows it.
+    pub fn known(&self, i: usize) -> Option<&Entry> {
+        self.baseline.as_ref()?.known.get(&i)
+    }
+
+    /// Failures the baseline does not know: the ones that fail the run.
+    pub fn new_failures(&self) -> usize {
+        self.findings.len() - self.known_failures()
+    }
+
+    pub fn known_failures(&self) -> usize {
+        self.baseline.as_ref().map_or(0, |t| t.known.len())
+    }
+
+    /// Whether the run fails (exit 1): a failure the baseline does not know, or an expired entry.
+    pub fn failed(&self) -> bool {
+        self.new_failures() > 0
+            || self
+                .baseline
+                .as_ref()
+                .is_some_and(|t| !t.expired.is_empty())
     }
 
     /// One check's counts over every operation.

@@ -1,0 +1,410 @@
+//! Known failures: the baseline file (`contract-tests/baseline.toml`), its parsing into entries keyed like the runner's distinct failures, and the triage of a run's findings into new, known, stale and expired.
+//!
+//! An entry names a distinct failure by the runner's own key, (check, operation, JSON pointer),
+//! so a finding is known exactly when the runner would have merged it with the entry's failure.
+//! Every entry carries a reason and an expiry date, so that nothing stays known forever: on the
+//! day after `expires` the entry fails the run until someone fixes the failure or renews it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::runner::{
+    CLEANUP_SEARCH_MATCHES_TAG, RESPONSE_RECEIVED, RESPONSE_WITHIN_SIZE_CAP, Report,
+};
+use crate::spec::Operation;
+
+/// Why a baseline file cannot be used. Each reads as one line; xtask exits 2 on it.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("cannot read baseline {path}: {reason}")]
+    Unreadable { path: String, reason: String },
+    #[error("baseline {path}: {reason}")]
+    Invalid { path: String, reason: String },
+}
+
+/// One known failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub check: String,
+    pub operation: String,
+    /// `""` is the whole response, as in the runner's key.
+    pub pointer: String,
+    pub reason: String,
+    /// The last day the entry holds; from the day after, it fails the run.
+    pub expires: NaiveDate,
+}
+
+impl Entry {
+    /// `check on operation at pointer`, as the human output names a failure.
+    pub fn key_text(&self) -> String {
+        let pointer = if self.pointer.is_empty() {
+            "(whole response)"
+        } else {
+            &self.pointer
+        };
+        format!("{} on {} at {}", self.check, self.operation, pointer)
+    }
+}
+
+/// The entries of a baseline file, in file order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Baseline {
+    pub entries: Vec<Entry>,
+}
+
+/// The file's shape; `deny_unknown_fields` turns a misspelt key into an error rather than an
+/// entry that silently never matches.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    known: Vec<RawEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    check: String,
+    operation: String,
+    pointer: String,
+    reason: String,
+    /// A TOML date (`2026-09-30`) or the same as a string.
+    expires: toml::Value,
+}
+
+/// Names a finding can carry that are not in the check registry.
+const PSEUDO_CHECKS: [&str; 3] = [
+    RESPONSE_RECEIVED,
+    RESPONSE_WITHIN_SIZE_CAP,
+    CLEANUP_SEARCH_MATCHES_TAG,
+];
+
+impl Baseline {
+    pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
+        let text = std::fs::read_to_string(path).map_err(|e| BaselineError::Unreadable {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Baseline::parse(&text).map_err(|reason| BaselineError::Invalid {
+            path: path.display().to_string(),
+            reason,
+        })
+    }
+
+    /// Parses and validates the text of a baseline file; the error is one line.
+    pub fn parse(text: &str) -> Result<Baseline, String> {
+        let file: File = toml::from_str(text).map_err(|e| {
+            // toml's Display draws the line with a caret over several lines; one line is wanted.
+            let place = e.span().map_or(String::new(), |span| {
+                let before = &text[..span.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                format!("line {line}, column {column}: ")
+            });
+            format!("{place}{}", e.message().trim().replace('\n', " "))
+        })?;
+        let mut entries: Vec<Entry> = Vec::new();
+        for (i, raw) in file.known.into_iter().enumerate() {
+            let n = i + 1;
+            if crate::checks::find(&raw.check).is_none()
+                && !PSEUDO_CHECKS.contains(&raw.check.as_str())
+            {
+                return Err(format!(
+                    "entry {n}: unknown check {:?} (`cargo xtask contract --list-checks`)",
+                    raw.check
+                ));
+            }
+            if !Operation::ALL.iter().any(|op| op.id() == raw.operation) {
+                let ids: Vec<&str> = Operation::ALL.iter().map(|op| op.id()).collect();
+                return Err(format!(
+                    "entry {n}: unknown operation {:?} (one of {})",
+                    raw.operation,
+                    ids.join(", ")
+                ));
+            }
+            if !raw.pointer.is_empty() && !raw.pointer.starts_with('/') {
+                return Err(format!(
+                    "entry {n}: pointer {:?} is not a JSON pointer (\"\" or starting with /)",
+                    raw.pointer
+                ));
+            }
+            if raw.reason.trim().is_empty() {
+                return Err(format!("entry {n}: reason is empty"));
+            }
+            let expires = parse_date(&raw.expires).ok_or_else(|| {
+                let shown = match &raw.expires {
+                    toml::Value::Datetime(d) => d.to_string(),
+                    toml::Value::String(s) => format!("{s:?}"),
+                    other => format!("(a {})", other.type_str()),
+                };
+                format!("entry {n}: expires {shown} is not a date YYYY-MM-DD")
+            })?;
+            let entry = Entry {
+                check: raw.check,
+                operation: raw.operation,
+                pointer: raw.pointer,
+                reason: raw.reason,
+                expires,
+            };
+            if let Some(first) = entries.iter().position(|e| same_key(e, &entry)) {
+                return Err(format!(
+                    "entry {n} repeats entry {} ({})",
+                    first + 1,
+                    entry.key_text()
+                ));
+            }
+            entries.push(entry);
+        }
+        Ok(Baseline { entries })
+    }
+
+    /// Sorts a run's findings against the entries as of `today` (injected, so tests choose it).
+    /// `checks_run` are the checks the run made: an entry for another check was not judged, so
+    /// it is not stale.
+    pub fn triage(
+        &self,
+        findings: &[FindingKey<'_>],
+        checks_run: &[&str],
+        today: NaiveDate,
+    ) -> Triage {
+        let mut triage = Triage::default();
+        for entry in &self.entries {
+            let matches: Vec<usize> = findings
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| {
+                    f.check == entry.check
+                        && f.operation == entry.operation
+                        && f.pointer == entry.pointer
+                })
+                .map(|(i, _)| i)
+                .collect();
+            if entry.expires < today {
+                // An expired entry knows nothing: its failures count as new, and it fails the run.
+                triage.expired.push(entry.clone());
+            } else if matches.is_empty() {
+                let judged = checks_run.contains(&entry.check.as_str())
+                    || PSEUDO_CHECKS.contains(&entry.check.as_str());
+                if judged {
+                    triage.stale.push(entry.clone());
+                }
+            } else {
+                for i in matches {
+                    triage.known.insert(i, entry.clone());
+                }
+            }
+        }
+        triage
+    }
+}
+
+impl Baseline {
+    /// [`Baseline::triage`] on a finished run's findings and checks.
+    pub fn triage_report(&self, report: &Report, today: NaiveDate) -> Triage {
+        let keys: Vec<FindingKey<'_>> = report
+            .findings
+            .iter()
+            .map(|f| FindingKey {
+                check: f.check,
+                operation: f.operation.id(),
+                pointer: &f.mismatch.pointer,
+            })
+            .collect();
+        self.triage(&keys, &report.checks_run, today)
+    }
+}
+
+/// Today's date in UTC, for the real run; tests pass their own day to [`Baseline::triage`].
+pub fn today_utc() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// What a finding is matched by: the runner's key for a distinct failure.
+#[derive(Debug, Clone, Copy)]
+pub struct FindingKey<'a> {
+    pub check: &'a str,
+    pub operation: &'a str,
+    pub pointer: &'a str,
+}
+
+fn same_key(a: &Entry, b: &Entry) -> bool {
+    a.check == b.check && a.operation == b.operation && a.pointer == b.pointer
+}
+
+fn parse_date(value: &toml::Value) -> Option<NaiveDate> {
+    let text = match value {
+        // A local date only: a time or an offset would make "expires" ambiguous.
+        toml::Value::Datetime(d) if d.time.is_none() && d.offset.is_none() => d.to_string(),
+        toml::Value::String(s) => s.clone(),
+        _ => return None,
+    };
+    // chrono accepts `2026-9-3` for %m and %d; the file's format is exactly YYYY-MM-DD.
+    (text.len() == 10)
+        .then(|| NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok())
+        .flatten()
+}
+
+/// A run's findings against the baseline.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Triage {
+    /// Index into the report's findings, and the entry that knows it.
+    pub known: BTreeMap<usize, Entry>,
+    /// Entries that did not fail this run although their check ran: a warning, not a failure.
+    pub stale: Vec<Entry>,
+    /// Entries past their date: each fails the run.
+    pub expired: Vec<Entry>,
+}
+
+impl Triage {
+    /// The warning or failure line of each stale or expired entry.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for e in &self.expired {
+            lines.push(format!(
+                "baseline entry EXPIRED on {}: {} ({})",
+                e.expires,
+                e.key_text(),
+                e.reason
+            ));
+        }
+        for e in &self.stale {
+            lines.push(format!(
+                "warning: stale baseline entry, it no longer fails: {} ({})",
+                e.key_text(),
+                e.reason
+            ));
+        }
+        lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    const FILE: &str = r#"
+[[known]]
+check = "status_code_conformance"
+operation = "create_simulation"
+pointer = ""
+reason = "QA answers 201; WF-1"
+expires = 2026-06-30
+
+[[known]]
+check = "request_echo"
+operation = "update_simulation"
+pointer = "/simulation/simulation_config/status"
+reason = "WF-2"
+expires = "2026-06-01"
+
+[[known]]
+check = "error_locus"
+operation = "get_simulation"
+pointer = "/detail"
+reason = "WF-3"
+expires = 2026-07-01
+"#;
+
+    fn key<'a>(check: &'a str, operation: &'a str, pointer: &'a str) -> FindingKey<'a> {
+        FindingKey {
+            check,
+            operation,
+            pointer,
+        }
+    }
+
+    #[test]
+    fn findings_are_known_stale_or_expired_as_of_the_day_given() {
+        let baseline = Baseline::parse(FILE).unwrap();
+        assert_eq!(baseline.entries.len(), 3);
+        assert_eq!(baseline.entries[1].expires, date("2026-06-01"));
+        let findings = [
+            key("status_code_conformance", "create_simulation", ""),
+            key(
+                "request_echo",
+                "update_simulation",
+                "/simulation/simulation_config/status",
+            ),
+            // Same check and operation, another pointer: a different failure, not known.
+            key(
+                "status_code_conformance",
+                "create_simulation",
+                "/simulation",
+            ),
+        ];
+        let checks = ["status_code_conformance", "request_echo", "error_locus"];
+        // On its expiry date an entry still holds.
+        let triage = baseline.triage(&findings, &checks, date("2026-06-01"));
+        assert_eq!(triage.known.keys().copied().collect::<Vec<_>>(), [0, 1]);
+        assert!(triage.expired.is_empty());
+        assert_eq!(triage.stale.len(), 1);
+        assert_eq!(triage.stale[0].check, "error_locus");
+        // The day after, it is expired: its finding is no longer known.
+        let triage = baseline.triage(&findings, &checks, date("2026-06-02"));
+        assert_eq!(triage.known.keys().copied().collect::<Vec<_>>(), [0]);
+        assert_eq!(triage.expired.len(), 1);
+        assert_eq!(
+            triage.lines()[0],
+            "baseline entry EXPIRED on 2026-06-01: request_echo on update_simulation at /simulation/simulation_config/status (WF-2)"
+        );
+        // A check the run did not make leaves its entries unjudged, not stale.
+        let triage = baseline.triage(&findings, &checks[..2], date("2026-06-01"));
+        assert!(triage.stale.is_empty());
+    }
+
+    #[test]
+    fn a_bad_file_is_one_line_naming_the_problem() {
+        let bad = [
+            ("[[known]]\ncheck = \"x\"", "line "),
+            (
+                &FILE.replace("reason = \"WF-2\"", "reason = \"WF-2\"\nreasn = \"typo\""),
+                "unknown field `reasn`",
+            ),
+            (&FILE.replace("\"error_locus\"", "\"no_such\""), "entry 3: unknown check \"no_such\""),
+            (&FILE.replace("\"get_simulation\"", "\"get\""), "entry 3: unknown operation \"get\""),
+            (&FILE.replace("\"/detail\"", "\"detail\""), "entry 3: pointer \"detail\""),
+            (&FILE.replace("2026-07-01", "2026-07-01T10:00:00"), "entry 3: expires"),
+            (&FILE.replace("\"2026-06-01\"", "\"2026-6-1\""), "entry 2: expires"),
+            (&FILE.replace("\"WF-3\"", "\" \""), "entry 3: reason is empty"),
+            (
+                &FILE.replace(
+                    "check = \"error_locus\"\noperation = \"get_simulation\"\npointer = \"/detail\"",
+                    "check = \"request_echo\"\noperation = \"update_simulation\"\npointer = \"/simulation/simulation_config/status\"",
+                ),
+                "entry 3 repeats entry 2",
+            ),
+        ];
+        for (text, wanted) in bad {
+            let err = Baseline::parse(text).unwrap_err();
+            assert!(err.contains(wanted), "{wanted:?} not in {err:?}");
+            assert!(!err.contains('\n'), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn the_committed_baseline_parses_and_is_empty() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("baseline.toml");
+        let baseline = Baseline::load(&path).unwrap();
+        assert_eq!(baseline, Baseline::default());
+        // Its commented example is a valid entry once uncommented.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let example: String = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| l.starts_with('[') || l.contains(" = "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(
+            Baseline::parse(&example).unwrap().entries.len(),
+            1,
+            "{example}"
+        );
+    }
+}

@@ -1,0 +1,470 @@
+//! The outputs made for machines and CI pages: `--message-format json` (one JSON object per finding, then a summary object, one per line, in the spirit of cargo's) and `--summary-md` (Markdown for `$GITHUB_STEP_SUMMARY`). Both pass the run's [`Secrets`] like every other output.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::error::RunError;
+use crate::redact::Secrets;
+use crate::report::{CoverageSummary, coverage_line, write_output};
+use crate::runner::{Finding, Report};
+use crate::spec::Operation;
+
+/// One finding as a JSON object (`"reason": "finding"`). `index` is the number the human
+/// output gives it (`FAIL 3.`).
+fn finding_json(report: &Report, i: usize, f: &Finding, secrets: &Secrets) -> Value {
+    let text = |t: &str| secrets.redact(t);
+    let known = report.known(i);
+    json!({
+        "reason": "finding",
+        "index": i + 1,
+        "check": f.check,
+        "operation": f.operation.id(),
+        "pointer": text(&f.mismatch.pointer),
+        "expected": text(&f.mismatch.expected),
+        "received": text(&f.mismatch.received),
+        "status": f.status,
+        "request": {
+            "method": f.request.method,
+            "path": text(&f.request.path_and_query),
+            "body": text(&String::from_utf8_lossy(&f.request.body.bytes())),
+        },
+        "curl": text(&f.curl),
+        // Empty for a finding no case produced (the cleanup's).
+        "seed": (!f.seed_hex.is_empty()).then_some(&f.seed_hex),
+        "occurrences": f.occurrences,
+        "flaky": f.flaky,
+        "known": known.is_some(),
+        "baseline_reason": known.map(|e| text(&e.reason)),
+        "baseline_expires": known.map(|e| e.expires.to_string()),
+        "sequence": f.sequence.iter().map(|c| text(c)).collect::<Vec<_>>(),
+    })
+}
+
+fn entry_json(e: &crate::baseline::Entry, secrets: &Secrets) -> Value {
+    json!({
+        "check": e.check,
+        "operation": e.operation,
+        "pointer": e.pointer,
+        "reason": secrets.redact(&e.reason),
+        "expires": e.expires.to_string(),
+    })
+}
+
+/// The summary object (`"reason": "summary"`): the same counts as the human summary.
+fn summary_json(report: &Report, secrets: &Secrets) -> Value {
+    let coverage = CoverageSummary::of(report);
+    let (stale, expired): (Vec<Value>, Vec<Value>) =
+        report.baseline.as_ref().map_or_else(Default::default, |t| {
+            (
+                t.stale.iter().map(|e| entry_json(e, secrets)).collect(),
+                t.expired.iter().map(|e| entry_json(e, secrets)).collect(),
+            )
+        });
+    json!({
+        "reason": "summary",
+        "verdict": if report.failed() { "fail" } else { "pass" },
+        "cases": report.cases,
+        "requests": report.requests,
+        "failures": report.new_failures(),
+        "known_failures": report.known_failures(),
+        "stale_baseline_entries": stale,
+        "expired_baseline_entries": expired,
+        "coverage": {
+            "rules": coverage.rows.len(),
+            "exercised": coverage.exercised(),
+            "both_sides": coverage.complete(),
+            "never": coverage.never,
+        },
+        "seed": report.seed,
+        "partition": report.partition.map(|p| p.to_string()),
+        "run_tag": secrets.redact(&report.run_tag),
+        "elapsed_seconds": report.elapsed.as_secs_f64(),
+    })
+}
+
+/// `--message-format json`: a line per finding, then the summary line; each line redacted
+/// again after serialising, which also catches a key in its JSON-escaped form.
+pub fn json_lines(report: &Report, secrets: &Secrets) -> String {
+    let mut out = String::new();
+    let objects = report
+        .findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| finding_json(report, i, f, secrets))
+        .chain([summary_json(report, secrets)]);
+    for object in objects {
+        out.push_str(&secrets.redact(&object.to_string()));
+        out.push('\n');
+    }
+    out
+}
+
+/// A fence longer than any run of backticks in `text`, so a server's answer cannot close it.
+fn fence(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat(longest.max(2) + 1)
+}
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// `--summary-md`: a verdict, the run's numbers, the per-operation table, each failure with
+/// its curl line in a code block, known failures, baseline entries and the coverage line.
+pub fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
+    let mut out = String::new();
+    let verdict = if report.failed() {
+        format!(
+            "❌ Contract suite failed: {} failure(s)",
+            report.new_failures()
+        )
+    } else {
+        "✅ Contract suite passed".to_owned()
+    };
+    let partition = report
+        .partition
+        .map_or(String::new(), |p| format!(", partition {p}"));
+    let _ = writeln!(out, "## {verdict}\n");
+    let _ = writeln!(
+        out,
+        "{} cases, {} requests, {} failures, {} known, {:.2} s (seed {}{partition}, run tag `{}`)\n",
+        report.cases,
+        report.requests,
+        report.new_failures(),
+        report.known_failures(),
+        report.elapsed.as_secs_f64(),
+        report.seed,
+        report.run_tag
+    );
+    let _ = writeln!(
+        out,
+        "| operation | requests | statuses | failures by check |"
+    );
+    let _ = writeln!(out, "|---|---:|---|---|");
+    for op in Operation::ALL {
+        let Some(stats) = report.per_operation.get(&op) else {
+            continue;
+        };
+        let join = |pairs: Vec<String>| {
+            if pairs.is_empty() {
+                "-".to_owned()
+            } else {
+                pairs.join(" ")
+            }
+        };
+        let statuses = join(
+            stats
+                .statuses
+                .iter()
+                .map(|(s, n)| format!("{s}×{n}"))
+                .collect(),
+        );
+        let failures = join(
+            stats
+                .failures_by_check
+                .iter()
+                .map(|(c, n)| format!("{c}×{n}"))
+                .collect(),
+        );
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {statuses} | {failures} |",
+            op.id(),
+            stats.requests
+        );
+    }
+    let section = |title: &str, known: bool, out: &mut String| {
+        let listed: Vec<(usize, &Finding)> = report
+            .findings
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| report.known(*i).is_some() == known)
+            .collect();
+        if listed.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "\n### {title}\n");
+        for (i, f) in listed {
+            let pointer = if f.mismatch.pointer.is_empty() {
+                "(whole response)"
+            } else {
+                &f.mismatch.pointer
+            };
+            let _ = writeln!(
+                out,
+                "**{}. `{}` on `{}` at `{}`**\n",
+                i + 1,
+                f.check,
+                f.operation.id(),
+                cell(pointer)
+            );
+            if let Some(entry) = report.known(i) {
+                let _ = writeln!(
+                    out,
+                    "Known (baseline, until {}): {}\n",
+                    entry.expires,
+                    cell(&entry.reason)
+                );
+            }
+            let detail = format!(
+                "expected: {}\nreceived: {}",
+                f.mismatch.expected, f.mismatch.received
+            );
+            let fence_detail = fence(&detail);
+            let _ = writeln!(out, "{fence_detail}\n{detail}\n{fence_detail}\n");
+            let fence_curl = fence(&f.curl);
+            let _ = writeln!(out, "{fence_curl}sh\n{}\n{fence_curl}\n", f.curl);
+        }
+    };
+    section("Failures", false, &mut out);
+    section("Known failures (baseline)", true, &mut out);
+    if let Some(triage) = &report.baseline {
+        for (title, entries) in [
+            (
+                "Expired baseline entries (they fail the run)",
+                &triage.expired,
+            ),
+            (
+                "Stale baseline entries (they no longer fail)",
+                &triage.stale,
+            ),
+        ] {
+            if entries.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "\n### {title}\n");
+            for e in entries {
+                let _ = writeln!(
+                    out,
+                    "- `{}` (expires {}): {}",
+                    cell(&e.key_text()),
+                    e.expires,
+                    cell(&e.reason)
+                );
+            }
+        }
+    }
+    let _ = writeln!(out, "\n{}", coverage_line(report));
+    secrets.redact(&out)
+}
+
+/// Writes [`summary_markdown`] to `path` (`--summary-md FILE`).
+pub fn write_summary_markdown(
+    path: &Path,
+    report: &Report,
+    secrets: &Secrets,
+) -> Result<(), RunError> {
+    write_output(path, &summary_markdown(report, secrets), secrets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::baseline::{Baseline, Triage};
+    use crate::exchange::{Auth, Body, Mismatch, Request};
+    use crate::runner::OperationStats;
+
+    const KEY: &str = "sk-\"live\"|key";
+
+    fn finding(check: &'static str, pointer: &str, received: &str) -> Finding {
+        Finding {
+            check,
+            operation: Operation::Create,
+            mismatch: Mismatch {
+                pointer: pointer.into(),
+                expected: "7".into(),
+                received: received.into(),
+            },
+            request: Request {
+                operation: Operation::Create,
+                method: "POST".into(),
+                path_and_query: "/workflows/v1/simulations".into(),
+                content_type: None,
+                body: Body::Empty,
+                auth: Auth::Primary,
+            },
+            curl: format!("curl -X POST 'http://h/x' -H 'Authorization: Bearer {KEY}'"),
+            status: Some(200),
+            seed_hex: "ab".into(),
+            occurrences: 2,
+            shrink_steps: 0,
+            flaky: false,
+            shrink_cut_short: false,
+            sequence: vec!["create #0".into()],
+        }
+    }
+
+    /// Two findings, the second known to a baseline that also has a stale entry; the key is in
+    /// the first finding's received value and in both curl lines.
+    fn report() -> Report {
+        let mut report = Report {
+            cases: 40,
+            requests: 123,
+            seed: 9,
+            run_tag: "ct0000abcd".into(),
+            checks_run: vec!["request_echo", "status_code_conformance", "error_locus"],
+            findings: vec![
+                finding("request_echo", "/simulation/x", &format!("8 from {KEY}")),
+                finding("status_code_conformance", "", "201"),
+            ],
+            ..Report::default()
+        };
+        let mut stats = OperationStats {
+            requests: 123,
+            ..OperationStats::default()
+        };
+        stats.statuses.insert(200, 120);
+        stats.failures_by_check.insert("request_echo", 2);
+        report.per_operation.insert(Operation::Create, stats);
+        let baseline = Baseline::parse(
+            r#"
+[[known]]
+check = "status_code_conformance"
+operation = "create_simulation"
+pointer = ""
+reason = "WF-1: 201 on create"
+expires = 2999-01-01
+[[known]]
+check = "error_locus"
+operation = "get_simulation"
+pointer = "/detail"
+reason = "WF-2"
+expires = 2999-01-01
+"#,
+        )
+        .unwrap();
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        report.baseline = Some(baseline.triage_report(&report, today));
+        report
+    }
+
+    #[test]
+    fn every_json_line_parses_and_the_last_is_the_summary_agreeing_with_the_human_one() {
+        let report = report();
+        let secrets = Secrets::new(KEY, None);
+        let text = json_lines(&report, &secrets);
+        assert!(
+            !text.contains(KEY) && !text.contains("sk-\\\"live"),
+            "{text}"
+        );
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert_eq!(lines[0]["reason"], "finding");
+        assert_eq!(lines[0]["known"], false);
+        assert_eq!(lines[0]["received"], "8 from $CONTRACT_TOKEN");
+        assert_eq!(lines[0]["sequence"], json!(["create #0"]));
+        assert_eq!(lines[0]["seed"], "ab");
+        assert_eq!(lines[1]["known"], true);
+        assert_eq!(lines[1]["baseline_reason"], "WF-1: 201 on create");
+        assert_eq!(lines[1]["pointer"], "");
+        let summary = &lines[2];
+        assert_eq!(summary["reason"], "summary");
+        assert_eq!(summary["verdict"], "fail");
+        assert_eq!(
+            (&summary["failures"], &summary["known_failures"]),
+            (&json!(1), &json!(1))
+        );
+        assert_eq!(summary["stale_baseline_entries"][0]["check"], "error_locus");
+        // The human summary's closing line carries the same counts.
+        let human = crate::report::render_summary(&report, &secrets);
+        let closing = human.lines().last().unwrap();
+        assert!(
+            closing.starts_with(&format!(
+                "summary: {} cases, {} requests, {} failures, ",
+                summary["cases"], summary["requests"], summary["failures"]
+            )),
+            "{closing}"
+        );
+        assert!(
+            human.contains("baseline: 1 known failure(s), not counted below; 1 stale"),
+            "{human}"
+        );
+        assert!(
+            human.contains("warning: stale baseline entry, it no longer fails: error_locus on get_simulation at /detail (WF-2)"),
+            "{human}"
+        );
+    }
+
+    #[test]
+    fn the_markdown_summary_has_a_verdict_the_table_and_curl_lines_in_code_blocks() {
+        let secrets = Secrets::new(KEY, None);
+        let md = summary_markdown(&report(), &secrets);
+        assert!(!md.contains(KEY), "{md}");
+        assert!(
+            md.starts_with("## ❌ Contract suite failed: 1 failure(s)\n"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| `create_simulation` | 123 | 200×120 | request_echo×2 |"),
+            "{md}"
+        );
+        let failures = md.split("### Failures").nth(1).unwrap();
+        let (failures, known) = failures.split_once("### Known failures").unwrap();
+        assert!(
+            failures.contains("**1. `request_echo` on `create_simulation` at `/simulation/x`**")
+        );
+        assert!(
+            failures.contains(
+                "```sh\ncurl -X POST 'http://h/x' -H 'Authorization: Bearer $CONTRACT_TOKEN'\n```"
+            ),
+            "{md}"
+        );
+        assert!(known.contains("Known (baseline, until 2999-01-01): WF-1: 201 on create"));
+        assert!(md.contains("### Stale baseline entries"), "{md}");
+        assert!(md.contains("\ncoverage: 0 of "), "{md}");
+        // A passing run says so, and has no failure sections.
+        let md = summary_markdown(&Report::default(), &secrets);
+        assert!(
+            md.starts_with("## ✅ Contract suite passed\n") && !md.contains("###"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn junit_skips_a_known_failure_so_its_failures_agree_with_the_exit_code() {
+        let xml = crate::report::junit_xml(
+            &report(),
+            &["request_echo", "status_code_conformance"],
+            &Secrets::new(KEY, None),
+        );
+        assert!(!xml.contains("live"), "{xml}");
+        let junit = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+        let suite = &junit.test_suites[0];
+        assert_eq!((suite.failures, suite.skipped), (1, 1), "{xml}");
+        assert!(
+            xml.contains("known failure (baseline, until 2999-01-01): WF-1"),
+            "{xml}"
+        );
+    }
+
+    #[test]
+    fn a_fence_is_longer_than_any_backticks_inside() {
+        assert_eq!(fence("plain"), "```");
+        assert_eq!(fence("a ```` b"), "`````");
+    }
+
+    #[test]
+    fn an_expired_entry_fails_the_run_even_without_failures() {
+        let report = Report {
+            baseline: Some(Triage {
+            expired: Baseline::parse(
+                "[[known]]\ncheck = \"request_echo\"\noperation = \"get_simulation\"\npointer = \"\"\nreason = \"r\"\nexpires = 2000-01-01\n",
+            )
+            .unwrap()
+            .entries,
+            ..Triage::default()
+        }),
+            ..Report::default()
+        };
+        assert!(report.failed());
+        let summary: Value =
+            serde_json::from_str(json_lines(&report, &Secrets::default()).trim()).unwrap();
+        assert_eq!(summary["verdict"], "fail");
+        assert_eq!(summary["failures"], 0);
+    }
+}
