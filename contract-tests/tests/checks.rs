@@ -201,7 +201,7 @@ fn status_code_conformance_leaves_a_status_the_contract_allows_but_the_spec_omit
             because: "a body over 1 MiB may be refused with 413",
         },
     };
-    let too_large = json_response(413, &json!({"detail": "Request Entity Too Large"}));
+    let too_large = json_response(413, &json!({"detail": "Content Too Large"}));
     assert_eq!(
         verdict("status_code_conformance", &over_limit, &too_large),
         NOT_APPLICABLE

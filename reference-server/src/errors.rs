@@ -115,8 +115,7 @@ impl IntoResponse for ApiError {
                 "There was an error parsing the body",
             ),
             ApiError::TooLarge { read_to_end } => {
-                let mut response =
-                    detail(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
+                let mut response = detail(StatusCode::PAYLOAD_TOO_LARGE, "Content Too Large");
                 if !read_to_end {
                     response
                         .headers_mut()

@@ -39,7 +39,7 @@
 //!    collection and `Allow: DELETE, GET, PATCH` on an item (alphabetical). `HEAD` and `OPTIONS`
 //!    are such other methods.
 //! 2. The body, for create and update only (FastAPI reads it before solving dependencies): over
-//!    1 MiB is 413 `{"detail": "Request Entity Too Large"}`; unreadable or not UTF-8 is 400
+//!    1 MiB is 413 `{"detail": "Content Too Large"}` (RFC 9110's name, and the oracle's); unreadable or not UTF-8 is 400
 //!    `{"detail": "There was an error parsing the body"}`; a JSON body that does not parse is
 //!    422 `json_invalid` at `["body", <character offset>]`.
 //! 3. Authentication (the `HTTPBearer` dependency): 401 with `WWW-Authenticate: Bearer`.

@@ -674,7 +674,7 @@ async fn bodies_over_one_mib_are_413_and_up_to_one_mib_are_read() {
         )
         .await;
         assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
-        assert_eq!(reply.body, json!({"detail": "Request Entity Too Large"}));
+        assert_eq!(reply.body, json!({"detail": "Content Too Large"}));
     }
 }
 

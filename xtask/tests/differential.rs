@@ -12,7 +12,7 @@ use contract_tests::exchange::{
 };
 use contract_tests::http::{Pacer, Target};
 use contract_tests::runner::case_seed;
-use contract_tests::scenario::{Mix, Scenario, arb_scenario};
+use contract_tests::scenario::{Bound, Command, Mix, Scenario, arb_scenario};
 use contract_tests::spec::Api;
 use contract_tests::{Operation, Spec};
 use proptest::strategy::{Strategy, ValueTree};
@@ -229,7 +229,23 @@ fn the_reference_server_agrees_with_fastapi_on_everything_the_contract_specifies
                 TestRng::from_seed(RngAlgorithm::ChaCha, &case_seed(SEED, index)),
             );
             index += 1;
-            let scenario: Scenario = strategy.new_tree(&mut runner).unwrap().current();
+            let mut scenario: Scenario = strategy.new_tree(&mut runner).unwrap().current();
+            // Requests in flight together answer in an order only timing decides; the suite's
+            // own checks judge them against every serial order, this comparison cannot.
+            // Whole Unix seconds as bounds likewise: which neighbours of a record fall inside
+            // them depends on where each server's clock crossed a second.
+            if let Scenario::Machine(plan) = &mut scenario {
+                plan.commands.retain(|c| !c.is_concurrent());
+                for command in &mut plan.commands {
+                    if let Command::List(query) = command {
+                        for bound in [&mut query.start, &mut query.end] {
+                            if matches!(bound, Some((_, Bound::UnixFloor | Bound::UnixNext))) {
+                                *bound = None;
+                            }
+                        }
+                    }
+                }
+            }
             let ours = scenario
                 .execute(&spec, &servers[0], &pacer, &states[0])
                 .await;

@@ -231,13 +231,26 @@ pub enum Command {
 }
 
 impl Command {
-    /// How many creates the command makes at most.
+    /// How many creates the command sends at most, for `--max-creates`: the other team's and
+    /// a refused key's count too (a faulty server may store what it should refuse).
     pub fn creates(&self) -> u64 {
         match self {
-            Command::Create(_) | Command::CreateLarge(_) => 1,
+            Command::Create(_)
+            | Command::CreateLarge(_)
+            | Command::Foreign(_)
+            | Command::Intrude(_, Operation::Create, _) => 1,
             Command::Burst(n) => *n as u64,
             _ => 0,
         }
+    }
+
+    /// Whether the command sends requests at once, whose outcome (and list order) depends on
+    /// timing: a comparison of two servers request by request has to leave it out.
+    pub fn is_concurrent(&self) -> bool {
+        matches!(
+            self,
+            Command::RaceUpdates(..) | Command::RaceUpdateDelete(..) | Command::Burst(_)
+        )
     }
 }
 

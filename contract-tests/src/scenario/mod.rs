@@ -21,7 +21,7 @@ use crate::spec::{Operation, Spec};
 pub use bad_update::BadUpdatePlan;
 pub use lifecycle::{LifecyclePlan, arb_patch};
 pub use listing::{ListPlan, QueryPlan, RecordPlan};
-pub use machine::{Command, MachinePlan};
+pub use machine::{Bound, Command, MachinePlan};
 pub use paging::PagePlan;
 pub use refused::{Refusal, RefusedPlan, arb_refusal};
 
