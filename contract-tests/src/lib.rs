@@ -5,6 +5,7 @@ pub mod checks;
 pub mod coverage;
 pub mod error;
 pub mod exchange;
+pub mod gateway;
 pub mod http;
 pub mod listing;
 pub mod numbers;

@@ -124,6 +124,11 @@ pub struct Report {
     /// negatively (`[positive, negative]`, see `crate::coverage`). Shrinking and cleanup
     /// replay or tidy; they are not counted.
     pub coverage: BTreeMap<&'static str, [u64; 2]>,
+    /// What the infrastructure did: 429s waited out, failures retried, an unhealthy target.
+    pub gateway: crate::gateway::GatewayStats,
+    /// Scenarios given up because a request failed on every retry or could not be retried
+    /// within the deadline: not judged, not counted in `cases`.
+    pub abandoned_cases: u64,
 }
 
 /// Time spent per stage, summed over cases.
