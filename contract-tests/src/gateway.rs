@@ -160,6 +160,10 @@ pub struct GatewayStats {
     pub recovered: std::collections::BTreeMap<Infra, u64>,
     /// Requests answered after a retry that followed an ambiguous failure of a write.
     pub ambiguous_writes: u64,
+    /// Requests in a retry after an infrastructure failure right now (or dropped in one).
+    pub retrying: u64,
+    /// The latest infrastructure failure: `POST /workflows/v1/simulations: timeout`.
+    pub last_failure: String,
     /// The first request whose infrastructure failure persisted through every retry, and how
     /// many did.
     pub unhealthy: Option<Unhealthy>,

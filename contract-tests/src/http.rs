@@ -43,6 +43,8 @@ pub struct Target {
     /// The seeded stream the backoff's jitter comes from.
     entropy: Arc<AtomicU64>,
     stats: Arc<std::sync::Mutex<GatewayStats>>,
+    /// Reserves one more create for a create's retry (`--max-creates` counts what is sent).
+    create_retries: Option<Arc<dyn Fn() -> bool + Send + Sync>>,
 }
 
 /// Requests handed to the network, per operation, over the whole run (cases, shrinking, cleanup).
@@ -89,15 +91,15 @@ pub enum Failure {
     /// An infrastructure failure (see `gateway.rs`) persisted through every retry: the target
     /// is unhealthy. Not a contract violation; the run ends with exit code 3.
     Unhealthy,
-    /// Waiting out a 429 or an infrastructure failure would pass the run's deadline; the request
-    /// was given up. Not a contract violation; the budget cut the run short.
-    OutOfTime,
+    /// Retrying would pass the run's deadline (waiting out a 429) or its `--max-creates` (a
+    /// create's retry is another create); the request was given up. Not a contract violation.
+    OutOfBudget,
 }
 
 impl Failure {
     /// The request was given up for the infrastructure's sake: its scenario is not judged.
     pub fn abandons(self) -> bool {
-        matches!(self, Failure::Unhealthy | Failure::OutOfTime)
+        matches!(self, Failure::Unhealthy | Failure::OutOfBudget)
     }
 }
 
@@ -163,12 +165,21 @@ impl Target {
             policy: RetryPolicy::default(),
             entropy: Arc::new(AtomicU64::new(0)),
             stats: Arc::default(),
+            create_retries: None,
         })
     }
 
     /// The same target, pacing its retries with `pacer`, never waiting past `deadline`, and
     /// drawing its backoff's jitter from `seed`.
-    pub fn governed(mut self, pacer: Arc<Pacer>, deadline: Instant, seed: u64) -> Target {
+    /// A create is retried only when `create_retries` reserves another create.
+    pub fn governed(
+        mut self,
+        pacer: Arc<Pacer>,
+        deadline: Instant,
+        seed: u64,
+        create_retries: Arc<dyn Fn() -> bool + Send + Sync>,
+    ) -> Target {
+        self.create_retries = Some(create_retries);
         self.pacer = Some(pacer);
         self.deadline = Some(deadline);
         self.entropy = Arc::new(AtomicU64::new(seed));
@@ -210,6 +221,36 @@ impl Target {
     /// The response says when an earlier attempt failed in a way that may have reached the
     /// service (`Response::ambiguous_for`).
     pub async fn send(&self, request: &Request) -> Result<Response, TransportError> {
+        let retrying = std::sync::atomic::AtomicBool::new(false);
+        let result = self.attempts(request, &retrying).await;
+        // Not reached when the caller drops the request mid-retry (the time budget cut its case
+        // short): it then stays counted in `retrying`, for `Target::unhealthy_if_retrying`.
+        if retrying.load(Ordering::Relaxed) {
+            self.stats.lock().expect("not poisoned").retrying -= 1;
+        }
+        result
+    }
+
+    /// When the time budget cut requests short while they were still retrying infrastructure
+    /// failures, the target is unhealthy: the failure persisted until the run had to end.
+    pub fn unhealthy_if_retrying(&self) {
+        let mut stats = self.stats.lock().expect("not poisoned");
+        if stats.retrying > 0 && stats.unhealthy.is_none() {
+            stats.unhealthy = Some(Unhealthy {
+                first: format!(
+                    "{}, still failing when the time budget ran out",
+                    stats.last_failure
+                ),
+                requests: stats.retrying,
+            });
+        }
+    }
+
+    async fn attempts(
+        &self,
+        request: &Request,
+        retrying: &std::sync::atomic::AtomicBool,
+    ) -> Result<Response, TransportError> {
         let first = Instant::now();
         let (mut throttles, mut retries) = (0u32, 0u32);
         let mut ambiguous = false;
@@ -251,6 +292,17 @@ impl Target {
                 Class::Infra(kind) => {
                     ambiguous = true;
                     failed.push(kind);
+                    let path = request.path_and_query.split('?').next().unwrap_or_default();
+                    let mut stats = self.stats.lock().expect("not poisoned");
+                    stats.last_failure = self.secrets.redact(&format!(
+                        "{} {path}: {}",
+                        request.method,
+                        kind.describe()
+                    ));
+                    if !retrying.swap(true, Ordering::Relaxed) {
+                        stats.retrying += 1;
+                    }
+                    drop(stats);
                     if retries == self.policy.infra_retries {
                         return Err(self.gave_up(request, &kind.describe(), retries + 1));
                     }
@@ -262,12 +314,30 @@ impl Target {
             if let Some(deadline) = self.deadline
                 && Instant::now() + wait >= deadline
             {
+                if let Class::Infra(kind) = class {
+                    // The failure persisted until the run had to end: as unhealthy as a
+                    // failure that outlived every retry.
+                    return Err(self.gave_up(
+                        request,
+                        &format!("{} until the deadline", kind.describe()),
+                        retries,
+                    ));
+                }
                 return Err(self.failure(
-                    Failure::OutOfTime,
+                    Failure::OutOfBudget,
                     &format!(
                         "given up: waiting {:.1} s to retry would pass the run's deadline",
                         wait.as_secs_f64()
                     ),
+                ));
+            }
+            if request.operation == Operation::Create
+                && let Some(reserve) = &self.create_retries
+                && !reserve()
+            {
+                return Err(self.failure(
+                    Failure::OutOfBudget,
+                    "given up: retrying this create would pass --max-creates",
                 ));
             }
             if matches!(class, Class::Throttled(_)) {

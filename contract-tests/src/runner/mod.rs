@@ -201,7 +201,7 @@ fn transport_failure(e: &crate::http::TransportError) -> (&'static str, Mismatch
             "a body within the size cap (--max-response-bytes)",
         ),
         // `judge` abandons a scenario with either before it gets here; kept total for safety.
-        Failure::Unhealthy | Failure::OutOfTime => (RESPONSE_RECEIVED, "a response"),
+        Failure::Unhealthy | Failure::OutOfBudget => (RESPONSE_RECEIVED, "a response"),
     };
     let mismatch = Mismatch {
         pointer: String::new(),
@@ -394,7 +394,17 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
     let cleanup_reserve = (options.max_time / 5).min(Duration::from_secs(60));
     let deadline = started + options.max_time;
     let pacer = Arc::new(Pacer::new(options.rate));
-    let target = target.governed(pacer.clone(), deadline, options.seed);
+    let creates = Arc::new(CreateBudget {
+        cap: options.max_creates,
+        reserved: AtomicU64::new(0),
+    });
+    let budget = creates.clone();
+    let target = target.governed(
+        pacer.clone(),
+        deadline,
+        options.seed,
+        Arc::new(move || budget.try_reserve(1)),
+    );
     let run = Run {
         spec: spec.clone(),
         pacer,
@@ -404,10 +414,7 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
             options.other_team_token.is_some(),
         )),
         checks: Arc::new(options.checks.clone()),
-        creates: Arc::new(CreateBudget {
-            cap: options.max_creates,
-            reserved: AtomicU64::new(0),
-        }),
+        creates,
         live: Arc::new(Live::default()),
         strategy: arb_scenario(&spec, options.mix),
         run_id: NEXT_RUN_ID.fetch_add(1, Ordering::Relaxed),
@@ -518,6 +525,7 @@ impl Run {
                 () = tokio::time::sleep_until(self.work_deadline) => {
                     report.cut_short.cases_not_run = (seeds.len() - next + in_flight.len()) as u64;
                     in_flight.shutdown().await;
+                    self.target.unhealthy_if_retrying();
                     break;
                 }
             };
