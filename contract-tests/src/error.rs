@@ -11,6 +11,9 @@ pub enum RunError {
     Arguments(String),
     #[error("target {url} is unreachable: {reason}")]
     Unreachable { url: String, reason: String },
+    /// The preflight's request failed on every retry with infrastructure errors (exit code 3).
+    #[error("{0}")]
+    Unhealthy(String),
     #[error("the target refused the API key: {0}")]
     Unauthorized(String),
     #[error(

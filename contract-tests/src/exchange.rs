@@ -167,6 +167,10 @@ pub struct Response {
     pub body: Vec<u8>,
     /// The body parsed as JSON, when it is JSON.
     pub json: Option<Value>,
+    /// Set on the answer to a write that was retried after a failure that may have reached the
+    /// service (see `gateway.rs`): the time from the first attempt to this answer, the window in
+    /// which a lost attempt may have made its record.
+    pub ambiguous_for: Option<std::time::Duration>,
 }
 
 impl Response {
@@ -179,6 +183,7 @@ impl Response {
             allow: None,
             body,
             json,
+            ambiguous_for: None,
         }
     }
 
@@ -223,6 +228,9 @@ pub struct RunState {
     pub run_tag: String,
     /// Every simulation a create answered with: cleaned up at the end of the run.
     pub created: Mutex<Vec<Created>>,
+    /// Creates answered after a retry that followed an ambiguous failure: the lost attempt may
+    /// have made a record of its own, which the cleanup looks for.
+    pub phantoms: Mutex<Vec<Phantom>>,
     pub other_team: bool,
     /// Values the generated client could not hold, each once: for the report to list as notes
     /// about the client (see [`RunState::client_limits`]).
@@ -240,6 +248,7 @@ impl RunState {
             seen_ids: Mutex::new(HashSet::new()),
             run_tag,
             created: Mutex::new(Vec::new()),
+            phantoms: Mutex::new(Vec::new()),
             other_team,
             client_limits: Mutex::new(BTreeSet::new()),
         }
@@ -262,6 +271,33 @@ impl RunState {
 pub struct Created {
     pub id: String,
     pub created_at: Option<String>,
+}
+
+/// What a lost attempt of a retried create would have made: a record with the same stored
+/// config, created by the same user, at most `window` before the answered one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Phantom {
+    /// The record the retry answered with (never a phantom itself).
+    pub id: String,
+    pub created_at: String,
+    pub created_by: Value,
+    pub config: Value,
+    pub window: std::time::Duration,
+}
+
+impl Phantom {
+    pub fn of(simulation: &Value, window: std::time::Duration) -> Phantom {
+        Phantom {
+            id: simulation["_id"].as_str().unwrap_or_default().to_owned(),
+            created_at: simulation["created_at"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            created_by: simulation["created_by"].clone(),
+            config: simulation["simulation_config"].clone(),
+            window,
+        }
+    }
 }
 
 /// Everything a check may look at.

@@ -1,4 +1,4 @@
-//! Sending a case's request to the target over HTTP (no redirects, a size cap, every response redacted on arrival), counting what was sent, pacing it under `--rate`, and writing the curl line that reproduces it.
+//! Sending a case's request to the target over HTTP (no redirects, a size cap, every response redacted on arrival, 429s and infrastructure failures retried as `gateway.rs` decides), counting what was sent, pacing it under `--rate`, and writing the curl line that reproduces it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,6 +9,7 @@ use tokio::time::Instant;
 
 use crate::error::error_chain;
 use crate::exchange::{Auth, Request, Response};
+use crate::gateway::{Class, GatewayStats, Infra, RetryPolicy, Unhealthy, classify, splitmix};
 use crate::redact::Secrets;
 use crate::spec::Operation;
 
@@ -33,6 +34,17 @@ pub struct Target {
     large_bodies: Arc<Semaphore>,
     sent: Arc<SentCounts>,
     client: reqwest::Client,
+    /// Retries go through the run's pacer, so `--rate` holds for them too; the first attempt
+    /// is paced by the caller.
+    pacer: Option<Arc<Pacer>>,
+    /// No wait for a retry may end past this (the run's `--max-time`).
+    deadline: Option<Instant>,
+    policy: RetryPolicy,
+    /// The seeded stream the backoff's jitter comes from.
+    entropy: Arc<AtomicU64>,
+    stats: Arc<std::sync::Mutex<GatewayStats>>,
+    /// Reserves one more create for a create's retry (`--max-creates` counts what is sent).
+    create_retries: Option<Arc<dyn Fn() -> bool + Send + Sync>>,
 }
 
 /// Requests handed to the network, per operation, over the whole run (cases, shrinking, cleanup).
@@ -76,6 +88,25 @@ pub enum Failure {
     NoResponse,
     /// The body was larger than the cap; it was not read further.
     TooLarge,
+    /// An infrastructure failure (see `gateway.rs`) persisted through every retry: the target
+    /// is unhealthy. Not a contract violation; the run ends with exit code 3.
+    Unhealthy,
+    /// Retrying would pass the run's deadline (waiting out a 429) or its `--max-creates` (a
+    /// create's retry is another create); the request was given up. Not a contract violation.
+    OutOfBudget,
+}
+
+impl Failure {
+    /// The request was given up for the infrastructure's sake: its scenario is not judged.
+    pub fn abandons(self) -> bool {
+        matches!(self, Failure::Unhealthy | Failure::OutOfBudget)
+    }
+}
+
+/// One attempt's outcome, before the retry loop decides on it.
+enum Attempt {
+    Answered(Response, Option<String>),
+    Failed(TransportError, Option<Infra>),
 }
 
 /// Why a key cannot be sent, in words that never include the key.
@@ -129,7 +160,46 @@ impl Target {
             large_bodies: Arc::new(Semaphore::new(LARGE_BODY_SLOTS)),
             sent: Arc::new(SentCounts::default()),
             client,
+            pacer: None,
+            deadline: None,
+            policy: RetryPolicy::default(),
+            entropy: Arc::new(AtomicU64::new(0)),
+            stats: Arc::default(),
+            create_retries: None,
         })
+    }
+
+    /// The same target, pacing its retries with `pacer`, never waiting past `deadline`, and
+    /// drawing its backoff's jitter from `seed`.
+    /// A create is retried only when `create_retries` reserves another create.
+    pub fn governed(
+        mut self,
+        pacer: Arc<Pacer>,
+        deadline: Instant,
+        seed: u64,
+        create_retries: Arc<dyn Fn() -> bool + Send + Sync>,
+    ) -> Target {
+        self.create_retries = Some(create_retries);
+        self.pacer = Some(pacer);
+        self.deadline = Some(deadline);
+        self.entropy = Arc::new(AtomicU64::new(seed));
+        self
+    }
+
+    /// The same target with another retry policy (tests make the backoff short).
+    pub fn with_policy(mut self, policy: RetryPolicy) -> Target {
+        self.policy = policy;
+        self
+    }
+
+    /// What the gateway did so far.
+    pub fn gateway_stats(&self) -> GatewayStats {
+        self.stats.lock().expect("not poisoned").clone()
+    }
+
+    /// Whether some request failed on every attempt.
+    pub fn unhealthy(&self) -> bool {
+        self.stats.lock().expect("not poisoned").unhealthy.is_some()
     }
 
     pub fn secrets(&self) -> &Secrets {
@@ -147,9 +217,187 @@ impl Target {
         }
     }
 
+    /// Sends `request`, waiting out 429s and retrying infrastructure failures (`gateway.rs`).
+    /// The response says when an earlier attempt failed in a way that may have reached the
+    /// service (`Response::ambiguous_for`).
     pub async fn send(&self, request: &Request) -> Result<Response, TransportError> {
+        let retrying = std::sync::atomic::AtomicBool::new(false);
+        let result = self.attempts(request, &retrying).await;
+        // Not reached when the caller drops the request mid-retry (the time budget cut its case
+        // short): it then stays counted in `retrying`, for `Target::unhealthy_if_retrying`.
+        if retrying.load(Ordering::Relaxed) {
+            self.stats.lock().expect("not poisoned").retrying -= 1;
+        }
+        result
+    }
+
+    /// When the time budget cut requests short while they were still retrying infrastructure
+    /// failures, the target is unhealthy: the failure persisted until the run had to end.
+    pub fn unhealthy_if_retrying(&self) {
+        let mut stats = self.stats.lock().expect("not poisoned");
+        if stats.retrying > 0 && stats.unhealthy.is_none() {
+            stats.unhealthy = Some(Unhealthy {
+                first: format!(
+                    "{}, still failing when the time budget ran out",
+                    stats.last_failure
+                ),
+                requests: stats.retrying,
+            });
+        }
+    }
+
+    async fn attempts(
+        &self,
+        request: &Request,
+        retrying: &std::sync::atomic::AtomicBool,
+    ) -> Result<Response, TransportError> {
+        let first = Instant::now();
+        let (mut throttles, mut retries) = (0u32, 0u32);
+        let mut ambiguous = false;
+        let mut failed: Vec<Infra> = Vec::new();
+        loop {
+            if throttles + retries > 0
+                && let Some(pacer) = &self.pacer
+            {
+                pacer.wait().await;
+            }
+            let class = match self.send_once(request).await {
+                Attempt::Answered(mut response, retry_after) => {
+                    match classify(&response, retry_after.as_deref(), chrono::Utc::now()) {
+                        Class::Service => {
+                            let mut stats = self.stats.lock().expect("not poisoned");
+                            for kind in failed {
+                                *stats.recovered.entry(kind).or_default() += 1;
+                            }
+                            if ambiguous && request.method != "GET" {
+                                stats.ambiguous_writes += 1;
+                                response.ambiguous_for = Some(first.elapsed());
+                            }
+                            return Ok(response);
+                        }
+                        class => class,
+                    }
+                }
+                Attempt::Failed(e, None) => return Err(e),
+                Attempt::Failed(_, Some(kind)) => Class::Infra(kind),
+            };
+            let wait = match class {
+                Class::Throttled(after) => {
+                    throttles += 1;
+                    if throttles > self.policy.throttle_retries {
+                        return Err(self.gave_up(request, "429", throttles));
+                    }
+                    after.unwrap_or_else(|| self.policy.backoff(throttles - 1, self.jitter()))
+                }
+                Class::Infra(kind) => {
+                    ambiguous = true;
+                    failed.push(kind);
+                    let path = request.path_and_query.split('?').next().unwrap_or_default();
+                    let mut stats = self.stats.lock().expect("not poisoned");
+                    stats.last_failure = self.secrets.redact(&format!(
+                        "{} {path}: {}",
+                        request.method,
+                        kind.describe()
+                    ));
+                    if !retrying.swap(true, Ordering::Relaxed) {
+                        stats.retrying += 1;
+                    }
+                    drop(stats);
+                    if retries == self.policy.infra_retries {
+                        return Err(self.gave_up(request, &kind.describe(), retries + 1));
+                    }
+                    retries += 1;
+                    self.policy.backoff(retries - 1, self.jitter())
+                }
+                Class::Service => unreachable!("returned above"),
+            };
+            if let Some(deadline) = self.deadline
+                && Instant::now() + wait >= deadline
+            {
+                if let Class::Infra(kind) = class {
+                    // The failure persisted until the run had to end: as unhealthy as a
+                    // failure that outlived every retry.
+                    return Err(self.gave_up(
+                        request,
+                        &format!("{} until the deadline", kind.describe()),
+                        retries,
+                    ));
+                }
+                return Err(self.failure(
+                    Failure::OutOfBudget,
+                    &format!(
+                        "given up: waiting {:.1} s to retry would pass the run's deadline",
+                        wait.as_secs_f64()
+                    ),
+                ));
+            }
+            if request.operation == Operation::Create
+                && let Some(reserve) = &self.create_retries
+                && !reserve()
+            {
+                return Err(self.failure(
+                    Failure::OutOfBudget,
+                    "given up: retrying this create would pass --max-creates",
+                ));
+            }
+            if matches!(class, Class::Throttled(_)) {
+                let mut stats = self.stats.lock().expect("not poisoned");
+                stats.throttled += 1;
+                stats.throttled_wait += wait;
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// The next value of the backoff's seeded jitter stream.
+    fn jitter(&self) -> u64 {
+        splitmix(
+            self.entropy
+                .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed),
+        )
+    }
+
+    /// Marks the target unhealthy: `what` persisted for `attempts` attempts of `request`.
+    fn gave_up(&self, request: &Request, what: &str, attempts: u32) -> TransportError {
+        let path = request.path_and_query.split('?').next().unwrap_or_default();
+        let first = format!(
+            "{} {path}: {what} on all {attempts} attempts",
+            request.method
+        );
+        let mut stats = self.stats.lock().expect("not poisoned");
+        match &mut stats.unhealthy {
+            Some(unhealthy) => unhealthy.requests += 1,
+            None => {
+                stats.unhealthy = Some(Unhealthy {
+                    first: self.secrets.redact(&first),
+                    requests: 1,
+                })
+            }
+        }
+        self.failure(Failure::Unhealthy, &first)
+    }
+
+    /// One attempt: the response (with its `Retry-After`), or why none came and whether that is
+    /// an infrastructure failure worth a retry.
+    async fn send_once(&self, request: &Request) -> Attempt {
+        match self.send_raw(request).await {
+            Ok(answered) => Attempt::Answered(answered.0, answered.1),
+            Err((e, kind)) => Attempt::Failed(e, kind),
+        }
+    }
+
+    async fn send_raw(
+        &self,
+        request: &Request,
+    ) -> Result<(Response, Option<String>), (TransportError, Option<Infra>)> {
+        let no_response = |e: &reqwest::Error| {
+            (
+                self.failure(Failure::NoResponse, &describe_error(e)),
+                infra_kind(e),
+            )
+        };
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
-            .map_err(|e| self.failure(Failure::NoResponse, &e.to_string()))?;
+            .map_err(|e| (self.failure(Failure::NoResponse, &e.to_string()), None))?;
         let mut builder = self.client.request(
             method,
             format!("{}{}", self.base_url, request.path_and_query),
@@ -165,10 +413,7 @@ impl Target {
             builder = builder.body(bytes);
         }
         self.sent.add(request.operation);
-        let mut response = builder
-            .send()
-            .await
-            .map_err(|e| self.failure(Failure::NoResponse, &describe_error(&e)))?;
+        let mut response = builder.send().await.map_err(|e| no_response(&e))?;
         let header = |name: reqwest::header::HeaderName| {
             response
                 .headers()
@@ -180,6 +425,7 @@ impl Target {
         let content_type = header(reqwest::header::CONTENT_TYPE);
         let www_authenticate = header(reqwest::header::WWW_AUTHENTICATE);
         let allow = header(reqwest::header::ALLOW);
+        let retry_after = header(reqwest::header::RETRY_AFTER);
         let too_large = |seen: String| {
             self.failure(
                 Failure::TooLarge,
@@ -192,24 +438,23 @@ impl Target {
         if let Some(declared) = response.content_length()
             && declared > self.max_response_bytes as u64
         {
-            return Err(too_large(format!("{declared} bytes (Content-Length)")));
+            return Err((
+                too_large(format!("{declared} bytes (Content-Length)")),
+                None,
+            ));
         }
         // Chunks are kept as they come and joined once: a growing Vec would double its capacity
         // past the body's size, which is what the cap is meant to bound.
         let mut chunks = Vec::new();
         let mut len = 0usize;
         let mut _large_slot = None;
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| self.failure(Failure::NoResponse, &describe_error(&e)))?
-        {
+        while let Some(chunk) = response.chunk().await.map_err(|e| no_response(&e))? {
             len += chunk.len();
             if len > self.max_response_bytes {
-                return Err(too_large(format!(
-                    "more than {} bytes",
-                    self.max_response_bytes
-                )));
+                return Err((
+                    too_large(format!("more than {} bytes", self.max_response_bytes)),
+                    None,
+                ));
             }
             if len > SMALL_BODY_BYTES && _large_slot.is_none() {
                 _large_slot = Some(
@@ -222,7 +467,10 @@ impl Target {
             chunks.push(chunk);
         }
         let body = chunks.concat();
-        Ok(self.redacted_response(status, content_type, body, www_authenticate, allow))
+        Ok((
+            self.redacted_response(status, content_type, body, www_authenticate, allow),
+            retry_after,
+        ))
     }
 
     /// The response as every later step sees it: no key anywhere in it, in whatever form the
@@ -257,6 +505,40 @@ impl Target {
         value.set_sensitive(true);
         Some(value)
     }
+}
+
+/// Whether a transport error is the infrastructure's: a timeout, or a connection reset or closed
+/// before the answer completed. A refused connection (nothing listens) and an answer that is not
+/// HTTP are not: retrying them hides a wrong URL or a broken server.
+fn infra_kind(e: &reqwest::Error) -> Option<Infra> {
+    if e.is_timeout() {
+        return Some(Infra::Timeout);
+    }
+    if e.is_connect() {
+        return None;
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::*;
+            match io.kind() {
+                ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => {
+                    return Some(Infra::Connection);
+                }
+                TimedOut => return Some(Infra::Timeout),
+                _ => {}
+            }
+        }
+        // hyper's "connection closed before message completed" carries no io::Error.
+        if cause
+            .to_string()
+            .contains("connection closed before message completed")
+        {
+            return Some(Infra::Connection);
+        }
+        source = cause.source();
+    }
+    None
 }
 
 fn describe_error(e: &reqwest::Error) -> String {

@@ -7,6 +7,7 @@ pub mod coverage;
 pub mod error;
 pub mod exchange;
 pub mod formats;
+pub mod gateway;
 pub mod http;
 pub mod listing;
 pub mod numbers;

@@ -91,6 +91,33 @@ pub fn render_findings(report: &Report, secrets: &Secrets) -> String {
 
 /// The per-operation table and the closing line, which reads exactly
 /// `summary: <cases> cases, <requests> requests, <failures> failures, <seconds> s`.
+/// What the infrastructure did, when it did anything: 429s waited out, failures a retry
+/// recovered from (per kind), ambiguous writes, cases given up. None of it is a violation.
+fn gateway_line(report: &Report) -> Option<String> {
+    let g = &report.gateway;
+    let recovered: u64 = g.recovered.values().sum();
+    if g.throttled == 0 && recovered == 0 && report.abandoned_cases == 0 {
+        return None;
+    }
+    let kinds: Vec<String> = g
+        .recovered
+        .iter()
+        .map(|(kind, n)| format!("{}×{n}", kind.describe()))
+        .collect();
+    Some(format!(
+        "gateway: throttled {} (waited {:.1} s), infrastructure errors retried and recovered {recovered}{}, ambiguous writes {}, cases given up {}",
+        g.throttled,
+        g.throttled_wait.as_secs_f64(),
+        if kinds.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", kinds.join(", "))
+        },
+        g.ambiguous_writes,
+        report.abandoned_cases
+    ))
+}
+
 pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -141,6 +168,9 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
             "skipped {} scenario(s) at the --max-creates cap",
             report.skipped_for_create_cap
         );
+    }
+    if let Some(line) = gateway_line(report) {
+        let _ = writeln!(out, "{}", secrets.redact(&line));
     }
     if let Some(c) = &report.cleanup {
         let left = if c.left_over.is_empty() {

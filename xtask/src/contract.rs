@@ -1,4 +1,4 @@
-//! `cargo xtask contract` and `cargo xtask mutants`: run the contract suite against a URL or the embedded reference server, with exit codes 0 (no violation), 1 (violations) and 2 (no run).
+//! `cargo xtask contract` and `cargo xtask mutants`: run the contract suite against a URL or the embedded reference server, with exit codes 0 (no violation), 1 (violations), 2 (no run) and 3 (the target unhealthy: infrastructure errors persisted through retries).
 
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
@@ -57,8 +57,13 @@ options:
                         needs --seed; regression seeds replay in slice 1 only
   --list-checks         list the checks and exit
 
+429s are waited out (Retry-After, else backoff) and a gateway's 502/503/504 (a body other
+than the service's {\"detail\": ...}), a reset and a timeout are retried 3 times; the summary
+counts both, and neither is a violation.
+
 exit codes: 0 no violation, 1 violations found, 2 the run could not be made (or the suite
-itself failed: an internal error)";
+itself failed: an internal error), 3 the target is unhealthy: an infrastructure error
+persisted through every retry (violations found before that still exit 1)";
 
 /// The most cases one run may be asked for: about an hour at full loopback speed.
 const MAX_CASES: u64 = 10_000_000;
@@ -452,9 +457,19 @@ pub fn contract(args: &[String]) -> Result<ExitCode> {
         // A RunError may quote the target's answer: it is redacted like every other output.
         result
             .map(|report| (report, secrets.clone()))
-            .map_err(|e| anyhow!(secrets.redact(&e.to_string())))
+            .map_err(|e| match e {
+                contract_tests::RunError::Unhealthy(line) => Unhealthy(secrets.redact(&line)),
+                e => Other(anyhow!(secrets.redact(&e.to_string()))),
+            })
     });
-    let (mut report, secrets) = outcome?;
+    let (mut report, secrets) = match outcome {
+        Ok(done) => done,
+        Err(Unhealthy(line)) => {
+            eprintln!("error: {line}");
+            return Ok(ExitCode::from(3));
+        }
+        Err(Other(e)) => return Err(e),
+    };
     if let Some(baseline) = &baseline {
         report.baseline = Some(baseline.triage_report(&report, today_utc()));
     }
@@ -477,11 +492,31 @@ pub fn contract(args: &[String]) -> Result<ExitCode> {
     if let Some(path) = &args.summary_md {
         formats::write_summary_markdown(path, &report, &secrets)?;
     }
-    Ok(if !report.failed() {
-        ExitCode::SUCCESS
-    } else {
+    // Violations outrank an unhealthy target: they are the service's answers, seen before the
+    // infrastructure gave out, and a gate must not hide them behind a 3.
+    if let Some(unhealthy) = &report.gateway.unhealthy {
+        eprintln!("error: {}", secrets.redact(&unhealthy.line()));
+    }
+    Ok(if report.failed() {
         ExitCode::from(1)
+    } else if report.gateway.unhealthy.is_some() {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
     })
+}
+
+/// Why a run ended without a report: an unhealthy target (exit 3, one line) or anything else.
+enum NoReport {
+    Unhealthy(String),
+    Other(anyhow::Error),
+}
+use NoReport::{Other, Unhealthy};
+
+impl From<anyhow::Error> for NoReport {
+    fn from(e: anyhow::Error) -> NoReport {
+        Other(e)
+    }
 }
 
 fn print_report(report: &Report, secrets: &Secrets) {

@@ -544,13 +544,18 @@ fn a_target_that_stalls_after_the_preflight_ends_the_run_within_max_time() {
         eprintln!("a stalled target with --max-time 6: the run took {elapsed:?}");
         let stdout = text(&out.stdout);
         let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+        // Timeouts are the infrastructure's (issue 14): retried, and still failing when the
+        // budget ran out, they make the target unhealthy (exit 3), never a passing run.
+        assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
         // A liveness bound, not a benchmark: without the budget this run took minutes.
         assert!(
             elapsed < Duration::from_secs(6 + 10),
             "the run took {elapsed:?}"
         );
-        assert!(stdout.contains("response_received"), "{stdout}");
+        assert!(
+            stderr.contains("unhealthy") && stderr.contains("timeout"),
+            "{stderr}"
+        );
         assert!(stdout.contains("budget ran out"), "{stdout}");
         assert!(
             stderr.lines().any(|l| l.starts_with("contract: ")),

@@ -30,6 +30,7 @@ impl Run {
             if let Some(stranger) = self.search_own_records(&mut candidates).await {
                 findings.push(stranger);
             }
+            self.search_phantoms(&mut candidates).await;
             pending.extend(candidates.keys().cloned());
             self.delete_all(candidates, &mut outcome, &mut pending)
                 .await;
@@ -116,6 +117,62 @@ impl Run {
             shrink_cut_short: false,
             sequence: Vec::new(),
         })
+    }
+
+    /// Finds the records a retried create's lost attempt may have made (`gateway.rs`): listed
+    /// by creation time around the answered record, and taken only when created by the same user
+    /// with exactly the same stored config. Their `created_at` is the mark the delete checks.
+    async fn search_phantoms(&self, candidates: &mut BTreeMap<String, Option<String>>) {
+        let phantoms = self.state.phantoms.lock().expect("not poisoned").clone();
+        let size = page_size(&self.spec.api, 100);
+        for phantom in phantoms {
+            let Ok(at) = chrono::DateTime::parse_from_rfc3339(&phantom.created_at) else {
+                continue;
+            };
+            // The lost attempt came first, but a slow service may still have been writing it
+            // when the retry landed: the window reaches both ways, with a second of clock slack.
+            let reach = chrono::Duration::from_std(phantom.window).unwrap_or_default()
+                + chrono::Duration::seconds(1);
+            let bound = |t: chrono::DateTime<chrono::FixedOffset>| {
+                t.with_timezone(&chrono::Utc)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            };
+            let filter = ListFilter {
+                logical_id: phantom.config["logical_id"].as_str().map(str::to_owned),
+                start: Some(bound(at - reach)),
+                end: Some(bound(at + reach)),
+                ..Default::default()
+            };
+            for page in 1..=5 {
+                self.pacer.wait().await;
+                let Ok(response) = self
+                    .target
+                    .send(&self.spec.api.list(&filter.query(size, page)))
+                    .await
+                else {
+                    break;
+                };
+                let listed: Vec<Value> = response
+                    .json
+                    .as_ref()
+                    .and_then(|j| j["simulations"].as_array().cloned())
+                    .unwrap_or_default();
+                for record in &listed {
+                    if let Some(id) = record["_id"].as_str()
+                        && id != phantom.id
+                        && record["created_by"] == phantom.created_by
+                        && record["simulation_config"] == phantom.config
+                    {
+                        candidates
+                            .entry(id.to_owned())
+                            .or_insert_with(|| record["created_at"].as_str().map(str::to_owned));
+                    }
+                }
+                if (listed.len() as u64) < size {
+                    break;
+                }
+            }
+        }
     }
 
     /// Reads, checks, deletes and reads back each candidate, `concurrency` at a time.

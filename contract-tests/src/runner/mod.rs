@@ -190,6 +190,10 @@ struct Judged {
     outcomes: Vec<(Operation, &'static str, bool, bool)>,
     /// The rules the responses exercised, each once per response and side.
     exercises: Vec<Exercise>,
+    /// A request was given up for the infrastructure's sake (unhealthy, or out of time while
+    /// waiting to retry): nothing of the scenario is judged, since its later expectations rest
+    /// on an answer that never came.
+    abandoned: bool,
 }
 
 /// The pseudo-check and mismatch for a request that got no usable response.
@@ -200,6 +204,8 @@ fn transport_failure(e: &crate::http::TransportError) -> (&'static str, Mismatch
             RESPONSE_WITHIN_SIZE_CAP,
             "a body within the size cap (--max-response-bytes)",
         ),
+        // `judge` abandons a scenario with either before it gets here; kept total for safety.
+        Failure::Unhealthy | Failure::OutOfBudget => (RESPONSE_RECEIVED, "a response"),
     };
     let mismatch = Mismatch {
         pointer: String::new(),
@@ -215,6 +221,18 @@ fn judge(
     checks: &[&'static Check],
     observations: Vec<Observation>,
 ) -> Judged {
+    if observations
+        .iter()
+        .any(|o| o.response.as_ref().is_err_and(|e| e.kind.abandons()))
+    {
+        return Judged {
+            observations,
+            failures: Vec::new(),
+            outcomes: Vec::new(),
+            exercises: Vec::new(),
+            abandoned: true,
+        };
+    }
     let mut failures = Vec::new();
     let mut outcomes = Vec::new();
     let mut exercises = Vec::new();
@@ -254,6 +272,7 @@ fn judge(
         failures,
         outcomes,
         exercises,
+        abandoned: false,
     }
 }
 
@@ -382,19 +401,28 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
     // the run end on time with its leftovers named.
     let cleanup_reserve = (options.max_time / 5).min(Duration::from_secs(60));
     let deadline = started + options.max_time;
+    let pacer = Arc::new(Pacer::new(options.rate));
+    let creates = Arc::new(CreateBudget {
+        cap: options.max_creates,
+        reserved: AtomicU64::new(0),
+    });
+    let budget = creates.clone();
+    let target = target.governed(
+        pacer.clone(),
+        deadline,
+        options.seed,
+        Arc::new(move || budget.try_reserve(1)),
+    );
     let run = Run {
         spec: spec.clone(),
-        pacer: Arc::new(Pacer::new(options.rate)),
+        pacer,
         state: Arc::new(RunState::tagged(
             options.identity.clone(),
             run_tag.clone(),
             options.other_team_token.is_some(),
         )),
         checks: Arc::new(options.checks.clone()),
-        creates: Arc::new(CreateBudget {
-            cap: options.max_creates,
-            reserved: AtomicU64::new(0),
-        }),
+        creates,
         live: Arc::new(Live::default()),
         strategy: arb_scenario(&spec, options.mix),
         run_id: NEXT_RUN_ID.fetch_add(1, Ordering::Relaxed),
@@ -489,6 +517,7 @@ impl Run {
             report.identity_learned =
                 Some(self.state.identity.lock().expect("not poisoned").clone());
         }
+        report.gateway = self.target.gateway_stats();
         report.elapsed = self.started.elapsed();
         Ok(report)
     }
@@ -520,6 +549,7 @@ impl Run {
                 () = tokio::time::sleep_until(self.work_deadline) => {
                     report.cut_short.cases_not_run = (seeds.len() - next + in_flight.len()) as u64;
                     in_flight.shutdown().await;
+                    self.target.unhealthy_if_retrying();
                     break;
                 }
             };
@@ -533,6 +563,14 @@ impl Run {
                 continue;
             };
             report.time.generation += generation;
+            if self.target.unhealthy() {
+                // A target that fails every retry gets no more cases: the run ends with exit 3.
+                stop.store(true, Ordering::Relaxed);
+            }
+            if judged.abandoned {
+                report.abandoned_cases += 1;
+                continue;
+            }
             report.cases += 1;
             report.time.http += http;
             report.time.checks += checking;
@@ -687,6 +725,12 @@ async fn preflight(target: &Target, api: &Api) -> Result<(), RunError> {
         page_size(api, 1)
     ));
     match target.send(&probe).await {
+        Err(e) if e.kind == Failure::Unhealthy => Err(RunError::Unhealthy(
+            target
+                .gateway_stats()
+                .unhealthy
+                .map_or(e.message, |u| u.line()),
+        )),
         Err(e) => Err(RunError::Unreachable {
             url: target.base_url.clone(),
             reason: e.message,

@@ -135,6 +135,11 @@ pub struct Report {
     pub case_indices: Vec<u64>,
     /// The findings against the baseline of known failures; `None` without one.
     pub baseline: Option<Triage>,
+    /// What the infrastructure did: 429s waited out, failures retried, an unhealthy target.
+    pub gateway: crate::gateway::GatewayStats,
+    /// Scenarios given up because a request failed on every retry or could not be retried
+    /// within the deadline: not judged, not counted in `cases`.
+    pub abandoned_cases: u64,
 }
 
 /// Time spent per stage, summed over cases.

@@ -23,7 +23,9 @@ impl Run {
         distinct: BTreeMap<FailureKey, FirstSeen>,
     ) {
         for (key, first) in distinct {
-            let shrunk = if Instant::now() < self.work_deadline {
+            // An unhealthy target would make every replay's verdict the gateway's, not the
+            // service's: its findings are reported as first seen.
+            let shrunk = if Instant::now() < self.work_deadline && !self.target.unhealthy() {
                 tokio::time::timeout_at(self.work_deadline, self.shrink(&key, first.clone()))
                     .await
                     .ok()
@@ -134,6 +136,13 @@ impl Run {
 
     /// Deletes what one replay created; whatever stays is left to the final cleanup.
     async fn delete_replay_records(&self, replay: &RunState) {
+        // What a replay's retried creates may have left is the final cleanup's to find.
+        let phantoms = std::mem::take(&mut *replay.phantoms.lock().expect("not poisoned"));
+        self.state
+            .phantoms
+            .lock()
+            .expect("not poisoned")
+            .extend(phantoms);
         let created: Vec<Created> = replay.created.lock().expect("not poisoned").clone();
         for record in created {
             let verdict = delete_if_ours(

@@ -1,0 +1,441 @@
+//! `cargo xtask contract` through a loopback "gateway" that misbehaves the way real infrastructure does (429s with and without `Retry-After`, HTML 502/503/504 pages, connection resets before and after forwarding, answers slower than `--timeout`): a faithful server still passes and is left empty, a real fault is still caught, and a gateway that fails everything ends the run with exit code 3.
+
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+fn runtime() -> tokio::runtime::Runtime {
+    interactly_simulations_client::install_crypto_provider();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn contract(url: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    command
+        .args(["contract", "--base-url", url, "--no-regressions"])
+        .args(args)
+        .env("XTASK_ALLOW_DEBUG", "1")
+        .env("CONTRACT_TOKEN", DEV_KEY)
+        .env("CONTRACT_OTHER_TEAM_TOKEN", DEV_OTHER_TEAM_KEY)
+        .stdin(Stdio::null());
+    command
+}
+
+async fn run_blocking(mut command: Command) -> Output {
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
+/// What the gateway does to a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Act {
+    Forward,
+    /// 429 with `Retry-After: 1`.
+    ThrottleSeconds,
+    /// 429 with `Retry-After` one second ahead as an HTTP date.
+    ThrottleDate,
+    /// 429 without the header.
+    ThrottleBare,
+    /// An HTML page with this status.
+    Html(u16),
+    /// Closed with a reset before anything is forwarded.
+    ResetBefore,
+    /// Forwarded (the server acts on it), then reset instead of answering.
+    ResetAfter,
+    /// Forwarded, and answered only after the suite's `--timeout`.
+    Slow,
+}
+
+/// Which requests the gateway spoils.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Mode {
+    /// A seeded share of them.
+    Noisy,
+    /// Every request after the first (the preflight passes).
+    FailAfterPreflight,
+    /// Every request, the preflight included.
+    FailAll,
+}
+
+#[derive(Debug)]
+struct Gateway {
+    upstream: String,
+    mode: Mode,
+    seed: u64,
+    client: reqwest::Client,
+    count: AtomicU64,
+    acts: std::sync::Mutex<std::collections::BTreeMap<Act, u64>>,
+    /// POSTs the server received whose answer the suite never saw.
+    lost_creates: AtomicU64,
+}
+
+fn splitmix(state: u64) -> u64 {
+    let mut z = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl Gateway {
+    fn act(&self, n: u64) -> Act {
+        match self.mode {
+            Mode::FailAll => return Act::Html(503),
+            Mode::FailAfterPreflight if n > 0 => return Act::Html(502),
+            Mode::FailAfterPreflight => return Act::Forward,
+            Mode::Noisy if n == 0 => return Act::Forward,
+            Mode::Noisy => {}
+        }
+        // About 16% of requests: rare enough that four failures in a row (an unhealthy
+        // verdict) are unlikely on a run this size, common enough that every kind happens.
+        match splitmix(self.seed ^ n) % 100 {
+            0..=2 => Act::ThrottleSeconds,
+            3 => Act::ThrottleDate,
+            4..=5 => Act::ThrottleBare,
+            6 => Act::Html(502),
+            7 => Act::Html(503),
+            8 => Act::Html(504),
+            9..=10 => Act::ResetBefore,
+            11..=13 => Act::ResetAfter,
+            14..=15 => Act::Slow,
+            _ => Act::Forward,
+        }
+    }
+}
+
+async fn spawn_gateway(upstream: String, mode: Mode, seed: u64) -> (String, Arc<Gateway>) {
+    let gateway = Arc::new(Gateway {
+        upstream,
+        mode,
+        seed,
+        client: reqwest::Client::new(),
+        count: AtomicU64::new(0),
+        acts: Default::default(),
+        lost_creates: AtomicU64::new(0),
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let serving = gateway.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let gateway = serving.clone();
+            tokio::spawn(async move {
+                let _ = serve(stream, gateway).await;
+            });
+        }
+    });
+    (url, gateway)
+}
+
+struct Incoming {
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+async fn read_request(stream: &mut TcpStream) -> std::io::Result<Incoming> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).await? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let mut lines = head.lines();
+    let mut first = lines.next().unwrap_or_default().split(' ');
+    let method = first.next().unwrap_or_default().to_owned();
+    let path = first.next().unwrap_or_default().to_owned();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).await?;
+    Ok(Incoming {
+        method,
+        path,
+        headers,
+        body,
+    })
+}
+
+fn reset(stream: TcpStream) {
+    // A zero linger makes the close a reset, as a gateway dropping a connection does.
+    let _ = stream.set_zero_linger();
+    drop(stream);
+}
+
+async fn write(stream: &mut TcpStream, status: u16, headers: &[(&str, String)], body: &[u8]) {
+    let mut out = format!("HTTP/1.1 {status} X\r\n");
+    for (name, value) in headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str(&format!(
+        "content-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    ));
+    let _ = stream.write_all(out.as_bytes()).await;
+    let _ = stream.write_all(body).await;
+}
+
+async fn forward(gateway: &Gateway, request: &Incoming) -> reqwest::Response {
+    let method = reqwest::Method::from_bytes(request.method.as_bytes()).unwrap();
+    let mut upstream = gateway
+        .client
+        .request(method, format!("{}{}", gateway.upstream, request.path));
+    for (name, value) in &request.headers {
+        if name == "authorization" || name == "content-type" {
+            upstream = upstream.header(name.as_str(), value.as_str());
+        }
+    }
+    if !request.body.is_empty() || request.headers.iter().any(|(k, _)| k == "content-type") {
+        upstream = upstream.body(request.body.clone());
+    }
+    upstream.send().await.expect("the upstream answers")
+}
+
+async fn serve(mut stream: TcpStream, gateway: Arc<Gateway>) -> std::io::Result<()> {
+    let request = read_request(&mut stream).await?;
+    let n = gateway.count.fetch_add(1, Ordering::SeqCst);
+    let act = gateway.act(n);
+    *gateway.acts.lock().unwrap().entry(act).or_default() += 1;
+    let html = |status: u16| format!("<html><body><h1>{status}</h1>nginx</body></html>");
+    match act {
+        Act::ThrottleSeconds | Act::ThrottleDate | Act::ThrottleBare => {
+            let mut headers = vec![("content-type", "text/html".to_owned())];
+            if act == Act::ThrottleSeconds {
+                headers.push(("retry-after", "1".to_owned()));
+            } else if act == Act::ThrottleDate {
+                let at = chrono::Utc::now() + chrono::Duration::seconds(1);
+                headers.push((
+                    "retry-after",
+                    at.format("%a, %d %b %Y %H:%M:%S GMT").to_string(),
+                ));
+            }
+            write(&mut stream, 429, &headers, html(429).as_bytes()).await;
+        }
+        Act::Html(status) => {
+            let headers = [("content-type", "text/html".to_owned())];
+            write(&mut stream, status, &headers, html(status).as_bytes()).await;
+        }
+        Act::ResetBefore => reset(stream),
+        Act::ResetAfter | Act::Slow | Act::Forward => {
+            let answer = forward(&gateway, &request).await;
+            if act == Act::ResetAfter {
+                if request.method == "POST" && answer.status().is_success() {
+                    gateway.lost_creates.fetch_add(1, Ordering::SeqCst);
+                }
+                reset(stream);
+                return Ok(());
+            }
+            let status = answer.status().as_u16();
+            let mut headers = Vec::new();
+            for name in ["content-type", "www-authenticate", "allow"] {
+                if let Some(value) = answer.headers().get(name) {
+                    headers.push((name, value.to_str().unwrap().to_owned()));
+                }
+            }
+            let body = answer.bytes().await.unwrap();
+            if act == Act::Slow {
+                if request.method == "POST" && (200..300).contains(&status) {
+                    gateway.lost_creates.fetch_add(1, Ordering::SeqCst);
+                }
+                tokio::time::sleep(Duration::from_secs(4)).await;
+            }
+            write(&mut stream, status, &headers, &body).await;
+        }
+    }
+    Ok(())
+}
+
+/// The ids a key's team holds, read straight from the server.
+async fn team_ids(base_url: &str, key: &str) -> Vec<String> {
+    let body: serde_json::Value = reqwest::Client::new()
+        .get(format!("{base_url}/workflows/v1/simulations?size=1000"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["simulations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn gateway_line(stdout: &str) -> &str {
+    stdout
+        .lines()
+        .find(|l| l.starts_with("gateway: "))
+        .unwrap_or_else(|| panic!("no gateway line in {stdout}"))
+}
+
+/// The number after `label` in the gateway line.
+fn count_after(line: &str, label: &str) -> u64 {
+    let rest = line
+        .split(label)
+        .nth(1)
+        .unwrap_or_else(|| panic!("{label:?} not in {line}"));
+    rest.trim_start()
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+const NOISY_ARGS: [&str; 8] = [
+    "--cases",
+    "150",
+    "--seed",
+    "11",
+    "--timeout",
+    "2",
+    "--max-time",
+    "300",
+];
+
+#[test]
+fn a_faithful_server_behind_a_noisy_gateway_passes_and_is_left_empty() {
+    let rt = runtime();
+    rt.block_on(async {
+        let upstream = reference_server::spawn(Config::development())
+            .await
+            .unwrap();
+        let (url, gateway) = spawn_gateway(upstream.base_url(), Mode::Noisy, 1).await;
+        let out = run_blocking(contract(&url, &NOISY_ARGS)).await;
+        let stdout = text(&out.stdout);
+        let stderr = text(&out.stderr);
+        let acts = gateway.acts.lock().unwrap().clone();
+        eprintln!(
+            "gateway acts: {acts:?}, lost creates: {:?}",
+            gateway.lost_creates
+        );
+        assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+        for act in [
+            Act::ThrottleSeconds,
+            Act::ThrottleDate,
+            Act::ThrottleBare,
+            Act::Html(502),
+            Act::Html(503),
+            Act::Html(504),
+            Act::ResetBefore,
+            Act::ResetAfter,
+            Act::Slow,
+        ] {
+            assert!(
+                acts.get(&act).is_some_and(|n| *n > 0),
+                "{act:?} never happened: {acts:?}"
+            );
+        }
+        assert!(
+            gateway.lost_creates.load(Ordering::SeqCst) > 0,
+            "some creates reached the server and their answer was lost"
+        );
+        let line = gateway_line(&stdout);
+        let throttles = [Act::ThrottleSeconds, Act::ThrottleDate, Act::ThrottleBare]
+            .iter()
+            .map(|a| acts[a])
+            .sum::<u64>();
+        assert_eq!(count_after(line, "throttled"), throttles, "{line}");
+        assert!(count_after(line, "recovered") > 0, "{line}");
+        assert!(count_after(line, "ambiguous writes") > 0, "{line}");
+        assert!(
+            team_ids(&upstream.base_url(), DEV_KEY).await.is_empty()
+                && team_ids(&upstream.base_url(), DEV_OTHER_TEAM_KEY)
+                    .await
+                    .is_empty(),
+            "the run left records behind: {stdout}"
+        );
+        assert!(!stdout.contains(DEV_KEY) && !stderr.contains(DEV_KEY));
+        upstream.shutdown().await;
+    });
+}
+
+#[test]
+fn a_real_fault_behind_a_noisy_gateway_is_still_caught() {
+    let rt = runtime();
+    rt.block_on(async {
+        let mut config = Config::development();
+        config.fault = Some(Fault::PatchNotPersisted);
+        let upstream = reference_server::spawn(config).await.unwrap();
+        let (url, _) = spawn_gateway(upstream.base_url(), Mode::Noisy, 2).await;
+        let out = run_blocking(contract(&url, &NOISY_ARGS)).await;
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+        assert!(stdout.contains("state_persisted"), "{stdout}");
+        upstream.shutdown().await;
+    });
+}
+
+/// A gateway that answers 502/503 to everything: exit 3 and one line, well within the budget.
+fn assert_unhealthy(mode: Mode) {
+    let rt = runtime();
+    rt.block_on(async {
+        let upstream = reference_server::spawn(Config::development())
+            .await
+            .unwrap();
+        let (url, _) = spawn_gateway(upstream.base_url(), mode, 3).await;
+        let started = Instant::now();
+        let out = run_blocking(contract(
+            &url,
+            &["--cases", "50", "--timeout", "2", "--max-time", "60"],
+        ))
+        .await;
+        let elapsed = started.elapsed();
+        let stderr = text(&out.stderr);
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
+        let errors: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("error: "))
+            .collect();
+        assert_eq!(errors.len(), 1, "{stderr}");
+        assert!(
+            errors[0].contains("unhealthy") && errors[0].contains("on all 4 attempts"),
+            "{stderr}"
+        );
+        // A liveness bound, not a benchmark: --max-time plus generous slack.
+        assert!(elapsed < Duration::from_secs(60 + 30), "took {elapsed:?}");
+        assert!(!stdout.contains(DEV_KEY) && !stderr.contains(DEV_KEY));
+        upstream.shutdown().await;
+    });
+}
+
+#[test]
+fn a_gateway_failing_everything_after_the_preflight_ends_the_run_with_exit_3() {
+    assert_unhealthy(Mode::FailAfterPreflight);
+}
+
+#[test]
+fn a_gateway_failing_even_the_preflight_ends_the_run_with_exit_3() {
+    assert_unhealthy(Mode::FailAll);
+}
