@@ -50,6 +50,8 @@ pub struct MachinePlan {
     pub nonce: String,
     /// Two workflow ids only this sequence uses, so a workflow filter scopes a list to it.
     pub workflow_ids: [String; 2],
+    /// An id of the item path's length that no record has: a record picked before any exists.
+    pub unknown_id: String,
     pub commands: Vec<Command>,
 }
 
@@ -353,11 +355,13 @@ pub(super) fn arb_machine(spec: &Spec) -> impl Strategy<Value = Scenario> + use<
         arb_nonce().no_shrink(),
         workflow_id.clone(),
         workflow_id,
+        arb_unknown_id(spec).no_shrink(),
     )
-        .prop_map(|(commands, nonce, a, b)| {
+        .prop_map(|(commands, nonce, a, b, unknown_id)| {
             Scenario::Machine(MachinePlan {
                 nonce,
                 workflow_ids: [a, b],
+                unknown_id,
                 commands,
             })
         })
@@ -617,10 +621,6 @@ impl Model {
         (!self.records.is_empty()).then(|| &self.records[index % self.records.len()])
     }
 
-    fn position(&self, id: &str) -> Option<usize> {
-        self.records.iter().position(|r| r.id == id)
-    }
-
     fn deleted_ids(&self) -> Vec<String> {
         self.records
             .iter()
@@ -841,9 +841,9 @@ impl Machine<'_> {
     /// The id to send for a pick, and the model's record behind it when there is one.
     fn resolve(&self, pick: &Pick) -> (String, Option<usize>) {
         match pick {
-            Pick::Record(i) => match self.model.record(*i) {
-                Some(r) => (r.id.clone(), self.model.position(&r.id)),
-                None => (self.plan.workflow_ids[0].clone(), None),
+            Pick::Record(i) => match self.model.records.len() {
+                0 => (self.plan.unknown_id.clone(), None),
+                n => (self.model.records[i % n].id.clone(), Some(i % n)),
             },
             Pick::Unknown(id) | Pick::NotHex(id) => (id.clone(), None),
         }
