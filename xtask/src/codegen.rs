@@ -38,7 +38,7 @@ pub fn render_client(spec_path: &Path) -> Result<String> {
 
     let mut settings = GenerationSettings::new();
     settings
-        .with_interface(InterfaceStyle::Positional)
+        .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
         .with_derive("schemars::JsonSchema");
     let mut generator = Generator::new(&settings);
