@@ -15,14 +15,21 @@ async fn the_example_runs_every_operation_and_handles_a_404_and_a_422() {
         .await
         .expect("the example runs");
     assert_eq!(outcome.id.len(), 24);
-    assert_eq!(outcome.listed, 1, "the filters find the one simulation made");
+    assert_eq!(
+        outcome.listed, 1,
+        "the filters find the one simulation made"
+    );
     assert_eq!(outcome.not_found_detail, "Simulation not found");
     let [error] = outcome.validation_errors.as_slice() else {
         panic!("one validation error, got {:?}", outcome.validation_errors);
     };
     assert_eq!(error.type_, "datetime_from_date_parsing");
     assert_eq!(
-        error.loc.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        error
+            .loc
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
         ["query", "start"]
     );
     server.shutdown().await;
