@@ -115,6 +115,11 @@ pub mod types {
     pub struct DeleteSimulationResponse {
         pub message: ::std::string::String,
     }
+    impl DeleteSimulationResponse {
+        pub fn builder() -> builder::DeleteSimulationResponse {
+            Default::default()
+        }
+    }
     ///An error that is not about validation: a message in `detail`.
     #[derive(
         ::serde::Deserialize,
@@ -126,6 +131,11 @@ pub mod types {
     pub struct HttpError {
         pub detail: ::std::string::String,
     }
+    impl HttpError {
+        pub fn builder() -> builder::HttpError {
+            Default::default()
+        }
+    }
     ///`HttpValidationError`
     #[derive(
         ::serde::Deserialize,
@@ -136,6 +146,11 @@ pub mod types {
     )]
     pub struct HttpValidationError {
         pub detail: ::std::vec::Vec<ValidationError>,
+    }
+    impl HttpValidationError {
+        pub fn builder() -> builder::HttpValidationError {
+            Default::default()
+        }
     }
     ///Identifier of the simulation: 24 lowercase hexadecimal characters (an ObjectId).
     #[derive(
@@ -421,6 +436,11 @@ pub mod types {
             }
         }
     }
+    impl SimulationConfigInput {
+        pub fn builder() -> builder::SimulationConfigInput {
+            Default::default()
+        }
+    }
     ///Configuration of a simulation. No field is required: an absent field is stored as its default, an explicit null (where the type allows it) is stored as null, and unknown keys at any depth are ignored and not stored.
     #[derive(
         ::serde::Deserialize,
@@ -455,6 +475,11 @@ pub mod types {
         ///Maximum time in seconds to run the simulation
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub timeout_seconds: ::std::option::Option<i64>,
+    }
+    impl SimulationConfigOutput {
+        pub fn builder() -> builder::SimulationConfigOutput {
+            Default::default()
+        }
     }
     ///`SimulationId`
     #[derive(
@@ -534,6 +559,11 @@ pub mod types {
     pub struct SimulationResponse {
         ///Single simulation object
         pub simulation: SimulationsModel,
+    }
+    impl SimulationResponse {
+        pub fn builder() -> builder::SimulationResponse {
+            Default::default()
+        }
     }
     ///Current status of the simulation
     #[derive(
@@ -620,6 +650,11 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<SimulationStatus>,
     }
+    impl SimulationUpdate {
+        pub fn builder() -> builder::SimulationUpdate {
+            Default::default()
+        }
+    }
     ///Details about one workflow execution taking part in a simulation. Every field may be absent (the default is stored) or null (null is stored).
     #[derive(
         ::serde::Deserialize,
@@ -670,6 +705,11 @@ pub mod types {
             }
         }
     }
+    impl SimulationWorkflowDetailsInput {
+        pub fn builder() -> builder::SimulationWorkflowDetailsInput {
+            Default::default()
+        }
+    }
     ///Details about one workflow execution taking part in a simulation. Every field may be absent (the default is stored) or null (null is stored).
     #[derive(
         ::serde::Deserialize,
@@ -703,6 +743,11 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub workflow_id: ::std::option::Option<WorkflowId>,
     }
+    impl SimulationWorkflowDetailsOutput {
+        pub fn builder() -> builder::SimulationWorkflowDetailsOutput {
+            Default::default()
+        }
+    }
     ///One page of the caller's team's simulations, newest first, and the number of all matches.
     #[derive(
         ::serde::Deserialize,
@@ -716,6 +761,11 @@ pub mod types {
         pub simulations: ::std::vec::Vec<SimulationsModel>,
         ///Number of simulations matching the filters, across all pages.
         pub total: u64,
+    }
+    impl SimulationsListResponse {
+        pub fn builder() -> builder::SimulationsListResponse {
+            Default::default()
+        }
     }
     ///Single simulation object
     #[derive(
@@ -742,6 +792,11 @@ pub mod types {
         ///User who last updated the simulation.
         pub updated_by: ::std::string::String,
     }
+    impl SimulationsModel {
+        pub fn builder() -> builder::SimulationsModel {
+            Default::default()
+        }
+    }
     ///`ValidationError`
     #[derive(
         ::serde::Deserialize,
@@ -758,6 +813,11 @@ pub mod types {
         pub msg: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ::std::string::String,
+    }
+    impl ValidationError {
+        pub fn builder() -> builder::ValidationError {
+            Default::default()
+        }
     }
     ///Identifier of the workflow (24 characters).
     #[derive(
@@ -824,6 +884,1368 @@ pub mod types {
                 .map_err(|e: self::error::ConversionError| {
                     <D::Error as ::serde::de::Error>::custom(e.to_string())
                 })
+        }
+    }
+    /// Types for composing complex structures.
+    pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct DeleteSimulationResponse {
+            message: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for DeleteSimulationResponse {
+            fn default() -> Self {
+                Self {
+                    message: Err("no value supplied for message".to_string()),
+                }
+            }
+        }
+        impl DeleteSimulationResponse {
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeleteSimulationResponse>
+        for super::DeleteSimulationResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeleteSimulationResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { message: value.message? })
+            }
+        }
+        impl ::std::convert::From<super::DeleteSimulationResponse>
+        for DeleteSimulationResponse {
+            fn from(value: super::DeleteSimulationResponse) -> Self {
+                Self { message: Ok(value.message) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct HttpError {
+            detail: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for HttpError {
+            fn default() -> Self {
+                Self {
+                    detail: Err("no value supplied for detail".to_string()),
+                }
+            }
+        }
+        impl HttpError {
+            pub fn detail<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.detail = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for detail: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<HttpError> for super::HttpError {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: HttpError,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { detail: value.detail? })
+            }
+        }
+        impl ::std::convert::From<super::HttpError> for HttpError {
+            fn from(value: super::HttpError) -> Self {
+                Self { detail: Ok(value.detail) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct HttpValidationError {
+            detail: ::std::result::Result<
+                ::std::vec::Vec<super::ValidationError>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for HttpValidationError {
+            fn default() -> Self {
+                Self {
+                    detail: Err("no value supplied for detail".to_string()),
+                }
+            }
+        }
+        impl HttpValidationError {
+            pub fn detail<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ValidationError>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.detail = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for detail: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<HttpValidationError>
+        for super::HttpValidationError {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: HttpValidationError,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { detail: value.detail? })
+            }
+        }
+        impl ::std::convert::From<super::HttpValidationError> for HttpValidationError {
+            fn from(value: super::HttpValidationError) -> Self {
+                Self { detail: Ok(value.detail) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SimulationConfigInput {
+            counter_workflow: ::std::result::Result<
+                super::SimulationWorkflowDetailsInput,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            logical_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            max_events: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            number_of_simulations: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            selected_workflow: ::std::result::Result<
+                super::SimulationWorkflowDetailsInput,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<super::SimulationStatus>,
+                ::std::string::String,
+            >,
+            stop_on_failure: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            timeout_seconds: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SimulationConfigInput {
+            fn default() -> Self {
+                Self {
+                    counter_workflow: Ok(
+                        super::defaults::simulation_config_input_counter_workflow(),
+                    ),
+                    description: Ok(Default::default()),
+                    logical_id: Ok(Default::default()),
+                    max_events: Ok(
+                        super::defaults::simulation_config_input_max_events(),
+                    ),
+                    number_of_simulations: Ok(
+                        super::defaults::simulation_config_input_number_of_simulations(),
+                    ),
+                    selected_workflow: Ok(
+                        super::defaults::simulation_config_input_selected_workflow(),
+                    ),
+                    status: Ok(super::defaults::simulation_config_input_status()),
+                    stop_on_failure: Ok(
+                        super::defaults::simulation_config_input_stop_on_failure(),
+                    ),
+                    timeout_seconds: Ok(Default::default()),
+                }
+            }
+        }
+        impl SimulationConfigInput {
+            pub fn counter_workflow<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::SimulationWorkflowDetailsInput>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.counter_workflow = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for counter_workflow: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn logical_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.logical_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for logical_id: {e}")
+                    });
+                self
+            }
+            pub fn max_events<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.max_events = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for max_events: {e}")
+                    });
+                self
+            }
+            pub fn number_of_simulations<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.number_of_simulations = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for number_of_simulations: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn selected_workflow<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::SimulationWorkflowDetailsInput>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.selected_workflow = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for selected_workflow: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SimulationStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn stop_on_failure<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stop_on_failure = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for stop_on_failure: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn timeout_seconds<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timeout_seconds = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for timeout_seconds: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SimulationConfigInput>
+        for super::SimulationConfigInput {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SimulationConfigInput,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    counter_workflow: value.counter_workflow?,
+                    description: value.description?,
+                    logical_id: value.logical_id?,
+                    max_events: value.max_events?,
+                    number_of_simulations: value.number_of_simulations?,
+                    selected_workflow: value.selected_workflow?,
+                    status: value.status?,
+                    stop_on_failure: value.stop_on_failure?,
+                    timeout_seconds: value.timeout_seconds?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SimulationConfigInput>
+        for SimulationConfigInput {
+            fn from(value: super::SimulationConfigInput) -> Self {
+                Self {
+                    counter_workflow: Ok(value.counter_workflow),
+                    description: Ok(value.description),
+                    logical_id: Ok(value.logical_id),
+                    max_events: Ok(value.max_events),
+                    number_of_simulations: Ok(value.number_of_simulations),
+                    selected_workflow: Ok(value.selected_workflow),
+                    status: Ok(value.status),
+                    stop_on_failure: Ok(value.stop_on_failure),
+                    timeout_seconds: Ok(value.timeout_seconds),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SimulationConfigOutput {
+            counter_workflow: ::std::result::Result<
+                super::SimulationWorkflowDetailsOutput,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            logical_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            max_events: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            number_of_simulations: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            selected_workflow: ::std::result::Result<
+                super::SimulationWorkflowDetailsOutput,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<super::SimulationStatus>,
+                ::std::string::String,
+            >,
+            stop_on_failure: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            timeout_seconds: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SimulationConfigOutput {
+            fn default() -> Self {
+                Self {
+                    counter_workflow: Err(
+                        "no value supplied for counter_workflow".to_string(),
+                    ),
+                    description: Err("no value supplied for description".to_string()),
+                    logical_id: Err("no value supplied for logical_id".to_string()),
+                    max_events: Err("no value supplied for max_events".to_string()),
+                    number_of_simulations: Err(
+                        "no value supplied for number_of_simulations".to_string(),
+                    ),
+                    selected_workflow: Err(
+                        "no value supplied for selected_workflow".to_string(),
+                    ),
+                    status: Err("no value supplied for status".to_string()),
+                    stop_on_failure: Err(
+                        "no value supplied for stop_on_failure".to_string(),
+                    ),
+                    timeout_seconds: Err(
+                        "no value supplied for timeout_seconds".to_string(),
+                    ),
+                }
+            }
+        }
+        impl SimulationConfigOutput {
+            pub fn counter_workflow<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::SimulationWorkflowDetailsOutput>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.counter_workflow = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for counter_workflow: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn logical_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.logical_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for logical_id: {e}")
+                    });
+                self
+            }
+            pub fn max_events<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.max_events = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for max_events: {e}")
+                    });
+                self
+            }
+            pub fn number_of_simulations<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.number_of_simulations = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for number_of_simulations: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn selected_workflow<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::SimulationWorkflowDetailsOutput>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.selected_workflow = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for selected_workflow: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SimulationStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn stop_on_failure<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stop_on_failure = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for stop_on_failure: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn timeout_seconds<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timeout_seconds = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for timeout_seconds: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SimulationConfigOutput>
+        for super::SimulationConfigOutput {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SimulationConfigOutput,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    counter_workflow: value.counter_workflow?,
+                    description: value.description?,
+                    logical_id: value.logical_id?,
+                    max_events: value.max_events?,
+                    number_of_simulations: value.number_of_simulations?,
+                    selected_workflow: value.selected_workflow?,
+                    status: value.status?,
+                    stop_on_failure: value.stop_on_failure?,
+                    timeout_seconds: value.timeout_seconds?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SimulationConfigOutput>
+        for SimulationConfigOutput {
+            fn from(value: super::SimulationConfigOutput) -> Self {
+                Self {
+                    counter_workflow: Ok(value.counter_workflow),
+                    description: Ok(value.description),
+                    logical_id: Ok(value.logical_id),
+                    max_events: Ok(value.max_events),
+                    number_of_simulations: Ok(value.number_of_simulations),
+                    selected_workflow: Ok(value.selected_workflow),
+                    status: Ok(value.status),
+                    stop_on_failure: Ok(value.stop_on_failure),
+                    timeout_seconds: Ok(value.timeout_seconds),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SimulationResponse {
+            simulation: ::std::result::Result<
+                super::SimulationsModel,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SimulationResponse {
+            fn default() -> Self {
+                Self {
+                    simulation: Err("no value supplied for simulation".to_string()),
+                }
+            }
+        }
+        impl SimulationResponse {
+            pub fn simulation<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::SimulationsModel>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.simulation = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for simulation: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SimulationResponse> for super::SimulationResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SimulationResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    simulation: value.simulation?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SimulationResponse> for SimulationResponse {
+            fn from(value: super::SimulationResponse) -> Self {
+                Self {
+                    simulation: Ok(value.simulation),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SimulationUpdate {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<super::SimulationStatus>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SimulationUpdate {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl SimulationUpdate {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SimulationStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SimulationUpdate> for super::SimulationUpdate {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SimulationUpdate,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SimulationUpdate> for SimulationUpdate {
+            fn from(value: super::SimulationUpdate) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SimulationWorkflowDetailsInput {
+            dynamic_variables: ::std::result::Result<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            run_id: ::std::result::Result<
+                ::std::option::Option<super::RunId>,
+                ::std::string::String,
+            >,
+            total_duration_seconds: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            total_events: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            total_nodes: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            workflow_id: ::std::result::Result<
+                ::std::option::Option<super::WorkflowId>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SimulationWorkflowDetailsInput {
+            fn default() -> Self {
+                Self {
+                    dynamic_variables: Ok(
+                        super::defaults::simulation_workflow_details_input_dynamic_variables(),
+                    ),
+                    name: Ok(Default::default()),
+                    run_id: Ok(Default::default()),
+                    total_duration_seconds: Ok(
+                        super::defaults::simulation_workflow_details_input_total_duration_seconds(),
+                    ),
+                    total_events: Ok(
+                        super::defaults::simulation_workflow_details_input_total_events(),
+                    ),
+                    total_nodes: Ok(
+                        super::defaults::simulation_workflow_details_input_total_nodes(),
+                    ),
+                    workflow_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl SimulationWorkflowDetailsInput {
+            pub fn dynamic_variables<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.dynamic_variables = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for dynamic_variables: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn run_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::RunId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.run_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for run_id: {e}")
+                    });
+                self
+            }
+            pub fn total_duration_seconds<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_duration_seconds = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for total_duration_seconds: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn total_events<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_events = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_events: {e}")
+                    });
+                self
+            }
+            pub fn total_nodes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_nodes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_nodes: {e}")
+                    });
+                self
+            }
+            pub fn workflow_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::WorkflowId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.workflow_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for workflow_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SimulationWorkflowDetailsInput>
+        for super::SimulationWorkflowDetailsInput {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SimulationWorkflowDetailsInput,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    dynamic_variables: value.dynamic_variables?,
+                    name: value.name?,
+                    run_id: value.run_id?,
+                    total_duration_seconds: value.total_duration_seconds?,
+                    total_events: value.total_events?,
+                    total_nodes: value.total_nodes?,
+                    workflow_id: value.workflow_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SimulationWorkflowDetailsInput>
+        for SimulationWorkflowDetailsInput {
+            fn from(value: super::SimulationWorkflowDetailsInput) -> Self {
+                Self {
+                    dynamic_variables: Ok(value.dynamic_variables),
+                    name: Ok(value.name),
+                    run_id: Ok(value.run_id),
+                    total_duration_seconds: Ok(value.total_duration_seconds),
+                    total_events: Ok(value.total_events),
+                    total_nodes: Ok(value.total_nodes),
+                    workflow_id: Ok(value.workflow_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SimulationWorkflowDetailsOutput {
+            dynamic_variables: ::std::result::Result<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            run_id: ::std::result::Result<
+                ::std::option::Option<super::RunId>,
+                ::std::string::String,
+            >,
+            total_duration_seconds: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            total_events: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            total_nodes: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            workflow_id: ::std::result::Result<
+                ::std::option::Option<super::WorkflowId>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SimulationWorkflowDetailsOutput {
+            fn default() -> Self {
+                Self {
+                    dynamic_variables: Err(
+                        "no value supplied for dynamic_variables".to_string(),
+                    ),
+                    name: Err("no value supplied for name".to_string()),
+                    run_id: Err("no value supplied for run_id".to_string()),
+                    total_duration_seconds: Err(
+                        "no value supplied for total_duration_seconds".to_string(),
+                    ),
+                    total_events: Err("no value supplied for total_events".to_string()),
+                    total_nodes: Err("no value supplied for total_nodes".to_string()),
+                    workflow_id: Err("no value supplied for workflow_id".to_string()),
+                }
+            }
+        }
+        impl SimulationWorkflowDetailsOutput {
+            pub fn dynamic_variables<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.dynamic_variables = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for dynamic_variables: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn run_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::RunId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.run_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for run_id: {e}")
+                    });
+                self
+            }
+            pub fn total_duration_seconds<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_duration_seconds = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for total_duration_seconds: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn total_events<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_events = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_events: {e}")
+                    });
+                self
+            }
+            pub fn total_nodes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_nodes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_nodes: {e}")
+                    });
+                self
+            }
+            pub fn workflow_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::WorkflowId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.workflow_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for workflow_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SimulationWorkflowDetailsOutput>
+        for super::SimulationWorkflowDetailsOutput {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SimulationWorkflowDetailsOutput,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    dynamic_variables: value.dynamic_variables?,
+                    name: value.name?,
+                    run_id: value.run_id?,
+                    total_duration_seconds: value.total_duration_seconds?,
+                    total_events: value.total_events?,
+                    total_nodes: value.total_nodes?,
+                    workflow_id: value.workflow_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SimulationWorkflowDetailsOutput>
+        for SimulationWorkflowDetailsOutput {
+            fn from(value: super::SimulationWorkflowDetailsOutput) -> Self {
+                Self {
+                    dynamic_variables: Ok(value.dynamic_variables),
+                    name: Ok(value.name),
+                    run_id: Ok(value.run_id),
+                    total_duration_seconds: Ok(value.total_duration_seconds),
+                    total_events: Ok(value.total_events),
+                    total_nodes: Ok(value.total_nodes),
+                    workflow_id: Ok(value.workflow_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SimulationsListResponse {
+            simulations: ::std::result::Result<
+                ::std::vec::Vec<super::SimulationsModel>,
+                ::std::string::String,
+            >,
+            total: ::std::result::Result<u64, ::std::string::String>,
+        }
+        impl ::std::default::Default for SimulationsListResponse {
+            fn default() -> Self {
+                Self {
+                    simulations: Err("no value supplied for simulations".to_string()),
+                    total: Err("no value supplied for total".to_string()),
+                }
+            }
+        }
+        impl SimulationsListResponse {
+            pub fn simulations<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::SimulationsModel>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.simulations = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for simulations: {e}")
+                    });
+                self
+            }
+            pub fn total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<u64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SimulationsListResponse>
+        for super::SimulationsListResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SimulationsListResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    simulations: value.simulations?,
+                    total: value.total?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SimulationsListResponse>
+        for SimulationsListResponse {
+            fn from(value: super::SimulationsListResponse) -> Self {
+                Self {
+                    simulations: Ok(value.simulations),
+                    total: Ok(value.total),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SimulationsModel {
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            created_by: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<super::Id, ::std::string::String>,
+            simulation_config: ::std::result::Result<
+                super::SimulationConfigOutput,
+                ::std::string::String,
+            >,
+            team_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            updated_by: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SimulationsModel {
+            fn default() -> Self {
+                Self {
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    created_by: Err("no value supplied for created_by".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    simulation_config: Err(
+                        "no value supplied for simulation_config".to_string(),
+                    ),
+                    team_id: Err("no value supplied for team_id".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                    updated_by: Err("no value supplied for updated_by".to_string()),
+                }
+            }
+        }
+        impl SimulationsModel {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn created_by<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_by = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_by: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Id>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn simulation_config<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::SimulationConfigOutput>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.simulation_config = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for simulation_config: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn team_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.team_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for team_id: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+            pub fn updated_by<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_by = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_by: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SimulationsModel> for super::SimulationsModel {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SimulationsModel,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    created_by: value.created_by?,
+                    id: value.id?,
+                    simulation_config: value.simulation_config?,
+                    team_id: value.team_id?,
+                    updated_at: value.updated_at?,
+                    updated_by: value.updated_by?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SimulationsModel> for SimulationsModel {
+            fn from(value: super::SimulationsModel) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    created_by: Ok(value.created_by),
+                    id: Ok(value.id),
+                    simulation_config: Ok(value.simulation_config),
+                    team_id: Ok(value.team_id),
+                    updated_at: Ok(value.updated_at),
+                    updated_by: Ok(value.updated_by),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ValidationError {
+            ctx: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            input: ::std::result::Result<::serde_json::Value, ::std::string::String>,
+            loc: ::std::result::Result<
+                ::std::vec::Vec<super::LocationItem>,
+                ::std::string::String,
+            >,
+            msg: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ValidationError {
+            fn default() -> Self {
+                Self {
+                    ctx: Ok(Default::default()),
+                    input: Err("no value supplied for input".to_string()),
+                    loc: Err("no value supplied for loc".to_string()),
+                    msg: Err("no value supplied for msg".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ValidationError {
+            pub fn ctx<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ctx = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ctx: {e}")
+                    });
+                self
+            }
+            pub fn input<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::serde_json::Value>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.input = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for input: {e}")
+                    });
+                self
+            }
+            pub fn loc<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::LocationItem>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.loc = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for loc: {e}")
+                    });
+                self
+            }
+            pub fn msg<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.msg = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for msg: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ValidationError> for super::ValidationError {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ValidationError,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    ctx: value.ctx?,
+                    input: value.input?,
+                    loc: value.loc?,
+                    msg: value.msg?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ValidationError> for ValidationError {
+            fn from(value: super::ValidationError) -> Self {
+                Self {
+                    ctx: Ok(value.ctx),
+                    input: Ok(value.input),
+                    loc: Ok(value.loc),
+                    msg: Ok(value.msg),
+                    type_: Ok(value.type_),
+                }
+            }
         }
     }
     /// Generation of default values for serde.
@@ -978,7 +2400,6 @@ impl ClientInfo<()> for Client {
     }
 }
 impl ClientHooks<()> for &Client {}
-#[allow(clippy::all)]
 impl Client {
     /**Get Simulations
 
@@ -996,72 +2417,22 @@ Arguments:
 - `size`: Number of items per page
 - `start`: Filter by start time (ISO 8601 format)
 - `status`: Exact status to match
-*/
-    pub async fn list_simulations<'a>(
-        &'a self,
-        counter_workflow_id: Option<&'a types::CounterWorkflowId>,
-        end: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
-        logical_id: Option<&'a str>,
-        page: Option<::std::num::NonZeroU64>,
-        search: Option<&'a str>,
-        selected_workflow_id: Option<&'a types::SelectedWorkflowId>,
-        size: Option<::std::num::NonZeroU64>,
-        start: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
-        status: Option<types::SimulationStatus>,
-    ) -> Result<ResponseValue<types::SimulationsListResponse>, Error<types::ApiError>> {
-        let url = format!("{}/workflows/v1/simulations", self.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .query(
-                &progenitor_client::QueryParam::new(
-                    "counter_workflow_id",
-                    &counter_workflow_id,
-                ),
-            )
-            .query(&progenitor_client::QueryParam::new("end", &end))
-            .query(&progenitor_client::QueryParam::new("logical_id", &logical_id))
-            .query(&progenitor_client::QueryParam::new("page", &page))
-            .query(&progenitor_client::QueryParam::new("search", &search))
-            .query(
-                &progenitor_client::QueryParam::new(
-                    "selected_workflow_id",
-                    &selected_workflow_id,
-                ),
-            )
-            .query(&progenitor_client::QueryParam::new("size", &size))
-            .query(&progenitor_client::QueryParam::new("start", &start))
-            .query(&progenitor_client::QueryParam::new("status", &status))
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "list_simulations",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
-        match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            422u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
-        }
+```ignore
+let response = client.list_simulations()
+    .counter_workflow_id(counter_workflow_id)
+    .end(end)
+    .logical_id(logical_id)
+    .page(page)
+    .search(search)
+    .selected_workflow_id(selected_workflow_id)
+    .size(size)
+    .start(start)
+    .status(status)
+    .send()
+    .await;
+```*/
+    pub fn list_simulations(&self) -> builder::ListSimulations<'_> {
+        builder::ListSimulations::new(self)
     }
     /**Create Simulation
 
@@ -1071,49 +2442,14 @@ Sends a `POST` request to `/workflows/v1/simulations`
 
 Arguments:
 - `body`: The simulation's configuration; `{}` is valid.
-*/
-    pub async fn create_simulation<'a>(
-        &'a self,
-        body: &'a types::SimulationConfigInput,
-    ) -> Result<ResponseValue<types::SimulationResponse>, Error<types::ApiError>> {
-        let url = format!("{}/workflows/v1/simulations", self.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .json(&body)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "create_simulation",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
-        match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            422u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
-        }
+```ignore
+let response = client.create_simulation()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_simulation(&self) -> builder::CreateSimulation<'_> {
+        builder::CreateSimulation::new(self)
     }
     /**Get Simulation
 
@@ -1121,51 +2457,14 @@ Get one simulation of the caller's team.
 
 Sends a `GET` request to `/workflows/v1/simulations/{simulation_id}`
 
-*/
-    pub async fn get_simulation<'a>(
-        &'a self,
-        simulation_id: &'a types::SimulationId,
-    ) -> Result<ResponseValue<types::SimulationResponse>, Error<types::ApiError>> {
-        let url = format!(
-            "{}/workflows/v1/simulations/{}", self.baseurl, encode_path(& simulation_id
-            .to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "get_simulation",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
-        match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            422u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
-        }
+```ignore
+let response = client.get_simulation()
+    .simulation_id(simulation_id)
+    .send()
+    .await;
+```*/
+    pub fn get_simulation(&self) -> builder::GetSimulation<'_> {
+        builder::GetSimulation::new(self)
     }
     /**Delete Simulation
 
@@ -1173,51 +2472,14 @@ Delete one simulation of the caller's team; afterwards get answers 404 and lists
 
 Sends a `DELETE` request to `/workflows/v1/simulations/{simulation_id}`
 
-*/
-    pub async fn delete_simulation<'a>(
-        &'a self,
-        simulation_id: &'a types::SimulationId,
-    ) -> Result<ResponseValue<types::DeleteSimulationResponse>, Error<types::ApiError>> {
-        let url = format!(
-            "{}/workflows/v1/simulations/{}", self.baseurl, encode_path(& simulation_id
-            .to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .delete(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "delete_simulation",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
-        match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            422u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
-        }
+```ignore
+let response = client.delete_simulation()
+    .simulation_id(simulation_id)
+    .send()
+    .await;
+```*/
+    pub fn delete_simulation(&self) -> builder::DeleteSimulation<'_> {
+        builder::DeleteSimulation::new(self)
     }
     /**Update Simulation
 
@@ -1228,60 +2490,681 @@ Sends a `PATCH` request to `/workflows/v1/simulations/{simulation_id}`
 Arguments:
 - `simulation_id`
 - `body`: The body is of type Body · object.
-*/
-    pub async fn update_simulation<'a>(
-        &'a self,
-        simulation_id: &'a types::SimulationId,
-        body: &'a types::SimulationUpdate,
-    ) -> Result<ResponseValue<types::SimulationResponse>, Error<types::ApiError>> {
-        let url = format!(
-            "{}/workflows/v1/simulations/{}", self.baseurl, encode_path(& simulation_id
-            .to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+```ignore
+let response = client.update_simulation()
+    .simulation_id(simulation_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_simulation(&self) -> builder::UpdateSimulation<'_> {
+        builder::UpdateSimulation::new(self)
+    }
+}
+/// Types for composing operation parameters.
+#[allow(clippy::all)]
+pub mod builder {
+    use super::types;
+    #[allow(unused_imports)]
+    use super::{
+        encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
+        RequestBuilderExt, ResponseValue,
+    };
+    /**Builder for [`Client::list_simulations`]
+
+[`Client::list_simulations`]: super::Client::list_simulations*/
+    #[derive(Debug, Clone)]
+    pub struct ListSimulations<'a> {
+        client: &'a super::Client,
+        counter_workflow_id: Result<Option<types::CounterWorkflowId>, String>,
+        end: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
+        logical_id: Result<Option<::std::string::String>, String>,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        search: Result<Option<::std::string::String>, String>,
+        selected_workflow_id: Result<Option<types::SelectedWorkflowId>, String>,
+        size: Result<Option<::std::num::NonZeroU64>, String>,
+        start: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
+        status: Result<Option<types::SimulationStatus>, String>,
+    }
+    impl<'a> ListSimulations<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                counter_workflow_id: Ok(None),
+                end: Ok(None),
+                logical_id: Ok(None),
+                page: Ok(None),
+                search: Ok(None),
+                selected_workflow_id: Ok(None),
+                size: Ok(None),
+                start: Ok(None),
+                status: Ok(None),
+            }
+        }
+        pub fn counter_workflow_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CounterWorkflowId>,
+        {
+            self.counter_workflow_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `CounterWorkflowId` for counter_workflow_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn end<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+        {
+            self.end = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: chrono :: DateTime < :: chrono :: offset :: Utc >` for end failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn logical_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.logical_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for logical_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn search<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.search = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for search failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn selected_workflow_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SelectedWorkflowId>,
+        {
+            self.selected_workflow_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `SelectedWorkflowId` for selected_workflow_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn size<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.size = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for size failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn start<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+        {
+            self.start = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: chrono :: DateTime < :: chrono :: offset :: Utc >` for start failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn status<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SimulationStatus>,
+        {
+            self.status = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `SimulationStatus` for status failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/workflows/v1/simulations`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::SimulationsListResponse>,
+            Error<types::ApiError>,
+        > {
+            let Self {
+                client,
+                counter_workflow_id,
+                end,
+                logical_id,
+                page,
+                search,
+                selected_workflow_id,
+                size,
+                start,
+                status,
+            } = self;
+            let counter_workflow_id = counter_workflow_id
+                .map_err(Error::InvalidRequest)?;
+            let end = end.map_err(Error::InvalidRequest)?;
+            let logical_id = logical_id.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let search = search.map_err(Error::InvalidRequest)?;
+            let selected_workflow_id = selected_workflow_id
+                .map_err(Error::InvalidRequest)?;
+            let size = size.map_err(Error::InvalidRequest)?;
+            let start = start.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/workflows/v1/simulations", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "counter_workflow_id",
+                        &counter_workflow_id,
+                    ),
+                )
+                .query(&progenitor_client::QueryParam::new("end", &end))
+                .query(&progenitor_client::QueryParam::new("logical_id", &logical_id))
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("search", &search))
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "selected_workflow_id",
+                        &selected_workflow_id,
+                    ),
+                )
+                .query(&progenitor_client::QueryParam::new("size", &size))
+                .query(&progenitor_client::QueryParam::new("start", &start))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_simulations",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_simulation`]
+
+[`Client::create_simulation`]: super::Client::create_simulation*/
+    #[derive(Debug, Clone)]
+    pub struct CreateSimulation<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::SimulationConfigInput, String>,
+    }
+    impl<'a> CreateSimulation<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SimulationConfigInput>,
+            <V as std::convert::TryInto<
+                types::SimulationConfigInput,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `SimulationConfigInput` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::SimulationConfigInput,
+            ) -> types::builder::SimulationConfigInput,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/workflows/v1/simulations`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::SimulationResponse>, Error<types::ApiError>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::SimulationConfigInput::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/workflows/v1/simulations", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_simulation",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_simulation`]
+
+[`Client::get_simulation`]: super::Client::get_simulation*/
+    #[derive(Debug, Clone)]
+    pub struct GetSimulation<'a> {
+        client: &'a super::Client,
+        simulation_id: Result<types::SimulationId, String>,
+    }
+    impl<'a> GetSimulation<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                simulation_id: Err("simulation_id was not initialized".to_string()),
+            }
+        }
+        pub fn simulation_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SimulationId>,
+        {
+            self.simulation_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `SimulationId` for simulation_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/workflows/v1/simulations/{simulation_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::SimulationResponse>, Error<types::ApiError>> {
+            let Self { client, simulation_id } = self;
+            let simulation_id = simulation_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workflows/v1/simulations/{}", client.baseurl, encode_path(&
+                simulation_id.to_string()),
             );
-        #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .patch(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .json(&body)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "update_simulation",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
-        match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_simulation",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
             }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+        }
+    }
+    /**Builder for [`Client::delete_simulation`]
+
+[`Client::delete_simulation`]: super::Client::delete_simulation*/
+    #[derive(Debug, Clone)]
+    pub struct DeleteSimulation<'a> {
+        client: &'a super::Client,
+        simulation_id: Result<types::SimulationId, String>,
+    }
+    impl<'a> DeleteSimulation<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                simulation_id: Err("simulation_id was not initialized".to_string()),
             }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+        }
+        pub fn simulation_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SimulationId>,
+        {
+            self.simulation_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `SimulationId` for simulation_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/workflows/v1/simulations/{simulation_id}`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::DeleteSimulationResponse>,
+            Error<types::ApiError>,
+        > {
+            let Self { client, simulation_id } = self;
+            let simulation_id = simulation_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workflows/v1/simulations/{}", client.baseurl, encode_path(&
+                simulation_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_simulation",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
             }
-            422u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+        }
+    }
+    /**Builder for [`Client::update_simulation`]
+
+[`Client::update_simulation`]: super::Client::update_simulation*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateSimulation<'a> {
+        client: &'a super::Client,
+        simulation_id: Result<types::SimulationId, String>,
+        body: Result<types::builder::SimulationUpdate, String>,
+    }
+    impl<'a> UpdateSimulation<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                simulation_id: Err("simulation_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+        }
+        pub fn simulation_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SimulationId>,
+        {
+            self.simulation_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `SimulationId` for simulation_id failed".to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SimulationUpdate>,
+            <V as std::convert::TryInto<
+                types::SimulationUpdate,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `SimulationUpdate` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::SimulationUpdate,
+            ) -> types::builder::SimulationUpdate,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PATCH` request to `/workflows/v1/simulations/{simulation_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::SimulationResponse>, Error<types::ApiError>> {
+            let Self { client, simulation_id, body } = self;
+            let simulation_id = simulation_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::SimulationUpdate::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workflows/v1/simulations/{}", client.baseurl, encode_path(&
+                simulation_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_simulation",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
-    #[allow(unused_imports)]
-    pub use super::Client;
+    pub use self::super::Client;
 }

@@ -1,6 +1,7 @@
-//! Each operation of the typed client, sent to a throwaway loopback listener: method, path, query and auth on the wire.
-
-use std::num::NonZeroU64;
+//! The bytes the typed client puts on the wire, seen by a throwaway loopback listener: method, path,
+//! query pairs (unset filters absent, spaces as `+`), the exact `Authorization` value and the JSON
+//! body. `tests/reference_server.rs` proves the same calls work against a real server; this file
+//! pins what that cannot see.
 
 use interactly_simulations_client::{client_with_api_key, types};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -99,7 +100,7 @@ async fn every_operation_goes_out_with_method_path_query_and_bearer_key() {
         logical_id: Some("run-1".into()),
         ..Default::default()
     };
-    let created = client.create_simulation(&body).await.unwrap();
+    let created = client.create_simulation().body(body).send().await.unwrap();
     assert_eq!(created.simulation.id.as_str(), "5eb7cf5a86d9755df3a6c593");
     let req = seen.recv().await.unwrap();
     assert_eq!(
@@ -112,17 +113,13 @@ async fn every_operation_goes_out_with_method_path_query_and_bearer_key() {
 
     let workflow: types::SelectedWorkflowId = "aaaaaaaaaaaaaaaaaaaaaaaa".parse().unwrap();
     let listed = client
-        .list_simulations(
-            None,
-            None,
-            Some("run 1"),
-            NonZeroU64::new(2),
-            None,
-            Some(&workflow),
-            NonZeroU64::new(10),
-            None,
-            Some(types::SimulationStatus::Running),
-        )
+        .list_simulations()
+        .logical_id("run 1")
+        .page(2u64)
+        .selected_workflow_id(workflow)
+        .size(10u64)
+        .status(types::SimulationStatus::Running)
+        .send()
         .await
         .unwrap();
     assert_eq!(listed.total, 1);
@@ -144,7 +141,12 @@ async fn every_operation_goes_out_with_method_path_query_and_bearer_key() {
     );
     assert_eq!(req.authorization.as_deref(), Some("Bearer test-key-123"));
 
-    client.get_simulation(&id).await.unwrap();
+    client
+        .get_simulation()
+        .simulation_id(id.clone())
+        .send()
+        .await
+        .unwrap();
     let req = seen.recv().await.unwrap();
     assert_eq!(
         (req.method.as_str(), req.target.as_str()),
@@ -156,7 +158,13 @@ async fn every_operation_goes_out_with_method_path_query_and_bearer_key() {
         description: Some("d".into()),
         status: Some(types::SimulationStatus::Completed),
     };
-    client.update_simulation(&id, &update).await.unwrap();
+    client
+        .update_simulation()
+        .simulation_id(id.clone())
+        .body(update)
+        .send()
+        .await
+        .unwrap();
     let req = seen.recv().await.unwrap();
     assert_eq!(
         (req.method.as_str(), req.target.as_str()),
@@ -171,7 +179,12 @@ async fn every_operation_goes_out_with_method_path_query_and_bearer_key() {
         serde_json::json!({"description": "d", "status": "completed"})
     );
 
-    let deleted = client.delete_simulation(&id).await.unwrap();
+    let deleted = client
+        .delete_simulation()
+        .simulation_id(id)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(deleted.message, "Simulation deleted");
     let req = seen.recv().await.unwrap();
     assert_eq!(

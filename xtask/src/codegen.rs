@@ -38,7 +38,7 @@ pub fn render_client(spec_path: &Path) -> Result<String> {
 
     let mut settings = GenerationSettings::new();
     settings
-        .with_interface(InterfaceStyle::Positional)
+        .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
         .with_derive("schemars::JsonSchema");
     let mut generator = Generator::new(&settings);
@@ -167,6 +167,28 @@ mod tests {
         let second = render_client(&default_spec_path()).unwrap();
         assert!(first == second, "two renders of the same spec differ");
         assert!(first.starts_with(GENERATED_HEADER));
+    }
+
+    /// Only xtask and tests wire the reference server to a client: the generated crate may name it
+    /// as a dev-dependency (its tests and example test), the suite never.
+    #[test]
+    fn only_tests_and_xtask_depend_on_the_reference_server() {
+        let manifest = |crate_dir: &str| {
+            std::fs::read_to_string(workspace_root().join(crate_dir).join("Cargo.toml")).unwrap()
+        };
+        assert!(
+            !manifest("contract-tests").contains("reference-server"),
+            "contract-tests must reach servers only over HTTP"
+        );
+        let generated = manifest("generated");
+        let dev = generated
+            .find("[dev-dependencies]")
+            .expect("generated has dev-dependencies");
+        let first = generated.find("reference-server").unwrap_or(usize::MAX);
+        assert!(
+            first > dev && !generated[dev..].contains("\n["),
+            "generated may use reference-server only among its dev-dependencies (the last table)"
+        );
     }
 
     #[test]
