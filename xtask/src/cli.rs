@@ -58,14 +58,43 @@ pub enum Command {
     #[command(subcommand)]
     Spec(SpecCommand),
     /// Run the contract suite (the embedded reference server unless --base-url)
-    Contract(ContractArgs),
+    ///
+    /// Runs the contract suite. Without --base-url it starts the embedded reference server on
+    /// 127.0.0.1:0 and tests that. The API key comes only from the environment: CONTRACT_TOKEN
+    /// (and CONTRACT_OTHER_TEAM_TOKEN for the tenancy checks), never from a flag.
+    ///
+    /// 429s are waited out (Retry-After, else backoff) and a gateway's 502/503/504 (a body other
+    /// than the service's {"detail": ...}), a reset and a timeout are retried 3 times; the summary
+    /// counts both, and neither is a violation.
+    Contract(Box<ContractArgs>),
     /// Run the suite against each fault of the reference server and print a kill table per rule id
+    ///
+    /// Runs the suite against the embedded reference server once faithfully and once with each
+    /// fault of its catalog switched on, on K seeds (--seed, --seed+1, ...), and prints per fault how
+    /// many seeds caught it and with which check, then a kill table: every rule id of CONTRACT.md, the
+    /// faults that break it, and whether all of them were caught on every seed. Exits 1 when the
+    /// faithful server fails on any seed, a fault escapes on any seed, or a rule id has no fault.
     Mutants(MutantsArgs),
     /// Measure the suite (release build) and write bench/RESULTS.md
+    ///
+    /// Builds xtask in release and measures: the raw loopback request rate, the suite's cases per
+    /// second (create only and the full mix, at concurrency 1 and the default), the wall time of
+    /// `cargo xtask contract` with no flags (seeds 1-3, cleanup and shrinking as default), where a
+    /// case's CPU goes, a simulated QA run with added latency, time to detection per fault, and a
+    /// race with Schemathesis (same seeds, budgets and concurrency). Writes bench/RESULTS.md, which
+    /// also quotes bench/first-run.txt (written by bench/first-run.sh).
     Bench(BenchArgs),
     /// Run the reference server in the foreground
+    ///
+    /// Runs the reference server in the foreground: with no --api-key, on two development keys
+    /// (printed); at most 1024 connections, 10 s to send headers, 30 s of stalled body or unread
+    /// response unless told otherwise.
     Serve(ServeArgs),
     /// Run the FastAPI + pydantic oracle (oracle/) in the foreground, on loopback
+    ///
+    /// Runs the FastAPI + pydantic oracle (oracle/) in the foreground, on loopback only, with the
+    /// reference server's two development keys; installs oracle/requirements.txt into
+    /// target/oracle-venv on first use (needs python3 with venv).
     Oracle(OracleArgs),
 }
 

@@ -69,13 +69,6 @@ impl std::str::FromStr for CheckList {
     }
 }
 
-/// Runs the contract suite. Without --base-url it starts the embedded reference server on
-/// 127.0.0.1:0 and tests that. The API key comes only from the environment: CONTRACT_TOKEN
-/// (and CONTRACT_OTHER_TEAM_TOKEN for the tenancy checks), never from a flag.
-///
-/// 429s are waited out (Retry-After, else backoff) and a gateway's 502/503/504 (a body other
-/// than the service's {"detail": ...}), a reset and a timeout are retried 3 times; the summary
-/// counts both, and neither is a violation.
 #[derive(Debug, clap::Args)]
 #[command(after_help = crate::cli::SUITE_AFTER_HELP, allow_negative_numbers = true)]
 pub struct ContractArgs {
@@ -429,11 +422,6 @@ fn print_report(report: &Report, secrets: &Secrets, colour: bool) {
 /// on one seed shows as `4/5`, few enough that the whole catalog runs in minutes.
 const DEFAULT_MUTANT_SEEDS: u64 = 5;
 
-/// Runs the suite against the embedded reference server once faithfully and once with each
-/// fault of its catalog switched on, on K seeds (--seed, --seed+1, ...), and prints per fault how
-/// many seeds caught it and with which check, then a kill table: every rule id of CONTRACT.md, the
-/// faults that break it, and whether all of them were caught on every seed. Exits 1 when the
-/// faithful server fails on any seed, a fault escapes on any seed, or a rule id has no fault.
 #[derive(Debug, clap::Args)]
 #[command(after_help = crate::cli::SUITE_AFTER_HELP, allow_negative_numbers = true)]
 pub struct MutantsArgs {

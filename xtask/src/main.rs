@@ -36,7 +36,7 @@ fn main() -> ExitCode {
     // The suite's commands have their own exit codes: 1 for violations, 2 for a run not made.
     let command = match cli.command {
         Some(Command::Contract(a)) => {
-            return release::run_optimised("contract", rest, || contract::contract(a));
+            return release::run_optimised("contract", rest, || contract::contract(*a));
         }
         Some(Command::Mutants(a)) => {
             return release::run_optimised("mutants", rest, || contract::mutants(a));

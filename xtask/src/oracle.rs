@@ -17,9 +17,6 @@ const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 const INSTALL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 const STAMP_FILE: &str = "xtask-requirements.stamp";
 
-/// Runs the FastAPI + pydantic oracle (oracle/) in the foreground, on loopback only, with the
-/// reference server's two development keys; installs oracle/requirements.txt into
-/// target/oracle-venv on first use (needs python3 with venv).
 #[derive(Debug, clap::Args)]
 pub struct OracleArgs {
     /// The loopback address to listen on (beside the reference server's 8080)

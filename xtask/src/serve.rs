@@ -21,9 +21,6 @@ fn positive(unit: &'static str) -> impl Fn(&str) -> Result<u64, String> + Clone 
     }
 }
 
-/// Runs the reference server in the foreground: with no --api-key, on two development keys
-/// (printed); at most 1024 connections, 10 s to send headers, 30 s of stalled body or unread
-/// response unless told otherwise.
 #[derive(Debug, clap::Args)]
 #[command(allow_negative_numbers = true)]
 pub struct ServeArgs {

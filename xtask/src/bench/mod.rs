@@ -12,12 +12,6 @@ use anyhow::{Context, Result};
 
 use crate::codegen::workspace_root;
 
-/// Builds xtask in release and measures: the raw loopback request rate, the suite's cases per
-/// second (create only and the full mix, at concurrency 1 and the default), the wall time of
-/// `cargo xtask contract` with no flags (seeds 1-3, cleanup and shrinking as default), where a
-/// case's CPU goes, a simulated QA run with added latency, time to detection per fault, and a
-/// race with Schemathesis (same seeds, budgets and concurrency). Writes bench/RESULTS.md, which
-/// also quotes bench/first-run.txt (written by bench/first-run.sh).
 #[derive(Debug, clap::Args)]
 #[command(after_help = crate::cli::SUITE_AFTER_HELP)]
 pub struct BenchArgs {
