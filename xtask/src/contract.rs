@@ -126,17 +126,17 @@ pub struct ContractArgs {
     max_creates: Option<u64>,
     /// Where failing seeds are kept and replayed from
     /// [default: contract-tests/proptest-regressions/contract.txt]
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", overrides_with = "no_regressions")]
     regressions: Option<PathBuf>,
     /// Neither replay nor record regression seeds
-    #[arg(long, conflicts_with = "regressions")]
+    #[arg(long, overrides_with = "regressions")]
     no_regressions: bool,
     /// Known failures: a finding an entry names is reported as known and does not fail the run;
     /// an expired entry does [default: contract-tests/baseline.toml]
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", overrides_with = "no_baseline")]
     baseline: Option<PathBuf>,
     /// Judge every finding as new
-    #[arg(long, conflicts_with = "baseline")]
+    #[arg(long, overrides_with = "baseline")]
     no_baseline: bool,
     /// What stdout carries
     #[arg(long, value_name = "FMT", value_enum, default_value_t = MessageFormat::Human)]
