@@ -1,6 +1,5 @@
 //! `cargo xtask contract` and `cargo xtask mutants`: run the contract suite against a URL or the embedded reference server, with exit codes 0 (no violation), 1 (violations), 2 (no run) and 3 (the target unhealthy: infrastructure errors persisted through retries).
 
-use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -15,55 +14,8 @@ use contract_tests::runner::{self, Options, Progress, Report};
 use contract_tests::{formats, report};
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
 
+use crate::cli::{ColorChoice, fault_parser, number_in, seconds_in};
 use crate::codegen::workspace_root;
-
-pub const CONTRACT_USAGE: &str = "usage: cargo xtask contract [options]
-
-Runs the contract suite. Without --base-url it starts the embedded reference server on
-127.0.0.1:0 and tests that. The API key comes only from the environment: CONTRACT_TOKEN
-(and CONTRACT_OTHER_TEAM_TOKEN for the tenancy checks), never from a flag.
-
-options:
-  --base-url URL        the server to test (needs CONTRACT_TOKEN)
-  --cases N             cases in the run (default 2000)
-  --seed N              seed of the run; the same seed replays the same cases (default: random)
-  --checks a,b          run only these checks (see --list-checks)
-  --junit PATH          write JUnit XML for CI
-  --coverage PATH       write the contract coverage report (Markdown): per rule of CONTRACT.md,
-                        how often it was exercised positively and negatively, and which never
-  --concurrency N       requests in flight (default 32 on loopback, 8 elsewhere)
-  --rate N              at most N requests per second
-  --timeout SECS        per request (default 10)
-  --max-time SECS       the whole run, shrinking and cleanup included (default 1800)
-  --max-response-bytes N
-                        a larger response body is a finding, not read further (default 8388608)
-  --expect-team TEAM    the team the key belongs to (or CONTRACT_EXPECT_TEAM); without it the
-                        first responses teach it, and the summary says so
-  --expect-user USER    the user the key belongs to (or CONTRACT_EXPECT_USER)
-  --allow-host HOST     allow this host, or add a domain under which qa/dev/test/staging
-                        hosts are allowed (interactly.ai always is)
-  --fault NAME          embedded server only: switch on one deliberate contract violation
-  --max-creates N       at most N creates in the run (a shared QA team's budget)
-  --regressions PATH    where failing seeds are kept and replayed from
-                        (default contract-tests/proptest-regressions/contract.txt)
-  --no-regressions      neither replay nor record regression seeds
-  --baseline PATH       known failures: a finding an entry names is reported as known and does
-                        not fail the run; an expired entry does (default contract-tests/baseline.toml)
-  --no-baseline         judge every finding as new
-  --message-format FMT  human (default) or json: one JSON object per finding, then a summary
-                        object, on stdout; progress and notes go to stderr
-  --summary-md PATH     write a Markdown summary (for $GITHUB_STEP_SUMMARY)
-  --partition K/N       run the K-th of N slices of the cases (index mod N), for a CI matrix;
-                        needs --seed; regression seeds replay in slice 1 only
-  --list-checks         list the checks and exit
-
-429s are waited out (Retry-After, else backoff) and a gateway's 502/503/504 (a body other
-than the service's {\"detail\": ...}), a reset and a timeout are retried 3 times; the summary
-counts both, and neither is a violation.
-
-exit codes: 0 no violation, 1 violations found, 2 the run could not be made (or the suite
-itself failed: an internal error), 3 the target is unhealthy: an infrastructure error
-persisted through every retry (violations found before that still exit 1)";
 
 /// The most cases one run may be asked for: about an hour at full loopback speed.
 const MAX_CASES: u64 = 10_000_000;
@@ -86,58 +38,125 @@ pub fn baseline_path() -> PathBuf {
 }
 
 /// `--message-format`: what stdout carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum MessageFormat {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MessageFormat {
+    /// Findings and the summary as text
     Human,
+    /// One JSON object per finding, then a summary object, on stdout; progress and notes go to stderr
     Json,
 }
 
-#[derive(Debug)]
-struct ContractArgs {
-    baseline: Option<PathBuf>,
-    message_format: MessageFormat,
-    summary_md: Option<PathBuf>,
-    partition: Option<Partition>,
-    base_url: Option<String>,
-    cases: u64,
-    seed: Option<u64>,
-    checks: Option<Vec<String>>,
-    junit: Option<PathBuf>,
-    coverage: Option<PathBuf>,
-    concurrency: Option<usize>,
-    rate: Option<f64>,
-    timeout: Duration,
-    allow_hosts: Vec<String>,
-    fault: Option<Fault>,
-    regressions: Option<PathBuf>,
-    list_checks: bool,
-    max_creates: Option<u64>,
-    max_time: Duration,
-    max_response_bytes: usize,
-    expect_team: Option<String>,
-    expect_user: Option<String>,
+/// `--checks a,b`: registered check names (`checks::CHECKS`), spaces and empty items ignored.
+#[derive(Debug, Clone)]
+pub struct CheckList(Vec<&'static str>);
+
+impl std::str::FromStr for CheckList {
+    type Err = String;
+
+    fn from_str(list: &str) -> Result<CheckList, String> {
+        list.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|name| {
+                contract_tests::checks::find(name)
+                    .map(|c| c.name)
+                    .ok_or_else(|| {
+                        format!("unknown check {name:?}; run `cargo xtask contract --list-checks`")
+                    })
+            })
+            .collect::<Result<_, _>>()
+            .map(CheckList)
+    }
 }
 
-/// A flag's number, refused with one line unless it parses and lies in `range`.
-fn parse_number<T>(flag: &str, value: Option<&String>, range: RangeInclusive<T>) -> Result<T>
-where
-    T: std::str::FromStr + PartialOrd + std::fmt::Display,
-{
-    let value = value.ok_or_else(|| anyhow!("{flag} needs a value"))?;
-    let out_of_range = || {
-        anyhow!(
-            "{flag} {value:?} is out of range: expected a number from {} to {}",
-            range.start(),
-            range.end()
-        )
-    };
-    let number: T = value.trim().parse().map_err(|_| out_of_range())?;
-    // NaN compares false both ways, so it lands here too.
-    if range.contains(&number) {
-        Ok(number)
-    } else {
-        Err(out_of_range())
-    }
+#[derive(Debug, clap::Args)]
+#[command(after_help = crate::cli::SUITE_AFTER_HELP, allow_negative_numbers = true)]
+pub struct ContractArgs {
+    /// The server to test (needs CONTRACT_TOKEN)
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+    /// Cases in the run
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_CASES, value_parser = number_in(1..=MAX_CASES))]
+    cases: u64,
+    /// Seed of the run; the same seed replays the same cases [default: random]
+    #[arg(long, value_name = "N", value_parser = number_in(0..=u64::MAX))]
+    seed: Option<u64>,
+    /// Run only these checks (see --list-checks)
+    #[arg(long, value_name = "A,B")]
+    checks: Option<CheckList>,
+    /// Write JUnit XML for CI
+    #[arg(long, value_name = "PATH")]
+    junit: Option<PathBuf>,
+    /// Write the contract coverage report (Markdown): per rule of CONTRACT.md, how often it was
+    /// exercised positively and negatively, and which never
+    #[arg(long, value_name = "PATH")]
+    coverage: Option<PathBuf>,
+    /// Requests in flight [default: 32 on loopback, 8 elsewhere]
+    #[arg(long, value_name = "N", value_parser = number_in(1..=1024usize))]
+    concurrency: Option<usize>,
+    /// At most N requests per second
+    #[arg(long, value_name = "N", value_parser = number_in(0.01..=100_000.0))]
+    rate: Option<f64>,
+    /// Timeout of each request
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds_in(0.01..=3600.0))]
+    timeout: Duration,
+    /// The whole run, shrinking and cleanup included
+    #[arg(long, value_name = "SECS", default_value = "1800", value_parser = seconds_in(1.0..=7.0 * 86_400.0))]
+    max_time: Duration,
+    /// A larger response body is a finding, not read further
+    #[arg(long, value_name = "N", default_value_t = contract_tests::http::DEFAULT_MAX_RESPONSE_BYTES, value_parser = number_in(1024..=1usize << 30))]
+    max_response_bytes: usize,
+    /// The team the key belongs to (or CONTRACT_EXPECT_TEAM); without it the first responses
+    /// teach it, and the summary says so
+    #[arg(long, value_name = "TEAM")]
+    expect_team: Option<String>,
+    /// The user the key belongs to (or CONTRACT_EXPECT_USER)
+    #[arg(long, value_name = "USER")]
+    expect_user: Option<String>,
+    /// Allow this host, or add a domain under which qa/dev/test/staging hosts are allowed
+    /// (interactly.ai always is); repeatable
+    #[arg(long = "allow-host", value_name = "HOST")]
+    allow_hosts: Vec<String>,
+    /// Embedded server only: switch on one deliberate contract violation (`cargo xtask serve
+    /// --list-faults` describes them)
+    #[arg(long, value_name = "NAME", value_parser = fault_parser())]
+    fault: Option<Fault>,
+    /// At most N creates in the run (a shared QA team's budget)
+    #[arg(long, value_name = "N", value_parser = number_in(0..=MAX_CASES * 100))]
+    max_creates: Option<u64>,
+    /// Where failing seeds are kept and replayed from
+    /// [default: contract-tests/proptest-regressions/contract.txt]
+    #[arg(long, value_name = "PATH", overrides_with = "no_regressions")]
+    regressions: Option<PathBuf>,
+    /// Neither replay nor record regression seeds
+    #[arg(long, overrides_with = "regressions")]
+    no_regressions: bool,
+    /// Known failures: a finding an entry names is reported as known and does not fail the run;
+    /// an expired entry does [default: contract-tests/baseline.toml]
+    #[arg(long, value_name = "PATH", overrides_with = "no_baseline")]
+    baseline: Option<PathBuf>,
+    /// Judge every finding as new
+    #[arg(long, overrides_with = "baseline")]
+    no_baseline: bool,
+    /// What stdout carries
+    #[arg(long, value_name = "FMT", value_enum, default_value_t = MessageFormat::Human)]
+    message_format: MessageFormat,
+    /// Write a Markdown summary (for $GITHUB_STEP_SUMMARY)
+    #[arg(long, value_name = "PATH")]
+    summary_md: Option<PathBuf>,
+    /// Run the K-th of N slices of the cases (index mod N), for a CI matrix; needs --seed;
+    /// regression seeds replay in slice 1 only
+    #[arg(long, value_name = "K/N", value_parser = |s: &str| s.parse::<Partition>())]
+    partition: Option<Partition>,
+    /// Colour the human summary (FAIL lines red, a clean run green); auto honours NO_COLOR
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// No progress on stderr
+    #[arg(long, short)]
+    quiet: bool,
+    /// List the checks and exit
+    #[arg(long)]
+    list_checks: bool,
 }
 
 /// A non-empty environment variable.
@@ -145,186 +164,50 @@ fn env_value(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-/// Seconds as a flag gives them, within `range`.
-fn parse_seconds(
-    flag: &str,
-    value: Option<&String>,
-    range: RangeInclusive<f64>,
-) -> Result<Duration> {
-    parse_number(flag, value, range).map(Duration::from_secs_f64)
-}
+impl ContractArgs {
+    /// The checks given refuse combinations clap does not know about, with the old lines.
+    fn validate(&mut self) -> Result<()> {
+        // Slices are slices of one run only when every runner draws from the same seed.
+        if self.partition.is_some() && self.seed.is_none() {
+            bail!(
+                "--partition needs --seed: every slice must draw from the same run (e.g. --seed $GITHUB_RUN_ID)"
+            );
+        }
+        if self.fault.is_some() && self.base_url.is_some() {
+            bail!("--fault applies only to the embedded server, not to --base-url");
+        }
+        if self.expect_team.is_none() {
+            self.expect_team = env_value("CONTRACT_EXPECT_TEAM");
+        }
+        if self.expect_user.is_none() {
+            self.expect_user = env_value("CONTRACT_EXPECT_USER");
+        }
+        Ok(())
+    }
 
-fn parse_args(args: &[String]) -> Result<ContractArgs> {
-    let mut out = ContractArgs {
-        baseline: Some(baseline_path()),
-        message_format: MessageFormat::Human,
-        summary_md: None,
-        partition: None,
-        base_url: None,
-        cases: DEFAULT_CASES,
-        seed: None,
-        checks: None,
-        junit: None,
-        coverage: None,
-        concurrency: None,
-        rate: None,
-        timeout: Duration::from_secs(10),
-        allow_hosts: Vec::new(),
-        fault: None,
-        regressions: Some(regressions_path()),
-        list_checks: false,
-        max_creates: None,
-        max_time: runner::DEFAULT_MAX_TIME,
-        max_response_bytes: contract_tests::http::DEFAULT_MAX_RESPONSE_BYTES,
-        expect_team: env_value("CONTRACT_EXPECT_TEAM"),
-        expect_user: env_value("CONTRACT_EXPECT_USER"),
-    };
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--base-url" => {
-                out.base_url = Some(
-                    it.next()
-                        .ok_or_else(|| anyhow!("--base-url needs a URL"))?
-                        .clone(),
-                )
-            }
-            "--cases" => out.cases = parse_number("--cases", it.next(), 1..=MAX_CASES)?,
-            "--seed" => out.seed = Some(parse_number("--seed", it.next(), 0..=u64::MAX)?),
-            "--checks" => {
-                let list = it
-                    .next()
-                    .ok_or_else(|| anyhow!("--checks needs a comma-separated list"))?;
-                out.checks = Some(
-                    list.split(',')
-                        .map(|s| s.trim().to_owned())
-                        .filter(|s| !s.is_empty())
-                        .collect(),
-                );
-            }
-            "--junit" => {
-                out.junit = Some(PathBuf::from(
-                    it.next().ok_or_else(|| anyhow!("--junit needs a path"))?,
-                ))
-            }
-            "--coverage" => {
-                out.coverage = Some(PathBuf::from(
-                    it.next()
-                        .ok_or_else(|| anyhow!("--coverage needs a path"))?,
-                ))
-            }
-            "--concurrency" => {
-                out.concurrency = Some(parse_number("--concurrency", it.next(), 1..=1024)?)
-            }
-            "--rate" => out.rate = Some(parse_number("--rate", it.next(), 0.01..=100_000.0)?),
-            "--timeout" => out.timeout = parse_seconds("--timeout", it.next(), 0.01..=3600.0)?,
-            "--max-time" => {
-                out.max_time = parse_seconds("--max-time", it.next(), 1.0..=7.0 * 86_400.0)?
-            }
-            "--max-response-bytes" => {
-                out.max_response_bytes =
-                    parse_number("--max-response-bytes", it.next(), 1024..=1 << 30)?
-            }
-            "--allow-host" => out.allow_hosts.push(
-                it.next()
-                    .ok_or_else(|| anyhow!("--allow-host needs a host"))?
-                    .clone(),
-            ),
-            "--fault" => {
-                let name = it.next().ok_or_else(|| anyhow!("--fault needs a name"))?;
-                out.fault = Some(name.parse().map_err(|_| {
-                    anyhow!("unknown fault {name:?}; `cargo xtask serve --list-faults` lists them")
-                })?);
-            }
-            "--expect-team" => {
-                out.expect_team = Some(
-                    it.next()
-                        .ok_or_else(|| anyhow!("--expect-team needs a team id"))?
-                        .clone(),
-                )
-            }
-            "--expect-user" => {
-                out.expect_user = Some(
-                    it.next()
-                        .ok_or_else(|| anyhow!("--expect-user needs a user id"))?
-                        .clone(),
-                )
-            }
-            "--no-regressions" => out.regressions = None,
-            "--regressions" => {
-                out.regressions = Some(PathBuf::from(
-                    it.next()
-                        .ok_or_else(|| anyhow!("--regressions needs a path"))?,
-                ))
-            }
-            "--max-creates" => {
-                out.max_creates = Some(parse_number(
-                    "--max-creates",
-                    it.next(),
-                    0..=MAX_CASES * 100,
-                )?)
-            }
-            "--list-checks" => out.list_checks = true,
-            "--no-baseline" => out.baseline = None,
-            "--baseline" => {
-                out.baseline = Some(PathBuf::from(
-                    it.next()
-                        .ok_or_else(|| anyhow!("--baseline needs a path"))?,
-                ))
-            }
-            "--message-format" => {
-                out.message_format = match it.next().map(String::as_str) {
-                    Some("human") => MessageFormat::Human,
-                    Some("json") => MessageFormat::Json,
-                    other => bail!(
-                        "--message-format {} is not one of: human, json",
-                        other.map_or("(missing)".to_owned(), |v| format!("{v:?}"))
-                    ),
-                }
-            }
-            "--summary-md" => {
-                out.summary_md = Some(PathBuf::from(
-                    it.next()
-                        .ok_or_else(|| anyhow!("--summary-md needs a path"))?,
-                ))
-            }
-            "--partition" => {
-                let value = it.next().ok_or_else(|| anyhow!("--partition needs K/N"))?;
-                out.partition = Some(value.parse().map_err(|e: String| anyhow!(e))?);
-            }
-            "--token" | "--api-key" | "--key" => {
-                bail!("{arg} is not accepted: set CONTRACT_TOKEN in the environment instead")
-            }
-            "-h" | "--help" => bail!("{CONTRACT_USAGE}"),
-            other => {
-                bail!("unknown argument `{other}` for contract; run `cargo xtask contract --help`")
-            }
+    fn regressions(&self) -> Option<PathBuf> {
+        match (&self.regressions, self.no_regressions) {
+            (_, true) => None,
+            (Some(path), false) => Some(path.clone()),
+            (None, false) => Some(regressions_path()),
         }
     }
-    // Slices are slices of one run only when every runner draws from the same seed.
-    if out.partition.is_some() && out.seed.is_none() {
-        bail!(
-            "--partition needs --seed: every slice must draw from the same run (e.g. --seed $GITHUB_RUN_ID)"
-        );
+
+    fn baseline(&self) -> Option<PathBuf> {
+        match (&self.baseline, self.no_baseline) {
+            (_, true) => None,
+            (Some(path), false) => Some(path.clone()),
+            (None, false) => Some(baseline_path()),
+        }
     }
-    if out.fault.is_some() && out.base_url.is_some() {
-        bail!("--fault applies only to the embedded server, not to --base-url");
-    }
-    Ok(out)
 }
 
-fn select_checks(
-    names: &Option<Vec<String>>,
-) -> Result<Vec<&'static contract_tests::checks::Check>> {
+fn select_checks(names: &Option<CheckList>) -> Vec<&'static contract_tests::checks::Check> {
     match names {
-        None => Ok(CHECKS.iter().collect()),
-        Some(names) => names
+        None => CHECKS.iter().collect(),
+        Some(CheckList(names)) => names
             .iter()
-            .map(|n| {
-                contract_tests::checks::find(n).ok_or_else(|| {
-                    anyhow!("unknown check {n:?}; run `cargo xtask contract --list-checks`")
-                })
-            })
+            .filter_map(|n| contract_tests::checks::find(n))
             .collect(),
     }
 }
@@ -363,17 +246,17 @@ pub fn development_identity() -> Identity {
     }
 }
 
-pub fn contract(args: &[String]) -> Result<ExitCode> {
-    let args = parse_args(args)?;
+pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
+    args.validate()?;
     if args.list_checks {
         for check in CHECKS {
             println!("{:<28} {}", check.name, check.asserts);
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let checks = select_checks(&args.checks)?;
+    let checks = select_checks(&args.checks);
     // Read before anything is sent: a broken baseline is a run not made (exit 2).
-    let baseline = match &args.baseline {
+    let baseline = match &args.baseline() {
         Some(path) => Some(Baseline::load(path)?),
         None => None,
     };
@@ -429,10 +312,12 @@ pub fn contract(args: &[String]) -> Result<ExitCode> {
         options.max_time = args.max_time;
         options.max_response_bytes = args.max_response_bytes;
         options.allow_hosts = args.allow_hosts.clone();
-        options.regressions = args.regressions.clone();
+        options.regressions = args.regressions();
         options.max_creates = args.max_creates;
         options.partition = args.partition;
-        options.progress = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        options.progress = if args.quiet {
+            Progress::Off
+        } else if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
             Progress::Redraw
         } else {
             Progress::Lines
@@ -474,7 +359,12 @@ pub fn contract(args: &[String]) -> Result<ExitCode> {
         report.baseline = Some(baseline.triage_report(&report, today_utc()));
     }
     match args.message_format {
-        MessageFormat::Human => print_report(&report, &secrets),
+        MessageFormat::Human => {
+            let colour = args
+                .color
+                .enabled(std::io::IsTerminal::is_terminal(&std::io::stdout()));
+            print_report(&report, &secrets, colour);
+        }
         MessageFormat::Json => {
             print!("{}", formats::json_lines(&report, &secrets));
             for line in report.baseline.iter().flat_map(Triage::lines) {
@@ -519,23 +409,36 @@ impl From<anyhow::Error> for NoReport {
     }
 }
 
-fn print_report(report: &Report, secrets: &Secrets) {
-    print!("{}", report::render_findings(report, secrets));
-    print!("{}", report::render_summary(report, secrets));
+/// The human report on stdout; coloured only here, never in JSON, JUnit, Markdown or files.
+fn print_report(report: &Report, secrets: &Secrets, colour: bool) {
+    let text = report::render_findings(report, secrets) + &report::render_summary(report, secrets);
+    print!(
+        "{}",
+        crate::colour::paint_report(&text, !report.failed(), colour)
+    );
 }
-
-pub const MUTANTS_USAGE: &str = "usage: cargo xtask mutants [--cases N] [--seed N] [--seeds K]
-
-Runs the suite against the embedded reference server once faithfully and once with each
-fault of its catalog switched on, on K seeds (--seed, --seed+1, ...; default seed 1, 5 seeds),
-and prints per fault how many seeds caught it and with which check, then a kill table: every
-rule id of CONTRACT.md, the faults that break it, and whether all of them were caught on every
-seed. Exits 1 when the faithful server fails on any seed, a fault escapes on any seed, or a
-rule id has no fault.";
 
 /// Seeds `mutants` runs when `--seeds` is not given: enough that a fault caught only by luck
 /// on one seed shows as `4/5`, few enough that the whole catalog runs in minutes.
 const DEFAULT_MUTANT_SEEDS: u64 = 5;
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = crate::cli::SUITE_AFTER_HELP, allow_negative_numbers = true)]
+pub struct MutantsArgs {
+    /// Cases in each run
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_CASES, value_parser = number_in(1..=MAX_CASES))]
+    cases: u64,
+    /// The first seed
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = number_in(0..=u64::MAX))]
+    seed: u64,
+    /// How many seeds each fault runs on
+    #[arg(long, value_name = "K", default_value_t = DEFAULT_MUTANT_SEEDS, value_parser = number_in(1..=1000u64))]
+    seeds: u64,
+    /// Colour the closing line (green when every fault was caught, red when not); auto honours
+    /// NO_COLOR
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
 
 /// One fault's (or the faithful server's) runs over every seed.
 #[derive(Debug, Default)]
@@ -661,20 +564,14 @@ pub async fn run_against_embedded(
     Ok(report?)
 }
 
-pub fn mutants(args: &[String]) -> Result<ExitCode> {
-    let mut cases = 2000u64;
-    let mut seed = 1u64;
-    let mut seeds = DEFAULT_MUTANT_SEEDS;
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--cases" => cases = parse_number("--cases", it.next(), 1..=MAX_CASES)?,
-            "--seed" => seed = parse_number("--seed", it.next(), 0..=u64::MAX)?,
-            "--seeds" => seeds = parse_number("--seeds", it.next(), 1..=1000)?,
-            "-h" | "--help" => bail!("{MUTANTS_USAGE}"),
-            other => bail!("unknown argument `{other}` for mutants"),
-        }
-    }
+pub fn mutants(args: MutantsArgs) -> Result<ExitCode> {
+    let MutantsArgs {
+        cases,
+        seed,
+        seeds,
+        color,
+    } = args;
+    let colour = color.enabled(std::io::IsTerminal::is_terminal(&std::io::stdout()));
     // Seeds wrap past u64::MAX rather than refuse a large --seed.
     let seed_list: Vec<u64> = (0..seeds).map(|n| seed.wrapping_add(n)).collect();
     let rule_ids: Vec<String> = contract_tests::rules::all()
@@ -755,7 +652,8 @@ pub fn mutants(args: &[String]) -> Result<ExitCode> {
             fault.name()
         );
     }
-    println!(
+    let passed = clean && escaped == 0 && without_fault == 0 && unknown.is_empty();
+    let closing = format!(
         "mutants: {} faults, {} caught on every seed, {escaped} escaped on some seed; \
          {} rule ids, {killed} killed, {without_fault} without a fault; faithful server {}",
         Fault::ALL.len(),
@@ -763,15 +661,17 @@ pub fn mutants(args: &[String]) -> Result<ExitCode> {
         table.len(),
         if clean { "clean" } else { "FAILED" }
     );
+    println!(
+        "{}",
+        crate::colour::styled(&closing, crate::colour::verdict(passed), colour)
+    );
     if let Some(report) = &faithful_failure {
         let secrets = Secrets::new(DEV_KEY, Some(DEV_OTHER_TEAM_KEY));
         print!("{}", report::render_findings(report, &secrets));
     }
-    Ok(
-        if clean && escaped == 0 && without_fault == 0 && unknown.is_empty() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        },
-    )
+    Ok(if passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -1,7 +1,9 @@
-//! `cargo xtask`: the project's commands (generate, and more as they land), run from the workspace root.
+//! `cargo xtask`: the project's commands, run from the workspace root; `cli.rs` declares them and `cargo xtask help` lists them.
 
 mod bench;
+mod cli;
 mod codegen;
+mod colour;
 mod contract;
 mod downgrade;
 mod oracle;
@@ -11,56 +13,46 @@ mod spec;
 mod spec_diff;
 mod spec_pull;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
+use clap::Parser;
+use clap::error::ErrorKind;
 
-const USAGE: &str = "usage: cargo xtask <command>
-
-commands:
-  generate [--check] [--spec PATH]   regenerate generated/src/lib.rs from spec/openapi.json;
-                                     --check fails when the committed client is stale
-  contract [options]                 run the contract suite (embedded server unless --base-url);
-                                     `cargo xtask contract --help` for its options
-  mutants [--cases N] [--seed N] [--seeds K]
-                                     run the suite against each fault of the reference server
-                                     on K seeds (default 5) and print a kill table per rule id
-  bench [--quick]                    measure the suite (release build) and write bench/RESULTS.md
-  serve [--addr ADDR] [--api-key KEY:TEAM:USER]... [--fault NAME] [--latency MS] [--list-faults]
-        [--max-connections N] [--header-read-timeout SECS] [--io-timeout SECS]
-                                     run the reference server in the foreground (default
-                                     127.0.0.1:8080; with no --api-key, two development keys;
-                                     at most 1024 connections, 10 s to send headers, 30 s of
-                                     stalled body or unread response)
-  oracle [--addr IP:PORT]            run the FastAPI + pydantic oracle (oracle/) in the foreground
-                                     (default 127.0.0.1:8081, loopback only; the same two keys);
-                                     installs oracle/requirements.txt into target/oracle-venv
-  spec fmt                           rewrite spec/openapi.json in its normalised form
-  spec diff [OLD] [NEW] [--allow-breaking]
-                                     list spec changes, each breaking or not (rules in
-                                     spec/README.md); OLD defaults to spec/openapi.json at git
-                                     HEAD, NEW to the working copy; exits 1 on a breaking change
-                                     unless --allow-breaking
-  spec pull [--url URL] [--out PATH] download the service's document (key from CONTRACT_TOKEN),
-                                     validate, normalise and write it (default spec/openapi.json),
-                                     then list the changes
-  spec pull --check [--url URL] [--out PATH]
-                                     write nothing; exit 1 with the changes and a text diff when
-                                     the service's document differs from the stored spec";
+use cli::{Cli, Command, GenerateArgs, SpecCommand, SpecDiffArgs, SpecPullArgs};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let name = args.first().map_or("", String::as_str);
+    // Parsed in full before anything else, so help, version and argument errors are answered
+    // before the suite's commands hand over to a release build.
+    let cli = match Cli::try_parse_from(
+        std::iter::once("xtask").chain(args.iter().map(String::as_str)),
+    ) {
+        Ok(cli) => cli,
+        Err(err) => return clap_exit(&err, name),
+    };
+    let rest = args.get(1..).unwrap_or_default();
     // The suite's commands have their own exit codes: 1 for violations, 2 for a run not made.
-    match args.first().map(String::as_str) {
-        Some("contract") => {
-            return release::run_optimised("contract", &args[1..], contract::contract);
+    let command = match cli.command {
+        Some(Command::Contract(a)) => {
+            return release::run_optimised("contract", rest, || contract::contract(*a));
         }
-        Some("mutants") => return release::run_optimised("mutants", &args[1..], contract::mutants),
-        Some("bench") => return release::run_optimised("bench", &args[1..], bench::bench),
-        _ => {}
-    }
-    match run(&args) {
+        Some(Command::Mutants(a)) => {
+            return release::run_optimised("mutants", rest, || contract::mutants(a));
+        }
+        Some(Command::Bench(a)) => {
+            return release::run_optimised("bench", rest, || bench::bench(a));
+        }
+        Some(command) => command,
+        None => {
+            // `cargo xtask` alone: the list of commands, as `cargo xtask help` prints it.
+            use clap::CommandFactory;
+            println!("{}", Cli::command().render_help());
+            return ExitCode::SUCCESS;
+        }
+    };
+    match run(command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             // One plain line: the whole cause chain, no backtrace.
@@ -70,44 +62,46 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: &[String]) -> Result<()> {
-    let Some((command, rest)) = args.split_first() else {
-        println!("{USAGE}");
-        return Ok(());
-    };
-    match command.as_str() {
-        "generate" => generate(rest),
-        "spec" => spec_command(rest),
-        "serve" => serve::run(rest),
-        "oracle" => oracle::run(rest),
-        "help" | "--help" | "-h" => {
-            println!("{USAGE}");
-            Ok(())
+/// Help and version print in full and exit 0; an argument error is one line, exit 2 for the
+/// suite's commands (a run not made) and 1 for the others, as their other failures.
+fn clap_exit(err: &clap::Error, command: &str) -> ExitCode {
+    match err.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = err.print();
+            ExitCode::SUCCESS
         }
-        other => bail!("unknown command `{other}`; run `cargo xtask help`"),
+        _ => {
+            eprintln!("{}", cli::one_line(err, command));
+            ExitCode::from(if Command::is_suite(command) { 2 } else { 1 })
+        }
     }
 }
 
-fn generate(args: &[String]) -> Result<()> {
-    let mut mode = codegen::Mode::Write;
-    let mut spec_path = codegen::default_spec_path();
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--check" => mode = codegen::Mode::Check,
-            "--spec" => match args.next() {
-                Some(path) => spec_path = PathBuf::from(path),
-                None => bail!("--spec needs a path"),
-            },
-            other => bail!("unknown argument `{other}` for generate"),
+fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Generate(args) => generate(args),
+        Command::Spec(command) => spec_command(command),
+        Command::Serve(args) => serve::run(args),
+        Command::Oracle(args) => oracle::run(args),
+        Command::Contract(_) | Command::Mutants(_) | Command::Bench(_) => {
+            unreachable!("the suite's commands run from main")
         }
     }
+}
+
+fn generate(args: GenerateArgs) -> Result<()> {
+    let mode = if args.check {
+        codegen::Mode::Check
+    } else {
+        codegen::Mode::Write
+    };
+    let spec_path = args.spec.unwrap_or_else(codegen::default_spec_path);
     codegen::run(&spec_path, mode)
 }
 
-fn spec_command(args: &[String]) -> Result<()> {
-    match args.first().map(String::as_str) {
-        Some("fmt") if args.len() == 1 => {
+fn spec_command(command: SpecCommand) -> Result<()> {
+    match command {
+        SpecCommand::Fmt => {
             let path = codegen::default_spec_path();
             let doc = spec::load_spec(&path)?;
             let changed = codegen::ensure_file_contents(
@@ -125,35 +119,22 @@ fn spec_command(args: &[String]) -> Result<()> {
             );
             Ok(())
         }
-        Some("diff") => spec_diff_command(&args[1..]),
-        Some("pull") => spec_pull_command(&args[1..]),
-        Some(other) => bail!("unknown spec command `{other}`; run `cargo xtask help`"),
-        None => bail!("spec needs a subcommand: fmt, diff or pull"),
+        SpecCommand::Diff(args) => spec_diff_command(args),
+        SpecCommand::Pull(args) => spec_pull_command(args),
     }
 }
 
-fn spec_diff_command(args: &[String]) -> Result<()> {
-    let mut allow_breaking = false;
-    let mut files = Vec::new();
-    for arg in args {
-        match arg.as_str() {
-            "--allow-breaking" => allow_breaking = true,
-            flag if flag.starts_with("--") => bail!("unknown argument `{flag}` for spec diff"),
-            path => files.push(PathBuf::from(path)),
-        }
-    }
-    let (old, new) = match files.as_slice() {
-        [] => (
-            spec_diff::head_spec()?,
-            spec::load_spec(&codegen::default_spec_path())?,
-        ),
-        [old] => (
-            spec::load_spec(old)?,
-            spec::load_spec(&codegen::default_spec_path())?,
-        ),
-        [old, new] => (spec::load_spec(old)?, spec::load_spec(new)?),
-        _ => bail!("spec diff takes at most two files: OLD NEW"),
+fn spec_diff_command(args: SpecDiffArgs) -> Result<()> {
+    let SpecDiffArgs {
+        old,
+        new,
+        allow_breaking,
+    } = args;
+    let old = match old {
+        Some(path) => spec::load_spec(&path)?,
+        None => spec_diff::head_spec()?,
     };
+    let new = spec::load_spec(&new.unwrap_or_else(codegen::default_spec_path))?;
     let report = spec_diff::diff(&old, &new);
     print!("{report}");
     match report.breaking() {
@@ -166,19 +147,9 @@ fn spec_diff_command(args: &[String]) -> Result<()> {
     }
 }
 
-fn spec_pull_command(args: &[String]) -> Result<()> {
-    let mut url = spec_pull::DEFAULT_URL.to_owned();
-    let mut out = codegen::default_spec_path();
-    let mut check = false;
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--url" => url = args.next().context("--url needs a URL")?.clone(),
-            "--out" => out = PathBuf::from(args.next().context("--out needs a path")?),
-            "--check" => check = true,
-            other => bail!("unknown argument `{other}` for spec pull"),
-        }
-    }
+fn spec_pull_command(args: SpecPullArgs) -> Result<()> {
+    let SpecPullArgs { url, out, check } = args;
+    let out = out.unwrap_or_else(codegen::default_spec_path);
     if check {
         return match spec_pull::check(&url, &out)? {
             spec_pull::Checked::Same => {

@@ -11,16 +11,22 @@ use anyhow::{Context, Result, bail};
 
 use crate::codegen::workspace_root;
 
-/// What `cargo xtask oracle` listens on without `--addr`: beside the reference server's 8080.
-const DEFAULT_ADDR: ([u8; 4], u16) = ([127, 0, 0, 1], 8081);
 /// Covers a cold start of Python and FastAPI on a loaded 2-core machine with room to spare.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 /// pip from PyPI on a slow link; also how long a lock left by a killed installer is honoured.
 const INSTALL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 const STAMP_FILE: &str = "xtask-requirements.stamp";
 
-pub fn run(args: &[String]) -> Result<()> {
-    let addr = parse(args)?;
+#[derive(Debug, clap::Args)]
+pub struct OracleArgs {
+    /// The loopback address to listen on (beside the reference server's 8080)
+    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:8081",
+          value_parser = |s: &str| s.parse::<SocketAddr>().map_err(|_| "not IP:PORT".to_owned()))]
+    addr: SocketAddr,
+}
+
+pub fn run(args: OracleArgs) -> Result<()> {
+    let addr = checked(args)?;
     let oracle = spawn(addr)?;
     println!(
         "oracle (FastAPI + pydantic) listening on {}",
@@ -31,20 +37,8 @@ pub fn run(args: &[String]) -> Result<()> {
     oracle.wait()
 }
 
-fn parse(args: &[String]) -> Result<SocketAddr> {
-    let mut addr: SocketAddr = DEFAULT_ADDR.into();
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--addr" => {
-                let text = args.next().context("--addr needs a value")?;
-                addr = text
-                    .parse()
-                    .with_context(|| format!("--addr `{text}` is not IP:PORT"))?;
-            }
-            other => bail!("unknown argument `{other}` for oracle"),
-        }
-    }
+fn checked(args: OracleArgs) -> Result<SocketAddr> {
+    let addr = args.addr;
     // The oracle answers to keys published in this repository: never offer it to a network.
     if !addr.ip().is_loopback() {
         bail!("--addr {addr} is not a loopback address; the oracle only serves this machine");
@@ -331,8 +325,23 @@ impl Drop for InstallLock {
 mod tests {
     use super::*;
 
+    #[derive(clap::Parser)]
+    struct Oracle {
+        #[command(flatten)]
+        args: OracleArgs,
+    }
+
     fn args(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    /// As `cargo xtask oracle ARGS` parses and checks them; an error as the one line it prints.
+    fn parse(list: &[String]) -> Result<SocketAddr> {
+        let parsed = <Oracle as clap::Parser>::try_parse_from(
+            std::iter::once("oracle").chain(list.iter().map(String::as_str)),
+        )
+        .map_err(|e| anyhow::anyhow!(crate::cli::one_line(&e, "oracle")))?;
+        checked(parsed.args)
     }
 
     #[test]

@@ -60,10 +60,12 @@ pub fn hand_over(command: &str, args: &[String]) -> Option<ExitCode> {
 
 /// Runs one of the suite's commands from an optimised build. Its failure to run is one line on
 /// stderr and exit code 2, which the suite's commands reserve for "no run was made".
+/// The arguments were parsed (and help, version and argument errors answered) before this is
+/// called, so the hand-over never builds for a command line that is refused anyway.
 pub fn run_optimised(
     command: &str,
     args: &[String],
-    body: fn(&[String]) -> Result<ExitCode>,
+    body: impl FnOnce() -> Result<ExitCode>,
 ) -> ExitCode {
     if let Some(code) = hand_over(command, args) {
         return code;
@@ -76,7 +78,7 @@ pub fn run_optimised(
             *last = Some(describe_panic(info));
         }
     }));
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(args)));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
     let _ = std::panic::take_hook();
     match outcome {
         Ok(Ok(code)) => code,

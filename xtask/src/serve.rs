@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use reference_server::{ApiKey, Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
 
 /// What `serve` was asked to do.
@@ -14,69 +14,68 @@ enum Request {
 }
 
 /// A whole number of at least 1, for options where 0 would refuse every connection.
-fn positive(name: &str, text: &str, unit: &str) -> Result<u64> {
-    match text.parse::<u64>() {
+fn positive(unit: &'static str) -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync {
+    move |text: &str| match text.parse::<u64>() {
         Ok(n) if n >= 1 => Ok(n),
-        _ => bail!("{name} `{text}` is not a whole number of {unit} of at least 1"),
+        _ => Err(format!("not a whole number of {unit} of at least 1")),
     }
 }
 
-fn parse(args: &[String]) -> Result<Request> {
-    let mut addr: SocketAddr = ([127, 0, 0, 1], 8080).into();
-    let mut keys = Vec::new();
-    let mut config = Config::development();
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let mut value = |name: &str| {
-            args.next()
-                .map(String::as_str)
-                .with_context(|| format!("{name} needs a value"))
-        };
-        match arg.as_str() {
-            "--addr" => {
-                let text = value("--addr")?;
-                addr = text
-                    .parse()
-                    .with_context(|| format!("--addr `{text}` is not IP:PORT"))?;
-            }
-            // The key's text never goes into an error message.
-            "--api-key" => keys.push(value("--api-key")?.parse::<ApiKey>()?),
-            "--fault" => config.fault = Some(value("--fault")?.parse::<Fault>()?),
-            "--latency" => {
-                let text = value("--latency")?;
-                let ms: u64 = text.parse().with_context(|| {
-                    format!("--latency `{text}` is not a number of milliseconds")
-                })?;
-                config.latency = Duration::from_millis(ms);
-            }
-            "--max-connections" => {
-                let n = positive(
-                    "--max-connections",
-                    value("--max-connections")?,
-                    "connections",
-                )?;
-                config.max_connections = usize::try_from(n).unwrap_or(usize::MAX);
-            }
-            "--header-read-timeout" => {
-                let secs = positive(
-                    "--header-read-timeout",
-                    value("--header-read-timeout")?,
-                    "seconds",
-                )?;
-                config.header_read_timeout = Duration::from_secs(secs);
-            }
-            "--io-timeout" => {
-                let secs = positive("--io-timeout", value("--io-timeout")?, "seconds")?;
-                config.io_timeout = Duration::from_secs(secs);
-            }
-            "--list-faults" => return Ok(Request::ListFaults),
-            other => bail!("unknown argument `{other}` for serve"),
-        }
+#[derive(Debug, clap::Args)]
+#[command(allow_negative_numbers = true)]
+pub struct ServeArgs {
+    /// The address to listen on
+    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:8080",
+          value_parser = |s: &str| s.parse::<SocketAddr>().map_err(|_| "not IP:PORT".to_owned()))]
+    addr: SocketAddr,
+    /// A key the server accepts, the team and user it belongs to; repeatable (replaces the
+    /// development keys)
+    #[arg(long = "api-key", value_name = "KEY:TEAM:USER")]
+    api_keys: Vec<String>,
+    /// Switch on one deliberate contract violation (see --list-faults)
+    #[arg(long, value_name = "NAME", value_parser = crate::cli::fault_parser())]
+    fault: Option<Fault>,
+    /// Added to every response
+    #[arg(long, value_name = "MS", default_value_t = 0,
+          value_parser = |s: &str| s.parse::<u64>().map_err(|_| "not a number of milliseconds".to_owned()))]
+    latency: u64,
+    /// Connections served at once
+    #[arg(long, value_name = "N", default_value = "1024", value_parser = positive("connections"))]
+    max_connections: u64,
+    /// Time a client has to send its headers (and to idle between requests)
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = positive("seconds"))]
+    header_read_timeout: u64,
+    /// Time a body may stall, or a response stay unread
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = positive("seconds"))]
+    io_timeout: u64,
+    /// List the fault catalog and exit
+    #[arg(long)]
+    list_faults: bool,
+}
+
+fn request(args: ServeArgs) -> Result<Request> {
+    if args.list_faults {
+        return Ok(Request::ListFaults);
     }
+    let mut config = Config::development();
+    // The key's text never goes into an error message.
+    let keys = args
+        .api_keys
+        .iter()
+        .map(|text| text.parse::<ApiKey>())
+        .collect::<Result<Vec<_>, _>>()?;
     if !keys.is_empty() {
         config.keys = keys;
     }
-    Ok(Request::Serve { addr, config })
+    config.fault = args.fault;
+    config.latency = Duration::from_millis(args.latency);
+    config.max_connections = usize::try_from(args.max_connections).unwrap_or(usize::MAX);
+    config.header_read_timeout = Duration::from_secs(args.header_read_timeout);
+    config.io_timeout = Duration::from_secs(args.io_timeout);
+    Ok(Request::Serve {
+        addr: args.addr,
+        config,
+    })
 }
 
 /// The soft limit of `Max open files` in Linux's `/proc/self/limits`; `None` when unlimited or
@@ -93,8 +92,8 @@ fn open_file_limit(limits: &str) -> Option<u64> {
 /// Descriptors the process holds besides its connections (listener, epoll, stdio, ...), with room.
 const OWN_DESCRIPTORS: u64 = 32;
 
-pub fn run(args: &[String]) -> Result<()> {
-    let (addr, config) = match parse(args)? {
+pub fn run(args: ServeArgs) -> Result<()> {
+    let (addr, config) = match request(args)? {
         Request::ListFaults => {
             let width = Fault::ALL.iter().map(|f| f.name().len()).max().unwrap_or(0);
             for fault in Fault::ALL {
@@ -168,8 +167,23 @@ pub fn run(args: &[String]) -> Result<()> {
 mod tests {
     use super::*;
 
+    #[derive(clap::Parser)]
+    struct Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
     fn args(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    /// As `cargo xtask serve ARGS` parses and reads them; an error as the one line it prints.
+    fn parse(list: &[String]) -> Result<Request> {
+        let parsed = <Serve as clap::Parser>::try_parse_from(
+            std::iter::once("serve").chain(list.iter().map(String::as_str)),
+        )
+        .map_err(|e| anyhow::anyhow!(crate::cli::one_line(&e, "serve")))?;
+        request(parsed.args)
     }
 
     #[test]

@@ -8,19 +8,20 @@ mod schemathesis;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use crate::codegen::workspace_root;
 
-pub const BENCH_USAGE: &str = "usage: cargo xtask bench [--quick] [--no-schemathesis]
-
-Builds xtask in release and measures: the raw loopback request rate, the suite's cases per
-second (create only and the full mix, at concurrency 1 and the default), the wall time of
-`cargo xtask contract` with no flags (seeds 1-3, cleanup and shrinking as default), where a
-case's CPU goes, a simulated QA run with added latency, time to detection per fault, and a race with
-Schemathesis (same seeds, budgets and concurrency). Writes bench/RESULTS.md, which also quotes
-bench/first-run.txt (written by bench/first-run.sh). --quick uses smaller budgets (for trying
-the command out).";
+#[derive(Debug, clap::Args)]
+#[command(after_help = crate::cli::SUITE_AFTER_HELP)]
+pub struct BenchArgs {
+    /// Smaller budgets (for trying the command out)
+    #[arg(long)]
+    quick: bool,
+    /// Leave out the race with Schemathesis
+    #[arg(long)]
+    no_schemathesis: bool,
+}
 
 /// How much each measurement runs.
 #[derive(Debug, Clone, Copy)]
@@ -77,17 +78,9 @@ const QUICK: Budget = Budget {
 
 /// `cargo xtask bench`; run through `release::run_optimised`, since benchmarks of unoptimised
 /// code measure the compiler, not the suite.
-pub fn bench(args: &[String]) -> Result<ExitCode> {
-    let mut budget = FULL;
-    let mut schemathesis = true;
-    for arg in args {
-        match arg.as_str() {
-            "--quick" => budget = QUICK,
-            "--no-schemathesis" => schemathesis = false,
-            "-h" | "--help" => bail!("{BENCH_USAGE}"),
-            other => bail!("unknown argument `{other}` for bench"),
-        }
-    }
+pub fn bench(args: BenchArgs) -> Result<ExitCode> {
+    let budget = if args.quick { QUICK } else { FULL };
+    let schemathesis = !args.no_schemathesis;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -1,0 +1,312 @@
+//! The command line of `cargo xtask`: every command and option as clap (derive) types, parsed once in `main` before any hand-over to a release build, and clap's errors rendered as one plain line.
+
+use std::fmt::Display;
+use std::ops::RangeInclusive;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Args, Parser, Subcommand};
+use reference_server::Fault;
+
+use crate::bench::BenchArgs;
+use crate::contract::{ContractArgs, MutantsArgs};
+use crate::oracle::OracleArgs;
+use crate::serve::ServeArgs;
+
+/// The environment variables and exit codes of the suite's commands, shown under their help.
+pub const SUITE_AFTER_HELP: &str = "\
+Exit codes:
+  0  no violation (known failures of the baseline aside)
+  1  violations found, or an expired baseline entry
+  2  the run could not be made: unreachable target, refused key, bad spec, arguments or
+     baseline file, or an internal error of the suite (one line on stderr says which)
+  3  the target is unhealthy: an infrastructure error persisted through every retry
+     (violations found before that still exit 1)
+
+Environment:
+  CONTRACT_TOKEN             the API key for --base-url; never a flag, never printed
+  CONTRACT_OTHER_TEAM_TOKEN  another team's key, for the tenancy checks
+  CONTRACT_EXPECT_TEAM       the team the key belongs to (as --expect-team)
+  CONTRACT_EXPECT_USER       the user the key belongs to (as --expect-user)
+  XTASK_ALLOW_DEBUG          set: run from the debug build instead of building xtask in release
+  NO_COLOR                   set: no colour with --color auto";
+
+/// `cargo xtask`: the project's commands, run from the workspace root.
+#[derive(Debug, Parser)]
+#[command(
+    name = "xtask",
+    bin_name = "cargo xtask",
+    version,
+    propagate_version = true,
+    about = "The project's commands: the client's generation, the spec, the contract suite and its servers",
+    after_help = "`contract`, `mutants` and `bench` run from a release build of xtask, which the first \
+                  such command builds;\nset XTASK_ALLOW_DEBUG=1 to run them from the debug build instead."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Regenerate generated/src/lib.rs from spec/openapi.json
+    Generate(GenerateArgs),
+    /// Format, compare or download the spec
+    #[command(subcommand)]
+    Spec(SpecCommand),
+    /// Run the contract suite (the embedded reference server unless --base-url)
+    ///
+    /// Runs the contract suite. Without --base-url it starts the embedded reference server on
+    /// 127.0.0.1:0 and tests that. The API key comes only from the environment: CONTRACT_TOKEN
+    /// (and CONTRACT_OTHER_TEAM_TOKEN for the tenancy checks), never from a flag.
+    ///
+    /// 429s are waited out (Retry-After, else backoff) and a gateway's 502/503/504 (a body other
+    /// than the service's {"detail": ...}), a reset and a timeout are retried 3 times; the summary
+    /// counts both, and neither is a violation.
+    Contract(Box<ContractArgs>),
+    /// Run the suite against each fault of the reference server and print a kill table per rule id
+    ///
+    /// Runs the suite against the embedded reference server once faithfully and once with each
+    /// fault of its catalog switched on, on K seeds (--seed, --seed+1, ...), and prints per fault how
+    /// many seeds caught it and with which check, then a kill table: every rule id of CONTRACT.md, the
+    /// faults that break it, and whether all of them were caught on every seed. Exits 1 when the
+    /// faithful server fails on any seed, a fault escapes on any seed, or a rule id has no fault.
+    Mutants(MutantsArgs),
+    /// Measure the suite (release build) and write bench/RESULTS.md
+    ///
+    /// Builds xtask in release and measures: the raw loopback request rate, the suite's cases per
+    /// second (create only and the full mix, at concurrency 1 and the default), the wall time of
+    /// `cargo xtask contract` with no flags (seeds 1-3, cleanup and shrinking as default), where a
+    /// case's CPU goes, a simulated QA run with added latency, time to detection per fault, and a
+    /// race with Schemathesis (same seeds, budgets and concurrency). Writes bench/RESULTS.md, which
+    /// also quotes bench/first-run.txt (written by bench/first-run.sh).
+    Bench(BenchArgs),
+    /// Run the reference server in the foreground
+    ///
+    /// Runs the reference server in the foreground: with no --api-key, on two development keys
+    /// (printed); at most 1024 connections, 10 s to send headers, 30 s of stalled body or unread
+    /// response unless told otherwise.
+    Serve(ServeArgs),
+    /// Run the FastAPI + pydantic oracle (oracle/) in the foreground, on loopback
+    ///
+    /// Runs the FastAPI + pydantic oracle (oracle/) in the foreground, on loopback only, with the
+    /// reference server's two development keys; installs oracle/requirements.txt into
+    /// target/oracle-venv on first use (needs python3 with venv).
+    Oracle(OracleArgs),
+}
+
+impl Command {
+    /// The suite's commands: exit code 2 for a run not made, and a release build.
+    pub fn is_suite(name: &str) -> bool {
+        matches!(name, "contract" | "mutants" | "bench")
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Compare instead of writing: fail when the committed client is stale
+    #[arg(long)]
+    pub check: bool,
+    /// The spec to generate from [default: spec/openapi.json]
+    #[arg(long, value_name = "PATH")]
+    pub spec: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SpecCommand {
+    /// Rewrite spec/openapi.json in its normalised form (sorted keys, 2-space indent)
+    Fmt,
+    /// List spec changes per operation and schema, each breaking or not (rules in spec/README.md)
+    #[command(after_help = "Exits 1 on a breaking change unless --allow-breaking.")]
+    Diff(SpecDiffArgs),
+    /// Download the service's document (key from CONTRACT_TOKEN), validate, normalise and write it
+    #[command(
+        after_help = "Environment:\n  CONTRACT_TOKEN  the API key the document is downloaded with; never a flag, never printed"
+    )]
+    Pull(SpecPullArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SpecDiffArgs {
+    /// The old document [default: spec/openapi.json at git HEAD]
+    #[arg(value_name = "OLD")]
+    pub old: Option<PathBuf>,
+    /// The new document [default: the working copy of spec/openapi.json]
+    #[arg(value_name = "NEW")]
+    pub new: Option<PathBuf>,
+    /// Exit 0 even when a change is breaking
+    #[arg(long)]
+    pub allow_breaking: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SpecPullArgs {
+    /// Where the service publishes its document
+    #[arg(long, value_name = "URL", default_value = crate::spec_pull::DEFAULT_URL)]
+    pub url: String,
+    /// Where to write it [default: spec/openapi.json]
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Write nothing; exit 1 with the changes and a text diff when the document differs
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// `--color`: whether the human summary is coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when the output is a terminal and NO_COLOR is not set
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour a stream, given whether it is a terminal.
+    pub fn enabled(self, terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
+}
+
+/// A number within `range`, or a message saying which numbers are.
+pub fn number_in<T>(
+    range: RangeInclusive<T>,
+) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
+where
+    T: FromStr + PartialOrd + Display + Send + Sync + 'static,
+{
+    let range = std::sync::Arc::new(range);
+    move |text: &str| {
+        let out_of_range = || {
+            format!(
+                "out of range: expected a number from {} to {}",
+                range.start(),
+                range.end()
+            )
+        };
+        let number: T = text.trim().parse().map_err(|_| out_of_range())?;
+        // NaN compares false both ways, so it lands here too.
+        if range.contains(&number) {
+            Ok(number)
+        } else {
+            Err(out_of_range())
+        }
+    }
+}
+
+/// Seconds within `range`.
+pub fn seconds_in(
+    range: RangeInclusive<f64>,
+) -> impl Fn(&str) -> Result<Duration, String> + Clone + Send + Sync + 'static {
+    let number = number_in(range);
+    move |text: &str| number(text).map(Duration::from_secs_f64)
+}
+
+/// `--fault NAME`: one of the catalog's names (`Fault::ALL`), listed in help.
+pub fn fault_parser() -> impl TypedValueParser<Value = Fault> {
+    PossibleValuesParser::new(Fault::ALL.iter().map(|f| PossibleValue::new(f.name())))
+        .try_map(|name| name.parse::<Fault>())
+}
+
+/// Flags that would carry a key: refused with a line that says where the key goes instead.
+const KEY_FLAGS: &[&str] = &["--token", "--api-key", "--key"];
+
+/// A clap error as one plain line (`error: ...`), without usage, tips or the possible values
+/// (help lists those). Help and version are not errors: they are returned as they print.
+pub fn one_line(err: &clap::Error, command: &str) -> String {
+    if err.kind() == ErrorKind::UnknownArgument
+        && let Some(ContextValue::String(arg)) = err.get(ContextKind::InvalidArg)
+    {
+        let flag = arg.split('=').next().unwrap_or_default();
+        if KEY_FLAGS.contains(&flag) && Command::is_suite(command) {
+            return format!(
+                "error: {flag} is not accepted: set CONTRACT_TOKEN in the environment instead"
+            );
+        }
+        let help = match command {
+            "" => "cargo xtask help".to_owned(),
+            command => format!("cargo xtask {command} --help"),
+        };
+        return format!("error: unknown argument `{flag}`; run `{help}`");
+    }
+    if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        return format!(
+            "error: `cargo xtask {command}` needs a subcommand; run `cargo xtask {command} --help`"
+        );
+    }
+    let text = err.render().to_string();
+    let kept: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| {
+            !line.is_empty()
+                && !line.starts_with("Usage:")
+                && !line.starts_with("For more information")
+                && !line.starts_with("tip:")
+                && !line.starts_with("[possible values")
+        })
+        .collect();
+    let line = kept.join(" ");
+    if line.starts_with("error:") {
+        line
+    } else {
+        format!("error: {line}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn numbers_out_of_range_say_the_range() {
+        let cases = number_in(1..=10u64);
+        assert_eq!(cases("3"), Ok(3));
+        for bad in ["0", "11", "x", "-1", ""] {
+            assert_eq!(
+                cases(bad),
+                Err("out of range: expected a number from 1 to 10".to_owned())
+            );
+        }
+        let seconds = seconds_in(0.01..=5.0);
+        assert_eq!(seconds("0.5"), Ok(Duration::from_millis(500)));
+        for bad in ["NaN", "inf", "-5", "1e30"] {
+            assert!(seconds(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn errors_are_one_line() {
+        for args in [
+            &["xtask", "contract", "--cases", "many"][..],
+            &["xtask", "contract", "--fault", "nope"],
+            &["xtask", "contract", "--token", "secret"],
+            &["xtask", "contract", "--cases"],
+            &["xtask", "spec"],
+            &["xtask", "spec", "diff", "a", "b", "c"],
+            &["xtask", "frobnicate"],
+        ] {
+            let err = Cli::try_parse_from(args).expect_err("refused");
+            let line = one_line(&err, args.get(1).copied().unwrap_or_default());
+            assert!(line.starts_with("error: "), "{line}");
+            assert!(!line.contains('\n'), "{line}");
+            assert!(!line.contains("secret"), "{line}");
+        }
+    }
+}
