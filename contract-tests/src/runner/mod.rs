@@ -58,7 +58,7 @@ const PROGRESS_REDRAW_EVERY: Duration = Duration::from_millis(200);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress {
     Off,
-    /// One line redrawn in place (stderr is a terminal).
+    /// A progress bar redrawn in place (stderr is a terminal).
     Redraw,
     /// A line every few seconds, so a CI log shows the run is alive.
     Lines,
@@ -314,38 +314,73 @@ impl Live {
 
 /// Prints progress on stderr until aborted: a redrawn line on a terminal, a line every few
 /// seconds elsewhere, so a CI log shows a run that is alive however slow the target is.
+/// The progress task, and on a terminal the bar it draws, cleared when the run ends.
+struct ProgressShown {
+    task: tokio::task::JoinHandle<()>,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl ProgressShown {
+    fn finish(self) {
+        self.task.abort();
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 fn spawn_progress(
     style: Progress,
     live: Arc<Live>,
     target: Target,
     started: Instant,
-) -> Option<tokio::task::JoinHandle<()>> {
+) -> Option<ProgressShown> {
     let every = match style {
         Progress::Off => return None,
         Progress::Redraw => PROGRESS_REDRAW_EVERY,
         Progress::Lines => PROGRESS_LINE_EVERY,
     };
-    Some(tokio::spawn(async move {
+    // indicatif draws on stderr and stays silent when it is not a terminal.
+    let bar = (style == Progress::Redraw).then(|| {
+        let bar = indicatif::ProgressBar::new(live.cases_total.load(Ordering::Relaxed));
+        if let Ok(look) = indicatif::ProgressStyle::with_template(
+            "contract: {prefix} [{bar:30}] {pos}/{len} cases, {msg} ({elapsed})",
+        ) {
+            bar.set_style(look.progress_chars("=> "));
+        }
+        bar
+    });
+    let drawn = bar.clone();
+    let task = tokio::spawn(async move {
         let mut ticker = tokio::time::interval_at(started + every, every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             ticker.tick().await;
-            let line = format!(
-                "contract: {}: {} / {} cases, {} requests, {} distinct failures, {:.1} s",
-                live.phase.lock().expect("not poisoned"),
+            let phase = live.phase.lock().expect("not poisoned").to_string();
+            let (done, total) = (
                 live.cases_done.load(Ordering::Relaxed),
                 live.cases_total.load(Ordering::Relaxed),
-                target.sent().total(),
-                live.distinct_failures.load(Ordering::Relaxed),
-                started.elapsed().as_secs_f64()
             );
-            if style == Progress::Redraw {
-                eprint!("\r{line}   ");
-            } else {
-                eprintln!("{line}");
+            let counts = format!(
+                "{} requests, {} distinct failures",
+                target.sent().total(),
+                live.distinct_failures.load(Ordering::Relaxed)
+            );
+            match &drawn {
+                Some(bar) => {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                    bar.set_prefix(phase);
+                    bar.set_message(counts);
+                }
+                None => eprintln!(
+                    "contract: {phase}: {done} / {total} cases, {counts}, {:.1} s",
+                    started.elapsed().as_secs_f64()
+                ),
             }
         }
-    }))
+    });
+    Some(ProgressShown { task, bar })
 }
 
 /// Everything the phases of one run share.
@@ -441,10 +476,7 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
     );
     let outcome = run.phases(run_tag).await;
     if let Some(progress) = progress {
-        progress.abort();
-        if run.options.progress == Progress::Redraw {
-            eprint!("\r{:100}\r", "");
-        }
+        progress.finish();
     }
     outcome
 }
