@@ -147,27 +147,7 @@ pub fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
         let Some(stats) = report.per_operation.get(&op) else {
             continue;
         };
-        let join = |pairs: Vec<String>| {
-            if pairs.is_empty() {
-                "-".to_owned()
-            } else {
-                pairs.join(" ")
-            }
-        };
-        let statuses = join(
-            stats
-                .statuses
-                .iter()
-                .map(|(s, n)| format!("{s}×{n}"))
-                .collect(),
-        );
-        let failures = join(
-            stats
-                .failures_by_check
-                .iter()
-                .map(|(c, n)| format!("{c}×{n}"))
-                .collect(),
-        );
+        let (statuses, failures) = (stats.statuses_text(), stats.failures_text());
         let _ = writeln!(
             out,
             "| `{}` | {} | {statuses} | {failures} |",

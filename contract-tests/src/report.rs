@@ -129,29 +129,13 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
         let Some(stats) = report.per_operation.get(&op) else {
             continue;
         };
-        let statuses = stats
-            .statuses
-            .iter()
-            .map(|(s, n)| format!("{s}×{n}"))
-            .collect::<Vec<_>>()
-            .join(" ");
-        let failures = if stats.failures_by_check.is_empty() {
-            "-".to_owned()
-        } else {
-            stats
-                .failures_by_check
-                .iter()
-                .map(|(c, n)| format!("{c}×{n}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
         let _ = writeln!(
             out,
             "{:<18} {:>8}  {:<40} {}",
             op.id(),
             stats.requests,
-            statuses,
-            failures
+            stats.statuses_text(),
+            stats.failures_text()
         );
     }
     if !report.query_parameters_sent.is_empty() {

@@ -39,6 +39,30 @@ pub struct OperationStats {
     pub failures_by_check: BTreeMap<&'static str, u64>,
 }
 
+impl OperationStats {
+    /// `200×12 422×3`, or `-` when nothing answered.
+    pub fn statuses_text(&self) -> String {
+        counted(&self.statuses)
+    }
+
+    /// `request_echo×2`, or `-` when nothing failed.
+    pub fn failures_text(&self) -> String {
+        counted(&self.failures_by_check)
+    }
+}
+
+/// Each key with its count, `key×n`, space-separated; `-` for none.
+fn counted<K: std::fmt::Display>(counts: &BTreeMap<K, u64>) -> String {
+    if counts.is_empty() {
+        return "-".to_owned();
+    }
+    counts
+        .iter()
+        .map(|(k, n)| format!("{k}×{n}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// One distinct failure, shrunk.
 #[derive(Debug, Clone)]
 pub struct Finding {
