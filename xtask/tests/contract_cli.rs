@@ -1,31 +1,12 @@
 //! `cargo xtask contract` as CI runs it: exit codes 0, 1 and 2, the summary line, JUnit, and a key that never leaks.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod support;
+
+use support::{temp_path, text, xtask};
+
+use std::process::Command;
 
 use reference_server::{ApiKey, Config, Fault};
-
-fn xtask(args: &[&str], token: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    // The debug build the tests already have runs the same code: no release build in tests.
-    command
-        .args(args)
-        .env("XTASK_ALLOW_DEBUG", "1")
-        .env_remove("CONTRACT_TOKEN")
-        .env_remove("CONTRACT_OTHER_TEAM_TOKEN");
-    if let Some(token) = token {
-        command.env("CONTRACT_TOKEN", token);
-    }
-    command.output().expect("xtask runs")
-}
-
-fn temp_path(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("xtask-contract-{}-{name}", std::process::id()))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()

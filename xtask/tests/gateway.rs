@@ -1,5 +1,9 @@
 //! `cargo xtask contract` through a loopback "gateway" that misbehaves the way real infrastructure does (429s with and without `Retry-After`, HTML 502/503/504 pages, connection resets before and after forwarding, answers slower than `--timeout`): a faithful server still passes and is left empty, a real fault is still caught, and a gateway that fails everything ends the run with exit code 3.
 
+mod support;
+
+use support::{team_ids, text};
+
 use std::hash::{Hash, Hasher};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
@@ -17,10 +21,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn contract(url: &str, args: &[&str]) -> Command {
@@ -282,25 +282,6 @@ async fn serve(mut stream: TcpStream, gateway: Arc<Gateway>) -> std::io::Result<
         }
     }
     Ok(())
-}
-
-/// The ids a key's team holds, read straight from the server.
-async fn team_ids(base_url: &str, key: &str) -> Vec<String> {
-    let body: serde_json::Value = reqwest::Client::new()
-        .get(format!("{base_url}/workflows/v1/simulations?size=1000"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["simulations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["_id"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 fn gateway_line(stdout: &str) -> &str {

@@ -1,7 +1,11 @@
 //! `cargo xtask contract` against loopback targets that misbehave on purpose: a broken search, servers that echo keys, a failing check under `--max-creates`, a stall, huge bodies and redirects. Each test reproduces a finding of the shared-QA safety review and passes only with its fix.
 
+mod support;
+
+use support::{team_ids, temp_path, text};
+
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, ExitStatus, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,14 +32,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-fn temp_path(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("xtask-hostile-{}-{name}", std::process::id()))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// `cargo xtask contract --base-url URL ARGS…` from the debug build, keys from the environment.
@@ -362,25 +358,6 @@ async fn answer_raw(
             stream.write_all(b"0\r\n\r\n").await
         }
     }
-}
-
-/// The team's simulations, read straight from the server.
-async fn team_ids(base_url: &str, key: &str) -> Vec<String> {
-    let body: serde_json::Value = reqwest::Client::new()
-        .get(format!("{base_url}/workflows/v1/simulations?size=1000"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["simulations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["_id"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 async fn run_blocking(mut command: Command) -> Output {

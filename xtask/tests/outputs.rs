@@ -1,32 +1,13 @@
 //! `cargo xtask contract`'s baseline, `--message-format json`, `--summary-md` and `--partition` flags as CI uses them: exit codes, one-line errors, and a key that never leaks.
 
+mod support;
+
+use support::{temp_path, text, xtask};
+
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 use reference_server::{ApiKey, Config, Fault};
 use serde_json::Value;
-
-fn xtask(args: &[&str], token: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    // The debug build the tests already have runs the same code: no release build in tests.
-    command
-        .args(args)
-        .env("XTASK_ALLOW_DEBUG", "1")
-        .env_remove("CONTRACT_TOKEN")
-        .env_remove("CONTRACT_OTHER_TEAM_TOKEN");
-    if let Some(token) = token {
-        command.env("CONTRACT_TOKEN", token);
-    }
-    command.output().expect("xtask runs")
-}
-
-fn temp_path(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("xtask-outputs-{}-{name}", std::process::id()))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// The fault `create-returns-201` fails exactly one distinct failure on this seed.
 const FAULTY: [&str; 9] = [
