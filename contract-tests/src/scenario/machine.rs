@@ -228,7 +228,8 @@ pub enum Command {
     /// Waits [`CLOCK_GAP`], so the next write must move `updated_at`.
     Pause,
     /// The other team creates a record; the operation with the run's key finds nothing
-    /// (`tenancy.item`), and the other team reads it back unchanged and deletes it.
+    /// (`tenancy.item`), and the other team reads it back unchanged and deletes it (and any
+    /// duplicate a retried create made).
     Foreign(Operation),
 }
 
@@ -1160,6 +1161,32 @@ impl Machine<'_> {
         let mut delete = api.delete(&id);
         delete.auth = Auth::OtherTeam;
         x.send(delete, Expect::Success).await;
+        // The run's cleanup holds only the run's key: a second record the other team's create
+        // made when its answer was lost and it was retried is found here, by its unique
+        // `logical_id`, and deleted with the other team's key.
+        let filter = ListFilter {
+            logical_id: Some(format!("{}-foreign", self.tag)),
+            ..ListFilter::default()
+        };
+        let mut list = api.list(&filter.query(page_size(api, 100), 1));
+        list.auth = Auth::OtherTeam;
+        let listed = ListExpectation {
+            exact: false,
+            ..ListExpectation::empty_without(filter, vec![id])
+        };
+        let leftovers: Vec<String> = x
+            .send(list, Expect::Listed(listed))
+            .await
+            .and_then(|j| j["simulations"].as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .map(sim_id)
+            .collect();
+        for leftover in leftovers {
+            let mut delete = api.delete(&leftover);
+            delete.auth = Auth::OtherTeam;
+            x.send(delete, Expect::Success).await;
+        }
     }
 
     /// The filter a query plan makes from the model, and whether it scopes the list to this
