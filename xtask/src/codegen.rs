@@ -1,9 +1,8 @@
-//! `cargo xtask generate`: the typed client in `generated/src/lib.rs`, rendered from the spec by progenitor.
+//! `cargo xtask generate`: the typed client in `generated/src/lib.rs`, rendered from the spec by progenitor (in `xtask/codegen`).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
 
 use crate::{downgrade, spec};
 
@@ -27,31 +26,52 @@ pub fn client_path() -> PathBuf {
     workspace_root().join("generated/src/lib.rs")
 }
 
-/// Renders the whole client source for a spec file. The same spec always gives the same bytes:
-/// progenitor and typify iterate sorted maps, and prettyplease has no configuration to drift.
+/// Renders the whole client source for a spec file: the spec, downgraded to OpenAPI 3.0 here,
+/// goes through the generator crate (`xtask/codegen`), which `cargo run` builds on first use in
+/// the dev profile. The generators (progenitor, typify, syn, prettyplease) live there so that the
+/// suite's first run, which builds xtask, never builds them.
 pub fn render_client(spec_path: &Path) -> Result<String> {
     let doc = spec::load_spec(spec_path)?;
     let mut v30 = downgrade::to_openapi_30(&doc);
     downgrade::unify_error_responses(&mut v30).map_err(|e| anyhow!(e))?;
-    let openapi: openapiv3::OpenAPI = serde_json::from_value(v30)
-        .context("the 3.0 form of the spec is not a valid OpenAPI 3.0 document")?;
-
-    let mut settings = GenerationSettings::new();
-    settings
-        .with_interface(InterfaceStyle::Builder)
-        .with_tag(TagStyle::Merged)
-        .with_derive("schemars::JsonSchema");
-    let mut generator = Generator::new(&settings);
-    // progenitor asserts on shapes it does not support; turn a panic into a one-line error.
-    let tokens = quietly(std::panic::AssertUnwindSafe(|| {
-        generator.generate_tokens(&openapi)
-    }))
-    .map_err(|panic| anyhow!("progenitor cannot generate a client for this spec: {panic}"))?
-    .map_err(|e| anyhow!("progenitor cannot generate a client for this spec: {e}"))?;
-    let file = syn::parse_file(&tokens.to_string())
-        .context("progenitor produced code that does not parse")?;
-    let body = prettyplease::unparse(&file);
+    let body = run_generator(&serde_json::to_vec(&v30)?)?;
     Ok(format!("{GENERATED_HEADER}\n{PREAMBLE}\n{body}"))
+}
+
+/// `cargo run -p xtask-codegen` with the 3.0 document on stdin; its stdout is the client's items.
+fn run_generator(openapi_30: &[u8]) -> Result<String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut child = Command::new(cargo)
+        .args(["run", "--quiet", "--package", "xtask-codegen"])
+        .current_dir(workspace_root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("cannot run cargo to build the client generator")?;
+    // Written from a thread: while cargo builds the generator nobody reads stdin, and cargo's
+    // own output fills stderr meanwhile, so writing here could block both sides.
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let input = openapi_30.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child
+        .wait_with_output()
+        .context("cannot run the client generator")?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
+        let cause = last.map_or("no message", str::trim);
+        let cause = cause.strip_prefix("error: ").unwrap_or(cause);
+        bail!("the client generator (cargo run -p xtask-codegen) failed: {cause}");
+    }
+    writer
+        .join()
+        .map_err(|_| anyhow!("cannot pass the spec to the client generator"))?
+        .context("cannot pass the spec to the client generator")?;
+    String::from_utf8(out.stdout).context("the client generator wrote text that is not UTF-8")
 }
 
 /// Crate-level items that progenitor does not write: the hand-written modules and their docs.
@@ -63,21 +83,6 @@ const PREAMBLE: &str = r#"#![cfg_attr(rustfmt, rustfmt::skip)]
 mod auth;
 pub use auth::{AuthError, client_with_api_key, install_crypto_provider};
 "#;
-
-fn quietly<T>(f: impl FnOnce() -> T + std::panic::UnwindSafe) -> Result<T, String> {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let result = std::panic::catch_unwind(f);
-    std::panic::set_hook(previous);
-    result.map_err(|payload| {
-        payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "it panicked".to_owned())
-            .replace('\n', " ")
-    })
-}
 
 /// Whether a command writes generated files or only compares them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
