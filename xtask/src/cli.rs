@@ -1,4 +1,4 @@
-//! The command line of `cargo xtask`: every command and option as clap (derive) types, parsed once in `main` before any hand-over to a release build, and clap's errors rendered as one plain line.
+//! The command line of `cargo xtask`: every command and option as clap (derive) types, parsed once in `main` before anything runs or builds, and clap's errors rendered as one plain line.
 
 use std::fmt::Display;
 use std::ops::RangeInclusive;
@@ -16,8 +16,11 @@ use crate::contract::{ContractArgs, MutantsArgs};
 use crate::oracle::OracleArgs;
 use crate::serve::ServeArgs;
 
-/// The environment variables and exit codes of the suite's commands, shown under their help.
-pub const SUITE_AFTER_HELP: &str = "\
+/// The exit codes and environment of the suite's commands; `$extra` is more environment lines.
+macro_rules! suite_after_help {
+    ($extra:literal) => {
+        concat!(
+            "\
 Exit codes:
   0  no violation (known failures of the baseline aside)
   1  violations found, or an expired baseline entry
@@ -31,8 +34,20 @@ Environment:
   CONTRACT_OTHER_TEAM_TOKEN  another team's key, for the tenancy checks
   CONTRACT_EXPECT_TEAM       the team the key belongs to (as --expect-team)
   CONTRACT_EXPECT_USER       the user the key belongs to (as --expect-user)
-  XTASK_ALLOW_DEBUG          set: run from the debug build instead of building xtask in release
-  NO_COLOR                   set: no colour with --color auto";
+",
+            $extra,
+            "  NO_COLOR                   set: no colour with --color auto"
+        )
+    };
+}
+
+/// `contract`: it runs in the build `cargo xtask` made.
+pub const SUITE_AFTER_HELP: &str = suite_after_help!("");
+
+/// `mutants` and `bench`: they hand over to a release build.
+pub const LONG_RUN_AFTER_HELP: &str = suite_after_help!(
+    "  XTASK_ALLOW_DEBUG          set: run from this build instead of building xtask in release\n"
+);
 
 /// `cargo xtask`: the project's commands, run from the workspace root.
 #[derive(Debug, Parser)]
@@ -42,8 +57,8 @@ Environment:
     version,
     propagate_version = true,
     about = "The project's commands: the client's generation, the spec, the contract suite and its servers",
-    after_help = "`contract`, `mutants` and `bench` run from a release build of xtask, which the first \
-                  such command builds;\nset XTASK_ALLOW_DEBUG=1 to run them from the debug build instead."
+    after_help = "`mutants` and `bench` run from a release build of xtask, which the first such command \
+                  builds;\nset XTASK_ALLOW_DEBUG=1 to run them from the build `cargo xtask` made instead."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -99,7 +114,7 @@ pub enum Command {
 }
 
 impl Command {
-    /// The suite's commands: exit code 2 for a run not made, and a release build.
+    /// The suite's commands: exit code 2 for a run not made.
     pub fn is_suite(name: &str) -> bool {
         matches!(name, "contract" | "mutants" | "bench")
     }

@@ -423,7 +423,7 @@ fn print_report(report: &Report, secrets: &Secrets, colour: bool) {
 const DEFAULT_MUTANT_SEEDS: u64 = 5;
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = crate::cli::SUITE_AFTER_HELP, allow_negative_numbers = true)]
+#[command(after_help = crate::cli::LONG_RUN_AFTER_HELP, allow_negative_numbers = true)]
 pub struct MutantsArgs {
     /// Cases in each run
     #[arg(long, value_name = "N", default_value_t = DEFAULT_CASES, value_parser = number_in(1..=MAX_CASES))]

@@ -1,9 +1,9 @@
-//! Running the suite's commands from an optimised build: a debug xtask builds xtask in release and hands over.
+//! Running the suite's long commands from a release build, and every suite command's panics as one plain line.
 //!
-//! Measured on this 2-core machine: 2000 cases take about 7 s unoptimised and 1.2 s in release,
-//! and an optimised dev profile for all dependencies would quadruple every clean debug build.
-//! So only the commands whose speed matters (contract, mutants, bench) pay for a release build,
-//! once; generate and the tests stay on the dev profile.
+//! `contract` runs in the build `cargo xtask` made (the `xtask` profile: 2000 cases in about
+//! 6 s, measured in bench/RESULTS.md, section 0). `mutants` and `bench` run the suite dozens of
+//! times and measure it, so a debug-assertions build of xtask (any profile but release) builds
+//! xtask in release once and hands them over.
 
 use std::process::{Command, ExitCode};
 
@@ -58,8 +58,7 @@ pub fn hand_over(command: &str, args: &[String]) -> Option<ExitCode> {
     })
 }
 
-/// Runs one of the suite's commands from an optimised build. Its failure to run is one line on
-/// stderr and exit code 2, which the suite's commands reserve for "no run was made".
+/// Runs `mutants` or `bench` from a release build (see [`hand_over`]), then as [`run_guarded`].
 /// The arguments were parsed (and help, version and argument errors answered) before this is
 /// called, so the hand-over never builds for a command line that is refused anyway.
 pub fn run_optimised(
@@ -67,9 +66,15 @@ pub fn run_optimised(
     args: &[String],
     body: impl FnOnce() -> Result<ExitCode>,
 ) -> ExitCode {
-    if let Some(code) = hand_over(command, args) {
-        return code;
+    match hand_over(command, args) {
+        Some(code) => code,
+        None => run_guarded(body),
     }
+}
+
+/// Runs one of the suite's commands in this process. Its failure to run is one line on stderr
+/// and exit code 2, which the suite's commands reserve for "no run was made".
+pub fn run_guarded(body: impl FnOnce() -> Result<ExitCode>) -> ExitCode {
     // A panic anywhere in the suite is its own bug: one line saying so and exit code 2, never
     // the default message and 101. Panics inside case tasks already arrive as
     // `RunError::Internal`; this catches the rest.

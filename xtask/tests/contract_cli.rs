@@ -15,6 +15,36 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// One build: `contract` runs in the process `cargo xtask` started, whatever its profile; it
+/// never builds xtask again (a release hand-over would print cargo's lines, or fail to find one).
+#[test]
+fn contract_runs_in_the_build_that_started_it() {
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args([
+            "contract",
+            "--cases",
+            "20",
+            "--seed",
+            "3",
+            "--no-regressions",
+        ])
+        .env_remove("XTASK_ALLOW_DEBUG")
+        .env_remove("XTASK_IN_RELEASE")
+        .env_remove("CONTRACT_TOKEN")
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    for cargo_line in ["Compiling", "Finished", "Blocking", "release"] {
+        assert!(!stderr.contains(cargo_line), "{stderr}");
+    }
+    assert!(
+        text(&out.stdout).contains("summary: 20 cases"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
 #[test]
 fn a_clean_run_exits_0_with_the_summary_line_last_and_junit() {
     let junit = temp_path("clean.xml");

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 /// Runs the built xtask with only `token` as `CONTRACT_TOKEN` (no other key from the caller's
-/// environment). The debug build the tests already have runs the same code: no release build.
+/// environment). `mutants` and `bench` run from the debug build the tests already have, too,
+/// instead of handing over to a release build.
 pub fn xtask(args: &[&str], token: Option<&str>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
     command
