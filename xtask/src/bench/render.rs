@@ -100,7 +100,7 @@ fn first_run(out: &mut String, text: Option<&str>) {
         None => {
             let _ = writeln!(
                 out,
-                "`bench/first-run.txt` does not exist: run `bench/first-run.sh` to measure a cold first run, a warm rerun and the tests.\n"
+                "`bench/first-run.txt` does not exist: run `bench/first-run.sh` to measure a cold first run, a warm rerun, a clean build of the workspace and the tests.\n"
             );
         }
     }
