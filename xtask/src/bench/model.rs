@@ -11,7 +11,7 @@ pub struct Measurements {
     pub raw: Vec<RawRun>,
     /// Section 2: the suite's runner.
     pub suite: Vec<SuiteRun>,
-    /// Section 2b: `cargo xtask contract` with no flags, as a user waits for it.
+    /// Section 2b: `cargo xtask contract`'s default options, run in the bench's release build.
     pub default_run: DefaultRun,
     /// Section 3: where a case's CPU goes.
     pub profile: Profile,

@@ -220,7 +220,7 @@ fn default_run_section(out: &mut String, d: &DefaultRun) {
     );
     let _ = writeln!(
         out,
-        "`cargo xtask contract` with no flags, as a user waits for it: `runner::run` with the command's default options ({} cases, concurrency {}, shrinking up to {} executions a failure, cleanup on, the committed regression seeds replayed first), each run against its own fresh embedded server, without progress output. Wall time spans the whole call: spec load, preflight, cases, shrinking and cleanup.\n",
+        "`cargo xtask contract` with no flags, in this release build: `runner::run` with the command's default options ({} cases, concurrency {}, shrinking up to {} executions a failure, cleanup on, the committed regression seeds replayed first), each run against its own fresh embedded server, without progress output. Wall time spans the whole call: spec load, preflight, cases, shrinking and cleanup. `cargo xtask contract` itself runs in the `xtask` profile, which `cargo xtask` builds instead of a release build; its rerun is in section 0.\n",
         d.cases_asked, d.concurrency, d.shrink_budget
     );
     let _ = writeln!(
