@@ -2,7 +2,7 @@
 
 mod support;
 
-use support::{team_ids, temp_path, text};
+use support::{read_request, team_ids, temp_path, text};
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -17,7 +17,7 @@ use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::response::Response;
 use reference_server::{ApiKey, Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 /// Keys with characters that escaping changes (`&` for XML, `"` and `\` for JSON), so a
@@ -290,26 +290,6 @@ async fn spawn_raw(later: Later) -> (SocketAddr, Arc<AtomicU64>) {
         }
     });
     (addr, count)
-}
-
-async fn read_request(stream: &mut TcpStream) -> std::io::Result<()> {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if stream.read(&mut byte).await? == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        head.push(byte[0]);
-    }
-    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
-    let length: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0u8; length];
-    stream.read_exact(&mut body).await?;
-    Ok(())
 }
 
 async fn answer_raw(

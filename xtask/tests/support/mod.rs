@@ -6,6 +6,9 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+
 /// Runs the built xtask with only `token` as `CONTRACT_TOKEN` (no other key from the caller's
 /// environment). `mutants` and `bench` run from the debug build the tests already have, too,
 /// instead of handing over to a release build.
@@ -52,4 +55,46 @@ pub async fn team_ids(base_url: &str, key: &str) -> Vec<String> {
         .iter()
         .map(|s| s["_id"].as_str().unwrap().to_owned())
         .collect()
+}
+
+/// One HTTP/1 request as a hand-written loopback server reads it: header names lower-cased.
+pub struct Incoming {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Reads one request (head byte by byte, then a `Content-Length` body) from a raw socket.
+pub async fn read_request(stream: &mut TcpStream) -> std::io::Result<Incoming> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).await? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let mut lines = head.lines();
+    let mut first = lines.next().unwrap_or_default().split(' ');
+    let method = first.next().unwrap_or_default().to_owned();
+    let path = first.next().unwrap_or_default().to_owned();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).await?;
+    Ok(Incoming {
+        method,
+        path,
+        headers,
+        body,
+    })
 }
