@@ -2,18 +2,11 @@
 
 mod support;
 
-use support::{temp_path, text, xtask};
+use support::{runtime, temp_path, text, xtask};
 
 use std::process::Command;
 
 use reference_server::{ApiKey, Config, Fault};
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 /// One build: `contract` runs in the process `cargo xtask` started, whatever its profile; it
 /// never builds xtask again (a release hand-over would print cargo's lines, or fail to find one).

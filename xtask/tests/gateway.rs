@@ -2,10 +2,10 @@
 
 mod support;
 
-use support::{Incoming, read_request, team_ids, text};
+use support::{Incoming, read_request, run_blocking, runtime, team_ids, text};
 
 use std::hash::{Hash, Hasher};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -13,15 +13,6 @@ use std::time::{Duration, Instant};
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-
-fn runtime() -> tokio::runtime::Runtime {
-    interactly_simulations_client::install_crypto_provider();
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 fn contract(url: &str, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
@@ -33,12 +24,6 @@ fn contract(url: &str, args: &[&str]) -> Command {
         .env("CONTRACT_OTHER_TEAM_TOKEN", DEV_OTHER_TEAM_KEY)
         .stdin(Stdio::null());
     command
-}
-
-async fn run_blocking(mut command: Command) -> Output {
-    tokio::task::spawn_blocking(move || command.output().unwrap())
-        .await
-        .unwrap()
 }
 
 /// What the gateway does to a request.

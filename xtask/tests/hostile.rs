@@ -2,11 +2,11 @@
 
 mod support;
 
-use support::{read_request, team_ids, temp_path, text};
+use support::{read_request, run_blocking, runtime, team_ids, temp_path, text};
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Command, ExitStatus, Output, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -24,15 +24,6 @@ use tokio::net::{TcpListener, TcpStream};
 /// redaction that runs after escaping misses them.
 const KEY_A: &str = "Qa7&vX2#kP9!zM4~tR";
 const KEY_B: &str = r#"Jh5"Yb1\Dc6^Fg0=wE"#;
-
-fn runtime() -> tokio::runtime::Runtime {
-    interactly_simulations_client::install_crypto_provider();
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 /// `cargo xtask contract --base-url URL ARGS…` from the debug build, keys from the environment.
 fn contract(url: &str, args: &[&str], keys: (&str, &str)) -> Command {
@@ -338,12 +329,6 @@ async fn answer_raw(
             stream.write_all(b"0\r\n\r\n").await
         }
     }
-}
-
-async fn run_blocking(mut command: Command) -> Output {
-    tokio::task::spawn_blocking(move || command.output().unwrap())
-        .await
-        .unwrap()
 }
 
 #[test]

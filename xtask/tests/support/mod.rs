@@ -25,6 +25,24 @@ pub fn xtask(args: &[&str], token: Option<&str>) -> Output {
     command.output().expect("xtask runs")
 }
 
+/// A runtime for tests that run servers in-process and the built xtask beside them; the TLS
+/// provider is installed as the suite's own client does.
+pub fn runtime() -> tokio::runtime::Runtime {
+    interactly_simulations_client::install_crypto_provider();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Runs a command to completion off the runtime's workers, so in-process servers keep serving it.
+pub async fn run_blocking(mut command: Command) -> Output {
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
 /// A path in the temporary directory unique to this test binary and process.
 pub fn temp_path(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!(
