@@ -57,7 +57,12 @@ fn main() -> ExitCode {
         Err(err) => {
             // One plain line: the whole cause chain, no backtrace.
             eprintln!("error: {}", format!("{err:#}").replace('\n', " "));
-            ExitCode::FAILURE
+            // A request refused as misconfigured (`spec pull`'s guard) is exit 2, as in the suite.
+            if let Some(contract_tests::RunError::Arguments(_)) = err.downcast_ref() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -148,10 +153,20 @@ fn spec_diff_command(args: SpecDiffArgs) -> Result<()> {
 }
 
 fn spec_pull_command(args: SpecPullArgs) -> Result<()> {
-    let SpecPullArgs { url, out, check } = args;
+    let SpecPullArgs {
+        url,
+        out,
+        check,
+        allow_hosts,
+        max_response_bytes,
+    } = args;
+    let limits = spec_pull::Limits {
+        allow_hosts,
+        max_response_bytes,
+    };
     let out = out.unwrap_or_else(codegen::default_spec_path);
     if check {
-        return match spec_pull::check(&url, &out)? {
+        return match spec_pull::check(&url, &out, &limits)? {
             spec_pull::Checked::Same => {
                 println!("{} is the document {url} serves", out.display());
                 Ok(())
@@ -167,7 +182,7 @@ fn spec_pull_command(args: SpecPullArgs) -> Result<()> {
             }
         };
     }
-    let report = spec_pull::pull(&url, &out)?;
+    let report = spec_pull::pull(&url, &out, &limits)?;
     println!("wrote {} from {url}", out.display());
     print!("{report}");
     if report.breaking() > 0 {
