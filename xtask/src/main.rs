@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's commands, run from the workspace root; `cli.rs` declares them and `cargo xtask help` lists them.
 
 mod bench;
+mod child_env;
 mod cli;
 mod codegen;
 mod colour;
