@@ -22,16 +22,8 @@ pub const TOKEN_VAR: &str = "CONTRACT_TOKEN";
 pub struct Limits {
     /// As `contract --allow-host`: hosts, or domains whose qa/dev/test/staging hosts are allowed.
     pub allow_hosts: Vec<String>,
+    /// `--max-response-bytes`, by default the suite's `DEFAULT_MAX_RESPONSE_BYTES`.
     pub max_response_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            allow_hosts: Vec::new(),
-            max_response_bytes: contract_tests::http::DEFAULT_MAX_RESPONSE_BYTES,
-        }
-    }
 }
 
 /// Refuses, before any connection, a URL the key must not travel to: the contract suite's rule
