@@ -77,6 +77,14 @@ fn summary_json(report: &Report, secrets: &Secrets) -> Value {
             "both_sides": coverage.complete(),
             "never": coverage.never,
         },
+        "cleanup": report.cleanup.as_ref().map(|c| json!({
+            "deleted": c.deleted,
+            "already_gone": c.already_gone,
+            "left_over": c.left_over.len(),
+            "not_ours": c.not_ours.len(),
+            "possibly_left_behind": c.possibly_left_behind(),
+            "search_incomplete": c.search_incomplete,
+        })),
         "seed": report.seed,
         "partition": report.partition.map(|p| p.to_string()),
         "run_tag": secrets.redact(&report.run_tag),
@@ -138,6 +146,19 @@ pub fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
         report.seed,
         report.run_tag
     );
+    if let Some(c) = report.cleanup.as_ref().filter(|c| c.left_anything()) {
+        let _ = writeln!(
+            out,
+            "**Cleanup:** {} left over, {} possibly left behind (lost answers to creates without the run's tag, not deleted since the run cannot prove them its own){}\n",
+            c.left_over.len(),
+            c.possibly_left_behind(),
+            if c.search_incomplete {
+                "; the search for the run's tag did not finish"
+            } else {
+                ""
+            }
+        );
+    }
     let _ = writeln!(
         out,
         "| operation | requests | statuses | failures by check |"
@@ -420,6 +441,35 @@ expires = 2999-01-01
             xml.contains("known failure (baseline, until 2999-01-01): WF-1"),
             "{xml}"
         );
+    }
+
+    #[test]
+    fn records_possibly_left_behind_reach_the_json_summary_and_the_markdown() {
+        let secrets = Secrets::new("a-key-of-twenty-chars", None);
+        let mut report = report();
+        report.cleanup = Some(crate::runner::Cleanup {
+            deleted: 3,
+            unproven: vec![crate::exchange::Unproven {
+                attempts: 2,
+                sent_at: "2026-12-06T10:00:00.000Z".into(),
+                within: std::time::Duration::from_secs(1),
+                logical_id: None,
+            }],
+            ..Default::default()
+        });
+        let lines = json_lines(&report, &secrets);
+        let summary: Value = serde_json::from_str(lines.lines().last().unwrap()).unwrap();
+        assert_eq!(summary["cleanup"]["deleted"], 3);
+        assert_eq!(summary["cleanup"]["possibly_left_behind"], 2);
+        assert_eq!(summary["cleanup"]["search_incomplete"], false);
+        let md = summary_markdown(&report, &secrets);
+        assert!(
+            md.contains("**Cleanup:** 0 left over, 2 possibly left behind"),
+            "{md}"
+        );
+        // A run that left nothing says nothing about the cleanup.
+        report.cleanup = Some(crate::runner::Cleanup::default());
+        assert!(!summary_markdown(&report, &secrets).contains("**Cleanup:**"));
     }
 
     #[test]

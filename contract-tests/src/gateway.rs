@@ -21,10 +21,13 @@
 //! - `GET` (read, list): safe, retried as is; nothing to decide.
 //! - `POST` (create): the retry may make a second record beside one the lost attempt made. The
 //!   scenario judges its later lists only soundly (filter matches, order, absent ids), never
-//!   exactly (`total`, the page's ids), and the cleanup looks for the extra record: the suite's
-//!   creates carry the run's tag where the drawn value allows, and records with the retried
-//!   create's exact stored config, created by the caller within the retry's window, are found by
-//!   a time-bounded list (see `runner::cleanup`).
+//!   exactly (`total`, the page's ids). What the lost attempt made is cleaned up only when the
+//!   run can prove it its own: a body carrying the run's tag makes a record the cleanup's tag
+//!   search finds and its read-back proves. A body without it (all defaults, say) makes a record
+//!   nothing tells from the identical one another client of the same key wrote in that second,
+//!   so it is never looked for or deleted; the report counts it as possibly left behind
+//!   (`exchange::Unproven`), and so it does when the retry is refused (deadline, creates cap,
+//!   unhealthy target).
 //! - `PATCH` (update): setting the same fields twice leaves the same state; only `updated_at`
 //!   may have moved twice, which no check can see. Judged as sent; later lists sound only, as for
 //!   any ambiguous write.

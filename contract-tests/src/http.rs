@@ -79,6 +79,9 @@ pub struct TransportError {
     pub kind: Failure,
     /// Already redacted.
     pub message: String,
+    /// Attempts of a write that failed after they may have reached the service (see
+    /// `Response::lost_attempts`): a request given up may still have acted, that many times.
+    pub lost_attempts: u32,
 }
 
 /// The kinds of [`TransportError`].
@@ -214,6 +217,7 @@ impl Target {
         TransportError {
             kind,
             message: self.secrets.redact(message),
+            lost_attempts: 0,
         }
     }
 
@@ -222,7 +226,17 @@ impl Target {
     /// service (`Response::ambiguous_for`).
     pub async fn send(&self, request: &Request) -> Result<Response, TransportError> {
         let retrying = std::sync::atomic::AtomicBool::new(false);
-        let result = self.attempts(request, &retrying).await;
+        let lost = std::sync::atomic::AtomicU32::new(0);
+        let mut result = self.attempts(request, &retrying, &lost).await;
+        // Every infrastructure failure may have reached the service (`gateway.rs`): for a
+        // write, each is an attempt that may have acted, answered or given up.
+        if request.method != "GET" {
+            let lost = lost.load(Ordering::Relaxed);
+            match &mut result {
+                Ok(response) => response.lost_attempts = lost,
+                Err(e) => e.lost_attempts = lost,
+            }
+        }
         // Not reached when the caller drops the request mid-retry (the time budget cut its case
         // short): it then stays counted in `retrying`, for `Target::unhealthy_if_retrying`.
         if retrying.load(Ordering::Relaxed) {
@@ -250,6 +264,7 @@ impl Target {
         &self,
         request: &Request,
         retrying: &std::sync::atomic::AtomicBool,
+        lost: &std::sync::atomic::AtomicU32,
     ) -> Result<Response, TransportError> {
         let first = Instant::now();
         let (mut throttles, mut retries) = (0u32, 0u32);
@@ -291,6 +306,7 @@ impl Target {
                 }
                 Class::Infra(kind) => {
                     ambiguous = true;
+                    lost.fetch_add(1, Ordering::Relaxed);
                     failed.push(kind);
                     let path = request.path_and_query.split('?').next().unwrap_or_default();
                     let mut stats = self.stats.lock().expect("not poisoned");

@@ -12,6 +12,9 @@ use crate::rules;
 use crate::runner::Report;
 use crate::spec::Operation;
 
+/// How many unproven creates the summary describes one by one.
+const UNPROVEN_SHOWN: usize = 5;
+
 /// Every finding, one block each: check, operation, pointer, expected / received, the minimal
 /// request and a curl line.
 pub fn render_findings(report: &Report, secrets: &Secrets) -> String {
@@ -157,16 +160,54 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
         let _ = writeln!(out, "{}", secrets.redact(&line));
     }
     if let Some(c) = &report.cleanup {
-        let left = if c.left_over.is_empty() {
-            "nothing left over".to_owned()
-        } else {
-            format!("LEFT OVER: {}", c.left_over.join(", "))
-        };
+        let mut left = Vec::new();
+        if !c.left_over.is_empty() {
+            left.push(format!("LEFT OVER: {}", c.left_over.join(", ")));
+        }
+        if !c.unproven.is_empty() {
+            left.push(format!(
+                "{} possibly left behind (lost answers to creates without the run's tag: not deleted, since the run cannot prove such a record its own)",
+                c.possibly_left_behind()
+            ));
+        }
+        if c.search_incomplete {
+            left.push(format!(
+                "the search for the run's tag did not finish, so records of its creates whose answer was lost may be left (search for {:?})",
+                report.run_tag
+            ));
+        }
+        if left.is_empty() {
+            left.push("nothing left over".to_owned());
+        }
         let _ = writeln!(
             out,
-            "cleanup (run tag {}): deleted {}, already gone {}, {left}",
-            report.run_tag, c.deleted, c.already_gone
+            "cleanup (run tag {}): deleted {}, already gone {}, {}",
+            report.run_tag,
+            c.deleted,
+            c.already_gone,
+            left.join("; ")
         );
+        for u in c.unproven.iter().take(UNPROVEN_SHOWN) {
+            let logical_id = u.logical_id.as_deref().map_or(String::new(), |id| {
+                let (shown, cut) = crate::redact::cut(id, 40);
+                format!(", logical_id {shown:?}{}", if cut { "…" } else { "" })
+            });
+            let _ = writeln!(
+                out,
+                "  possibly left behind: {} record(s) of a create sent at {} (answers lost within {:.1} s){}",
+                u.attempts,
+                u.sent_at,
+                u.within.as_secs_f64(),
+                secrets.redact(&logical_id)
+            );
+        }
+        if c.unproven.len() > UNPROVEN_SHOWN {
+            let _ = writeln!(
+                out,
+                "  … and {} more such create(s)",
+                c.unproven.len() - UNPROVEN_SHOWN
+            );
+        }
         if !c.not_ours.is_empty() {
             let _ = writeln!(
                 out,
@@ -624,6 +665,51 @@ mod tests {
         };
         report.per_operation.insert(Operation::Create, stats);
         report
+    }
+
+    fn unproven(attempts: u32, logical_id: Option<&str>) -> crate::exchange::Unproven {
+        crate::exchange::Unproven {
+            attempts,
+            sent_at: "2026-12-06T10:00:00.000Z".into(),
+            within: std::time::Duration::from_millis(1500),
+            logical_id: logical_id.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_cleanup_that_may_have_left_records_never_says_nothing_left_over() {
+        let secrets = Secrets::new("a-key-of-twenty-chars", None);
+        let mut report = report();
+        report.run_tag = "ct00000001".into();
+        report.cleanup = Some(crate::runner::Cleanup {
+            deleted: 4,
+            ..Default::default()
+        });
+        let clean = render_summary(&report, &secrets);
+        assert!(
+            clean.contains("deleted 4, already gone 0, nothing left over"),
+            "{clean}"
+        );
+
+        let cleanup = report.cleanup.as_mut().unwrap();
+        cleanup.unproven = vec![unproven(2, Some("lid")), unproven(1, None)];
+        let text = render_summary(&report, &secrets);
+        assert!(!text.contains("nothing left over"), "{text}");
+        assert!(text.contains(", 3 possibly left behind ("), "{text}");
+        assert!(
+            text.contains("2 record(s) of a create sent at 2026-12-06T10:00:00.000Z (answers lost within 1.5 s), logical_id \"lid\""),
+            "{text}"
+        );
+
+        let cleanup = report.cleanup.as_mut().unwrap();
+        cleanup.unproven.clear();
+        cleanup.search_incomplete = true;
+        let text = render_summary(&report, &secrets);
+        assert!(!text.contains("nothing left over"), "{text}");
+        assert!(
+            text.contains("the search for the run's tag did not finish"),
+            "{text}"
+        );
     }
 
     #[test]

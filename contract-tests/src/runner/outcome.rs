@@ -191,6 +191,24 @@ pub struct Cleanup {
     pub left_over: Vec<String>,
     /// Recorded ids whose record no longer carries the run's mark: not deleted.
     pub not_ours: Vec<String>,
+    /// Creates without the run's tag whose answer was lost: the records they may have made
+    /// cannot be proven the run's, so they were not looked for or deleted.
+    pub unproven: Vec<crate::exchange::Unproven>,
+    /// The search for the run's tag did not finish (an error or an answer that was not a
+    /// list): records of tagged creates whose answer was lost may be left.
+    pub search_incomplete: bool,
+}
+
+impl Cleanup {
+    /// How many records the lost attempts of unproven creates may have made.
+    pub fn possibly_left_behind(&self) -> u64 {
+        self.unproven.iter().map(|u| u64::from(u.attempts)).sum()
+    }
+
+    /// Whether the run may have left records on the service.
+    pub fn left_anything(&self) -> bool {
+        !self.left_over.is_empty() || !self.unproven.is_empty() || self.search_incomplete
+    }
 }
 
 impl Report {

@@ -136,13 +136,13 @@ impl Run {
 
     /// Deletes what one replay created; whatever stays is left to the final cleanup.
     async fn delete_replay_records(&self, replay: &RunState) {
-        // What a replay's retried creates may have left is the final cleanup's to find.
-        let phantoms = std::mem::take(&mut *replay.phantoms.lock().expect("not poisoned"));
+        // What a replay's lost creates may have left is the final report's to name.
+        let unproven = std::mem::take(&mut *replay.unproven.lock().expect("not poisoned"));
         self.state
-            .phantoms
+            .unproven
             .lock()
             .expect("not poisoned")
-            .extend(phantoms);
+            .extend(unproven);
         let created: Vec<Created> = replay.created.lock().expect("not poisoned").clone();
         for record in created {
             let verdict = delete_if_ours(
