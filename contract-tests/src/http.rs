@@ -186,6 +186,13 @@ impl Target {
         self
     }
 
+    /// The same target, never waiting to retry past `deadline` (the preflight's own bound,
+    /// before the run's budget starts).
+    pub fn with_deadline(mut self, deadline: Instant) -> Target {
+        self.deadline = Some(deadline);
+        self
+    }
+
     /// The same target with another retry policy (tests make the backoff short).
     pub fn with_policy(mut self, policy: RetryPolicy) -> Target {
         self.policy = policy;
@@ -311,8 +318,10 @@ impl Target {
                 }
                 Class::Service => unreachable!("returned above"),
             };
+            // The wait is the server's to choose (`Retry-After` saturates at u64::MAX seconds,
+            // past what an `Instant` can hold): it is compared with what is left, never added.
             if let Some(deadline) = self.deadline
-                && Instant::now() + wait >= deadline
+                && wait >= deadline.saturating_duration_since(Instant::now())
             {
                 if let Class::Infra(kind) = class {
                     // The failure persisted until the run had to end: as unhealthy as a
@@ -343,7 +352,7 @@ impl Target {
             if matches!(class, Class::Throttled(_)) {
                 let mut stats = self.stats.lock().expect("not poisoned");
                 stats.throttled += 1;
-                stats.throttled_wait += wait;
+                stats.throttled_wait = stats.throttled_wait.saturating_add(wait);
             }
             tokio::time::sleep(wait).await;
         }
@@ -559,9 +568,11 @@ pub struct Pacer {
 
 impl Pacer {
     pub fn new(per_second: Option<f64>) -> Pacer {
+        // A rate so small its interval overflows a Duration paces nothing rather than panic;
+        // `--rate` is range-checked before it gets here.
         let interval = per_second
             .filter(|r| *r > 0.0)
-            .map(|r| Duration::from_secs_f64(1.0 / r));
+            .and_then(|r| Duration::try_from_secs_f64(1.0 / r).ok());
         Pacer {
             interval,
             next: Mutex::new(Instant::now()),
@@ -575,7 +586,7 @@ impl Pacer {
         let slot = {
             let mut next = self.next.lock().await;
             let slot = (*next).max(Instant::now());
-            *next = slot + interval;
+            *next = slot.checked_add(interval).unwrap_or(slot);
             slot
         };
         tokio::time::sleep_until(slot).await;

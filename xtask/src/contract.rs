@@ -387,8 +387,17 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
     if let Some(unhealthy) = &report.gateway.unhealthy {
         eprintln!("error: {}", secrets.redact(&unhealthy.line()));
     }
+    // A panic of the suite comes last, after the findings, the reports and the cleanup.
+    for error in &report.internal_errors {
+        eprintln!(
+            "error: internal error of the contract suite (please report it): {}",
+            secrets.redact(error)
+        );
+    }
     Ok(if report.failed() {
         ExitCode::from(1)
+    } else if !report.internal_errors.is_empty() {
+        ExitCode::from(2)
     } else if report.gateway.unhealthy.is_some() {
         ExitCode::from(3)
     } else {

@@ -90,23 +90,31 @@ static PANICKING: contract_tests::checks::Check = contract_tests::checks::Check 
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_panic_inside_a_case_is_an_internal_error_not_bad_arguments() {
+async fn a_panic_inside_a_case_is_an_internal_error_and_the_run_still_cleans_up_and_reports() {
     let server = reference_server::spawn(Config::development())
         .await
         .unwrap();
     let mut options = options(server.base_url());
     options.checks = vec![&PANICKING];
-    options.cases = 5;
-    let error = run(options).await.expect_err("the run cannot finish");
+    options.cases = 40;
+    let report = run(options)
+        .await
+        .expect("a panic ends no run before its cleanup and its report");
+    assert!(
+        !report.internal_errors.is_empty()
+            && report
+                .internal_errors
+                .iter()
+                .all(|e| e.contains("a case panicked: a check that always panics")),
+        "{:?}",
+        report.internal_errors
+    );
+    assert_eq!(report.cases, 0, "no panicking case is judged");
+    let cleanup = report.cleanup.expect("cleanup ran");
+    assert!(
+        cleanup.deleted > 0,
+        "the cases created records: {cleanup:?}"
+    );
+    assert_eq!(total(&server.base_url(), DEV_KEY).await, 0, "{cleanup:?}");
     server.shutdown().await;
-    assert!(
-        matches!(error, contract_tests::RunError::Internal(_)),
-        "{error:?}"
-    );
-    let message = error.to_string();
-    assert!(
-        message.contains("internal error of the contract suite")
-            && message.contains("a check that always panics"),
-        "{message}"
-    );
 }

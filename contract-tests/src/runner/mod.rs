@@ -420,7 +420,14 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         options.max_response_bytes,
     )
     .map_err(|e| RunError::Arguments(format!("cannot build the HTTP client: {e}")))?;
-    preflight(&target, &spec.api).await?;
+    // The preflight is outside the budget, but a 429 may not hold it longer than the budget.
+    preflight(
+        &target
+            .clone()
+            .with_deadline(later(Instant::now(), options.max_time)),
+        &spec.api,
+    )
+    .await?;
 
     let started = Instant::now();
     // Unique per run, not per seed: replaying a seed must not collide with the records of the run it replays.
@@ -435,7 +442,7 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
     // The cleanup gets a fifth of the budget (at most a minute), so a stalled target still lets
     // the run end on time with its leftovers named.
     let cleanup_reserve = (options.max_time / 5).min(Duration::from_secs(60));
-    let deadline = started + options.max_time;
+    let deadline = later(started, options.max_time);
     let pacer = Arc::new(Pacer::new(options.rate));
     let creates = Arc::new(CreateBudget {
         cap: options.max_creates,
@@ -588,9 +595,16 @@ impl Run {
             let Some(joined) = joined else {
                 break;
             };
-            let Some((seed, judged, generation, http, checking)) =
-                joined.map_err(|e| internal_error(e, "a case"))?
-            else {
+            // A panic is the suite's bug, not the target's: it is reported, and the other
+            // cases, the shrinking, the cleanup and the reports go on without that case.
+            let joined = match joined {
+                Ok(joined) => joined,
+                Err(e) => {
+                    report.internal_errors.push(panic_message(e, "a case"));
+                    continue;
+                }
+            };
+            let Some((seed, judged, generation, http, checking)) = joined else {
                 report.skipped_for_create_cap += 1;
                 continue;
             };
@@ -667,19 +681,23 @@ impl Run {
     }
 }
 
-/// A panicked or cancelled task, as the suite's own internal error.
-fn internal_error(e: tokio::task::JoinError, what: &str) -> RunError {
+/// What a panicked or cancelled task says, as the suite's own internal error.
+fn panic_message(e: tokio::task::JoinError, what: &str) -> String {
     if e.is_panic() {
-        let payload = e.into_panic();
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic without a message".into());
-        RunError::Internal(format!("{what} panicked: {message}"))
+        panic_text(e.into_panic(), what)
     } else {
-        RunError::Internal(format!("{what} was cancelled: {e}"))
+        format!("{what} was cancelled: {e}")
     }
+}
+
+/// `{what} panicked: {the panic's message}`.
+fn panic_text(payload: Box<dyn std::any::Any + Send>, what: &str) -> String {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into());
+    format!("{what} panicked: {message}")
 }
 
 fn record(report: &mut Report, judged: &Judged) {
@@ -738,6 +756,14 @@ struct FirstSeen {
     occurrences: u64,
     mismatch: Mismatch,
     observation: Observation,
+}
+
+/// `at + wait`, or a century on when that is past what an `Instant` holds: a budget from a
+/// library caller is not range-checked as `--max-time` is.
+fn later(at: Instant, wait: Duration) -> Instant {
+    at.checked_add(wait)
+        .or_else(|| at.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(at)
 }
 
 fn wall_nanos() -> u64 {

@@ -164,6 +164,9 @@ pub struct Report {
     /// Scenarios given up because a request failed on every retry or could not be retried
     /// within the deadline: not judged, not counted in `cases`.
     pub abandoned_cases: u64,
+    /// Panics of the suite (a case's task, a shrink): each is reported, and the run still
+    /// cleans up and writes its reports before it ends with exit code 2.
+    pub internal_errors: Vec<String>,
 }
 
 /// Time spent per stage, summed over cases.

@@ -963,7 +963,7 @@ pub fn read_summary(text: &str) -> Option<Summary> {
         [cases, requests, _failures, seconds] => Some(Summary {
             cases: cases.parse().ok()?,
             requests: requests.parse().ok()?,
-            elapsed: Duration::from_secs_f64(seconds.parse().ok()?),
+            elapsed: Duration::try_from_secs_f64(seconds.parse().ok()?).ok()?,
         }),
         _ => None,
     }
