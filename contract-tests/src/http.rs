@@ -91,15 +91,21 @@ pub enum Failure {
     /// An infrastructure failure (see `gateway.rs`) persisted through every retry: the target
     /// is unhealthy. Not a contract violation; the run ends with exit code 3.
     Unhealthy,
-    /// Retrying would pass the run's deadline (waiting out a 429) or its `--max-creates` (a
-    /// create's retry is another create); the request was given up. Not a contract violation.
+    /// Retrying would pass the run's `--max-creates` (a create's retry is another create); the
+    /// request was given up. Not a contract violation.
     OutOfBudget,
+    /// Waiting out a 429 (its `Retry-After`, or the backoff) would pass the run's deadline; the
+    /// request was given up. Not a contract violation, and not a pass either.
+    Throttled,
 }
 
 impl Failure {
     /// The request was given up for the infrastructure's sake: its scenario is not judged.
     pub fn abandons(self) -> bool {
-        matches!(self, Failure::Unhealthy | Failure::OutOfBudget)
+        matches!(
+            self,
+            Failure::Unhealthy | Failure::OutOfBudget | Failure::Throttled
+        )
     }
 }
 
@@ -262,6 +268,7 @@ impl Target {
         let (mut throttles, mut retries) = (0u32, 0u32);
         let mut ambiguous = false;
         let mut failed: Vec<Infra> = Vec::new();
+        let mut retry_after: Option<Duration> = None;
         loop {
             if throttles + retries > 0
                 && let Some(pacer) = &self.pacer
@@ -294,6 +301,7 @@ impl Target {
                     if throttles > self.policy.throttle_retries {
                         return Err(self.gave_up(request, "429", throttles));
                     }
+                    retry_after = after;
                     after.unwrap_or_else(|| self.policy.backoff(throttles - 1, self.jitter()))
                 }
                 Class::Infra(kind) => {
@@ -332,11 +340,18 @@ impl Target {
                         retries,
                     ));
                 }
+                let mut stats = self.stats.lock().expect("not poisoned");
+                stats.throttled_past_budget += 1;
+                if let Some(after) = retry_after {
+                    stats.longest_refused_retry_after =
+                        stats.longest_refused_retry_after.max(Some(after));
+                }
+                drop(stats);
                 return Err(self.failure(
-                    Failure::OutOfBudget,
+                    Failure::Throttled,
                     &format!(
-                        "given up: waiting {:.1} s to retry would pass the run's deadline",
-                        wait.as_secs_f64()
+                        "given up: waiting {} s to retry a 429 would pass the run's deadline",
+                        wait.as_secs()
                     ),
                 ));
             }

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use contract_tests::exchange::Identity;
-use contract_tests::runner::{Options, run};
+use contract_tests::runner::{NotJudged, Options, Verdict, run};
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY};
 
 fn options(base_url: String) -> Options {
@@ -68,6 +68,12 @@ async fn max_creates_caps_the_writes() {
     capped.cleanup = false;
     let report = run(capped).await.unwrap();
     assert!(report.skipped_for_create_cap > 0, "the cap was reached");
+    // The cap is the user's own: its skips are counted and said, and the run still passes.
+    assert_eq!(
+        report.not_judged.get(&NotJudged::CreateCap).copied(),
+        Some(report.skipped_for_create_cap)
+    );
+    assert_eq!(report.verdict(), Verdict::Pass, "{:?}", report.not_judged);
     let stored = total(&server.base_url(), DEV_KEY).await;
     assert!(
         stored <= 25,
@@ -110,6 +116,13 @@ async fn a_panic_inside_a_case_is_an_internal_error_and_the_run_still_cleans_up_
         report.internal_errors
     );
     assert_eq!(report.cases, 0, "no panicking case is judged");
+    assert_eq!(
+        report.not_judged.get(&NotJudged::Internal).copied(),
+        Some(report.drawn),
+        "{:?}",
+        report.not_judged
+    );
+    assert_eq!(report.verdict(), Verdict::Incomplete);
     let cleanup = report.cleanup.expect("cleanup ran");
     assert!(
         cleanup.deleted > 0,

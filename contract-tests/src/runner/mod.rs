@@ -36,7 +36,8 @@ use crate::spec::{Api, Operation, Spec};
 
 pub use guard::{DEFAULT_ALLOWED_DOMAIN, host_is_safe, is_loopback_host, target_host, validate};
 pub use outcome::{
-    CheckCounts, Cleanup, CutShort, Finding, OperationStats, PhaseRequests, Report, TimeSplit,
+    CheckCounts, Cleanup, CutShort, Finding, NotJudged, OperationStats, PhaseRequests, Report,
+    TimeSplit, Verdict,
 };
 use regressions::{load_regressions, save_regressions};
 
@@ -191,9 +192,9 @@ struct Judged {
     /// The rules the responses exercised, each once per response and side.
     exercises: Vec<Exercise>,
     /// A request was given up for the infrastructure's sake (unhealthy, or out of time while
-    /// waiting to retry): nothing of the scenario is judged, since its later expectations rest
-    /// on an answer that never came.
-    abandoned: bool,
+    /// waiting to retry), and why: nothing of the scenario is judged, since its later
+    /// expectations rest on an answer that never came.
+    abandoned: Option<NotJudged>,
 }
 
 /// The pseudo-check and mismatch for a request that got no usable response.
@@ -205,7 +206,9 @@ fn transport_failure(e: &crate::http::TransportError) -> (&'static str, Mismatch
             "a body within the size cap (--max-response-bytes)",
         ),
         // `judge` abandons a scenario with either before it gets here; kept total for safety.
-        Failure::Unhealthy | Failure::OutOfBudget => (RESPONSE_RECEIVED, "a response"),
+        Failure::Unhealthy | Failure::OutOfBudget | Failure::Throttled => {
+            (RESPONSE_RECEIVED, "a response")
+        }
     };
     let mismatch = Mismatch {
         pointer: String::new(),
@@ -221,16 +224,22 @@ fn judge(
     checks: &[&'static Check],
     observations: Vec<Observation>,
 ) -> Judged {
-    if observations
-        .iter()
-        .any(|o| o.response.as_ref().is_err_and(|e| e.kind.abandons()))
-    {
+    let given_up = observations.iter().find_map(|o| match &o.response {
+        Err(e) if e.kind.abandons() => Some(e.kind),
+        _ => None,
+    });
+    if let Some(kind) = given_up {
+        let reason = match kind {
+            Failure::Throttled => NotJudged::Throttled,
+            Failure::OutOfBudget => NotJudged::CreateRetryCap,
+            _ => NotJudged::Unhealthy,
+        };
         return Judged {
             observations,
             failures: Vec::new(),
             outcomes: Vec::new(),
             exercises: Vec::new(),
-            abandoned: true,
+            abandoned: Some(reason),
         };
     }
     let mut failures = Vec::new();
@@ -272,7 +281,7 @@ fn judge(
         failures,
         outcomes,
         exercises,
-        abandoned: false,
+        abandoned: None,
     }
 }
 
@@ -575,6 +584,7 @@ impl Run {
         self.live
             .cases_total
             .store(seeds.len() as u64, Ordering::Relaxed);
+        report.drawn = seeds.len() as u64;
         loop {
             while next < seeds.len()
                 && in_flight.len() < self.options.concurrency
@@ -587,6 +597,8 @@ impl Run {
                 joined = in_flight.join_next() => joined,
                 () = tokio::time::sleep_until(self.work_deadline) => {
                     report.cut_short.cases_not_run = (seeds.len() - next + in_flight.len()) as u64;
+                    *report.not_judged.entry(NotJudged::Deadline).or_default() +=
+                        report.cut_short.cases_not_run;
                     in_flight.shutdown().await;
                     self.target.unhealthy_if_retrying();
                     break;
@@ -601,11 +613,13 @@ impl Run {
                 Ok(joined) => joined,
                 Err(e) => {
                     report.internal_errors.push(panic_message(e, "a case"));
+                    *report.not_judged.entry(NotJudged::Internal).or_default() += 1;
                     continue;
                 }
             };
             let Some((seed, judged, generation, http, checking)) = joined else {
                 report.skipped_for_create_cap += 1;
+                *report.not_judged.entry(NotJudged::CreateCap).or_default() += 1;
                 continue;
             };
             report.time.generation += generation;
@@ -613,8 +627,9 @@ impl Run {
                 // A target that fails every retry gets no more cases: the run ends with exit 3.
                 stop.store(true, Ordering::Relaxed);
             }
-            if judged.abandoned {
+            if let Some(reason) = judged.abandoned {
                 report.abandoned_cases += 1;
+                *report.not_judged.entry(reason).or_default() += 1;
                 continue;
             }
             report.cases += 1;
@@ -643,6 +658,16 @@ impl Run {
             self.live
                 .distinct_failures
                 .store(distinct.len() as u64, Ordering::Relaxed);
+        }
+        // Seeds never started: the run stopped drawing (an unhealthy target, or --fail-fast).
+        // After the deadline's cut they are counted there already.
+        if report.cut_short.cases_not_run == 0 && next < seeds.len() {
+            let reason = if self.target.unhealthy() {
+                NotJudged::Unhealthy
+            } else {
+                NotJudged::FailFast
+            };
+            *report.not_judged.entry(reason).or_default() += (seeds.len() - next) as u64;
         }
         Ok(distinct)
     }
@@ -789,6 +814,21 @@ async fn preflight(target: &Target, api: &Api) -> Result<(), RunError> {
                 .unhealthy
                 .map_or(e.message, |u| u.line()),
         )),
+        // A 429 whose wait reaches past the budget: the target cannot be tested now (exit 3).
+        Err(e) if e.kind == Failure::Throttled => Err(RunError::Unhealthy(format!(
+            "incomplete: judged 0 cases: the preflight {} {} was throttled, {}",
+            probe.method,
+            api.collection(),
+            target.gateway_stats().longest_refused_retry_after.map_or(
+                "waiting out its 429s reaches past the time budget".into(),
+                |after| {
+                    format!(
+                        "a 429's Retry-After of {} s reaches past the time budget",
+                        after.as_secs()
+                    )
+                }
+            )
+        ))),
         Err(e) => Err(RunError::Unreachable {
             url: target.base_url.clone(),
             reason: e.message,
