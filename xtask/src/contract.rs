@@ -372,15 +372,23 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
             }
         }
     }
+    // Every output that can be written is, whichever fails; the failures are said last.
+    let mut unwritten: Vec<String> = report.output_errors.clone();
     if let Some(path) = &args.junit {
         let names: Vec<&str> = checks.iter().map(|c| c.name).collect();
-        report::write_junit(path, &report, &names, &secrets)?;
+        if let Err(e) = report::write_junit(path, &report, &names, &secrets) {
+            unwritten.push(e.to_string());
+        }
     }
-    if let Some(path) = &args.coverage {
-        report::write_coverage(path, &report, &secrets)?;
+    if let Some(path) = &args.coverage
+        && let Err(e) = report::write_coverage(path, &report, &secrets)
+    {
+        unwritten.push(e.to_string());
     }
-    if let Some(path) = &args.summary_md {
-        formats::write_summary_markdown(path, &report, &secrets)?;
+    if let Some(path) = &args.summary_md
+        && let Err(e) = formats::write_summary_markdown(path, &report, &secrets)
+    {
+        unwritten.push(e.to_string());
     }
     // Violations outrank an unhealthy target or an incomplete run: they are the service's
     // answers, seen before the infrastructure gave out, and a gate must not hide them behind
@@ -398,6 +406,12 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
             "error: internal error of the contract suite (please report it): {}",
             secrets.redact(error)
         );
+    }
+    for error in &unwritten {
+        eprintln!("error: {}", secrets.redact(error));
+    }
+    if !unwritten.is_empty() {
+        return Ok(ExitCode::from(2));
     }
     Ok(exit_code(&report))
 }

@@ -538,9 +538,6 @@ impl Run {
         self.shrink_all(&mut report, distinct).await;
         report.shrinking = shrinking.elapsed();
         let after_shrinking = sent.total();
-        if let Some(path) = &self.options.regressions {
-            save_regressions(path, &report.findings, self.target.secrets())?;
-        }
 
         if self.options.cleanup {
             self.live.enter("cleanup");
@@ -549,6 +546,13 @@ impl Run {
             report.findings.extend(strangers);
             report.cleanup = Some(cleanup);
             report.time.cleanup = cleaning.elapsed();
+        }
+        // After the cleanup, and not fatal to the run: a file that cannot be written must not
+        // leave the run's records behind nor hide its findings; the caller says it last.
+        if let Some(path) = &self.options.regressions
+            && let Err(e) = save_regressions(path, &report.findings, self.target.secrets())
+        {
+            report.output_errors.push(e.to_string());
         }
         report.requests_by_phase = PhaseRequests {
             preflight,

@@ -167,6 +167,9 @@ pub struct Report {
     /// Panics of the suite (a case's task, a shrink): each is reported, and the run still
     /// cleans up and writes its reports before it ends with exit code 2.
     pub internal_errors: Vec<String>,
+    /// Outputs of the run itself that could not be written (the regressions file): one line
+    /// each, said after the report and the cleanup, and the run ends with exit code 2.
+    pub output_errors: Vec<String>,
     /// Cases the run drew: regression replays and its cases (its slice's, when sharded). Each
     /// is judged (`cases`) or counted in `not_judged` with its reason.
     pub drawn: u64,
