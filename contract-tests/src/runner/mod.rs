@@ -837,17 +837,27 @@ async fn preflight(target: &Target, api: &Api) -> Result<(), RunError> {
             url: target.base_url.clone(),
             reason: e.message,
         }),
-        Ok(r) if r.status == 401 => {
-            // The response is redacted on arrival; the cut keeps placeholders whole.
-            let body = String::from_utf8_lossy(&r.body);
-            let (shown, was_cut) = crate::redact::cut(&body, PREFLIGHT_BODY_CHARS);
-            Err(RunError::Unauthorized(format!(
-                "{} {} answered 401 {shown}{}",
-                probe.method,
-                api.collection(),
-                if was_cut { "…" } else { "" }
-            )))
+        Ok(r) if r.status == 401 => Err(RunError::Unauthorized(answered(&probe, api, &r))),
+        // A list of the collection answered "not here", "elsewhere" or "broken" (after the
+        // gateway's retries, which ended any infrastructure failure above): the base URL or
+        // what stands in front of the service is wrong, and every case would judge that.
+        Ok(r) if r.status == 404 || (300..400).contains(&r.status) || r.status >= 500 => {
+            Err(RunError::Misconfigured(answered(&probe, api, &r)))
         }
         Ok(_) => Ok(()),
     }
+}
+
+/// `GET /workflows/v1/simulations answered 404 {body, cut}`: the response is redacted on
+/// arrival, and the cut keeps placeholders whole.
+fn answered(probe: &crate::exchange::Request, api: &Api, r: &crate::exchange::Response) -> String {
+    let body = String::from_utf8_lossy(&r.body);
+    let (shown, was_cut) = crate::redact::cut(&body, PREFLIGHT_BODY_CHARS);
+    format!(
+        "{} {} answered {} {shown}{}",
+        probe.method,
+        api.collection(),
+        r.status,
+        if was_cut { "…" } else { "" }
+    )
 }
