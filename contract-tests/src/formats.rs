@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::error::RunError;
 use crate::redact::Secrets;
 use crate::report::{CoverageSummary, coverage_line, write_output};
-use crate::runner::{Finding, Report};
+use crate::runner::{Finding, Report, Verdict};
 use crate::spec::Operation;
 
 /// One finding as a JSON object (`"reason": "finding"`). `index` is the number the human
@@ -64,8 +64,26 @@ fn summary_json(report: &Report, secrets: &Secrets) -> Value {
         });
     json!({
         "reason": "summary",
-        "verdict": if report.failed() { "fail" } else { "pass" },
+        "verdict": match report.verdict() {
+            Verdict::Fail => "fail",
+            Verdict::Incomplete => "incomplete",
+            Verdict::Pass => "pass",
+        },
         "cases": report.cases,
+        "cases_drawn": report.drawn,
+        "cases_judged": report.cases,
+        "incomplete": report.incomplete(),
+        "judged_line": report.judged_line(),
+        "not_judged": report
+            .not_judged
+            .iter()
+            .map(|(reason, n)| json!({
+                "reason": reason.name(),
+                "count": n,
+                "detail": report.not_judged_detail(*reason),
+                "fails_the_run": !reason.asked_for(),
+            }))
+            .collect::<Vec<_>>(),
         "requests": report.requests,
         "failures": report.new_failures(),
         "known_failures": report.known_failures(),
@@ -123,13 +141,20 @@ fn cell(text: &str) -> String {
 /// its curl line in a code block, known failures, baseline entries and the coverage line.
 pub fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
     let mut out = String::new();
-    let verdict = if report.failed() {
-        format!(
+    // An incomplete run never renders "passed": it did not test what it drew.
+    let verdict = match report.verdict() {
+        Verdict::Fail => format!(
             "❌ Contract suite failed: {} failure(s)",
             report.new_failures()
-        )
-    } else {
-        "✅ Contract suite passed".to_owned()
+        ),
+        Verdict::Incomplete => match report.judged_line() {
+            Some(_) => format!(
+                "⚠️ Contract suite incomplete: judged {} of {} cases",
+                report.cases, report.drawn
+            ),
+            None => "⚠️ Contract suite incomplete: the target is unhealthy".to_owned(),
+        },
+        Verdict::Pass => "✅ Contract suite passed".to_owned(),
     };
     let partition = report
         .partition
@@ -158,6 +183,9 @@ pub fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
                 ""
             }
         );
+    }
+    if let Some(line) = report.judged_line() {
+        let _ = writeln!(out, "{}\n", cell(&line));
     }
     let _ = writeln!(
         out,

@@ -163,6 +163,11 @@ pub struct GatewayStats {
     pub recovered: std::collections::BTreeMap<Infra, u64>,
     /// Requests answered after a retry that followed an ambiguous failure of a write.
     pub ambiguous_writes: u64,
+    /// Requests given up because waiting out their 429 would pass the run's deadline.
+    pub throttled_past_budget: u64,
+    /// The longest `Retry-After` among those, when a header named it (a server may name any
+    /// wait, u64::MAX seconds included: it is only compared, never added).
+    pub longest_refused_retry_after: Option<Duration>,
     /// Requests in a retry after an infrastructure failure right now (or dropped in one).
     pub retrying: u64,
     /// The latest infrastructure failure: `POST /workflows/v1/simulations: timeout`.

@@ -94,15 +94,21 @@ pub enum Failure {
     /// An infrastructure failure (see `gateway.rs`) persisted through every retry: the target
     /// is unhealthy. Not a contract violation; the run ends with exit code 3.
     Unhealthy,
-    /// Retrying would pass the run's deadline (waiting out a 429) or its `--max-creates` (a
-    /// create's retry is another create); the request was given up. Not a contract violation.
+    /// Retrying would pass the run's `--max-creates` (a create's retry is another create); the
+    /// request was given up. Not a contract violation.
     OutOfBudget,
+    /// Waiting out a 429 (its `Retry-After`, or the backoff) would pass the run's deadline; the
+    /// request was given up. Not a contract violation, and not a pass either.
+    Throttled,
 }
 
 impl Failure {
     /// The request was given up for the infrastructure's sake: its scenario is not judged.
     pub fn abandons(self) -> bool {
-        matches!(self, Failure::Unhealthy | Failure::OutOfBudget)
+        matches!(
+            self,
+            Failure::Unhealthy | Failure::OutOfBudget | Failure::Throttled
+        )
     }
 }
 
@@ -189,6 +195,13 @@ impl Target {
         self
     }
 
+    /// The same target, never waiting to retry past `deadline` (the preflight's own bound,
+    /// before the run's budget starts).
+    pub fn with_deadline(mut self, deadline: Instant) -> Target {
+        self.deadline = Some(deadline);
+        self
+    }
+
     /// The same target with another retry policy (tests make the backoff short).
     pub fn with_policy(mut self, policy: RetryPolicy) -> Target {
         self.policy = policy;
@@ -270,6 +283,7 @@ impl Target {
         let (mut throttles, mut retries) = (0u32, 0u32);
         let mut ambiguous = false;
         let mut failed: Vec<Infra> = Vec::new();
+        let mut retry_after: Option<Duration> = None;
         loop {
             if throttles + retries > 0
                 && let Some(pacer) = &self.pacer
@@ -302,6 +316,7 @@ impl Target {
                     if throttles > self.policy.throttle_retries {
                         return Err(self.gave_up(request, "429", throttles));
                     }
+                    retry_after = after;
                     after.unwrap_or_else(|| self.policy.backoff(throttles - 1, self.jitter()))
                 }
                 Class::Infra(kind) => {
@@ -327,8 +342,10 @@ impl Target {
                 }
                 Class::Service => unreachable!("returned above"),
             };
+            // The wait is the server's to choose (`Retry-After` saturates at u64::MAX seconds,
+            // past what an `Instant` can hold): it is compared with what is left, never added.
             if let Some(deadline) = self.deadline
-                && Instant::now() + wait >= deadline
+                && wait >= deadline.saturating_duration_since(Instant::now())
             {
                 if let Class::Infra(kind) = class {
                     // The failure persisted until the run had to end: as unhealthy as a
@@ -339,11 +356,18 @@ impl Target {
                         retries,
                     ));
                 }
+                let mut stats = self.stats.lock().expect("not poisoned");
+                stats.throttled_past_budget += 1;
+                if let Some(after) = retry_after {
+                    stats.longest_refused_retry_after =
+                        stats.longest_refused_retry_after.max(Some(after));
+                }
+                drop(stats);
                 return Err(self.failure(
-                    Failure::OutOfBudget,
+                    Failure::Throttled,
                     &format!(
-                        "given up: waiting {:.1} s to retry would pass the run's deadline",
-                        wait.as_secs_f64()
+                        "given up: waiting {} s to retry a 429 would pass the run's deadline",
+                        wait.as_secs()
                     ),
                 ));
             }
@@ -359,7 +383,7 @@ impl Target {
             if matches!(class, Class::Throttled(_)) {
                 let mut stats = self.stats.lock().expect("not poisoned");
                 stats.throttled += 1;
-                stats.throttled_wait += wait;
+                stats.throttled_wait = stats.throttled_wait.saturating_add(wait);
             }
             tokio::time::sleep(wait).await;
         }
@@ -575,9 +599,11 @@ pub struct Pacer {
 
 impl Pacer {
     pub fn new(per_second: Option<f64>) -> Pacer {
+        // A rate so small its interval overflows a Duration paces nothing rather than panic;
+        // `--rate` is range-checked before it gets here.
         let interval = per_second
             .filter(|r| *r > 0.0)
-            .map(|r| Duration::from_secs_f64(1.0 / r));
+            .and_then(|r| Duration::try_from_secs_f64(1.0 / r).ok());
         Pacer {
             interval,
             next: Mutex::new(Instant::now()),
@@ -591,7 +617,7 @@ impl Pacer {
         let slot = {
             let mut next = self.next.lock().await;
             let slot = (*next).max(Instant::now());
-            *next = slot + interval;
+            *next = slot.checked_add(interval).unwrap_or(slot);
             slot
         };
         tokio::time::sleep_until(slot).await;

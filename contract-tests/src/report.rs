@@ -338,14 +338,20 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
 
 /// The closing line. `failures` counts the failures that fail the run: known ones (baseline)
 /// are said on the line before, so the line keeps its documented shape.
+/// A run that did not judge every case it drew says so after `; `:
+/// `summary: 3 cases, …, 1.20 s; incomplete: judged 3 of 2000 cases (1997 not judged: …)`.
 pub fn summary_line(report: &Report) -> String {
-    format!(
+    let mut line = format!(
         "summary: {} cases, {} requests, {} failures, {:.2} s",
         report.cases,
         report.requests,
         report.new_failures(),
         report.elapsed.as_secs_f64()
-    )
+    );
+    if let Some(judged) = report.judged_line() {
+        let _ = write!(line, "; {judged}");
+    }
+    line
 }
 
 /// Where a run's coverage stands against CONTRACT.md's rules, computed once for the summary
@@ -423,6 +429,13 @@ pub fn coverage_line(report: &Report) -> String {
             summary.unknown.join(", ")
         );
     }
+    if report.incomplete() {
+        let _ = write!(
+            line,
+            "; from an incomplete run (judged {} of {} cases): rules its unjudged cases would have exercised may show as never",
+            report.cases, report.drawn
+        );
+    }
     line
 }
 
@@ -440,6 +453,13 @@ pub fn coverage_markdown(report: &Report, secrets: &Secrets) -> String {
     };
     let mut out = String::new();
     let _ = writeln!(out, "# Contract coverage\n");
+    if report.incomplete() {
+        let _ = writeln!(
+            out,
+            "**Incomplete run**: judged {} of {} cases; the counts below are of the judged ones.\n",
+            report.cases, report.drawn
+        );
+    }
     let _ = writeln!(
         out,
         "{} cases (run tag {}). {}.\n",
@@ -614,6 +634,30 @@ pub fn junit_xml(report: &Report, checks: &[&str], secrets: &Secrets) -> String 
             }
         }
     }
+    // Whether the run judged what it drew, as a test case of its own: an incomplete run is an
+    // error (exit 3), not a pass; cases skipped at --max-creates are said, and pass.
+    let judged_status = match report.judged_line() {
+        Some(line) if report.incomplete() => {
+            let mut error = TestCaseStatus::non_success(NonSuccessKind::Error);
+            error.set_message(text(&line)).set_type("incomplete_run");
+            error
+        }
+        _ => TestCaseStatus::success(),
+    };
+    let mut judged_case = TestCase::new("every_drawn_case_judged", judged_status);
+    judged_case.set_classname("contract.run");
+    if let Some(line) = report.judged_line() {
+        judged_case.set_system_out(text(&line));
+    }
+    suite.add_test_case(judged_case);
+    suite.add_property(("cases_drawn", report.drawn.to_string().as_str()));
+    suite.add_property(("cases_judged", report.cases.to_string().as_str()));
+    for (reason, n) in &report.not_judged {
+        suite.add_property((
+            format!("not_judged.{}", reason.name()).as_str(),
+            n.to_string().as_str(),
+        ));
+    }
     let notes = client_notes(report);
     if !notes.is_empty() {
         suite.set_system_out(text(&notes.join("\n")));
@@ -759,7 +803,8 @@ mod tests {
                 suite.skipped,
                 suite.failures
             ),
-            ("contract", 2, 1, 0),
+            // The two checks, and `contract.run / every_drawn_case_judged`.
+            ("contract", 3, 1, 0),
             "{xml}"
         );
         let [skipped] = case(&suite, "error_locus")[..] else {
@@ -831,7 +876,7 @@ mod tests {
             assert!(!xml.contains(form), "{form} in {xml}");
         }
         let suite = parsed(&xml);
-        assert_eq!((suite.tests, suite.failures), (2, 2), "{xml}");
+        assert_eq!((suite.tests, suite.failures), (3, 2), "{xml}");
         let failures: Vec<(String, String, String)> = case(&suite, "request_echo")
             .iter()
             .map(|c| match &c.status {

@@ -26,8 +26,9 @@ Exit codes:
   1  violations found, or an expired baseline entry
   2  the run could not be made: unreachable target, refused key, bad spec, arguments or
      baseline file, or an internal error of the suite (one line on stderr says which)
-  3  the target is unhealthy: an infrastructure error persisted through every retry
-     (violations found before that still exit 1)
+  3  the target could not be tested: an infrastructure error persisted through every
+     retry, or cases were not judged (throttled past --max-time, out of time, ...; the
+     --max-creates cap aside); violations found before that still exit 1
 
 Environment:
   CONTRACT_TOKEN             the API key for --base-url; never a flag, never printed

@@ -1,4 +1,4 @@
-//! `cargo xtask contract` and `cargo xtask mutants`: run the contract suite against a URL or the embedded reference server, with exit codes 0 (no violation), 1 (violations), 2 (no run) and 3 (the target unhealthy: infrastructure errors persisted through retries).
+//! `cargo xtask contract` and `cargo xtask mutants`: run the contract suite against a URL or the embedded reference server, with exit codes 0 (no violation), 1 (violations), 2 (no run) and 3 (the target could not be tested: infrastructure errors persisted through retries, or drawn cases were not judged).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,7 +10,7 @@ use contract_tests::checks::CHECKS;
 use contract_tests::exchange::Identity;
 use contract_tests::partition::Partition;
 use contract_tests::redact::Secrets;
-use contract_tests::runner::{self, Options, Progress, Report};
+use contract_tests::runner::{self, Options, Progress, Report, Verdict};
 use contract_tests::{formats, report};
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
 
@@ -372,28 +372,59 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
             }
         }
     }
+    // Every output that can be written is, whichever fails; the failures are said last.
+    let mut unwritten: Vec<String> = report.output_errors.clone();
     if let Some(path) = &args.junit {
         let names: Vec<&str> = checks.iter().map(|c| c.name).collect();
-        report::write_junit(path, &report, &names, &secrets)?;
+        if let Err(e) = report::write_junit(path, &report, &names, &secrets) {
+            unwritten.push(e.to_string());
+        }
     }
-    if let Some(path) = &args.coverage {
-        report::write_coverage(path, &report, &secrets)?;
+    if let Some(path) = &args.coverage
+        && let Err(e) = report::write_coverage(path, &report, &secrets)
+    {
+        unwritten.push(e.to_string());
     }
-    if let Some(path) = &args.summary_md {
-        formats::write_summary_markdown(path, &report, &secrets)?;
+    if let Some(path) = &args.summary_md
+        && let Err(e) = formats::write_summary_markdown(path, &report, &secrets)
+    {
+        unwritten.push(e.to_string());
     }
-    // Violations outrank an unhealthy target: they are the service's answers, seen before the
-    // infrastructure gave out, and a gate must not hide them behind a 3.
+    // Violations outrank an unhealthy target or an incomplete run: they are the service's
+    // answers, seen before the infrastructure gave out, and a gate must not hide them behind
+    // a 3. The incompleteness is said either way, in one line.
     if let Some(unhealthy) = &report.gateway.unhealthy {
         eprintln!("error: {}", secrets.redact(&unhealthy.line()));
+    } else if report.incomplete()
+        && let Some(line) = report.judged_line()
+    {
+        eprintln!("error: {}", secrets.redact(&line));
     }
-    Ok(if report.failed() {
-        ExitCode::from(1)
-    } else if report.gateway.unhealthy.is_some() {
-        ExitCode::from(3)
-    } else {
-        ExitCode::SUCCESS
-    })
+    // A panic of the suite comes last, after the findings, the reports and the cleanup.
+    for error in &report.internal_errors {
+        eprintln!(
+            "error: internal error of the contract suite (please report it): {}",
+            secrets.redact(error)
+        );
+    }
+    for error in &unwritten {
+        eprintln!("error: {}", secrets.redact(error));
+    }
+    if !unwritten.is_empty() {
+        return Ok(ExitCode::from(2));
+    }
+    Ok(exit_code(&report))
+}
+
+/// 1 for failures, 2 for a panic of the suite, 3 for a run that could not test what it drew
+/// (an unhealthy target, cases not judged for a reason the user did not ask for), else 0.
+fn exit_code(report: &Report) -> ExitCode {
+    match report.verdict() {
+        Verdict::Fail => ExitCode::from(1),
+        _ if !report.internal_errors.is_empty() => ExitCode::from(2),
+        Verdict::Incomplete => ExitCode::from(3),
+        Verdict::Pass => ExitCode::SUCCESS,
+    }
 }
 
 /// Why a run ended without a report: an unhealthy target (exit 3, one line) or anything else.
@@ -414,7 +445,7 @@ fn print_report(report: &Report, secrets: &Secrets, colour: bool) {
     let text = report::render_findings(report, secrets) + &report::render_summary(report, secrets);
     print!(
         "{}",
-        crate::colour::paint_report(&text, !report.failed(), colour)
+        crate::colour::paint_report(&text, report.verdict() == Verdict::Pass, colour)
     );
 }
 
