@@ -1,14 +1,17 @@
-//! The socket side: accepting connections under a cap and serving each with hyper's HTTP/1
-//! with the timeouts that keep slow or stalled clients from holding the server.
+//! The socket side: accepting connections under a cap (and a smaller one per peer) and serving
+//! each with hyper's HTTP/1 with the timeouts that keep slow or stalled clients from holding
+//! the server.
 //!
 //! axum's own `serve` sets no timer on hyper, so it has no header-read timeout and accepts
 //! without limit: a thousand clients sending nothing starved everyone. This loop is `serve`
 //! with those limits and the same graceful shutdown.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::{Pin, pin};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -23,10 +26,16 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::{Instant, Sleep};
 use tower::Service;
 
+/// The longest timeout used: a longer one (up to `Duration::MAX`, "never") counts as this.
+/// hyper adds the header-read timeout to the clock unchecked, and a sum past what `Instant`
+/// holds panics the connection's task; a century is past any session and adds safely.
+pub(crate) const LONGEST_TIMEOUT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// The limits of one server; see the crate docs for what each means and why it defaults so.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
     pub max_connections: usize,
+    pub max_connections_per_peer: usize,
     pub header_read_timeout: Duration,
     pub io_timeout: Duration,
 }
@@ -39,8 +48,9 @@ impl Limits {
             max_connections: config
                 .max_connections
                 .clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize)),
-            header_read_timeout: config.header_read_timeout,
-            io_timeout: config.io_timeout,
+            max_connections_per_peer: config.max_connections_per_peer.max(1),
+            header_read_timeout: config.header_read_timeout.min(LONGEST_TIMEOUT),
+            io_timeout: config.io_timeout.min(LONGEST_TIMEOUT),
         }
     }
 }
@@ -54,9 +64,11 @@ pub(crate) async fn run(
     stop: impl Future<Output = ()>,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let peers = Peers::new(limits.max_connections_per_peer);
     let (closing, closing_seen) = watch::channel(false);
     let mut stop = pin!(stop);
     let mut last_logged = None;
+    let mut last_refused = None;
     loop {
         // At the cap, the next connection waits in the kernel's accept queue until one closes;
         // the timeouts make sure one does.
@@ -69,19 +81,32 @@ pub(crate) async fn run(
             accepted = listener.accept() => accepted,
             () = &mut stop => break,
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(error) => {
                 accept_failed(error, &mut last_logged).await;
                 continue;
             }
+        };
+        // Past its bound, a peer's connection is closed unread and its slot is free again at
+        // once: answering it would take a slot for as long as the peer cares to send nothing.
+        let Some(peer_slot) = peers.take(peer) else {
+            if last_refused.is_none_or(|at: Instant| at.elapsed() >= Duration::from_secs(1)) {
+                tracing::warn!(
+                    "closed a connection from {}: it already holds {} (the per-peer cap)",
+                    peer.ip(),
+                    limits.max_connections_per_peer
+                );
+                last_refused = Some(Instant::now());
+            }
+            continue;
         };
         tokio::spawn(serve_one(
             stream,
             router.clone(),
             limits,
             closing_seen.clone(),
-            slot,
+            (slot, peer_slot),
         ));
     }
     drop(listener);
@@ -91,13 +116,69 @@ pub(crate) async fn run(
     let _ = slots.acquire_many(all).await;
 }
 
-/// One connection, from accept to close; `_slot` returns to the cap when it ends.
+/// Connections held per peer address, each counted by a [`PeerSlot`] while it lives.
+#[derive(Debug, Clone)]
+struct Peers {
+    held: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    cap: usize,
+}
+
+impl Peers {
+    fn new(cap: usize) -> Self {
+        Peers {
+            held: Arc::default(),
+            cap,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, usize>> {
+        // Nothing panics while holding the lock; a poisoned map still counts right.
+        self.held.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A slot for one more connection of `peer`'s address, or `None` at the cap. An
+    /// IPv4-mapped IPv6 address counts as the IPv4 address it maps.
+    fn take(&self, peer: SocketAddr) -> Option<PeerSlot> {
+        let ip = peer.ip().to_canonical();
+        let mut held = self.lock();
+        let count = held.entry(ip).or_insert(0);
+        if *count >= self.cap {
+            return None;
+        }
+        *count += 1;
+        Some(PeerSlot {
+            peers: self.clone(),
+            ip,
+        })
+    }
+}
+
+/// One connection's place in its peer's count, given back when dropped.
+#[derive(Debug)]
+struct PeerSlot {
+    peers: Peers,
+    ip: IpAddr,
+}
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        let mut held = self.peers.lock();
+        if let Some(count) = held.get_mut(&self.ip) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                held.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// One connection, from accept to close; `_slots` return to the caps when it ends.
 async fn serve_one(
     stream: TcpStream,
     router: Router,
     limits: Limits,
     mut closing_seen: watch::Receiver<bool>,
-    _slot: OwnedSemaphorePermit,
+    _slots: (OwnedSemaphorePermit, PeerSlot),
 ) {
     let io_timeout = limits.io_timeout;
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
@@ -107,6 +188,7 @@ async fn serve_one(
     });
     // hyper restarts the header-read timer whenever it waits for a request, the first or the
     // next on a kept-alive connection, so it is the idle timeout as well.
+    // `Limits::of` capped it at `LONGEST_TIMEOUT`, which hyper can add to the clock.
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
@@ -160,7 +242,8 @@ async fn accept_failed(error: io::Error, last_logged: &mut Option<Instant>) {
 /// any unreadable body.
 struct BodyDeadline {
     inner: Incoming,
-    deadline: Instant,
+    /// `None` when the timeout reaches past what the clock can hold: no deadline.
+    deadline: Option<Instant>,
     timer: Option<Pin<Box<Sleep>>>,
 }
 
@@ -168,7 +251,7 @@ impl BodyDeadline {
     fn new(inner: Incoming, timeout: Duration) -> Self {
         BodyDeadline {
             inner,
-            deadline: Instant::now() + timeout,
+            deadline: Instant::now().checked_add(timeout),
             timer: None,
         }
     }
@@ -191,8 +274,10 @@ impl HttpBody for BodyDeadline {
         if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
             return Poll::Ready(frame.map(|frame| frame.map_err(Into::into)));
         }
+        let Some(deadline) = this.deadline else {
+            return Poll::Pending;
+        };
         // Created only when the body has to be waited for: most requests never get here.
-        let deadline = this.deadline;
         let timer = this
             .timer
             .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
@@ -295,5 +380,48 @@ impl AsyncWrite for WriteDeadline {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.stream).poll_shutdown(cx);
         this.watch(cx, polled)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_holds_at_most_its_cap_and_a_closed_connection_gives_its_place_back() {
+        let peers = Peers::new(2);
+        let a: SocketAddr = "127.0.0.1:1000".parse().expect("addr");
+        let a_mapped: SocketAddr = "[::ffff:127.0.0.1]:1001".parse().expect("addr");
+        let b: SocketAddr = "127.0.0.2:1000".parse().expect("addr");
+        let first = peers.take(a).expect("first");
+        let second = peers.take(a_mapped).expect("second, the same peer");
+        assert!(peers.take(a).is_none(), "a third of the same peer");
+        assert!(peers.take(b).is_some(), "another peer");
+        drop(first);
+        let third = peers.take(a).expect("room again");
+        drop((second, third));
+        assert!(
+            peers.lock().is_empty(),
+            "no count kept for a peer with no connection"
+        );
+    }
+
+    #[test]
+    fn timeouts_are_capped_where_the_clock_can_add_them() {
+        let config = crate::Config {
+            header_read_timeout: Duration::MAX,
+            io_timeout: Duration::from_secs(u64::MAX),
+            max_connections_per_peer: 0,
+            ..crate::Config::development()
+        };
+        let limits = Limits::of(&config);
+        assert_eq!(limits.header_read_timeout, LONGEST_TIMEOUT);
+        assert_eq!(limits.io_timeout, LONGEST_TIMEOUT);
+        assert_eq!(limits.max_connections_per_peer, 1);
+        assert!(
+            std::time::Instant::now()
+                .checked_add(LONGEST_TIMEOUT)
+                .is_some()
+        );
     }
 }
