@@ -137,14 +137,26 @@
 //!   served normally. Waiting rather than closing means a burst is slowed, never refused; the
 //!   timeouts below bound the wait. Keep the cap below the open-file limit (`ulimit -n`), which
 //!   must also cover a few descriptors of the process itself.
-//! - **At most 256 connections per peer** ([`Config::max_connections_per_peer`]), a peer being
+//! - **At most 512 connections per peer** ([`Config::max_connections_per_peer`]), a peer being
 //!   a client IP address (an IPv4-mapped IPv6 address counts as its IPv4 address), so one
 //!   client's kept-alive connections cannot hold every slot of the cap above. A connection past
 //!   a peer's bound is **closed at accept, unread and unanswered**, and takes no slot: the client
 //!   sees a reset or an early close, which HTTP clients treat as a failed connection to retry
 //!   once one of theirs is free. Not a 503 (the reference server never answers 5xx), and not a
 //!   429 either: answering means reading a request, and a peer that sends nothing would then
-//!   hold slots again while it waits. Clients behind one NAT or proxy share a bound.
+//!   hold slots again while it waits. Clients behind one NAT or proxy share a bound, and so do
+//!   all the users of one machine connecting over loopback (all from 127.0.0.1), which is what
+//!   the next bound is for.
+//! - **At most 256 connections per API key** ([`Config::max_connections_per_key`]), below the
+//!   per-peer bound so that one key cannot take a whole machine's loopback share. A connection
+//!   counts against the configured key of its latest request (a request with no configured key
+//!   is not counted: it is answered 401, and counting invented credentials would let a client
+//!   grow the count without bound). A request of a key that already holds its bound on other
+//!   connections is answered **429** `{"detail": "Too many connections with this API key: ..."}`
+//!   with `Retry-After: 1` and `Connection: close`, and its connection is closed: a client that
+//!   sends requests on the connections it already has is never refused. 429 is not among the
+//!   contract's answers, but it is what a gateway in front of the service answers to a client
+//!   over its share, and clients (the contract suite among them) wait and retry on it.
 //! - **10 s to send a request's line and headers** ([`Config::header_read_timeout`]), counted
 //!   from when the server starts waiting for them: on a new connection, and after each response
 //!   on a kept-alive one, so it is also the **idle (keep-alive) timeout**. A connection that
@@ -253,8 +265,12 @@ pub struct Config {
     /// At least 1 is used.
     pub max_connections: usize,
     /// Connections one peer (client IP address) may hold at once; one more is closed at accept.
-    /// At least 1 is used.
+    /// At least 1 is used. Keep it above [`Config::max_connections_per_key`]: loopback clients
+    /// all share one address.
     pub max_connections_per_peer: usize,
+    /// Connections that may carry requests of one API key at once; a request of that key on
+    /// one more connection is answered 429 and the connection closed. At least 1 is used.
+    pub max_connections_per_key: usize,
     /// How long a connection may take to send a request's line and headers, counted from when
     /// the server starts waiting for them (also after a response on a kept-alive connection).
     pub header_read_timeout: Duration,
@@ -279,7 +295,8 @@ impl Config {
             fault: None,
             latency: Duration::ZERO,
             max_connections: 1024,
-            max_connections_per_peer: 256,
+            max_connections_per_peer: 512,
+            max_connections_per_key: 256,
             header_read_timeout: Duration::from_secs(10),
             io_timeout: Duration::from_secs(30),
             max_team_records: 100_000,

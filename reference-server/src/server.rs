@@ -1,15 +1,16 @@
-//! The socket side: accepting connections under a cap (and a smaller one per peer) and serving
-//! each with hyper's HTTP/1 with the timeouts that keep slow or stalled clients from holding
-//! the server.
+//! The socket side: accepting connections under a cap (and smaller ones per peer and per API
+//! key) and serving each with hyper's HTTP/1 with the timeouts that keep slow or stalled
+//! clients from holding the server.
 //!
 //! axum's own `serve` sets no timer on hyper, so it has no header-read timeout and accepts
 //! without limit: a thousand clients sending nothing starved everyone. This loop is `serve`
 //! with those limits and the same graceful shutdown.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::hash::Hash;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::pin::{Pin, pin};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
@@ -17,6 +18,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
 use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -32,12 +35,16 @@ use tower::Service;
 pub(crate) const LONGEST_TIMEOUT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// The limits of one server; see the crate docs for what each means and why it defaults so.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Limits {
     pub max_connections: usize,
     pub max_connections_per_peer: usize,
+    pub max_connections_per_key: usize,
     pub header_read_timeout: Duration,
     pub io_timeout: Duration,
+    /// The configured keys: only those are counted per key (a request without one is 401
+    /// anyway, and a client inventing credentials must not grow the count's map).
+    pub keys: Arc<HashSet<Vec<u8>>>,
 }
 
 impl Limits {
@@ -49,8 +56,16 @@ impl Limits {
                 .max_connections
                 .clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize)),
             max_connections_per_peer: config.max_connections_per_peer.max(1),
+            max_connections_per_key: config.max_connections_per_key.max(1),
             header_read_timeout: config.header_read_timeout.min(LONGEST_TIMEOUT),
             io_timeout: config.io_timeout.min(LONGEST_TIMEOUT),
+            keys: Arc::new(
+                config
+                    .keys
+                    .iter()
+                    .map(|k| k.key.as_bytes().to_vec())
+                    .collect(),
+            ),
         }
     }
 }
@@ -64,7 +79,8 @@ pub(crate) async fn run(
     stop: impl Future<Output = ()>,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
-    let peers = Peers::new(limits.max_connections_per_peer);
+    let peers = Held::new(limits.max_connections_per_peer);
+    let per_key = Held::new(limits.max_connections_per_key);
     let (closing, closing_seen) = watch::channel(false);
     let mut stop = pin!(stop);
     let mut last_logged = None;
@@ -90,7 +106,7 @@ pub(crate) async fn run(
         };
         // Past its bound, a peer's connection is closed unread and its slot is free again at
         // once: answering it would take a slot for as long as the peer cares to send nothing.
-        let Some(peer_slot) = peers.take(peer) else {
+        let Some(peer_slot) = peers.take(peer.ip().to_canonical()) else {
             if last_refused.is_none_or(|at: Instant| at.elapsed() >= Duration::from_secs(1)) {
                 tracing::warn!(
                     "closed a connection from {}: it already holds {} (the per-peer cap)",
@@ -104,7 +120,8 @@ pub(crate) async fn run(
         tokio::spawn(serve_one(
             stream,
             router.clone(),
-            limits,
+            limits.clone(),
+            per_key.clone(),
             closing_seen.clone(),
             (slot, peer_slot),
         ));
@@ -116,60 +133,109 @@ pub(crate) async fn run(
     let _ = slots.acquire_many(all).await;
 }
 
-/// Connections held per peer address, each counted by a [`PeerSlot`] while it lives.
-#[derive(Debug, Clone)]
-struct Peers {
-    held: Arc<Mutex<HashMap<IpAddr, usize>>>,
+/// Connections held per peer address (an IPv4-mapped IPv6 address counted as its IPv4
+/// address) or per API key, each counted by a [`Slot`] while it lives.
+#[derive(Debug)]
+struct Held<K> {
+    counts: Arc<Mutex<HashMap<K, usize>>>,
     cap: usize,
 }
 
-impl Peers {
+impl<K> Clone for Held<K> {
+    fn clone(&self) -> Self {
+        Held {
+            counts: Arc::clone(&self.counts),
+            cap: self.cap,
+        }
+    }
+}
+
+impl<K: Hash + Eq + Clone> Held<K> {
     fn new(cap: usize) -> Self {
-        Peers {
-            held: Arc::default(),
+        Held {
+            counts: Arc::default(),
             cap,
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, usize>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, usize>> {
         // Nothing panics while holding the lock; a poisoned map still counts right.
-        self.held.lock().unwrap_or_else(|e| e.into_inner())
+        self.counts.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A slot for one more connection of `peer`'s address, or `None` at the cap. An
-    /// IPv4-mapped IPv6 address counts as the IPv4 address it maps.
-    fn take(&self, peer: SocketAddr) -> Option<PeerSlot> {
-        let ip = peer.ip().to_canonical();
-        let mut held = self.lock();
-        let count = held.entry(ip).or_insert(0);
+    /// A place for one more connection of `key`, or `None` at the cap.
+    fn take(&self, key: K) -> Option<Slot<K>> {
+        let mut counts = self.lock();
+        let count = counts.entry(key.clone()).or_insert(0);
         if *count >= self.cap {
             return None;
         }
         *count += 1;
-        Some(PeerSlot {
-            peers: self.clone(),
-            ip,
+        Some(Slot {
+            held: self.clone(),
+            key,
         })
     }
 }
 
-/// One connection's place in its peer's count, given back when dropped.
+/// One connection's place in its peer's or key's count, given back when dropped.
 #[derive(Debug)]
-struct PeerSlot {
-    peers: Peers,
-    ip: IpAddr,
+struct Slot<K: Hash + Eq + Clone> {
+    held: Held<K>,
+    key: K,
 }
 
-impl Drop for PeerSlot {
+impl<K: Hash + Eq + Clone> Drop for Slot<K> {
     fn drop(&mut self) {
-        let mut held = self.peers.lock();
-        if let Some(count) = held.get_mut(&self.ip) {
+        let mut counts = self.held.lock();
+        if let Some(count) = counts.get_mut(&self.key) {
             *count = count.saturating_sub(1);
             if *count == 0 {
-                held.remove(&self.ip);
+                counts.remove(&self.key);
             }
         }
     }
+}
+
+/// The key a connection's requests currently count against.
+type KeySlot = Mutex<Option<Slot<Vec<u8>>>>;
+
+/// Whether a request with `headers` may go on this connection: a configured key counts the
+/// connection against that key (the connection's previous key, if another, gives its place
+/// back); a request without one is not counted. `false` at the key's cap.
+fn admit(
+    current: &KeySlot,
+    per_key: &Held<Vec<u8>>,
+    keys: &HashSet<Vec<u8>>,
+    headers: &axum::http::HeaderMap,
+) -> bool {
+    let key = crate::auth::credential(headers).filter(|c| keys.contains(*c));
+    let mut current = current.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(key) = key else {
+        return true;
+    };
+    if current.as_ref().is_some_and(|slot| slot.key == key) {
+        return true;
+    }
+    *current = None;
+    *current = per_key.take(key.to_vec());
+    current.is_some()
+}
+
+/// The answer to a request whose key already holds its cap of connections: 429 with
+/// `Retry-After`, and the connection closed after it (so it does not count either).
+fn too_many_for_key(cap: usize) -> Response {
+    let mut response = crate::errors::detail(
+        StatusCode::TOO_MANY_REQUESTS,
+        &format!(
+            "Too many connections with this API key: at most {cap} at once; send on a \
+             connection already open, or retry after Retry-After seconds"
+        ),
+    );
+    let headers = response.headers_mut();
+    headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// One connection, from accept to close; `_slots` return to the caps when it ends.
@@ -177,14 +243,25 @@ async fn serve_one(
     stream: TcpStream,
     router: Router,
     limits: Limits,
+    per_key: Held<Vec<u8>>,
     mut closing_seen: watch::Receiver<bool>,
-    _slots: (OwnedSemaphorePermit, PeerSlot),
+    _slots: (OwnedSemaphorePermit, Slot<IpAddr>),
 ) {
     let io_timeout = limits.io_timeout;
+    let cap = limits.max_connections_per_key;
+    let keys = limits.keys;
+    let key_slot = Arc::new(KeySlot::default());
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+        let admitted = admit(&key_slot, &per_key, &keys, request.headers());
         let request = request.map(|body| Body::new(BodyDeadline::new(body, io_timeout)));
-        // A Router is always ready, so calling it without `poll_ready` is allowed.
-        router.clone().call(request)
+        let mut router = router.clone();
+        async move {
+            if !admitted {
+                return Ok(too_many_for_key(cap));
+            }
+            // A Router is always ready, so calling it without `poll_ready` is allowed.
+            router.call(request).await
+        }
     });
     // hyper restarts the header-read timer whenever it waits for a request, the first or the
     // next on a kept-alive connection, so it is the idle timeout as well.
@@ -385,14 +462,22 @@ impl AsyncWrite for WriteDeadline {
 
 #[cfg(test)]
 mod tests {
+    use std::net::SocketAddr;
+
     use super::*;
 
     #[test]
     fn a_peer_holds_at_most_its_cap_and_a_closed_connection_gives_its_place_back() {
-        let peers = Peers::new(2);
-        let a: SocketAddr = "127.0.0.1:1000".parse().expect("addr");
-        let a_mapped: SocketAddr = "[::ffff:127.0.0.1]:1001".parse().expect("addr");
-        let b: SocketAddr = "127.0.0.2:1000".parse().expect("addr");
+        let peers = Held::new(2);
+        let ip = |text: &str| {
+            text.parse::<SocketAddr>()
+                .expect("addr")
+                .ip()
+                .to_canonical()
+        };
+        let a = ip("127.0.0.1:1000");
+        let a_mapped = ip("[::ffff:127.0.0.1]:1001");
+        let b = ip("127.0.0.2:1000");
         let first = peers.take(a).expect("first");
         let second = peers.take(a_mapped).expect("second, the same peer");
         assert!(peers.take(a).is_none(), "a third of the same peer");
@@ -404,6 +489,39 @@ mod tests {
             peers.lock().is_empty(),
             "no count kept for a peer with no connection"
         );
+    }
+
+    /// A connection counts against the key of its latest request: the same key again costs
+    /// nothing, another key moves it, no configured key leaves it where it was.
+    #[test]
+    fn a_connection_counts_against_the_key_it_sends() {
+        let keys: HashSet<Vec<u8>> = [b"k1".to_vec(), b"k2".to_vec()].into();
+        let per_key = Held::new(1);
+        let headers = |value: &str| {
+            let mut headers = axum::http::HeaderMap::new();
+            headers.insert(
+                header::AUTHORIZATION,
+                HeaderValue::from_str(value).expect("a header"),
+            );
+            headers
+        };
+        let first = KeySlot::default();
+        let second = KeySlot::default();
+        assert!(admit(&first, &per_key, &keys, &headers("Bearer k1")));
+        assert!(admit(&first, &per_key, &keys, &headers("bearer  k1 ")));
+        assert!(!admit(&second, &per_key, &keys, &headers("Bearer k1")));
+        assert!(admit(&second, &per_key, &keys, &headers("Bearer unknown")));
+        assert!(admit(
+            &second,
+            &per_key,
+            &keys,
+            &axum::http::HeaderMap::new()
+        ));
+        // The first connection moves to k2: k1 has room again.
+        assert!(admit(&first, &per_key, &keys, &headers("Bearer k2")));
+        assert!(admit(&second, &per_key, &keys, &headers("Bearer k1")));
+        drop((first, second));
+        assert!(per_key.lock().is_empty());
     }
 
     #[test]

@@ -395,39 +395,9 @@ async fn connect_from(ip: [u8; 4], addr: SocketAddr) -> TcpStream {
 /// One request on a kept-alive connection, read by its `Content-Length`; the connection stays
 /// open. `None` when the server closed it instead of answering.
 async fn kept_alive_exchange(stream: &mut TcpStream) -> Option<Answer> {
-    let head = format!(
-        "GET {} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {DEV_KEY}\r\n\r\n",
-        list_path()
-    );
-    if stream.write_all(head.as_bytes()).await.is_err() {
-        return None;
-    }
-    let read = async {
-        let mut raw = Vec::new();
-        let mut buf = [0u8; 4096];
-        loop {
-            let n = match stream.read(&mut buf).await {
-                Ok(0) | Err(_) => return None,
-                Ok(n) => n,
-            };
-            raw.extend_from_slice(&buf[..n]);
-            let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
-                continue;
-            };
-            let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
-            let length: usize = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse().ok())
-                .expect("a Content-Length");
-            if raw.len() >= split + 4 + length {
-                return parse_answer(&raw);
-            }
-        }
-    };
-    timeout(LIVENESS, read)
+    kept_alive_exchange_as(stream, DEV_KEY)
         .await
-        .expect("answered or closed within the liveness bound")
+        .map(|(_, answer)| answer)
 }
 
 /// One client's kept-alive connections cannot hold the whole connection cap: past its
@@ -594,4 +564,93 @@ async fn a_team_s_stored_bytes_are_bounded_and_deletes_free_room() {
     created_id(&exchange(addr, "POST", COLLECTION, DEV_KEY, Some(&large(400_000))).await);
     created_id(&exchange(addr, "POST", COLLECTION, DEV_KEY, Some(&large(400_000))).await);
     server.shutdown().await;
+}
+
+/// One request of `key` on a kept-alive connection; the answer's head and body, or `None` when
+/// the server closed the connection instead of answering.
+async fn kept_alive_exchange_as(stream: &mut TcpStream, key: &str) -> Option<(String, Answer)> {
+    let head = format!(
+        "GET {} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\r\n",
+        list_path()
+    );
+    stream.write_all(head.as_bytes()).await.ok()?;
+    let read = async {
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => n,
+            };
+            raw.extend_from_slice(&buf[..n]);
+            let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+                continue;
+            };
+            let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .expect("a Content-Length");
+            if raw.len() >= split + 4 + length {
+                return parse_answer(&raw).map(|answer| (head, answer));
+            }
+        }
+    };
+    timeout(LIVENESS, read)
+        .await
+        .expect("answered or closed within the liveness bound")
+}
+
+/// Clients on one machine all connect from 127.0.0.1, so the per-peer cap cannot tell them
+/// apart; the per-key cap can: a key's requests on more connections than its bound are
+/// answered 429 with `Retry-After` and the connection closed, while another key is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_key_cannot_hold_every_connection() {
+    let server = spawn(Config {
+        max_connections: 4,
+        max_connections_per_key: 2,
+        header_read_timeout: Duration::from_secs(3600),
+        ..config()
+    })
+    .await;
+    let addr = server.addr();
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut stream = connect(addr).await;
+        let (_, answer) = kept_alive_exchange_as(&mut stream, DEV_KEY)
+            .await
+            .expect("served");
+        assert_eq!(answer.status, 200);
+        held.push(stream);
+    }
+    for n in 0..3 {
+        let mut excess = connect(addr).await;
+        let (head, answer) = kept_alive_exchange_as(&mut excess, DEV_KEY)
+            .await
+            .unwrap_or_else(|| panic!("connection {n}: closed without an answer"));
+        assert_eq!(answer.status, 429, "connection {n} past the per-key bound");
+        assert!(head.contains("retry-after: 1"), "{head}");
+        assert!(head.contains("connection: close"), "{head}");
+        let detail = answer.json()["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(detail.contains("connections"), "{detail}");
+        let rest = closed_by_server(excess, "the refused connection").await;
+        assert!(rest.is_empty());
+    }
+    let mut other = connect(addr).await;
+    let (_, answer) = kept_alive_exchange_as(&mut other, DEV_OTHER_TEAM_KEY)
+        .await
+        .expect("another key is served");
+    assert_eq!(answer.status, 200);
+    for stream in &mut held {
+        let answer = kept_alive_exchange_as(stream, DEV_KEY).await;
+        assert_eq!(answer.map(|(_, a)| a.status), Some(200));
+    }
+    drop((held, other));
+    timeout(LIVENESS, server.shutdown())
+        .await
+        .expect("shutdown ends");
 }

@@ -40,7 +40,10 @@ Storage:
 
 Connections:
   A client address holding --max-connections-per-peer connections has its next one closed at
-  accept, unanswered; other clients keep the rest of --max-connections.";
+  accept, unanswered; other clients keep the rest of --max-connections. All local clients
+  share the address 127.0.0.1, so a key is bounded too: a request of a key that already
+  carries --max-connections-per-key connections is answered 429 (Retry-After: 1) and its
+  connection closed.";
 
 /// What `serve` was asked to do.
 #[derive(Debug, PartialEq)]
@@ -74,8 +77,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value = "1024", value_parser = number_in(1..=1_000_000u64))]
     max_connections: u64,
     /// Connections one client address may hold at once, 1 to 1000000
-    #[arg(long, value_name = "N", default_value = "256", value_parser = number_in(1..=1_000_000u64))]
+    #[arg(long, value_name = "N", default_value = "512", value_parser = number_in(1..=1_000_000u64))]
     max_connections_per_peer: u64,
+    /// Connections that may carry one API key's requests at once, 1 to 1000000
+    #[arg(long, value_name = "N", default_value = "256", value_parser = number_in(1..=1_000_000u64))]
+    max_connections_per_key: u64,
     /// Time a client has to send its headers (and to idle between requests), 1 to 3600
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = number_in(1..=3600u64))]
     header_read_timeout: u64,
@@ -133,6 +139,7 @@ fn request(args: ServeArgs, env_keys: Option<OsString>) -> Result<Request> {
     config.latency = Duration::from_millis(args.latency);
     config.max_connections = count(args.max_connections);
     config.max_connections_per_peer = count(args.max_connections_per_peer);
+    config.max_connections_per_key = count(args.max_connections_per_key);
     config.header_read_timeout = Duration::from_secs(args.header_read_timeout);
     config.io_timeout = Duration::from_secs(args.io_timeout);
     config.max_team_records = count(args.max_team_records);
@@ -256,9 +263,10 @@ pub fn run(args: ServeArgs) -> Result<()> {
             say(&format!("FAULT ON: {} ({})", fault.name(), fault.description()));
         }
         say(&format!(
-            "limits: {} connections, {} per client address; header-read (and idle) timeout {} s; body and stalled-write timeout {} s; per team {} simulations and {} MiB",
+            "limits: {} connections, {} per client address, {} per key; header-read (and idle) timeout {} s; body and stalled-write timeout {} s; per team {} simulations and {} MiB",
             config.max_connections,
             config.max_connections_per_peer,
+            config.max_connections_per_key,
             config.header_read_timeout.as_secs(),
             config.io_timeout.as_secs(),
             config.max_team_records,
@@ -417,6 +425,7 @@ mod tests {
             "--latency",
             "--max-connections",
             "--max-connections-per-peer",
+            "--max-connections-per-key",
             "--header-read-timeout",
             "--io-timeout",
             "--max-team-records",
@@ -440,6 +449,8 @@ mod tests {
             "3600",
             "--max-connections-per-peer",
             "3",
+            "--max-connections-per-key",
+            "2",
             "--max-team-records",
             "7",
             "--max-team-mib",
@@ -448,6 +459,7 @@ mod tests {
         assert_eq!(config.latency, Duration::from_secs(60));
         assert_eq!(config.io_timeout, Duration::from_secs(3600));
         assert_eq!(config.max_connections_per_peer, 3);
+        assert_eq!(config.max_connections_per_key, 2);
         assert_eq!(config.max_team_records, 7);
         assert_eq!(config.max_team_bytes, 2 * 1024 * 1024);
     }
