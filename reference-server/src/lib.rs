@@ -305,6 +305,19 @@ impl Config {
     }
 }
 
+impl Config {
+    /// [`Config::development`] for a server whose only client is the process that starts it
+    /// (the contract suite's embedded server): the per-peer and per-key bounds, which keep
+    /// clients from crowding each other out, are the connection cap itself, so a run at up to
+    /// 1024 requests in flight is never turned away.
+    pub fn embedded() -> Self {
+        let mut config = Config::development();
+        config.max_connections_per_peer = config.max_connections;
+        config.max_connections_per_key = config.max_connections;
+        config
+    }
+}
+
 /// The whole API as a router with fresh, empty storage; usable without a socket
 /// (e.g. `tower::ServiceExt::oneshot`). Clones share the storage.
 pub fn app(config: Config) -> Router {
@@ -374,6 +387,24 @@ pub async fn spawn(config: Config) -> std::io::Result<RunningServer> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_embedded_server_bounds_only_its_connections() {
+        let embedded = Config::embedded();
+        assert_eq!(embedded.max_connections_per_peer, embedded.max_connections);
+        assert_eq!(embedded.max_connections_per_key, embedded.max_connections);
+        let development = Config::development();
+        assert!(development.max_connections_per_key < development.max_connections_per_peer);
+        assert!(development.max_connections_per_peer < development.max_connections);
+        assert_eq!(
+            Config {
+                max_connections_per_peer: development.max_connections_per_peer,
+                max_connections_per_key: development.max_connections_per_key,
+                ..embedded
+            },
+            development
+        );
+    }
 
     #[test]
     fn api_keys_parse_and_never_show_the_key() {
