@@ -122,8 +122,14 @@ fn request(args: ServeArgs, env_keys: Option<OsString>) -> Result<Request> {
         };
         keys.extend(parse_keys(text).context(KEYS_VARIABLE)?);
     }
-    for (n, key) in keys.iter().enumerate() {
-        if keys[..n].iter().any(|earlier| earlier.key == key.key) {
+    let mut seen = std::collections::HashSet::new();
+    for key in &keys {
+        // Teams and users are printed (banner, this error); keys never are.
+        let printable = |name: &str| !name.chars().any(char::is_control);
+        if !printable(&key.team) || !printable(&key.user) {
+            bail!("a key's team or user holds a control character");
+        }
+        if !seen.insert(key.key.as_str()) {
             bail!(
                 "the key of {}/{} is given twice; each key belongs to one team and user",
                 key.team,
@@ -512,7 +518,7 @@ mod tests {
         let binary = temp_file("binary", b"secret-key:t:u\xff\n");
         let twice = temp_file("twice", b"secret-dup:t:u\nsecret-dup:t2:u2\n");
         let missing = std::env::temp_dir().join("serve-no-such-keys-file");
-        let cases: [(Vec<String>, Option<&str>, &str); 6] = [
+        let cases: [(Vec<String>, Option<&str>, &str); 7] = [
             (file_arg(&malformed), None, "line 2"),
             (file_arg(&binary), None, "not UTF-8"),
             (file_arg(&twice), None, "given twice"),
@@ -526,6 +532,11 @@ mod tests {
                 args(&["--api-key", "secret-dup:t:u"]),
                 Some("secret-dup:t:u"),
                 "given twice",
+            ),
+            (
+                Vec::new(),
+                Some("secret-k:t\u{1b}[2J:u"),
+                "control character",
             ),
         ];
         for (list, env, says) in cases {
