@@ -102,9 +102,10 @@ pub enum Command {
     Bench(BenchArgs),
     /// Run the reference server in the foreground
     ///
-    /// Runs the reference server in the foreground: with no --api-key, on two development keys
-    /// (printed); at most 1024 connections, 10 s to send headers, 30 s of stalled body or unread
-    /// response unless told otherwise.
+    /// Runs the reference server in the foreground: with no key given (--api-key, --api-key-file
+    /// or SERVE_API_KEYS), on two development keys (printed); at most 1024 connections (512 per
+    /// client address, 256 per key), 10 s to send headers, 30 s of stalled body or unread response, and per
+    /// team 100000 simulations and 256 MiB, unless told otherwise.
     Serve(ServeArgs),
     /// Run the FastAPI + pydantic oracle (oracle/) in the foreground, on loopback
     ///

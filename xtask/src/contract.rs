@@ -269,7 +269,7 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
         let embedded = match &args.base_url {
             Some(_) => None,
             None => {
-                let mut config = Config::development();
+                let mut config = Config::embedded();
                 config.fault = args.fault;
                 Some(
                     reference_server::spawn(config)
@@ -580,7 +580,7 @@ pub async fn run_against_embedded(
     seed: u64,
     fail_fast: bool,
 ) -> Result<Report> {
-    let mut config = Config::development();
+    let mut config = Config::embedded();
     config.fault = fault;
     let server = reference_server::spawn(config)
         .await
