@@ -9,7 +9,7 @@ use contract_tests::baseline::{Baseline, Triage, today_utc};
 use contract_tests::checks::CHECKS;
 use contract_tests::exchange::Identity;
 use contract_tests::partition::Partition;
-use contract_tests::redact::Secrets;
+use contract_tests::redact::{Key, Secrets};
 use contract_tests::runner::{self, Options, Progress, Report};
 use contract_tests::{formats, report};
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
@@ -228,7 +228,7 @@ pub fn embedded_options(base_url: String) -> Options {
         base_url,
         DEV_KEY.to_owned(),
     );
-    options.other_team_token = Some(DEV_OTHER_TEAM_KEY.to_owned());
+    options.other_team_token = Some(Key::new(DEV_OTHER_TEAM_KEY));
     options.identity = development_identity();
     options
 }
@@ -288,7 +288,7 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
                     url.clone(),
                     token,
                 );
-                options.other_team_token = env_value("CONTRACT_OTHER_TEAM_TOKEN");
+                options.other_team_token = env_value("CONTRACT_OTHER_TEAM_TOKEN").map(Key::new);
                 let loopback = runner::target_host(url).is_ok_and(|h| runner::is_loopback_host(&h));
                 (options, loopback)
             }

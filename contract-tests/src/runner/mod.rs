@@ -30,7 +30,7 @@ use crate::exchange::{
 use crate::http::{DEFAULT_MAX_RESPONSE_BYTES, Failure, Pacer, Target};
 use crate::listing::page_size;
 use crate::partition::Partition;
-use crate::redact::Secrets;
+use crate::redact::{Key, Secrets};
 use crate::scenario::{Mix, Scenario, arb_scenario};
 use crate::spec::{Api, Operation, Spec};
 
@@ -69,8 +69,9 @@ pub enum Progress {
 pub struct Options {
     pub spec_path: PathBuf,
     pub base_url: String,
-    pub token: String,
-    pub other_team_token: Option<String>,
+    /// The keys: `Debug` shows them as `[redacted]`.
+    pub token: Key,
+    pub other_team_token: Option<Key>,
     pub identity: Identity,
     pub cases: u64,
     pub seed: u64,
@@ -104,7 +105,7 @@ impl Options {
         Options {
             spec_path,
             base_url,
-            token,
+            token: Key::new(token),
             other_team_token: None,
             identity: Identity::default(),
             cases: 1000,
@@ -129,7 +130,10 @@ impl Options {
 
     /// The secrets every output of this run must not show.
     pub fn secrets(&self) -> Secrets {
-        Secrets::new(&self.token, self.other_team_token.as_deref())
+        Secrets::new(
+            self.token.expose(),
+            self.other_team_token.as_ref().map(Key::expose),
+        )
     }
 }
 
@@ -414,8 +418,11 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
     let spec = Arc::new(Spec::load(&options.spec_path)?);
     let target = Target::new(
         &options.base_url,
-        options.token.clone(),
-        options.other_team_token.clone(),
+        options.token.expose().to_owned(),
+        options
+            .other_team_token
+            .as_ref()
+            .map(|k| k.expose().to_owned()),
         options.timeout,
         options.max_response_bytes,
     )
