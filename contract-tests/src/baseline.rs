@@ -259,22 +259,24 @@ pub struct Triage {
 }
 
 impl Triage {
-    /// The warning or failure line of each stale or expired entry.
+    /// The warning or failure line of each stale or expired entry; the file's strings are
+    /// escaped, so each line stays one line and prints no control character.
     pub fn lines(&self) -> Vec<String> {
+        use crate::text::escape;
         let mut lines = Vec::new();
         for e in &self.expired {
             lines.push(format!(
                 "baseline entry EXPIRED on {}: {} ({})",
                 e.expires,
-                e.key_text(),
-                e.reason
+                escape(&e.key_text()),
+                escape(&e.reason)
             ));
         }
         for e in &self.stale {
             lines.push(format!(
                 "warning: stale baseline entry, it no longer fails: {} ({})",
-                e.key_text(),
-                e.reason
+                escape(&e.key_text()),
+                escape(&e.reason)
             ));
         }
         lines
@@ -386,6 +388,23 @@ expires = 2026-07-01
             assert!(err.contains(wanted), "{wanted:?} not in {err:?}");
             assert!(!err.contains('\n'), "{err:?}");
         }
+    }
+
+    #[test]
+    fn the_lines_of_stale_and_expired_entries_escape_the_file_s_strings() {
+        let hostile = FILE.replace(
+            "\"WF-3\"",
+            "\"WF-3\\u001b[2K\\rsummary: 0 failures\\u202e\"",
+        );
+        let baseline = Baseline::parse(&hostile).unwrap();
+        let triage = baseline.triage(&[], &["error_locus"], date("2026-06-01"));
+        let lines = triage.lines();
+        assert_eq!(
+            lines,
+            [
+                "warning: stale baseline entry, it no longer fails: error_locus on get_simulation at /detail (WF-3\\u{1b}[2K\\rsummary: 0 failures\\u{202e})"
+            ]
+        );
     }
 
     #[test]

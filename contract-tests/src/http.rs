@@ -582,8 +582,27 @@ impl Pacer {
     }
 }
 
+/// `text` as one shell word. Text with a character a terminal acts on (see
+/// [`crate::text::is_unsafe`]) is written in ANSI-C quoting, `$'…'`, with that character as a
+/// `\xHH` or `\uHHHH` escape: the line sends the same bytes and prints nothing raw.
 fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
+    if !text.chars().any(crate::text::is_unsafe) {
+        return format!("'{}'", text.replace('\'', r"'\''"));
+    }
+    let mut out = String::from("$'");
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str(r"\\"),
+            '\'' => out.push_str(r"\'"),
+            c if crate::text::is_unsafe(c) && u32::from(c) < 0x80 => {
+                out.push_str(&format!("\\x{:02x}", u32::from(c)));
+            }
+            c if crate::text::is_unsafe(c) => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
 }
 
 /// A shell command that sends the same request. The key is written as `$CONTRACT_TOKEN`
@@ -680,6 +699,20 @@ mod tests {
             line,
             r#"curl -i -X POST 'http://127.0.0.1:9/workflows/v1/simulations' -H "Authorization: Bearer $CONTRACT_TOKEN" -H 'Content-Type: application/json' --data-binary '{"logical_id":"it'\''s"}'"#
         );
+    }
+
+    #[test]
+    fn curl_writes_control_characters_as_ansi_c_escapes() {
+        let request = post(
+            "/x",
+            Body::Bytes(b"{\"k\":\"a\x1b[2K\r\\'\xc2\x9b\xe2\x80\xae\"}".to_vec()),
+        );
+        let line = curl_line("http://h", &request);
+        assert!(
+            line.ends_with(r#"--data-binary $'{"k":"a\x1b[2K\x0d\\\'\u009b\u202e"}'"#),
+            "{line}"
+        );
+        assert!(!line.chars().any(crate::text::is_unsafe), "{line}");
     }
 
     #[test]

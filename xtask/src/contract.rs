@@ -11,7 +11,7 @@ use contract_tests::exchange::Identity;
 use contract_tests::partition::Partition;
 use contract_tests::redact::{Key, Secrets};
 use contract_tests::runner::{self, Options, Progress, Report};
-use contract_tests::{formats, report};
+use contract_tests::{formats, report, text};
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
 
 use crate::cli::{ColorChoice, fault_parser, number_in, seconds_in};
@@ -328,7 +328,8 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
             .map_or(String::new(), |p| format!(", partition {p}"));
         let opening = format!(
             "contract: {} cases against {}, seed {seed}{slice}",
-            args.cases, options.base_url
+            args.cases,
+            text::escape(&options.base_url)
         );
         // In JSON mode stdout holds JSON only; the human lines go to stderr.
         match args.message_format {
@@ -350,7 +351,7 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
     let (mut report, secrets) = match outcome {
         Ok(done) => done,
         Err(Unhealthy(line)) => {
-            eprintln!("error: {line}");
+            eprintln!("error: {}", text::escape(&line));
             return Ok(ExitCode::from(3));
         }
         Err(Other(e)) => return Err(e),
@@ -385,7 +386,10 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
     // Violations outrank an unhealthy target: they are the service's answers, seen before the
     // infrastructure gave out, and a gate must not hide them behind a 3.
     if let Some(unhealthy) = &report.gateway.unhealthy {
-        eprintln!("error: {}", secrets.redact(&unhealthy.line()));
+        eprintln!(
+            "error: {}",
+            text::escape(&secrets.redact(&unhealthy.line()))
+        );
     }
     Ok(if report.failed() {
         ExitCode::from(1)
