@@ -1,8 +1,8 @@
-//! What a hostile server can make `cargo xtask contract` print and write: terminal escapes and forged lines in its JSON keys and its 401 body, Markdown that breaks out of `--summary-md`'s code, and keys echoed in encodings a plain search misses. Each test reproduces a finding of issue 21 and passes only with its fix.
+//! What a hostile server can make `cargo xtask contract` print and write: terminal escapes and forged lines in its JSON keys and its 401 body, Markdown that breaks out of `--summary-md`'s code, and keys echoed in encodings a plain search misses; and the files the run reads (`contract.txt`, a symlink to it). Each test reproduces a finding of issue 21 and passes only with its fix.
 
 mod support;
 
-use support::{run_blocking, runtime, temp_path, text};
+use support::{run_blocking, runtime, temp_path, text, xtask};
 
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -423,4 +423,83 @@ fn a_key_echoed_in_any_encoding_is_redacted_in_every_output() {
             assert!(stdout.contains(&shown), "{method}: {shown} not in {stdout}");
         }
     });
+}
+
+const SEEDS: [&str; 4] = [
+    "cc 0101010101010101010101010101010101010101010101010101010101010101 # one",
+    "cc 0202020202020202020202020202020202020202020202020202020202020202 # two",
+    "cc 0303030303030303030303030303030303030303030303030303030303030303 # three",
+    "cc 0404040404040404040404040404040404040404040404040404040404040404 # four",
+];
+
+#[test]
+fn a_regressions_file_that_is_not_utf8_is_refused_and_kept() {
+    let path = temp_path("contract.txt");
+    let mut bytes = format!("# seeds\n{}\n{}\n", SEEDS[0], SEEDS[1]).into_bytes();
+    let bad_offset = bytes.len() + 5;
+    bytes.extend_from_slice(b"# caf\xe9 \xff\n");
+    bytes.extend_from_slice(format!("{}\n{}\n", SEEDS[2], SEEDS[3]).as_bytes());
+    std::fs::write(&path, &bytes).unwrap();
+    let out = xtask(
+        &[
+            "contract",
+            "--cases",
+            "3",
+            "--regressions",
+            path.to_str().unwrap(),
+        ],
+        None,
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(path.to_str().unwrap())
+            && stderr.contains(&format!("byte {bad_offset}"))
+            && stderr.contains("line 4"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        bytes,
+        "the file is untouched"
+    );
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn a_regressions_path_that_is_a_symlink_is_refused_and_its_target_kept() {
+    let target = temp_path("elsewhere.txt");
+    let link = temp_path("linked-contract.txt");
+    let kept = format!("# not the suite's\n{}\n", SEEDS[0]);
+    std::fs::write(&target, &kept).unwrap();
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let out = xtask(
+        &[
+            "contract",
+            "--cases",
+            "3",
+            "--regressions",
+            link.to_str().unwrap(),
+        ],
+        None,
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(link.to_str().unwrap()) && stderr.contains("symbolic link"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), kept);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    std::fs::remove_file(&link).unwrap();
+    std::fs::remove_file(&target).unwrap();
 }

@@ -415,6 +415,8 @@ type FailureKey = (&'static str, Operation, String);
 pub async fn run(options: Options) -> Result<Report, RunError> {
     validate(&options)?;
     host_is_safe(&options.base_url, &options.allow_hosts)?;
+    // Read before anything is sent: a file the run would overwrite badly stops it here.
+    let regressions = load_regressions(options.regressions.as_deref())?;
     let spec = Arc::new(Spec::load(&options.spec_path)?);
     let target = Target::new(
         &options.base_url,
@@ -481,7 +483,7 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         run.target.clone(),
         started,
     );
-    let outcome = run.phases(run_tag).await;
+    let outcome = run.phases(run_tag, regressions).await;
     if let Some(progress) = progress {
         progress.finish();
     }
@@ -489,12 +491,16 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
 }
 
 impl Run {
-    async fn phases(&self, run_tag: String) -> Result<Report, RunError> {
+    async fn phases(
+        &self,
+        run_tag: String,
+        regressions: Vec<[u8; 32]>,
+    ) -> Result<Report, RunError> {
         let sent = self.target.sent();
         let preflight = sent.total();
         let partition = self.options.partition;
         let mut seeds: Vec<[u8; 32]> = if partition.is_none_or(Partition::replays_regressions) {
-            load_regressions(self.options.regressions.as_ref())
+            regressions
         } else {
             Vec::new()
         };
