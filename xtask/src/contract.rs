@@ -257,7 +257,7 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
     let checks = select_checks(&args.checks);
     // Read before anything is sent: a broken baseline is a run not made (exit 2).
     let baseline = match &args.baseline() {
-        Some(path) => Some(Baseline::load(path)?),
+        Some(path) => Some(Baseline::load(path, today_utc())?),
         None => None,
     };
     let seed = args.seed.unwrap_or_else(random_seed);

@@ -503,3 +503,37 @@ fn a_regressions_path_that_is_a_symlink_is_refused_and_its_target_kept() {
     std::fs::remove_file(&link).unwrap();
     std::fs::remove_file(&target).unwrap();
 }
+
+#[test]
+fn a_baseline_entry_expiring_in_9999_is_refused_before_the_run() {
+    let path = temp_path("forever.toml");
+    std::fs::write(
+        &path,
+        "[[known]]\ncheck = \"request_echo\"\noperation = \"get_simulation\"\npointer = \"/x\"\nreason = \"WF-9\"\nexpires = 9999-12-31\n",
+    )
+    .unwrap();
+    let out = xtask(
+        &[
+            "contract",
+            "--cases",
+            "3",
+            "--no-regressions",
+            "--baseline",
+            path.to_str().unwrap(),
+        ],
+        None,
+    );
+    std::fs::remove_file(&path).unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("entry 1 (request_echo on get_simulation at /x): expires 9999-12-31 is more than a year after today"),
+        "{stderr}"
+    );
+    assert!(
+        text(&out.stdout).is_empty(),
+        "nothing ran: {}",
+        text(&out.stdout)
+    );
+}
