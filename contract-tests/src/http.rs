@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use crate::error::error_chain;
 use crate::exchange::{Auth, Request, Response};
 use crate::gateway::{Class, GatewayStats, Infra, RetryPolicy, Unhealthy, classify, splitmix};
-use crate::redact::Secrets;
+use crate::redact::{Key, Secrets};
 use crate::spec::Operation;
 
 /// The default cap on one response body: far above any page this API serves, far below what
@@ -27,8 +27,8 @@ const LARGE_BODY_SLOTS: usize = 2;
 #[derive(Clone)]
 pub struct Target {
     pub base_url: String,
-    pub token: String,
-    pub other_team_token: Option<String>,
+    pub token: Key,
+    pub other_team_token: Option<Key>,
     secrets: Secrets,
     max_response_bytes: usize,
     large_bodies: Arc<Semaphore>,
@@ -154,8 +154,8 @@ impl Target {
         Ok(Target {
             base_url: base_url.trim_end_matches('/').to_owned(),
             secrets: Secrets::new(&token, other_team_token.as_deref()),
-            token,
-            other_team_token,
+            token: Key::new(token),
+            other_team_token: other_team_token.map(Key::new),
             max_response_bytes,
             large_bodies: Arc::new(Semaphore::new(LARGE_BODY_SLOTS)),
             sent: Arc::new(SentCounts::default()),
@@ -496,8 +496,11 @@ impl Target {
 
     fn authorization(&self, auth: &Auth) -> Option<reqwest::header::HeaderValue> {
         let text = match auth {
-            Auth::Primary => format!("Bearer {}", self.token),
-            Auth::OtherTeam => format!("Bearer {}", self.other_team_token.as_deref()?),
+            Auth::Primary => format!("Bearer {}", self.token.expose()),
+            Auth::OtherTeam => format!(
+                "Bearer {}",
+                self.other_team_token.as_ref().map(Key::expose)?
+            ),
             Auth::Literal(value) => value.clone(),
             Auth::None => return None,
         };
