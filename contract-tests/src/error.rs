@@ -26,6 +26,9 @@ pub enum RunError {
         "refusing to write to {host}: it is neither loopback nor a qa/dev/test/staging host under interactly.ai or an --allow-host domain; pass --allow-host {host} if you mean it"
     )]
     UnsafeHost { host: String },
+    /// The regressions file cannot be used as it is; it is left untouched.
+    #[error("cannot use the regressions file {path}: {reason}")]
+    Regressions { path: String, reason: String },
     #[error("cannot write {path}: {reason}")]
     Output { path: String, reason: String },
     /// A panic inside the suite: a bug of the suite, never of the target or the arguments.

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use crate::error::error_chain;
 use crate::exchange::{Auth, Request, Response};
 use crate::gateway::{Class, GatewayStats, Infra, RetryPolicy, Unhealthy, classify, splitmix};
-use crate::redact::Secrets;
+use crate::redact::{Key, Secrets};
 use crate::spec::Operation;
 
 /// The default cap on one response body: far above any page this API serves, far below what
@@ -27,8 +27,8 @@ const LARGE_BODY_SLOTS: usize = 2;
 #[derive(Clone)]
 pub struct Target {
     pub base_url: String,
-    pub token: String,
-    pub other_team_token: Option<String>,
+    pub token: Key,
+    pub other_team_token: Option<Key>,
     secrets: Secrets,
     max_response_bytes: usize,
     large_bodies: Arc<Semaphore>,
@@ -163,8 +163,8 @@ impl Target {
         Ok(Target {
             base_url: base_url.trim_end_matches('/').to_owned(),
             secrets: Secrets::new(&token, other_team_token.as_deref()),
-            token,
-            other_team_token,
+            token: Key::new(token),
+            other_team_token: other_team_token.map(Key::new),
             max_response_bytes,
             large_bodies: Arc::new(Semaphore::new(LARGE_BODY_SLOTS)),
             sent: Arc::new(SentCounts::default()),
@@ -536,8 +536,11 @@ impl Target {
 
     fn authorization(&self, auth: &Auth) -> Option<reqwest::header::HeaderValue> {
         let text = match auth {
-            Auth::Primary => format!("Bearer {}", self.token),
-            Auth::OtherTeam => format!("Bearer {}", self.other_team_token.as_deref()?),
+            Auth::Primary => format!("Bearer {}", self.token.expose()),
+            Auth::OtherTeam => format!(
+                "Bearer {}",
+                self.other_team_token.as_ref().map(Key::expose)?
+            ),
             Auth::Literal(value) => value.clone(),
             Auth::None => return None,
         };
@@ -624,8 +627,27 @@ impl Pacer {
     }
 }
 
+/// `text` as one shell word. Text with a character a terminal acts on (see
+/// [`crate::text::is_unsafe`]) is written in ANSI-C quoting, `$'…'`, with that character as a
+/// `\xHH` or `\uHHHH` escape: the line sends the same bytes and prints nothing raw.
 fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
+    if !text.chars().any(crate::text::is_unsafe) {
+        return format!("'{}'", text.replace('\'', r"'\''"));
+    }
+    let mut out = String::from("$'");
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str(r"\\"),
+            '\'' => out.push_str(r"\'"),
+            c if crate::text::is_unsafe(c) && u32::from(c) < 0x80 => {
+                out.push_str(&format!("\\x{:02x}", u32::from(c)));
+            }
+            c if crate::text::is_unsafe(c) => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
 }
 
 /// A shell command that sends the same request. The key is written as `$CONTRACT_TOKEN`
@@ -722,6 +744,20 @@ mod tests {
             line,
             r#"curl -i -X POST 'http://127.0.0.1:9/workflows/v1/simulations' -H "Authorization: Bearer $CONTRACT_TOKEN" -H 'Content-Type: application/json' --data-binary '{"logical_id":"it'\''s"}'"#
         );
+    }
+
+    #[test]
+    fn curl_writes_control_characters_as_ansi_c_escapes() {
+        let request = post(
+            "/x",
+            Body::Bytes(b"{\"k\":\"a\x1b[2K\r\\'\xc2\x9b\xe2\x80\xae\"}".to_vec()),
+        );
+        let line = curl_line("http://h", &request);
+        assert!(
+            line.ends_with(r#"--data-binary $'{"k":"a\x1b[2K\x0d\\\'\u009b\u202e"}'"#),
+            "{line}"
+        );
+        assert!(!line.chars().any(crate::text::is_unsafe), "{line}");
     }
 
     #[test]

@@ -1,4 +1,9 @@
 //! What a run prints and writes: the failures with their curl lines, the summary table, the closing `summary:` line, and JUnit XML; every output passes the run's [`Secrets`] before it is escaped or written.
+//!
+//! The human output holds text from outside (a server's keys and values, ids, a baseline's
+//! reasons): each such value passes [`text::escape`] where it is rendered, so it stays on its
+//! line and no control character reaches the terminal; the whole output passes
+//! [`text::escape_keeping_lines`] again.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -11,6 +16,7 @@ use crate::redact::Secrets;
 use crate::rules;
 use crate::runner::Report;
 use crate::spec::Operation;
+use crate::text::{self, escape};
 
 /// How many unproven creates the summary describes one by one.
 const UNPROVEN_SHOWN: usize = 5;
@@ -21,9 +27,9 @@ pub fn render_findings(report: &Report, secrets: &Secrets) -> String {
     let mut out = String::new();
     for (i, f) in report.findings.iter().enumerate() {
         let pointer = if f.mismatch.pointer.is_empty() {
-            "(whole response)"
+            "(whole response)".into()
         } else {
-            &f.mismatch.pointer
+            escape(&f.mismatch.pointer)
         };
         let label = if report.known(i).is_some() {
             "KNOWN"
@@ -42,21 +48,24 @@ pub fn render_findings(report: &Report, secrets: &Secrets) -> String {
             let _ = writeln!(
                 out,
                 "    known failure (baseline, until {}): {}",
-                entry.expires, entry.reason
+                entry.expires,
+                escape(&entry.reason)
             );
         }
-        let _ = writeln!(out, "    expected: {}", f.mismatch.expected);
-        let _ = writeln!(out, "    received: {}", f.mismatch.received);
+        let _ = writeln!(out, "    expected: {}", escape(&f.mismatch.expected));
+        let _ = writeln!(out, "    received: {}", escape(&f.mismatch.received));
         let body = f.request.body.bytes();
         let shown = if body.is_empty() {
             "(no body)".to_owned()
         } else {
-            String::from_utf8_lossy(&body).into_owned()
+            escape(&String::from_utf8_lossy(&body)).into_owned()
         };
         let _ = writeln!(
             out,
             "    minimal request: {} {} {}",
-            f.request.method, f.request.path_and_query, shown
+            escape(&f.request.method),
+            escape(&f.request.path_and_query),
+            shown
         );
         let history = if f.seed_hex.is_empty() {
             "found by the cleanup".to_owned()
@@ -83,13 +92,13 @@ pub fn render_findings(report: &Report, secrets: &Secrets) -> String {
                 f.sequence.len()
             );
             for (n, command) in f.sequence.iter().enumerate() {
-                let _ = writeln!(out, "      {}. {command}", n + 1);
+                let _ = writeln!(out, "      {}. {}", n + 1, escape(command));
             }
         }
-        let _ = writeln!(out, "    reproduce: {}", f.curl);
+        let _ = writeln!(out, "    reproduce: {}", escape(&f.curl));
         out.push('\n');
     }
-    secrets.redact(&out)
+    text::escape_keeping_lines(&secrets.redact(&out)).into_owned()
 }
 
 /// The per-operation table and the closing line, which reads exactly
@@ -157,12 +166,12 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
         );
     }
     if let Some(line) = gateway_line(report) {
-        let _ = writeln!(out, "{}", secrets.redact(&line));
+        let _ = writeln!(out, "{}", escape(&secrets.redact(&line)));
     }
     if let Some(c) = &report.cleanup {
         let mut left = Vec::new();
         if !c.left_over.is_empty() {
-            left.push(format!("LEFT OVER: {}", c.left_over.join(", ")));
+            left.push(format!("LEFT OVER: {}", escape(&c.left_over.join(", "))));
         }
         if !c.unproven.is_empty() {
             left.push(format!(
@@ -173,7 +182,7 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
         if c.search_incomplete {
             left.push(format!(
                 "the search for the run's tag did not finish, so records of its creates whose answer was lost may be left (search for {:?})",
-                report.run_tag
+                escape(&report.run_tag)
             ));
         }
         if left.is_empty() {
@@ -190,7 +199,11 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
         for u in c.unproven.iter().take(UNPROVEN_SHOWN) {
             let logical_id = u.logical_id.as_deref().map_or(String::new(), |id| {
                 let (shown, cut) = crate::redact::cut(id, 40);
-                format!(", logical_id {shown:?}{}", if cut { "…" } else { "" })
+                format!(
+                    ", logical_id \"{}{}\"",
+                    escape(&shown),
+                    if cut { "…" } else { "" }
+                )
             });
             let _ = writeln!(
                 out,
@@ -213,7 +226,7 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
                 out,
                 "cleanup did not delete {} id(s) whose record no longer carries the run's mark: {}",
                 c.not_ours.len(),
-                c.not_ours.join(", ")
+                escape(&c.not_ours.join(", "))
             );
         }
     }
@@ -256,7 +269,7 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
             "note: {} value(s) in {} field(s) do not fit the generated client's integer types; FastAPI stores integers of any size, so this is the client's limit, not a failure (JUnit lists them all). E.g. {}",
             notes.len(),
             fields.len(),
-            example.trim_start_matches("note: ")
+            escape(example.trim_start_matches("note: "))
         );
     }
     if !report.tenancy_checked {
@@ -266,7 +279,10 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
         );
     }
     if let Some(identity) = &report.identity_learned {
-        let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "(never seen)".into());
+        let shown = |v: &Option<String>| {
+            v.as_deref()
+                .map_or("(never seen)".into(), |v| escape(v).into_owned())
+        };
         let _ = writeln!(
             out,
             "identity learned from the responses, not pinned: team {}, user {} (pin them with --expect-team and --expect-user)",
@@ -333,7 +349,7 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
         }
     }
     let _ = writeln!(out, "{}", summary_line(report));
-    secrets.redact(&out)
+    text::escape_keeping_lines(&secrets.redact(&out)).into_owned()
 }
 
 /// The closing line. `failures` counts the failures that fail the run: known ones (baseline)
@@ -911,6 +927,33 @@ mod tests {
             notes.as_str().contains("99999999999999999999 does not fit"),
             "{notes:?}"
         );
+    }
+
+    #[test]
+    fn the_human_output_escapes_what_a_server_wrote_and_junit_stays_valid() {
+        let hostile =
+            "k\u{1b}[2K\r\u{9b}1m\u{202e}\nsummary: 1 cases, 1 requests, 0 failures, 0.01 s";
+        let mut report = report();
+        report.findings = vec![finding(&format!("/simulation/{hostile}"), hostile)];
+        let human = render_findings(&report, &Secrets::default())
+            + &render_summary(&report, &Secrets::default());
+        assert!(
+            !human.chars().any(|c| c != '\n' && text::is_unsafe(c)),
+            "{human}"
+        );
+        assert!(
+            human.contains("    received: k\\u{1b}[2K\\r\\u{9b}1m\\u{202e}\\nsummary: 1 cases"),
+            "{human}"
+        );
+        assert_eq!(
+            human.lines().filter(|l| l.starts_with("summary: ")).count(),
+            1,
+            "{human}"
+        );
+        // JUnit is XML: quick-junit writes what XML 1.0 can hold and the file parses back.
+        let xml = junit_xml(&report, &["request_echo"], &Secrets::default());
+        assert!(!xml.contains('\u{1b}'), "{xml}");
+        parsed(&xml);
     }
 
     /// A run that exercised every rule on every side but these: `never.lost` not at all,

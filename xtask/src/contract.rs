@@ -9,9 +9,9 @@ use contract_tests::baseline::{Baseline, Triage, today_utc};
 use contract_tests::checks::CHECKS;
 use contract_tests::exchange::Identity;
 use contract_tests::partition::Partition;
-use contract_tests::redact::Secrets;
+use contract_tests::redact::{Key, Secrets};
 use contract_tests::runner::{self, Options, Progress, Report, Verdict};
-use contract_tests::{formats, report};
+use contract_tests::{formats, report, text};
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
 
 use crate::cli::{ColorChoice, fault_parser, number_in, seconds_in};
@@ -228,7 +228,7 @@ pub fn embedded_options(base_url: String) -> Options {
         base_url,
         DEV_KEY.to_owned(),
     );
-    options.other_team_token = Some(DEV_OTHER_TEAM_KEY.to_owned());
+    options.other_team_token = Some(Key::new(DEV_OTHER_TEAM_KEY));
     options.identity = development_identity();
     options
 }
@@ -257,7 +257,7 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
     let checks = select_checks(&args.checks);
     // Read before anything is sent: a broken baseline is a run not made (exit 2).
     let baseline = match &args.baseline() {
-        Some(path) => Some(Baseline::load(path)?),
+        Some(path) => Some(Baseline::load(path, today_utc())?),
         None => None,
     };
     let seed = args.seed.unwrap_or_else(random_seed);
@@ -288,7 +288,7 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
                     url.clone(),
                     token,
                 );
-                options.other_team_token = env_value("CONTRACT_OTHER_TEAM_TOKEN");
+                options.other_team_token = env_value("CONTRACT_OTHER_TEAM_TOKEN").map(Key::new);
                 let loopback = runner::target_host(url).is_ok_and(|h| runner::is_loopback_host(&h));
                 (options, loopback)
             }
@@ -328,7 +328,8 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
             .map_or(String::new(), |p| format!(", partition {p}"));
         let opening = format!(
             "contract: {} cases against {}, seed {seed}{slice}",
-            args.cases, options.base_url
+            args.cases,
+            text::escape(&options.base_url)
         );
         // In JSON mode stdout holds JSON only; the human lines go to stderr.
         match args.message_format {
@@ -350,7 +351,7 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
     let (mut report, secrets) = match outcome {
         Ok(done) => done,
         Err(Unhealthy(line)) => {
-            eprintln!("error: {line}");
+            eprintln!("error: {}", text::escape(&line));
             return Ok(ExitCode::from(3));
         }
         Err(Other(e)) => return Err(e),
@@ -394,21 +395,24 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
     // answers, seen before the infrastructure gave out, and a gate must not hide them behind
     // a 3. The incompleteness is said either way, in one line.
     if let Some(unhealthy) = &report.gateway.unhealthy {
-        eprintln!("error: {}", secrets.redact(&unhealthy.line()));
+        eprintln!(
+            "error: {}",
+            text::escape(&secrets.redact(&unhealthy.line()))
+        );
     } else if report.incomplete()
         && let Some(line) = report.judged_line()
     {
-        eprintln!("error: {}", secrets.redact(&line));
+        eprintln!("error: {}", text::escape(&secrets.redact(&line)));
     }
     // A panic of the suite comes last, after the findings, the reports and the cleanup.
     for error in &report.internal_errors {
         eprintln!(
             "error: internal error of the contract suite (please report it): {}",
-            secrets.redact(error)
+            text::escape(&secrets.redact(error))
         );
     }
     for error in &unwritten {
-        eprintln!("error: {}", secrets.redact(error));
+        eprintln!("error: {}", text::escape(&secrets.redact(error)));
     }
     if !unwritten.is_empty() {
         return Ok(ExitCode::from(2));

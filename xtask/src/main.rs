@@ -57,8 +57,12 @@ fn main() -> ExitCode {
     match run(command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            // One plain line: the whole cause chain, no backtrace.
-            eprintln!("error: {}", format!("{err:#}").replace('\n', " "));
+            // One plain line: the whole cause chain, no backtrace, and whatever a server wrote
+            // into it (`spec pull`) escaped.
+            eprintln!(
+                "error: {}",
+                contract_tests::text::escape(&format!("{err:#}"))
+            );
             ExitCode::FAILURE
         }
     }

@@ -30,7 +30,7 @@ use crate::exchange::{
 use crate::http::{DEFAULT_MAX_RESPONSE_BYTES, Failure, Pacer, Target};
 use crate::listing::page_size;
 use crate::partition::Partition;
-use crate::redact::Secrets;
+use crate::redact::{Key, Secrets};
 use crate::scenario::{Mix, Scenario, arb_scenario};
 use crate::spec::{Api, Operation, Spec};
 
@@ -70,8 +70,9 @@ pub enum Progress {
 pub struct Options {
     pub spec_path: PathBuf,
     pub base_url: String,
-    pub token: String,
-    pub other_team_token: Option<String>,
+    /// The keys: `Debug` shows them as `[redacted]`.
+    pub token: Key,
+    pub other_team_token: Option<Key>,
     pub identity: Identity,
     pub cases: u64,
     pub seed: u64,
@@ -105,7 +106,7 @@ impl Options {
         Options {
             spec_path,
             base_url,
-            token,
+            token: Key::new(token),
             other_team_token: None,
             identity: Identity::default(),
             cases: 1000,
@@ -130,7 +131,10 @@ impl Options {
 
     /// The secrets every output of this run must not show.
     pub fn secrets(&self) -> Secrets {
-        Secrets::new(&self.token, self.other_team_token.as_deref())
+        Secrets::new(
+            self.token.expose(),
+            self.other_team_token.as_ref().map(Key::expose),
+        )
     }
 }
 
@@ -420,11 +424,16 @@ type FailureKey = (&'static str, Operation, String);
 pub async fn run(options: Options) -> Result<Report, RunError> {
     validate(&options)?;
     host_is_safe(&options.base_url, &options.allow_hosts)?;
+    // Read before anything is sent: a file the run would overwrite badly stops it here.
+    let regressions = load_regressions(options.regressions.as_deref())?;
     let spec = Arc::new(Spec::load(&options.spec_path)?);
     let target = Target::new(
         &options.base_url,
-        options.token.clone(),
-        options.other_team_token.clone(),
+        options.token.expose().to_owned(),
+        options
+            .other_team_token
+            .as_ref()
+            .map(|k| k.expose().to_owned()),
         options.timeout,
         options.max_response_bytes,
     )
@@ -490,7 +499,7 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         run.target.clone(),
         started,
     );
-    let outcome = run.phases(run_tag).await;
+    let outcome = run.phases(run_tag, regressions).await;
     if let Some(progress) = progress {
         progress.finish();
     }
@@ -498,12 +507,16 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
 }
 
 impl Run {
-    async fn phases(&self, run_tag: String) -> Result<Report, RunError> {
+    async fn phases(
+        &self,
+        run_tag: String,
+        regressions: Vec<[u8; 32]>,
+    ) -> Result<Report, RunError> {
         let sent = self.target.sent();
         let preflight = sent.total();
         let partition = self.options.partition;
         let mut seeds: Vec<[u8; 32]> = if partition.is_none_or(Partition::replays_regressions) {
-            load_regressions(self.options.regressions.as_ref())
+            regressions
         } else {
             Vec::new()
         };
