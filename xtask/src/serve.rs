@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use contract_tests::redact::Key;
 use reference_server::{ApiKey, Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
 
 use crate::cli::number_in;
@@ -62,8 +63,9 @@ pub struct ServeArgs {
     /// A key the server accepts, the team and user it belongs to; repeatable (replaces the
     /// development keys). Visible to other users in `ps`: prefer --api-key-file or
     /// SERVE_API_KEYS
-    #[arg(long = "api-key", value_name = "KEY:TEAM:USER")]
-    api_keys: Vec<String>,
+    #[arg(long = "api-key", value_name = "KEY:TEAM:USER",
+          value_parser = |s: &str| Ok::<_, String>(Key::from(s)))]
+    api_keys: Vec<Key>,
     /// A file of keys the server accepts (format below); replaces the development keys
     #[arg(long, value_name = "PATH")]
     api_key_file: Option<PathBuf>,
@@ -109,7 +111,7 @@ fn request(args: ServeArgs, env_keys: Option<OsString>) -> Result<Request> {
     let mut keys = args
         .api_keys
         .iter()
-        .map(|text| text.parse::<ApiKey>())
+        .map(|text| text.expose().parse::<ApiKey>())
         .collect::<Result<Vec<_>, _>>()
         .context("--api-key")?;
     if let Some(path) = &args.api_key_file {
@@ -316,6 +318,21 @@ mod tests {
     /// As `cargo xtask serve ARGS` parses and reads them; an error as the one line it prints.
     fn parse(list: &[String]) -> Result<Request> {
         parse_with_env(list, None)
+    }
+
+    #[test]
+    fn the_parsed_arguments_never_show_a_key_through_debug() {
+        let parsed = <Serve as clap::Parser>::try_parse_from([
+            "serve",
+            "--api-key",
+            "sekrit-key-value-1:team-x:user-x",
+        ])
+        .unwrap();
+        let shown = format!("{:?}", parsed.args);
+        assert!(!shown.contains("sekrit-key-value-1"), "{shown}");
+        let request = request(parsed.args, None).unwrap();
+        let shown = format!("{request:?}");
+        assert!(!shown.contains("sekrit-key-value-1"), "{shown}");
     }
 
     /// [`parse`] with `SERVE_API_KEYS` set to `env`.
