@@ -82,16 +82,45 @@ const PSEUDO_CHECKS: [&str; 3] = [
     CLEANUP_SEARCH_MATCHES_TAG,
 ];
 
+/// How far ahead an entry may expire: a year, so that every known failure is looked at again.
+pub const MAX_HORIZON_MONTHS: u32 = 12;
+
 impl Baseline {
-    pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
+    /// Reads and validates the file as of `today` (UTC for the real run): besides what
+    /// [`Baseline::parse`] checks, no entry may expire more than [`MAX_HORIZON_MONTHS`] after it.
+    pub fn load(path: &Path, today: NaiveDate) -> Result<Baseline, BaselineError> {
         let text = std::fs::read_to_string(path).map_err(|e| BaselineError::Unreadable {
             path: path.display().to_string(),
             reason: e.to_string(),
         })?;
-        Baseline::parse(&text).map_err(|reason| BaselineError::Invalid {
-            path: path.display().to_string(),
-            reason,
-        })
+        Baseline::parse(&text)
+            .and_then(|baseline| baseline.within_horizon(today).map(|()| baseline))
+            .map_err(|reason| BaselineError::Invalid {
+                path: path.display().to_string(),
+                reason,
+            })
+    }
+
+    /// Refuses the first entry whose `expires` is more than [`MAX_HORIZON_MONTHS`] after
+    /// `today`, naming it; an entry in 9999 would be known forever.
+    pub fn within_horizon(&self, today: NaiveDate) -> Result<(), String> {
+        let latest = today
+            .checked_add_months(chrono::Months::new(MAX_HORIZON_MONTHS))
+            .unwrap_or(NaiveDate::MAX);
+        match self
+            .entries
+            .iter()
+            .enumerate()
+            .find(|(_, e)| e.expires > latest)
+        {
+            Some((i, e)) => Err(format!(
+                "entry {} ({}): expires {} is more than a year after today ({today}); the latest allowed is {latest}",
+                i + 1,
+                crate::text::escape(&e.key_text()),
+                e.expires
+            )),
+            None => Ok(()),
+        }
     }
 
     /// Parses and validates the text of a baseline file; the error is one line.
@@ -259,22 +288,24 @@ pub struct Triage {
 }
 
 impl Triage {
-    /// The warning or failure line of each stale or expired entry.
+    /// The warning or failure line of each stale or expired entry; the file's strings are
+    /// escaped, so each line stays one line and prints no control character.
     pub fn lines(&self) -> Vec<String> {
+        use crate::text::escape;
         let mut lines = Vec::new();
         for e in &self.expired {
             lines.push(format!(
                 "baseline entry EXPIRED on {}: {} ({})",
                 e.expires,
-                e.key_text(),
-                e.reason
+                escape(&e.key_text()),
+                escape(&e.reason)
             ));
         }
         for e in &self.stale {
             lines.push(format!(
                 "warning: stale baseline entry, it no longer fails: {} ({})",
-                e.key_text(),
-                e.reason
+                escape(&e.key_text()),
+                escape(&e.reason)
             ));
         }
         lines
@@ -389,9 +420,65 @@ expires = 2026-07-01
     }
 
     #[test]
+    fn an_entry_expiring_more_than_a_year_ahead_is_refused_naming_it() {
+        let today = date("2026-12-06");
+        let far = FILE.replace("2026-07-01", "9999-12-31");
+        let err = Baseline::parse(&far)
+            .unwrap()
+            .within_horizon(today)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "entry 3 (error_locus on get_simulation at /detail): expires 9999-12-31 is more than a year after today (2026-12-06); the latest allowed is 2027-12-06"
+        );
+        // A year to the day is allowed, a day more is not.
+        let edge = FILE.replace("2026-07-01", "2027-12-06");
+        assert!(
+            Baseline::parse(&edge)
+                .unwrap()
+                .within_horizon(today)
+                .is_ok()
+        );
+        let past = FILE.replace("2026-07-01", "2027-12-07");
+        assert!(
+            Baseline::parse(&past)
+                .unwrap()
+                .within_horizon(today)
+                .is_err()
+        );
+        // Through `load`, the error names the file and is one line.
+        let path = std::env::temp_dir().join(format!("baseline-{}.toml", std::process::id()));
+        std::fs::write(&path, &far).unwrap();
+        let err = Baseline::load(&path, today).unwrap_err().to_string();
+        std::fs::remove_file(&path).unwrap();
+        assert!(
+            err.starts_with("baseline ") && err.contains("entry 3 ("),
+            "{err}"
+        );
+        assert!(!err.contains('\n'), "{err}");
+    }
+
+    #[test]
+    fn the_lines_of_stale_and_expired_entries_escape_the_file_s_strings() {
+        let hostile = FILE.replace(
+            "\"WF-3\"",
+            "\"WF-3\\u001b[2K\\rsummary: 0 failures\\u202e\"",
+        );
+        let baseline = Baseline::parse(&hostile).unwrap();
+        let triage = baseline.triage(&[], &["error_locus"], date("2026-06-01"));
+        let lines = triage.lines();
+        assert_eq!(
+            lines,
+            [
+                "warning: stale baseline entry, it no longer fails: error_locus on get_simulation at /detail (WF-3\\u{1b}[2K\\rsummary: 0 failures\\u{202e})"
+            ]
+        );
+    }
+
+    #[test]
     fn the_committed_baseline_parses_and_is_empty() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("baseline.toml");
-        let baseline = Baseline::load(&path).unwrap();
+        let baseline = Baseline::load(&path, today_utc()).unwrap();
         assert_eq!(baseline, Baseline::default());
         // Its commented example is a valid entry once uncommented.
         let text = std::fs::read_to_string(&path).unwrap();

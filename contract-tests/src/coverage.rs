@@ -935,6 +935,7 @@ mod tests {
         o.response = Err(TransportError {
             kind: Failure::NoResponse,
             message: "reset".into(),
+            lost_attempts: 0,
         });
         o.exercises = vec![positive("never.lost")];
         assert!(exercises(&o, &every_check()).is_empty());

@@ -16,10 +16,19 @@ pub enum RunError {
     Unhealthy(String),
     #[error("the target refused the API key: {0}")]
     Unauthorized(String),
+    /// The preflight's list was answered 404, 3xx or 5xx: the base URL (or the gateway in
+    /// front of the service) is not the API's, so no case is run (exit code 2).
+    #[error(
+        "the target is misconfigured: the preflight {0}; check --base-url and what stands in front of the service"
+    )]
+    Misconfigured(String),
     #[error(
         "refusing to write to {host}: it is neither loopback nor a qa/dev/test/staging host under interactly.ai or an --allow-host domain; pass --allow-host {host} if you mean it"
     )]
     UnsafeHost { host: String },
+    /// The regressions file cannot be used as it is; it is left untouched.
+    #[error("cannot use the regressions file {path}: {reason}")]
+    Regressions { path: String, reason: String },
     #[error("cannot write {path}: {reason}")]
     Output { path: String, reason: String },
     /// A panic inside the suite: a bug of the suite, never of the target or the arguments.

@@ -171,6 +171,9 @@ pub struct Response {
     /// service (see `gateway.rs`): the time from the first attempt to this answer, the window in
     /// which a lost attempt may have made its record.
     pub ambiguous_for: Option<std::time::Duration>,
+    /// How many earlier attempts of this write failed after they may have reached the service:
+    /// each may have acted (for a create, made a record the suite never heard of).
+    pub lost_attempts: u32,
 }
 
 impl Response {
@@ -184,6 +187,7 @@ impl Response {
             body,
             json,
             ambiguous_for: None,
+            lost_attempts: 0,
         }
     }
 
@@ -228,9 +232,10 @@ pub struct RunState {
     pub run_tag: String,
     /// Every simulation a create answered with: cleaned up at the end of the run.
     pub created: Mutex<Vec<Created>>,
-    /// Creates answered after a retry that followed an ambiguous failure: the lost attempt may
-    /// have made a record of its own, which the cleanup looks for.
-    pub phantoms: Mutex<Vec<Phantom>>,
+    /// Creates without the run's tag whose answer was lost after they may have reached the
+    /// service: what they made cannot be told from a same-key client's identical record, so the
+    /// cleanup leaves it and the report names it.
+    pub unproven: Mutex<Vec<Unproven>>,
     pub other_team: bool,
     /// Values the generated client could not hold, each once: for the report to list as notes
     /// about the client (see [`RunState::client_limits`]).
@@ -248,7 +253,7 @@ impl RunState {
             seen_ids: Mutex::new(HashSet::new()),
             run_tag,
             created: Mutex::new(Vec::new()),
-            phantoms: Mutex::new(Vec::new()),
+            unproven: Mutex::new(Vec::new()),
             other_team,
             client_limits: Mutex::new(BTreeSet::new()),
         }
@@ -273,31 +278,34 @@ pub struct Created {
     pub created_at: Option<String>,
 }
 
-/// What a lost attempt of a retried create would have made: a record with the same stored
-/// config, created by the same user, at most `window` before the answered one.
+/// Records a create may have made that the run cannot prove are its own: attempts whose answer
+/// was lost after the request may have reached the service, for a body that carries no run tag.
+///
+/// Rule: the cleanup never deletes what the run cannot prove it wrote. A record a lost attempt
+/// made from a tagged body carries the tag, which the cleanup's search finds and its read-back
+/// proves; one made from an untagged body (all defaults, say) is indistinguishable from the
+/// identical record another client of the same key (another CI shard, a person on the QA team)
+/// wrote in the same second, so it is reported, never deleted.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Phantom {
-    /// The record the retry answered with (never a phantom itself).
-    pub id: String,
-    pub created_at: String,
-    pub created_by: Value,
-    pub config: Value,
-    pub window: std::time::Duration,
+pub struct Unproven {
+    /// How many attempts may have made a record.
+    pub attempts: u32,
+    /// When the first attempt was sent (UTC, RFC 3339), and how long the attempts went on.
+    pub sent_at: String,
+    pub within: std::time::Duration,
+    /// The body's `logical_id`, when it is a string: what a person searches for.
+    pub logical_id: Option<String>,
 }
 
-impl Phantom {
-    pub fn of(simulation: &Value, window: std::time::Duration) -> Phantom {
-        Phantom {
-            id: simulation["_id"].as_str().unwrap_or_default().to_owned(),
-            created_at: simulation["created_at"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-            created_by: simulation["created_by"].clone(),
-            config: simulation["simulation_config"].clone(),
-            window,
-        }
-    }
+/// Whether a create body carries `tag` in a field the cleanup's search looks in, so a record
+/// made from it can be found and proven the run's.
+pub fn body_carries_tag(body: &Body, tag: &str) -> bool {
+    let Body::Json(json) = body else {
+        return false;
+    };
+    crate::listing::SEARCHED_FIELDS
+        .iter()
+        .any(|field| json[field].as_str().is_some_and(|text| text.contains(tag)))
 }
 
 /// Everything a check may look at.
@@ -326,4 +334,30 @@ pub type Verdict = Result<Applied, Mismatch>;
 pub enum Applied {
     Passed,
     NotApplicable,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_body_carries_the_tag_only_in_a_searched_string_field() {
+        let tag = "ct0000beef";
+        for carrying in [
+            json!({"logical_id": "ct0000beef-n1"}),
+            json!({"description": "x ct0000beefr3-n2"}),
+        ] {
+            assert!(body_carries_tag(&Body::Json(carrying), tag));
+        }
+        for bare in [
+            json!({}),
+            json!({"logical_id": "ct0000bee"}),
+            json!({"logical_id": ["ct0000beef"]}),
+            json!({"max_events": 500, "extra": "ct0000beef"}),
+        ] {
+            assert!(!body_carries_tag(&Body::Json(bare.clone()), tag), "{bare}");
+        }
+        assert!(!body_carries_tag(&Body::Bytes(b"ct0000beef".to_vec()), tag));
+    }
 }

@@ -1,4 +1,10 @@
 //! The outputs made for machines and CI pages: `--message-format json` (one JSON object per finding, then a summary object, one per line, in the spirit of cargo's) and `--summary-md` (Markdown for `$GITHUB_STEP_SUMMARY`). Both pass the run's [`Secrets`] like every other output.
+//!
+//! In the Markdown, every string from outside the suite (a server's keys and values, curl lines
+//! that carry drawn bodies, a baseline's reasons) is a code span or a fenced block whose fence
+//! it cannot close (see [`crate::text::code_span`]), with control characters escaped, so no
+//! server can add a heading, a quote, HTML or a table row. In the JSON lines serde_json escapes
+//! C0; the rest (DEL, C1, bidi) is escaped after it, the values unchanged.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -8,8 +14,9 @@ use serde_json::{Value, json};
 use crate::error::RunError;
 use crate::redact::Secrets;
 use crate::report::{CoverageSummary, coverage_line, write_output};
-use crate::runner::{Finding, Report};
+use crate::runner::{Finding, Report, Verdict};
 use crate::spec::Operation;
+use crate::text::{block_fence, code_span, escape, json_escape_unsafe};
 
 /// One finding as a JSON object (`"reason": "finding"`). `index` is the number the human
 /// output gives it (`FAIL 3.`).
@@ -64,8 +71,26 @@ fn summary_json(report: &Report, secrets: &Secrets) -> Value {
         });
     json!({
         "reason": "summary",
-        "verdict": if report.failed() { "fail" } else { "pass" },
+        "verdict": match report.verdict() {
+            Verdict::Fail => "fail",
+            Verdict::Incomplete => "incomplete",
+            Verdict::Pass => "pass",
+        },
         "cases": report.cases,
+        "cases_drawn": report.drawn,
+        "cases_judged": report.cases,
+        "incomplete": report.incomplete(),
+        "judged_line": report.judged_line(),
+        "not_judged": report
+            .not_judged
+            .iter()
+            .map(|(reason, n)| json!({
+                "reason": reason.name(),
+                "count": n,
+                "detail": report.not_judged_detail(*reason),
+                "fails_the_run": !reason.asked_for(),
+            }))
+            .collect::<Vec<_>>(),
         "requests": report.requests,
         "failures": report.new_failures(),
         "known_failures": report.known_failures(),
@@ -77,6 +102,14 @@ fn summary_json(report: &Report, secrets: &Secrets) -> Value {
             "both_sides": coverage.complete(),
             "never": coverage.never,
         },
+        "cleanup": report.cleanup.as_ref().map(|c| json!({
+            "deleted": c.deleted,
+            "already_gone": c.already_gone,
+            "left_over": c.left_over.len(),
+            "not_ours": c.not_ours.len(),
+            "possibly_left_behind": c.possibly_left_behind(),
+            "search_incomplete": c.search_incomplete,
+        })),
         "seed": report.seed,
         "partition": report.partition.map(|p| p.to_string()),
         "run_tag": secrets.redact(&report.run_tag),
@@ -85,7 +118,8 @@ fn summary_json(report: &Report, secrets: &Secrets) -> Value {
 }
 
 /// `--message-format json`: a line per finding, then the summary line; each line redacted
-/// again after serialising, which also catches a key in its JSON-escaped form.
+/// again after serialising, which also catches a key in its JSON-escaped form, and the control
+/// characters serde_json leaves raw escaped.
 pub fn json_lines(report: &Report, secrets: &Secrets) -> String {
     let mut out = String::new();
     let objects = report
@@ -95,33 +129,30 @@ pub fn json_lines(report: &Report, secrets: &Secrets) -> String {
         .map(|(i, f)| finding_json(report, i, f, secrets))
         .chain([summary_json(report, secrets)]);
     for object in objects {
-        out.push_str(&secrets.redact(&object.to_string()));
+        out.push_str(&json_escape_unsafe(&secrets.redact(&object.to_string())));
         out.push('\n');
     }
     out
-}
-
-/// A fence longer than any run of backticks in `text`, so a server's answer cannot close it.
-fn fence(text: &str) -> String {
-    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    "`".repeat(longest.max(2) + 1)
-}
-
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
 }
 
 /// `--summary-md`: a verdict, the run's numbers, the per-operation table, each failure with
 /// its curl line in a code block, known failures, baseline entries and the coverage line.
 pub fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
     let mut out = String::new();
-    let verdict = if report.failed() {
-        format!(
+    // An incomplete run never renders "passed": it did not test what it drew.
+    let verdict = match report.verdict() {
+        Verdict::Fail => format!(
             "❌ Contract suite failed: {} failure(s)",
             report.new_failures()
-        )
-    } else {
-        "✅ Contract suite passed".to_owned()
+        ),
+        Verdict::Incomplete => match report.judged_line() {
+            Some(_) => format!(
+                "⚠️ Contract suite incomplete: judged {} of {} cases",
+                report.cases, report.drawn
+            ),
+            None => "⚠️ Contract suite incomplete: the target is unhealthy".to_owned(),
+        },
+        Verdict::Pass => "✅ Contract suite passed".to_owned(),
     };
     let partition = report
         .partition
@@ -129,15 +160,31 @@ pub fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
     let _ = writeln!(out, "## {verdict}\n");
     let _ = writeln!(
         out,
-        "{} cases, {} requests, {} failures, {} known, {:.2} s (seed {}{partition}, run tag `{}`)\n",
+        "{} cases, {} requests, {} failures, {} known, {:.2} s (seed {}{partition}, run tag {})\n",
         report.cases,
         report.requests,
         report.new_failures(),
         report.known_failures(),
         report.elapsed.as_secs_f64(),
         report.seed,
-        report.run_tag
+        code_span(&report.run_tag, false)
     );
+    if let Some(c) = report.cleanup.as_ref().filter(|c| c.left_anything()) {
+        let _ = writeln!(
+            out,
+            "**Cleanup:** {} left over, {} possibly left behind (lost answers to creates without the run's tag, not deleted since the run cannot prove them its own){}\n",
+            c.left_over.len(),
+            c.possibly_left_behind(),
+            if c.search_incomplete {
+                "; the search for the run's tag did not finish"
+            } else {
+                ""
+            }
+        );
+    }
+    if let Some(line) = report.judged_line() {
+        let _ = writeln!(out, "{}\n", escape(&line));
+    }
     let _ = writeln!(
         out,
         "| operation | requests | statuses | failures by check |"
@@ -150,9 +197,11 @@ pub fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
         let (statuses, failures) = (stats.statuses_text(), stats.failures_text());
         let _ = writeln!(
             out,
-            "| `{}` | {} | {statuses} | {failures} |",
+            "| `{}` | {} | {} | {} |",
             op.id(),
-            stats.requests
+            stats.requests,
+            escape(&statuses).replace('|', "\\|"),
+            escape(&failures).replace('|', "\\|")
         );
     }
     let section = |title: &str, known: bool, out: &mut String| {
@@ -174,28 +223,31 @@ pub fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
             };
             let _ = writeln!(
                 out,
-                "**{}. `{}` on `{}` at `{}`**\n",
+                "**{}. `{}` on `{}` at {}**\n",
                 i + 1,
                 f.check,
                 f.operation.id(),
-                cell(pointer)
+                code_span(pointer, false)
             );
             if let Some(entry) = report.known(i) {
                 let _ = writeln!(
                     out,
                     "Known (baseline, until {}): {}\n",
                     entry.expires,
-                    cell(&entry.reason)
+                    code_span(&entry.reason, false)
                 );
             }
+            // One value per line of the block: each escaped, so none adds a line of its own.
             let detail = format!(
                 "expected: {}\nreceived: {}",
-                f.mismatch.expected, f.mismatch.received
+                escape(&f.mismatch.expected),
+                escape(&f.mismatch.received)
             );
-            let fence_detail = fence(&detail);
+            let fence_detail = block_fence(&detail);
             let _ = writeln!(out, "{fence_detail}\n{detail}\n{fence_detail}\n");
-            let fence_curl = fence(&f.curl);
-            let _ = writeln!(out, "{fence_curl}sh\n{}\n{fence_curl}\n", f.curl);
+            let curl = escape(&f.curl);
+            let fence_curl = block_fence(&curl);
+            let _ = writeln!(out, "{fence_curl}sh\n{curl}\n{fence_curl}\n");
         }
     };
     section("Failures", false, &mut out);
@@ -218,10 +270,10 @@ pub fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
             for e in entries {
                 let _ = writeln!(
                     out,
-                    "- `{}` (expires {}): {}",
-                    cell(&e.key_text()),
+                    "- {} (expires {}): {}",
+                    code_span(&e.key_text(), false),
                     e.expires,
-                    cell(&e.reason)
+                    code_span(&e.reason, false)
                 );
             }
         }
@@ -394,7 +446,7 @@ expires = 2999-01-01
             ),
             "{md}"
         );
-        assert!(known.contains("Known (baseline, until 2999-01-01): WF-1: 201 on create"));
+        assert!(known.contains("Known (baseline, until 2999-01-01): `WF-1: 201 on create`"));
         assert!(md.contains("### Stale baseline entries"), "{md}");
         assert!(md.contains("\ncoverage: 0 of "), "{md}");
         // A passing run says so, and has no failure sections.
@@ -423,9 +475,32 @@ expires = 2999-01-01
     }
 
     #[test]
-    fn a_fence_is_longer_than_any_backticks_inside() {
-        assert_eq!(fence("plain"), "```");
-        assert_eq!(fence("a ```` b"), "`````");
+    fn records_possibly_left_behind_reach_the_json_summary_and_the_markdown() {
+        let secrets = Secrets::new("a-key-of-twenty-chars", None);
+        let mut report = report();
+        report.cleanup = Some(crate::runner::Cleanup {
+            deleted: 3,
+            unproven: vec![crate::exchange::Unproven {
+                attempts: 2,
+                sent_at: "2026-12-06T10:00:00.000Z".into(),
+                within: std::time::Duration::from_secs(1),
+                logical_id: None,
+            }],
+            ..Default::default()
+        });
+        let lines = json_lines(&report, &secrets);
+        let summary: Value = serde_json::from_str(lines.lines().last().unwrap()).unwrap();
+        assert_eq!(summary["cleanup"]["deleted"], 3);
+        assert_eq!(summary["cleanup"]["possibly_left_behind"], 2);
+        assert_eq!(summary["cleanup"]["search_incomplete"], false);
+        let md = summary_markdown(&report, &secrets);
+        assert!(
+            md.contains("**Cleanup:** 0 left over, 2 possibly left behind"),
+            "{md}"
+        );
+        // A run that left nothing says nothing about the cleanup.
+        report.cleanup = Some(crate::runner::Cleanup::default());
+        assert!(!summary_markdown(&report, &secrets).contains("**Cleanup:**"));
     }
 
     #[test]

@@ -21,10 +21,13 @@
 //! - `GET` (read, list): safe, retried as is; nothing to decide.
 //! - `POST` (create): the retry may make a second record beside one the lost attempt made. The
 //!   scenario judges its later lists only soundly (filter matches, order, absent ids), never
-//!   exactly (`total`, the page's ids), and the cleanup looks for the extra record: the suite's
-//!   creates carry the run's tag where the drawn value allows, and records with the retried
-//!   create's exact stored config, created by the caller within the retry's window, are found by
-//!   a time-bounded list (see `runner::cleanup`).
+//!   exactly (`total`, the page's ids). What the lost attempt made is cleaned up only when the
+//!   run can prove it its own: a body carrying the run's tag makes a record the cleanup's tag
+//!   search finds and its read-back proves. A body without it (all defaults, say) makes a record
+//!   nothing tells from the identical one another client of the same key wrote in that second,
+//!   so it is never looked for or deleted; the report counts it as possibly left behind
+//!   (`exchange::Unproven`), and so it does when the retry is refused (deadline, creates cap,
+//!   unhealthy target).
 //! - `PATCH` (update): setting the same fields twice leaves the same state; only `updated_at`
 //!   may have moved twice, which no check can see. Judged as sent; later lists sound only, as for
 //!   any ambiguous write.
@@ -160,6 +163,11 @@ pub struct GatewayStats {
     pub recovered: std::collections::BTreeMap<Infra, u64>,
     /// Requests answered after a retry that followed an ambiguous failure of a write.
     pub ambiguous_writes: u64,
+    /// Requests given up because waiting out their 429 would pass the run's deadline.
+    pub throttled_past_budget: u64,
+    /// The longest `Retry-After` among those, when a header named it (a server may name any
+    /// wait, u64::MAX seconds included: it is only compared, never added).
+    pub longest_refused_retry_after: Option<Duration>,
     /// Requests in a retry after an infrastructure failure right now (or dropped in one).
     pub retrying: u64,
     /// The latest infrastructure failure: `POST /workflows/v1/simulations: timeout`.

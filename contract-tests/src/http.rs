@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use crate::error::error_chain;
 use crate::exchange::{Auth, Request, Response};
 use crate::gateway::{Class, GatewayStats, Infra, RetryPolicy, Unhealthy, classify, splitmix};
-use crate::redact::Secrets;
+use crate::redact::{Key, Secrets};
 use crate::spec::Operation;
 
 /// The default cap on one response body: far above any page this API serves, far below what
@@ -27,8 +27,8 @@ const LARGE_BODY_SLOTS: usize = 2;
 #[derive(Clone)]
 pub struct Target {
     pub base_url: String,
-    pub token: String,
-    pub other_team_token: Option<String>,
+    pub token: Key,
+    pub other_team_token: Option<Key>,
     secrets: Secrets,
     max_response_bytes: usize,
     large_bodies: Arc<Semaphore>,
@@ -79,6 +79,9 @@ pub struct TransportError {
     pub kind: Failure,
     /// Already redacted.
     pub message: String,
+    /// Attempts of a write that failed after they may have reached the service (see
+    /// `Response::lost_attempts`): a request given up may still have acted, that many times.
+    pub lost_attempts: u32,
 }
 
 /// The kinds of [`TransportError`].
@@ -91,15 +94,21 @@ pub enum Failure {
     /// An infrastructure failure (see `gateway.rs`) persisted through every retry: the target
     /// is unhealthy. Not a contract violation; the run ends with exit code 3.
     Unhealthy,
-    /// Retrying would pass the run's deadline (waiting out a 429) or its `--max-creates` (a
-    /// create's retry is another create); the request was given up. Not a contract violation.
+    /// Retrying would pass the run's `--max-creates` (a create's retry is another create); the
+    /// request was given up. Not a contract violation.
     OutOfBudget,
+    /// Waiting out a 429 (its `Retry-After`, or the backoff) would pass the run's deadline; the
+    /// request was given up. Not a contract violation, and not a pass either.
+    Throttled,
 }
 
 impl Failure {
     /// The request was given up for the infrastructure's sake: its scenario is not judged.
     pub fn abandons(self) -> bool {
-        matches!(self, Failure::Unhealthy | Failure::OutOfBudget)
+        matches!(
+            self,
+            Failure::Unhealthy | Failure::OutOfBudget | Failure::Throttled
+        )
     }
 }
 
@@ -154,8 +163,8 @@ impl Target {
         Ok(Target {
             base_url: base_url.trim_end_matches('/').to_owned(),
             secrets: Secrets::new(&token, other_team_token.as_deref()),
-            token,
-            other_team_token,
+            token: Key::new(token),
+            other_team_token: other_team_token.map(Key::new),
             max_response_bytes,
             large_bodies: Arc::new(Semaphore::new(LARGE_BODY_SLOTS)),
             sent: Arc::new(SentCounts::default()),
@@ -183,6 +192,13 @@ impl Target {
         self.pacer = Some(pacer);
         self.deadline = Some(deadline);
         self.entropy = Arc::new(AtomicU64::new(seed));
+        self
+    }
+
+    /// The same target, never waiting to retry past `deadline` (the preflight's own bound,
+    /// before the run's budget starts).
+    pub fn with_deadline(mut self, deadline: Instant) -> Target {
+        self.deadline = Some(deadline);
         self
     }
 
@@ -214,6 +230,7 @@ impl Target {
         TransportError {
             kind,
             message: self.secrets.redact(message),
+            lost_attempts: 0,
         }
     }
 
@@ -222,7 +239,17 @@ impl Target {
     /// service (`Response::ambiguous_for`).
     pub async fn send(&self, request: &Request) -> Result<Response, TransportError> {
         let retrying = std::sync::atomic::AtomicBool::new(false);
-        let result = self.attempts(request, &retrying).await;
+        let lost = std::sync::atomic::AtomicU32::new(0);
+        let mut result = self.attempts(request, &retrying, &lost).await;
+        // Every infrastructure failure may have reached the service (`gateway.rs`): for a
+        // write, each is an attempt that may have acted, answered or given up.
+        if request.method != "GET" {
+            let lost = lost.load(Ordering::Relaxed);
+            match &mut result {
+                Ok(response) => response.lost_attempts = lost,
+                Err(e) => e.lost_attempts = lost,
+            }
+        }
         // Not reached when the caller drops the request mid-retry (the time budget cut its case
         // short): it then stays counted in `retrying`, for `Target::unhealthy_if_retrying`.
         if retrying.load(Ordering::Relaxed) {
@@ -250,11 +277,13 @@ impl Target {
         &self,
         request: &Request,
         retrying: &std::sync::atomic::AtomicBool,
+        lost: &std::sync::atomic::AtomicU32,
     ) -> Result<Response, TransportError> {
         let first = Instant::now();
         let (mut throttles, mut retries) = (0u32, 0u32);
         let mut ambiguous = false;
         let mut failed: Vec<Infra> = Vec::new();
+        let mut retry_after: Option<Duration> = None;
         loop {
             if throttles + retries > 0
                 && let Some(pacer) = &self.pacer
@@ -287,10 +316,12 @@ impl Target {
                     if throttles > self.policy.throttle_retries {
                         return Err(self.gave_up(request, "429", throttles));
                     }
+                    retry_after = after;
                     after.unwrap_or_else(|| self.policy.backoff(throttles - 1, self.jitter()))
                 }
                 Class::Infra(kind) => {
                     ambiguous = true;
+                    lost.fetch_add(1, Ordering::Relaxed);
                     failed.push(kind);
                     let path = request.path_and_query.split('?').next().unwrap_or_default();
                     let mut stats = self.stats.lock().expect("not poisoned");
@@ -311,8 +342,10 @@ impl Target {
                 }
                 Class::Service => unreachable!("returned above"),
             };
+            // The wait is the server's to choose (`Retry-After` saturates at u64::MAX seconds,
+            // past what an `Instant` can hold): it is compared with what is left, never added.
             if let Some(deadline) = self.deadline
-                && Instant::now() + wait >= deadline
+                && wait >= deadline.saturating_duration_since(Instant::now())
             {
                 if let Class::Infra(kind) = class {
                     // The failure persisted until the run had to end: as unhealthy as a
@@ -323,11 +356,18 @@ impl Target {
                         retries,
                     ));
                 }
+                let mut stats = self.stats.lock().expect("not poisoned");
+                stats.throttled_past_budget += 1;
+                if let Some(after) = retry_after {
+                    stats.longest_refused_retry_after =
+                        stats.longest_refused_retry_after.max(Some(after));
+                }
+                drop(stats);
                 return Err(self.failure(
-                    Failure::OutOfBudget,
+                    Failure::Throttled,
                     &format!(
-                        "given up: waiting {:.1} s to retry would pass the run's deadline",
-                        wait.as_secs_f64()
+                        "given up: waiting {} s to retry a 429 would pass the run's deadline",
+                        wait.as_secs()
                     ),
                 ));
             }
@@ -343,7 +383,7 @@ impl Target {
             if matches!(class, Class::Throttled(_)) {
                 let mut stats = self.stats.lock().expect("not poisoned");
                 stats.throttled += 1;
-                stats.throttled_wait += wait;
+                stats.throttled_wait = stats.throttled_wait.saturating_add(wait);
             }
             tokio::time::sleep(wait).await;
         }
@@ -474,8 +514,11 @@ impl Target {
 
     fn authorization(&self, auth: &Auth) -> Option<reqwest::header::HeaderValue> {
         let text = match auth {
-            Auth::Primary => format!("Bearer {}", self.token),
-            Auth::OtherTeam => format!("Bearer {}", self.other_team_token.as_deref()?),
+            Auth::Primary => format!("Bearer {}", self.token.expose()),
+            Auth::OtherTeam => format!(
+                "Bearer {}",
+                self.other_team_token.as_ref().map(Key::expose)?
+            ),
             Auth::Literal(value) => value.clone(),
             Auth::None => return None,
         };
@@ -537,9 +580,11 @@ pub struct Pacer {
 
 impl Pacer {
     pub fn new(per_second: Option<f64>) -> Pacer {
+        // A rate so small its interval overflows a Duration paces nothing rather than panic;
+        // `--rate` is range-checked before it gets here.
         let interval = per_second
             .filter(|r| *r > 0.0)
-            .map(|r| Duration::from_secs_f64(1.0 / r));
+            .and_then(|r| Duration::try_from_secs_f64(1.0 / r).ok());
         Pacer {
             interval,
             next: Mutex::new(Instant::now()),
@@ -553,15 +598,34 @@ impl Pacer {
         let slot = {
             let mut next = self.next.lock().await;
             let slot = (*next).max(Instant::now());
-            *next = slot + interval;
+            *next = slot.checked_add(interval).unwrap_or(slot);
             slot
         };
         tokio::time::sleep_until(slot).await;
     }
 }
 
+/// `text` as one shell word. Text with a character a terminal acts on (see
+/// [`crate::text::is_unsafe`]) is written in ANSI-C quoting, `$'…'`, with that character as a
+/// `\xHH` or `\uHHHH` escape: the line sends the same bytes and prints nothing raw.
 fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
+    if !text.chars().any(crate::text::is_unsafe) {
+        return format!("'{}'", text.replace('\'', r"'\''"));
+    }
+    let mut out = String::from("$'");
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str(r"\\"),
+            '\'' => out.push_str(r"\'"),
+            c if crate::text::is_unsafe(c) && u32::from(c) < 0x80 => {
+                out.push_str(&format!("\\x{:02x}", u32::from(c)));
+            }
+            c if crate::text::is_unsafe(c) => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
 }
 
 /// A shell command that sends the same request. The key is written as `$CONTRACT_TOKEN`
@@ -709,6 +773,20 @@ mod tests {
             line,
             r#"curl -i -X POST 'http://127.0.0.1:9/workflows/v1/simulations' -H "Authorization: Bearer $CONTRACT_TOKEN" -H 'Content-Type: application/json' --data-binary '{"logical_id":"it'\''s"}'"#
         );
+    }
+
+    #[test]
+    fn curl_writes_control_characters_as_ansi_c_escapes() {
+        let request = post(
+            "/x",
+            Body::Bytes(b"{\"k\":\"a\x1b[2K\r\\'\xc2\x9b\xe2\x80\xae\"}".to_vec()),
+        );
+        let line = curl_line("http://h", &request);
+        assert!(
+            line.ends_with(r#"--data-binary $'{"k":"a\x1b[2K\x0d\\\'\u009b\u202e"}'"#),
+            "{line}"
+        );
+        assert!(!line.chars().any(crate::text::is_unsafe), "{line}");
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod rules;
 pub mod runner;
 pub mod scenario;
 pub mod spec;
+pub mod text;
 pub mod values;
 
 pub use error::RunError;

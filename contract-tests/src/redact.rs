@@ -5,6 +5,10 @@
 //! [`Secrets::redact`] then runs over each finished output (stdout, stderr, JUnit, regressions) as a
 //! second line of defence. [`cut`] shortens text that is already redacted without splitting a
 //! placeholder, so a cut never leaves part of a secret's span behind.
+//!
+//! A key is found in any encoding a server may echo it in, character by character and mixed:
+//! raw, JSON escapes, HTML character references, percent-encoding (see [`find_encoded`]). Keys
+//! themselves are held in [`Key`], whose `Debug` never shows them.
 
 use serde_json::Value;
 
@@ -13,6 +17,40 @@ pub const TOKEN_PLACEHOLDER: &str = "$CONTRACT_TOKEN";
 /// The placeholder written where the other team's key stood.
 pub const OTHER_TEAM_PLACEHOLDER: &str = "$CONTRACT_OTHER_TEAM_TOKEN";
 const PLACEHOLDERS: [&str; 2] = [TOKEN_PLACEHOLDER, OTHER_TEAM_PLACEHOLDER];
+
+/// A key (`CONTRACT_TOKEN`, `CONTRACT_OTHER_TEAM_TOKEN`): `Debug` prints `[redacted]`, so a
+/// struct that holds one can derive `Debug` without ever printing it. [`Key::expose`] is the
+/// one way to the value, for the `Authorization` header and for [`Secrets`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Key(String);
+
+impl Key {
+    pub fn new(value: impl Into<String>) -> Key {
+        Key(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Key {
+    fn from(value: String) -> Key {
+        Key(value)
+    }
+}
+
+impl From<&str> for Key {
+    fn from(value: &str) -> Key {
+        Key(value.to_owned())
+    }
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
 
 /// The secrets of a run, each with the placeholder that replaces it.
 #[derive(Clone, Default)]
@@ -38,36 +76,30 @@ impl Secrets {
                 continue;
             };
             entries.push((secret.to_owned(), placeholder));
-            // A server that echoes a key inside JSON escapes it; that form must go too.
-            let escaped = serde_json::to_string(secret).expect("a string serialises");
-            let escaped = &escaped[1..escaped.len() - 1];
-            if escaped != secret {
-                entries.push((escaped.to_owned(), placeholder));
-            }
         }
         entries.sort_by_key(|(secret, _)| std::cmp::Reverse(secret.len()));
         Secrets { entries }
     }
 
-    /// `text` with every secret replaced by its placeholder.
+    /// `text` with every secret replaced by its placeholder, in any of the encodings
+    /// [`find_encoded`] reads.
     pub fn redact(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for (secret, placeholder) in &self.entries {
-            if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), placeholder);
-            }
+        if self.entries.is_empty() {
+            return text.to_owned();
         }
-        out
+        match String::from_utf8(self.redact_bytes(text.as_bytes())) {
+            Ok(out) => out,
+            // Unreachable for UTF-8 input (a match starts and ends on character boundaries),
+            // kept total rather than trusted.
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        }
     }
 
     /// Bytes with every secret replaced; bytes that are not UTF-8 are searched as bytes.
     pub fn redact_bytes(&self, bytes: &[u8]) -> Vec<u8> {
-        if let Ok(text) = std::str::from_utf8(bytes) {
-            return self.redact(text).into_bytes();
-        }
         let mut out = bytes.to_vec();
         for (secret, placeholder) in &self.entries {
-            out = replace_bytes(&out, secret.as_bytes(), placeholder.as_bytes());
+            out = replace_encoded(&out, secret.as_bytes(), placeholder.as_bytes());
         }
         out
     }
@@ -110,22 +142,236 @@ impl Secrets {
     }
 }
 
-fn replace_bytes(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
-    if needle.is_empty() || haystack.len() < needle.len() {
+/// `haystack` with every span that decodes to `needle` replaced by `with`.
+fn replace_encoded(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    let Some(&first) = needle.first() else {
         return haystack.to_vec();
-    }
+    };
     let mut out = Vec::with_capacity(haystack.len());
     let mut i = 0;
     while i < haystack.len() {
-        if haystack[i..].starts_with(needle) {
+        let could_start = matches!(haystack[i], b'\\' | b'&' | b'%' | b'+') || haystack[i] == first;
+        if let Some(end) = could_start
+            .then(|| find_encoded(haystack, i, needle))
+            .flatten()
+        {
             out.extend_from_slice(with);
-            i += needle.len();
+            i = end;
         } else {
             out.push(haystack[i]);
             i += 1;
         }
     }
     out
+}
+
+/// Where a span of `text` starting at `start` that decodes to `needle` ends (the longest such
+/// span), if there is one. Each character of the span may be written in any of the forms a
+/// server echoing a key can produce, mixed freely: raw; a JSON escape (`\\"`, `\\\\`, `\\/`,
+/// `\\n`…, `\\u0041` in either case, surrogate pairs); an HTML character reference (named, such
+/// as `&amp;` and HTML5's ASCII punctuation names, or numeric, decimal or hex, with or without
+/// the `;` browsers forgive); percent-encoding in either case (`%26`, `%e2%82%ac`); `+` for a
+/// space. The search walks each (position, bytes matched) pair at most once, so however many
+/// ways a run of backslashes can be split, one start costs at most the key's length times the
+/// longest encoding (12 bytes) steps.
+pub fn find_encoded(text: &[u8], start: usize, needle: &[u8]) -> Option<usize> {
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![(start, 0usize)];
+    let mut best = None;
+    while let Some((at, matched)) = stack.pop() {
+        if matched == needle.len() {
+            best = best.max(Some(at));
+            continue;
+        }
+        if !seen.insert((at, matched)) {
+            continue;
+        }
+        for (decoded, len) in units(text, at) {
+            if needle[matched..].starts_with(decoded.as_slice()) {
+                stack.push((at + len, matched + decoded.len));
+            }
+        }
+    }
+    best
+}
+
+/// Up to four bytes one encoded unit stands for.
+#[derive(Clone, Copy)]
+struct Decoded {
+    bytes: [u8; 4],
+    len: usize,
+}
+
+impl Decoded {
+    fn byte(b: u8) -> Decoded {
+        Decoded {
+            bytes: [b, 0, 0, 0],
+            len: 1,
+        }
+    }
+
+    fn char(c: char) -> Decoded {
+        let mut bytes = [0; 4];
+        let len = c.encode_utf8(&mut bytes).len();
+        Decoded { bytes, len }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+/// HTML5's named references for ASCII characters (the `;` is part of each name).
+const HTML_NAMED: &[(&str, u8)] = &[
+    ("Tab;", b'\t'),
+    ("NewLine;", b'\n'),
+    ("excl;", b'!'),
+    ("quot;", b'"'),
+    ("QUOT;", b'"'),
+    ("num;", b'#'),
+    ("dollar;", b'$'),
+    ("percnt;", b'%'),
+    ("amp;", b'&'),
+    ("AMP;", b'&'),
+    ("apos;", b'\''),
+    ("lpar;", b'('),
+    ("rpar;", b')'),
+    ("ast;", b'*'),
+    ("midast;", b'*'),
+    ("plus;", b'+'),
+    ("comma;", b','),
+    ("period;", b'.'),
+    ("sol;", b'/'),
+    ("colon;", b':'),
+    ("semi;", b';'),
+    ("lt;", b'<'),
+    ("LT;", b'<'),
+    ("equals;", b'='),
+    ("gt;", b'>'),
+    ("GT;", b'>'),
+    ("quest;", b'?'),
+    ("commat;", b'@'),
+    ("lsqb;", b'['),
+    ("lbrack;", b'['),
+    ("bsol;", b'\\'),
+    ("rsqb;", b']'),
+    ("rbrack;", b']'),
+    ("Hat;", b'^'),
+    ("lowbar;", b'_'),
+    ("UnderBar;", b'_'),
+    ("grave;", b'`'),
+    ("DiacriticalGrave;", b'`'),
+    ("lcub;", b'{'),
+    ("lbrace;", b'{'),
+    ("verbar;", b'|'),
+    ("vert;", b'|'),
+    ("VerticalLine;", b'|'),
+    ("rcub;", b'}'),
+    ("rbrace;", b'}'),
+];
+
+/// The legacy names browsers read without their `;`.
+const HTML_LEGACY: &[(&str, u8)] = &[
+    ("amp", b'&'),
+    ("AMP", b'&'),
+    ("lt", b'<'),
+    ("LT", b'<'),
+    ("gt", b'>'),
+    ("GT", b'>'),
+    ("quot", b'"'),
+    ("QUOT", b'"'),
+];
+
+/// Every way the text at `at` can be read as one unit: the raw byte, and the escape starting
+/// there if there is one.
+fn units(text: &[u8], at: usize) -> Vec<(Decoded, usize)> {
+    let Some(&b) = text.get(at) else {
+        return Vec::new();
+    };
+    let rest = &text[at + 1..];
+    let mut out = vec![(Decoded::byte(b), 1)];
+    match b {
+        b'\\' => out.extend(json_escape(rest).map(|(d, len)| (d, len + 1))),
+        b'&' => out.extend(html_reference(rest).map(|(d, len)| (d, len + 1))),
+        b'%' => {
+            if let Some(byte) = hex_value(rest.get(..2).unwrap_or_default()) {
+                out.push((Decoded::byte(byte as u8), 3));
+            }
+        }
+        b'+' => out.push((Decoded::byte(b' '), 1)),
+        _ => {}
+    }
+    out
+}
+
+/// The value of 1–8 hex digits (any case), if that is all `digits` holds.
+fn hex_value(digits: &[u8]) -> Option<u32> {
+    if digits.is_empty() || digits.len() > 8 || !digits.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    u32::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+}
+
+/// A JSON escape after its backslash: what it stands for and its length.
+fn json_escape(rest: &[u8]) -> Option<(Decoded, usize)> {
+    let short = match rest.first()? {
+        b'"' => b'"',
+        b'\\' => b'\\',
+        b'/' => b'/',
+        b'b' => 8,
+        b'f' => 12,
+        b'n' => b'\n',
+        b'r' => b'\r',
+        b't' => b'\t',
+        b'u' => {
+            let unit = hex_value(rest.get(1..5)?)?;
+            if (0xD800..0xDC00).contains(&unit) {
+                // A high surrogate stands for a character only with the low one after it.
+                let low = rest.get(5..7).filter(|p| *p == b"\\u").and(rest.get(7..11));
+                let low = hex_value(low?)?;
+                if !(0xDC00..0xE000).contains(&low) {
+                    return None;
+                }
+                let c = char::from_u32(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))?;
+                return Some((Decoded::char(c), 11));
+            }
+            return Some((Decoded::char(char::from_u32(unit)?), 5));
+        }
+        _ => return None,
+    };
+    Some((Decoded::byte(short), 1))
+}
+
+/// An HTML character reference after its `&`: what it stands for and its length.
+fn html_reference(rest: &[u8]) -> Option<(Decoded, usize)> {
+    if let Some(number) = rest.strip_prefix(b"#") {
+        let (digits_from, radix) = match number.first() {
+            Some(b'x' | b'X') => (1, 16),
+            _ => (0, 10),
+        };
+        let digits = number[digits_from..]
+            .iter()
+            .take_while(|b| {
+                if radix == 16 {
+                    b.is_ascii_hexdigit()
+                } else {
+                    b.is_ascii_digit()
+                }
+            })
+            .count();
+        if digits == 0 || digits > 8 {
+            return None;
+        }
+        let text = std::str::from_utf8(&number[digits_from..digits_from + digits]).ok()?;
+        let c = char::from_u32(u32::from_str_radix(text, radix).ok()?)?;
+        let semicolon = usize::from(number.get(digits_from + digits) == Some(&b';'));
+        return Some((Decoded::char(c), 1 + digits_from + digits + semicolon));
+    }
+    HTML_NAMED
+        .iter()
+        .chain(HTML_LEGACY)
+        .find(|(name, _)| rest.starts_with(name.as_bytes()))
+        .map(|(name, byte)| (Decoded::byte(*byte), name.len()))
 }
 
 /// The first `max_chars` characters of redacted `text`, never ending inside a placeholder: a cut
@@ -197,6 +443,99 @@ mod tests {
             ("0123456789$CONTRACT_TOKEN".to_owned(), true)
         );
         assert_eq!(cut("short", 10), ("short".to_owned(), false));
+    }
+
+    /// Each character of `key` written by `form`, concatenated.
+    fn each_char(key: &str, form: impl Fn(usize, char) -> String) -> String {
+        key.chars().enumerate().map(|(i, c)| form(i, c)).collect()
+    }
+
+    #[test]
+    fn encoded_forms_of_a_key_are_replaced_whole_and_mixed() {
+        let key = r#"Qa7&vX2#kP9!zM4~tR<"'\>é"#;
+        let secrets = Secrets::new(key, None);
+        let html_named = |c: char| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&GT;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&apos;".to_owned(),
+            '\\' => "&bsol;".to_owned(),
+            '#' => "&num;".to_owned(),
+            '!' => "&excl;".to_owned(),
+            c => c.to_string(),
+        };
+        let percent = |c: char, upper: bool| {
+            let mut buf = [0; 4];
+            c.encode_utf8(&mut buf)
+                .bytes()
+                .map(|b| {
+                    if upper {
+                        format!("%{b:02X}")
+                    } else {
+                        format!("%{b:02x}")
+                    }
+                })
+                .collect::<String>()
+        };
+        let forms = [
+            each_char(key, |_, c| format!("\\u{:04x}", c as u32)),
+            each_char(key, |_, c| format!("\\u{:04X}", c as u32)),
+            each_char(key, |_, c| html_named(c)),
+            each_char(key, |_, c| format!("&#{};", c as u32)),
+            each_char(key, |_, c| format!("&#x{:X};", c as u32)),
+            each_char(key, |_, c| format!("&#{}", c as u32)),
+            each_char(key, |_, c| percent(c, true)),
+            each_char(key, |_, c| percent(c, false)),
+            // Mixtures: every character in the next form of the cycle.
+            each_char(key, |i, c| match i % 5 {
+                0 => format!("\\u{:04x}", c as u32),
+                1 => html_named(c),
+                2 => percent(c, i % 2 == 0),
+                3 => format!("&#x{:x};", c as u32),
+                _ => c.to_string(),
+            }),
+            serde_json::to_string(key)
+                .unwrap()
+                .trim_matches('"')
+                .to_owned(),
+        ];
+        for form in forms {
+            let body = format!("<p>before {form} after</p>");
+            assert_eq!(
+                secrets.redact(&body),
+                "<p>before $CONTRACT_TOKEN after</p>",
+                "{form}"
+            );
+            assert_eq!(
+                secrets.redact_bytes(body.as_bytes()),
+                b"<p>before $CONTRACT_TOKEN after</p>",
+                "{form}"
+            );
+        }
+        // A character outside the BMP, as a JSON surrogate pair.
+        let secrets = Secrets::new("k\u{1F600}y", None);
+        assert_eq!(secrets.redact("[k\\ud83d\\ude00y]"), "[$CONTRACT_TOKEN]");
+        // Text that only resembles the key stays.
+        let near = "Qa7&amp;vX2#kP9!zM4~tR&lt;&quot;'\\&gt;e";
+        assert_eq!(Secrets::new(key, None).redact(near), near);
+    }
+
+    #[test]
+    fn backslashes_that_split_many_ways_are_searched_once_each() {
+        // Backslashes that could be raw or escapes at every step: the search visits each
+        // (position, matched) pair once instead of every way to split them.
+        let key = "\\".repeat(30);
+        let body = "\\".repeat(4000) + "x";
+        let secrets = Secrets::new(&key, None);
+        assert!(secrets.redact(&body).contains(TOKEN_PLACEHOLDER));
+    }
+
+    #[test]
+    fn a_key_never_shows_through_debug() {
+        let key = Key::new("s3cret");
+        assert_eq!(format!("{key:?}"), "[redacted]");
+        assert_eq!(key.expose(), "s3cret");
     }
 
     #[test]

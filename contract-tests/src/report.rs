@@ -1,4 +1,9 @@
 //! What a run prints and writes: the failures with their curl lines, the summary table, the closing `summary:` line, and JUnit XML; every output passes the run's [`Secrets`] before it is escaped or written.
+//!
+//! The human output holds text from outside (a server's keys and values, ids, a baseline's
+//! reasons): each such value passes [`text::escape`] where it is rendered, so it stays on its
+//! line and no control character reaches the terminal; the whole output passes
+//! [`text::escape_keeping_lines`] again.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -11,6 +16,10 @@ use crate::redact::Secrets;
 use crate::rules;
 use crate::runner::Report;
 use crate::spec::Operation;
+use crate::text::{self, escape};
+
+/// How many unproven creates the summary describes one by one.
+const UNPROVEN_SHOWN: usize = 5;
 
 /// Every finding, one block each: check, operation, pointer, expected / received, the minimal
 /// request and a curl line.
@@ -18,9 +27,9 @@ pub fn render_findings(report: &Report, secrets: &Secrets) -> String {
     let mut out = String::new();
     for (i, f) in report.findings.iter().enumerate() {
         let pointer = if f.mismatch.pointer.is_empty() {
-            "(whole response)"
+            "(whole response)".into()
         } else {
-            &f.mismatch.pointer
+            escape(&f.mismatch.pointer)
         };
         let label = if report.known(i).is_some() {
             "KNOWN"
@@ -39,21 +48,24 @@ pub fn render_findings(report: &Report, secrets: &Secrets) -> String {
             let _ = writeln!(
                 out,
                 "    known failure (baseline, until {}): {}",
-                entry.expires, entry.reason
+                entry.expires,
+                escape(&entry.reason)
             );
         }
-        let _ = writeln!(out, "    expected: {}", f.mismatch.expected);
-        let _ = writeln!(out, "    received: {}", f.mismatch.received);
+        let _ = writeln!(out, "    expected: {}", escape(&f.mismatch.expected));
+        let _ = writeln!(out, "    received: {}", escape(&f.mismatch.received));
         let body = f.request.body.bytes();
         let shown = if body.is_empty() {
             "(no body)".to_owned()
         } else {
-            String::from_utf8_lossy(&body).into_owned()
+            escape(&String::from_utf8_lossy(&body)).into_owned()
         };
         let _ = writeln!(
             out,
             "    minimal request: {} {} {}",
-            f.request.method, f.request.path_and_query, shown
+            escape(&f.request.method),
+            escape(&f.request.path_and_query),
+            shown
         );
         let history = if f.seed_hex.is_empty() {
             "found by the cleanup".to_owned()
@@ -80,13 +92,13 @@ pub fn render_findings(report: &Report, secrets: &Secrets) -> String {
                 f.sequence.len()
             );
             for (n, command) in f.sequence.iter().enumerate() {
-                let _ = writeln!(out, "      {}. {command}", n + 1);
+                let _ = writeln!(out, "      {}. {}", n + 1, escape(command));
             }
         }
-        let _ = writeln!(out, "    reproduce: {}", f.curl);
+        let _ = writeln!(out, "    reproduce: {}", escape(&f.curl));
         out.push('\n');
     }
-    secrets.redact(&out)
+    text::escape_keeping_lines(&secrets.redact(&out)).into_owned()
 }
 
 /// The per-operation table and the closing line, which reads exactly
@@ -154,25 +166,67 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
         );
     }
     if let Some(line) = gateway_line(report) {
-        let _ = writeln!(out, "{}", secrets.redact(&line));
+        let _ = writeln!(out, "{}", escape(&secrets.redact(&line)));
     }
     if let Some(c) = &report.cleanup {
-        let left = if c.left_over.is_empty() {
-            "nothing left over".to_owned()
-        } else {
-            format!("LEFT OVER: {}", c.left_over.join(", "))
-        };
+        let mut left = Vec::new();
+        if !c.left_over.is_empty() {
+            left.push(format!("LEFT OVER: {}", escape(&c.left_over.join(", "))));
+        }
+        if !c.unproven.is_empty() {
+            left.push(format!(
+                "{} possibly left behind (lost answers to creates without the run's tag: not deleted, since the run cannot prove such a record its own)",
+                c.possibly_left_behind()
+            ));
+        }
+        if c.search_incomplete {
+            left.push(format!(
+                "the search for the run's tag did not finish, so records of its creates whose answer was lost may be left (search for {:?})",
+                escape(&report.run_tag)
+            ));
+        }
+        if left.is_empty() {
+            left.push("nothing left over".to_owned());
+        }
         let _ = writeln!(
             out,
-            "cleanup (run tag {}): deleted {}, already gone {}, {left}",
-            report.run_tag, c.deleted, c.already_gone
+            "cleanup (run tag {}): deleted {}, already gone {}, {}",
+            report.run_tag,
+            c.deleted,
+            c.already_gone,
+            left.join("; ")
         );
+        for u in c.unproven.iter().take(UNPROVEN_SHOWN) {
+            let logical_id = u.logical_id.as_deref().map_or(String::new(), |id| {
+                let (shown, cut) = crate::redact::cut(id, 40);
+                format!(
+                    ", logical_id \"{}{}\"",
+                    escape(&shown),
+                    if cut { "…" } else { "" }
+                )
+            });
+            let _ = writeln!(
+                out,
+                "  possibly left behind: {} record(s) of a create sent at {} (answers lost within {:.1} s){}",
+                u.attempts,
+                u.sent_at,
+                u.within.as_secs_f64(),
+                secrets.redact(&logical_id)
+            );
+        }
+        if c.unproven.len() > UNPROVEN_SHOWN {
+            let _ = writeln!(
+                out,
+                "  … and {} more such create(s)",
+                c.unproven.len() - UNPROVEN_SHOWN
+            );
+        }
         if !c.not_ours.is_empty() {
             let _ = writeln!(
                 out,
                 "cleanup did not delete {} id(s) whose record no longer carries the run's mark: {}",
                 c.not_ours.len(),
-                c.not_ours.join(", ")
+                escape(&c.not_ours.join(", "))
             );
         }
     }
@@ -215,7 +269,7 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
             "note: {} value(s) in {} field(s) do not fit the generated client's integer types; FastAPI stores integers of any size, so this is the client's limit, not a failure (JUnit lists them all). E.g. {}",
             notes.len(),
             fields.len(),
-            example.trim_start_matches("note: ")
+            escape(example.trim_start_matches("note: "))
         );
     }
     if !report.tenancy_checked {
@@ -225,7 +279,10 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
         );
     }
     if let Some(identity) = &report.identity_learned {
-        let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "(never seen)".into());
+        let shown = |v: &Option<String>| {
+            v.as_deref()
+                .map_or("(never seen)".into(), |v| escape(v).into_owned())
+        };
         let _ = writeln!(
             out,
             "identity learned from the responses, not pinned: team {}, user {} (pin them with --expect-team and --expect-user)",
@@ -292,19 +349,25 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
         }
     }
     let _ = writeln!(out, "{}", summary_line(report));
-    secrets.redact(&out)
+    text::escape_keeping_lines(&secrets.redact(&out)).into_owned()
 }
 
 /// The closing line. `failures` counts the failures that fail the run: known ones (baseline)
 /// are said on the line before, so the line keeps its documented shape.
+/// A run that did not judge every case it drew says so after `; `:
+/// `summary: 3 cases, …, 1.20 s; incomplete: judged 3 of 2000 cases (1997 not judged: …)`.
 pub fn summary_line(report: &Report) -> String {
-    format!(
+    let mut line = format!(
         "summary: {} cases, {} requests, {} failures, {:.2} s",
         report.cases,
         report.requests,
         report.new_failures(),
         report.elapsed.as_secs_f64()
-    )
+    );
+    if let Some(judged) = report.judged_line() {
+        let _ = write!(line, "; {judged}");
+    }
+    line
 }
 
 /// Where a run's coverage stands against CONTRACT.md's rules, computed once for the summary
@@ -382,6 +445,13 @@ pub fn coverage_line(report: &Report) -> String {
             summary.unknown.join(", ")
         );
     }
+    if report.incomplete() {
+        let _ = write!(
+            line,
+            "; from an incomplete run (judged {} of {} cases): rules its unjudged cases would have exercised may show as never",
+            report.cases, report.drawn
+        );
+    }
     line
 }
 
@@ -399,6 +469,13 @@ pub fn coverage_markdown(report: &Report, secrets: &Secrets) -> String {
     };
     let mut out = String::new();
     let _ = writeln!(out, "# Contract coverage\n");
+    if report.incomplete() {
+        let _ = writeln!(
+            out,
+            "**Incomplete run**: judged {} of {} cases; the counts below are of the judged ones.\n",
+            report.cases, report.drawn
+        );
+    }
     let _ = writeln!(
         out,
         "{} cases (run tag {}). {}.\n",
@@ -573,6 +650,30 @@ pub fn junit_xml(report: &Report, checks: &[&str], secrets: &Secrets) -> String 
             }
         }
     }
+    // Whether the run judged what it drew, as a test case of its own: an incomplete run is an
+    // error (exit 3), not a pass; cases skipped at --max-creates are said, and pass.
+    let judged_status = match report.judged_line() {
+        Some(line) if report.incomplete() => {
+            let mut error = TestCaseStatus::non_success(NonSuccessKind::Error);
+            error.set_message(text(&line)).set_type("incomplete_run");
+            error
+        }
+        _ => TestCaseStatus::success(),
+    };
+    let mut judged_case = TestCase::new("every_drawn_case_judged", judged_status);
+    judged_case.set_classname("contract.run");
+    if let Some(line) = report.judged_line() {
+        judged_case.set_system_out(text(&line));
+    }
+    suite.add_test_case(judged_case);
+    suite.add_property(("cases_drawn", report.drawn.to_string().as_str()));
+    suite.add_property(("cases_judged", report.cases.to_string().as_str()));
+    for (reason, n) in &report.not_judged {
+        suite.add_property((
+            format!("not_judged.{}", reason.name()).as_str(),
+            n.to_string().as_str(),
+        ));
+    }
     let notes = client_notes(report);
     if !notes.is_empty() {
         suite.set_system_out(text(&notes.join("\n")));
@@ -626,6 +727,51 @@ mod tests {
         report
     }
 
+    fn unproven(attempts: u32, logical_id: Option<&str>) -> crate::exchange::Unproven {
+        crate::exchange::Unproven {
+            attempts,
+            sent_at: "2026-12-06T10:00:00.000Z".into(),
+            within: std::time::Duration::from_millis(1500),
+            logical_id: logical_id.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_cleanup_that_may_have_left_records_never_says_nothing_left_over() {
+        let secrets = Secrets::new("a-key-of-twenty-chars", None);
+        let mut report = report();
+        report.run_tag = "ct00000001".into();
+        report.cleanup = Some(crate::runner::Cleanup {
+            deleted: 4,
+            ..Default::default()
+        });
+        let clean = render_summary(&report, &secrets);
+        assert!(
+            clean.contains("deleted 4, already gone 0, nothing left over"),
+            "{clean}"
+        );
+
+        let cleanup = report.cleanup.as_mut().unwrap();
+        cleanup.unproven = vec![unproven(2, Some("lid")), unproven(1, None)];
+        let text = render_summary(&report, &secrets);
+        assert!(!text.contains("nothing left over"), "{text}");
+        assert!(text.contains(", 3 possibly left behind ("), "{text}");
+        assert!(
+            text.contains("2 record(s) of a create sent at 2026-12-06T10:00:00.000Z (answers lost within 1.5 s), logical_id \"lid\""),
+            "{text}"
+        );
+
+        let cleanup = report.cleanup.as_mut().unwrap();
+        cleanup.unproven.clear();
+        cleanup.search_incomplete = true;
+        let text = render_summary(&report, &secrets);
+        assert!(!text.contains("nothing left over"), "{text}");
+        assert!(
+            text.contains("the search for the run's tag did not finish"),
+            "{text}"
+        );
+    }
+
     #[test]
     fn the_summary_counts_applied_passed_and_failed_apart_from_not_applicable() {
         let summary = render_summary(&report(), &Secrets::default());
@@ -673,7 +819,8 @@ mod tests {
                 suite.skipped,
                 suite.failures
             ),
-            ("contract", 2, 1, 0),
+            // The two checks, and `contract.run / every_drawn_case_judged`.
+            ("contract", 3, 1, 0),
             "{xml}"
         );
         let [skipped] = case(&suite, "error_locus")[..] else {
@@ -745,7 +892,7 @@ mod tests {
             assert!(!xml.contains(form), "{form} in {xml}");
         }
         let suite = parsed(&xml);
-        assert_eq!((suite.tests, suite.failures), (2, 2), "{xml}");
+        assert_eq!((suite.tests, suite.failures), (3, 2), "{xml}");
         let failures: Vec<(String, String, String)> = case(&suite, "request_echo")
             .iter()
             .map(|c| match &c.status {
@@ -780,6 +927,33 @@ mod tests {
             notes.as_str().contains("99999999999999999999 does not fit"),
             "{notes:?}"
         );
+    }
+
+    #[test]
+    fn the_human_output_escapes_what_a_server_wrote_and_junit_stays_valid() {
+        let hostile =
+            "k\u{1b}[2K\r\u{9b}1m\u{202e}\nsummary: 1 cases, 1 requests, 0 failures, 0.01 s";
+        let mut report = report();
+        report.findings = vec![finding(&format!("/simulation/{hostile}"), hostile)];
+        let human = render_findings(&report, &Secrets::default())
+            + &render_summary(&report, &Secrets::default());
+        assert!(
+            !human.chars().any(|c| c != '\n' && text::is_unsafe(c)),
+            "{human}"
+        );
+        assert!(
+            human.contains("    received: k\\u{1b}[2K\\r\\u{9b}1m\\u{202e}\\nsummary: 1 cases"),
+            "{human}"
+        );
+        assert_eq!(
+            human.lines().filter(|l| l.starts_with("summary: ")).count(),
+            1,
+            "{human}"
+        );
+        // JUnit is XML: quick-junit writes what XML 1.0 can hold and the file parses back.
+        let xml = junit_xml(&report, &["request_echo"], &Secrets::default());
+        assert!(!xml.contains('\u{1b}'), "{xml}");
+        parsed(&xml);
     }
 
     /// A run that exercised every rule on every side but these: `never.lost` not at all,

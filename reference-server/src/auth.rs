@@ -9,6 +9,18 @@ use crate::errors::ApiError;
 use crate::faults::Faults;
 use crate::store::Caller;
 
+/// The bearer credential of `Authorization`, as [`Keys::authenticate`] reads it; `None` when
+/// there is no header, the scheme is not `Bearer` or the credential is empty.
+pub(crate) fn credential(headers: &HeaderMap) -> Option<&[u8]> {
+    let bytes = headers.get(header::AUTHORIZATION)?.as_bytes();
+    let (scheme, credential) = match bytes.iter().position(|&b| b == b' ') {
+        Some(space) => (&bytes[..space], bytes[space + 1..].trim_ascii()),
+        None => (bytes, &b""[..]),
+    };
+    (!scheme.is_empty() && !credential.is_empty() && scheme.eq_ignore_ascii_case(b"bearer"))
+        .then_some(credential)
+}
+
 /// The configured keys, looked up by the credential's bytes (Starlette reads headers as
 /// latin-1, so any byte may arrive; comparing bytes needs no decoding).
 #[derive(Debug)]
@@ -39,17 +51,7 @@ impl Keys {
     /// it, without surrounding white space, as FastAPI's `HTTPBearer` strips it (the oracle
     /// accepts `Bearer  KEY `).
     pub fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
-        let Some(value) = headers.get(header::AUTHORIZATION) else {
-            return Err(ApiError::NotAuthenticated);
-        };
-        let bytes = value.as_bytes();
-        let (scheme, credential) = match bytes.iter().position(|&b| b == b' ') {
-            Some(space) => (&bytes[..space], bytes[space + 1..].trim_ascii()),
-            None => (bytes, &b""[..]),
-        };
-        if scheme.is_empty() || credential.is_empty() || !scheme.eq_ignore_ascii_case(b"bearer") {
-            return Err(ApiError::NotAuthenticated);
-        }
+        let credential = credential(headers).ok_or(ApiError::NotAuthenticated)?;
         match self.by_key.get(credential) {
             Some(caller) => Ok(caller.clone()),
             None if self.faults.accepts_unknown_keys() => {

@@ -79,8 +79,16 @@ pub(crate) enum ApiError {
     TooLarge { read_to_end: bool },
     /// 422: one entry per violation.
     Validation(Vec<FieldError>),
+    /// 409: the team's storage is full (the crate docs say why 409).
+    StorageFull(crate::store::Quota),
     /// 500, only ever produced by a fault.
     Internal,
+}
+
+impl From<crate::store::Full> for ApiError {
+    fn from(full: crate::store::Full) -> Self {
+        ApiError::StorageFull(full.0)
+    }
 }
 
 impl ApiError {
@@ -130,6 +138,14 @@ impl IntoResponse for ApiError {
                     &json!({ "detail": Value::Array(items) }),
                 )
             }
+            ApiError::StorageFull(quota) => detail(
+                StatusCode::CONFLICT,
+                &format!(
+                    "This team's simulation storage is full (at most {} simulations and {} bytes \
+                     of JSON per team on this server); delete simulations to make room",
+                    quota.records, quota.bytes
+                ),
+            ),
             ApiError::Internal => {
                 // Starlette's ServerErrorMiddleware answers a crash with plain text.
                 let mut response =

@@ -30,7 +30,7 @@ use crate::auth::Keys;
 use crate::body::{self, Received};
 use crate::errors::{ApiError, FieldError, json_bytes_response, json_response};
 use crate::faults::Faults;
-use crate::store::{Snapshot, Store};
+use crate::store::{Quota, Snapshot, Store};
 use crate::validate;
 
 /// The collection path; the item path is this plus `/{simulation_id}`.
@@ -64,7 +64,13 @@ impl AppState {
         let faults = Faults::from(config.fault);
         AppState {
             keys: Keys::new(&config.keys, faults),
-            store: Store::new(faults),
+            store: Store::new(
+                faults,
+                Quota {
+                    records: config.max_team_records,
+                    bytes: config.max_team_bytes,
+                },
+            ),
             faults,
             heavy_lists: tokio::sync::Semaphore::new(HEAVY_LISTS_AT_ONCE),
         }
@@ -174,12 +180,12 @@ async fn create(state: &AppState, request: Request) -> Result<Response, ApiError
         // The answer is built from the validated model, the record from the request's dict.
         let simulation = state
             .store
-            .create(&caller, validate::with_raw_scalars(&config, &body));
+            .create(&caller, validate::with_raw_scalars(&config, &body))?;
         let mut answer = crate::store::Simulation::clone(&simulation);
         answer.config = config;
         return Ok(simulation_response(&answer));
     }
-    let simulation = state.store.create(&caller, config);
+    let simulation = state.store.create(&caller, config)?;
     Ok(simulation_response(&simulation))
 }
 
@@ -258,7 +264,8 @@ async fn update(state: &AppState, request: Request, id: &str) -> Result<Response
         let some_valid = changes.description.is_some() || changes.status.is_some();
         if path_ok && some_valid && state.faults.applies_valid_update_fields() {
             // Each field was saved as it validated; the errors are raised at the end.
-            state.store.update(&caller, id, &changes);
+            // Refused for room, nothing was saved: the 422 is the answer either way.
+            let _ = state.store.update(&caller, id, &changes);
         }
         return Err(ApiError::validation(errors));
     }
@@ -270,7 +277,7 @@ async fn update(state: &AppState, request: Request, id: &str) -> Result<Response
             .update_read_modify_write(&caller, id, &changes, upsert)
             .await
     } else {
-        state.store.update(&caller, id, &changes)
+        state.store.update(&caller, id, &changes)?
     };
     let simulation = updated.ok_or(ApiError::SimulationNotFound)?;
     Ok(simulation_response(&simulation))

@@ -109,6 +109,20 @@
 //!   the 404 check. Delete answers `{"message": "Simulation deleted successfully"}`.
 //! - A 413 is decided from `Content-Length` before reading, or while reading a chunked body.
 //!   GET and DELETE never read the body, as FastAPI does not.
+//! - **Storage per team is bounded**, which the contract does not mention: at most
+//!   [`Config::max_team_records`] simulations (100 000 by default) and
+//!   [`Config::max_team_bytes`] of them (256 MiB by default, counted as roughly the bytes of
+//!   each record's JSON, and at least 256 per record). Teams are those of the configured keys,
+//!   so the whole store is bounded too. A create past either bound, or an update that would
+//!   grow a record past the byte bound, is **409** `{"detail": "This team's simulation storage
+//!   is full (at most N simulations and M bytes of JSON per team on this server); delete
+//!   simulations to make room"}` and changes nothing; an update that does not grow a record, and
+//!   a delete, always work, so a full team makes room by deleting. Why 409: the request is
+//!   fine but conflicts with the state of the collection, which the client can change; 507
+//!   would say the same but is a 5xx, 413 would blame the body, and 429 would invite a retry
+//!   that cannot succeed until something is deleted. The checks come after validation (a bad
+//!   body is still 422) and after the 404 of an update. The contract suite's default run
+//!   (about 2 600 records over two teams) stays far below both bounds.
 //! - Every response is `application/json` except the 307 redirect (empty body) and the 500 that
 //!   only faults produce (`text/plain`, as Starlette's error middleware sends).
 //!
@@ -123,6 +137,26 @@
 //!   served normally. Waiting rather than closing means a burst is slowed, never refused; the
 //!   timeouts below bound the wait. Keep the cap below the open-file limit (`ulimit -n`), which
 //!   must also cover a few descriptors of the process itself.
+//! - **At most 512 connections per peer** ([`Config::max_connections_per_peer`]), a peer being
+//!   a client IP address (an IPv4-mapped IPv6 address counts as its IPv4 address), so one
+//!   client's kept-alive connections cannot hold every slot of the cap above. A connection past
+//!   a peer's bound is **closed at accept, unread and unanswered**, and takes no slot: the client
+//!   sees a reset or an early close, which HTTP clients treat as a failed connection to retry
+//!   once one of theirs is free. Not a 503 (the reference server never answers 5xx), and not a
+//!   429 either: answering means reading a request, and a peer that sends nothing would then
+//!   hold slots again while it waits. Clients behind one NAT or proxy share a bound, and so do
+//!   all the users of one machine connecting over loopback (all from 127.0.0.1), which is what
+//!   the next bound is for.
+//! - **At most 256 connections per API key** ([`Config::max_connections_per_key`]), below the
+//!   per-peer bound so that one key cannot take a whole machine's loopback share. A connection
+//!   counts against the configured key of its latest request (a request with no configured key
+//!   is not counted: it is answered 401, and counting invented credentials would let a client
+//!   grow the count without bound). A request of a key that already holds its bound on other
+//!   connections is answered **429** `{"detail": "Too many connections with this API key: ..."}`
+//!   with `Retry-After: 1` and `Connection: close`, and its connection is closed: a client that
+//!   sends requests on the connections it already has is never refused. 429 is not among the
+//!   contract's answers, but it is what a gateway in front of the service answers to a client
+//!   over its share, and clients (the contract suite among them) wait and retry on it.
 //! - **10 s to send a request's line and headers** ([`Config::header_read_timeout`]), counted
 //!   from when the server starts waiting for them: on a new connection, and after each response
 //!   on a kept-alive one, so it is also the **idle (keep-alive) timeout**. A connection that
@@ -132,6 +166,11 @@
 //!   full within it of the headers, or is answered 400 `{"detail": "There was an error parsing
 //!   the body"}` like any unreadable body (and the connection closed); a response write that the
 //!   client does not take for that long closes the connection.
+//! - A timeout longer than a century counts as a century (so `Duration::MAX` means "never"):
+//!   hyper adds the header-read timeout to the clock without checking, and an `Instant` past
+//!   what the clock holds would panic every connection. The body's deadline is computed with
+//!   `checked_add` too. [`Config::latency`] is slept as given (`Duration::MAX` never answers);
+//!   `cargo xtask serve` bounds all three on its command line.
 //! - A list of a team whose records add up to more than about 256 KiB of JSON is filtered and
 //!   serialised on tokio's blocking pool, at most two such lists at once, so one team's large
 //!   pages do not hold up another team's requests. The store's lock is held only to copy
@@ -225,12 +264,24 @@ pub struct Config {
     /// Connections served at once by [`serve`] and [`spawn`]; more wait to be accepted.
     /// At least 1 is used.
     pub max_connections: usize,
+    /// Connections one peer (client IP address) may hold at once; one more is closed at accept.
+    /// At least 1 is used. Keep it above [`Config::max_connections_per_key`]: loopback clients
+    /// all share one address.
+    pub max_connections_per_peer: usize,
+    /// Connections that may carry requests of one API key at once; a request of that key on
+    /// one more connection is answered 429 and the connection closed. At least 1 is used.
+    pub max_connections_per_key: usize,
     /// How long a connection may take to send a request's line and headers, counted from when
     /// the server starts waiting for them (also after a response on a kept-alive connection).
     pub header_read_timeout: Duration,
     /// How long a request body may take to arrive in full after its headers, and how long a
     /// response write may wait for the client to take bytes.
     pub io_timeout: Duration,
+    /// Simulations one team may store; a create past it is answered 409.
+    pub max_team_records: usize,
+    /// Roughly the bytes of JSON one team's simulations may add up to; a create or update past
+    /// it is answered 409.
+    pub max_team_bytes: usize,
 }
 
 impl Config {
@@ -244,9 +295,26 @@ impl Config {
             fault: None,
             latency: Duration::ZERO,
             max_connections: 1024,
+            max_connections_per_peer: 512,
+            max_connections_per_key: 256,
             header_read_timeout: Duration::from_secs(10),
             io_timeout: Duration::from_secs(30),
+            max_team_records: 100_000,
+            max_team_bytes: 256 * 1024 * 1024,
         }
+    }
+}
+
+impl Config {
+    /// [`Config::development`] for a server whose only client is the process that starts it
+    /// (the contract suite's embedded server): the per-peer and per-key bounds, which keep
+    /// clients from crowding each other out, are the connection cap itself, so a run at up to
+    /// 1024 requests in flight is never turned away.
+    pub fn embedded() -> Self {
+        let mut config = Config::development();
+        config.max_connections_per_peer = config.max_connections;
+        config.max_connections_per_key = config.max_connections;
+        config
     }
 }
 
@@ -319,6 +387,24 @@ pub async fn spawn(config: Config) -> std::io::Result<RunningServer> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_embedded_server_bounds_only_its_connections() {
+        let embedded = Config::embedded();
+        assert_eq!(embedded.max_connections_per_peer, embedded.max_connections);
+        assert_eq!(embedded.max_connections_per_key, embedded.max_connections);
+        let development = Config::development();
+        assert!(development.max_connections_per_key < development.max_connections_per_peer);
+        assert!(development.max_connections_per_peer < development.max_connections);
+        assert_eq!(
+            Config {
+                max_connections_per_peer: development.max_connections_per_peer,
+                max_connections_per_key: development.max_connections_per_key,
+                ..embedded
+            },
+            development
+        );
+    }
 
     #[test]
     fn api_keys_parse_and_never_show_the_key() {

@@ -1,4 +1,5 @@
-//! In-memory storage: per-team simulations in creation order, behind one short-held lock.
+//! In-memory storage: per-team simulations in creation order, behind one short-held lock, each
+//! team within a [`Quota`] of records and bytes.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -65,13 +66,17 @@ fn weight(value: &Value) -> usize {
     }
 }
 
+fn field_weight(name: &str, value: &Value) -> usize {
+    name.len() + weight(value)
+}
+
 fn config_weight(config: &Map<String, Value>) -> usize {
     // The fixed part: ids, team, users and timestamps.
     const ENVELOPE: usize = 256;
     ENVELOPE
         + config
             .iter()
-            .map(|(name, value)| name.len() + weight(value))
+            .map(|(name, value)| field_weight(name, value))
             .sum::<usize>()
 }
 
@@ -197,7 +202,50 @@ fn timestamp(micros: i64) -> Value {
 struct Team {
     by_seq: BTreeMap<u64, Arc<Simulation>>,
     seq_by_id: HashMap<String, u64>,
+    /// The summed [`Simulation::weight`] of `by_seq`, for the [`Quota`].
+    bytes: usize,
 }
+
+impl Team {
+    /// Stores `simulation` under its sequence number and id, replacing what held that number.
+    fn put(&mut self, simulation: Arc<Simulation>) {
+        self.seq_by_id.insert(simulation.id.clone(), simulation.seq);
+        self.bytes = self.bytes.saturating_add(simulation.weight);
+        if let Some(old) = self.by_seq.insert(simulation.seq, simulation) {
+            self.bytes = self.bytes.saturating_sub(old.weight);
+        }
+    }
+
+    /// Removes the record of sequence number `seq` (its id must be removed by the caller).
+    fn take(&mut self, seq: u64) -> Option<Arc<Simulation>> {
+        let old = self.by_seq.remove(&seq)?;
+        self.bytes = self.bytes.saturating_sub(old.weight);
+        Some(old)
+    }
+}
+
+/// How much one team may store. Teams are the configured keys' teams (an unknown key is 401
+/// before anything is stored), so the whole store is bounded by the number of teams times this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Quota {
+    pub records: usize,
+    /// Summed [`Simulation::weight`]s: roughly bytes of JSON, and at least 256 per record.
+    pub bytes: usize,
+}
+
+impl Default for Quota {
+    fn default() -> Self {
+        let development = crate::Config::development();
+        Quota {
+            records: development.max_team_records,
+            bytes: development.max_team_bytes,
+        }
+    }
+}
+
+/// A create or an update refused because the team's [`Quota`] would be passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Full(pub Quota);
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -315,6 +363,7 @@ impl Snapshot {
 const RACE_WINDOW: Duration = Duration::from_millis(25);
 
 /// An update's changes, with the lowercased description computed before taking the lock.
+/// (`update_body` keeps only `description` and `status`, the fields a patch can change.)
 struct Patch<'u> {
     description: Option<&'u Value>,
     description_lowered: Option<Option<String>>,
@@ -333,6 +382,24 @@ impl<'u> Patch<'u> {
             status: update.status.as_ref(),
         }
     }
+
+    /// `simulation`'s weight once patched (the fault that also resets `max_events` aside,
+    /// which changes a few bytes).
+    fn weight_after(&self, simulation: &Simulation) -> usize {
+        let mut after = simulation.weight;
+        for (name, new) in [("description", self.description), ("status", self.status)] {
+            if let Some(new) = new {
+                let old = simulation
+                    .config
+                    .get(name)
+                    .map_or(0, |v| field_weight(name, v));
+                after = after
+                    .saturating_sub(old)
+                    .saturating_add(field_weight(name, new));
+            }
+        }
+        after
+    }
 }
 
 /// The store. Every operation takes the lock once, does no I/O and never awaits, so parallel
@@ -341,16 +408,18 @@ impl<'u> Patch<'u> {
 pub(crate) struct Store {
     inner: RwLock<Inner>,
     faults: Faults,
+    quota: Quota,
     /// Only under [`Faults::caches_gets`]: records by team and id, as get last saw them. Never
     /// locked while `inner` is.
     cache: Mutex<HashMap<(String, String), Arc<Simulation>>>,
 }
 
 impl Store {
-    pub fn new(faults: Faults) -> Self {
+    pub fn new(faults: Faults, quota: Quota) -> Self {
         Store {
             inner: RwLock::default(),
             faults,
+            quota,
             cache: Mutex::default(),
         }
     }
@@ -373,11 +442,23 @@ impl Store {
         self.inner.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn create(&self, caller: &Caller, config: Map<String, Value>) -> Arc<Simulation> {
+    /// Stores a new record, unless the caller's team would pass its [`Quota`].
+    pub fn create(
+        &self,
+        caller: &Caller,
+        config: Map<String, Value>,
+    ) -> Result<Arc<Simulation>, Full> {
         // Work proportional to the record's size happens before the lock.
         let lowered = lowered(&config);
         let weight = config_weight(&config);
         let mut inner = self.write();
+        let (records, bytes) = inner
+            .teams
+            .get(&caller.team)
+            .map_or((0, 0), |team| (team.by_seq.len(), team.bytes));
+        if records >= self.quota.records || bytes.saturating_add(weight) > self.quota.bytes {
+            return Err(Full(self.quota));
+        }
         let now = inner.tick();
         let updated_at = if self.faults.reads_clock_twice_on_create() {
             inner.tick()
@@ -417,18 +498,17 @@ impl Store {
                 .map(|(seq, _)| *seq)
                 .collect();
             for seq in replaced {
-                if let Some(old) = team.by_seq.remove(&seq) {
+                if let Some(old) = team.take(seq) {
                     team.seq_by_id.remove(&old.id);
                 }
             }
         }
-        team.seq_by_id.insert(id, seq);
-        team.by_seq.insert(seq, Arc::clone(&simulation));
+        team.put(Arc::clone(&simulation));
         drop(inner);
         if self.faults.caches_gets() {
             self.cache_put(&simulation);
         }
-        simulation
+        Ok(simulation)
     }
 
     pub fn get(&self, team: &str, id: &str) -> Option<Arc<Simulation>> {
@@ -477,7 +557,14 @@ impl Store {
         simulation.updated_by = caller.user.clone();
     }
 
-    pub fn update(&self, caller: &Caller, id: &str, update: &Update) -> Option<Arc<Simulation>> {
+    /// Applies `update` to the caller's record `id`: `Ok(None)` when the team has no such
+    /// record, `Err` when the change would grow the team past its [`Quota`] (nothing changes).
+    pub fn update(
+        &self,
+        caller: &Caller,
+        id: &str,
+        update: &Update,
+    ) -> Result<Option<Arc<Simulation>>, Full> {
         // The new description is the only text that changes; it is lowercased before the lock.
         let patch = Patch::new(update, self.faults);
         let mut inner = self.write();
@@ -485,25 +572,46 @@ impl Store {
         // The team whose record is written: the caller's, or under the fault whichever team
         // holds the id (ownership is checked after the write).
         let owner = if self.faults.updates_before_checking_owner() {
-            inner
+            let found = inner
                 .teams
                 .iter()
                 .find(|(_, team)| team.seq_by_id.contains_key(id))
-                .map(|(name, _)| name.clone())?
+                .map(|(name, _)| name.clone());
+            let Some(owner) = found else {
+                return Ok(None);
+            };
+            owner
         } else {
             caller.team.clone()
         };
-        let team = inner.teams.get_mut(&owner)?;
-        let seq = *team.seq_by_id.get(id)?;
-        let stored = team.by_seq.get_mut(&seq)?;
+        let Some(team) = inner.teams.get_mut(&owner) else {
+            return Ok(None);
+        };
+        let Some(&seq) = team.seq_by_id.get(id) else {
+            return Ok(None);
+        };
+        let Some(stored) = team.by_seq.get_mut(&seq) else {
+            return Ok(None);
+        };
+        let before = stored.weight;
+        let after = patch.weight_after(stored);
+        // Shrinking, or staying the same, is always allowed: it is how a full team makes room.
+        if after > before
+            && team.bytes.saturating_sub(before).saturating_add(after) > self.quota.bytes
+        {
+            return Err(Full(self.quota));
+        }
         if self.faults.drops_patches() {
             let mut updated = Simulation::clone(&**stored);
             self.apply(&mut updated, caller, &patch, now);
-            return Some(Arc::new(updated));
+            return Ok(Some(Arc::new(updated)));
         }
         // Edits in place unless a request still holds the old version, which then keeps it.
         self.apply(Arc::make_mut(stored), caller, &patch, now);
-        (owner == caller.team).then(|| Arc::clone(stored))
+        let updated = (owner == caller.team).then(|| Arc::clone(stored));
+        let after = stored.weight;
+        team.bytes = team.bytes.saturating_sub(before).saturating_add(after);
+        Ok(updated)
     }
 
     /// An update as a handler that awaits between reading the document and saving it does it,
@@ -529,8 +637,7 @@ impl Store {
             return None;
         }
         let updated = Arc::new(updated);
-        team.seq_by_id.insert(id.to_owned(), updated.seq);
-        team.by_seq.insert(updated.seq, Arc::clone(&updated));
+        team.put(Arc::clone(&updated));
         Some(updated)
     }
 
@@ -543,7 +650,7 @@ impl Store {
             return team.seq_by_id.contains_key(id);
         }
         let deleted = match team.seq_by_id.remove(id) {
-            Some(seq) => team.by_seq.remove(&seq).is_some(),
+            Some(seq) => team.take(seq).is_some(),
             None => false,
         };
         drop(inner);
@@ -614,7 +721,9 @@ mod tests {
     fn list_bytes_are_what_serialising_the_value_writes() {
         let store = Store::default();
         for n in 0..3 {
-            store.create(&caller(), config(&format!("d\"{n}\u{e9}")));
+            store
+                .create(&caller(), config(&format!("d\"{n}\u{e9}")))
+                .expect("room");
         }
         for pairs in [&[][..], &[("size", "2")], &[("page", "9")]] {
             let page = store.snapshot("t").page(&query(pairs));
@@ -628,14 +737,18 @@ mod tests {
     #[test]
     fn a_snapshot_keeps_the_version_it_took_and_search_sees_updates() {
         let store = Store::default();
-        let created = store.create(&caller(), config("Old"));
+        let created = store.create(&caller(), config("Old")).expect("room");
         let before = store.snapshot("t");
         let update = Update {
             description: Some(Value::from("NEW text")),
             status: None,
         };
         let updated = store.update(&caller(), &created.id, &update);
-        assert!(updated.is_some_and(|u| u.config["description"] == "NEW text"));
+        assert!(
+            updated
+                .expect("room")
+                .is_some_and(|u| u.config["description"] == "NEW text")
+        );
         let old = before.page(&query(&[]));
         assert_eq!(old.simulations[0].config["description"], "Old");
         assert_eq!(
@@ -650,6 +763,51 @@ mod tests {
             store
                 .get("t", &created.id)
                 .is_some_and(|s| s.config["description"] == "NEW text")
+        );
+    }
+
+    /// The team's byte count is the sum of its records' weights through creates, updates that
+    /// grow and shrink, and deletes; a refused change leaves it as it was.
+    #[test]
+    fn a_team_s_bytes_follow_its_records() {
+        let quota = Quota {
+            records: 10,
+            bytes: 10_000,
+        };
+        let store = Store::new(Faults::NONE, quota);
+        let summed = |store: &Store| {
+            let inner = store.read();
+            let team = &inner.teams["t"];
+            let weights: usize = team.by_seq.values().map(|s| s.weight).sum();
+            (team.bytes, weights)
+        };
+        let a = store.create(&caller(), config("a")).expect("room");
+        let b = store.create(&caller(), config("b")).expect("room");
+        let grow = |n: usize| Update {
+            description: Some(Value::from("x".repeat(n))),
+            status: None,
+        };
+        store.update(&caller(), &a.id, &grow(3_000)).expect("room");
+        let (bytes, weights) = summed(&store);
+        assert_eq!(bytes, weights);
+        assert_eq!(
+            store.update(&caller(), &b.id, &grow(9_000)).err(),
+            Some(Full(quota))
+        );
+        assert_eq!(
+            summed(&store),
+            (bytes, weights),
+            "a refused update changes nothing"
+        );
+        store.update(&caller(), &a.id, &grow(1)).expect("shrinking");
+        assert!(store.delete("t", &b.id));
+        let (bytes, weights) = summed(&store);
+        assert_eq!(bytes, weights);
+        assert!(
+            store
+                .update(&caller(), "nope", &grow(1))
+                .expect("room")
+                .is_none()
         );
     }
 

@@ -359,3 +359,298 @@ async fn large_lists_of_one_team_do_not_block_another_team() {
         .await
         .expect("shutdown ends");
 }
+
+/// Timeouts too large to add to a clock (`--header-read-timeout 18446744073709551615`) are
+/// served as "never", not a panic on every connection: the header-read deadline is taken on
+/// accept and the body's on every create.
+#[tokio::test]
+async fn timeouts_past_the_clock_do_not_panic_a_connection() {
+    for forever in [Duration::from_secs(u64::MAX), Duration::MAX] {
+        let server = spawn(Config {
+            header_read_timeout: forever,
+            io_timeout: forever,
+            ..config()
+        })
+        .await;
+        let body = serde_json::to_vec(&json!({"logical_id": "t"})).expect("serialisable");
+        let created = exchange(server.addr(), "POST", COLLECTION, DEV_KEY, Some(&body)).await;
+        assert_eq!(created.status, 200, "{forever:?}");
+        let listed = exchange(server.addr(), "GET", &list_path(), DEV_KEY, None).await;
+        assert_eq!(listed.json()["total"], 1, "{forever:?}");
+        timeout(LIVENESS, server.shutdown())
+            .await
+            .expect("shutdown ends");
+    }
+}
+
+/// A connection from `ip` (any 127/8 address reaches the loopback server).
+async fn connect_from(ip: [u8; 4], addr: SocketAddr) -> TcpStream {
+    let socket = TcpSocket::new_v4().expect("a socket");
+    socket
+        .bind(SocketAddr::from((ip, 0)))
+        .expect("bind a loopback source address");
+    socket.connect(addr).await.expect("connect to loopback")
+}
+
+/// One request on a kept-alive connection, read by its `Content-Length`; the connection stays
+/// open. `None` when the server closed it instead of answering.
+async fn kept_alive_exchange(stream: &mut TcpStream) -> Option<Answer> {
+    kept_alive_exchange_as(stream, DEV_KEY)
+        .await
+        .map(|(_, answer)| answer)
+}
+
+/// One client's kept-alive connections cannot hold the whole connection cap: past its
+/// per-peer bound a connection from the same address is closed at accept, while another
+/// address (127.0.0.2) is still served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_peer_cannot_hold_every_connection() {
+    let server = spawn(Config {
+        max_connections: 4,
+        max_connections_per_peer: 2,
+        // Idle connections would otherwise be closed for the greedy client, hiding the bound.
+        header_read_timeout: Duration::from_secs(3600),
+        ..config()
+    })
+    .await;
+    let addr = server.addr();
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut stream = connect_from([127, 0, 0, 1], addr).await;
+        let answer = kept_alive_exchange(&mut stream).await.expect("served");
+        assert_eq!(answer.status, 200);
+        held.push(stream);
+    }
+    for n in 0..3 {
+        let mut excess = connect_from([127, 0, 0, 1], addr).await;
+        assert!(
+            kept_alive_exchange(&mut excess).await.is_none(),
+            "connection {n} past the per-peer bound was served"
+        );
+    }
+    // Another peer gets one of the two slots the greedy client could not take.
+    let mut other = connect_from([127, 0, 0, 2], addr).await;
+    let answer = kept_alive_exchange(&mut other)
+        .await
+        .expect("another peer is served");
+    assert_eq!(answer.status, 200);
+    // The held connections still work.
+    for stream in &mut held {
+        assert_eq!(
+            kept_alive_exchange(stream).await.map(|a| a.status),
+            Some(200)
+        );
+    }
+    drop((held, other));
+    timeout(LIVENESS, server.shutdown())
+        .await
+        .expect("shutdown ends");
+}
+
+/// The `{"detail": ...}` of a full team's store names what is full and what to do.
+fn assert_storage_full(answer: &Answer, what: &str) {
+    assert_eq!(
+        answer.status,
+        409,
+        "{what}: {}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    let detail = answer.json()["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        detail.contains("storage") && detail.contains("delete"),
+        "{what}: {detail}"
+    );
+}
+
+fn created_id(answer: &Answer) -> String {
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    answer.json()["simulation"]["_id"]
+        .as_str()
+        .expect("an id")
+        .to_owned()
+}
+
+/// A team's records are bounded in number: at the bound a create is 409 with a `detail`, another
+/// team is unaffected, and a delete makes room again.
+#[tokio::test]
+async fn a_team_s_record_count_is_bounded_and_deletes_free_room() {
+    let server = spawn(Config {
+        max_team_records: 3,
+        ..config()
+    })
+    .await;
+    let addr = server.addr();
+    let body = serde_json::to_vec(&json!({"logical_id": "n"})).expect("serialisable");
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(created_id(
+            &exchange(addr, "POST", COLLECTION, DEV_KEY, Some(&body)).await,
+        ));
+    }
+    let full = exchange(addr, "POST", COLLECTION, DEV_KEY, Some(&body)).await;
+    assert_storage_full(&full, "the fourth record");
+    let listed = exchange(addr, "GET", &list_path(), DEV_KEY, None).await;
+    assert_eq!(
+        listed.json()["total"],
+        3,
+        "the refused create stored nothing"
+    );
+    created_id(&exchange(addr, "POST", COLLECTION, DEV_OTHER_TEAM_KEY, Some(&body)).await);
+
+    let deleted = exchange(addr, "DELETE", &item(&ids[0]), DEV_KEY, None).await;
+    assert_eq!(deleted.status, 200);
+    created_id(&exchange(addr, "POST", COLLECTION, DEV_KEY, Some(&body)).await);
+    let full = exchange(addr, "POST", COLLECTION, DEV_KEY, Some(&body)).await;
+    assert_storage_full(&full, "full again");
+    server.shutdown().await;
+}
+
+/// A team's stored bytes are bounded: records of ~400 kB under a 1 MB bound, a create or an
+/// update that would pass it is 409 and changes nothing, a delete makes room again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_s_stored_bytes_are_bounded_and_deletes_free_room() {
+    let server = spawn(Config {
+        max_team_bytes: 1_000_000,
+        ..config()
+    })
+    .await;
+    let addr = server.addr();
+    let large = |n: usize| {
+        serde_json::to_vec(&json!({"logical_id": "big", "description": "x".repeat(n)}))
+            .expect("serialisable")
+    };
+    let first =
+        created_id(&exchange(addr, "POST", COLLECTION, DEV_KEY, Some(&large(400_000))).await);
+    let second =
+        created_id(&exchange(addr, "POST", COLLECTION, DEV_KEY, Some(&large(400_000))).await);
+    let full = exchange(addr, "POST", COLLECTION, DEV_KEY, Some(&large(400_000))).await;
+    assert_storage_full(&full, "a third large record");
+
+    // Growing a record past the bound is refused too, and leaves it as it was.
+    let grow = serde_json::to_vec(&json!({"description": "y".repeat(700_000)})).expect("json");
+    let grown = exchange(addr, "PATCH", &item(&first), DEV_KEY, Some(&grow)).await;
+    assert_storage_full(&grown, "an update past the bound");
+    let got = exchange(addr, "GET", &item(&first), DEV_KEY, None).await;
+    assert!(got.json()["simulation"]["config"].is_null());
+    let description = got.json()["simulation"]["simulation_config"]["description"].clone();
+    assert_eq!(description.as_str().map(str::len), Some(400_000));
+    // Shrinking is always allowed.
+    let shrink = serde_json::to_vec(&json!({"description": "small"})).expect("json");
+    let shrunk = exchange(addr, "PATCH", &item(&first), DEV_KEY, Some(&shrink)).await;
+    assert_eq!(shrunk.status, 200);
+
+    // The other team has its own room.
+    created_id(
+        &exchange(
+            addr,
+            "POST",
+            COLLECTION,
+            DEV_OTHER_TEAM_KEY,
+            Some(&large(400_000)),
+        )
+        .await,
+    );
+
+    let deleted = exchange(addr, "DELETE", &item(&second), DEV_KEY, None).await;
+    assert_eq!(deleted.status, 200);
+    created_id(&exchange(addr, "POST", COLLECTION, DEV_KEY, Some(&large(400_000))).await);
+    created_id(&exchange(addr, "POST", COLLECTION, DEV_KEY, Some(&large(400_000))).await);
+    server.shutdown().await;
+}
+
+/// One request of `key` on a kept-alive connection; the answer's head and body, or `None` when
+/// the server closed the connection instead of answering.
+async fn kept_alive_exchange_as(stream: &mut TcpStream, key: &str) -> Option<(String, Answer)> {
+    let head = format!(
+        "GET {} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\r\n",
+        list_path()
+    );
+    stream.write_all(head.as_bytes()).await.ok()?;
+    let read = async {
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => n,
+            };
+            raw.extend_from_slice(&buf[..n]);
+            let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+                continue;
+            };
+            let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .expect("a Content-Length");
+            if raw.len() >= split + 4 + length {
+                return parse_answer(&raw).map(|answer| (head, answer));
+            }
+        }
+    };
+    timeout(LIVENESS, read)
+        .await
+        .expect("answered or closed within the liveness bound")
+}
+
+/// Clients on one machine all connect from 127.0.0.1, so the per-peer cap cannot tell them
+/// apart; the per-key cap can: a key's requests on more connections than its bound are
+/// answered 429 with `Retry-After` and the connection closed, while another key is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_key_cannot_hold_every_connection() {
+    let server = spawn(Config {
+        max_connections: 4,
+        max_connections_per_key: 2,
+        header_read_timeout: Duration::from_secs(3600),
+        ..config()
+    })
+    .await;
+    let addr = server.addr();
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut stream = connect(addr).await;
+        let (_, answer) = kept_alive_exchange_as(&mut stream, DEV_KEY)
+            .await
+            .expect("served");
+        assert_eq!(answer.status, 200);
+        held.push(stream);
+    }
+    for n in 0..3 {
+        let mut excess = connect(addr).await;
+        let (head, answer) = kept_alive_exchange_as(&mut excess, DEV_KEY)
+            .await
+            .unwrap_or_else(|| panic!("connection {n}: closed without an answer"));
+        assert_eq!(answer.status, 429, "connection {n} past the per-key bound");
+        assert!(head.contains("retry-after: 1"), "{head}");
+        assert!(head.contains("connection: close"), "{head}");
+        let detail = answer.json()["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(detail.contains("connections"), "{detail}");
+        let rest = closed_by_server(excess, "the refused connection").await;
+        assert!(rest.is_empty());
+    }
+    let mut other = connect(addr).await;
+    let (_, answer) = kept_alive_exchange_as(&mut other, DEV_OTHER_TEAM_KEY)
+        .await
+        .expect("another key is served");
+    assert_eq!(answer.status, 200);
+    for stream in &mut held {
+        let answer = kept_alive_exchange_as(stream, DEV_KEY).await;
+        assert_eq!(answer.map(|(_, a)| a.status), Some(200));
+    }
+    drop((held, other));
+    timeout(LIVENESS, server.shutdown())
+        .await
+        .expect("shutdown ends");
+}

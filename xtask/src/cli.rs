@@ -26,8 +26,9 @@ Exit codes:
   1  violations found, or an expired baseline entry
   2  the run could not be made: unreachable target, refused key, bad spec, arguments or
      baseline file, or an internal error of the suite (one line on stderr says which)
-  3  the target is unhealthy: an infrastructure error persisted through every retry
-     (violations found before that still exit 1)
+  3  the target could not be tested: an infrastructure error persisted through every
+     retry, or cases were not judged (throttled past --max-time, out of time, ...; the
+     --max-creates cap aside); violations found before that still exit 1
 
 Environment:
   CONTRACT_TOKEN             the API key for --base-url; never a flag, never printed
@@ -101,9 +102,10 @@ pub enum Command {
     Bench(BenchArgs),
     /// Run the reference server in the foreground
     ///
-    /// Runs the reference server in the foreground: with no --api-key, on two development keys
-    /// (printed); at most 1024 connections, 10 s to send headers, 30 s of stalled body or unread
-    /// response unless told otherwise.
+    /// Runs the reference server in the foreground: with no key given (--api-key, --api-key-file
+    /// or SERVE_API_KEYS), on two development keys (printed); at most 1024 connections (512 per
+    /// client address, 256 per key), 10 s to send headers, 30 s of stalled body or unread response, and per
+    /// team 100000 simulations and 256 MiB, unless told otherwise.
     Serve(ServeArgs),
     /// Run the FastAPI + pydantic oracle (oracle/) in the foreground, on loopback
     ///

@@ -1,4 +1,4 @@
-//! `cargo xtask contract` and `cargo xtask mutants`: run the contract suite against a URL or the embedded reference server, with exit codes 0 (no violation), 1 (violations), 2 (no run) and 3 (the target unhealthy: infrastructure errors persisted through retries).
+//! `cargo xtask contract` and `cargo xtask mutants`: run the contract suite against a URL or the embedded reference server, with exit codes 0 (no violation), 1 (violations), 2 (no run) and 3 (the target could not be tested: infrastructure errors persisted through retries, or drawn cases were not judged).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,9 +9,9 @@ use contract_tests::baseline::{Baseline, Triage, today_utc};
 use contract_tests::checks::CHECKS;
 use contract_tests::exchange::Identity;
 use contract_tests::partition::Partition;
-use contract_tests::redact::Secrets;
-use contract_tests::runner::{self, Options, Progress, Report};
-use contract_tests::{formats, report};
+use contract_tests::redact::{Key, Secrets};
+use contract_tests::runner::{self, Options, Progress, Report, Verdict};
+use contract_tests::{formats, report, text};
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
 
 use crate::cli::{ColorChoice, fault_parser, number_in, seconds_in};
@@ -228,7 +228,7 @@ pub fn embedded_options(base_url: String) -> Options {
         base_url,
         DEV_KEY.to_owned(),
     );
-    options.other_team_token = Some(DEV_OTHER_TEAM_KEY.to_owned());
+    options.other_team_token = Some(Key::new(DEV_OTHER_TEAM_KEY));
     options.identity = development_identity();
     options
 }
@@ -257,7 +257,7 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
     let checks = select_checks(&args.checks);
     // Read before anything is sent: a broken baseline is a run not made (exit 2).
     let baseline = match &args.baseline() {
-        Some(path) => Some(Baseline::load(path)?),
+        Some(path) => Some(Baseline::load(path, today_utc())?),
         None => None,
     };
     let seed = args.seed.unwrap_or_else(random_seed);
@@ -269,7 +269,7 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
         let embedded = match &args.base_url {
             Some(_) => None,
             None => {
-                let mut config = Config::development();
+                let mut config = Config::embedded();
                 config.fault = args.fault;
                 Some(
                     reference_server::spawn(config)
@@ -288,7 +288,7 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
                     url.clone(),
                     token,
                 );
-                options.other_team_token = env_value("CONTRACT_OTHER_TEAM_TOKEN");
+                options.other_team_token = env_value("CONTRACT_OTHER_TEAM_TOKEN").map(Key::new);
                 let loopback = runner::target_host(url).is_ok_and(|h| runner::is_loopback_host(&h));
                 (options, loopback)
             }
@@ -328,7 +328,8 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
             .map_or(String::new(), |p| format!(", partition {p}"));
         let opening = format!(
             "contract: {} cases against {}, seed {seed}{slice}",
-            args.cases, options.base_url
+            args.cases,
+            text::escape(&options.base_url)
         );
         // In JSON mode stdout holds JSON only; the human lines go to stderr.
         match args.message_format {
@@ -350,7 +351,7 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
     let (mut report, secrets) = match outcome {
         Ok(done) => done,
         Err(Unhealthy(line)) => {
-            eprintln!("error: {line}");
+            eprintln!("error: {}", text::escape(&line));
             return Ok(ExitCode::from(3));
         }
         Err(Other(e)) => return Err(e),
@@ -372,28 +373,62 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
             }
         }
     }
+    // Every output that can be written is, whichever fails; the failures are said last.
+    let mut unwritten: Vec<String> = report.output_errors.clone();
     if let Some(path) = &args.junit {
         let names: Vec<&str> = checks.iter().map(|c| c.name).collect();
-        report::write_junit(path, &report, &names, &secrets)?;
+        if let Err(e) = report::write_junit(path, &report, &names, &secrets) {
+            unwritten.push(e.to_string());
+        }
     }
-    if let Some(path) = &args.coverage {
-        report::write_coverage(path, &report, &secrets)?;
+    if let Some(path) = &args.coverage
+        && let Err(e) = report::write_coverage(path, &report, &secrets)
+    {
+        unwritten.push(e.to_string());
     }
-    if let Some(path) = &args.summary_md {
-        formats::write_summary_markdown(path, &report, &secrets)?;
+    if let Some(path) = &args.summary_md
+        && let Err(e) = formats::write_summary_markdown(path, &report, &secrets)
+    {
+        unwritten.push(e.to_string());
     }
-    // Violations outrank an unhealthy target: they are the service's answers, seen before the
-    // infrastructure gave out, and a gate must not hide them behind a 3.
+    // Violations outrank an unhealthy target or an incomplete run: they are the service's
+    // answers, seen before the infrastructure gave out, and a gate must not hide them behind
+    // a 3. The incompleteness is said either way, in one line.
     if let Some(unhealthy) = &report.gateway.unhealthy {
-        eprintln!("error: {}", secrets.redact(&unhealthy.line()));
+        eprintln!(
+            "error: {}",
+            text::escape(&secrets.redact(&unhealthy.line()))
+        );
+    } else if report.incomplete()
+        && let Some(line) = report.judged_line()
+    {
+        eprintln!("error: {}", text::escape(&secrets.redact(&line)));
     }
-    Ok(if report.failed() {
-        ExitCode::from(1)
-    } else if report.gateway.unhealthy.is_some() {
-        ExitCode::from(3)
-    } else {
-        ExitCode::SUCCESS
-    })
+    // A panic of the suite comes last, after the findings, the reports and the cleanup.
+    for error in &report.internal_errors {
+        eprintln!(
+            "error: internal error of the contract suite (please report it): {}",
+            text::escape(&secrets.redact(error))
+        );
+    }
+    for error in &unwritten {
+        eprintln!("error: {}", text::escape(&secrets.redact(error)));
+    }
+    if !unwritten.is_empty() {
+        return Ok(ExitCode::from(2));
+    }
+    Ok(exit_code(&report))
+}
+
+/// 1 for failures, 2 for a panic of the suite, 3 for a run that could not test what it drew
+/// (an unhealthy target, cases not judged for a reason the user did not ask for), else 0.
+fn exit_code(report: &Report) -> ExitCode {
+    match report.verdict() {
+        Verdict::Fail => ExitCode::from(1),
+        _ if !report.internal_errors.is_empty() => ExitCode::from(2),
+        Verdict::Incomplete => ExitCode::from(3),
+        Verdict::Pass => ExitCode::SUCCESS,
+    }
 }
 
 /// Why a run ended without a report: an unhealthy target (exit 3, one line) or anything else.
@@ -414,7 +449,7 @@ fn print_report(report: &Report, secrets: &Secrets, colour: bool) {
     let text = report::render_findings(report, secrets) + &report::render_summary(report, secrets);
     print!(
         "{}",
-        crate::colour::paint_report(&text, !report.failed(), colour)
+        crate::colour::paint_report(&text, report.verdict() == Verdict::Pass, colour)
     );
 }
 
@@ -549,7 +584,7 @@ pub async fn run_against_embedded(
     seed: u64,
     fail_fast: bool,
 ) -> Result<Report> {
-    let mut config = Config::development();
+    let mut config = Config::embedded();
     config.fault = fault;
     let server = reference_server::spawn(config)
         .await

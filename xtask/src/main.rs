@@ -49,15 +49,21 @@ fn main() -> ExitCode {
         None => {
             // `cargo xtask` alone: the list of commands, as `cargo xtask help` prints it.
             use clap::CommandFactory;
-            println!("{}", Cli::command().render_help());
+            use std::io::Write;
+            // A reader that stops early (`| head -1`) is no failure.
+            let _ = writeln!(std::io::stdout(), "{}", Cli::command().render_help());
             return ExitCode::SUCCESS;
         }
     };
     match run(command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            // One plain line: the whole cause chain, no backtrace.
-            eprintln!("error: {}", format!("{err:#}").replace('\n', " "));
+            // One plain line: the whole cause chain, no backtrace, and whatever a server wrote
+            // into it (`spec pull`) escaped.
+            eprintln!(
+                "error: {}",
+                contract_tests::text::escape(&format!("{err:#}"))
+            );
             // A request refused as misconfigured (`spec pull`'s guard) is exit 2, as in the suite.
             if let Some(contract_tests::RunError::Arguments(_)) = err.downcast_ref() {
                 ExitCode::from(2)

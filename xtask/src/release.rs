@@ -8,6 +8,7 @@
 use std::process::{Command, ExitCode};
 
 use anyhow::Result;
+use contract_tests::text::escape;
 
 use crate::codegen::workspace_root;
 
@@ -89,7 +90,8 @@ pub fn run_guarded(body: impl FnOnce() -> Result<ExitCode>) -> ExitCode {
     match outcome {
         Ok(Ok(code)) => code,
         Ok(Err(err)) => {
-            eprintln!("error: {}", format!("{err:#}").replace('\n', " "));
+            // The chain may quote a server's answer: escaped, it stays one line and inert.
+            eprintln!("error: {}", escape(&format!("{err:#}")));
             ExitCode::from(2)
         }
         Err(_) => {
@@ -100,7 +102,7 @@ pub fn run_guarded(body: impl FnOnce() -> Result<ExitCode>) -> ExitCode {
                 .unwrap_or_else(|| "an unknown place".into());
             eprintln!(
                 "error: internal error of the contract suite (please report it): it panicked at {}",
-                place.replace('\n', " ")
+                escape(&place)
             );
             ExitCode::from(2)
         }

@@ -1,4 +1,4 @@
-//! `cargo xtask contract` through a loopback "gateway" that misbehaves the way real infrastructure does (429s with and without `Retry-After`, HTML 502/503/504 pages, connection resets before and after forwarding, answers slower than `--timeout`): a faithful server still passes and is left empty, a real fault is still caught, and a gateway that fails everything ends the run with exit code 3.
+//! `cargo xtask contract` through a loopback "gateway" that misbehaves the way real infrastructure does (429s with and without `Retry-After`, HTML 502/503/504 pages, connection resets before and after forwarding, answers slower than `--timeout`): a faithful server still passes and keeps only the records the run reports it could not prove its own, a same-key client never loses an identical record to the cleanup, a real fault is still caught, and a gateway that fails everything ends the run with exit code 3.
 
 mod support;
 
@@ -44,6 +44,9 @@ enum Act {
     ResetAfter,
     /// Forwarded, and answered only after the suite's `--timeout`.
     Slow,
+    /// Forwarded; a create the server accepted is then reset instead of answered (the `Lose*`
+    /// modes decide which), any other answer passes.
+    LoseIfCreated,
 }
 
 /// Which requests the gateway spoils.
@@ -55,6 +58,13 @@ enum Mode {
     FailAfterPreflight,
     /// Every request, the preflight included.
     FailAll,
+    /// Every other create whose body carries no run tag is forwarded and its answer lost, and
+    /// a same-key client (another CI shard, a person on the QA team) then writes a record with
+    /// the identical body: the run must not delete it.
+    LoseUntaggedCreates,
+    /// Every create whose body carries no run tag is forwarded and its answer lost, so its
+    /// retries are refused in the end (the target turns unhealthy).
+    LoseEveryUntaggedCreate,
 }
 
 #[derive(Debug)]
@@ -67,9 +77,26 @@ struct Gateway {
     acts: std::sync::Mutex<std::collections::BTreeMap<Act, u64>>,
     /// POSTs the server received whose answer the suite never saw.
     lost_creates: AtomicU64,
+    /// Those of them whose body carries no run tag.
+    lost_untagged: AtomicU64,
     /// Requests (method, path and body) the noisy gateway spoiled once: their retries pass, so
     /// a healthy-but-noisy path never looks unhealthy by the luck of the draw.
     spoiled: std::sync::Mutex<std::collections::HashSet<u64>>,
+    /// Untagged creates seen (the `Lose*` modes).
+    untagged: AtomicU64,
+    /// Ids of the records the same-key bystander wrote.
+    bystander: std::sync::Mutex<Vec<String>>,
+}
+
+/// Whether a create body carries an unsharded run's tag (`ct` and eight hex digits) anywhere:
+/// the suite can find and prove such a record by its tag, and a bystander never writes one.
+fn carries_run_tag(body: &[u8]) -> bool {
+    body.windows(10).any(|w| {
+        w.starts_with(b"ct")
+            && w[2..]
+                .iter()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+    })
 }
 
 fn splitmix(state: u64) -> u64 {
@@ -87,6 +114,7 @@ impl Gateway {
             Mode::FailAfterPreflight => return Act::Forward,
             Mode::Noisy if n == 0 => return Act::Forward,
             Mode::Noisy => {}
+            Mode::LoseUntaggedCreates | Mode::LoseEveryUntaggedCreate => return Act::Forward,
         }
         // About 16% of requests, common enough that every kind happens; a request is spoiled
         // once at most (see `Gateway::spoiled`), so its retry gets through.
@@ -114,7 +142,10 @@ async fn spawn_gateway(upstream: String, mode: Mode, seed: u64) -> (String, Arc<
         count: AtomicU64::new(0),
         acts: Default::default(),
         lost_creates: AtomicU64::new(0),
+        lost_untagged: AtomicU64::new(0),
         spoiled: std::sync::Mutex::new(std::collections::HashSet::new()),
+        untagged: AtomicU64::new(0),
+        bystander: Default::default(),
     });
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -131,6 +162,35 @@ async fn spawn_gateway(upstream: String, mode: Mode, seed: u64) -> (String, Arc<
         }
     });
     (url, gateway)
+}
+
+impl Gateway {
+    /// Counts a create the server made whose answer the suite never sees.
+    fn lost(&self, request: &Incoming) {
+        self.lost_creates.fetch_add(1, Ordering::SeqCst);
+        if !carries_run_tag(&request.body) {
+            self.lost_untagged.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// The same key writes a record with the body of the create whose answer was just lost,
+    /// straight to the service, within the second the suite's retry follows.
+    async fn bystander_writes(&self, request: &Incoming) {
+        let answer: serde_json::Value = self
+            .client
+            .post(format!("{}{}", self.upstream, request.path))
+            .bearer_auth(DEV_KEY)
+            .header("content-type", "application/json")
+            .body(request.body.clone())
+            .send()
+            .await
+            .expect("the upstream answers")
+            .json()
+            .await
+            .unwrap();
+        let id = answer["simulation"]["_id"].as_str().unwrap().to_owned();
+        self.bystander.lock().unwrap().push(id);
+    }
 }
 
 fn reset(stream: TcpStream) {
@@ -172,6 +232,13 @@ async fn serve(mut stream: TcpStream, gateway: Arc<Gateway>) -> std::io::Result<
     let request = read_request(&mut stream).await?;
     let n = gateway.count.fetch_add(1, Ordering::SeqCst);
     let mut act = gateway.act(n);
+    let lose_untagged = matches!(
+        gateway.mode,
+        Mode::LoseUntaggedCreates | Mode::LoseEveryUntaggedCreate
+    );
+    if lose_untagged && request.method == "POST" && !carries_run_tag(&request.body) {
+        act = Act::LoseIfCreated;
+    }
     if gateway.mode == Mode::Noisy && act != Act::Forward {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         (&request.method, &request.path, &request.body).hash(&mut hasher);
@@ -200,11 +267,22 @@ async fn serve(mut stream: TcpStream, gateway: Arc<Gateway>) -> std::io::Result<
             write(&mut stream, status, &headers, html(status).as_bytes()).await;
         }
         Act::ResetBefore => reset(stream),
-        Act::ResetAfter | Act::Slow | Act::Forward => {
+        Act::ResetAfter | Act::Slow | Act::Forward | Act::LoseIfCreated => {
             let answer = forward(&gateway, &request).await;
+            if act == Act::LoseIfCreated && answer.status().is_success() {
+                // In `LoseUntaggedCreates` every other accepted create gets through, so the
+                // suite's retry of a lost one is answered.
+                let accepted = gateway.untagged.fetch_add(1, Ordering::SeqCst);
+                if gateway.mode == Mode::LoseEveryUntaggedCreate || accepted.is_multiple_of(2) {
+                    act = Act::ResetAfter;
+                }
+            }
             if act == Act::ResetAfter {
                 if request.method == "POST" && answer.status().is_success() {
-                    gateway.lost_creates.fetch_add(1, Ordering::SeqCst);
+                    gateway.lost(&request);
+                    if gateway.mode == Mode::LoseUntaggedCreates {
+                        gateway.bystander_writes(&request).await;
+                    }
                 }
                 reset(stream);
                 return Ok(());
@@ -219,7 +297,7 @@ async fn serve(mut stream: TcpStream, gateway: Arc<Gateway>) -> std::io::Result<
             let body = answer.bytes().await.unwrap();
             if act == Act::Slow {
                 if request.method == "POST" && (200..300).contains(&status) {
-                    gateway.lost_creates.fetch_add(1, Ordering::SeqCst);
+                    gateway.lost(&request);
                 }
                 tokio::time::sleep(Duration::from_secs(4)).await;
             }
@@ -262,7 +340,7 @@ const NOISY_ARGS: [&str; 8] = [
 ];
 
 #[test]
-fn a_faithful_server_behind_a_noisy_gateway_passes_and_is_left_empty() {
+fn a_faithful_server_behind_a_noisy_gateway_passes_and_leaves_only_what_it_reports() {
     let rt = runtime();
     rt.block_on(async {
         let upstream = reference_server::spawn(Config::development())
@@ -306,13 +384,19 @@ fn a_faithful_server_behind_a_noisy_gateway_passes_and_is_left_empty() {
         assert_eq!(count_after(line, "throttled"), throttles, "{line}");
         assert!(count_after(line, "recovered") > 0, "{line}");
         assert!(count_after(line, "ambiguous writes") > 0, "{line}");
-        assert!(
-            team_ids(&upstream.base_url(), DEV_KEY).await.is_empty()
-                && team_ids(&upstream.base_url(), DEV_OTHER_TEAM_KEY)
-                    .await
-                    .is_empty(),
+        // What stays is what lost answers to untagged creates made (never deleted: the run
+        // cannot prove them its own), and the summary counts at least that many (an attempt
+        // reset before it was forwarded counts too, since the suite cannot tell).
+        let left = team_ids(&upstream.base_url(), DEV_KEY).await.len()
+            + team_ids(&upstream.base_url(), DEV_OTHER_TEAM_KEY)
+                .await
+                .len();
+        assert_eq!(
+            left as u64,
+            gateway.lost_untagged.load(Ordering::SeqCst),
             "the run left records behind: {stdout}"
         );
+        assert!(possibly_left(&stdout) >= left as u64, "{stdout}");
         assert!(!stdout.contains(DEV_KEY) && !stderr.contains(DEV_KEY));
         upstream.shutdown().await;
     });
@@ -380,4 +464,113 @@ fn a_gateway_failing_everything_after_the_preflight_ends_the_run_with_exit_3() {
 #[test]
 fn a_gateway_failing_even_the_preflight_ends_the_run_with_exit_3() {
     assert_unhealthy(Mode::FailAll);
+}
+
+/// The number before `label` on the summary's cleanup line.
+fn possibly_left(stdout: &str) -> u64 {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("cleanup ("))
+        .unwrap_or_else(|| panic!("no cleanup line in {stdout}"));
+    line.split(" possibly left behind")
+        .next()
+        .filter(|_| line.contains(" possibly left behind"))
+        .map(|before| {
+            before
+                .rsplit(|c: char| !c.is_ascii_digit())
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .unwrap_or(0)
+}
+
+/// A create whose answer is lost and a same-key client writing the identical record in the
+/// same second: the cleanup never deletes what it cannot prove the run wrote, and says what
+/// the lost attempts may have left.
+#[test]
+fn a_lost_create_answer_never_costs_a_same_key_client_its_identical_record() {
+    let rt = runtime();
+    rt.block_on(async {
+        let upstream = reference_server::spawn(Config::development())
+            .await
+            .unwrap();
+        let (url, gateway) = spawn_gateway(upstream.base_url(), Mode::LoseUntaggedCreates, 4).await;
+        let out = run_blocking(contract(
+            &url,
+            &[
+                "--cases",
+                "60",
+                "--seed",
+                "5",
+                "--timeout",
+                "2",
+                "--max-time",
+                "120",
+                "--concurrency",
+                "1",
+            ],
+        ))
+        .await;
+        let stdout = text(&out.stdout);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+        let lost = gateway.lost_creates.load(Ordering::SeqCst);
+        let bystander = gateway.bystander.lock().unwrap().clone();
+        assert!(lost > 0 && bystander.len() as u64 == lost, "{stdout}");
+        let left = team_ids(&upstream.base_url(), DEV_KEY).await;
+        for id in &bystander {
+            assert!(
+                left.contains(id),
+                "the run deleted {id}, a same-key client's record: {stdout}"
+            );
+        }
+        // What stays besides the bystander's records is what the lost attempts made, and
+        // the summary counts exactly that.
+        assert_eq!(left.len() as u64 - bystander.len() as u64, lost, "{stdout}");
+        assert_eq!(possibly_left(&stdout), lost, "{stdout}");
+        upstream.shutdown().await;
+    });
+}
+
+/// A create whose answer is lost on every attempt: the retries end (the target is
+/// unhealthy), and the records those attempts may have made are reported, not passed over
+/// with "nothing left over".
+#[test]
+fn creates_given_up_after_lost_answers_are_reported_as_possibly_left_behind() {
+    let rt = runtime();
+    rt.block_on(async {
+        let upstream = reference_server::spawn(Config::development())
+            .await
+            .unwrap();
+        let (url, gateway) =
+            spawn_gateway(upstream.base_url(), Mode::LoseEveryUntaggedCreate, 5).await;
+        let out = run_blocking(contract(
+            &url,
+            &[
+                "--cases",
+                "60",
+                "--seed",
+                "5",
+                "--timeout",
+                "2",
+                "--max-time",
+                "120",
+                "--concurrency",
+                "1",
+            ],
+        ))
+        .await;
+        let stdout = text(&out.stdout);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
+        let lost = gateway.lost_creates.load(Ordering::SeqCst);
+        assert!(lost > 0, "{stdout}");
+        let left = team_ids(&upstream.base_url(), DEV_KEY).await;
+        assert_eq!(left.len() as u64, lost, "{stdout}");
+        assert!(!stdout.contains("nothing left over"), "{stdout}");
+        assert_eq!(possibly_left(&stdout), lost, "{stdout}");
+        upstream.shutdown().await;
+    });
 }

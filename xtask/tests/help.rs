@@ -50,7 +50,7 @@ fn suite_commands_show_exit_codes_and_environment() {
             "  0  no violation",
             "  1  violations",
             "  2  the run could not be made",
-            "  3  the target is unhealthy",
+            "  3  the target could not be tested",
             "CONTRACT_TOKEN",
             "CONTRACT_OTHER_TEAM_TOKEN",
             "CONTRACT_EXPECT_TEAM",

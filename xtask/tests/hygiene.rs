@@ -3,13 +3,13 @@
 use std::path::Path;
 
 use contract_tests::exchange::Identity;
-use contract_tests::runner::{Options, run};
+use contract_tests::runner::{NotJudged, Options, Verdict, run};
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY};
 
 fn options(base_url: String) -> Options {
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/openapi.json");
     let mut options = Options::new(spec, base_url, DEV_KEY.to_owned());
-    options.other_team_token = Some(DEV_OTHER_TEAM_KEY.to_owned());
+    options.other_team_token = Some(DEV_OTHER_TEAM_KEY.into());
     options.identity = Identity {
         team: Some("team-a".into()),
         user: Some("user-a".into()),
@@ -68,6 +68,12 @@ async fn max_creates_caps_the_writes() {
     capped.cleanup = false;
     let report = run(capped).await.unwrap();
     assert!(report.skipped_for_create_cap > 0, "the cap was reached");
+    // The cap is the user's own: its skips are counted and said, and the run still passes.
+    assert_eq!(
+        report.not_judged.get(&NotJudged::CreateCap).copied(),
+        Some(report.skipped_for_create_cap)
+    );
+    assert_eq!(report.verdict(), Verdict::Pass, "{:?}", report.not_judged);
     let stored = total(&server.base_url(), DEV_KEY).await;
     assert!(
         stored <= 25,
@@ -90,23 +96,38 @@ static PANICKING: contract_tests::checks::Check = contract_tests::checks::Check 
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_panic_inside_a_case_is_an_internal_error_not_bad_arguments() {
+async fn a_panic_inside_a_case_is_an_internal_error_and_the_run_still_cleans_up_and_reports() {
     let server = reference_server::spawn(Config::development())
         .await
         .unwrap();
     let mut options = options(server.base_url());
     options.checks = vec![&PANICKING];
-    options.cases = 5;
-    let error = run(options).await.expect_err("the run cannot finish");
+    options.cases = 40;
+    let report = run(options)
+        .await
+        .expect("a panic ends no run before its cleanup and its report");
+    assert!(
+        !report.internal_errors.is_empty()
+            && report
+                .internal_errors
+                .iter()
+                .all(|e| e.contains("a case panicked: a check that always panics")),
+        "{:?}",
+        report.internal_errors
+    );
+    assert_eq!(report.cases, 0, "no panicking case is judged");
+    assert_eq!(
+        report.not_judged.get(&NotJudged::Internal).copied(),
+        Some(report.drawn),
+        "{:?}",
+        report.not_judged
+    );
+    assert_eq!(report.verdict(), Verdict::Incomplete);
+    let cleanup = report.cleanup.expect("cleanup ran");
+    assert!(
+        cleanup.deleted > 0,
+        "the cases created records: {cleanup:?}"
+    );
+    assert_eq!(total(&server.base_url(), DEV_KEY).await, 0, "{cleanup:?}");
     server.shutdown().await;
-    assert!(
-        matches!(error, contract_tests::RunError::Internal(_)),
-        "{error:?}"
-    );
-    let message = error.to_string();
-    assert!(
-        message.contains("internal error of the contract suite")
-            && message.contains("a check that always panics"),
-        "{message}"
-    );
 }

@@ -10,7 +10,7 @@ use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
 fn options(base_url: String, seed: u64) -> Options {
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/openapi.json");
     let mut options = Options::new(spec, base_url, DEV_KEY.to_owned());
-    options.other_team_token = Some(DEV_OTHER_TEAM_KEY.to_owned());
+    options.other_team_token = Some(DEV_OTHER_TEAM_KEY.into());
     options.identity = Identity {
         team: Some("team-a".into()),
         user: Some("user-a".into()),

@@ -12,7 +12,7 @@ async fn run_slice(partition: Option<Partition>) -> Report {
         .unwrap();
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/openapi.json");
     let mut options = Options::new(spec, server.base_url(), DEV_KEY.to_owned());
-    options.other_team_token = Some(DEV_OTHER_TEAM_KEY.to_owned());
+    options.other_team_token = Some(DEV_OTHER_TEAM_KEY.into());
     options.cases = 90;
     options.seed = 11;
     options.partition = partition;

@@ -15,7 +15,10 @@ impl Run {
     /// Deletes what the run created, and only that, within the time budget.
     ///
     /// Candidates are the ids the run's creates answered with, plus records a search for the
-    /// run's tag returns that carry the tag (a create whose response was lost). Before each delete
+    /// run's tag returns that carry the tag (a create whose response was lost). A create whose
+    /// answer was lost and whose body had no tag may have left a record that nothing tells from
+    /// a same-key client's identical one: it is reported (`Cleanup::unproven`), never looked
+    /// for or deleted (the rule in `exchange::Unproven`). Before each delete
     /// the record is read back: it must still carry the run's mark (the tag, or the `created_at`
     /// its create answered with), else it is reported and left alone. A searched record without
     /// the tag is a finding, never something to delete.
@@ -27,10 +30,9 @@ impl Run {
         let mut findings = Vec::new();
         let mut pending: BTreeSet<String> = BTreeSet::new();
         let finished = tokio::time::timeout_at(self.deadline, async {
-            if let Some(stranger) = self.search_own_records(&mut candidates).await {
-                findings.push(stranger);
-            }
-            self.search_phantoms(&mut candidates).await;
+            let (stranger, complete) = self.search_own_records(&mut candidates).await;
+            findings.extend(stranger);
+            outcome.search_incomplete = !complete;
             pending.extend(candidates.keys().cloned());
             self.delete_all(candidates, &mut outcome, &mut pending)
                 .await;
@@ -42,15 +44,19 @@ impl Run {
         }
         outcome.left_over.sort();
         outcome.not_ours.sort();
+        // Never looked for, never deleted: see `exchange::Unproven`.
+        outcome.unproven = self.state.unproven.lock().expect("not poisoned").clone();
         (outcome, findings)
     }
 
     /// Lists the run's tag and adds the tagged records to `candidates`; any record the search
-    /// returns without the tag comes back as a finding.
+    /// returns without the tag comes back as a finding. Also says whether the search went to
+    /// its last page (a failed or malformed page ends it early).
     async fn search_own_records(
         &self,
         candidates: &mut BTreeMap<String, Option<String>>,
-    ) -> Option<Finding> {
+    ) -> (Option<Finding>, bool) {
+        let mut complete = false;
         let tag = self.state.run_tag.as_str();
         let mut strangers: Vec<String> = Vec::new();
         let mut first_request = None;
@@ -66,11 +72,14 @@ impl Run {
                 break;
             };
             first_request.get_or_insert(request);
-            let listed: Vec<Value> = response
+            let Some(listed) = response
                 .json
                 .as_ref()
+                .filter(|_| response.is_success())
                 .and_then(|j| j["simulations"].as_array().cloned())
-                .unwrap_or_default();
+            else {
+                break;
+            };
             for record in &listed {
                 let Some(id) = record["_id"].as_str() else {
                     continue;
@@ -85,15 +94,16 @@ impl Run {
                 }
             }
             if (listed.len() as u64) < size {
+                complete = true;
                 break;
             }
         }
         if strangers.is_empty() {
-            return None;
+            return (None, complete);
         }
         let request = first_request.expect("a record came from some page");
         let shown: Vec<&str> = strangers.iter().take(5).map(String::as_str).collect();
-        Some(Finding {
+        let finding = Finding {
             check: CLEANUP_SEARCH_MATCHES_TAG,
             operation: Operation::List,
             mismatch: Mismatch {
@@ -116,63 +126,8 @@ impl Run {
             flaky: false,
             shrink_cut_short: false,
             sequence: Vec::new(),
-        })
-    }
-
-    /// Finds the records a retried create's lost attempt may have made (`gateway.rs`): listed
-    /// by creation time around the answered record, and taken only when created by the same user
-    /// with exactly the same stored config. Their `created_at` is the mark the delete checks.
-    async fn search_phantoms(&self, candidates: &mut BTreeMap<String, Option<String>>) {
-        let phantoms = self.state.phantoms.lock().expect("not poisoned").clone();
-        let size = page_size(&self.spec.api, 100);
-        for phantom in phantoms {
-            let Ok(at) = chrono::DateTime::parse_from_rfc3339(&phantom.created_at) else {
-                continue;
-            };
-            // The lost attempt came first, but a slow service may still have been writing it
-            // when the retry landed: the window reaches both ways, with a second of clock slack.
-            let reach = chrono::Duration::from_std(phantom.window).unwrap_or_default()
-                + chrono::Duration::seconds(1);
-            let bound = |t: chrono::DateTime<chrono::FixedOffset>| {
-                t.with_timezone(&chrono::Utc)
-                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-            };
-            let filter = ListFilter {
-                logical_id: phantom.config["logical_id"].as_str().map(str::to_owned),
-                start: Some(bound(at - reach)),
-                end: Some(bound(at + reach)),
-                ..Default::default()
-            };
-            for page in 1..=5 {
-                self.pacer.wait().await;
-                let Ok(response) = self
-                    .target
-                    .send(&self.spec.api.list(&filter.query(size, page)))
-                    .await
-                else {
-                    break;
-                };
-                let listed: Vec<Value> = response
-                    .json
-                    .as_ref()
-                    .and_then(|j| j["simulations"].as_array().cloned())
-                    .unwrap_or_default();
-                for record in &listed {
-                    if let Some(id) = record["_id"].as_str()
-                        && id != phantom.id
-                        && record["created_by"] == phantom.created_by
-                        && record["simulation_config"] == phantom.config
-                    {
-                        candidates
-                            .entry(id.to_owned())
-                            .or_insert_with(|| record["created_at"].as_str().map(str::to_owned));
-                    }
-                }
-                if (listed.len() as u64) < size {
-                    break;
-                }
-            }
-        }
+        };
+        (Some(finding), complete)
     }
 
     /// Reads, checks, deletes and reads back each candidate, `concurrency` at a time.

@@ -3,6 +3,7 @@
 use super::Options;
 use crate::error::RunError;
 use crate::http::header_problem;
+use crate::redact::Key;
 
 /// The lower-case host of a base URL, without a trailing dot.
 pub fn target_host(base_url: &str) -> Result<String, RunError> {
@@ -65,10 +66,10 @@ pub fn host_is_safe(base_url: &str, allow_hosts: &[String]) -> Result<(), RunErr
 pub fn validate(options: &Options) -> Result<(), RunError> {
     let bad = |text: String| Err(RunError::Arguments(text));
     for (variable, key) in [
-        ("CONTRACT_TOKEN", Some(options.token.as_str())),
+        ("CONTRACT_TOKEN", Some(options.token.expose())),
         (
             "CONTRACT_OTHER_TEAM_TOKEN",
-            options.other_team_token.as_deref(),
+            options.other_team_token.as_ref().map(Key::expose),
         ),
     ] {
         if let Some(problem) = key.and_then(header_problem) {
@@ -107,6 +108,17 @@ mod tests {
     fn unsafe_host(url: &str, allow: &[&str]) -> bool {
         let allow: Vec<String> = allow.iter().map(|h| (*h).to_owned()).collect();
         matches!(host_is_safe(url, &allow), Err(RunError::UnsafeHost { .. }))
+    }
+
+    #[test]
+    fn the_options_never_show_a_key_through_debug() {
+        let mut options = Options::new("spec.json".into(), "http://h".into(), "s3cret-one".into());
+        options.other_team_token = Some(Key::new("s3cret-two"));
+        let shown = format!("{options:?} {options:#?}");
+        assert!(
+            !shown.contains("s3cret") && shown.contains("token: [redacted]"),
+            "{shown}"
+        );
     }
 
     #[test]

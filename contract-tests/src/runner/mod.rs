@@ -30,13 +30,14 @@ use crate::exchange::{
 use crate::http::{DEFAULT_MAX_RESPONSE_BYTES, Failure, Pacer, Target};
 use crate::listing::page_size;
 use crate::partition::Partition;
-use crate::redact::Secrets;
+use crate::redact::{Key, Secrets};
 use crate::scenario::{Mix, Scenario, arb_scenario};
 use crate::spec::{Api, Operation, Spec};
 
 pub use guard::{DEFAULT_ALLOWED_DOMAIN, host_is_safe, is_loopback_host, target_host, validate};
 pub use outcome::{
-    CheckCounts, Cleanup, CutShort, Finding, OperationStats, PhaseRequests, Report, TimeSplit,
+    CheckCounts, Cleanup, CutShort, Finding, NotJudged, OperationStats, PhaseRequests, Report,
+    TimeSplit, Verdict,
 };
 use regressions::{load_regressions, save_regressions};
 
@@ -69,8 +70,9 @@ pub enum Progress {
 pub struct Options {
     pub spec_path: PathBuf,
     pub base_url: String,
-    pub token: String,
-    pub other_team_token: Option<String>,
+    /// The keys: `Debug` shows them as `[redacted]`.
+    pub token: Key,
+    pub other_team_token: Option<Key>,
     pub identity: Identity,
     pub cases: u64,
     pub seed: u64,
@@ -104,7 +106,7 @@ impl Options {
         Options {
             spec_path,
             base_url,
-            token,
+            token: Key::new(token),
             other_team_token: None,
             identity: Identity::default(),
             cases: 1000,
@@ -129,7 +131,10 @@ impl Options {
 
     /// The secrets every output of this run must not show.
     pub fn secrets(&self) -> Secrets {
-        Secrets::new(&self.token, self.other_team_token.as_deref())
+        Secrets::new(
+            self.token.expose(),
+            self.other_team_token.as_ref().map(Key::expose),
+        )
     }
 }
 
@@ -191,9 +196,9 @@ struct Judged {
     /// The rules the responses exercised, each once per response and side.
     exercises: Vec<Exercise>,
     /// A request was given up for the infrastructure's sake (unhealthy, or out of time while
-    /// waiting to retry): nothing of the scenario is judged, since its later expectations rest
-    /// on an answer that never came.
-    abandoned: bool,
+    /// waiting to retry), and why: nothing of the scenario is judged, since its later
+    /// expectations rest on an answer that never came.
+    abandoned: Option<NotJudged>,
 }
 
 /// The pseudo-check and mismatch for a request that got no usable response.
@@ -205,7 +210,9 @@ fn transport_failure(e: &crate::http::TransportError) -> (&'static str, Mismatch
             "a body within the size cap (--max-response-bytes)",
         ),
         // `judge` abandons a scenario with either before it gets here; kept total for safety.
-        Failure::Unhealthy | Failure::OutOfBudget => (RESPONSE_RECEIVED, "a response"),
+        Failure::Unhealthy | Failure::OutOfBudget | Failure::Throttled => {
+            (RESPONSE_RECEIVED, "a response")
+        }
     };
     let mismatch = Mismatch {
         pointer: String::new(),
@@ -221,16 +228,22 @@ fn judge(
     checks: &[&'static Check],
     observations: Vec<Observation>,
 ) -> Judged {
-    if observations
-        .iter()
-        .any(|o| o.response.as_ref().is_err_and(|e| e.kind.abandons()))
-    {
+    let given_up = observations.iter().find_map(|o| match &o.response {
+        Err(e) if e.kind.abandons() => Some(e.kind),
+        _ => None,
+    });
+    if let Some(kind) = given_up {
+        let reason = match kind {
+            Failure::Throttled => NotJudged::Throttled,
+            Failure::OutOfBudget => NotJudged::CreateRetryCap,
+            _ => NotJudged::Unhealthy,
+        };
         return Judged {
             observations,
             failures: Vec::new(),
             outcomes: Vec::new(),
             exercises: Vec::new(),
-            abandoned: true,
+            abandoned: Some(reason),
         };
     }
     let mut failures = Vec::new();
@@ -272,7 +285,7 @@ fn judge(
         failures,
         outcomes,
         exercises,
-        abandoned: false,
+        abandoned: None,
     }
 }
 
@@ -411,16 +424,28 @@ type FailureKey = (&'static str, Operation, String);
 pub async fn run(options: Options) -> Result<Report, RunError> {
     validate(&options)?;
     host_is_safe(&options.base_url, &options.allow_hosts)?;
+    // Read before anything is sent: a file the run would overwrite badly stops it here.
+    let regressions = load_regressions(options.regressions.as_deref())?;
     let spec = Arc::new(Spec::load(&options.spec_path)?);
     let target = Target::new(
         &options.base_url,
-        options.token.clone(),
-        options.other_team_token.clone(),
+        options.token.expose().to_owned(),
+        options
+            .other_team_token
+            .as_ref()
+            .map(|k| k.expose().to_owned()),
         options.timeout,
         options.max_response_bytes,
     )
     .map_err(|e| RunError::Arguments(format!("cannot build the HTTP client: {e}")))?;
-    preflight(&target, &spec.api).await?;
+    // The preflight is outside the budget, but a 429 may not hold it longer than the budget.
+    preflight(
+        &target
+            .clone()
+            .with_deadline(later(Instant::now(), options.max_time)),
+        &spec.api,
+    )
+    .await?;
 
     let started = Instant::now();
     // Unique per run, not per seed: replaying a seed must not collide with the records of the run it replays.
@@ -435,7 +460,7 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
     // The cleanup gets a fifth of the budget (at most a minute), so a stalled target still lets
     // the run end on time with its leftovers named.
     let cleanup_reserve = (options.max_time / 5).min(Duration::from_secs(60));
-    let deadline = started + options.max_time;
+    let deadline = later(started, options.max_time);
     let pacer = Arc::new(Pacer::new(options.rate));
     let creates = Arc::new(CreateBudget {
         cap: options.max_creates,
@@ -474,7 +499,7 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         run.target.clone(),
         started,
     );
-    let outcome = run.phases(run_tag).await;
+    let outcome = run.phases(run_tag, regressions).await;
     if let Some(progress) = progress {
         progress.finish();
     }
@@ -482,12 +507,16 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
 }
 
 impl Run {
-    async fn phases(&self, run_tag: String) -> Result<Report, RunError> {
+    async fn phases(
+        &self,
+        run_tag: String,
+        regressions: Vec<[u8; 32]>,
+    ) -> Result<Report, RunError> {
         let sent = self.target.sent();
         let preflight = sent.total();
         let partition = self.options.partition;
         let mut seeds: Vec<[u8; 32]> = if partition.is_none_or(Partition::replays_regressions) {
-            load_regressions(self.options.regressions.as_ref())
+            regressions
         } else {
             Vec::new()
         };
@@ -522,9 +551,6 @@ impl Run {
         self.shrink_all(&mut report, distinct).await;
         report.shrinking = shrinking.elapsed();
         let after_shrinking = sent.total();
-        if let Some(path) = &self.options.regressions {
-            save_regressions(path, &report.findings, self.target.secrets())?;
-        }
 
         if self.options.cleanup {
             self.live.enter("cleanup");
@@ -533,6 +559,13 @@ impl Run {
             report.findings.extend(strangers);
             report.cleanup = Some(cleanup);
             report.time.cleanup = cleaning.elapsed();
+        }
+        // After the cleanup, and not fatal to the run: a file that cannot be written must not
+        // leave the run's records behind nor hide its findings; the caller says it last.
+        if let Some(path) = &self.options.regressions
+            && let Err(e) = save_regressions(path, &report.findings, self.target.secrets())
+        {
+            report.output_errors.push(e.to_string());
         }
         report.requests_by_phase = PhaseRequests {
             preflight,
@@ -568,6 +601,7 @@ impl Run {
         self.live
             .cases_total
             .store(seeds.len() as u64, Ordering::Relaxed);
+        report.drawn = seeds.len() as u64;
         loop {
             while next < seeds.len()
                 && in_flight.len() < self.options.concurrency
@@ -580,6 +614,8 @@ impl Run {
                 joined = in_flight.join_next() => joined,
                 () = tokio::time::sleep_until(self.work_deadline) => {
                     report.cut_short.cases_not_run = (seeds.len() - next + in_flight.len()) as u64;
+                    *report.not_judged.entry(NotJudged::Deadline).or_default() +=
+                        report.cut_short.cases_not_run;
                     in_flight.shutdown().await;
                     self.target.unhealthy_if_retrying();
                     break;
@@ -588,10 +624,19 @@ impl Run {
             let Some(joined) = joined else {
                 break;
             };
-            let Some((seed, judged, generation, http, checking)) =
-                joined.map_err(|e| internal_error(e, "a case"))?
-            else {
+            // A panic is the suite's bug, not the target's: it is reported, and the other
+            // cases, the shrinking, the cleanup and the reports go on without that case.
+            let joined = match joined {
+                Ok(joined) => joined,
+                Err(e) => {
+                    report.internal_errors.push(panic_message(e, "a case"));
+                    *report.not_judged.entry(NotJudged::Internal).or_default() += 1;
+                    continue;
+                }
+            };
+            let Some((seed, judged, generation, http, checking)) = joined else {
                 report.skipped_for_create_cap += 1;
+                *report.not_judged.entry(NotJudged::CreateCap).or_default() += 1;
                 continue;
             };
             report.time.generation += generation;
@@ -599,8 +644,9 @@ impl Run {
                 // A target that fails every retry gets no more cases: the run ends with exit 3.
                 stop.store(true, Ordering::Relaxed);
             }
-            if judged.abandoned {
+            if let Some(reason) = judged.abandoned {
                 report.abandoned_cases += 1;
+                *report.not_judged.entry(reason).or_default() += 1;
                 continue;
             }
             report.cases += 1;
@@ -629,6 +675,16 @@ impl Run {
             self.live
                 .distinct_failures
                 .store(distinct.len() as u64, Ordering::Relaxed);
+        }
+        // Seeds never started: the run stopped drawing (an unhealthy target, or --fail-fast).
+        // After the deadline's cut they are counted there already.
+        if report.cut_short.cases_not_run == 0 && next < seeds.len() {
+            let reason = if self.target.unhealthy() {
+                NotJudged::Unhealthy
+            } else {
+                NotJudged::FailFast
+            };
+            *report.not_judged.entry(reason).or_default() += (seeds.len() - next) as u64;
         }
         Ok(distinct)
     }
@@ -667,19 +723,23 @@ impl Run {
     }
 }
 
-/// A panicked or cancelled task, as the suite's own internal error.
-fn internal_error(e: tokio::task::JoinError, what: &str) -> RunError {
+/// What a panicked or cancelled task says, as the suite's own internal error.
+fn panic_message(e: tokio::task::JoinError, what: &str) -> String {
     if e.is_panic() {
-        let payload = e.into_panic();
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic without a message".into());
-        RunError::Internal(format!("{what} panicked: {message}"))
+        panic_text(e.into_panic(), what)
     } else {
-        RunError::Internal(format!("{what} was cancelled: {e}"))
+        format!("{what} was cancelled: {e}")
     }
+}
+
+/// `{what} panicked: {the panic's message}`.
+fn panic_text(payload: Box<dyn std::any::Any + Send>, what: &str) -> String {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into());
+    format!("{what} panicked: {message}")
 }
 
 fn record(report: &mut Report, judged: &Judged) {
@@ -740,6 +800,14 @@ struct FirstSeen {
     observation: Observation,
 }
 
+/// `at + wait`, or a century on when that is past what an `Instant` holds: a budget from a
+/// library caller is not range-checked as `--max-time` is.
+fn later(at: Instant, wait: Duration) -> Instant {
+    at.checked_add(wait)
+        .or_else(|| at.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(at)
+}
+
 fn wall_nanos() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -763,21 +831,46 @@ async fn preflight(target: &Target, api: &Api) -> Result<(), RunError> {
                 .unhealthy
                 .map_or(e.message, |u| u.line()),
         )),
+        // A 429 whose wait reaches past the budget: the target cannot be tested now (exit 3).
+        Err(e) if e.kind == Failure::Throttled => Err(RunError::Unhealthy(format!(
+            "incomplete: judged 0 cases: the preflight {} {} was throttled, {}",
+            probe.method,
+            api.collection(),
+            target.gateway_stats().longest_refused_retry_after.map_or(
+                "waiting out its 429s reaches past the time budget".into(),
+                |after| {
+                    format!(
+                        "a 429's Retry-After of {} s reaches past the time budget",
+                        after.as_secs()
+                    )
+                }
+            )
+        ))),
         Err(e) => Err(RunError::Unreachable {
             url: target.base_url.clone(),
             reason: e.message,
         }),
-        Ok(r) if r.status == 401 => {
-            // The response is redacted on arrival; the cut keeps placeholders whole.
-            let body = String::from_utf8_lossy(&r.body);
-            let (shown, was_cut) = crate::redact::cut(&body, PREFLIGHT_BODY_CHARS);
-            Err(RunError::Unauthorized(format!(
-                "{} {} answered 401 {shown}{}",
-                probe.method,
-                api.collection(),
-                if was_cut { "…" } else { "" }
-            )))
+        Ok(r) if r.status == 401 => Err(RunError::Unauthorized(answered(&probe, api, &r))),
+        // A list of the collection answered "not here", "elsewhere" or "broken" (after the
+        // gateway's retries, which ended any infrastructure failure above): the base URL or
+        // what stands in front of the service is wrong, and every case would judge that.
+        Ok(r) if r.status == 404 || (300..400).contains(&r.status) || r.status >= 500 => {
+            Err(RunError::Misconfigured(answered(&probe, api, &r)))
         }
         Ok(_) => Ok(()),
     }
+}
+
+/// `GET /workflows/v1/simulations answered 404 {body, cut}`: the response is redacted on
+/// arrival, and the cut keeps placeholders whole.
+fn answered(probe: &crate::exchange::Request, api: &Api, r: &crate::exchange::Response) -> String {
+    let body = String::from_utf8_lossy(&r.body);
+    let (shown, was_cut) = crate::redact::cut(&body, PREFLIGHT_BODY_CHARS);
+    format!(
+        "{} {} answered {} {shown}{}",
+        probe.method,
+        api.collection(),
+        r.status,
+        if was_cut { "…" } else { "" }
+    )
 }

@@ -164,6 +164,69 @@ pub struct Report {
     /// Scenarios given up because a request failed on every retry or could not be retried
     /// within the deadline: not judged, not counted in `cases`.
     pub abandoned_cases: u64,
+    /// Panics of the suite (a case's task, a shrink): each is reported, and the run still
+    /// cleans up and writes its reports before it ends with exit code 2.
+    pub internal_errors: Vec<String>,
+    /// Outputs of the run itself that could not be written (the regressions file): one line
+    /// each, said after the report and the cleanup, and the run ends with exit code 2.
+    pub output_errors: Vec<String>,
+    /// Cases the run drew: regression replays and its cases (its slice's, when sharded). Each
+    /// is judged (`cases`) or counted in `not_judged` with its reason.
+    pub drawn: u64,
+    /// Cases drawn but not judged, per reason.
+    pub not_judged: BTreeMap<NotJudged, u64>,
+}
+
+/// Why a case the run drew was not judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NotJudged {
+    /// Skipped before it ran: its creates did not fit the user's own `--max-creates`.
+    CreateCap,
+    /// Not started: `--fail-fast` stopped the run at its first failure.
+    FailFast,
+    /// A 429's wait reached past the time budget.
+    Throttled,
+    /// The time budget (`--max-time`) ended the case phase first.
+    Deadline,
+    /// The target was unhealthy: a request failed on every retry, later cases were not started.
+    Unhealthy,
+    /// A create's retry after an infrastructure failure would have passed `--max-creates`.
+    CreateRetryCap,
+    /// The suite panicked on it (its own bug).
+    Internal,
+}
+
+impl NotJudged {
+    /// The name the JSON summary uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            NotJudged::CreateCap => "max_creates_cap",
+            NotJudged::FailFast => "fail_fast",
+            NotJudged::Throttled => "throttled",
+            NotJudged::Deadline => "deadline",
+            NotJudged::Unhealthy => "target_unhealthy",
+            NotJudged::CreateRetryCap => "create_retry_past_max_creates",
+            NotJudged::Internal => "internal_error",
+        }
+    }
+
+    /// Whether the user asked for it, so it does not make the run incomplete: the cap a shared
+    /// QA team sets (`--max-creates`), and `--fail-fast` (whose run fails anyway).
+    pub fn asked_for(self) -> bool {
+        matches!(self, NotJudged::CreateCap | NotJudged::FailFast)
+    }
+}
+
+/// What a run's outcome means for a gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every drawn case judged (bar the user's own caps), no failure that fails the run.
+    Pass,
+    /// A failure the baseline does not know, or an expired entry (exit 1), whatever else.
+    Fail,
+    /// No failure, but not every drawn case was judged, or the target was unhealthy (exit 3):
+    /// the target could not be tested, which is not a pass.
+    Incomplete,
 }
 
 /// Time spent per stage, summed over cases.
@@ -191,6 +254,24 @@ pub struct Cleanup {
     pub left_over: Vec<String>,
     /// Recorded ids whose record no longer carries the run's mark: not deleted.
     pub not_ours: Vec<String>,
+    /// Creates without the run's tag whose answer was lost: the records they may have made
+    /// cannot be proven the run's, so they were not looked for or deleted.
+    pub unproven: Vec<crate::exchange::Unproven>,
+    /// The search for the run's tag did not finish (an error or an answer that was not a
+    /// list): records of tagged creates whose answer was lost may be left.
+    pub search_incomplete: bool,
+}
+
+impl Cleanup {
+    /// How many records the lost attempts of unproven creates may have made.
+    pub fn possibly_left_behind(&self) -> u64 {
+        self.unproven.iter().map(|u| u64::from(u.attempts)).sum()
+    }
+
+    /// Whether the run may have left records on the service.
+    pub fn left_anything(&self) -> bool {
+        !self.left_over.is_empty() || !self.unproven.is_empty() || self.search_incomplete
+    }
 }
 
 impl Report {
@@ -221,6 +302,81 @@ impl Report {
                 .is_some_and(|t| !t.expired.is_empty())
     }
 
+    /// Cases not judged for a reason the user did not ask for.
+    pub fn incomplete(&self) -> bool {
+        self.not_judged
+            .iter()
+            .any(|(reason, n)| *n > 0 && !reason.asked_for())
+    }
+
+    /// The gate's verdict: failures first, then whether the run tested what it drew.
+    pub fn verdict(&self) -> Verdict {
+        if self.failed() {
+            Verdict::Fail
+        } else if self.incomplete() || self.gateway.unhealthy.is_some() {
+            Verdict::Incomplete
+        } else {
+            Verdict::Pass
+        }
+    }
+
+    /// What one reason means, in words: a throttled case names the longest `Retry-After`.
+    pub fn not_judged_detail(&self, reason: NotJudged) -> String {
+        match reason {
+            NotJudged::CreateCap => "at the --max-creates cap, as asked".into(),
+            NotJudged::FailFast => "not started after the first failure (--fail-fast)".into(),
+            NotJudged::Throttled => match self.gateway.longest_refused_retry_after {
+                Some(after) => format!(
+                    "throttled, a 429's Retry-After of {} s reaches past the time budget",
+                    after.as_secs()
+                ),
+                None => "throttled, waiting out the 429s reaches past the time budget".into(),
+            },
+            NotJudged::Deadline => format!(
+                "the time budget (--max-time {} s) ran out",
+                self.max_time.as_secs()
+            ),
+            NotJudged::Unhealthy => "the target is unhealthy".into(),
+            NotJudged::CreateRetryCap => {
+                "a create's retry after a gateway failure would pass --max-creates".into()
+            }
+            NotJudged::Internal => "an internal error of the suite".into(),
+        }
+    }
+
+    /// `judged 3 of 2000 cases (1997 not judged: throttled, …)`, with every reason and its count
+    /// when there are several; `None` when every drawn case was judged.
+    pub fn judged_line(&self) -> Option<String> {
+        let reasons: Vec<(NotJudged, u64)> = self
+            .not_judged
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(r, n)| (*r, *n))
+            .collect();
+        let total: u64 = reasons.iter().map(|(_, n)| n).sum();
+        if total == 0 {
+            return None;
+        }
+        let why = match reasons.as_slice() {
+            [(reason, _)] => self.not_judged_detail(*reason),
+            _ => reasons
+                .iter()
+                .map(|(reason, n)| format!("{n} {}", self.not_judged_detail(*reason)))
+                .collect::<Vec<_>>()
+                .join("; "),
+        };
+        Some(format!(
+            "{}judged {} of {} cases ({total} not judged: {why})",
+            if self.incomplete() {
+                "incomplete: "
+            } else {
+                ""
+            },
+            self.cases,
+            self.drawn
+        ))
+    }
+
     /// One check's counts over every operation.
     pub fn check_counts(&self, check: &str) -> CheckCounts {
         let mut total = CheckCounts::default();
@@ -230,5 +386,130 @@ impl Report {
             }
         }
         total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::baseline::Triage;
+
+    fn drawn(cases: u64, not_judged: &[(NotJudged, u64)]) -> Report {
+        let not_judged: BTreeMap<NotJudged, u64> = not_judged.iter().copied().collect();
+        Report {
+            cases,
+            drawn: cases + not_judged.values().sum::<u64>(),
+            not_judged,
+            max_time: Duration::from_secs(1800),
+            ..Report::default()
+        }
+    }
+
+    fn finding() -> Finding {
+        Finding {
+            check: "request_echo",
+            operation: Operation::Create,
+            mismatch: Mismatch {
+                pointer: "/x".into(),
+                expected: "1".into(),
+                received: "2".into(),
+            },
+            request: Request {
+                operation: Operation::Create,
+                method: "POST".into(),
+                path_and_query: "/workflows/v1/simulations".into(),
+                content_type: None,
+                body: crate::exchange::Body::Empty,
+                auth: crate::exchange::Auth::Primary,
+            },
+            curl: String::new(),
+            status: Some(200),
+            seed_hex: String::new(),
+            occurrences: 1,
+            shrink_steps: 0,
+            flaky: false,
+            shrink_cut_short: false,
+            sequence: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn every_drawn_case_judged_passes_and_the_users_own_caps_do_not_make_it_incomplete() {
+        let all = drawn(2000, &[]);
+        assert_eq!(all.verdict(), Verdict::Pass);
+        assert_eq!(all.judged_line(), None);
+        let capped = drawn(300, &[(NotJudged::CreateCap, 367)]);
+        assert_eq!(capped.verdict(), Verdict::Pass);
+        assert_eq!(
+            capped.judged_line().as_deref(),
+            Some("judged 300 of 667 cases (367 not judged: at the --max-creates cap, as asked)")
+        );
+    }
+
+    #[test]
+    fn a_case_not_judged_for_any_other_reason_makes_the_run_incomplete() {
+        for reason in [
+            NotJudged::Throttled,
+            NotJudged::Deadline,
+            NotJudged::Unhealthy,
+            NotJudged::CreateRetryCap,
+            NotJudged::Internal,
+        ] {
+            let report = drawn(1999, &[(reason, 1)]);
+            assert_eq!(report.verdict(), Verdict::Incomplete, "{reason:?}");
+            assert!(
+                report
+                    .judged_line()
+                    .unwrap()
+                    .starts_with("incomplete: judged 1999 of 2000 cases (1 not judged: "),
+                "{reason:?}"
+            );
+        }
+        let mut throttled = drawn(
+            3,
+            &[(NotJudged::Throttled, 1990), (NotJudged::CreateCap, 7)],
+        );
+        throttled.gateway.longest_refused_retry_after = Some(Duration::from_secs(3600));
+        assert_eq!(throttled.verdict(), Verdict::Incomplete);
+        assert_eq!(
+            throttled.judged_line().as_deref(),
+            Some(
+                "incomplete: judged 3 of 2000 cases (1997 not judged: 7 at the --max-creates cap, as asked; 1990 throttled, a 429's Retry-After of 3600 s reaches past the time budget)"
+            )
+        );
+    }
+
+    #[test]
+    fn failures_outrank_an_incomplete_run_and_an_unhealthy_target_is_incomplete() {
+        let mut failed = drawn(3, &[(NotJudged::Throttled, 1997)]);
+        failed.findings.push(finding());
+        assert_eq!(failed.verdict(), Verdict::Fail);
+        assert!(failed.incomplete(), "and the incompleteness is still said");
+        let mut known = failed.clone();
+        known.baseline = Some(Triage {
+            known: [(
+                0,
+                Entry {
+                    check: "request_echo".into(),
+                    operation: "create_simulation".into(),
+                    pointer: "/x".into(),
+                    reason: "known".into(),
+                    expires: chrono::NaiveDate::from_ymd_opt(2999, 1, 1).unwrap(),
+                },
+            )]
+            .into(),
+            ..Triage::default()
+        });
+        assert_eq!(
+            known.verdict(),
+            Verdict::Incomplete,
+            "a known failure does not fail it"
+        );
+        let mut unhealthy = drawn(10, &[]);
+        unhealthy.gateway.unhealthy = Some(crate::gateway::Unhealthy {
+            first: "GET /x: timeout on all 4 attempts".into(),
+            requests: 1,
+        });
+        assert_eq!(unhealthy.verdict(), Verdict::Incomplete);
     }
 }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
+use futures_util::FutureExt as _;
 use proptest::strategy::ValueTree;
 use tokio::time::Instant;
 
@@ -26,9 +27,19 @@ impl Run {
             // An unhealthy target would make every replay's verdict the gateway's, not the
             // service's: its findings are reported as first seen.
             let shrunk = if Instant::now() < self.work_deadline && !self.target.unhealthy() {
-                tokio::time::timeout_at(self.work_deadline, self.shrink(&key, first.clone()))
-                    .await
-                    .ok()
+                let shrinking = std::panic::AssertUnwindSafe(self.shrink(&key, first.clone()));
+                match tokio::time::timeout_at(self.work_deadline, shrinking.catch_unwind()).await {
+                    Ok(Ok(found)) => Some(found),
+                    // A panic while shrinking is the suite's bug: the failure is reported as
+                    // first seen, and the run goes on to its cleanup.
+                    Ok(Err(payload)) => {
+                        report
+                            .internal_errors
+                            .push(super::panic_text(payload, "shrinking a failure"));
+                        None
+                    }
+                    Err(_) => None,
+                }
             } else {
                 None
             };
@@ -136,13 +147,13 @@ impl Run {
 
     /// Deletes what one replay created; whatever stays is left to the final cleanup.
     async fn delete_replay_records(&self, replay: &RunState) {
-        // What a replay's retried creates may have left is the final cleanup's to find.
-        let phantoms = std::mem::take(&mut *replay.phantoms.lock().expect("not poisoned"));
+        // What a replay's lost creates may have left is the final report's to name.
+        let unproven = std::mem::take(&mut *replay.unproven.lock().expect("not poisoned"));
         self.state
-            .phantoms
+            .unproven
             .lock()
             .expect("not poisoned")
-            .extend(phantoms);
+            .extend(unproven);
         let created: Vec<Created> = replay.created.lock().expect("not poisoned").clone();
         for record in created {
             let verdict = delete_if_ours(

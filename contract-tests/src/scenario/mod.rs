@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 
 use crate::cases::arb_create_case;
 use crate::exchange::{
-    Auth, Case, Created, Exercise, Expect, Observation, Phantom, Request, RunState,
+    Auth, Body, Case, Created, Exercise, Expect, Observation, Request, RunState, Unproven,
+    body_carries_tag,
 };
 use crate::http::{Pacer, Target};
 use crate::listing::{ListExpectation, ListFilter, page_size};
@@ -170,8 +171,9 @@ impl Exec<'_> {
         }
         let expect = self.soften(expect);
         self.pacer.wait().await;
+        let sent_at = chrono::Utc::now();
         let response = self.target.send(&request).await;
-        self.keep(request, expect, response, exercises)
+        self.keep(request, expect, response, exercises, sent_at)
     }
 
     /// Sends requests all at once, so that they are in flight together, each exercising
@@ -193,13 +195,16 @@ impl Exec<'_> {
             self.pacer.wait().await;
         }
         let target = self.target;
+        let sent_at = chrono::Utc::now();
         let responses =
             futures_util::future::join_all(cases.iter().map(|(request, _)| target.send(request)))
                 .await;
         cases
             .into_iter()
             .zip(responses)
-            .map(|((request, expect), response)| self.keep(request, expect, response, exercises))
+            .map(|((request, expect), response)| {
+                self.keep(request, expect, response, exercises, sent_at)
+            })
             .collect()
     }
 
@@ -215,14 +220,17 @@ impl Exec<'_> {
         }
     }
 
-    /// Logs an exchange, and notes what a create made so the cleanup can find it.
+    /// Logs an exchange, and notes what a create made so the cleanup can find it, or, when the
+    /// run could not prove it its own, so the report names it.
     fn keep(
         &mut self,
         request: Request,
         mut expect: Expect,
         response: Result<crate::exchange::Response, crate::http::TransportError>,
         exercises: &[Exercise],
+        sent_at: chrono::DateTime<chrono::Utc>,
     ) -> Option<Value> {
+        self.note_unproven(&request, &response, sent_at);
         let mut json = match &response {
             Ok(r) if r.is_success() => r.json.clone(),
             _ => None,
@@ -241,16 +249,6 @@ impl Exec<'_> {
                         because: "a delete retried after a failure that may have reached the service",
                     };
                     json = Some(json!({}));
-                }
-                if request.operation == Operation::Create
-                    && r.is_success()
-                    && let Some(simulation) = json.as_ref().map(|j| &j["simulation"])
-                {
-                    self.state
-                        .phantoms
-                        .lock()
-                        .expect("not poisoned")
-                        .push(Phantom::of(simulation, r.ambiguous_for.unwrap_or_default()));
                 }
             }
             _ => {}
@@ -274,6 +272,41 @@ impl Exec<'_> {
             exercises: exercises.to_vec(),
         });
         json
+    }
+
+    /// A create whose attempts may have made records the run never heard of: from a body with
+    /// the run's tag, the cleanup's search finds and proves them; from any other, they are
+    /// noted as unproven (`exchange::Unproven`), for the report and never for a delete.
+    fn note_unproven(
+        &self,
+        request: &Request,
+        response: &Result<crate::exchange::Response, crate::http::TransportError>,
+        sent_at: chrono::DateTime<chrono::Utc>,
+    ) {
+        let attempts = match response {
+            Ok(r) => r.lost_attempts,
+            Err(e) => e.lost_attempts,
+        };
+        if request.operation != Operation::Create
+            || attempts == 0
+            || body_carries_tag(&request.body, &self.state.run_tag)
+        {
+            return;
+        }
+        let logical_id = match &request.body {
+            Body::Json(json) => json["logical_id"].as_str().map(str::to_owned),
+            _ => None,
+        };
+        self.state
+            .unproven
+            .lock()
+            .expect("not poisoned")
+            .push(Unproven {
+                attempts,
+                sent_at: sent_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                within: (chrono::Utc::now() - sent_at).to_std().unwrap_or_default(),
+                logical_id,
+            });
     }
 
     fn tag(&self, nonce: &str) -> String {

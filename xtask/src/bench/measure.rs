@@ -955,6 +955,8 @@ pub fn read_summary(text: &str) -> Option<Summary> {
         .lines()
         .rev()
         .find_map(|l| l.strip_prefix("summary: "))?;
+    // An incomplete run says how many it judged after `; `.
+    let line = line.split("; ").next().unwrap_or_default();
     let numbers: Vec<&str> = line
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|w| w.parse::<f64>().is_ok())
@@ -963,7 +965,7 @@ pub fn read_summary(text: &str) -> Option<Summary> {
         [cases, requests, _failures, seconds] => Some(Summary {
             cases: cases.parse().ok()?,
             requests: requests.parse().ok()?,
-            elapsed: Duration::from_secs_f64(seconds.parse().ok()?),
+            elapsed: Duration::try_from_secs_f64(seconds.parse().ok()?).ok()?,
         }),
         _ => None,
     }
@@ -1021,6 +1023,17 @@ mod tests {
                 requests: 2100,
                 elapsed: Duration::from_millis(840)
             })
+        );
+        assert_eq!(
+            read_summary(
+                "summary: 3 cases, 40 requests, 0 failures, 1.50 s; incomplete: judged 3 of 2000 cases (1997 not judged: throttled, a 429's Retry-After of 3600 s reaches past the time budget)\n"
+            ),
+            Some(Summary {
+                cases: 3,
+                requests: 40,
+                elapsed: Duration::from_millis(1500)
+            }),
+            "the judged count after `; ` is not read as the run's numbers"
         );
         let signatures: Vec<Signature> = suite_signatures(out).into_iter().collect();
         assert_eq!(

@@ -188,7 +188,7 @@ pub fn read_events(text: &str) -> Result<Events> {
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let event: Value = serde_json::from_str(line).context("a line of the NDJSON report")?;
         if let Some(time) = event["EngineFinished"]["running_time"].as_f64() {
-            out.running_time = Some(Duration::from_secs_f64(time));
+            out.running_time = Duration::try_from_secs_f64(time).ok();
         }
         let recorder = &event["ScenarioFinished"]["recorder"];
         if let Some(interactions) = recorder["interactions"].as_object() {

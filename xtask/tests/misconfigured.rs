@@ -1,0 +1,186 @@
+//! `cargo xtask contract` when something around the run is misconfigured: a regressions path that cannot be written (the findings are still printed, the cleanup still runs, every other output is still written, then one error line and exit 2), and a preflight answered 404, 3xx or 5xx (one error line, exit 2, before any case).
+
+mod support;
+
+use support::{read_request, run_blocking, runtime, team_ids, temp_path, text};
+
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+
+fn contract(url: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    command
+        .args(["contract", "--base-url", url, "--quiet"])
+        .args(args)
+        .env("XTASK_ALLOW_DEBUG", "1")
+        .env("CONTRACT_TOKEN", DEV_KEY)
+        .env("CONTRACT_OTHER_TEAM_TOKEN", DEV_OTHER_TEAM_KEY)
+        .stdin(Stdio::null());
+    command
+}
+
+#[test]
+fn an_unwritable_regressions_path_still_reports_cleans_up_and_writes_the_rest_then_exits_2() {
+    let rt = runtime();
+    rt.block_on(async {
+        let mut config = Config::development();
+        config.fault = Some(Fault::CreateReturns201);
+        let upstream = reference_server::spawn(config).await.unwrap();
+        // A regressions path whose parent is a file: no directory can be made there.
+        let blocker = temp_path("blocker");
+        std::fs::write(&blocker, "a file, not a directory\n").unwrap();
+        let regressions = blocker.join("contract.txt");
+        let junit = temp_path("unwritable.xml");
+        let md = temp_path("unwritable.md");
+        let out = run_blocking(contract(
+            &upstream.base_url(),
+            &[
+                "--cases",
+                "60",
+                "--seed",
+                "2",
+                "--regressions",
+                regressions.to_str().unwrap(),
+                "--junit",
+                junit.to_str().unwrap(),
+                "--summary-md",
+                md.to_str().unwrap(),
+            ],
+        ))
+        .await;
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        let context = format!("{stdout}{stderr}");
+        assert_eq!(out.status.code(), Some(2), "{context}");
+        assert!(
+            stdout.contains("FAIL 1.") && stdout.contains("status_code_conformance"),
+            "the findings are printed: {context}"
+        );
+        assert!(
+            stdout.lines().any(|l| l.starts_with("summary: ")),
+            "{context}"
+        );
+        assert!(stdout.contains("cleanup (run tag"), "{context}");
+        for key in [DEV_KEY, DEV_OTHER_TEAM_KEY] {
+            let left = team_ids(&upstream.base_url(), key).await;
+            assert!(left.is_empty(), "{} record(s) left: {context}", left.len());
+        }
+        assert!(
+            std::fs::read_to_string(&junit)
+                .unwrap()
+                .contains("<failure"),
+            "JUnit is written: {context}"
+        );
+        assert!(
+            std::fs::read_to_string(&md).unwrap().contains("failed"),
+            "the Markdown is written: {context}"
+        );
+        let errors: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("error: "))
+            .collect();
+        assert_eq!(errors.len(), 1, "{context}");
+        assert!(
+            errors[0].contains("cannot write") && errors[0].contains("blocker"),
+            "{context}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&blocker).unwrap(),
+            "a file, not a directory\n"
+        );
+        for path in [blocker, junit, md] {
+            std::fs::remove_file(path).unwrap();
+        }
+        upstream.shutdown().await;
+    });
+}
+
+/// A loopback server answering every request with `status`, a `content-type` and a body that
+/// echoes the request's `Authorization` header; returns its URL and how many requests it got.
+async fn spawn_fixed(status: u16, content_type: &'static str) -> (String, Arc<AtomicU64>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = Arc::new(AtomicU64::new(0));
+    let counted = count.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let counted = counted.clone();
+            tokio::spawn(async move {
+                let Ok(request) = read_request(&mut stream).await else {
+                    return;
+                };
+                counted.fetch_add(1, Ordering::SeqCst);
+                let authorization = request
+                    .headers
+                    .iter()
+                    .find(|(k, _)| k == "authorization")
+                    .map_or(String::new(), |(_, v)| v.clone());
+                let body = if content_type == "application/json" {
+                    serde_json::json!({"detail": format!("not here ({authorization})")}).to_string()
+                } else {
+                    format!(
+                        "<html>{status} from nginx {authorization}{}</html>",
+                        "x".repeat(400)
+                    )
+                };
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\nlocation: http://127.0.0.1:9/elsewhere\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(body.as_bytes()).await;
+            });
+        }
+    });
+    (url, count)
+}
+
+#[test]
+fn a_preflight_answered_404_3xx_or_5xx_is_misconfiguration_exit_2_before_any_case() {
+    let rt = runtime();
+    rt.block_on(async {
+        for (status, content_type) in [
+            (404, "application/json"),
+            (404, "text/html"),
+            (301, "text/html"),
+            (302, "text/html"),
+            (307, "text/html"),
+            (500, "text/html"),
+            (501, "text/html"),
+            // The service's own 5xx shape: not the gateway's, so not retried as infrastructure.
+            (503, "application/json"),
+        ] {
+            let (url, count) = spawn_fixed(status, content_type).await;
+            let out = run_blocking(contract(&url, &["--cases", "20", "--no-regressions"])).await;
+            let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+            let context = format!("{status} {content_type}: {stdout}{stderr}");
+            assert_eq!(out.status.code(), Some(2), "{context}");
+            let errors: Vec<&str> = stderr.lines().collect();
+            assert_eq!(errors.len(), 1, "{context}");
+            assert!(
+                errors[0].starts_with("error: ")
+                    && errors[0]
+                        .contains(&format!("GET /workflows/v1/simulations answered {status}")),
+                "{context}"
+            );
+            assert!(
+                !errors[0].contains(DEV_KEY) && errors[0].contains("$CONTRACT_TOKEN"),
+                "the echoed key is redacted: {context}"
+            );
+            assert!(errors[0].len() < 600, "the body is cut: {context}");
+            assert!(!stdout.contains("summary: "), "{context}");
+            assert_eq!(
+                count.load(Ordering::SeqCst),
+                1,
+                "no case was sent: {context}"
+            );
+        }
+    });
+}
