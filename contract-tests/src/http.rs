@@ -475,38 +475,16 @@ impl Target {
                 ),
             )
         };
-        if let Some(declared) = response.content_length()
-            && declared > self.max_response_bytes as u64
-        {
-            return Err((
-                too_large(format!("{declared} bytes (Content-Length)")),
-                None,
-            ));
-        }
-        // Chunks are kept as they come and joined once: a growing Vec would double its capacity
-        // past the body's size, which is what the cap is meant to bound.
-        let mut chunks = Vec::new();
-        let mut len = 0usize;
-        let mut _large_slot = None;
-        while let Some(chunk) = response.chunk().await.map_err(|e| no_response(&e))? {
-            len += chunk.len();
-            if len > self.max_response_bytes {
-                return Err((
-                    too_large(format!("more than {} bytes", self.max_response_bytes)),
-                    None,
-                ));
-            }
-            if len > SMALL_BODY_BYTES && _large_slot.is_none() {
-                _large_slot = Some(
-                    self.large_bodies
-                        .acquire()
-                        .await
-                        .expect("the semaphore is never closed"),
-                );
-            }
-            chunks.push(chunk);
-        }
-        let body = chunks.concat();
+        let body = read_capped(
+            &mut response,
+            self.max_response_bytes,
+            Some((SMALL_BODY_BYTES, &self.large_bodies)),
+        )
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge { seen, .. } => (too_large(seen), None),
+            BodyError::Read(e) => no_response(&e),
+        })?;
         Ok((
             self.redacted_response(status, content_type, body, www_authenticate, allow),
             retry_after,
@@ -698,6 +676,57 @@ pub fn curl_line(base_url: &str, request: &Request) -> String {
         }
     }
     parts.join(" ")
+}
+
+/// Why [`read_capped`] stopped before the end of a body.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    /// `seen` says how much: the declared length, or "more than CAP bytes".
+    #[error("a body of {seen}, over the cap of {cap} bytes; not read further")]
+    TooLarge { seen: String, cap: usize },
+    #[error("cannot read the body: {}", error_chain(.0))]
+    Read(reqwest::Error),
+}
+
+/// A response's body, refused as soon as it is known to pass `cap` bytes: by its
+/// Content-Length before reading, or by what has arrived. Peak memory stays near `cap` however
+/// long the server streams. With `large`, a body growing past its threshold first takes a slot
+/// of its semaphore, so only that many bodies near the cap are in memory at once.
+pub async fn read_capped(
+    response: &mut reqwest::Response,
+    cap: usize,
+    large: Option<(usize, &Semaphore)>,
+) -> Result<Vec<u8>, BodyError> {
+    let too_large = |seen: String| BodyError::TooLarge { seen, cap };
+    if let Some(declared) = response.content_length()
+        && declared > cap as u64
+    {
+        return Err(too_large(format!("{declared} bytes (Content-Length)")));
+    }
+    // Chunks are kept as they come and joined once: a growing Vec would double its capacity
+    // past the body's size, which is what the cap is meant to bound.
+    let mut chunks = Vec::new();
+    let mut len = 0usize;
+    let mut _large_slot = None;
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Read)? {
+        len = len.saturating_add(chunk.len());
+        if len > cap {
+            return Err(too_large(format!("more than {cap} bytes")));
+        }
+        if let Some((threshold, slots)) = large
+            && len > threshold
+            && _large_slot.is_none()
+        {
+            _large_slot = Some(
+                slots
+                    .acquire()
+                    .await
+                    .expect("the semaphore is never closed"),
+            );
+        }
+        chunks.push(chunk);
+    }
+    Ok(chunks.concat())
 }
 
 #[cfg(test)]

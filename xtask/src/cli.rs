@@ -141,7 +141,7 @@ pub enum SpecCommand {
     Diff(SpecDiffArgs),
     /// Download the service's document (key from CONTRACT_TOKEN), validate, normalise and write it
     #[command(
-        after_help = "Environment:\n  CONTRACT_TOKEN  the API key the document is downloaded with; never a flag, never printed"
+        after_help = "Only from loopback or, over https, a host the contract suite may test (see --allow-host);\nanother URL exits 2 before any connection.\n\nEnvironment:\n  CONTRACT_TOKEN  the API key the document is downloaded with; never a flag, never printed"
     )]
     Pull(SpecPullArgs),
 }
@@ -170,6 +170,13 @@ pub struct SpecPullArgs {
     /// Write nothing; exit 1 with the changes and a text diff when the document differs
     #[arg(long)]
     pub check: bool,
+    /// Allow this host, or add a domain under which qa/dev/test/staging hosts are allowed
+    /// (interactly.ai always is; plain http only to loopback); repeatable
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub allow_hosts: Vec<String>,
+    /// A larger document is refused, not read further
+    #[arg(long, value_name = "N", default_value_t = contract_tests::http::DEFAULT_MAX_RESPONSE_BYTES, value_parser = number_in(1024..=1usize << 30))]
+    pub max_response_bytes: usize,
 }
 
 /// `--color`: whether the human summary is coloured.

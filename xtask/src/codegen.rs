@@ -41,10 +41,10 @@ pub fn render_client(spec_path: &Path) -> Result<String> {
 /// `cargo run -p xtask-codegen` with the 3.0 document on stdin; its stdout is the client's items.
 fn run_generator(openapi_30: &[u8]) -> Result<String> {
     use std::io::Write;
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
 
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut child = Command::new(cargo)
+    let mut child = crate::child_env::command(cargo)
         .args(["run", "--quiet", "--package", "xtask-codegen"])
         .current_dir(workspace_root())
         .stdin(Stdio::piped())

@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's commands, run from the workspace root; `cli.rs` declares them and `cargo xtask help` lists them.
 
 mod bench;
+mod child_env;
 mod cli;
 mod codegen;
 mod colour;
@@ -63,7 +64,12 @@ fn main() -> ExitCode {
                 "error: {}",
                 contract_tests::text::escape(&format!("{err:#}"))
             );
-            ExitCode::FAILURE
+            // A request refused as misconfigured (`spec pull`'s guard) is exit 2, as in the suite.
+            if let Some(contract_tests::RunError::Arguments(_)) = err.downcast_ref() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -154,10 +160,20 @@ fn spec_diff_command(args: SpecDiffArgs) -> Result<()> {
 }
 
 fn spec_pull_command(args: SpecPullArgs) -> Result<()> {
-    let SpecPullArgs { url, out, check } = args;
+    let SpecPullArgs {
+        url,
+        out,
+        check,
+        allow_hosts,
+        max_response_bytes,
+    } = args;
+    let limits = spec_pull::Limits {
+        allow_hosts,
+        max_response_bytes,
+    };
     let out = out.unwrap_or_else(codegen::default_spec_path);
     if check {
-        return match spec_pull::check(&url, &out)? {
+        return match spec_pull::check(&url, &out, &limits)? {
             spec_pull::Checked::Same => {
                 println!("{} is the document {url} serves", out.display());
                 Ok(())
@@ -173,7 +189,7 @@ fn spec_pull_command(args: SpecPullArgs) -> Result<()> {
             }
         };
     }
-    let report = spec_pull::pull(&url, &out)?;
+    let report = spec_pull::pull(&url, &out, &limits)?;
     println!("wrote {} from {url}", out.display());
     print!("{report}");
     if report.breaking() > 0 {

@@ -1,19 +1,21 @@
 //! `cargo xtask oracle`: the FastAPI + pydantic oracle (`oracle/`) in a virtualenv of its own, in the foreground or as a child process that tests drive.
 
+use std::fs::{File, TryLockError};
 use std::io::{BufRead, BufReader, ErrorKind};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+use crate::child_env;
 use crate::codegen::workspace_root;
 
 /// Covers a cold start of Python and FastAPI on a loaded 2-core machine with room to spare.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
-/// pip from PyPI on a slow link; also how long a lock left by a killed installer is honoured.
+/// pip from PyPI on a slow link: how long to wait for another process's install.
 const INSTALL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 const STAMP_FILE: &str = "xtask-requirements.stamp";
 
@@ -86,7 +88,7 @@ impl Drop for Oracle {
 pub fn spawn(addr: SocketAddr) -> Result<Oracle> {
     let python = ensure_venv()?;
     let dir = workspace_root().join("oracle");
-    let mut child = Command::new(&python)
+    let mut child = child_env::command(&python)
         .arg(dir.join("serve.py"))
         .args(["--host", &addr.ip().to_string()])
         .args(["--port", &addr.port().to_string()])
@@ -191,7 +193,7 @@ pub fn ensure_venv() -> Result<PathBuf> {
     std::fs::create_dir_all(&target)
         .with_context(|| format!("cannot create {}", target.display()))?;
     // Tests start oracles in parallel, and a developer may run one meanwhile: one installer.
-    let _lock = InstallLock::acquire(&target.join("oracle-venv.lock"))?;
+    let _lock = InstallLock::acquire(&target.join("oracle-venv.install-lock"), INSTALL_TIMEOUT)?;
     if python.exists() && current().as_deref() == Some(wanted.as_str()) {
         return Ok(python);
     }
@@ -201,15 +203,17 @@ pub fn ensure_venv() -> Result<PathBuf> {
     );
     // --clear: packages dropped from requirements.txt must not linger.
     quiet(
-        Command::new("python3")
+        child_env::command("python3")
             .args(["-m", "venv", "--clear"])
             .arg(&venv),
         "python3 -m venv",
     )?;
+    // --require-hashes: every file pip takes must have a hash the requirements list, so a
+    // substituted package on the index (or an unlisted dependency) fails the install.
     quiet(
-        Command::new(&python)
+        child_env::command(&python)
             .args(["-m", "pip", "install", "--disable-pip-version-check"])
-            .args(["--no-input", "--quiet", "-r"])
+            .args(["--no-input", "--quiet", "--require-hashes", "-r"])
             .arg(&requirements),
         "pip install -r oracle/requirements.txt",
     )?;
@@ -227,7 +231,7 @@ fn venv_python(venv: &Path) -> PathBuf {
 }
 
 fn system_python_version() -> Result<String> {
-    let out = match Command::new("python3").arg("--version").output() {
+    let out = match child_env::command("python3").arg("--version").output() {
         Err(e) if e.kind() == ErrorKind::NotFound => {
             bail!("python3 is not installed; the oracle needs Python 3 with its venv module")
         }
@@ -272,52 +276,53 @@ fn quiet(command: &mut Command, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// A directory whose creation is atomic: whoever creates it installs, the others wait.
+/// An OS lock (flock) on a file: whoever holds it installs, the others wait. The kernel releases
+/// it when its holder exits however it dies, so an installer killed midway blocks nobody.
 #[derive(Debug)]
 struct InstallLock {
-    path: PathBuf,
+    _file: File,
 }
 
 impl InstallLock {
-    fn acquire(path: &Path) -> Result<InstallLock> {
+    /// Takes the lock, waiting at most `patience` for another holder, with a line on stderr
+    /// when it has to wait and every minute after.
+    fn acquire(path: &Path, patience: Duration) -> Result<InstallLock> {
+        // Never deleted: removing a lock file while another process waits on it would let a
+        // third lock a new file at the same path, and both would install at once.
+        let file = File::options()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .open(path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
         let started = Instant::now();
+        let mut said = None::<Instant>;
         loop {
-            match std::fs::create_dir(path) {
-                Ok(()) => {
-                    return Ok(InstallLock {
-                        path: path.to_owned(),
-                    });
-                }
-                Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-                    // An installer killed midway leaves its lock behind; no install lasts this long.
-                    let age = std::fs::metadata(path)
-                        .and_then(|m| m.modified())
-                        .ok()
-                        .and_then(|t| SystemTime::now().duration_since(t).ok());
-                    if age.is_some_and(|a| a > INSTALL_TIMEOUT) {
-                        let _ = std::fs::remove_dir(path);
-                        continue;
-                    }
-                    if started.elapsed() > INSTALL_TIMEOUT {
-                        bail!(
-                            "another process has been installing the oracle's virtualenv for {} s ({} exists)",
-                            INSTALL_TIMEOUT.as_secs(),
-                            path.display()
-                        );
-                    }
-                    std::thread::sleep(Duration::from_millis(250));
-                }
-                Err(e) => {
-                    return Err(e).with_context(|| format!("cannot create {}", path.display()));
+            match file.try_lock() {
+                Ok(()) => return Ok(InstallLock { _file: file }),
+                Err(TryLockError::WouldBlock) => {}
+                Err(TryLockError::Error(e)) => {
+                    return Err(e).with_context(|| format!("cannot lock {}", path.display()));
                 }
             }
+            let waited = started.elapsed();
+            if waited >= patience {
+                bail!(
+                    "another process has been installing the oracle's virtualenv for {} s ({} is locked)",
+                    waited.as_secs(),
+                    path.display()
+                );
+            }
+            if said.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
+                eprintln!(
+                    "oracle: waiting for another process to finish installing the virtualenv ({} is locked, {} s so far)",
+                    path.display(),
+                    waited.as_secs()
+                );
+                said = Some(Instant::now());
+            }
+            std::thread::sleep(Duration::from_millis(250));
         }
-    }
-}
-
-impl Drop for InstallLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir(&self.path);
     }
 }
 
@@ -379,10 +384,40 @@ mod tests {
     #[test]
     fn the_install_lock_is_exclusive_and_released_on_drop() {
         let path = std::env::temp_dir().join(format!("xtask-oracle-lock-{}", std::process::id()));
-        let lock = InstallLock::acquire(&path).unwrap();
-        assert!(std::fs::create_dir(&path).is_err(), "held");
+        let lock = InstallLock::acquire(&path, Duration::ZERO).unwrap();
+        let error = InstallLock::acquire(&path, Duration::ZERO).expect_err("held");
+        assert!(format!("{error:#}").contains("is locked"), "{error:#}");
         drop(lock);
-        assert!(!path.exists());
+        drop(InstallLock::acquire(&path, Duration::ZERO).expect("released"));
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn a_lock_left_by_a_killed_installer_does_not_block_the_next_run() {
+        let path =
+            std::env::temp_dir().join(format!("xtask-oracle-lock-kill-{}", std::process::id()));
+        // Another process takes the lock the way xtask does (flock), says so, and is killed.
+        let mut holder = Command::new("python3")
+            .args([
+                "-c",
+                "import fcntl, sys\nf = open(sys.argv[1], 'a')\nfcntl.flock(f, fcntl.LOCK_EX)\nprint('locked', flush=True)\nsys.stdin.read()",
+            ])
+            .arg(&path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(holder.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "locked");
+        assert!(InstallLock::acquire(&path, Duration::ZERO).is_err(), "held");
+        holder.kill().unwrap();
+        holder.wait().unwrap();
+        assert!(path.exists(), "the killed holder left its lock file");
+        drop(InstallLock::acquire(&path, Duration::ZERO).expect("free once its holder died"));
+        std::fs::remove_file(path).unwrap();
     }
 
     #[test]

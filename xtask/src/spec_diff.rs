@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use anyhow::{Context, Result, anyhow};
 use contract_tests::pointer::unescape;
@@ -1199,7 +1199,7 @@ fn schema_users(doc: &Value) -> BTreeMap<String, BTreeSet<String>> {
 
 /// The spec as committed at git HEAD, validated.
 pub fn head_spec() -> Result<Value> {
-    let out = Command::new("git")
+    let out = crate::child_env::command("git")
         .arg("-C")
         .arg(codegen::workspace_root())
         .args(["show", "HEAD:spec/openapi.json"])

@@ -6,7 +6,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::Value;
 
+use contract_tests::RunError;
 use contract_tests::error::error_chain;
+use contract_tests::runner::{host_is_safe, is_loopback_host, target_host};
 
 use crate::{codegen, spec, spec_diff};
 
@@ -15,11 +17,46 @@ pub const DEFAULT_URL: &str = "https://api-qa.interactly.ai/api-docs/workflows/a
 /// The environment variable holding the API key, shared with the contract suite.
 pub const TOKEN_VAR: &str = "CONTRACT_TOKEN";
 
+/// Where a pull may go and how much it reads: the contract suite's guard and body cap.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// As `contract --allow-host`: hosts, or domains whose qa/dev/test/staging hosts are allowed.
+    pub allow_hosts: Vec<String>,
+    /// `--max-response-bytes`, by default the suite's `DEFAULT_MAX_RESPONSE_BYTES`.
+    pub max_response_bytes: usize,
+}
+
+/// Refuses, before any connection, a URL the key must not travel to: the contract suite's rule
+/// (loopback, or a labelled non-production host under an allowed domain), and https for every
+/// host but loopback, since plain http would show the key to the network and let it rewrite the
+/// spec. A refusal is a [`RunError`], which `main` turns into exit code 2.
+pub fn guard(url: &str, limits: &Limits) -> Result<(), RunError> {
+    let host = target_host(url).map_err(|_| {
+        RunError::Arguments(format!(
+            "refusing --url {url}: only an http(s) URL with a host can be pulled"
+        ))
+    })?;
+    if let Err(RunError::UnsafeHost { host }) = host_is_safe(url, &limits.allow_hosts) {
+        return Err(RunError::Arguments(format!(
+            "refusing to send {TOKEN_VAR} to {host}: it is neither loopback nor a qa/dev/test/staging host under {} or an --allow-host domain; pass --allow-host {host} if you mean it",
+            contract_tests::runner::DEFAULT_ALLOWED_DOMAIN
+        )));
+    }
+    let https = url
+        .get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
+    if !https && !is_loopback_host(&host) {
+        return Err(RunError::Arguments(format!(
+            "refusing plain http to {host}: the key and the document would cross the network unencrypted; use https"
+        )));
+    }
+    Ok(())
+}
+
 /// Downloads `url`, writes the normalised document to `out` and returns the change summary
 /// against what `out` held before (everything is new when it held nothing valid).
-pub fn pull(url: &str, out: &Path) -> Result<spec_diff::Report> {
-    let token = std::env::var(TOKEN_VAR).ok().filter(|t| !t.is_empty());
-    let text = download(url, token.as_deref())?;
+pub fn pull(url: &str, out: &Path, limits: &Limits) -> Result<spec_diff::Report> {
+    let text = download(url, limits)?;
     let doc: Value = serde_json::from_str(&text)
         .map_err(|e| anyhow!("the document at {url} is not valid JSON: {e}"))?;
     spec::validate(&doc).with_context(|| format!("the document at {url} is not a usable spec"))?;
@@ -43,9 +80,8 @@ pub enum Checked {
 
 /// Downloads and validates `url` like [`pull`], and compares its normalised form with `stored`
 /// without writing anything.
-pub fn check(url: &str, stored: &Path) -> Result<Checked> {
-    let token = std::env::var(TOKEN_VAR).ok().filter(|t| !t.is_empty());
-    let text = download(url, token.as_deref())?;
+pub fn check(url: &str, stored: &Path, limits: &Limits) -> Result<Checked> {
+    let text = download(url, limits)?;
     let doc: Value = serde_json::from_str(&text)
         .map_err(|e| anyhow!("the document at {url} is not valid JSON: {e}"))?;
     spec::validate(&doc).with_context(|| format!("the document at {url} is not a usable spec"))?;
@@ -67,7 +103,9 @@ pub fn check(url: &str, stored: &Path) -> Result<Checked> {
     })
 }
 
-fn download(url: &str, token: Option<&str>) -> Result<String> {
+fn download(url: &str, limits: &Limits) -> Result<String> {
+    guard(url, limits)?;
+    let token = std::env::var(TOKEN_VAR).ok().filter(|t| !t.is_empty());
     // reqwest is built with `rustls-no-provider`: without a provider it cannot build a client.
     interactly_simulations_client::install_crypto_provider();
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -77,12 +115,14 @@ fn download(url: &str, token: Option<&str>) -> Result<String> {
     runtime.block_on(async {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
+            // A redirect would take the key to a URL the guard never saw.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .context("cannot build the HTTP client")?;
         let mut request = client
             .get(url)
             .header(reqwest::header::ACCEPT, "application/json");
-        if let Some(token) = token {
+        if let Some(token) = token.as_deref() {
             let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
                 .map_err(|_| anyhow!("{TOKEN_VAR} holds characters a header cannot carry"))?;
             // Keeps the key out of reqwest's debug output.
@@ -90,7 +130,7 @@ fn download(url: &str, token: Option<&str>) -> Result<String> {
             request = request.header(reqwest::header::AUTHORIZATION, value);
         }
         // reqwest's errors name the URL, never the headers, so the key cannot leak through them.
-        let response = request
+        let mut response = request
             .send()
             .await
             .map_err(|e| anyhow!("GET {url} failed: {}", error_chain(&e)))?;
@@ -98,9 +138,10 @@ fn download(url: &str, token: Option<&str>) -> Result<String> {
         if !status.is_success() {
             bail!("GET {url} answered {status}");
         }
-        response
-            .text()
-            .await
-            .map_err(|e| anyhow!("GET {url}: cannot read the body: {}", error_chain(&e)))
+        let body =
+            contract_tests::http::read_capped(&mut response, limits.max_response_bytes, None)
+                .await
+                .map_err(|e| anyhow!("GET {url}: {e}"))?;
+        String::from_utf8(body).map_err(|_| anyhow!("the document at {url} is not UTF-8"))
     })
 }

@@ -272,6 +272,47 @@ fn refusals_401_404_405_and_422() {
     });
 }
 
+/// The environment of the process whose command line names serve.py and `--port PORT`.
+#[cfg(target_os = "linux")]
+fn serve_py_environ(port: &str) -> Vec<String> {
+    let split = |bytes: Vec<u8>| -> Vec<String> {
+        bytes
+            .split(|b| *b == 0)
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .collect()
+    };
+    let found: Vec<Vec<String>> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let cmdline = split(std::fs::read(entry.path().join("cmdline")).ok()?);
+            let serves = cmdline.iter().any(|a| a.ends_with("serve.py"))
+                && cmdline.windows(2).any(|w| w[0] == "--port" && w[1] == port);
+            serves.then(|| Some(split(std::fs::read(entry.path().join("environ")).ok()?)))?
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "one serve.py on port {port}");
+    found.into_iter().next().unwrap()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_python_process_does_not_see_the_keys() {
+    let oracle = start();
+    let port = oracle.base_url.rsplit(':').next().unwrap().to_owned();
+    let environ = serve_py_environ(&port);
+    assert!(
+        environ.iter().any(|v| v.starts_with("PATH=")),
+        "{environ:?}"
+    );
+    for variable in &environ {
+        assert!(
+            !variable.starts_with("CONTRACT_") && !variable.contains(common::PLANTED_KEY),
+            "serve.py sees {variable}"
+        );
+    }
+}
+
 #[test]
 fn a_non_loopback_addr_is_one_line() {
     let out = Command::new(env!("CARGO_BIN_EXE_xtask"))

@@ -717,3 +717,94 @@ fn pull_check_exits_1_with_the_changes_and_the_diff_and_writes_nothing() {
     assert!(!stdout.contains(TEST_KEY) && !stderr.contains(TEST_KEY));
     assert!(std::fs::read_to_string(&target.0).unwrap() == original);
 }
+
+#[test]
+fn pull_refuses_plain_http_to_a_host_that_is_not_loopback_before_connecting() {
+    let target = TempFile::new("pull-plain-http", "untouched");
+    for url in [
+        // A labelled QA host the contract suite accepts over https: never over plain http.
+        "http://api-qa.interactly.ai/api-docs/workflows/api.json",
+        // Neither loopback nor a labelled host: refused whatever the scheme.
+        "https://example.com/api.json",
+        "ftp://127.0.0.1/api.json",
+    ] {
+        let out = xtask_with_env(
+            &[
+                "spec",
+                "pull",
+                "--check",
+                "--url",
+                url,
+                "--out",
+                target.path(),
+            ],
+            &[("CONTRACT_TOKEN", TEST_KEY)],
+        );
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{url}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains("refusing") && !stderr.contains("failed") && !stderr.contains(TEST_KEY),
+            "{url}: the guard's line, not a connection's: {stderr}"
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&target.0).unwrap(), "untouched");
+}
+
+#[test]
+fn pull_stops_at_the_body_cap_on_an_endless_body() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/api.json", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut byte = [0u8; 1];
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap() == 1 {
+            head.push(byte[0]);
+        }
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n")
+            .unwrap();
+        let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, " ".repeat(64 * 1024));
+        // Until the client hangs up: the body never ends on its own.
+        while stream.write_all(chunk.as_bytes()).is_ok() {}
+    });
+    let target = TempFile::new("pull-endless", "untouched");
+    let out = xtask(&[
+        "spec",
+        "pull",
+        "--url",
+        &url,
+        "--out",
+        target.path(),
+        "--max-response-bytes",
+        "1048576",
+    ]);
+    server.join().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("over the cap of 1048576 bytes"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&target.0).unwrap(), "untouched");
+}
+
+#[test]
+fn pull_refuses_a_declared_length_over_the_cap_without_reading_it() {
+    let (url, server) = serve_once("200 OK", " ".repeat(2048));
+    let target = TempFile::new("pull-declared", "untouched");
+    let out = xtask(&[
+        "spec",
+        "pull",
+        "--url",
+        &url,
+        "--out",
+        target.path(),
+        "--max-response-bytes",
+        "1024",
+    ]);
+    // The server's write may fail once the client has hung up on the declared length.
+    let _ = server.join();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("2048 bytes (Content-Length)"), "{stderr}");
+}

@@ -146,7 +146,7 @@ fn suite_version() -> String {
 /// `git rev-parse --short HEAD`, marked when the tree has uncommitted changes.
 fn commit() -> Option<String> {
     let git = |args: &[&str]| {
-        Command::new("git")
+        crate::child_env::command("git")
             .args(args)
             .current_dir(workspace_root())
             .stderr(Stdio::null())

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -10,6 +10,7 @@ use reference_server::DEV_KEY;
 use serde_json::Value;
 
 use super::model::{RaceRun, Signature, Tool};
+use crate::child_env;
 use crate::codegen::workspace_root;
 
 /// The version the race is pinned to: a newer one may change checks and counts.
@@ -29,7 +30,7 @@ pub fn install() -> Result<(PathBuf, String)> {
         let python = ["python3", "python"]
             .into_iter()
             .find(|p| {
-                Command::new(p)
+                child_env::command(p)
                     .arg("--version")
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
@@ -37,7 +38,7 @@ pub fn install() -> Result<(PathBuf, String)> {
                     .is_ok_and(|s| s.success())
             })
             .ok_or_else(|| anyhow!("Python is missing, so Schemathesis cannot run here"))?;
-        let made = Command::new(python)
+        let made = child_env::command(python)
             .args(["-m", "venv"])
             .arg(&venv)
             .status()?;
@@ -45,11 +46,24 @@ pub fn install() -> Result<(PathBuf, String)> {
             bail!("python3 -m venv failed");
         }
     }
-    let pip = Command::new(venv.join("bin/pip"))
-        .args(["install", "--quiet", &format!("schemathesis=={PINNED}")])
+    // Every dependency pinned by hash (bench/schemathesis-requirements.txt): an unpinned
+    // resolve would change the race's tool under it, and a substituted file would run here.
+    let requirements = workspace_root().join("bench/schemathesis-requirements.txt");
+    let pip = child_env::command(venv.join("bin/pip"))
+        .args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-input",
+        ])
+        .args(["--require-hashes", "-r"])
+        .arg(&requirements)
         .status()?;
     if !pip.success() {
-        bail!("pip could not install schemathesis=={PINNED}");
+        bail!(
+            "pip could not install {} (schemathesis=={PINNED})",
+            requirements.display()
+        );
     }
     let version = version(&st)?;
     if version != PINNED {
@@ -60,7 +74,7 @@ pub fn install() -> Result<(PathBuf, String)> {
 
 /// The version `st --version` prints (`st, version 4.32.5`).
 fn version(st: &Path) -> Result<String> {
-    let output = Command::new(st)
+    let output = child_env::command(st)
         .arg("--version")
         .output()
         .with_context(|| format!("cannot run {}", st.display()))?;
@@ -101,7 +115,7 @@ pub fn run(
     let target = workspace_root().join("target");
     let ndjson = target.join(format!("bench-st-{}.ndjson", std::process::id()));
     let started = Instant::now();
-    let output = Command::new(st)
+    let output = child_env::command(st)
         .arg("run")
         .arg(workspace_root().join("spec/openapi.json"))
         .args([
@@ -210,6 +224,27 @@ fn location(message: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_committed_requirements_pin_the_race_version_and_hash_every_package() {
+        let text = include_str!("../../../bench/schemathesis-requirements.txt");
+        let joined = text.replace("\\\n", " ");
+        let requirements: Vec<&str> = joined
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .collect();
+        assert!(
+            requirements
+                .iter()
+                .any(|l| l.starts_with(&format!("schemathesis=={PINNED} "))),
+            "{requirements:?}"
+        );
+        for line in requirements {
+            let (pin, hashes) = line.split_once(' ').unwrap_or((line, ""));
+            assert!(pin.contains("=="), "pinned exactly: {line}");
+            assert!(hashes.contains("--hash=sha256:"), "hashed: {line}");
+        }
+    }
 
     #[test]
     fn reads_the_test_case_count_from_the_summary() {

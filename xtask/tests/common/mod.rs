@@ -8,6 +8,9 @@ use std::time::Duration;
 /// The first run creates the virtualenv from PyPI; later starts take a second or two.
 const FIRST_START: Duration = Duration::from_secs(15 * 60);
 
+/// The keys `cargo xtask oracle` is started with: xtask must not hand them to serve.py.
+pub const PLANTED_KEY: &str = "planted-key-the-oracle-must-not-see";
+
 /// `cargo xtask oracle` running as a child; killed when dropped, and serve.py with it.
 pub struct Running {
     child: Child,
@@ -35,6 +38,9 @@ pub fn start() -> Running {
     let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args(["oracle", "--addr", &format!("127.0.0.1:{port}")])
+        // Planted so that a test can check they never reach the Python process.
+        .env("CONTRACT_TOKEN", PLANTED_KEY)
+        .env("CONTRACT_OTHER_TEAM_TOKEN", PLANTED_KEY)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
