@@ -2,27 +2,23 @@
 
 mod support;
 
-use support::{Incoming, read_request, run_blocking, runtime, team_ids, text};
+use support::{
+    Incoming, accept_each, contract_with_keys, forward_to, read_request, run_blocking, runtime,
+    team_ids, text, write_response,
+};
 
 use std::hash::{Hash, Hasher};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
-use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 fn contract(url: &str, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    command
-        .args(["contract", "--base-url", url, "--no-regressions"])
-        .args(args)
-        .env("XTASK_ALLOW_DEBUG", "1")
-        .env("CONTRACT_TOKEN", DEV_KEY)
-        .env("CONTRACT_OTHER_TEAM_TOKEN", DEV_OTHER_TEAM_KEY)
-        .stdin(Stdio::null());
+    let mut command = contract_with_keys(url, (DEV_KEY, DEV_OTHER_TEAM_KEY));
+    command.arg("--no-regressions").args(args);
     command
 }
 
@@ -149,18 +145,7 @@ async fn spawn_gateway(upstream: String, mode: Mode, seed: u64) -> (String, Arc<
     });
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let serving = gateway.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let gateway = serving.clone();
-            tokio::spawn(async move {
-                let _ = serve(stream, gateway).await;
-            });
-        }
-    });
+    accept_each(listener, gateway.clone(), serve);
     (url, gateway)
 }
 
@@ -199,33 +184,8 @@ fn reset(stream: TcpStream) {
     drop(stream);
 }
 
-async fn write(stream: &mut TcpStream, status: u16, headers: &[(&str, String)], body: &[u8]) {
-    let mut out = format!("HTTP/1.1 {status} X\r\n");
-    for (name, value) in headers {
-        out.push_str(&format!("{name}: {value}\r\n"));
-    }
-    out.push_str(&format!(
-        "content-length: {}\r\nconnection: close\r\n\r\n",
-        body.len()
-    ));
-    let _ = stream.write_all(out.as_bytes()).await;
-    let _ = stream.write_all(body).await;
-}
-
 async fn forward(gateway: &Gateway, request: &Incoming) -> reqwest::Response {
-    let method = reqwest::Method::from_bytes(request.method.as_bytes()).unwrap();
-    let mut upstream = gateway
-        .client
-        .request(method, format!("{}{}", gateway.upstream, request.path));
-    for (name, value) in &request.headers {
-        if name == "authorization" || name == "content-type" {
-            upstream = upstream.header(name.as_str(), value.as_str());
-        }
-    }
-    if !request.body.is_empty() || request.headers.iter().any(|(k, _)| k == "content-type") {
-        upstream = upstream.body(request.body.clone());
-    }
-    upstream.send().await.expect("the upstream answers")
+    forward_to(&gateway.client, &gateway.upstream, request).await
 }
 
 async fn serve(mut stream: TcpStream, gateway: Arc<Gateway>) -> std::io::Result<()> {
@@ -260,11 +220,11 @@ async fn serve(mut stream: TcpStream, gateway: Arc<Gateway>) -> std::io::Result<
                     at.format("%a, %d %b %Y %H:%M:%S GMT").to_string(),
                 ));
             }
-            write(&mut stream, 429, &headers, html(429).as_bytes()).await;
+            write_response(&mut stream, 429, &headers, html(429).as_bytes()).await;
         }
         Act::Html(status) => {
             let headers = [("content-type", "text/html".to_owned())];
-            write(&mut stream, status, &headers, html(status).as_bytes()).await;
+            write_response(&mut stream, status, &headers, html(status).as_bytes()).await;
         }
         Act::ResetBefore => reset(stream),
         Act::ResetAfter | Act::Slow | Act::Forward | Act::LoseIfCreated => {
@@ -301,7 +261,7 @@ async fn serve(mut stream: TcpStream, gateway: Arc<Gateway>) -> std::io::Result<
                 }
                 tokio::time::sleep(Duration::from_secs(4)).await;
             }
-            write(&mut stream, status, &headers, &body).await;
+            write_response(&mut stream, status, &headers, &body).await;
         }
     }
     Ok(())

@@ -2,7 +2,7 @@
 
 mod support;
 
-use support::{read_request, run_blocking, runtime, team_ids, temp_path, text};
+use support::{contract_with_keys, read_request, run_blocking, runtime, team_ids, temp_path, text};
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -27,14 +27,8 @@ const KEY_B: &str = r#"Jh5"Yb1\Dc6^Fg0=wE"#;
 
 /// `cargo xtask contract --base-url URL ARGS…` from the debug build, keys from the environment.
 fn contract(url: &str, args: &[&str], keys: (&str, &str)) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    command
-        .args(["contract", "--base-url", url, "--no-regressions"])
-        .args(args)
-        .env("XTASK_ALLOW_DEBUG", "1")
-        .env("CONTRACT_TOKEN", keys.0)
-        .env("CONTRACT_OTHER_TEAM_TOKEN", keys.1)
-        .stdin(Stdio::null());
+    let mut command = contract_with_keys(url, keys);
+    command.arg("--no-regressions").args(args);
     command
 }
 

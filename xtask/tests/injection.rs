@@ -2,9 +2,9 @@
 
 mod support;
 
-use support::{run_blocking, runtime, temp_path, text, xtask};
+use support::{contract_with_keys, run_blocking, runtime, temp_path, text, xtask};
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 
 use axum::Router;
@@ -196,14 +196,8 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
 
 /// `cargo xtask contract --base-url URL ARGS…` from the debug build, keys from the environment.
 fn contract(url: &str, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    command
-        .args(["contract", "--base-url", url, "--no-regressions", "--quiet"])
-        .args(args)
-        .env("XTASK_ALLOW_DEBUG", "1")
-        .env("CONTRACT_TOKEN", KEY_A)
-        .env("CONTRACT_OTHER_TEAM_TOKEN", KEY_B)
-        .stdin(Stdio::null());
+    let mut command = contract_with_keys(url, (KEY_A, KEY_B));
+    command.args(["--no-regressions", "--quiet"]).args(args);
     command
 }
 
@@ -411,16 +405,29 @@ fn a_key_echoed_in_any_encoding_is_redacted_in_every_output() {
                 }
             }
         }
-        // Each 404 page is shown, every form in it replaced by the key's name.
-        for (method, count) in [
-            ("GET", FORMS_PER_BODY),
-            ("PATCH", encoded_forms(KEY_A).len() - FORMS_PER_BODY),
-        ] {
-            let shown = format!(
-                "a body that is not JSON: \"<p>{}</p>\"",
-                vec!["$CONTRACT_TOKEN"; count].join(" ")
+        // Each 404 page shown has every form in it replaced whole by a key's name (a long
+        // page is cut). Which key's page a finding shows depends on which case met it first,
+        // which a concurrent run does not fix.
+        let opening = "a body that is not JSON: \"<p>";
+        let pages: Vec<&str> = stdout
+            .match_indices(opening)
+            .map(|(at, _)| {
+                let rest = &stdout[at + opening.len()..];
+                let end = rest.find(['<', '"', '…']).unwrap_or(rest.len());
+                rest[..end].trim_end()
+            })
+            .collect();
+        assert!(!pages.is_empty(), "no echo page shown: {stdout}");
+        let most = FORMS_PER_BODY.max(encoded_forms(KEY_A).len() - FORMS_PER_BODY);
+        for page in pages {
+            let names: Vec<&str> = page.split(' ').collect();
+            assert!(
+                names
+                    .iter()
+                    .all(|n| *n == "$CONTRACT_TOKEN" || *n == "$CONTRACT_OTHER_TEAM_TOKEN"),
+                "{page} in {stdout}"
             );
-            assert!(stdout.contains(&shown), "{method}: {shown} not in {stdout}");
+            assert!(names.len() <= most, "{} forms in {page}", names.len());
         }
     });
 }

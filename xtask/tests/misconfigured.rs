@@ -2,9 +2,9 @@
 
 mod support;
 
-use support::{read_request, run_blocking, runtime, team_ids, temp_path, text};
+use support::{contract_with_keys, read_request, run_blocking, runtime, team_ids, temp_path, text};
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -13,14 +13,8 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 fn contract(url: &str, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    command
-        .args(["contract", "--base-url", url, "--quiet"])
-        .args(args)
-        .env("XTASK_ALLOW_DEBUG", "1")
-        .env("CONTRACT_TOKEN", DEV_KEY)
-        .env("CONTRACT_OTHER_TEAM_TOKEN", DEV_OTHER_TEAM_KEY)
-        .stdin(Stdio::null());
+    let mut command = contract_with_keys(url, (DEV_KEY, DEV_OTHER_TEAM_KEY));
+    command.arg("--quiet").args(args);
     command
 }
 

@@ -2,28 +2,24 @@
 
 mod support;
 
-use support::{Incoming, read_request, run_blocking, runtime, team_ids, temp_path, text};
+use support::{
+    Incoming, accept_each, contract_with_keys, forward_to, read_request, run_blocking, runtime,
+    team_ids, temp_path, text, write_response,
+};
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY};
-use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 /// 2^63 s: one second past what `Instant + Duration` can hold on Linux.
 const TWO_TO_THE_63: &str = "9223372036854775808";
 
 fn contract(url: &str, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    command
-        .args(["contract", "--base-url", url, "--no-regressions", "--quiet"])
-        .args(args)
-        .env("XTASK_ALLOW_DEBUG", "1")
-        .env("CONTRACT_TOKEN", DEV_KEY)
-        .env("CONTRACT_OTHER_TEAM_TOKEN", DEV_OTHER_TEAM_KEY)
-        .stdin(Stdio::null());
+    let mut command = contract_with_keys(url, (DEV_KEY, DEV_OTHER_TEAM_KEY));
+    command.args(["--no-regressions", "--quiet"]).args(args);
     command
 }
 
@@ -64,32 +60,8 @@ async fn spawn_gateway(
     });
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let serving = gateway.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let gateway = serving.clone();
-            tokio::spawn(async move {
-                let _ = serve(stream, gateway).await;
-            });
-        }
-    });
+    accept_each(listener, gateway.clone(), serve);
     (url, gateway)
-}
-
-async fn write(stream: &mut TcpStream, status: u16, headers: &[(&str, String)], body: &[u8]) {
-    let mut out = format!("HTTP/1.1 {status} X\r\n");
-    for (name, value) in headers {
-        out.push_str(&format!("{name}: {value}\r\n"));
-    }
-    out.push_str(&format!(
-        "content-length: {}\r\nconnection: close\r\n\r\n",
-        body.len()
-    ));
-    let _ = stream.write_all(out.as_bytes()).await;
-    let _ = stream.write_all(body).await;
 }
 
 async fn serve(mut stream: TcpStream, gateway: Arc<Gateway>) -> std::io::Result<()> {
@@ -103,7 +75,7 @@ async fn serve(mut stream: TcpStream, gateway: Arc<Gateway>) -> std::io::Result<
             ("content-type", "text/html".to_owned()),
             ("retry-after", gateway.retry_after.clone()),
         ];
-        write(
+        write_response(
             &mut stream,
             429,
             &headers,
@@ -113,7 +85,7 @@ async fn serve(mut stream: TcpStream, gateway: Arc<Gateway>) -> std::io::Result<
         return Ok(());
     }
     let (status, headers, body) = forward(&gateway, &request).await;
-    write(&mut stream, status, &headers, &body).await;
+    write_response(&mut stream, status, &headers, &body).await;
     Ok(())
 }
 
@@ -121,19 +93,7 @@ async fn forward(
     gateway: &Gateway,
     request: &Incoming,
 ) -> (u16, Vec<(&'static str, String)>, Vec<u8>) {
-    let method = reqwest::Method::from_bytes(request.method.as_bytes()).unwrap();
-    let mut upstream = gateway
-        .client
-        .request(method, format!("{}{}", gateway.upstream, request.path));
-    for (name, value) in &request.headers {
-        if name == "authorization" || name == "content-type" {
-            upstream = upstream.header(name.as_str(), value.as_str());
-        }
-    }
-    if !request.body.is_empty() || request.headers.iter().any(|(k, _)| k == "content-type") {
-        upstream = upstream.body(request.body.clone());
-    }
-    let answer = upstream.send().await.expect("the upstream answers");
+    let answer = forward_to(&gateway.client, &gateway.upstream, request).await;
     let status = answer.status().as_u16();
     let mut headers = Vec::new();
     for name in ["content-type", "www-authenticate", "allow"] {

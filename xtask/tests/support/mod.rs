@@ -3,11 +3,13 @@
 // Each test binary compiles this module and uses a part of it.
 #![allow(dead_code)]
 
+use std::future::Future;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
 
-use tokio::io::AsyncReadExt;
-use tokio::net::TcpStream;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 /// Runs the built xtask with only `token` as `CONTRACT_TOKEN` (no other key from the caller's
 /// environment). `mutants` and `bench` run from the debug build the tests already have, too,
@@ -23,6 +25,79 @@ pub fn xtask(args: &[&str], token: Option<&str>) -> Output {
         command.env("CONTRACT_TOKEN", token);
     }
     command.output().expect("xtask runs")
+}
+
+/// `cargo xtask contract --base-url URL` from the debug build with `keys` as `CONTRACT_TOKEN`
+/// and `CONTRACT_OTHER_TEAM_TOKEN` and standard input closed; the caller adds its flags.
+pub fn contract_with_keys(url: &str, keys: (&str, &str)) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    command
+        .args(["contract", "--base-url", url])
+        .env("XTASK_ALLOW_DEBUG", "1")
+        .env("CONTRACT_TOKEN", keys.0)
+        .env("CONTRACT_OTHER_TEAM_TOKEN", keys.1)
+        .stdin(Stdio::null());
+    command
+}
+
+/// Serves every connection `listener` accepts with `serve` and `state`, each on a task of its
+/// own, until the listener fails.
+pub fn accept_each<S, F, Fut>(listener: TcpListener, state: Arc<S>, serve: F)
+where
+    S: Send + Sync + 'static,
+    F: Fn(TcpStream, Arc<S>) -> Fut + Send + Sync + Copy + 'static,
+    Fut: Future<Output = std::io::Result<()>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let state = state.clone();
+            tokio::spawn(async move {
+                let _ = serve(stream, state).await;
+            });
+        }
+    });
+}
+
+/// Writes one HTTP/1.1 answer and closes the exchange (`connection: close`).
+pub async fn write_response(
+    stream: &mut TcpStream,
+    status: u16,
+    headers: &[(&str, String)],
+    body: &[u8],
+) {
+    let mut out = format!("HTTP/1.1 {status} X\r\n");
+    for (name, value) in headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str(&format!(
+        "content-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    ));
+    let _ = stream.write_all(out.as_bytes()).await;
+    let _ = stream.write_all(body).await;
+}
+
+/// Sends `request` on to `upstream` with its `Authorization`, `Content-Type` and body, as a
+/// forwarding gateway does.
+pub async fn forward_to(
+    client: &reqwest::Client,
+    upstream: &str,
+    request: &Incoming,
+) -> reqwest::Response {
+    let method = reqwest::Method::from_bytes(request.method.as_bytes()).unwrap();
+    let mut sent = client.request(method, format!("{upstream}{}", request.path));
+    for (name, value) in &request.headers {
+        if name == "authorization" || name == "content-type" {
+            sent = sent.header(name.as_str(), value.as_str());
+        }
+    }
+    if !request.body.is_empty() || request.headers.iter().any(|(k, _)| k == "content-type") {
+        sent = sent.body(request.body.clone());
+    }
+    sent.send().await.expect("the upstream answers")
 }
 
 /// A runtime for tests that run servers in-process and the built xtask beside them; the TLS
