@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::exchange::{Body, Case, Expect, Locus};
 use crate::pointer;
-use crate::spec::{Operation, Spec};
+use crate::spec::{Kind, Operation, Spec};
 use crate::values::{Accepted, arb_accepted_object, arb_rejected, arb_unspecified};
 
 /// The `loc` of a 422 for the body field at `at`: `["body", key, ...]`.
@@ -37,15 +37,11 @@ pub fn arb_create_field_mutation(spec: &Spec) -> impl Strategy<Value = Case> + u
     let base = arb_accepted_object(spec.create_body.clone());
     (base, select(paths))
         .prop_flat_map(|(base, (pointer, kind, nullable))| {
-            let rejected = if nullable {
-                arb_rejected(&kind)
-            } else {
-                // Few fields refuse null, and a server that takes it for "use the default" is
-                // a common near miss: null gets as much weight as every other rejected value.
-                prop_oneof![1 => arb_rejected(&kind), 1 => Just(("null_not_allowed", Value::Null))]
-                    .boxed()
-            };
-            (Just(base.sent), Just(pointer), rejected)
+            (
+                Just(base.sent),
+                Just(pointer),
+                rejected_for(&kind, nullable),
+            )
         })
         .prop_map(move |(mut body, at, (mutation, value))| {
             pointer::set(&mut body, &at, value);
@@ -55,6 +51,64 @@ pub fn arb_create_field_mutation(spec: &Spec) -> impl Strategy<Value = Case> + u
                     mutation,
                     locus: Some(Locus::Exact(pointer_to_loc(&at))),
                     pointer: at,
+                    status: 422,
+                },
+            }
+        })
+}
+
+/// An always-rejected value for a field of `kind`.
+fn rejected_for(kind: &Kind, nullable: bool) -> BoxedStrategy<(&'static str, Value)> {
+    if nullable {
+        arb_rejected(kind)
+    } else {
+        // Few fields refuse null, and a server that takes it for "use the default" is a common
+        // near miss: null gets as much weight as every other rejected value.
+        prop_oneof![1 => arb_rejected(kind), 1 => Just(("null_not_allowed", Value::Null))].boxed()
+    }
+}
+
+/// Whether the field at `inner` lies inside the one at `outer` (or is it).
+fn within(inner: &str, outer: &str) -> bool {
+    inner == outer || inner.starts_with(&format!("{outer}/"))
+}
+
+/// A valid body with two or three fields, none inside another, each replaced by an
+/// always-rejected value. It separates a server that lists every violation from one that
+/// stops at the first or keeps one per request (a custom validation handler that shows "one
+/// message"): `schema.errors` wants an entry for each.
+pub fn arb_create_field_mutations(spec: &Spec) -> impl Strategy<Value = Case> + use<> {
+    let api = spec.api.clone();
+    let paths = spec.create_body.field_paths();
+    let base = arb_accepted_object(spec.create_body.clone());
+    let count = 2..=3.min(paths.len().max(2));
+    (base, proptest::sample::subsequence(paths, count))
+        .prop_filter("no chosen field inside another", |(_, chosen)| {
+            chosen.iter().enumerate().all(|(i, (a, _, _))| {
+                chosen
+                    .iter()
+                    .enumerate()
+                    .all(|(j, (b, _, _))| i == j || !within(a, b))
+            })
+        })
+        .prop_flat_map(|(base, chosen)| {
+            let values: Vec<_> = chosen
+                .iter()
+                .map(|(_, kind, nullable)| rejected_for(kind, *nullable))
+                .collect();
+            let at: Vec<String> = chosen.into_iter().map(|(at, _, _)| at).collect();
+            (Just(base.sent), Just(at), values)
+        })
+        .prop_map(move |(mut body, at, values)| {
+            for (pointer, (_, value)) in at.iter().zip(values) {
+                pointer::set(&mut body, pointer, value);
+            }
+            Case {
+                request: api.create(body),
+                expect: Expect::Reject {
+                    mutation: "several_rejected",
+                    locus: Some(Locus::Every(at.iter().map(|p| pointer_to_loc(p)).collect())),
+                    pointer: at[0].clone(),
                     status: 422,
                 },
             }
@@ -201,6 +255,7 @@ pub fn arb_create_case(spec: &Spec) -> BoxedStrategy<Case> {
         1 => Just(empty_create(spec)),
         10 => arb_create_valid(spec),
         6 => arb_create_field_mutation(spec),
+        2 => arb_create_field_mutations(spec),
         3 => arb_create_body_mutation(spec),
         2 => arb_create_probe(spec),
     ]
@@ -224,6 +279,29 @@ mod tests {
             pointer_to_loc("/a/b~1c"),
             vec![json!("body"), json!("a"), json!("b/c")]
         );
+    }
+
+    #[test]
+    fn several_mutations_name_every_field_they_broke_and_none_inside_another() {
+        let mut runner = TestRunner::deterministic();
+        let strategy = arb_create_field_mutations(&spec());
+        for _ in 0..300 {
+            let case = strategy.new_tree(&mut runner).unwrap().current();
+            let Expect::Reject {
+                locus: Some(Locus::Every(locs)),
+                status: 422,
+                ..
+            } = &case.expect
+            else {
+                panic!("{:?}", case.expect)
+            };
+            assert!((2..=3).contains(&locs.len()), "{locs:?}");
+            for (i, a) in locs.iter().enumerate() {
+                for (j, b) in locs.iter().enumerate() {
+                    assert!(i == j || !a.starts_with(b), "{a:?} inside {b:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -7,9 +7,7 @@
 
 use serde_json::{Value, json};
 
-use crate::exchange::{
-    Applied, Auth, ClientLimit, Exchange, Expect, Locus, Mismatch, Response, Verdict,
-};
+use crate::exchange::{Applied, ClientLimit, Exchange, Expect, Locus, Mismatch, Response, Verdict};
 use crate::numbers::{self, Decimal};
 use crate::pointer;
 use crate::spec::{FieldModel, Kind, ObjectModel, Operation};
@@ -391,26 +389,47 @@ pub fn error_locus(x: &Exchange<'_>) -> Verdict {
         .and_then(Value::as_array)
         .map(|d| d.iter().filter_map(|e| e.get("loc")).collect())
         .unwrap_or_default();
+    let received = || {
+        if locs.is_empty() {
+            "no detail[].loc".to_owned()
+        } else {
+            compact(&Value::Array(locs.iter().map(|l| (*l).clone()).collect()))
+        }
+    };
+    if let Locus::Every(expected) = locus {
+        let missing: Vec<Value> = expected
+            .iter()
+            .filter(|e| !locs.iter().any(|l| l.as_array() == Some(e)))
+            .map(|e| Value::Array(e.clone()))
+            .collect();
+        if missing.is_empty() {
+            return PASSED;
+        }
+        return Err(mismatch(
+            pointer.clone(),
+            format!(
+                "an entry for each of the {} violations, detail[].loc including {}",
+                expected.len(),
+                compact(&Value::Array(missing))
+            ),
+            received(),
+        ));
+    }
     let wanted = match locus {
         Locus::Exact(loc) => Value::Array(loc.clone()),
-        Locus::BodyOffset => json!(["body", "<byte offset>"]),
+        Locus::BodyOffset | Locus::Every(_) => json!(["body", "<byte offset>"]),
     };
     let matches = |loc: &Value| match locus {
         Locus::Exact(expected) => loc.as_array() == Some(expected),
-        Locus::BodyOffset => loc
+        Locus::BodyOffset | Locus::Every(_) => loc
             .as_array()
             .is_some_and(|l| l.len() == 2 && l[0] == "body" && l[1].is_u64()),
     };
     if !locs.iter().any(|l| matches(l)) {
-        let received = if locs.is_empty() {
-            "no detail[].loc".to_owned()
-        } else {
-            compact(&Value::Array(locs.into_iter().cloned().collect()))
-        };
         return Err(mismatch(
             pointer.clone(),
             format!("detail[].loc {}", compact(&wanted)),
-            received,
+            received(),
         ));
     }
     PASSED
@@ -656,7 +675,7 @@ pub fn is_object_id(id: &str, id_lengths: (Option<usize>, Option<usize>)) -> boo
 
 pub fn server_fields(x: &Exchange<'_>) -> Verdict {
     // The identity the run knows is its own key's; another team's requests answer with theirs.
-    if !x.response.is_success() || x.case.request.auth != Auth::Primary {
+    if !x.response.is_success() || !x.case.request.auth.is_primary() {
         return NOT_APPLICABLE;
     }
     let Some(body) = &x.response.json else {

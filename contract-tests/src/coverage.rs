@@ -305,7 +305,7 @@ fn candidates(observation: &Observation, status: u16, out: &mut Vec<Exercise>) {
     if is_large(&request.body) {
         out.push(positive("body.too-large"));
     }
-    let keyed = matches!(request.auth, Auth::Primary | Auth::OtherTeam);
+    let keyed = request.auth.is_primary() || request.auth == Auth::OtherTeam;
     match &case.expect {
         Expect::Unauthorized { .. } => {
             out.push(negative("auth.required"));
@@ -355,13 +355,13 @@ fn candidates(observation: &Observation, status: u16, out: &mut Vec<Exercise>) {
         Expect::NotAllowed { .. } => out.push(positive("method.not-allowed")),
         Expect::NotFound if on_item => match request.auth {
             Auth::OtherTeam => out.push(positive("tenancy.item")),
-            Auth::Primary => out.push(positive("item.not-found")),
+            Auth::Primary | Auth::PrimaryPadded { .. } => out.push(positive("item.not-found")),
             _ => {}
         },
         _ => {}
     }
     if on_item
-        && request.auth == Auth::Primary
+        && request.auth.is_primary()
         && matches!(
             case.expect,
             Expect::Simulation { .. } | Expect::Updated { .. } | Expect::Success

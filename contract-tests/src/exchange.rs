@@ -32,11 +32,24 @@ impl Body {
 pub enum Auth {
     /// `Bearer` with the run's key.
     Primary,
+    /// The run's key with white space around the credential (`Bearer  KEY `): the same key,
+    /// since the credential is stripped of surrounding white space (`auth.missing`'s other side).
+    PrimaryPadded {
+        before: &'static str,
+        after: &'static str,
+    },
     /// `Bearer` with the other team's key.
     OtherTeam,
     /// A literal `Authorization` value (a wrong scheme, an empty or unknown token).
     Literal(String),
     None,
+}
+
+impl Auth {
+    /// Whether the request carries the run's own key, padded or not.
+    pub fn is_primary(&self) -> bool {
+        matches!(self, Auth::Primary | Auth::PrimaryPadded { .. })
+    }
 }
 
 /// One HTTP request, as the suite sends it and as a curl line reproduces it. The spec's
@@ -58,6 +71,9 @@ pub enum Locus {
     Exact(Vec<Value>),
     /// `["body", <byte offset>]`, for JSON that does not parse.
     BodyOffset,
+    /// Every one of these `loc`s has an entry: a request with several violations gets one entry
+    /// for each (`schema.errors`), not only the first.
+    Every(Vec<Vec<Value>>),
 }
 
 /// What the contract says must come of a request.

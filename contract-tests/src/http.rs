@@ -515,6 +515,10 @@ impl Target {
     fn authorization(&self, auth: &Auth) -> Option<reqwest::header::HeaderValue> {
         let text = match auth {
             Auth::Primary => format!("Bearer {}", self.token.expose()),
+            // One space separates the scheme; the padding is extra.
+            Auth::PrimaryPadded { before, after } => {
+                format!("Bearer {before}{}{after}", self.token.expose())
+            }
             Auth::OtherTeam => format!(
                 "Bearer {}",
                 self.other_team_token.as_ref().map(Key::expose)?
@@ -643,6 +647,11 @@ pub fn curl_line(base_url: &str, request: &Request) -> String {
     )));
     match &request.auth {
         Auth::Primary => parts.push("-H \"Authorization: Bearer $CONTRACT_TOKEN\"".into()),
+        Auth::PrimaryPadded { before, after } => parts.push(format!(
+            "-H {}\"$CONTRACT_TOKEN\"{}",
+            shell_quote(&format!("Authorization: Bearer {before}")),
+            shell_quote(after)
+        )),
         Auth::OtherTeam => {
             parts.push("-H \"Authorization: Bearer $CONTRACT_OTHER_TEAM_TOKEN\"".into())
         }

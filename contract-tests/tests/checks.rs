@@ -339,6 +339,27 @@ fn error_locus() {
         ),
         &json_response(422, &validation_error(json!(["body", "selected_workflow"]))),
     );
+    // Several violations: an entry for each, not only the first (a handler that keeps one).
+    let several = rejected(
+        "several_rejected",
+        "/max_events",
+        422,
+        Some(Locus::Every(vec![
+            vec![json!("body"), json!("max_events")],
+            vec![json!("body"), json!("timeout_seconds")],
+        ])),
+    );
+    let mut both = validation_error(json!(["body", "timeout_seconds"]));
+    both["detail"]
+        .as_array_mut()
+        .unwrap()
+        .push(validation_error(json!(["body", "max_events"]))["detail"][0].clone());
+    assert_catches(
+        "error_locus",
+        &several,
+        &json_response(422, &both),
+        &json_response(422, &validation_error(json!(["body", "max_events"]))),
+    );
     let offset = rejected("invalid_json", "", 422, Some(Locus::BodyOffset));
     assert_catches(
         "error_locus",

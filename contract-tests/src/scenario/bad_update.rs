@@ -123,7 +123,7 @@ pub(super) async fn run(x: &mut Exec<'_>, plan: &BadUpdatePlan) {
         Locus::Exact(loc) => loc.iter().skip(1).fold(String::new(), |at, key| {
             pointer::child(&at, key.as_str().unwrap_or_default())
         }),
-        Locus::BodyOffset => String::new(),
+        Locus::BodyOffset | Locus::Every(_) => String::new(),
     };
     x.send(
         request,

@@ -46,11 +46,32 @@ pub fn arb_refusal() -> impl Strategy<Value = Refusal> {
 pub struct RefusedPlan {
     pub nonce: String,
     pub refusal: Refusal,
+    /// White space around the run's own key on the read that ends the scenario.
+    pub padding: (&'static str, &'static str),
+}
+
+/// White space before and after the run's key (after the one space that ends the scheme). The
+/// credential is stripped of it, so the key is still the run's: this separates a server that
+/// strips from one that takes everything after `Bearer ` as the key, or that splits on every
+/// space. (Trailing white space may already be removed by the HTTP layer; it costs nothing.)
+fn arb_padding() -> impl Strategy<Value = (&'static str, &'static str)> {
+    select(vec![
+        (" ", ""),
+        ("  ", ""),
+        ("\t", ""),
+        (" \t ", "  "),
+        (" ", "\t"),
+    ])
 }
 
 pub(super) fn arb_refused() -> impl Strategy<Value = Scenario> {
-    (arb_nonce(), arb_refusal())
-        .prop_map(|(nonce, refusal)| Scenario::Refused(RefusedPlan { nonce, refusal }))
+    (arb_nonce(), arb_refusal(), arb_padding()).prop_map(|(nonce, refusal, padding)| {
+        Scenario::Refused(RefusedPlan {
+            nonce,
+            refusal,
+            padding,
+        })
+    })
 }
 
 /// A refused key on any operation, with nothing stored to protect.
@@ -109,6 +130,21 @@ pub(super) async fn run(x: &mut Exec<'_>, plan: &RefusedPlan) {
     x.send(request, refused()).await;
     x.read_back_exercising(&id, &created, &no_effect).await;
     x.get(&id, plan.refusal.auth.clone(), refused()).await;
+    // The run's own key with white space around it is the same key: the record comes back
+    // (`auth.missing` does not apply to it).
+    let mut request = api.get(&id);
+    request.auth = Auth::PrimaryPadded {
+        before: plan.padding.0,
+        after: plan.padding.1,
+    };
+    x.send_exercising(
+        request,
+        Expect::Simulation {
+            expected: created.clone(),
+        },
+        &[negative("auth.missing"), positive("auth.required")],
+    )
+    .await;
     let mut request = api.list(&by_logical_id(&tag).query(page_size(api, 10), 1));
     request.auth = plan.refusal.auth.clone();
     x.send(request, refused()).await;
