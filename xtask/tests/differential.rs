@@ -147,6 +147,9 @@ fn shown_request(observation: &Observation) -> String {
         .collect();
     let key = match &request.auth {
         Auth::Primary => String::new(),
+        Auth::PrimaryPadded { before, after } => {
+            format!(" (the key padded with {before:?} and {after:?})")
+        }
         Auth::OtherTeam => " (other team's key)".into(),
         Auth::Literal(value) => format!(" (Authorization: {value})"),
         Auth::None => " (no key)".into(),
