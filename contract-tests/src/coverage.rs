@@ -355,7 +355,7 @@ fn candidates(observation: &Observation, status: u16, out: &mut Vec<Exercise>) {
         Expect::NotAllowed { .. } => out.push(positive("method.not-allowed")),
         Expect::NotFound if on_item => match request.auth {
             Auth::OtherTeam => out.push(positive("tenancy.item")),
-            Auth::Primary | Auth::PrimaryPadded { .. } => out.push(positive("item.not-found")),
+            Auth::Primary | Auth::PrimaryRespelled { .. } => out.push(positive("item.not-found")),
             _ => {}
         },
         _ => {}

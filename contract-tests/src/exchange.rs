@@ -32,9 +32,11 @@ impl Body {
 pub enum Auth {
     /// `Bearer` with the run's key.
     Primary,
-    /// The run's key with white space around the credential (`Bearer  KEY `): the same key,
-    /// since the credential is stripped of surrounding white space (`auth.missing`'s other side).
-    PrimaryPadded {
+    /// The run's key written another way the contract accepts: the scheme in another letter
+    /// case (`bearer`), white space around the credential (`Bearer  KEY `), which is stripped.
+    /// The same key (`auth.missing`'s other side).
+    PrimaryRespelled {
+        scheme: &'static str,
         before: &'static str,
         after: &'static str,
     },
@@ -48,7 +50,7 @@ pub enum Auth {
 impl Auth {
     /// Whether the request carries the run's own key, padded or not.
     pub fn is_primary(&self) -> bool {
-        matches!(self, Auth::Primary | Auth::PrimaryPadded { .. })
+        matches!(self, Auth::Primary | Auth::PrimaryRespelled { .. })
     }
 }
 

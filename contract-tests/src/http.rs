@@ -516,8 +516,12 @@ impl Target {
         let text = match auth {
             Auth::Primary => format!("Bearer {}", self.token.expose()),
             // One space separates the scheme; the padding is extra.
-            Auth::PrimaryPadded { before, after } => {
-                format!("Bearer {before}{}{after}", self.token.expose())
+            Auth::PrimaryRespelled {
+                scheme,
+                before,
+                after,
+            } => {
+                format!("{scheme} {before}{}{after}", self.token.expose())
             }
             Auth::OtherTeam => format!(
                 "Bearer {}",
@@ -647,9 +651,13 @@ pub fn curl_line(base_url: &str, request: &Request) -> String {
     )));
     match &request.auth {
         Auth::Primary => parts.push("-H \"Authorization: Bearer $CONTRACT_TOKEN\"".into()),
-        Auth::PrimaryPadded { before, after } => parts.push(format!(
+        Auth::PrimaryRespelled {
+                scheme,
+                before,
+                after,
+            } => parts.push(format!(
             "-H {}\"$CONTRACT_TOKEN\"{}",
-            shell_quote(&format!("Authorization: Bearer {before}")),
+            shell_quote(&format!("Authorization: {scheme} {before}")),
             shell_quote(after)
         )),
         Auth::OtherTeam => {

@@ -147,8 +147,12 @@ fn shown_request(observation: &Observation) -> String {
         .collect();
     let key = match &request.auth {
         Auth::Primary => String::new(),
-        Auth::PrimaryPadded { before, after } => {
-            format!(" (the key padded with {before:?} and {after:?})")
+        Auth::PrimaryRespelled {
+                scheme,
+                before,
+                after,
+            } => {
+            format!(" (the key as {scheme:?}, padded with {before:?} and {after:?})")
         }
         Auth::OtherTeam => " (other team's key)".into(),
         Auth::Literal(value) => format!(" (Authorization: {value})"),

@@ -128,6 +128,19 @@ pub(super) async fn run(x: &mut Exec<'_>, plan: &LifecyclePlan) {
     };
     let id = sim_id(&created);
     x.read_back(&id, &created).await;
+    // The id in another letter case is another id: ids are lowercase hex and matched as
+    // written, so this separates a server that parses the path id as a number (an `ObjectId`
+    // reads hex in either case) and finds the record.
+    let respelled = id.to_uppercase();
+    if respelled != id {
+        x.get_exercising(
+            &respelled,
+            Auth::Primary,
+            Expect::NotFound,
+            &[positive("item.not-found")],
+        )
+        .await;
+    }
     let request = api.update(&id, plan.patch.clone());
     let updated = x
         .send(

@@ -37,9 +37,10 @@ use crate::values::{
 /// between a service's instances, so a tie is a server that did not move the timestamp.
 pub const CLOCK_GAP: Duration = Duration::from_millis(60);
 
-/// The size of a description that is large but well under the 1 MiB a server may refuse
-/// (`body.too-large`): a server with a smaller body limit refuses it.
-const LARGE_DESCRIPTION: usize = 300 * 1024;
+/// The size of a create body just under the 1 MiB over which a server may refuse it
+/// (`body.too-large`), by a margin no framing changes: a server whose limit is smaller (10^6
+/// bytes for "1 MB", say) refuses it.
+const JUST_UNDER_LIMIT: usize = 1024 * 1024 - 64;
 
 /// Past the 1 MiB over which a server may answer 413 instead.
 const OVER_LIMIT_DESCRIPTION: usize = 1024 * 1024 + 64 * 1024;
@@ -209,8 +210,9 @@ pub enum Intruder {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Create(Box<CreatePlan>),
-    /// A create with a description of [`LARGE_DESCRIPTION`] bytes (must be served), or, when
-    /// true, of [`OVER_LIMIT_DESCRIPTION`] (413 or served); deleted at once so lists stay small.
+    /// A create whose body is [`JUST_UNDER_LIMIT`] bytes (must be served), or, when true, with a
+    /// description of [`OVER_LIMIT_DESCRIPTION`] bytes (413 or served); deleted at once so lists
+    /// stay small.
     CreateLarge(bool),
     Get(Pick),
     List(Box<QueryPlan>),
@@ -287,14 +289,12 @@ impl Command {
                 }
                 line
             }
-            Command::CreateLarge(over) => format!(
-                "create with a {}-byte description, then delete it",
-                if *over {
-                    OVER_LIMIT_DESCRIPTION
-                } else {
-                    LARGE_DESCRIPTION
-                }
+            Command::CreateLarge(true) => format!(
+                "create with a {OVER_LIMIT_DESCRIPTION}-byte description, then delete it"
             ),
+            Command::CreateLarge(false) => {
+                format!("create with a {JUST_UNDER_LIMIT}-byte body, then delete it")
+            }
             Command::Get(pick) => format!("get {pick}"),
             Command::List(q) => format!(
                 "list: logical_id {:?}, search {:?}, workflow {:?}, status {:?}, start {:?}, end {:?}, {:?}",
@@ -813,13 +813,21 @@ impl Machine<'_> {
     }
 
     async fn create_large(&mut self, x: &mut Exec<'_>, over_limit: bool) {
-        let size = if over_limit {
-            OVER_LIMIT_DESCRIPTION
+        let logical_id = format!("{}-large", self.tag);
+        let sent = if over_limit {
+            let description = format!("{} {}", self.tag, "x".repeat(OVER_LIMIT_DESCRIPTION));
+            json!({"logical_id": logical_id, "description": description})
         } else {
-            LARGE_DESCRIPTION
+            // Filled up to exactly JUST_UNDER_LIMIT bytes as sent (an `x` is one byte in JSON).
+            let bare = json!({"logical_id": logical_id, "description": format!("{} ", self.tag)});
+            let used = serde_json::to_vec(&bare).map_or(0, |b| b.len());
+            let description = format!(
+                "{} {}",
+                self.tag,
+                "x".repeat(JUST_UNDER_LIMIT.saturating_sub(used))
+            );
+            json!({"logical_id": logical_id, "description": description})
         };
-        let description = format!("{} {}", self.tag, "x".repeat(size));
-        let sent = json!({"logical_id": format!("{}-large", self.tag), "description": description});
         let mut stored = x.spec.create_body.all_defaults();
         stored["logical_id"] = sent["logical_id"].clone();
         stored["description"] = sent["description"].clone();

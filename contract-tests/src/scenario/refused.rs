@@ -46,30 +46,34 @@ pub fn arb_refusal() -> impl Strategy<Value = Refusal> {
 pub struct RefusedPlan {
     pub nonce: String,
     pub refusal: Refusal,
-    /// White space around the run's own key on the read that ends the scenario.
-    pub padding: (&'static str, &'static str),
+    /// How the run's own key is written on the read that ends the scenario: the scheme's
+    /// spelling, white space before and after the credential.
+    pub respelled: (&'static str, &'static str, &'static str),
 }
 
-/// White space before and after the run's key (after the one space that ends the scheme). The
-/// credential is stripped of it, so the key is still the run's: this separates a server that
-/// strips from one that takes everything after `Bearer ` as the key, or that splits on every
-/// space. (Trailing white space may already be removed by the HTTP layer; it costs nothing.)
-fn arb_padding() -> impl Strategy<Value = (&'static str, &'static str)> {
-    select(vec![
-        (" ", ""),
-        ("  ", ""),
-        ("\t", ""),
-        (" \t ", "  "),
-        (" ", "\t"),
-    ])
+/// The run's key written other ways the contract accepts. The scheme is matched in any letter
+/// case, and the credential is stripped of white space after the one space that ends the
+/// scheme, so the key is still the run's: this separates a server that strips and ignores case
+/// from one that takes everything after `Bearer ` as the key, splits on every space, or
+/// compares the scheme as written. (Trailing white space may already be removed by the HTTP
+/// layer; it costs nothing.)
+fn arb_respelled() -> impl Strategy<Value = (&'static str, &'static str, &'static str)> {
+    (
+        select(vec!["Bearer", "bearer", "BEARER", "bEaReR"]),
+        select(vec![("", ""), (" ", ""), ("  ", ""), ("\t", ""), (" \t ", "  "), (" ", "\t")]),
+    )
+        .prop_filter("not the plain spelling", |(scheme, pad)| {
+            *scheme != "Bearer" || *pad != ("", "")
+        })
+        .prop_map(|(scheme, (before, after))| (scheme, before, after))
 }
 
 pub(super) fn arb_refused() -> impl Strategy<Value = Scenario> {
-    (arb_nonce(), arb_refusal(), arb_padding()).prop_map(|(nonce, refusal, padding)| {
+    (arb_nonce(), arb_refusal(), arb_respelled()).prop_map(|(nonce, refusal, respelled)| {
         Scenario::Refused(RefusedPlan {
             nonce,
             refusal,
-            padding,
+            respelled,
         })
     })
 }
@@ -130,12 +134,14 @@ pub(super) async fn run(x: &mut Exec<'_>, plan: &RefusedPlan) {
     x.send(request, refused()).await;
     x.read_back_exercising(&id, &created, &no_effect).await;
     x.get(&id, plan.refusal.auth.clone(), refused()).await;
-    // The run's own key with white space around it is the same key: the record comes back
-    // (`auth.missing` does not apply to it).
+    // The run's own key written another way the contract accepts is the same key: the record
+    // comes back (`auth.missing` does not apply to it).
     let mut request = api.get(&id);
-    request.auth = Auth::PrimaryPadded {
-        before: plan.padding.0,
-        after: plan.padding.1,
+    let (scheme, before, after) = plan.respelled;
+    request.auth = Auth::PrimaryRespelled {
+        scheme,
+        before,
+        after,
     };
     x.send_exercising(
         request,

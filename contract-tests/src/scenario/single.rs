@@ -12,7 +12,7 @@ use crate::values::{arb_hex_id, arb_text, plain_object, wrong_length_patterns};
 
 /// The methods a 405 case tries on each path: the five this API's operations use. A method
 /// the spec gives the path is left out; the rest must be refused with the path's `Allow`.
-const TRIED_METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+const TRIED_METHODS: [&str; 6] = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 /// A value for a query string as written: `%20` is a space already encoded.
 const ENCODED_SPACE: &str = "%20";

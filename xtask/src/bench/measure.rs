@@ -267,8 +267,12 @@ impl RawRequest {
             path_and_query: request.path_and_query.clone(),
             authorization: match &request.auth {
                 Auth::Primary => Some(format!("Bearer {DEV_KEY}")),
-                Auth::PrimaryPadded { before, after } => {
-                    Some(format!("Bearer {before}{DEV_KEY}{after}"))
+                Auth::PrimaryRespelled {
+                scheme,
+                before,
+                after,
+            } => {
+                    Some(format!("{scheme} {before}{DEV_KEY}{after}"))
                 }
                 Auth::OtherTeam => Some(format!("Bearer {DEV_OTHER_TEAM_KEY}")),
                 Auth::Literal(value) => Some(value.clone()),
