@@ -652,10 +652,10 @@ pub fn curl_line(base_url: &str, request: &Request) -> String {
     match &request.auth {
         Auth::Primary => parts.push("-H \"Authorization: Bearer $CONTRACT_TOKEN\"".into()),
         Auth::PrimaryRespelled {
-                scheme,
-                before,
-                after,
-            } => parts.push(format!(
+            scheme,
+            before,
+            after,
+        } => parts.push(format!(
             "-H {}\"$CONTRACT_TOKEN\"{}",
             shell_quote(&format!("Authorization: {scheme} {before}")),
             shell_quote(after)

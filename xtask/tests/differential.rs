@@ -148,10 +148,10 @@ fn shown_request(observation: &Observation) -> String {
     let key = match &request.auth {
         Auth::Primary => String::new(),
         Auth::PrimaryRespelled {
-                scheme,
-                before,
-                after,
-            } => {
+            scheme,
+            before,
+            after,
+        } => {
             format!(" (the key as {scheme:?}, padded with {before:?} and {after:?})")
         }
         Auth::OtherTeam => " (other team's key)".into(),

@@ -289,9 +289,9 @@ impl Command {
                 }
                 line
             }
-            Command::CreateLarge(true) => format!(
-                "create with a {OVER_LIMIT_DESCRIPTION}-byte description, then delete it"
-            ),
+            Command::CreateLarge(true) => {
+                format!("create with a {OVER_LIMIT_DESCRIPTION}-byte description, then delete it")
+            }
             Command::CreateLarge(false) => {
                 format!("create with a {JUST_UNDER_LIMIT}-byte body, then delete it")
             }

@@ -60,7 +60,14 @@ pub struct RefusedPlan {
 fn arb_respelled() -> impl Strategy<Value = (&'static str, &'static str, &'static str)> {
     (
         select(vec!["Bearer", "bearer", "BEARER", "bEaReR"]),
-        select(vec![("", ""), (" ", ""), ("  ", ""), ("\t", ""), (" \t ", "  "), (" ", "\t")]),
+        select(vec![
+            ("", ""),
+            (" ", ""),
+            ("  ", ""),
+            ("\t", ""),
+            (" \t ", "  "),
+            (" ", "\t"),
+        ]),
     )
         .prop_filter("not the plain spelling", |(scheme, pad)| {
             *scheme != "Bearer" || *pad != ("", "")

@@ -268,12 +268,10 @@ impl RawRequest {
             authorization: match &request.auth {
                 Auth::Primary => Some(format!("Bearer {DEV_KEY}")),
                 Auth::PrimaryRespelled {
-                scheme,
-                before,
-                after,
-            } => {
-                    Some(format!("{scheme} {before}{DEV_KEY}{after}"))
-                }
+                    scheme,
+                    before,
+                    after,
+                } => Some(format!("{scheme} {before}{DEV_KEY}{after}")),
                 Auth::OtherTeam => Some(format!("Bearer {DEV_OTHER_TEAM_KEY}")),
                 Auth::Literal(value) => Some(value.clone()),
                 Auth::None => None,
