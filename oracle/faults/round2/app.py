@@ -13,6 +13,7 @@ Blind round 2 copy: with ORACLE_FAULT=r2-NN one fault of FAULTS.md is active; un
 import copy
 import enum
 import json
+import math
 import os
 import re
 import time
@@ -548,12 +549,13 @@ def matches(
 def epoch_millis(value: Any) -> Any:
     """r2-21: "the dashboard sends epoch milliseconds": numbers are divided by 1000."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value / 1000
+        return value / 1000 if math.isfinite(value) else value
     if isinstance(value, str):
         try:
-            return float(value.strip()) / 1000
+            number = float(value.strip())
         except ValueError:
             return value
+        return number / 1000 if math.isfinite(number) else value
     return value
 
 
