@@ -3,8 +3,8 @@
 mod support;
 
 use support::{
-    Incoming, accept_each, contract_with_keys, forward_to, read_request, run_blocking, runtime,
-    team_ids, text, write_response,
+    Incoming, accept_each, contract_with_keys, error_lines, forward_to, read_request, run_blocking,
+    runtime, team_ids, text, write_response,
 };
 
 use std::hash::{Hash, Hasher};
@@ -400,10 +400,7 @@ fn assert_unhealthy(mode: Mode) {
         let stderr = text(&out.stderr);
         let stdout = text(&out.stdout);
         assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
-        let errors: Vec<&str> = stderr
-            .lines()
-            .filter(|l| l.starts_with("error: "))
-            .collect();
+        let errors = error_lines(&stderr);
         assert_eq!(errors.len(), 1, "{stderr}");
         assert!(
             errors[0].contains("unhealthy") && errors[0].contains("on all 4 attempts"),
@@ -446,6 +443,21 @@ fn possibly_left(stdout: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// One request at a time, so the proxy's every-other create alternates on one create's
+/// attempts and its retry gets through.
+const LOST_ANSWER_ARGS: [&str; 10] = [
+    "--cases",
+    "60",
+    "--seed",
+    "5",
+    "--timeout",
+    "2",
+    "--max-time",
+    "120",
+    "--concurrency",
+    "1",
+];
+
 /// A create whose answer is lost and a same-key client writing the identical record in the
 /// same second: the cleanup never deletes what it cannot prove the run wrote, and says what
 /// the lost attempts may have left.
@@ -457,22 +469,7 @@ fn a_lost_create_answer_never_costs_a_same_key_client_its_identical_record() {
             .await
             .unwrap();
         let (url, gateway) = spawn_gateway(upstream.base_url(), Mode::LoseUntaggedCreates, 4).await;
-        let out = run_blocking(contract(
-            &url,
-            &[
-                "--cases",
-                "60",
-                "--seed",
-                "5",
-                "--timeout",
-                "2",
-                "--max-time",
-                "120",
-                "--concurrency",
-                "1",
-            ],
-        ))
-        .await;
+        let out = run_blocking(contract(&url, &LOST_ANSWER_ARGS)).await;
         let stdout = text(&out.stdout);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
@@ -506,22 +503,7 @@ fn creates_given_up_after_lost_answers_are_reported_as_possibly_left_behind() {
             .unwrap();
         let (url, gateway) =
             spawn_gateway(upstream.base_url(), Mode::LoseEveryUntaggedCreate, 5).await;
-        let out = run_blocking(contract(
-            &url,
-            &[
-                "--cases",
-                "60",
-                "--seed",
-                "5",
-                "--timeout",
-                "2",
-                "--max-time",
-                "120",
-                "--concurrency",
-                "1",
-            ],
-        ))
-        .await;
+        let out = run_blocking(contract(&url, &LOST_ANSWER_ARGS)).await;
         let stdout = text(&out.stdout);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");

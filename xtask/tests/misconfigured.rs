@@ -2,7 +2,9 @@
 
 mod support;
 
-use support::{contract_with_keys, read_request, run_blocking, runtime, team_ids, temp_path, text};
+use support::{
+    contract_with_keys, error_lines, read_request, run_blocking, runtime, team_ids, temp_path, text,
+};
 
 use std::process::Command;
 use std::sync::Arc;
@@ -73,10 +75,7 @@ fn an_unwritable_regressions_path_still_reports_cleans_up_and_writes_the_rest_th
             std::fs::read_to_string(&md).unwrap().contains("failed"),
             "the Markdown is written: {context}"
         );
-        let errors: Vec<&str> = stderr
-            .lines()
-            .filter(|l| l.starts_with("error: "))
-            .collect();
+        let errors = error_lines(&stderr);
         assert_eq!(errors.len(), 1, "{context}");
         assert!(
             errors[0].contains("cannot write") && errors[0].contains("xtask-no-such-directory"),

@@ -3,8 +3,8 @@
 mod support;
 
 use support::{
-    Incoming, accept_each, contract_with_keys, forward_to, read_request, run_blocking, runtime,
-    team_ids, temp_path, text, write_response,
+    Incoming, accept_each, contract_with_keys, error_lines, forward_to, read_request, run_blocking,
+    runtime, team_ids, temp_path, text, write_response,
 };
 
 use std::process::{Command, Output};
@@ -232,10 +232,7 @@ fn assert_incomplete(retry_after: &str, forward_first: u64, throttles: Throttles
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     let context = format!("Retry-After {retry_after}: {stdout}{stderr}");
     assert_eq!(out.status.code(), Some(3), "{context}");
-    let errors: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("error: "))
-        .collect();
+    let errors = error_lines(&stderr);
     assert_eq!(errors.len(), 1, "{context}");
     assert!(
         errors[0].starts_with("error: incomplete: judged ")
@@ -362,10 +359,7 @@ fn a_preflight_throttled_past_the_budget_is_exit_3_in_one_line_before_any_case()
         let out = run_blocking(contract(&url, &["--cases", "20", "--max-time", "60"])).await;
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(3), "{stderr}");
-        let errors: Vec<&str> = stderr
-            .lines()
-            .filter(|l| l.starts_with("error: "))
-            .collect();
+        let errors = error_lines(&stderr);
         assert_eq!(errors.len(), 1, "{stderr}");
         assert!(
             errors[0].contains("incomplete: judged 0 cases")

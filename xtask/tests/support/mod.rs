@@ -127,6 +127,14 @@ pub fn temp_path(name: &str) -> PathBuf {
     ))
 }
 
+/// The `error: ` lines of a command's standard error.
+pub fn error_lines(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect()
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
