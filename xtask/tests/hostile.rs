@@ -2,7 +2,9 @@
 
 mod support;
 
-use support::{contract_with_keys, read_request, run_blocking, runtime, team_ids, temp_path, text};
+use support::{
+    contract_with_keys, read_request, relayed, run_blocking, runtime, team_ids, temp_path, text,
+};
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -219,28 +221,19 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
         };
         proxy.writes.lock().unwrap().extend(write);
     }
-    let mut response = Response::builder().status(status);
     if proxy.misbehaviour == Misbehaviour::EchoTheKeyOn404
         && status == StatusCode::NOT_FOUND
         && !authorization.is_empty()
     {
         let turn = proxy.echoes.fetch_add(1, Ordering::SeqCst);
         let (content_type, echoed) = echo_body(turn, &authorization);
-        return response
+        return Response::builder()
+            .status(status)
             .header(header::CONTENT_TYPE, content_type)
             .body(Body::from(echoed))
             .unwrap();
     }
-    for name in [
-        header::CONTENT_TYPE,
-        header::WWW_AUTHENTICATE,
-        header::ALLOW,
-    ] {
-        if let Some(value) = headers.get(&name) {
-            response = response.header(name, value);
-        }
-    }
-    response.body(Body::from(bytes)).unwrap()
+    relayed(status, &headers, bytes.to_vec())
 }
 
 /// What a raw loopback server does with every request after the first, which it answers with

@@ -2,7 +2,7 @@
 
 mod support;
 
-use support::{contract_with_keys, run_blocking, runtime, temp_path, text, xtask};
+use support::{contract_with_keys, relayed, run_blocking, runtime, temp_path, text, xtask};
 
 use std::process::Command;
 use std::sync::Arc;
@@ -181,17 +181,7 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
         poison(&mut json);
         bytes = serde_json::to_vec(&json).unwrap();
     }
-    let mut response = Response::builder().status(status);
-    for name in [
-        header::CONTENT_TYPE,
-        header::WWW_AUTHENTICATE,
-        header::ALLOW,
-    ] {
-        if let Some(value) = headers.get(&name) {
-            response = response.header(name, value);
-        }
-    }
-    response.body(Body::from(bytes)).unwrap()
+    relayed(status, &headers, bytes.to_vec())
 }
 
 /// `cargo xtask contract --base-url URL ARGS…` from the debug build, keys from the environment.

@@ -100,6 +100,27 @@ pub async fn forward_to(
     sent.send().await.expect("the upstream answers")
 }
 
+/// The answer an axum proxy relays: `status`, the headers a client of this API reads
+/// (`Content-Type`, `WWW-Authenticate`, `Allow`) copied from `headers`, and `bytes`.
+pub fn relayed(
+    status: axum::http::StatusCode,
+    headers: &axum::http::HeaderMap,
+    bytes: Vec<u8>,
+) -> axum::response::Response {
+    use axum::http::header;
+    let mut response = axum::response::Response::builder().status(status);
+    for name in [
+        header::CONTENT_TYPE,
+        header::WWW_AUTHENTICATE,
+        header::ALLOW,
+    ] {
+        if let Some(value) = headers.get(&name) {
+            response = response.header(name, value);
+        }
+    }
+    response.body(axum::body::Body::from(bytes)).unwrap()
+}
+
 /// A runtime for tests that run servers in-process and the built xtask beside them; the TLS
 /// provider is installed as the suite's own client does.
 pub fn runtime() -> tokio::runtime::Runtime {
