@@ -318,12 +318,17 @@ pub struct Unproven {
 /// Whether a create body carries `tag` in a field the cleanup's search looks in, so a record
 /// made from it can be found and proven the run's.
 pub fn body_carries_tag(body: &Body, tag: &str) -> bool {
-    let Body::Json(json) = body else {
-        return false;
-    };
-    crate::listing::SEARCHED_FIELDS
-        .iter()
-        .any(|field| json[field].as_str().is_some_and(|text| text.contains(tag)))
+    matches!(body, Body::Json(config) if config_carries_tag(config, tag))
+}
+
+/// Whether a simulation config (as sent or as stored) holds `tag` in a field the list's
+/// search looks in: where the run writes its tag, and what proves a record the run's.
+pub fn config_carries_tag(config: &Value, tag: &str) -> bool {
+    crate::listing::SEARCHED_FIELDS.iter().any(|field| {
+        config[field]
+            .as_str()
+            .is_some_and(|text| text.contains(tag))
+    })
 }
 
 /// Everything a check may look at.

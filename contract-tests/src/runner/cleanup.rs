@@ -8,7 +8,7 @@ use tokio::task::JoinSet;
 use super::{CLEANUP_SEARCH_MATCHES_TAG, Cleanup, CutShort, Finding, Run};
 use crate::exchange::{Created, Mismatch};
 use crate::http::{Pacer, Target, curl_line};
-use crate::listing::{ListFilter, SEARCHED_FIELDS, page_size};
+use crate::listing::{ListFilter, page_size};
 use crate::spec::{Api, Operation};
 
 impl Run {
@@ -180,11 +180,7 @@ pub(super) enum Deletion {
 /// Whether a listed or read simulation carries the run's tag where the run writes it: in the
 /// fields a search looks in.
 fn carries_tag(simulation: &Value, tag: &str) -> bool {
-    SEARCHED_FIELDS.iter().any(|field| {
-        simulation["simulation_config"][field]
-            .as_str()
-            .is_some_and(|text| text.contains(tag))
-    })
+    crate::exchange::config_carries_tag(&simulation["simulation_config"], tag)
 }
 
 /// Reads `id` back and deletes it only if it is still the record the run made, then reads
