@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::http::TransportError;
 use crate::listing::ListExpectation;
+use crate::rules::{Rule, RuleSet};
 use crate::spec::{Operation, Spec};
 
 /// What travels as the request body.
@@ -132,36 +133,18 @@ pub struct Case {
     pub expect: Expect,
 }
 
-/// Which side of a rule's condition an exercise was on (see [`crate::coverage`]): the side the
-/// rule makes a demand of, or the nearest request on the other side, where the demand must not
-/// be applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Side {
-    Positive,
-    Negative,
-}
-
-/// One rule of CONTRACT.md's table, exercised on one side by one exchange.
+/// One situation of one rule of CONTRACT.md, asserted by one exchange: `situation` is one of
+/// the names [`crate::coverage::RULES`] lists for `rule` (a test there keeps every name the
+/// suite uses one of the table's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Exercise {
-    pub rule: &'static str,
-    pub side: Side,
+    pub rule: Rule,
+    pub situation: &'static str,
 }
 
-/// The rule's demand was made of this request.
-pub const fn positive(rule: &'static str) -> Exercise {
-    Exercise {
-        rule,
-        side: Side::Positive,
-    }
-}
-
-/// This request lies just on the other side of the rule's condition: the demand must not apply.
-pub const fn negative(rule: &'static str) -> Exercise {
-    Exercise {
-        rule,
-        side: Side::Negative,
-    }
+/// The exchange put `rule` to the test in `situation`.
+pub const fn exercise(rule: Rule, situation: &'static str) -> Exercise {
+    Exercise { rule, situation }
 }
 
 /// A request that was sent, what was expected of it, and what came back.
@@ -355,7 +338,11 @@ pub type Verdict = Result<Applied, Mismatch>;
 /// and JUnit count the two apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Applied {
-    Passed,
+    /// The check compared what it asserts and found it right: the rules it asserted on this
+    /// exchange (a comparison that could have failed), [`RuleSet::ALL`] for "every rule the
+    /// check names". The runner keeps only those the check names (`Check::rules`), and
+    /// coverage credits only those.
+    Passed(RuleSet),
     NotApplicable,
 }
 

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::error::RunError;
 use crate::redact::Secrets;
 use crate::report::{CoverageSummary, coverage_line, write_output};
+use crate::rules::Rule;
 use crate::runner::{Finding, Report, Verdict};
 use crate::spec::Operation;
 use crate::text::{block_fence, code_span, escape, json_escape_unsafe};
@@ -97,10 +98,16 @@ fn summary_json(report: &Report, secrets: &Secrets) -> Value {
         "stale_baseline_entries": stale,
         "expired_baseline_entries": expired,
         "coverage": {
-            "rules": coverage.rows.len(),
-            "exercised": coverage.exercised(),
-            "both_sides": coverage.complete(),
-            "never": coverage.never,
+            "rules": Rule::ALL.len(),
+            "rules_in_every_situation": coverage.complete_rules(),
+            "situations": coverage.reachable(),
+            "asserted": coverage.asserted(),
+            "unreachable": coverage.unreachable().len(),
+            "never": coverage
+                .never()
+                .iter()
+                .map(|(rule, s)| json!({"rule": rule.id(), "situation": s.name}))
+                .collect::<Vec<_>>(),
         },
         "cleanup": report.cleanup.as_ref().map(|c| json!({
             "deleted": c.deleted,

@@ -10,10 +10,10 @@ use std::path::Path;
 
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
-use crate::coverage;
+use crate::coverage::{self, Situation};
 use crate::error::RunError;
 use crate::redact::Secrets;
-use crate::rules;
+use crate::rules::{self, Rule};
 use crate::runner::Report;
 use crate::spec::Operation;
 use crate::text::{self, escape};
@@ -370,103 +370,150 @@ pub fn summary_line(report: &Report) -> String {
     line
 }
 
-/// Where a run's coverage stands against CONTRACT.md's rules, computed once for the summary
-/// and the full report.
+/// Where a run's coverage stands against CONTRACT.md's rules and their situations, computed
+/// once for the summary and the full report.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CoverageSummary {
-    /// `(id, positive, negative)`, in the contract's order; `negative` is `None` for a rule
-    /// without a negative side.
-    pub rows: Vec<(&'static str, u64, Option<u64>)>,
-    pub never: Vec<&'static str>,
-    /// Exercised, but not on every side the rule has: `(id, the missing side)`.
-    pub one_side: Vec<(&'static str, &'static str)>,
-    /// Ids a check or scenario named that CONTRACT.md's table does not have.
-    pub unknown: Vec<&'static str>,
+    /// Every situation of every rule with how often it was asserted, in the table's order.
+    pub rows: Vec<(Rule, &'static Situation, u64)>,
+    /// Situations the run credited that the table does not list (a scenario naming a situation
+    /// wrongly: a bug of the suite, shown rather than hidden).
+    pub unknown: Vec<(Rule, &'static str)>,
 }
 
 impl CoverageSummary {
     pub fn of(report: &Report) -> CoverageSummary {
         let mut summary = CoverageSummary::default();
-        for rule in coverage::RULES {
-            let [positive, negative] = report.coverage.get(rule.id).copied().unwrap_or_default();
-            let negative = rule.has_negative().then_some(negative);
-            summary.rows.push((rule.id, positive, negative));
-            match (positive, negative) {
-                (0, None | Some(0)) => summary.never.push(rule.id),
-                (0, Some(_)) => summary.one_side.push((rule.id, "positive")),
-                (_, Some(0)) => summary.one_side.push((rule.id, "negative")),
-                _ => {}
+        for definition in coverage::RULES {
+            for situation in definition.situations {
+                let count = report
+                    .coverage
+                    .get(&(definition.rule, situation.name))
+                    .copied()
+                    .unwrap_or_default();
+                summary.rows.push((definition.rule, situation, count));
             }
         }
         summary.unknown = report
             .coverage
             .keys()
-            .filter(|id| coverage::definition(id).is_none())
+            .filter(|(rule, name)| {
+                !coverage::definition(*rule)
+                    .situations
+                    .iter()
+                    .any(|s| s.name == *name)
+            })
             .copied()
             .collect();
         summary
     }
 
-    pub fn exercised(&self) -> usize {
-        self.rows.len() - self.never.len()
+    /// Situations the suite can reach.
+    pub fn reachable(&self) -> usize {
+        self.rows
+            .iter()
+            .filter(|(_, s, _)| s.unreachable.is_none())
+            .count()
     }
 
-    /// Rules exercised on every side they have.
-    pub fn complete(&self) -> usize {
-        self.exercised() - self.one_side.len()
+    /// Reachable situations asserted at least once.
+    pub fn asserted(&self) -> usize {
+        self.rows
+            .iter()
+            .filter(|(_, s, n)| s.unreachable.is_none() && *n > 0)
+            .count()
+    }
+
+    /// Reachable situations never asserted: the gaps.
+    pub fn never(&self) -> Vec<(Rule, &'static Situation)> {
+        self.rows
+            .iter()
+            .filter(|(_, s, n)| s.unreachable.is_none() && *n == 0)
+            .map(|(r, s, _)| (*r, *s))
+            .collect()
+    }
+
+    pub fn unreachable(&self) -> Vec<(Rule, &'static Situation, u64)> {
+        self.rows
+            .iter()
+            .filter(|(_, s, _)| s.unreachable.is_some())
+            .copied()
+            .collect()
+    }
+
+    /// Rules asserted in every reachable situation they have.
+    pub fn complete_rules(&self) -> usize {
+        let never = self.never();
+        Rule::ALL
+            .iter()
+            .filter(|rule| !never.iter().any(|(r, _)| r == *rule))
+            .count()
     }
 }
 
-/// The summary's coverage line: how many of the contract's rules the run exercised, and which
-/// it never did or did on one side only.
+/// How many gaps the summary line names before pointing at the coverage file.
+const GAPS_IN_SUMMARY: usize = 6;
+
+/// The summary's coverage line: how many of the rules' situations the run asserted, and which
+/// it never did.
 pub fn coverage_line(report: &Report) -> String {
     let summary = CoverageSummary::of(report);
+    let never = summary.never();
     let mut line = format!(
-        "coverage: {} of {} rules exercised ({} on both sides where they have two)",
-        summary.exercised(),
-        summary.rows.len(),
-        summary.complete()
+        "coverage: {} of {} situations asserted ({} of {} rules in every situation; {} unreachable)",
+        summary.asserted(),
+        summary.reachable(),
+        summary.complete_rules(),
+        Rule::ALL.len(),
+        summary.unreachable().len(),
     );
-    if !summary.never.is_empty() {
-        let _ = write!(line, "; never: {}", summary.never.join(", "));
-    }
-    if !summary.one_side.is_empty() {
-        let sides: Vec<String> = summary
-            .one_side
+    if !never.is_empty() {
+        let named: Vec<String> = never
             .iter()
-            .map(|(id, missing)| format!("{id} (no {missing})"))
+            .take(GAPS_IN_SUMMARY)
+            .map(|(rule, s)| format!("{rule} {}", s.name))
             .collect();
-        let _ = write!(line, "; one side only: {}", sides.join(", "));
+        let _ = write!(line, "; never asserted: {}", named.join(", "));
+        if never.len() > GAPS_IN_SUMMARY {
+            let _ = write!(
+                line,
+                " and {} more (--coverage FILE lists them)",
+                never.len() - GAPS_IN_SUMMARY
+            );
+        }
     }
     if !summary.unknown.is_empty() {
+        let named: Vec<String> = summary
+            .unknown
+            .iter()
+            .map(|(rule, name)| format!("{rule} {name}"))
+            .collect();
         let _ = write!(
             line,
-            "; named but not in CONTRACT.md: {}",
-            summary.unknown.join(", ")
+            "; credited but not in the situation table: {}",
+            named.join(", ")
         );
     }
     if report.incomplete() {
         let _ = write!(
             line,
-            "; from an incomplete run (judged {} of {} cases): rules its unjudged cases would have exercised may show as never",
+            "; from an incomplete run (judged {} of {} cases): situations its unjudged cases would have asserted may show as never",
             report.cases, report.drawn
         );
     }
     line
 }
 
-/// The full coverage report as Markdown: one row per rule of CONTRACT.md with its positive and
-/// negative counts (`—` for a rule without a negative side) and its text, then the rules never
-/// exercised and those exercised on one side only.
+/// Markdown table cell text: a pipe would end the cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+/// The full coverage report as Markdown: per rule of CONTRACT.md, its situations with how often
+/// a check asserted the rule in each; then the situations never asserted, and the unreachable
+/// ones with why.
 pub fn coverage_markdown(report: &Report, secrets: &Secrets) -> String {
     let summary = CoverageSummary::of(report);
-    let texts = rules::all();
-    let text_of = |id: &str| {
-        texts
-            .iter()
-            .find(|r| r.id == id)
-            .map_or(String::new(), |r| r.text.replace('|', "\\|"))
-    };
     let mut out = String::new();
     let _ = writeln!(out, "# Contract coverage\n");
     if report.incomplete() {
@@ -487,41 +534,52 @@ pub fn coverage_markdown(report: &Report, secrets: &Secrets) -> String {
             .next()
             .unwrap_or_default()
     );
-    let _ = writeln!(out, "| rule | positive | negative | rule text |");
-    let _ = writeln!(out, "|---|---:|---:|---|");
-    for (id, positive, negative) in &summary.rows {
-        let negative = negative.map_or("—".to_owned(), |n| n.to_string());
+    let _ = writeln!(
+        out,
+        "A situation counts when a request was in it and a check compared what the rule demands of the response.\n"
+    );
+    let _ = writeln!(out, "| rule | situation | asserted | situation's text |");
+    let _ = writeln!(out, "|---|---|---:|---|");
+    for (rule, situation, count) in &summary.rows {
+        let shown = match (situation.unreachable, count) {
+            (Some(_), 0) => "unreachable".to_owned(),
+            (_, n) => n.to_string(),
+        };
         let _ = writeln!(
             out,
-            "| `{id}` | {positive} | {negative} | {} |",
-            text_of(id)
+            "| `{rule}` | `{}` | {shown} | {} |",
+            situation.name,
+            cell(situation.text)
         );
     }
-    let _ = writeln!(out, "\n## Never exercised\n");
-    if summary.never.is_empty() {
+    let _ = writeln!(out, "\n## Never asserted\n");
+    let never = summary.never();
+    if never.is_empty() {
         let _ = writeln!(out, "None.");
     }
-    for id in &summary.never {
-        let _ = writeln!(out, "- `{id}`: {}", text_of(id));
+    for (rule, situation) in &never {
+        let _ = writeln!(
+            out,
+            "- `{rule}` `{}`: {} ({})",
+            situation.name,
+            situation.text,
+            rules::text(*rule)
+        );
     }
-    if !summary.one_side.is_empty() {
-        let _ = writeln!(out, "\n## Exercised on one side only\n");
-        for (id, missing) in &summary.one_side {
-            let wanted = coverage::definition(id).and_then(|d| match *missing {
-                "positive" => Some(d.positive),
-                _ => d.negative,
-            });
-            let _ = writeln!(
-                out,
-                "- `{id}`: no {missing} exercise ({})",
-                wanted.unwrap_or_default()
-            );
-        }
+    let _ = writeln!(out, "\n## Unreachable\n");
+    for (rule, situation, count) in summary.unreachable() {
+        let _ = writeln!(
+            out,
+            "- `{rule}` `{}`: {}: {} (asserted {count} times when it happened)",
+            situation.name,
+            situation.text,
+            situation.unreachable.unwrap_or_default()
+        );
     }
     if !summary.unknown.is_empty() {
-        let _ = writeln!(out, "\n## Named but not in CONTRACT.md\n");
-        for id in &summary.unknown {
-            let _ = writeln!(out, "- `{id}`");
+        let _ = writeln!(out, "\n## Credited but not in the situation table\n");
+        for (rule, name) in &summary.unknown {
+            let _ = writeln!(out, "- `{rule}` `{name}`");
         }
     }
     secrets.redact(&out)
@@ -956,47 +1014,65 @@ mod tests {
         parsed(&xml);
     }
 
-    /// A run that exercised every rule on every side but these: `never.lost` not at all,
-    /// `length.24` positively only, and an id no rule has.
+    /// A run that asserted every situation twice but these: `never.lost` in none of its
+    /// situations, `length.24 path-refused` not, the unreachable `list.order tie` once, and a
+    /// situation the table does not have.
     fn covered() -> Report {
         let mut report = report();
-        for rule in coverage::RULES {
-            report
-                .coverage
-                .insert(rule.id, [2, u64::from(rule.has_negative()) * 3]);
+        for definition in coverage::RULES {
+            for situation in definition.situations {
+                if situation.unreachable.is_none() {
+                    report.coverage.insert((definition.rule, situation.name), 2);
+                }
+            }
         }
-        report.coverage.remove("never.lost");
-        report.coverage.insert("length.24", [5, 0]);
-        report.coverage.insert("no.such-rule", [1, 0]);
+        report
+            .coverage
+            .retain(|(rule, name), _| *rule != Rule::NeverLost && *name != "path-refused");
+        report.coverage.insert((Rule::ListOrder, "tie"), 1);
+        report
+            .coverage
+            .insert((Rule::GetFound, "no-such-situation"), 1);
         report
     }
 
+    fn situations() -> (usize, usize) {
+        let all = coverage::RULES.iter().flat_map(|d| d.situations);
+        let unreachable = all.clone().filter(|s| s.unreachable.is_some()).count();
+        (all.count() - unreachable, unreachable)
+    }
+
     #[test]
-    fn the_summary_says_how_many_rules_were_exercised_and_names_the_rest() {
-        let total = coverage::RULES.len();
+    fn the_summary_counts_situations_and_names_the_gaps() {
+        let (reachable, unreachable) = situations();
+        let rules = Rule::ALL.len();
         let line = coverage_line(&covered());
         assert_eq!(
             line,
             format!(
-                "coverage: {} of {total} rules exercised ({} on both sides where they have two); never: never.lost; one side only: length.24 (no negative); named but not in CONTRACT.md: no.such-rule",
-                total - 1,
-                total - 2
+                "coverage: {} of {reachable} situations asserted ({} of {rules} rules in every situation; {unreachable} unreachable); never asserted: length.24 path-refused, never.lost after-refused-update, never.lost after-other-team, never.lost after-refused-key; credited but not in the situation table: get.found no-such-situation",
+                reachable - 4,
+                rules - 2,
             )
         );
         let summary = render_summary(&covered(), &Secrets::default());
         assert!(summary.contains(&line), "{summary}");
-        // A run that exercised nothing names every rule as never exercised.
+        // A run that asserted nothing names the first gaps and says how many more.
         let none = coverage_line(&Report::default());
         assert!(
             none.starts_with(&format!(
-                "coverage: 0 of {total} rules exercised (0 on both sides"
-            )) && none.contains("never: auth.required, auth.missing,"),
+                "coverage: 0 of {reachable} situations asserted (0 of {rules} rules"
+            )) && none.contains("never asserted: auth.required keyed, auth.required respelled,")
+                && none.contains(&format!(
+                    " and {} more (--coverage FILE lists them)",
+                    reachable - GAPS_IN_SUMMARY
+                )),
             "{none}"
         );
     }
 
     #[test]
-    fn the_coverage_file_has_a_row_per_rule_and_lists_what_was_never_exercised() {
+    fn the_coverage_file_has_a_row_per_situation_and_lists_the_gaps_and_the_unreachable() {
         let key = "sk-secret|key";
         let mut report = covered();
         report.run_tag = format!("tag-{key}");
@@ -1009,32 +1085,43 @@ mod tests {
             "{text}"
         );
         let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("| `")).collect();
-        assert_eq!(rows.len(), coverage::RULES.len(), "{text}");
+        let (reachable, unreachable) = situations();
+        assert_eq!(rows.len(), reachable + unreachable, "{text}");
         assert!(
-            rows.contains(&"| `length.24` | 5 | 0 | `workflow_id`, `run_id`, list workflow-id filters and path ids: exactly 24 characters, else 422 |"),
+            rows.contains(
+                &"| `length.24` | `path-refused` | 0 | a shorter or longer path id: 422 |"
+            ),
             "{text}"
         );
-        // A rule without a negative side shows a dash, not a zero.
         assert!(
-            rows.contains(&"| `never.lost` | 0 | — | nothing stored is lost or altered except through update and delete |"),
+            rows.contains(&"| `length.24` | `body-accepted` | 2 | a 24-character workflow_id or run_id accepted |"),
+            "{text}"
+        );
+        // An unreachable situation says so until it happens, then shows its count.
+        assert!(
+            rows.iter()
+                .any(|r| r.starts_with("| `tenancy.list` | `unfiltered-total` | unreachable | ")),
             "{text}"
         );
         assert!(
             rows.iter()
-                .any(|r| r.starts_with("| `auth.required` | 2 | 3 | ")),
+                .any(|r| r.starts_with("| `list.order` | `tie` | 1 | ")),
             "{text}"
         );
-        let never = text.split("## Never exercised").nth(1).unwrap();
+        let never = text.split("## Never asserted").nth(1).unwrap();
         let never = never.split("##").next().unwrap();
         let listed: Vec<&str> = never.lines().filter(|l| l.starts_with("- ")).collect();
-        assert_eq!(
-            listed,
-            ["- `never.lost`: nothing stored is lost or altered except through update and delete"]
-        );
+        assert_eq!(listed.len(), 4, "{never}");
         assert!(
-            text.contains("- `length.24`: no negative exercise"),
+            listed[0]
+                .starts_with("- `length.24` `path-refused`: a shorter or longer path id: 422 ("),
+            "{never}"
+        );
+        let unreachable_part = text.split("## Unreachable").nth(1).unwrap();
+        assert!(
+            unreachable_part.contains("- `tenancy.list` `unfiltered-total`: an unfiltered list's total counts the caller's team only: needs every record"),
             "{text}"
         );
-        assert!(text.contains("- `no.such-rule`"), "{text}");
+        assert!(text.contains("- `get.found` `no-such-situation`"), "{text}");
     }
 }

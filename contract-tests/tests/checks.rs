@@ -7,6 +7,7 @@ use contract_tests::checks::{self, CHECKS};
 use contract_tests::exchange::{
     Applied, Case, Exchange, Expect, Identity, Locus, Response, RunState, Verdict,
 };
+use contract_tests::rules::{Rule, RuleSet};
 use serde_json::{Value, json};
 
 fn spec() -> Spec {
@@ -55,10 +56,23 @@ fn json_response(status: u16, body: &Value) -> Response {
     )
 }
 
-const PASSED: Verdict = Ok(Applied::Passed);
+/// A pass, whatever it asserted: [`verdict`] folds every non-empty asserted set into this, and
+/// `a_check_asserts_only_what_it_compared` looks at the sets themselves.
+const PASSED: Verdict = Ok(Applied::Passed(RuleSet::ALL));
 const NOT_APPLICABLE: Verdict = Ok(Applied::NotApplicable);
 
 fn verdict(check: &str, case: &Case, response: &Response) -> Verdict {
+    match asserted(check, case, response) {
+        Ok(Applied::Passed(rules)) => {
+            assert!(!rules.is_empty(), "{check} passed having asserted nothing");
+            PASSED
+        }
+        other => other,
+    }
+}
+
+/// The check's own verdict, with the rules it says it asserted.
+fn asserted(check: &str, case: &Case, response: &Response) -> Verdict {
     let spec = spec();
     let state = RunState::new(caller());
     let exchange = Exchange {
@@ -596,7 +610,10 @@ fn server_fields() {
         response: &good,
         state: &state,
     };
-    assert_eq!(checks::server_fields(&exchange), PASSED);
+    assert!(matches!(
+        checks::server_fields(&exchange),
+        Ok(Applied::Passed(_))
+    ));
     assert!(
         checks::server_fields(&exchange).is_err(),
         "a repeated _id must fail"
@@ -1049,4 +1066,65 @@ fn checks_that_do_not_apply_say_so_instead_of_passing() {
             check.name
         );
     }
+}
+
+/// A check credits coverage only with what it compared: a create that sent every field asserted
+/// no default, one that left fields out did; a page that is not judged exactly asserts no total.
+#[test]
+fn a_check_asserts_only_what_it_compared() {
+    let rules =
+        |check: &str, case: &Case, response: &Response| match asserted(check, case, response) {
+            Ok(Applied::Passed(set)) => set,
+            other => panic!("{check}: {other:?}"),
+        };
+    let good = json_response(200, &good_simulation());
+    let defaults = rules("defaults_materialised", &valid_create(), &good);
+    assert!(defaults.contains(Rule::CreateDefaults) && defaults.contains(Rule::CreateNullKept));
+    // Every field sent, none null: nothing was left to a default.
+    let config = good_simulation()["simulation"]["simulation_config"].clone();
+    let full = Case {
+        request: spec().api.create(config.clone()),
+        expect: Expect::Accept {
+            sent: config.clone(),
+            stored: config,
+        },
+    };
+    let mut stored_nulls = false;
+    if let Ok(Applied::Passed(set)) = asserted("defaults_materialised", &full, &good) {
+        stored_nulls = set.contains(Rule::CreateNullKept);
+        assert!(!set.contains(Rule::CreateDefaults), "{set:?}");
+    }
+    // The good simulation stores nulls the full body sent: those are `create.null-kept`'s.
+    assert!(stored_nulls);
+    let echo = rules("request_echo", &valid_create(), &good);
+    assert!(echo.contains(Rule::CreateEcho) && echo.contains(Rule::CoerceAccepted));
+    let read = Case {
+        request: spec().api.get("aaaaaaaaaaaaaaaaaaaaaaaa"),
+        expect: Expect::Success,
+    };
+    let on_read = rules("server_fields", &read, &good);
+    assert!(on_read.contains(Rule::SchemaResponse));
+    assert!(
+        !on_read.contains(Rule::CreateServerFields) && !on_read.contains(Rule::UpdateTimestamps)
+    );
+    let on_create = rules("server_fields", &valid_create(), &good);
+    assert!(on_create.contains(Rule::CreateServerFields));
+}
+
+/// A list page that is not judged exactly and shows nothing compared nothing.
+#[test]
+fn a_page_that_shows_nothing_and_is_not_exact_asserts_nothing() {
+    use contract_tests::listing::{ListExpectation, ListFilter};
+    let case = Case {
+        request: spec().api.list("size=5"),
+        expect: Expect::Listed(ListExpectation {
+            filter: ListFilter::default(),
+            exact: false,
+            expected_ids: vec![],
+            total: 0,
+            absent: vec![],
+        }),
+    };
+    let empty = json_response(200, &json!({"simulations": [], "total": 0}));
+    assert_eq!(asserted("list_conformance", &case, &empty), NOT_APPLICABLE);
 }

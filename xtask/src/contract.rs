@@ -528,7 +528,7 @@ fn kill_table(rule_ids: &[String], caught_everywhere: impl Fn(Fault) -> bool) ->
             rule: rule.clone(),
             faults: Fault::ALL
                 .iter()
-                .filter(|fault| fault.rules().contains(&rule.as_str()))
+                .filter(|fault| fault.rules().iter().any(|r| r.id() == rule))
                 .map(|&fault| (fault, caught_everywhere(fault)))
                 .collect(),
         })
@@ -539,7 +539,7 @@ fn kill_table(rule_ids: &[String], caught_everywhere: impl Fn(Fault) -> bool) ->
 fn unknown_rule_ids(rule_ids: &[String]) -> Vec<(Fault, &'static str)> {
     Fault::ALL
         .iter()
-        .flat_map(|&fault| fault.rules().iter().map(move |&rule| (fault, rule)))
+        .flat_map(|&fault| fault.rules().iter().map(move |rule| (fault, rule.id())))
         .filter(|(_, rule)| !rule_ids.iter().any(|id| id == rule))
         .collect()
 }

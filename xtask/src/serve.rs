@@ -205,7 +205,12 @@ fn list_faults(out: &mut impl Write) -> io::Result<()> {
             "{:width$}  {} [{}]",
             fault.name(),
             fault.description(),
-            fault.rules().join(", ")
+            fault
+                .rules()
+                .iter()
+                .map(|r| r.id())
+                .collect::<Vec<_>>()
+                .join(", ")
         )?;
     }
     out.flush()

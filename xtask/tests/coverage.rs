@@ -1,30 +1,38 @@
-//! `cargo xtask contract --coverage FILE` on a default run against the embedded reference server: every rule of CONTRACT.md exercised, on every side it has.
+//! `cargo xtask contract --coverage FILE` on a default run against the embedded reference server: one row per situation of every rule, and every reachable situation asserted but the known gaps.
 
 use std::path::PathBuf;
 use std::process::Command;
 
-use contract_tests::rules;
+use contract_tests::coverage::RULES;
 
-/// One row of the coverage file: the rule's id, its positive count, and its negative count
-/// (`None` where the rule has no negative side, written `—`).
-fn rows(markdown: &str) -> Vec<(String, u64, Option<u64>)> {
+/// Situations a default run does not reach yet, each with why. The test fails when another
+/// one appears and when one of these is closed, so the list stays what the suite does.
+const KNOWN_GAPS: &[(&str, &str, &str)] = &[(
+    "method.not-allowed",
+    "head",
+    "HEAD is not drawn: the embedded server (axum) answers HEAD on a GET route as GET does, where FastAPI answers 405",
+)];
+
+/// One row of the coverage file: the rule, the situation and its count (`None` for an
+/// unreachable situation that did not happen).
+fn rows(markdown: &str) -> Vec<(String, String, Option<u64>)> {
     markdown
         .lines()
         .filter_map(|line| {
             let cells: Vec<&str> = line.strip_prefix("| `")?.split(" | ").collect();
-            let id = cells.first()?.strip_suffix('`')?;
-            let positive = cells.get(1)?.parse().ok()?;
-            let negative = match *cells.get(2)? {
-                "—" => None,
+            let rule = cells.first()?.strip_suffix('`')?;
+            let situation = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+            let count = match *cells.get(2)? {
+                "unreachable" => None,
                 n => Some(n.parse().ok()?),
             };
-            Some((id.to_owned(), positive, negative))
+            Some((rule.to_owned(), situation.to_owned(), count))
         })
         .collect()
 }
 
 #[test]
-fn a_default_run_exercises_every_rule_on_every_side_it_has() {
+fn a_default_run_asserts_every_reachable_situation_but_the_known_gaps() {
     let path: PathBuf =
         std::env::temp_dir().join(format!("xtask-coverage-{}.md", std::process::id()));
     // The default run: 2000 cases, every scenario; seed 1 so a failure replays.
@@ -52,30 +60,45 @@ fn a_default_run_exercises_every_rule_on_every_side_it_has() {
     std::fs::remove_file(&path).unwrap();
 
     let rows = rows(&markdown);
-    let ids: Vec<&str> = rows.iter().map(|(id, _, _)| id.as_str()).collect();
-    let contract: Vec<String> = rules::all().into_iter().map(|r| r.id).collect();
-    assert_eq!(
-        ids, contract,
-        "one row per rule of CONTRACT.md:\n{markdown}"
-    );
+    let listed: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|(r, s, _)| (r.as_str(), s.as_str()))
+        .collect();
+    let table: Vec<(&str, &str)> = RULES
+        .iter()
+        .flat_map(|d| d.situations.iter().map(move |s| (d.rule.id(), s.name)))
+        .collect();
+    assert_eq!(listed, table, "one row per situation:\n{markdown}");
 
-    let mut missing = Vec::new();
-    for (id, positive, negative) in &rows {
-        if *positive == 0 {
-            missing.push(format!("{id} (positive)"));
-        }
-        if *negative == Some(0) {
-            missing.push(format!("{id} (negative)"));
-        }
-    }
-    assert!(
-        missing.is_empty(),
-        "a default run (seed 1) leaves {} rule side(s) unexercised:\n  {}\n{line}\n\n{markdown}",
-        missing.len(),
-        missing.join("\n  ")
+    let gaps: Vec<(&str, &str)> = rows
+        .iter()
+        .filter(|(_, _, count)| *count == Some(0))
+        .map(|(r, s, _)| (r.as_str(), s.as_str()))
+        .filter(|(r, s)| {
+            // An unreachable situation that did not happen is not a gap.
+            !RULES.iter().any(|d| {
+                d.rule.id() == *r
+                    && d.situations
+                        .iter()
+                        .any(|x| x.name == *s && x.unreachable.is_some())
+            })
+        })
+        .collect();
+    let known: Vec<(&str, &str)> = KNOWN_GAPS.iter().map(|(r, s, _)| (*r, *s)).collect();
+    assert_eq!(
+        gaps, known,
+        "a default run (seed 1) leaves these situations unasserted:\n{line}\n\n{markdown}"
     );
-    assert!(
-        markdown.contains("## Never exercised\n\nNone."),
+    let never = markdown.split("## Never asserted").nth(1).unwrap();
+    let never = never.split("##").next().unwrap();
+    assert_eq!(
+        never.lines().filter(|l| l.starts_with("- ")).count(),
+        known.len(),
         "{markdown}"
+    );
+    let named: Vec<String> = known.iter().map(|(r, s)| format!("{r} {s}")).collect();
+    assert!(
+        line.contains(&format!("; never asserted: {}", named.join(", "))),
+        "{line}"
     );
 }

@@ -24,13 +24,12 @@ use tokio::time::Instant;
 
 use crate::checks::Check;
 use crate::error::RunError;
-use crate::exchange::{
-    Applied, Exchange, Exercise, Identity, Mismatch, Observation, RunState, Side,
-};
+use crate::exchange::{Applied, Exchange, Exercise, Identity, Mismatch, Observation, RunState};
 use crate::http::{DEFAULT_MAX_RESPONSE_BYTES, Failure, Pacer, Target};
 use crate::listing::page_size;
 use crate::partition::Partition;
 use crate::redact::{Key, Secrets};
+use crate::rules::RuleSet;
 use crate::scenario::{Mix, Scenario, arb_scenario};
 use crate::spec::{Api, Operation, Spec};
 
@@ -249,7 +248,6 @@ fn judge(
     let mut failures = Vec::new();
     let mut outcomes = Vec::new();
     let mut exercises = Vec::new();
-    let mut applied_checks: Vec<&Check> = Vec::with_capacity(checks.len());
     for (i, observation) in observations.iter().enumerate() {
         let operation = observation.case.request.operation;
         match &observation.response {
@@ -264,19 +262,26 @@ fn judge(
                     response,
                     state,
                 };
-                applied_checks.clear();
+                // The rules the checks compared on this response: what a passing check says it
+                // asserted, and all a failing check names (it compared and found a mismatch).
+                let mut asserted = RuleSet::EMPTY;
                 for check in checks {
                     let verdict = (check.run)(&exchange);
                     let applied = verdict != Ok(Applied::NotApplicable);
                     outcomes.push((operation, check.name, applied, verdict.is_err()));
-                    if applied {
-                        applied_checks.push(check);
-                    }
-                    if let Err(m) = verdict {
-                        failures.push((check.name, operation, m, i));
+                    let names = RuleSet::of(check.rules);
+                    match verdict {
+                        Ok(Applied::Passed(rules)) => {
+                            asserted = asserted.union(rules.intersection(names));
+                        }
+                        Ok(Applied::NotApplicable) => {}
+                        Err(m) => {
+                            asserted = asserted.union(names);
+                            failures.push((check.name, operation, m, i));
+                        }
                     }
                 }
-                exercises.extend(crate::coverage::exercises(observation, &applied_checks));
+                exercises.extend(crate::coverage::exercises(observation, asserted));
             }
         }
     }
@@ -777,8 +782,10 @@ fn record(report: &mut Report, judged: &Judged) {
         }
     }
     for exercise in &judged.exercises {
-        let counts = report.coverage.entry(exercise.rule).or_default();
-        counts[usize::from(exercise.side == Side::Negative)] += 1;
+        *report
+            .coverage
+            .entry((exercise.rule, exercise.situation))
+            .or_default() += 1;
     }
     for (check, operation, _, _) in &judged.failures {
         *report

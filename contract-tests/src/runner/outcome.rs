@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::baseline::{Entry, Triage};
 use crate::exchange::{ClientLimit, Identity, Mismatch, Request};
 use crate::partition::Partition;
+use crate::rules::Rule;
 use crate::spec::Operation;
 
 /// How often one check applied to one operation's responses, and how that went. A check that
@@ -146,10 +147,10 @@ pub struct Report {
     pub run_tag: String,
     /// The checks the run was asked to make, in registry order.
     pub checks_run: Vec<&'static str>,
-    /// Per rule id, how many responses of the case phase exercised it positively and
-    /// negatively (`[positive, negative]`, see `crate::coverage`). Shrinking and cleanup
-    /// replay or tidy; they are not counted.
-    pub coverage: BTreeMap<&'static str, [u64; 2]>,
+    /// Per rule and situation (`crate::coverage::RULES`), how many responses of the case phase
+    /// a check asserted the rule on in that situation. Shrinking and cleanup replay or tidy;
+    /// they are not counted.
+    pub coverage: BTreeMap<(Rule, &'static str), u64>,
     /// The run's seed (`--seed`).
     pub seed: u64,
     /// The slice this run made (`--partition K/N`), if sharded.

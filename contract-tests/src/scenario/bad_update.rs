@@ -5,8 +5,9 @@ use proptest::sample::select;
 use serde_json::{Value, json};
 
 use super::{Exec, Scenario, arb_nonce, sim_id};
-use crate::exchange::{Body, Exercise, Expect, Locus, positive};
+use crate::exchange::{Body, Exercise, Expect, Locus, exercise};
 use crate::pointer;
+use crate::rules::Rule;
 use crate::spec::Spec;
 use crate::values::{arb_rejected, plain_object};
 
@@ -16,11 +17,16 @@ pub struct BadUpdatePlan {
     pub nonce: String,
     pub mutation: &'static str,
     pub body: Body,
-    pub content_type: &'static str,
-    pub locus: Locus,
+    /// `None`: no Content-Type, as a client sending no body sends none.
+    pub content_type: Option<&'static str>,
+    pub status: u16,
+    /// `None` for a refusal without a 422's `loc` (400 for a body that is not text).
+    pub locus: Option<Locus>,
 }
 
-type Mutation = (&'static str, Body, &'static str, Locus);
+type Mutation = (&'static str, Body, Option<&'static str>, u16, Option<Locus>);
+
+const JSON: Option<&str> = Some("application/json");
 
 pub(super) fn arb_bad_update(spec: &Spec) -> impl Strategy<Value = Scenario> + use<> {
     let body_loc = || Locus::Exact(vec![json!("body")]);
@@ -36,20 +42,25 @@ pub(super) fn arb_bad_update(spec: &Spec) -> impl Strategy<Value = Scenario> + u
             json!(true),
             json!([patch.clone()]),
         ])
-        .prop_map(move |v| {
-            (
-                "not_an_object",
-                Body::Json(v),
-                "application/json",
-                body_loc(),
-            )
-        })
+        .prop_map(move |v| ("not_an_object", Body::Json(v), JSON, 422, Some(body_loc())))
         .boxed(),
         Just((
             "wrong_content_type",
             Body::Json(patch),
-            "text/plain",
-            body_loc(),
+            Some("text/plain"),
+            422,
+            Some(body_loc()),
+        ))
+        .boxed(),
+        // No body at all: `body.missing` on the update as on the create.
+        Just(("missing_body", Body::Empty, None, 422, Some(body_loc()))).boxed(),
+        // A byte no JSON text encoding reads, inside a string value: `body.not-utf8`, 400.
+        Just((
+            "invalid_utf8",
+            Body::Bytes([&b"{\"description\": \""[..], &[0xFF], &b"\"}"[..]].concat()),
+            JSON,
+            400,
+            None,
         ))
         .boxed(),
     ];
@@ -70,8 +81,9 @@ pub(super) fn arb_bad_update(spec: &Spec) -> impl Strategy<Value = Scenario> + u
                     (
                         mutation,
                         Body::Json(body),
-                        "application/json",
-                        Locus::Exact(vec![json!("body"), json!(name)]),
+                        JSON,
+                        422,
+                        Some(Locus::Exact(vec![json!("body"), json!(name)])),
                     )
                 })
                 .boxed(),
@@ -91,19 +103,21 @@ pub(super) fn arb_bad_update(spec: &Spec) -> impl Strategy<Value = Scenario> + u
                 (
                     "invalid_json",
                     Body::Bytes(b.into_bytes()),
-                    "application/json",
-                    Locus::BodyOffset,
+                    JSON,
+                    422,
+                    Some(Locus::BodyOffset),
                 )
             })
             .boxed(),
     );
     (arb_nonce(), proptest::strategy::Union::new(mutations)).prop_map(
-        |(nonce, (mutation, body, content_type, locus))| {
+        |(nonce, (mutation, body, content_type, status, locus))| {
             Scenario::BadUpdate(BadUpdatePlan {
                 nonce,
                 mutation,
                 body,
                 content_type,
+                status,
                 locus,
             })
         },
@@ -118,29 +132,32 @@ pub(super) async fn run(x: &mut Exec<'_>, plan: &BadUpdatePlan) {
     let id = sim_id(&created);
     let mut request = x.spec.api.update(&id, Value::Null);
     request.body = plan.body.clone();
-    request.content_type = Some(plan.content_type.into());
+    request.content_type = plan.content_type.map(str::to_owned);
     let at = match &plan.locus {
-        Locus::Exact(loc) => loc.iter().skip(1).fold(String::new(), |at, key| {
+        Some(Locus::Exact(loc)) => loc.iter().skip(1).fold(String::new(), |at, key| {
             pointer::child(&at, key.as_str().unwrap_or_default())
         }),
-        Locus::BodyOffset | Locus::Every(_) => String::new(),
+        _ => String::new(),
     };
     x.send(
         request,
         Expect::Reject {
             mutation: plan.mutation,
             pointer: at,
-            status: 422,
-            locus: Some(plan.locus.clone()),
+            status: plan.status,
+            locus: plan.locus.clone(),
         },
     )
     .await;
     // A refused value must have changed nothing: the read shows the record as created.
-    let field = matches!(&plan.locus, Locus::Exact(loc) if loc.len() > 1);
+    let field = matches!(&plan.locus, Some(Locus::Exact(loc)) if loc.len() > 1);
     let exercises: &[Exercise] = if field {
-        &[positive("update.invalid"), positive("never.lost")]
+        &[
+            exercise(Rule::UpdateInvalid, "unchanged-after"),
+            exercise(Rule::NeverLost, "after-refused-update"),
+        ]
     } else {
-        &[positive("never.lost")]
+        &[exercise(Rule::NeverLost, "after-refused-update")]
     };
     x.read_back_exercising(&id, &created, exercises).await;
 }

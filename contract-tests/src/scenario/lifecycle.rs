@@ -4,8 +4,10 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::{Exec, Scenario, arb_nonce, by_logical_id, sim_id};
-use crate::exchange::{Auth, Exercise, Expect, positive};
+use crate::coverage;
+use crate::exchange::{Auth, Exercise, Expect, exercise};
 use crate::listing::ListExpectation;
+use crate::rules::Rule;
 use crate::spec::Spec;
 use crate::values::{arb_accepted_object, arb_canonical, arb_rejected, plain_object};
 
@@ -137,7 +139,7 @@ pub(super) async fn run(x: &mut Exec<'_>, plan: &LifecyclePlan) {
             &respelled,
             Auth::Primary,
             Expect::NotFound,
-            &[positive("item.not-found")],
+            &[exercise(Rule::ItemNotFound, "upper-cased-id")],
         )
         .await;
     }
@@ -154,7 +156,7 @@ pub(super) async fn run(x: &mut Exec<'_>, plan: &LifecyclePlan) {
         .await;
     // Only a read after an update that was answered shows whether the update was stored.
     let persisted: &[Exercise] = if updated.is_some() {
-        &[positive("update.persisted")]
+        &[exercise(Rule::UpdatePersisted, "read-after-update")]
     } else {
         &[]
     };
@@ -169,7 +171,7 @@ pub(super) async fn run(x: &mut Exec<'_>, plan: &LifecyclePlan) {
     .await;
     x.send(api.delete(&id), Expect::Success).await;
     // Only the sequence knows the id was deleted: after it, each of these is `delete.gone`.
-    let gone = [positive("delete.gone")];
+    let gone = [exercise(Rule::DeleteGone, coverage::AFTER_DELETE)];
     x.get_exercising(&id, Auth::Primary, Expect::NotFound, &gone)
         .await;
     x.send_exercising(api.delete(&id), Expect::NotFound, &gone)

@@ -21,12 +21,13 @@ use serde_json::{Value, json};
 use super::refused::{Refusal, arb_refusal};
 use super::{Exec, Scenario, arb_nonce, arb_unknown_id, sim_id};
 use crate::coverage;
-use crate::exchange::{Auth, Exercise, Expect, Locus, negative, positive};
+use crate::exchange::{Auth, Exercise, Expect, Locus, exercise};
 use crate::listing::{
     self, COUNTER_WORKFLOW_FIELD, ListExpectation, ListFilter, SELECTED_WORKFLOW_FIELD, created_at,
     page_size, sort_newest_first,
 };
 use crate::pointer;
+use crate::rules::Rule;
 use crate::spec::{Kind, Operation, Spec, percent_encode};
 use crate::values::{
     Accepted, arb_accepted_object, arb_canonical, arb_hex_id, arb_rejected, plain_object,
@@ -1060,7 +1061,7 @@ impl Machine<'_> {
                     ),
                     (api.update(&id, json!({"status": status})), raced()),
                 ],
-                UPDATED,
+                &[],
             )
             .await;
         let mut sim = record.sim.clone();
@@ -1079,7 +1080,7 @@ impl Machine<'_> {
         r.sim = sim;
         r.updated = true;
         r.written = Instant::now();
-        self.read_back(x, index, UPDATED).await;
+        self.read_back(x, index, RACED_UPDATES).await;
     }
 
     async fn race_update_delete(&mut self, x: &mut Exec<'_>, pick: &Pick, word: &str) {
@@ -1358,17 +1359,28 @@ impl Machine<'_> {
 const RACED: &str = "as some serial order of the racing requests gives";
 
 /// What a read names beyond what coverage reads off it: the update it follows was stored.
-const UPDATED: &[Exercise] = &[positive("update.persisted")];
+const UPDATED: &[Exercise] = &[exercise(Rule::UpdatePersisted, "read-after-update")];
+/// A read after two updates of different fields raced: both must have survived.
+const RACED_UPDATES: &[Exercise] = &[exercise(Rule::UpdatePersisted, "concurrent")];
 /// The id (or a list's absent ids) were deleted by the sequence.
-const DELETED: &[Exercise] = &[positive("delete.gone")];
+const DELETED: &[Exercise] = &[exercise(Rule::DeleteGone, coverage::AFTER_DELETE)];
 /// A read after a refused update: the refusal changed nothing.
-const REFUSED_UPDATE: &[Exercise] = &[positive("update.invalid"), positive("never.lost")];
+const REFUSED_UPDATE: &[Exercise] = &[
+    exercise(Rule::UpdateInvalid, "unchanged-after"),
+    exercise(Rule::NeverLost, "after-refused-update"),
+];
 /// A read after another team's request: it could not touch the record.
-const FOREIGN_KEY_REFUSED: &[Exercise] = &[positive("tenancy.item"), positive("never.lost")];
+const FOREIGN_KEY_REFUSED: &[Exercise] = &[
+    exercise(Rule::TenancyItem, "unchanged-after"),
+    exercise(Rule::NeverLost, "after-other-team"),
+];
 /// A read after a refused key's request: it changed nothing.
-const KEY_REFUSED: &[Exercise] = &[negative("auth.required"), positive("never.lost")];
+const KEY_REFUSED: &[Exercise] = &[
+    exercise(Rule::AuthRequired, "refused-changed-nothing"),
+    exercise(Rule::NeverLost, "after-refused-key"),
+];
 /// The run's key on another team's record.
-const FOREIGN_RECORD: &[Exercise] = &[positive("tenancy.item")];
+const FOREIGN_RECORD: &[Exercise] = &[exercise(Rule::TenancyItem, "own-key-foreign-record")];
 
 /// The 422 for an invalid value at the body's `key`.
 fn invalid_value(key: &'static str) -> Expect {

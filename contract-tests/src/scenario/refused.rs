@@ -5,8 +5,9 @@ use proptest::sample::select;
 use serde_json::json;
 
 use super::{Exec, Scenario, arb_nonce, arb_unknown_id, by_logical_id, sim_id};
-use crate::exchange::{Auth, Case, Expect, negative, positive};
+use crate::exchange::{Auth, Case, Expect, exercise};
 use crate::listing::{ListExpectation, page_size};
+use crate::rules::Rule;
 use crate::spec::{Operation, Spec};
 use crate::values::plain_object;
 
@@ -119,7 +120,10 @@ pub(super) async fn run(x: &mut Exec<'_>, plan: &RefusedPlan) {
     x.send(request, refused()).await;
     // The reads after a refused request show it had no effect: the refusal side of
     // `auth.required`, judged on what was stored.
-    let no_effect = [negative("auth.required"), positive("never.lost")];
+    let no_effect = [
+        exercise(Rule::AuthRequired, "refused-changed-nothing"),
+        exercise(Rule::NeverLost, "after-refused-key"),
+    ];
     x.list_exercising(
         Auth::Primary,
         10,
@@ -155,7 +159,7 @@ pub(super) async fn run(x: &mut Exec<'_>, plan: &RefusedPlan) {
         Expect::Simulation {
             expected: created.clone(),
         },
-        &[negative("auth.missing"), positive("auth.required")],
+        &[exercise(Rule::AuthMissing, "respelled-key-served")],
     )
     .await;
     let mut request = api.list(&by_logical_id(&tag).query(page_size(api, 10), 1));

@@ -5,8 +5,9 @@ use proptest::sample::select;
 use serde_json::json;
 
 use super::{Exec, Scenario, arb_unknown_id, sim_id};
-use crate::exchange::{Case, Expect, Locus, positive};
+use crate::exchange::{Case, Expect, Locus, exercise};
 use crate::listing::{self, ListExpectation, ListFilter};
+use crate::rules::Rule;
 use crate::spec::{Operation, ParamKind, Parameter, Spec, percent_encode};
 use crate::values::{arb_hex_id, arb_text, plain_object, wrong_length_patterns};
 
@@ -35,7 +36,7 @@ pub(super) async fn run(x: &mut Exec<'_>, case: &Case) {
     // An accepted unspecified input must read back as the create stored it.
     if let (Expect::Probe { .. }, Some(answer)) = (&case.expect, answer) {
         let created = &answer["simulation"];
-        let stable = [positive("coerce.unspecified")];
+        let stable = [exercise(Rule::CoerceUnspecified, "stable-read-back")];
         x.read_back_exercising(&sim_id(created), created, &stable)
             .await;
     }

@@ -3,8 +3,9 @@
 use proptest::prelude::*;
 
 use super::{Exec, Scenario, arb_nonce, by_logical_id, sim_id};
-use crate::exchange::{Auth, Expect, negative, positive};
+use crate::exchange::{Auth, Expect, exercise};
 use crate::listing::{ListExpectation, ListFilter};
+use crate::rules::Rule;
 use crate::values::plain_object;
 
 pub(super) fn arb_tenancy() -> impl Strategy<Value = Scenario> {
@@ -48,9 +49,9 @@ pub(super) async fn run(x: &mut Exec<'_>, nonce: &str) {
         // After another team's get, update and delete, the owner still reads the record
         // (`tenancy.item` not over-applied) and it is unchanged (nor under-applied).
         let owner = [
-            positive("tenancy.item"),
-            negative("tenancy.item"),
-            positive("never.lost"),
+            exercise(Rule::TenancyItem, "unchanged-after"),
+            exercise(Rule::TenancyItem, "owner-served"),
+            exercise(Rule::NeverLost, "after-other-team"),
         ];
         x.read_back_exercising(&id, &created, &owner).await;
     } else {
