@@ -1226,7 +1226,13 @@ pub fn method_not_allowed(x: &Exchange<'_>) -> Verdict {
         return NOT_APPLICABLE;
     };
     let wanted = json!({ "detail": METHOD_NOT_ALLOWED });
-    if x.response.status != 405 || x.response.json.as_ref() != Some(&wanted) {
+    // A response to HEAD has no body (RFC 9110 §9.3.2): only its status and Allow are judged.
+    let head = x.case.request.method.eq_ignore_ascii_case("HEAD");
+    if head {
+        if x.response.status != 405 {
+            return Err(mismatch("", "405", describe(x.response)));
+        }
+    } else if x.response.status != 405 || x.response.json.as_ref() != Some(&wanted) {
         return Err(mismatch("", format!("405 {wanted}"), describe(x.response)));
     }
     let mut got: Vec<String> = x
@@ -1248,7 +1254,11 @@ pub fn method_not_allowed(x: &Exchange<'_>) -> Verdict {
             format!("Allow: {}", x.response.allow.as_deref().unwrap_or("(none)")),
         ));
     }
-    PASSED
+    if head {
+        passed(RuleSet::of(&[Rule::MethodNotAllowed]))
+    } else {
+        PASSED
+    }
 }
 
 /// JSON equality that compares numbers by their exact value: `1.0 == 1` and `1e2 == 100`, but

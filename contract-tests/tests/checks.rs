@@ -1036,6 +1036,21 @@ fn method_not_allowed() {
         &good,
         &json_response(404, &json!({"detail": "Not Found"})),
     );
+    // HEAD: no body on the wire, so the status and Allow are all there is to judge.
+    let mut head_case = case.clone();
+    head_case.request.method = "HEAD".into();
+    let mut head = Response::new(405, Some("application/json".into()), Vec::new());
+    head.allow = Some("GET, PATCH, DELETE".into());
+    let mut head_served = Response::new(200, Some("application/json".into()), Vec::new());
+    head_served.allow = head.allow.clone();
+    assert_catches("method_not_allowed", &head_case, &head, &head_served);
+    let mut head_partial = head.clone();
+    head_partial.allow = Some("GET, HEAD".into());
+    assert_catches("method_not_allowed", &head_case, &head, &head_partial);
+    assert_eq!(
+        asserted("method_not_allowed", &head_case, &head),
+        Ok(Applied::Passed(RuleSet::of(&[Rule::MethodNotAllowed])))
+    );
 }
 
 #[test]

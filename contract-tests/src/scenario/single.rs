@@ -11,9 +11,10 @@ use crate::rules::Rule;
 use crate::spec::{Operation, ParamKind, Parameter, Spec, percent_encode};
 use crate::values::{arb_hex_id, arb_text, plain_object, wrong_length_patterns};
 
-/// The methods a 405 case tries on each path: the five this API's operations use. A method
+/// The methods a 405 case tries on each path: the five this API's operations use, OPTIONS, and
+/// HEAD (FastAPI's routes do not answer it for GET, as Starlette's own routes do). A method
 /// the spec gives the path is left out; the rest must be refused with the path's `Allow`.
-const TRIED_METHODS: [&str; 6] = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+const TRIED_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"];
 
 /// A value for a query string as written: `%20` is a space already encoded.
 const ENCODED_SPACE: &str = "%20";
