@@ -16,7 +16,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::exchange::{Auth, Body, Exercise, Expect, Observation, exercise};
+use crate::exchange::{Auth, Body, Exercise, Expect, Observation, Request, exercise};
 use crate::listing::{self, ListExpectation, ListFilter};
 use crate::rules::{Rule, RuleSet};
 use crate::spec::Operation;
@@ -289,13 +289,22 @@ pub const RULES: &[Definition] = &[
                 "a 24-character workflow-id filter accepted",
             ),
             s(
-                "body-refused",
-                "a shorter or longer workflow_id or run_id: 422",
+                "body-shorter",
+                "a workflow_id or run_id one character short: 422",
             ),
-            s("path-refused", "a shorter or longer path id: 422"),
             s(
-                "filter-refused",
-                "a shorter or longer workflow-id filter: 422",
+                "body-longer",
+                "a workflow_id or run_id one character long: 422",
+            ),
+            s("path-shorter", "a path id one character short: 422"),
+            s("path-longer", "a path id one character long: 422"),
+            s(
+                "filter-shorter",
+                "a workflow-id filter one character short: 422",
+            ),
+            s(
+                "filter-longer",
+                "a workflow-id filter one character long: 422",
             ),
         ],
     ),
@@ -742,7 +751,7 @@ fn candidates(observation: &Observation, status: u16, out: &mut Vec<Exercise>) {
         Expect::Probe { .. } => out.push(exercise(Rule::CoerceUnspecified, "probe")),
         Expect::Reject {
             mutation, pointer, ..
-        } => rejected(operation, mutation, pointer, out),
+        } => rejected(request, mutation, pointer, out),
         Expect::Simulation { .. } if operation == Operation::Get => {
             out.push(exercise(Rule::GetFound, "get"));
         }
@@ -935,8 +944,40 @@ fn push_config(seen: u16, out: &mut Vec<Exercise>) {
     }
 }
 
+/// `length.24`: whether a refused value of `request` (a query parameter's when `query_name`
+/// is given, else the body's at `pointer`, else the path id) is shorter than 24 (`Some(true)`)
+/// or longer; `None` when it is 24 long (the refusal is another rule's).
+fn length_side(request: &Request, pointer: &str, query_name: Option<&str>) -> Option<bool> {
+    let length = match (query_name, &request.body) {
+        (Some(name), _) => query_value(&request.path_and_query, name)?.chars().count(),
+        (None, Body::Json(body)) if !pointer.is_empty() => {
+            body.pointer(pointer)?.as_str()?.chars().count()
+        }
+        _ => path_id(&request.path_and_query)?.chars().count(),
+    };
+    match length.cmp(&LENGTH_24) {
+        std::cmp::Ordering::Less => Some(true),
+        std::cmp::Ordering::Greater => Some(false),
+        std::cmp::Ordering::Equal => None,
+    }
+}
+
+/// `length.24`: the one length the rule's values have.
+const LENGTH_24: usize = 24;
+
+/// A query parameter's value as sent.
+fn query_value<'a>(path_and_query: &'a str, name: &str) -> Option<&'a str> {
+    let (_, query) = path_and_query.split_once('?')?;
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v)
+}
+
 /// A refusal, by its mutation and where it points.
-fn rejected(operation: Operation, mutation: &str, pointer: &str, out: &mut Vec<Exercise>) {
+fn rejected(request: &Request, mutation: &str, pointer: &str, out: &mut Vec<Exercise>) {
+    let operation = request.operation;
     let on_create = operation == Operation::Create;
     let body_situation = |create: &'static str, update: &'static str| {
         if on_create { create } else { update }
@@ -971,21 +1012,32 @@ fn rejected(operation: Operation, mutation: &str, pointer: &str, out: &mut Vec<E
             };
             out.push(exercise(Rule::ListParamInvalid, situation));
             if [listing::SELECTED_WORKFLOW_ID, listing::COUNTER_WORKFLOW_ID].contains(&field) {
-                out.push(exercise(Rule::Length24, "filter-refused"));
+                match length_side(request, pointer, Some(field)) {
+                    Some(true) => out.push(exercise(Rule::Length24, "filter-shorter")),
+                    Some(false) => out.push(exercise(Rule::Length24, "filter-longer")),
+                    None => {}
+                }
             }
         }
         "wrong_length" => {
             // A path id is the path's; a body field's is also the always-rejected set's.
-            if on_create || operation == Operation::Update && !pointer.is_empty() {
-                out.extend([
-                    exercise(Rule::Length24, "body-refused"),
-                    exercise(
-                        Rule::CoerceRejected,
-                        body_situation("create-field", "update-field"),
-                    ),
-                ]);
-            } else {
-                out.push(exercise(Rule::Length24, "path-refused"));
+            let in_body = on_create || operation == Operation::Update && !pointer.is_empty();
+            let side = length_side(request, if in_body { pointer } else { "" }, None);
+            let situation = match (in_body, side) {
+                (true, Some(true)) => Some("body-shorter"),
+                (true, Some(false)) => Some("body-longer"),
+                (false, Some(true)) => Some("path-shorter"),
+                (false, Some(false)) => Some("path-longer"),
+                (_, None) => None,
+            };
+            if let Some(situation) = situation {
+                out.push(exercise(Rule::Length24, situation));
+            }
+            if in_body {
+                out.push(exercise(
+                    Rule::CoerceRejected,
+                    body_situation("create-field", "update-field"),
+                ));
             }
         }
         "null_not_allowed" if on_create && WORKFLOW_FIELDS.contains(&field) => {
@@ -1606,8 +1658,18 @@ mod tests {
     }
 
     fn reject(operation: Operation, mutation: &'static str, pointer: &str) -> Vec<String> {
+        reject_sent(operation, "/s", Body::Empty, mutation, pointer)
+    }
+
+    fn reject_sent(
+        operation: Operation,
+        path: &str,
+        body: Body,
+        mutation: &'static str,
+        pointer: &str,
+    ) -> Vec<String> {
         let o = observed(
-            request(operation, "/s", Body::Empty, Auth::Primary),
+            request(operation, path, body, Auth::Primary),
             Expect::Reject {
                 mutation,
                 pointer: pointer.into(),
@@ -1622,17 +1684,50 @@ mod tests {
 
     #[test]
     fn a_refusal_is_in_the_situation_its_mutation_makes() {
+        let id = |n: usize| "a".repeat(n);
         assert_eq!(
-            reject(Operation::Get, "wrong_length", ""),
-            ["length.24 path-refused"]
+            reject_sent(
+                Operation::Get,
+                &format!("/s/{}", id(23)),
+                Body::Empty,
+                "wrong_length",
+                ""
+            ),
+            ["length.24 path-shorter"]
         );
         assert_eq!(
-            reject(
+            reject_sent(
+                Operation::Delete,
+                &format!("/s/{}", id(25)),
+                Body::Empty,
+                "wrong_length",
+                ""
+            ),
+            ["length.24 path-longer"]
+        );
+        assert_eq!(
+            reject_sent(
                 Operation::Create,
+                "/s",
+                Body::Json(json!({"selected_workflow": {"run_id": id(25)}})),
                 "wrong_length",
                 "/selected_workflow/run_id"
             ),
-            sorted(&["coerce.rejected create-field", "length.24 body-refused"])
+            sorted(&["coerce.rejected create-field", "length.24 body-longer"])
+        );
+        assert_eq!(
+            reject_sent(
+                Operation::Update,
+                "/s/x",
+                Body::Json(json!({"counter_workflow": {"workflow_id": id(23)}})),
+                "wrong_length",
+                "/counter_workflow/workflow_id"
+            ),
+            sorted(&[
+                "coerce.rejected update-field",
+                "length.24 body-shorter",
+                "update.invalid refused"
+            ])
         );
         assert_eq!(
             reject(Operation::Create, "null_not_allowed", "/counter_workflow"),
@@ -1646,8 +1741,25 @@ mod tests {
             ["coerce.rejected create-field"]
         );
         assert_eq!(
-            reject(Operation::List, "bad_query", "/selected_workflow_id"),
-            sorted(&["length.24 filter-refused", "list.param-invalid filter"])
+            reject_sent(
+                Operation::List,
+                &format!("/s?size=5&selected_workflow_id={}", id(23)),
+                Body::Empty,
+                "bad_query",
+                "/selected_workflow_id"
+            ),
+            sorted(&["length.24 filter-shorter", "list.param-invalid filter"])
+        );
+        // A 24-character filter refused for another reason is not the length's refusal.
+        assert_eq!(
+            reject_sent(
+                Operation::List,
+                &format!("/s?counter_workflow_id={}", id(24)),
+                Body::Empty,
+                "bad_query",
+                "/counter_workflow_id"
+            ),
+            ["list.param-invalid filter"]
         );
         assert_eq!(
             reject(Operation::List, "bad_query", "/size"),

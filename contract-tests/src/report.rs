@@ -1015,7 +1015,7 @@ mod tests {
     }
 
     /// A run that asserted every situation twice but these: `never.lost` in none of its
-    /// situations, `length.24 path-refused` not, the unreachable `list.order tie` once, and a
+    /// situations, `length.24 path-shorter` not, the unreachable `list.order tie` once, and a
     /// situation the table does not have.
     fn covered() -> Report {
         let mut report = report();
@@ -1028,7 +1028,7 @@ mod tests {
         }
         report
             .coverage
-            .retain(|(rule, name), _| *rule != Rule::NeverLost && *name != "path-refused");
+            .retain(|(rule, name), _| *rule != Rule::NeverLost && *name != "path-shorter");
         report.coverage.insert((Rule::ListOrder, "tie"), 1);
         report
             .coverage
@@ -1050,7 +1050,7 @@ mod tests {
         assert_eq!(
             line,
             format!(
-                "coverage: {} of {reachable} situations asserted ({} of {rules} rules in every situation; {unreachable} unreachable); never asserted: length.24 path-refused, never.lost after-refused-update, never.lost after-other-team, never.lost after-refused-key; credited but not in the situation table: get.found no-such-situation",
+                "coverage: {} of {reachable} situations asserted ({} of {rules} rules in every situation; {unreachable} unreachable); never asserted: length.24 path-shorter, never.lost after-refused-update, never.lost after-other-team, never.lost after-refused-key; credited but not in the situation table: get.found no-such-situation",
                 reachable - 4,
                 rules - 2,
             )
@@ -1089,7 +1089,7 @@ mod tests {
         assert_eq!(rows.len(), reachable + unreachable, "{text}");
         assert!(
             rows.contains(
-                &"| `length.24` | `path-refused` | 0 | a shorter or longer path id: 422 |"
+                &"| `length.24` | `path-shorter` | 0 | a path id one character short: 422 |"
             ),
             "{text}"
         );
@@ -1114,7 +1114,7 @@ mod tests {
         assert_eq!(listed.len(), 4, "{never}");
         assert!(
             listed[0]
-                .starts_with("- `length.24` `path-refused`: a shorter or longer path id: 422 ("),
+                .starts_with("- `length.24` `path-shorter`: a path id one character short: 422 ("),
             "{never}"
         );
         let unreachable_part = text.split("## Unreachable").nth(1).unwrap();
