@@ -489,16 +489,31 @@ pub const RULES: &[Definition] = &[
         Rule::ListParamInvalid,
         &[
             s(
-                "page",
-                "a page breaking its rule: 422 at [\"query\", \"page\"]",
+                "page-zero",
+                "page=0, just below its minimum: 422 at [query, page]",
+            ),
+            s("page-negative", "a negative page: 422 at [query, page]"),
+            s(
+                "page-not-integer",
+                "a page that is not an integer: 422 at [query, page]",
             ),
             s(
-                "size",
-                "a size breaking its rule: 422 at [\"query\", \"size\"]",
+                "size-zero",
+                "size=0, just below its minimum: 422 at [query, size]",
+            ),
+            s("size-negative", "a negative size: 422 at [query, size]"),
+            s(
+                "size-not-integer",
+                "a size that is not an integer: 422 at [query, size]",
+            ),
+            s("status", "a status not in the enum: 422 at [query, status]"),
+            s(
+                "date-time",
+                "a start or end that is not a date-time: 422 at its name",
             ),
             s(
-                "filter",
-                "a filter breaking its rule: 422 at [\"query\", name]",
+                "workflow-id",
+                "a workflow-id filter that is not 24 characters: 422 at its name",
             ),
             s("bound-accepted", "a page or size of 1 accepted"),
         ],
@@ -975,6 +990,27 @@ fn query_value<'a>(path_and_query: &'a str, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
+/// `list.param-invalid`: the situation of a refused query parameter, by its name and the value
+/// sent: for page and size, just below the minimum, further below, or not an integer.
+fn bad_query_situation(request: &Request, name: &str) -> Option<&'static str> {
+    let integer = |zero, negative, other| {
+        let value = query_value(&request.path_and_query, name)?;
+        Some(match value.parse::<i128>() {
+            Ok(0) => zero,
+            Ok(n) if n < 0 => negative,
+            _ => other,
+        })
+    };
+    match name {
+        listing::PAGE => integer("page-zero", "page-negative", "page-not-integer"),
+        listing::PAGE_SIZE => integer("size-zero", "size-negative", "size-not-integer"),
+        listing::STATUS => Some("status"),
+        listing::START | listing::END => Some("date-time"),
+        listing::SELECTED_WORKFLOW_ID | listing::COUNTER_WORKFLOW_ID => Some("workflow-id"),
+        _ => None,
+    }
+}
+
 /// A refusal, by its mutation and where it points.
 fn rejected(request: &Request, mutation: &str, pointer: &str, out: &mut Vec<Exercise>) {
     let operation = request.operation;
@@ -1005,12 +1041,9 @@ fn rejected(request: &Request, mutation: &str, pointer: &str, out: &mut Vec<Exer
             body_situation("create-content-type", "update-content-type"),
         )),
         "bad_query" => {
-            let situation = match field {
-                listing::PAGE => "page",
-                listing::PAGE_SIZE => "size",
-                _ => "filter",
-            };
-            out.push(exercise(Rule::ListParamInvalid, situation));
+            if let Some(situation) = bad_query_situation(request, field) {
+                out.push(exercise(Rule::ListParamInvalid, situation));
+            }
             if [listing::SELECTED_WORKFLOW_ID, listing::COUNTER_WORKFLOW_ID].contains(&field) {
                 match length_side(request, pointer, Some(field)) {
                     Some(true) => out.push(exercise(Rule::Length24, "filter-shorter")),
@@ -1748,7 +1781,7 @@ mod tests {
                 "bad_query",
                 "/selected_workflow_id"
             ),
-            sorted(&["length.24 filter-shorter", "list.param-invalid filter"])
+            sorted(&["length.24 filter-shorter", "list.param-invalid workflow-id"])
         );
         // A 24-character filter refused for another reason is not the length's refusal.
         assert_eq!(
@@ -1759,12 +1792,28 @@ mod tests {
                 "bad_query",
                 "/counter_workflow_id"
             ),
-            ["list.param-invalid filter"]
+            ["list.param-invalid workflow-id"]
         );
-        assert_eq!(
-            reject(Operation::List, "bad_query", "/size"),
-            ["list.param-invalid size"]
-        );
+        for (query, situation) in [
+            ("size=0", "size-zero"),
+            ("size=-1", "size-negative"),
+            ("size=1.5", "size-not-integer"),
+            ("page=0&size=3", "page-zero"),
+            ("page=abc", "page-not-integer"),
+        ] {
+            let name = query.split('=').next().unwrap();
+            assert_eq!(
+                reject_sent(
+                    Operation::List,
+                    &format!("/s?{query}"),
+                    Body::Empty,
+                    "bad_query",
+                    &format!("/{name}")
+                ),
+                [format!("list.param-invalid {situation}")],
+                "{query}"
+            );
+        }
         assert_eq!(
             reject(Operation::Update, "enum_violation", "/status"),
             sorted(&["coerce.rejected update-field", "update.invalid refused"])

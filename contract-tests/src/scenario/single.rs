@@ -54,13 +54,21 @@ fn arb_refused_value(parameter: &Parameter) -> Option<BoxedStrategy<String>> {
                 .flatten()
                 .map(|v| v.to_string())
                 .collect();
-            let mut others: Vec<String> = NOT_INTEGERS.map(str::to_owned).to_vec();
-            others.extend(minimum.map(|m| (m - 2).to_string()));
-            others.extend(maximum.map(|m| (m + 2).to_string()));
+            // Further past a bound (a negative page or size) is its own situation: a server
+            // that checks `== 0` rather than `< 1` accepts it.
+            let further: Vec<String> = [minimum.map(|m| m - 2), maximum.map(|m| m + 2)]
+                .into_iter()
+                .flatten()
+                .map(|v| v.to_string())
+                .collect();
+            let not_integers = select(NOT_INTEGERS.map(str::to_owned).to_vec());
             if just_past.is_empty() {
-                return Some(select(others).boxed());
+                return Some(not_integers.boxed());
             }
-            Some(prop_oneof![3 => select(just_past), 2 => select(others)].boxed())
+            Some(
+                prop_oneof![3 => select(just_past), 1 => select(further), 2 => not_integers]
+                    .boxed(),
+            )
         }
         ParamKind::String { min_len, max_len } => {
             let patterns = wrong_length_patterns((*min_len, *max_len));
