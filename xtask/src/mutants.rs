@@ -23,7 +23,7 @@ use crate::contract::{DEFAULT_CASES, LOOPBACK_CONCURRENCY, MAX_CASES, embedded_o
 const DEFAULT_MUTANT_SEEDS: u64 = 5;
 
 /// A whole run against a blind round's copy: the Python oracle is slower than the embedded
-/// server, and a fault that hangs must not hold the round forever (score.py's budget).
+/// server, and a fault that hangs must not hold the round forever.
 const ORACLE_MAX_TIME: Duration = Duration::from_secs(300);
 
 /// Largest FAULTS.md read: the rounds' tables are a few tens of KiB.
