@@ -57,12 +57,19 @@ pub struct MutantsArgs {
 /// A failure signature: the check, the operation and the JSON pointer of a finding.
 pub type Signature = (&'static str, Operation, String);
 
-/// Whether `check` asserts one of `fault_rules` (rule ids of CONTRACT.md). The one place that
-/// compares a check's rules with a fault's; a check the registry does not know (the cleanup's)
-/// asserts none.
+// Rule ids are compared as CONTRACT.md's strings here and only here: the next three functions
+// are the whole interface between this module and how checks and faults declare their rules.
+
+/// Whether `check` asserts one of `fault_rules` (rule ids of CONTRACT.md). A check the
+/// registry does not know (the cleanup's) asserts none.
 fn check_asserts_one_of(check: &str, fault_rules: &[&str]) -> bool {
     contract_tests::checks::find(check)
         .is_some_and(|c| c.rules.iter().any(|rule| fault_rules.contains(rule)))
+}
+
+/// The rule ids a catalog fault breaks.
+fn catalog_rules(fault: Fault) -> Vec<&'static str> {
+    fault.rules().to_vec()
 }
 
 /// CONTRACT.md's rule ids, in its order.
@@ -319,7 +326,7 @@ fn kill_table(
             rule: rule.clone(),
             faults: faults
                 .iter()
-                .filter(|fault| fault.rules().contains(&rule.as_str()))
+                .filter(|&&fault| catalog_rules(fault).contains(&rule.as_str()))
                 .map(|&fault| (fault, caught_everywhere(fault)))
                 .collect(),
         })
@@ -330,7 +337,11 @@ fn kill_table(
 fn unknown_rule_ids(rule_ids: &[String]) -> Vec<(Fault, &'static str)> {
     Fault::ALL
         .iter()
-        .flat_map(|&fault| fault.rules().iter().map(move |&rule| (fault, rule)))
+        .flat_map(|&fault| {
+            catalog_rules(fault)
+                .into_iter()
+                .map(move |rule| (fault, rule))
+        })
         .filter(|(_, rule)| !rule_ids.iter().any(|id| id == rule))
         .collect()
 }
@@ -502,12 +513,13 @@ fn catalog(args: &MutantsArgs, seed_list: &[u64], colour: bool) -> Result<ExitCo
         }
         for (fault, fault_runs) in &mut runs {
             let fault = *fault;
+            let rules = catalog_rules(fault);
             let (report, seconds, catch) = judge(
                 |fail_fast| {
                     runtime.block_on(run_against_embedded(Some(fault), cases, seed, fail_fast))
                 },
                 &known,
-                fault.rules(),
+                &rules,
             )?;
             if catch.is_none() {
                 let why = if report.findings.is_empty() {
@@ -1056,6 +1068,70 @@ mod tests {
             failures[2].case, None,
             "a seed from another run is no case of this one"
         );
+    }
+
+    #[test]
+    fn a_seed_stopped_early_without_a_counted_failure_is_run_again_in_full() {
+        let (check, rule) = method_check();
+        let other = "not_a_server_error";
+        let runs = std::cell::RefCell::new(Vec::new());
+        // Stopped at a failure that does not count; the full run finds one that does.
+        let run = |fail_fast: bool| -> Result<Report> {
+            runs.borrow_mut().push(fail_fast);
+            let mut report = Report {
+                seed: 3,
+                case_indices: (0..20).collect(),
+                findings: vec![finding(other, "", hex(&runner::case_seed(3, 2)))],
+                ..Report::default()
+            };
+            if fail_fast {
+                report.not_judged.insert(NotJudged::FailFast, 10);
+            } else {
+                report
+                    .findings
+                    .push(finding(check, "/allow", hex(&runner::case_seed(3, 15))));
+            }
+            Ok(report)
+        };
+        let (_, _, catch) = judge(run, &BTreeSet::new(), &[rule]).unwrap();
+        assert_eq!(*runs.borrow(), [true, false]);
+        assert_eq!(catch.expect("the full run caught it").case, Some(15));
+    }
+
+    #[test]
+    fn a_seed_caught_at_once_or_run_in_full_is_not_run_again() {
+        let (check, rule) = method_check();
+        for (findings, stopped, caught) in [
+            (
+                vec![finding(check, "", hex(&runner::case_seed(3, 1)))],
+                true,
+                true,
+            ),
+            (
+                vec![finding("not_a_server_error", "", String::new())],
+                false,
+                false,
+            ),
+            (vec![], false, false),
+        ] {
+            let runs = std::cell::Cell::new(0);
+            let run = |_: bool| -> Result<Report> {
+                runs.set(runs.get() + 1);
+                let mut report = Report {
+                    seed: 3,
+                    case_indices: (0..20).collect(),
+                    findings: findings.clone(),
+                    ..Report::default()
+                };
+                if stopped {
+                    report.not_judged.insert(NotJudged::FailFast, 10);
+                }
+                Ok(report)
+            };
+            let (_, _, catch) = judge(run, &BTreeSet::new(), &[rule]).unwrap();
+            assert_eq!(runs.get(), 1);
+            assert_eq!(catch.is_some(), caught);
+        }
     }
 
     fn ids(list: &[&str]) -> Vec<String> {
