@@ -298,6 +298,37 @@ fn judge(
     Ok((full, seconds, catch))
 }
 
+/// A fault's seed that could not be run (its server did not start, or refused the suite's
+/// first request) is not caught: the error is kept for the line that says so, and the other
+/// faults still run.
+fn or_not_run(
+    judged: Result<(Report, f64, Option<Catch>)>,
+) -> (Report, f64, Option<Catch>, Option<String>) {
+    match judged {
+        Ok((report, seconds, catch)) => (report, seconds, catch, None),
+        Err(e) => {
+            // The development keys are public, but an error that quotes a server's answer is
+            // redacted as every other output of the suite.
+            let secrets = Secrets::new(DEV_KEY, Some(DEV_OTHER_TEAM_KEY));
+            let line = secrets.redact(&format!("{e:#}"));
+            (Report::default(), 0.0, None, Some(line))
+        }
+    }
+}
+
+/// Why a seed did not catch its fault, on one escaped line.
+fn missed_because(
+    report: &Report,
+    faithful: &BTreeSet<Signature>,
+    error: Option<String>,
+) -> String {
+    match error {
+        Some(e) => format!("not run: {}", text::escape(&e)),
+        None if report.findings.is_empty() => "no failure".to_owned(),
+        None => discounted(report, faithful, 3),
+    }
+}
+
 /// One row of the kill table: a rule id, the faults that name it and whether each was caught on
 /// every seed.
 #[derive(Debug, PartialEq)]
@@ -514,19 +545,15 @@ fn catalog(args: &MutantsArgs, seed_list: &[u64], colour: bool) -> Result<ExitCo
         for (fault, fault_runs) in &mut runs {
             let fault = *fault;
             let rules = catalog_rules(fault);
-            let (report, seconds, catch) = judge(
+            let (report, seconds, catch, error) = or_not_run(judge(
                 |fail_fast| {
                     runtime.block_on(run_against_embedded(Some(fault), cases, seed, fail_fast))
                 },
                 &known,
                 &rules,
-            )?;
+            ));
             if catch.is_none() {
-                let why = if report.findings.is_empty() {
-                    "no failure".to_owned()
-                } else {
-                    discounted(&report, &known, 3)
-                };
+                let why = missed_because(&report, &known, error);
                 eprintln!("seed {seed}: {} ESCAPED ({why})", fault.name());
             }
             fault_runs.record(&report, seconds, catch);
@@ -821,7 +848,7 @@ fn rounds(args: &MutantsArgs, seed_list: &[u64], colour: bool) -> Result<ExitCod
             );
             for (fault, fault_runs) in round.faults.iter().zip(&mut runs) {
                 let rules: Vec<&str> = fault.rules.iter().map(String::as_str).collect();
-                let (report, seconds, catch) = judge(
+                let (report, seconds, catch, error) = or_not_run(judge(
                     |fail_fast| {
                         run_against_round(
                             &runtime,
@@ -834,15 +861,11 @@ fn rounds(args: &MutantsArgs, seed_list: &[u64], colour: bool) -> Result<ExitCod
                     },
                     &known,
                     &rules,
-                )?;
+                ));
                 match &catch {
                     Some(c) => eprintln!("{} {}: caught, {}", round.label, fault.name, c.line()),
                     None => {
-                        let why = if report.findings.is_empty() {
-                            "no failure".to_owned()
-                        } else {
-                            discounted(&report, &known, 3)
-                        };
+                        let why = missed_because(&report, &known, error);
                         eprintln!("{} {} seed {seed}: MISSED ({why})", round.label, fault.name);
                     }
                 }

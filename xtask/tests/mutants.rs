@@ -188,3 +188,49 @@ fn a_blind_round_rerun_catches_its_faults_and_says_with_which_case() {
     // reach serve.py (the scrubbed environment) and nothing prints one.
     assert!(!stdout.contains("dev-key-team"), "{stdout}");
 }
+
+#[test]
+fn a_missed_fault_and_one_whose_server_does_not_start_are_not_caught_and_say_why() {
+    let dir = Scratch::new("round");
+    let oracle = concat!(env!("CARGO_MANIFEST_DIR"), "/../oracle");
+    std::fs::write(
+        dir.0.join("FAULTS.md"),
+        "| name | story | rules broken | probe |\n|---|---|---|---|\n\
+         | r9-01 | no change at all | list.total | - |\n\
+         | r9-02 | a copy that cannot start | list.window | - |\n",
+    )
+    .unwrap();
+    // r9-01 is the faithful oracle itself; r9-02 stops before it listens.
+    std::fs::write(
+        dir.0.join("serve.py"),
+        format!(
+            "import os, runpy, sys\n\
+             if os.environ.get('ORACLE_FAULT') == 'r9-02':\n    sys.exit('r9-02 cannot start')\n\
+             sys.path.insert(0, {oracle:?})\n\
+             runpy.run_path({serve:?}, run_name='__main__')\n",
+            serve = format!("{oracle}/serve.py"),
+        ),
+    )
+    .unwrap();
+    let out = mutants(&["--oracle", dir.arg(), "--seeds", "1", "--cases", "30"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let label = dir.0.file_name().unwrap().to_str().unwrap();
+    assert_eq!(
+        stdout.lines().last(),
+        Some(format!("{label}: 0 of 2 caught (seeds 1)").as_str()),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("    never caught").count(), 2, "{stdout}");
+    assert!(
+        stderr.contains(&format!("{label} r9-01 seed 1: MISSED (no failure)")),
+        "{stderr}"
+    );
+    let not_run = stderr
+        .lines()
+        .find(|l| l.starts_with(&format!("{label} r9-02 seed 1: MISSED (not run: ")))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(not_run.contains("stopped before listening"), "{not_run}");
+    assert!(not_run.contains("r9-02 cannot start"), "{not_run}");
+}
