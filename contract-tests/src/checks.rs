@@ -67,7 +67,8 @@ pub const CHECKS: &[Check] = &[
         asserts: "the status is one the spec documents for the operation",
         // The spec's status set is the half of "a body that matches the spec for its status" that
         // the status carries.
-        rules: &[Rule::SchemaResponse, Rule::SchemaErrors],
+        // A create's one documented success is 200: `create.status`'s status.
+        rules: &[Rule::SchemaResponse, Rule::SchemaErrors, Rule::CreateStatus],
         run: status_code_conformance,
     },
     Check {
@@ -86,10 +87,13 @@ pub const CHECKS: &[Check] = &[
         name: "positive_data_acceptance",
         asserts: "a valid request gets a 2xx",
         // A 2xx for a valid request is the side of each refusal rule where it must not refuse
-        // (a respelled key served is `auth.missing` not over-applied).
+        // (a respelled key served is `auth.missing` not over-applied, an explicit null
+        // accepted is `create.null-kept`'s, a body within 1 MiB served `body.too-large`'s).
         rules: &[
             Rule::AuthRequired,
             Rule::AuthMissing,
+            Rule::CreateNullKept,
+            Rule::BodyTooLarge,
             Rule::CreateStatus,
             Rule::CreateWorkflowNotNull,
             Rule::CoerceAccepted,
@@ -121,7 +125,9 @@ pub const CHECKS: &[Check] = &[
     Check {
         name: "error_locus",
         asserts: "a 422's detail[].loc names the mutated field",
+        // One `detail` entry per violation, each with its `loc`: `schema.errors`' shape.
         rules: &[
+            Rule::SchemaErrors,
             Rule::CoerceRejected,
             Rule::CreateWorkflowNotNull,
             Rule::Length24,
@@ -207,6 +213,8 @@ pub const CHECKS: &[Check] = &[
             Rule::ListTotal,
             Rule::ListWindow,
             Rule::DeleteGone,
+            // A record the run created and did not delete missing from an exact page is lost.
+            Rule::NeverLost,
         ],
         run: list_conformance,
     },

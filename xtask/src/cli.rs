@@ -12,7 +12,8 @@ use clap::{Args, Parser, Subcommand};
 use reference_server::Fault;
 
 use crate::bench::BenchArgs;
-use crate::contract::{ContractArgs, MutantsArgs};
+use crate::contract::ContractArgs;
+use crate::mutants::MutantsArgs;
 use crate::oracle::OracleArgs;
 use crate::serve::ServeArgs;
 
@@ -87,9 +88,13 @@ pub enum Command {
     ///
     /// Runs the suite against the embedded reference server once faithfully and once with each
     /// fault of its catalog switched on, on K seeds (--seed, --seed+1, ...), and prints per fault how
-    /// many seeds caught it and with which check, then a kill table: every rule id of CONTRACT.md, the
-    /// faults that break it, and whether all of them were caught on every seed. Exits 1 when the
-    /// faithful server fails on any seed, a fault escapes on any seed, or a rule id has no fault.
+    /// many seeds caught it, the first case that did (case, check, operation, pointer, request), then
+    /// a kill table: every rule id of CONTRACT.md, the faults that break it, and whether all of them
+    /// were caught on every seed. A fault is caught on a seed only by a failure signature (check,
+    /// operation, pointer) the faithful run of that seed does not show, of a check that asserts one
+    /// of the fault's rules. With --oracle DIR, the faults are a blind round's (DIR/FAULTS.md) in its
+    /// FastAPI copy, against the faultless copy. Exits 1 when the faithful server fails on any seed,
+    /// a fault escapes on any seed, or a rule id has no fault; 2 when nothing could run.
     Mutants(MutantsArgs),
     /// Measure the suite (release build) and write bench/RESULTS.md
     ///

@@ -7,6 +7,7 @@ mod codegen;
 mod colour;
 mod contract;
 mod downgrade;
+mod mutants;
 mod oracle;
 mod release;
 mod serve;
@@ -40,7 +41,7 @@ fn main() -> ExitCode {
             return release::run_guarded(|| contract::contract(*a));
         }
         Some(Command::Mutants(a)) => {
-            return release::run_optimised("mutants", rest, || contract::mutants(a));
+            return release::run_optimised("mutants", rest, || mutants::mutants(a));
         }
         Some(Command::Bench(a)) => {
             return release::run_optimised("bench", rest, || bench::bench(a));

@@ -86,14 +86,35 @@ impl Drop for Oracle {
 /// Starts the oracle on `addr` (port 0 picks a free port) once its virtualenv is ready, and
 /// returns when it listens. Its later output goes to this process's stdout and stderr.
 pub fn spawn(addr: SocketAddr) -> Result<Oracle> {
-    let python = ensure_venv()?;
     let dir = workspace_root().join("oracle");
+    spawn_script(&dir.join("serve.py"), addr, &[], true)
+}
+
+/// As [`spawn`], for any script that takes serve.py's flags and prints its `listening on`
+/// line (a blind round's `serve.py`), with `env` added to the scrubbed environment. Without
+/// `echo`, what the script writes after it listens is dropped (a faulty copy's tracebacks);
+/// what it wrote before is still the error if it never listens.
+pub fn spawn_script(
+    script: &Path,
+    addr: SocketAddr,
+    env: &[(&str, &str)],
+    echo: bool,
+) -> Result<Oracle> {
+    let python = ensure_venv()?;
+    let dir = script.parent().unwrap_or(script);
+    let root = workspace_root();
+    let name = script
+        .strip_prefix(&root)
+        .unwrap_or(script)
+        .display()
+        .to_string();
     let mut child = child_env::command(&python)
-        .arg(dir.join("serve.py"))
+        .arg(script)
+        .envs(env.iter().copied())
         .args(["--host", &addr.ip().to_string()])
         .args(["--port", &addr.port().to_string()])
         .arg("--exit-on-stdin-eof")
-        .current_dir(&dir)
+        .current_dir(dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -110,7 +131,9 @@ pub fn spawn(addr: SocketAddr) -> Result<Oracle> {
             let _ = first_line.send(line);
         }
         for line in lines_out {
-            println!("{line}");
+            if echo {
+                println!("{line}");
+            }
         }
     });
     let early_stderr = Arc::new(Mutex::new(EarlyStderr::default()));
@@ -120,7 +143,9 @@ pub fn spawn(addr: SocketAddr) -> Result<Oracle> {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 let mut early = early.lock().unwrap_or_else(|e| e.into_inner());
                 if early.started {
-                    eprintln!("{line}");
+                    if echo {
+                        eprintln!("{line}");
+                    }
                 } else {
                     early.lines.push(line);
                 }
@@ -136,7 +161,7 @@ pub fn spawn(addr: SocketAddr) -> Result<Oracle> {
     let line = match lines.recv_timeout(STARTUP_TIMEOUT) {
         Ok(line) => line,
         Err(mpsc::RecvTimeoutError::Timeout) => bail!(
-            "oracle/serve.py printed no `listening on` line within {} s",
+            "{name} printed no `listening on` line within {} s",
             STARTUP_TIMEOUT.as_secs()
         ),
         Err(mpsc::RecvTimeoutError::Disconnected) => {
@@ -151,7 +176,7 @@ pub fn spawn(addr: SocketAddr) -> Result<Oracle> {
                 .find(|l| !l.trim().is_empty())
                 .map_or("no output", String::as_str);
             bail!(
-                "oracle/serve.py stopped before listening ({status}): {}",
+                "{name} stopped before listening ({status}): {}",
                 last.trim()
             );
         }
@@ -159,11 +184,13 @@ pub fn spawn(addr: SocketAddr) -> Result<Oracle> {
     oracle.base_url = line
         .strip_prefix("listening on ")
         .filter(|url| url.starts_with("http://"))
-        .with_context(|| format!("oracle/serve.py printed {line:?} instead of `listening on URL`"))?
+        .with_context(|| format!("{name} printed {line:?} instead of `listening on URL`"))?
         .to_owned();
     let mut early = early_stderr.lock().unwrap_or_else(|e| e.into_inner());
     for line in early.lines.drain(..) {
-        eprintln!("{line}");
+        if echo {
+            eprintln!("{line}");
+        }
     }
     early.started = true;
     Ok(oracle)
