@@ -226,6 +226,10 @@ pub const RULES: &[Definition] = &[
                 "unknown-nested",
                 "an unknown key inside a workflow object not stored",
             ),
+            s(
+                "respelled-field",
+                "a field's name respelled (camelCase, kebab-case, …) not read as the field",
+            ),
         ],
     ),
     rule(
@@ -899,7 +903,7 @@ fn body_size(body: &Body) -> Size {
 /// What a valid create's fields can exercise, one bit each in [`config`]'s walk: a body of
 /// twenty-odd fields would otherwise push the same few exercises over and over, and sorting
 /// them away is most of the derivation's cost.
-const CREATE_FIELD_EXERCISES: [Exercise; 12] = [
+const CREATE_FIELD_EXERCISES: [Exercise; 13] = [
     exercise(Rule::CreateDefaults, "absent-top"),
     exercise(Rule::CreateDefaults, "present-kept"),
     exercise(Rule::CreateNullKept, "null-stored"),
@@ -912,6 +916,7 @@ const CREATE_FIELD_EXERCISES: [Exercise; 12] = [
     exercise(Rule::Length24, "body-accepted"),
     exercise(Rule::CreateDefaults, "absent-nested"),
     exercise(Rule::CreateEcho, "unknown-nested"),
+    exercise(Rule::CreateEcho, "respelled-field"),
 ];
 
 /// A valid create's fields, sent against stored: which were absent, null, present, coerced;
@@ -945,10 +950,24 @@ fn config(sent: &Map<String, Value>, stored: &Map<String, Value>, top: bool) -> 
             }
         };
     }
-    if sent.keys().any(|k| !stored.contains_key(k)) {
+    for key in sent.keys().filter(|k| !stored.contains_key(*k)) {
         seen |= if top { 1 << 5 } else { 1 << 11 };
+        if stored.keys().any(|field| same_name(field, key)) {
+            seen |= 1 << 12;
+        }
     }
     seen
+}
+
+/// Whether two keys are one name in two naming conventions (`max_events`, `maxEvents`).
+fn same_name(a: &str, b: &str) -> bool {
+    let folded = |s: &str| {
+        s.chars()
+            .filter(|c| !matches!(c, '_' | '-'))
+            .flat_map(char::to_lowercase)
+            .collect::<String>()
+    };
+    folded(a) == folded(b)
 }
 
 fn push_config(seen: u16, out: &mut Vec<Exercise>) {
@@ -1538,7 +1557,8 @@ mod tests {
         let id = "a".repeat(24);
         let o = create(
             json!({"max_events": "5.0", "number_of_simulations": 2, "description": null,
-                   "selected_workflow": {"workflow_id": id, "x-nested": 1}, "x-unknown": 1}),
+                   "selected_workflow": {"workflow_id": id, "x-nested": 1}, "x-unknown": 1,
+                   "stopOnFailure": true}),
             json!({"max_events": 5, "number_of_simulations": 2, "description": null,
                    "timeout_seconds": null, "stop_on_failure": false,
                    "selected_workflow": {"workflow_id": id, "run_id": null}}),
@@ -1553,6 +1573,7 @@ mod tests {
             "create.echo sent-stored",
             "create.echo unknown-top",
             "create.echo unknown-nested",
+            "create.echo respelled-field",
             "create.workflow-not-null object-accepted",
             "coerce.accepted non-canonical",
             "coerce.accepted canonical-unchanged",

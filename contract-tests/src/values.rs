@@ -461,22 +461,75 @@ fn arb_accepted_field(field: &FieldModel) -> BoxedStrategy<FieldDraw> {
     proptest::strategy::Union::new_weighted(options).boxed()
 }
 
-/// Keys the spec does not know, which the server must ignore and not store.
-fn arb_unknown_keys() -> impl Strategy<Value = Vec<(String, Value)>> {
-    proptest::collection::vec(
-        (
-            arb_text(0, 6).prop_map(|s| format!("x-unknown-{s}")),
-            arb_json(),
-        ),
-        0..2,
+/// A field name as another naming convention writes it: camelCase, PascalCase, kebab-case,
+/// UPPER_SNAKE. A framework told to accept aliases (pydantic's `alias_generator`, a
+/// case-insensitive model) reads these; the contract knows only the spec's names.
+pub fn respellings(name: &str) -> Vec<String> {
+    let words: Vec<&str> = name.split('_').filter(|w| !w.is_empty()).collect();
+    let capitalised = |w: &str| {
+        let mut chars = w.chars();
+        chars
+            .next()
+            .map(|c| c.to_uppercase().chain(chars).collect::<String>())
+            .unwrap_or_default()
+    };
+    let camel: String = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            if i == 0 {
+                (*w).to_owned()
+            } else {
+                capitalised(w)
+            }
+        })
+        .collect();
+    let pascal: String = words.iter().map(|w| capitalised(w)).collect();
+    let mut out = vec![camel, pascal, words.join("-"), name.to_uppercase()];
+    out.retain(|n| n != name);
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Keys the spec does not know, which the server must ignore and not store: made-up names,
+/// and the nearest unknown keys, the model's own field names respelled, with a valid value a
+/// server reading the alias would store.
+fn arb_unknown_keys(model: &ObjectModel) -> BoxedStrategy<Vec<(String, Value)>> {
+    let made_up = (
+        arb_text(0, 6).prop_map(|s| format!("x-unknown-{s}")),
+        arb_json(),
     )
+        .boxed();
+    let known: Vec<&str> = model.fields.iter().map(|f| f.name.as_str()).collect();
+    let aliases: Vec<BoxedStrategy<(String, Value)>> = model
+        .fields
+        .iter()
+        .filter(|f| !matches!(f.kind, Kind::Object(_)))
+        .flat_map(|f| {
+            respellings(&f.name)
+                .into_iter()
+                .filter(|alias| !known.contains(&alias.as_str()))
+                .map(|alias| {
+                    arb_canonical(&f.kind)
+                        .prop_map(move |value| (alias.clone(), value.sent))
+                        .boxed()
+                })
+        })
+        .collect();
+    let key = if aliases.is_empty() {
+        made_up
+    } else {
+        prop_oneof![1 => made_up, 1 => proptest::strategy::Union::new(aliases)].boxed()
+    };
+    proptest::collection::vec(key, 0..2).boxed()
 }
 
 /// A valid object for a model, and what the server must store for it.
 pub fn arb_accepted_object(model: ObjectModel) -> impl Strategy<Value = Accepted> {
     let names: Vec<String> = model.fields.iter().map(|f| f.name.clone()).collect();
     let fields: Vec<_> = model.fields.iter().map(arb_accepted_field).collect();
-    (fields, arb_unknown_keys()).prop_map(move |(values, unknown)| {
+    (fields, arb_unknown_keys(&model)).prop_map(move |(values, unknown)| {
         let mut sent = Map::new();
         let mut stored = Map::new();
         for (name, (value, store)) in names.iter().zip(values) {
@@ -507,6 +560,15 @@ mod tests {
         (0..n)
             .map(|_| s.new_tree(&mut runner).unwrap().current())
             .collect()
+    }
+
+    #[test]
+    fn a_field_name_is_respelled_in_the_other_conventions_only() {
+        assert_eq!(
+            respellings("max_events"),
+            ["MAX_EVENTS", "MaxEvents", "max-events", "maxEvents"]
+        );
+        assert_eq!(respellings("status"), ["STATUS", "Status"]);
     }
 
     #[test]

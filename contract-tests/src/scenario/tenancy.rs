@@ -1,4 +1,4 @@
-//! Tenancy: another team's key can neither see, read, update nor delete this team's simulation, and the record is unchanged after it tried.
+//! Tenancy: another team's key can neither see (not even by the very query the owner just ran), read, update nor delete this team's simulation, and the record is unchanged after it tried.
 
 use proptest::prelude::*;
 
@@ -28,6 +28,15 @@ pub(super) async fn run(x: &mut Exec<'_>, nonce: &str) {
         let mut request = api.delete(&id);
         request.auth = Auth::OtherTeam;
         x.send(request, Expect::NotFound).await;
+        // The owner's query first, then the same query with the other key: a page cached by
+        // its query string alone (the team left out of the key) shows the owner's record.
+        x.list(
+            Auth::Primary,
+            10,
+            1,
+            ListExpectation::exactly(by_logical_id(&tag), vec![id.clone()]),
+        )
+        .await;
         x.list(
             Auth::OtherTeam,
             10,
