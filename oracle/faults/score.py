@@ -37,13 +37,19 @@ def fault_names(round_dir: str) -> list[str]:
     return names
 
 
-def start(round_dir: str, fault: str | None) -> tuple[subprocess.Popen, str]:
+class DidNotStart(SystemExit):
+    """The server exited (or closed its stdout) before printing its `listening on` line."""
+
+
+def start(
+    round_dir: str, fault: str | None, python: str = sys.executable
+) -> tuple[subprocess.Popen, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONTRACT_")}
     env.pop("ORACLE_FAULT", None)
     if fault:
         env["ORACLE_FAULT"] = fault
     server = subprocess.Popen(
-        [sys.executable, os.path.join(round_dir, "serve.py"), "--port", "0"],
+        [python, os.path.join(round_dir, "serve.py"), "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env=env,
@@ -54,11 +60,13 @@ def start(round_dir: str, fault: str | None) -> tuple[subprocess.Popen, str]:
         found = re.search(r"listening on (http://\S+)", line)
         if found:
             return server, found.group(1)
-    raise SystemExit(f"{fault or 'the faultless copy'} did not start")
+    server.wait()
+    raise DidNotStart(f"{fault or 'the faultless copy'} did not start")
 
 
 def run(args: argparse.Namespace, fault: str | None, seed: int) -> tuple[int, dict]:
-    server, url = start(args.round, fault)
+    # oracle/mutants/run.py runs under another venv and names the oracle's interpreter.
+    server, url = start(args.round, fault, getattr(args, "python", sys.executable))
     try:
         out = subprocess.run(
             [args.xtask, "contract", "--base-url", url, "--seed", str(seed), "--cases",
