@@ -16,7 +16,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::exchange::{Auth, Body, Exercise, Expect, Observation, Request, exercise};
+use crate::exchange::{Auth, Body, Exercise, Expect, Locus, Observation, Request, exercise};
 use crate::listing::{self, ListExpectation, ListFilter};
 use crate::rules::{Rule, RuleSet};
 use crate::spec::Operation;
@@ -166,6 +166,10 @@ pub const RULES: &[Definition] = &[
             s("404", "a 404 body judged"),
             s("405", "a 405 body judged"),
             s("422", "a 422 body judged"),
+            s(
+                "several-violations",
+                "a 422 for several invalid fields: one entry per violation",
+            ),
             unreachable(
                 "413",
                 "a 413 body judged",
@@ -372,6 +376,7 @@ pub const RULES: &[Definition] = &[
                 "just-under",
                 "a valid body between 10^6 bytes and 1 MiB served",
             ),
+            s("at-limit", "a valid body of exactly 1 MiB served"),
         ],
     ),
     rule(
@@ -708,6 +713,9 @@ fn candidates(observation: &Observation, status: u16, out: &mut Vec<Exercise>) {
         Size::Over => out.push(exercise(Rule::BodyTooLarge, "over-limit")),
         Size::JustUnder if matches!(case.expect, Expect::Accept { .. }) => {
             out.push(exercise(Rule::BodyTooLarge, "just-under"));
+            if exact_size(&request.body) == LARGE_BODY {
+                out.push(exercise(Rule::BodyTooLarge, "at-limit"));
+            }
         }
         _ => {}
     }
@@ -769,8 +777,16 @@ fn candidates(observation: &Observation, status: u16, out: &mut Vec<Exercise>) {
         }
         Expect::Probe { .. } => out.push(exercise(Rule::CoerceUnspecified, "probe")),
         Expect::Reject {
-            mutation, pointer, ..
-        } => rejected(request, mutation, pointer, out),
+            mutation,
+            pointer,
+            locus,
+            ..
+        } => {
+            rejected(request, mutation, pointer, out);
+            if matches!(locus, Some(Locus::Every(_))) {
+                out.push(exercise(Rule::SchemaErrors, "several-violations"));
+            }
+        }
         Expect::Simulation { .. } if operation == Operation::Get => {
             out.push(exercise(Rule::GetFound, "get"));
         }
@@ -844,6 +860,18 @@ fn is_unknown_key(auth: &Auth) -> bool {
         if value.strip_prefix(BEARER).is_some_and(|key| !key.trim().is_empty()))
 }
 
+/// How far from a bound [`body_size`]'s estimate must be to be trusted.
+const NEAR: usize = 64;
+
+/// A body's size on the wire, serialised: only for the rare body already near the limit.
+fn exact_size(body: &Body) -> usize {
+    match body {
+        Body::Bytes(bytes) => bytes.len(),
+        Body::Json(value) => serde_json::to_vec(value).map_or(0, |b| b.len()),
+        Body::Empty => 0,
+    }
+}
+
 /// Where a body stands against the size limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Size {
@@ -886,11 +914,15 @@ fn body_size(body: &Body) -> Size {
             }
         }
     }
-    let n = match body {
+    let mut n = match body {
         Body::Bytes(bytes) => bytes.len(),
-        Body::Json(value) => size(value, LARGE_BODY),
+        Body::Json(value) => size(value, LARGE_BODY + NEAR),
         Body::Empty => 0,
     };
+    // Near a bound the estimate's few bytes of punctuation decide the side: serialise then.
+    if (JUST_UNDER.saturating_sub(NEAR)..=LARGE_BODY + NEAR).contains(&n) {
+        n = exact_size(body);
+    }
     if n > LARGE_BODY {
         Size::Over
     } else if n > JUST_UNDER {
@@ -2093,6 +2125,23 @@ mod tests {
             &exercises(&o, asserted_by(&["not_found"])),
             "delete.gone update-after-delete"
         ));
+    }
+
+    #[test]
+    fn a_valid_body_of_exactly_the_limit_is_its_own_situation() {
+        let fill = |n: usize| {
+            let bare = serde_json::to_vec(&json!({"description": ""}))
+                .unwrap()
+                .len();
+            json!({"description": "x".repeat(n - bare)})
+        };
+        let at = |n: usize| {
+            let body = fill(n);
+            shown(&exercises(&create(body.clone(), body), every_rule()))
+        };
+        assert!(at(LARGE_BODY).contains(&"body.too-large at-limit".to_owned()));
+        assert!(at(LARGE_BODY - 1).contains(&"body.too-large just-under".to_owned()));
+        assert!(!at(LARGE_BODY - 1).contains(&"body.too-large at-limit".to_owned()));
     }
 
     #[test]

@@ -7,7 +7,7 @@ not. (Issue 22 adds a second condition, that the failing check asserts one of th
 this script does not read rules, so it reports the check that caught each fault for a person to
 compare with FAULTS.md.)
 
-    target/oracle-venv/bin/python oracle/faults/score.py oracle/faults/round1 \
+    target/oracle-venv/bin/python oracle/mutants/score.py oracle/faults/round1 \
         --xtask target/xtask/xtask --seeds 7 [--cases 2000] [--faults r1-01,r1-02]
 
 Needs the oracle's virtualenv (`cargo xtask oracle` builds it) and a built xtask

@@ -89,6 +89,40 @@ pub(super) fn arb_bad_update(spec: &Spec) -> impl Strategy<Value = Scenario> + u
                 .boxed(),
         );
     }
+    // Every field of the update body invalid at once: one 422 entry per violation, each at its
+    // own loc (a handler that stops at the first reports one).
+    let fields: Vec<(String, BoxedStrategy<(&'static str, Value)>)> = spec
+        .update_body
+        .fields
+        .iter()
+        .map(|f| (f.name.clone(), arb_rejected(&f.kind)))
+        .collect();
+    if fields.len() >= 2 {
+        let names: Vec<String> = fields.iter().map(|(n, _)| n.clone()).collect();
+        let values: Vec<BoxedStrategy<(&'static str, Value)>> =
+            fields.into_iter().map(|(_, v)| v).collect();
+        mutations.push(
+            values
+                .prop_map(move |values| {
+                    let mut body = json!({});
+                    for (name, (_, value)) in names.iter().zip(values) {
+                        pointer::set(&mut body, &pointer::child("", name), value);
+                    }
+                    let locs = names
+                        .iter()
+                        .map(|n| vec![json!("body"), json!(n)])
+                        .collect();
+                    (
+                        "every_field_rejected",
+                        Body::Json(body),
+                        JSON,
+                        422,
+                        Some(Locus::Every(locs)),
+                    )
+                })
+                .boxed(),
+        );
+    }
     // Prefixes of a valid patch never parse: cut inside the object, after a key, before the end.
     let after_first_key = text.find(':').map_or(1, |colon| colon + 1);
     let cuts = vec![
@@ -134,9 +168,10 @@ pub(super) async fn run(x: &mut Exec<'_>, plan: &BadUpdatePlan) {
     request.body = plan.body.clone();
     request.content_type = plan.content_type.map(str::to_owned);
     let at = match &plan.locus {
-        Some(Locus::Exact(loc)) => loc.iter().skip(1).fold(String::new(), |at, key| {
-            pointer::child(&at, key.as_str().unwrap_or_default())
-        }),
+        Some(Locus::Exact(loc)) => body_pointer(loc),
+        Some(Locus::Every(locs)) => locs
+            .first()
+            .map_or_else(String::new, |loc| body_pointer(loc)),
         _ => String::new(),
     };
     x.send(
@@ -150,7 +185,8 @@ pub(super) async fn run(x: &mut Exec<'_>, plan: &BadUpdatePlan) {
     )
     .await;
     // A refused value must have changed nothing: the read shows the record as created.
-    let field = matches!(&plan.locus, Some(Locus::Exact(loc)) if loc.len() > 1);
+    let field = matches!(&plan.locus, Some(Locus::Exact(loc)) if loc.len() > 1)
+        || matches!(&plan.locus, Some(Locus::Every(_)));
     let exercises: &[Exercise] = if field {
         &[
             exercise(Rule::UpdateInvalid, "unchanged-after"),
@@ -160,4 +196,11 @@ pub(super) async fn run(x: &mut Exec<'_>, plan: &BadUpdatePlan) {
         &[exercise(Rule::NeverLost, "after-refused-update")]
     };
     x.read_back_exercising(&id, &created, exercises).await;
+}
+
+/// The JSON pointer into the body of a 422 `loc` (`["body", "status"]` is `/status`).
+fn body_pointer(loc: &[Value]) -> String {
+    loc.iter().skip(1).fold(String::new(), |at, key| {
+        pointer::child(&at, key.as_str().unwrap_or_default())
+    })
 }

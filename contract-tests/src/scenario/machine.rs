@@ -43,6 +43,10 @@ pub const CLOCK_GAP: Duration = Duration::from_millis(60);
 /// bytes for "1 MB", say) refuses it.
 const JUST_UNDER_LIMIT: usize = 1024 * 1024 - 64;
 
+/// A create body of exactly 1 MiB: not over the limit, so it must be served; a server that
+/// refuses at the limit (`>=` for `>`) does not.
+const AT_LIMIT: usize = 1024 * 1024;
+
 /// Past the 1 MiB over which a server may answer 413 instead.
 const OVER_LIMIT_DESCRIPTION: usize = 1024 * 1024 + 64 * 1024;
 
@@ -211,10 +215,10 @@ pub enum Intruder {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Create(Box<CreatePlan>),
-    /// A create whose body is [`JUST_UNDER_LIMIT`] bytes (must be served), or, when true, with a
-    /// description of [`OVER_LIMIT_DESCRIPTION`] bytes (413 or served); deleted at once so lists
-    /// stay small.
-    CreateLarge(bool),
+    /// A create whose body is this many bytes ([`JUST_UNDER_LIMIT`] or [`AT_LIMIT`]: must be
+    /// served), or, when `None`, with a description of [`OVER_LIMIT_DESCRIPTION`] bytes (413 or
+    /// served); deleted at once so lists stay small.
+    CreateLarge(Option<usize>),
     Get(Pick),
     List(Box<QueryPlan>),
     Update(Pick, PatchPlan),
@@ -290,11 +294,11 @@ impl Command {
                 }
                 line
             }
-            Command::CreateLarge(true) => {
+            Command::CreateLarge(None) => {
                 format!("create with a {OVER_LIMIT_DESCRIPTION}-byte description, then delete it")
             }
-            Command::CreateLarge(false) => {
-                format!("create with a {JUST_UNDER_LIMIT}-byte body, then delete it")
+            Command::CreateLarge(Some(size)) => {
+                format!("create with a {size}-byte body, then delete it")
             }
             Command::Get(pick) => format!("get {pick}"),
             Command::List(q) => format!(
@@ -374,7 +378,12 @@ fn arb_command(spec: &Spec) -> BoxedStrategy<Command> {
     let statuses = super::listing::statuses(spec);
     prop_oneof![
         6 => arb_create(spec).prop_map(|c| Command::Create(Box::new(c))),
-        1 => proptest::bool::weighted(0.3).prop_map(Command::CreateLarge),
+        1 => prop_oneof![
+            3 => Just(None),
+            4 => Just(Some(JUST_UNDER_LIMIT)),
+            3 => Just(Some(AT_LIMIT)),
+        ]
+        .prop_map(Command::CreateLarge),
         3 => arb_pick(spec).prop_map(Command::Get),
         6 => arb_query(spec).prop_map(|q| Command::List(Box::new(q))),
         5 => (arb_pick(spec), arb_patch_plan(spec)).prop_map(|(p, u)| Command::Update(p, u)),
@@ -679,7 +688,7 @@ impl Machine<'_> {
             Command::Create(plan) => {
                 self.create(x, plan).await;
             }
-            Command::CreateLarge(over) => self.create_large(x, *over).await,
+            Command::CreateLarge(size) => self.create_large(x, *size).await,
             Command::Get(pick) => self.get(x, pick).await,
             Command::List(query) => self.list(x, query).await,
             Command::Update(pick, patch) => self.update(x, pick, patch).await,
@@ -813,20 +822,17 @@ impl Machine<'_> {
         Some(id)
     }
 
-    async fn create_large(&mut self, x: &mut Exec<'_>, over_limit: bool) {
+    async fn create_large(&mut self, x: &mut Exec<'_>, size: Option<usize>) {
         let logical_id = format!("{}-large", self.tag);
-        let sent = if over_limit {
-            let description = format!("{} {}", self.tag, "x".repeat(OVER_LIMIT_DESCRIPTION));
-            json!({"logical_id": logical_id, "description": description})
-        } else {
-            // Filled up to exactly JUST_UNDER_LIMIT bytes as sent (an `x` is one byte in JSON).
+        let over_limit = size.is_none();
+        let sent = if let Some(size) = size {
+            // Filled up to exactly `size` bytes as sent (an `x` is one byte in JSON).
             let bare = json!({"logical_id": logical_id, "description": format!("{} ", self.tag)});
             let used = serde_json::to_vec(&bare).map_or(0, |b| b.len());
-            let description = format!(
-                "{} {}",
-                self.tag,
-                "x".repeat(JUST_UNDER_LIMIT.saturating_sub(used))
-            );
+            let description = format!("{} {}", self.tag, "x".repeat(size.saturating_sub(used)));
+            json!({"logical_id": logical_id, "description": description})
+        } else {
+            let description = format!("{} {}", self.tag, "x".repeat(OVER_LIMIT_DESCRIPTION));
             json!({"logical_id": logical_id, "description": description})
         };
         let mut stored = x.spec.create_body.all_defaults();
