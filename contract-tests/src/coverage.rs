@@ -404,6 +404,14 @@ pub const RULES: &[Definition] = &[
                 "a record containing the searched text listed",
             ),
             s("non-match-left-out", "a record without it left out"),
+            s(
+                "null-field-not-text",
+                "a record whose searched field is null left out of a search for `none` or `null` (a null is no text)",
+            ),
+            s(
+                "spanning-needle-left-out",
+                "a record left out of a search for the end of its logical_id, a space and the start of its description (each field is searched on its own)",
+            ),
         ],
     ),
     rule(
@@ -414,6 +422,14 @@ pub const RULES: &[Definition] = &[
                 "a record created within start and end listed",
             ),
             s("outside-left-out", "a record created outside them left out"),
+            s(
+                "truncated-bound",
+                "a record left out by a bound derived from a created_at (midnight of its day, its second, 1 µs or 1 s away), not any record's own",
+            ),
+            s(
+                "other-offset",
+                "a bound written with a non-zero UTC offset read at its instant",
+            ),
         ],
     ),
     rule(
@@ -458,6 +474,10 @@ pub const RULES: &[Definition] = &[
         Rule::ListOrder,
         &[
             s("two-or-more", "a page of two or more records newest first"),
+            s(
+                "matched-different-ways",
+                "a search's page where a record matched by its description alone is newer than one matched by its logical_id alone, and listed first",
+            ),
             unreachable(
                 "tie",
                 "two records with one created_at ordered by _id descending",
@@ -1296,6 +1316,26 @@ fn listed(observation: &Observation, expect: &ListExpectation, out: &mut Vec<Exe
     if !matches && expect.total > 0 {
         out.push(exercise(Rule::ListWindow, "past-last"));
     }
+    if [&expect.filter.start, &expect.filter.end]
+        .into_iter()
+        .flatten()
+        .filter_map(|b| chrono::DateTime::parse_from_rfc3339(b).ok())
+        .any(|b| b.offset().local_minus_utc() != 0)
+    {
+        out.push(exercise(Rule::ListTimeBounds, "other-offset"));
+    }
+    if let Some(needle) = &expect.filter.search {
+        // A logical-id-first server lists a description match after a logical_id match, however new.
+        let only = |sim: &Value| match listing::search_hits(needle, sim) {
+            [true, false] => Some(true),
+            [false, true] => Some(false),
+            _ => None,
+        };
+        let ways: Vec<bool> = shown.iter().filter_map(only).collect();
+        if ways.iter().skip_while(|by_id| **by_id).any(|by_id| *by_id) {
+            out.push(exercise(Rule::ListOrder, "matched-different-ways"));
+        }
+    }
 }
 
 /// The filters of `filter` each applied alone, with the rule that reads it.
@@ -1341,6 +1381,46 @@ fn left_out(rule: Rule) -> Exercise {
     exercise(rule, situation)
 }
 
+/// The finer situations of a record that one filter, `alone`, left out: a search a wrongly
+/// built searchable text (`f"{logical_id} {description}"`, a null spelled as text) would have
+/// matched, or a bound at no record's own instant.
+fn left_out_how(
+    alone: &ListFilter,
+    record: &Value,
+    own_times: &[chrono::DateTime<chrono::Utc>],
+) -> Vec<Exercise> {
+    let mut out = Vec::new();
+    if let Some(needle) = &alone.search {
+        let needle = needle.to_lowercase();
+        let config = &record["simulation_config"];
+        let fields = listing::SEARCHED_FIELDS.map(|f| config[f].as_str().map(str::to_lowercase));
+        if fields.iter().any(Option::is_none)
+            && !needle.is_empty()
+            && ["none", "null"].iter().any(|t| t.contains(&needle))
+        {
+            out.push(exercise(Rule::ListSearch, "null-field-not-text"));
+        }
+        let spanned = ["none", "null"].iter().any(|null| {
+            let [first, second] = fields
+                .clone()
+                .map(|f| f.unwrap_or_else(|| (*null).to_owned()));
+            format!("{first} {second}").contains(&needle)
+                && !first.contains(&needle)
+                && !second.contains(&needle)
+        });
+        if spanned {
+            out.push(exercise(Rule::ListSearch, "spanning-needle-left-out"));
+        }
+    }
+    let bound = alone.start.as_ref().or(alone.end.as_ref());
+    if let Some(at) = bound.and_then(|b| listing::parse_query_time(b))
+        && !own_times.contains(&at)
+    {
+        out.push(exercise(Rule::ListTimeBounds, "truncated-bound"));
+    }
+    out
+}
+
 /// The exclusions of a list `filter` over records the scenario knows all of: a filter whose
 /// only failure on some record left that record out (the nearest record on the other side of
 /// that filter alone), and, with two or more filters, a record matching some but not all of
@@ -1348,14 +1428,13 @@ fn left_out(rule: Rule) -> Exercise {
 pub fn exclusions(filter: &ListFilter, records: &[Value]) -> Vec<Exercise> {
     let singles = single_filters(filter);
     let mut out = Vec::new();
+    let own_times: Vec<_> = records.iter().filter_map(listing::created_at).collect();
     for record in records {
-        let failed: Vec<Rule> = singles
-            .iter()
-            .filter(|(_, f)| !f.matches(record))
-            .map(|(rule, _)| *rule)
-            .collect();
-        if let [rule] = failed[..] {
-            out.push(left_out(rule));
+        let failed: Vec<&(Rule, ListFilter)> =
+            singles.iter().filter(|(_, f)| !f.matches(record)).collect();
+        if let [(rule, alone)] = failed[..] {
+            out.push(left_out(*rule));
+            out.extend(left_out_how(alone, record, &own_times));
         }
         if singles.len() >= 2 && !failed.is_empty() && failed.len() < singles.len() {
             out.push(exercise(Rule::ListAnd, "some-match-left-out"));
@@ -2058,6 +2137,150 @@ mod tests {
             shown(&exclusions(&search_only, &[record("none", "running")])),
             ["list.search non-match-left-out"]
         );
+    }
+
+    fn searched(logical_id: Option<&str>, description: Option<&str>, at: &str) -> Value {
+        json!({"_id": "a", "created_at": at,
+               "simulation_config": {"logical_id": logical_id, "description": description}})
+    }
+
+    #[test]
+    fn a_search_only_a_concatenation_would_match_is_its_own_exclusion() {
+        let at = "2026-01-01T10:00:00Z";
+        let scoped = |search: &str, record: &Value| {
+            let filter = ListFilter {
+                logical_id: record["simulation_config"]["logical_id"]
+                    .as_str()
+                    .map(str::to_owned),
+                selected_workflow_id: None,
+                search: Some(search.into()),
+                ..ListFilter::default()
+            };
+            shown(&exclusions(&filter, std::slice::from_ref(record)))
+        };
+        let no_description = searched(Some("run-7"), None, at);
+        assert_eq!(
+            scoped("NONE", &no_description),
+            sorted(&[
+                "list.and some-match-left-out",
+                "list.search non-match-left-out",
+                "list.search null-field-not-text"
+            ])
+        );
+        assert!(
+            scoped("7 No", &no_description)
+                .contains(&"list.search spanning-needle-left-out".into())
+        );
+        assert_eq!(
+            scoped("ul", &no_description),
+            sorted(&[
+                "list.and some-match-left-out",
+                "list.search non-match-left-out",
+                "list.search null-field-not-text"
+            ])
+        );
+        let both = searched(Some("run-7"), Some("Hello there"), at);
+        assert!(scoped("7 hel", &both).contains(&"list.search spanning-needle-left-out".into()));
+        // A needle in neither field nor across them, or a record without a null: only the plain one.
+        let plain = sorted(&[
+            "list.and some-match-left-out",
+            "list.search non-match-left-out",
+        ]);
+        assert_eq!(scoped("7  hel", &both), plain);
+        assert_eq!(scoped("none", &both), plain);
+        // Matched, so nothing was left out.
+        assert!(scoped("-7", &both).is_empty());
+    }
+
+    #[test]
+    fn a_bound_at_no_records_own_instant_leaving_one_out_is_a_truncated_bound() {
+        let records = [
+            searched(Some("a"), None, "2026-01-01T10:00:00.5Z"),
+            searched(Some("b"), None, "2026-01-01T10:00:01Z"),
+        ];
+        let with_end = |end: &str| {
+            shown(&exclusions(
+                &ListFilter {
+                    end: Some(end.into()),
+                    ..ListFilter::default()
+                },
+                &records,
+            ))
+        };
+        let truncated = sorted(&[
+            "list.time-bounds outside-left-out",
+            "list.time-bounds truncated-bound",
+        ]);
+        assert_eq!(with_end("2026-01-01T00:00:00Z"), truncated);
+        assert_eq!(with_end("2026-01-01T10:00:00"), truncated);
+        assert_eq!(with_end("2026-01-01T15:30:00.499999+05:30"), truncated);
+        // Another record's own created_at is the suite's older draw, not a truncated one.
+        assert_eq!(
+            with_end("2026-01-01T10:00:00.5Z"),
+            ["list.time-bounds outside-left-out"]
+        );
+        assert!(with_end("2026-01-02T00:00:00Z").is_empty());
+    }
+
+    #[test]
+    fn a_bound_in_another_offset_on_an_exact_page_is_other_offset() {
+        let expect = |end: &str| {
+            ListExpectation::exactly(
+                ListFilter {
+                    end: Some(end.into()),
+                    ..ListFilter::default()
+                },
+                vec![],
+            )
+        };
+        let situations = |end: &str| list("size=5&page=1", Auth::Primary, expect(end), 0);
+        assert!(
+            situations("2026-01-01T15:30:00+05:30")
+                .contains(&"list.time-bounds other-offset".into())
+        );
+        for same in [
+            "2026-01-01T10:00:00+00:00",
+            "2026-01-01T10:00:00Z",
+            "2026-01-01T10:00:00",
+        ] {
+            assert!(!situations(same).contains(&"list.time-bounds other-offset".into()));
+        }
+    }
+
+    #[test]
+    fn a_description_match_listed_before_a_logical_id_match_is_matched_different_ways() {
+        let situations = |page: Vec<Value>| {
+            let ids: Vec<String> = (0..page.len()).map(|i| i.to_string()).collect();
+            let o = observed(
+                request(
+                    Operation::List,
+                    "/s?size=5&page=1&search=w",
+                    Body::Empty,
+                    Auth::Primary,
+                ),
+                Expect::Listed(ListExpectation::exactly(
+                    ListFilter {
+                        search: Some("W".into()),
+                        ..ListFilter::default()
+                    },
+                    ids,
+                )),
+                200,
+                json!({"simulations": page, "total": 0}),
+            );
+            shown(&exercises(&o, asserted_by(&["list_conformance"])))
+        };
+        let by_id = searched(Some("x-w"), Some("x"), "2026-01-01T10:00:00Z");
+        let by_description = searched(Some("x"), Some("x w"), "2026-01-01T10:00:01Z");
+        let by_both = searched(Some("w"), Some("w"), "2026-01-01T10:00:02Z");
+        let different = "list.order matched-different-ways".to_owned();
+        assert!(
+            situations(vec![by_description.clone(), by_both.clone(), by_id.clone()])
+                .contains(&different)
+        );
+        // The order a logical-id-first server gets right anyway, and a record matched both ways.
+        assert!(!situations(vec![by_id.clone(), by_description.clone()]).contains(&different));
+        assert!(!situations(vec![by_both, by_id]).contains(&different));
     }
 
     fn item(operation: Operation, path: &str, auth: Auth, expect: Expect) -> Vec<String> {

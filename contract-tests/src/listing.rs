@@ -116,6 +116,17 @@ pub fn created_at(sim: &Value) -> Option<DateTime<Utc>> {
         .and_then(parse_query_time)
 }
 
+/// Which of [`SEARCHED_FIELDS`] hold `needle`, each on its own, ignoring case (`list.search`):
+/// a null field holds no text, and a needle across both fields is in neither.
+pub fn search_hits(needle: &str, sim: &Value) -> [bool; 2] {
+    let needle = needle.to_lowercase();
+    SEARCHED_FIELDS.map(|field| {
+        sim["simulation_config"][field]
+            .as_str()
+            .is_some_and(|s| s.to_lowercase().contains(&needle))
+    })
+}
+
 impl ListFilter {
     /// The query string: page size, page number, then the filters.
     pub fn query(&self, size: u64, page: u64) -> String {
@@ -157,14 +168,10 @@ impl ListFilter {
                 .as_ref()
                 .is_none_or(|w| text(got).as_deref() == Some(w.as_str()))
         };
-        let search_ok = self.search.as_ref().is_none_or(|needle| {
-            let needle = needle.to_lowercase();
-            SEARCHED_FIELDS.iter().any(|field| {
-                config[field]
-                    .as_str()
-                    .is_some_and(|s| s.to_lowercase().contains(&needle))
-            })
-        });
+        let search_ok = self
+            .search
+            .as_ref()
+            .is_none_or(|needle| search_hits(needle, sim).contains(&true));
         let at = created_at(sim);
         let start_ok = self
             .start
@@ -320,6 +327,58 @@ mod tests {
             }
             .matches(&s)
         );
+    }
+
+    #[test]
+    fn a_null_field_is_no_text_and_a_needle_across_the_fields_is_in_neither() {
+        let s = sim("a", "2026-01-01T00:00:00Z", "run-7", None, "pending");
+        assert_eq!(search_hits("RUN", &s), [true, false]);
+        for needle in ["none", "None", "null", "7 none", "7 "] {
+            assert_eq!(search_hits(needle, &s), [false, false], "{needle}");
+        }
+        let both = sim(
+            "a",
+            "2026-01-01T00:00:00Z",
+            "run-7",
+            Some("Hello"),
+            "pending",
+        );
+        assert_eq!(search_hits("7 hel", &both), [false, false]);
+        assert_eq!(search_hits("l", &both), [false, true]);
+    }
+
+    #[test]
+    fn bounds_at_a_truncated_instant_decide_exactly() {
+        let s = sim("a", "2026-01-01T10:00:00.5Z", "l", None, "pending");
+        let end = |e: &str| {
+            ListFilter {
+                end: Some(e.into()),
+                ..Default::default()
+            }
+            .matches(&s)
+        };
+        let start = |b: &str| {
+            ListFilter {
+                start: Some(b.into()),
+                ..Default::default()
+            }
+            .matches(&s)
+        };
+        // Midnight of the record's day is that instant, not the whole day.
+        assert!(!end("2026-01-01T00:00:00Z"));
+        assert!(!end("2026-01-01T00:00:00"));
+        assert!(start("2026-01-01T00:00:00Z"));
+        // The second it falls in, and a microsecond either side.
+        assert!(!end("2026-01-01T10:00:00Z"));
+        assert!(start("1767261600"));
+        assert!(!end("1767261600"));
+        assert!(!end("2026-01-01T10:00:00.499999Z"));
+        assert!(end("2026-01-01T10:00:00.500001Z"));
+        assert!(!start("2026-01-01T10:00:00.500001Z"));
+        // The same instant in another offset.
+        assert!(end("2026-01-01T15:30:00.5+05:30"));
+        assert!(start("2026-01-01T15:30:00.5+05:30"));
+        assert!(!end("2026-01-01T15:30:00.499999+05:30"));
     }
 
     #[test]
