@@ -16,9 +16,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::exchange::{
-    Auth, Body, Elsewhere, Exercise, Expect, Observation, Request, exercise,
-};
+use crate::exchange::{Auth, Body, Elsewhere, Exercise, Expect, Observation, Request, exercise};
 use crate::listing::{self, ListExpectation, ListFilter};
 use crate::rules::{Rule, RuleSet};
 use crate::spec::Operation;

@@ -701,7 +701,10 @@ pub fn curl_line(
     }
     match &request.auth {
         Auth::KeyElsewhere(Elsewhere::Header(name)) => {
-            parts.push(format!("-H {}\"$CONTRACT_TOKEN\"", shell_quote(&format!("{name}: "))));
+            parts.push(format!(
+                "-H {}\"$CONTRACT_TOKEN\"",
+                shell_quote(&format!("{name}: "))
+            ));
         }
         Auth::KeyElsewhere(Elsewhere::Query(_)) => {}
         Auth::KeyAltered(alteration) => {
@@ -915,13 +918,12 @@ mod tests {
             // (A one-character key altered is one character, which any line holds.)
             assert!(
                 altered.len() < 2
-                    || !line.to_ascii_lowercase().contains(&altered.to_ascii_lowercase()),
+                    || !line
+                        .to_ascii_lowercase()
+                        .contains(&altered.to_ascii_lowercase()),
                 "{line}"
             );
-            let header = line
-                .split(" -H ")
-                .nth(1)
-                .expect("an Authorization header");
+            let header = line.split(" -H ").nth(1).expect("an Authorization header");
             assert_eq!(
                 shell_expand(header, key),
                 format!("Authorization: Bearer {altered}"),
@@ -943,7 +945,10 @@ mod tests {
         let line = curl_line("http://h", &request, &Key::new(KEY), None);
         assert!(!line.contains(KEY), "{line}");
         let url = line.split(' ').nth(4).expect("the URL");
-        assert_eq!(shell_expand(url, KEY), format!("http://h/s?page=1&api_key={KEY}"));
+        assert_eq!(
+            shell_expand(url, KEY),
+            format!("http://h/s?page=1&api_key={KEY}")
+        );
         assert!(!line.contains("Authorization"), "{line}");
     }
 
@@ -953,14 +958,35 @@ mod tests {
             alteration.apply(key, other).expect("a non-empty key")
         };
         use Alteration::*;
-        assert_eq!(apply(KEY, None, OtherCase), ("DEV-KEY-TEAM-A".into(), AlteredAs::Upper));
-        assert_eq!(apply("ABC-1", None, OtherCase), ("abc-1".into(), AlteredAs::Lower));
+        assert_eq!(
+            apply(KEY, None, OtherCase),
+            ("DEV-KEY-TEAM-A".into(), AlteredAs::Upper)
+        );
+        assert_eq!(
+            apply("ABC-1", None, OtherCase),
+            ("abc-1".into(), AlteredAs::Lower)
+        );
         // No letter: another key all the same.
-        assert_eq!(apply("0123", None, OtherCase), ("012x".into(), AlteredAs::LastChanged('x')));
-        assert_eq!(apply(KEY, None, Prefix), ("dev-key-team-".into(), AlteredAs::Prefix));
-        assert_eq!(apply("k", None, Prefix), ("x".into(), AlteredAs::LastChanged('x')));
-        assert_eq!(apply(KEY, None, LastChanged), ("dev-key-team-x".into(), AlteredAs::LastChanged('x')));
-        assert_eq!(apply("kx", None, LastChanged), ("ky".into(), AlteredAs::LastChanged('y')));
+        assert_eq!(
+            apply("0123", None, OtherCase),
+            ("012x".into(), AlteredAs::LastChanged('x'))
+        );
+        assert_eq!(
+            apply(KEY, None, Prefix),
+            ("dev-key-team-".into(), AlteredAs::Prefix)
+        );
+        assert_eq!(
+            apply("k", None, Prefix),
+            ("x".into(), AlteredAs::LastChanged('x'))
+        );
+        assert_eq!(
+            apply(KEY, None, LastChanged),
+            ("dev-key-team-x".into(), AlteredAs::LastChanged('x'))
+        );
+        assert_eq!(
+            apply("kx", None, LastChanged),
+            ("ky".into(), AlteredAs::LastChanged('y'))
+        );
         // Never the other team's key, which would rightly be served.
         assert_eq!(
             apply("ax", Some("ay"), LastChanged),
@@ -970,7 +996,10 @@ mod tests {
             apply("abc", Some("ABC"), OtherCase),
             ("abx".into(), AlteredAs::LastChanged('x'))
         );
-        assert_eq!(apply("ab", Some("a"), Prefix), ("ax".into(), AlteredAs::LastChanged('x')));
+        assert_eq!(
+            apply("ab", Some("a"), Prefix),
+            ("ax".into(), AlteredAs::LastChanged('x'))
+        );
         assert_eq!(Prefix.apply("", None), None);
     }
 }

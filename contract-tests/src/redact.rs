@@ -577,7 +577,10 @@ mod tests {
             ] {
                 let out = secrets.redact(&echo);
                 assert!(out.contains(TOKEN_PLACEHOLDER), "{echo} -> {out}");
-                assert!(!out.to_ascii_lowercase().contains("key-team"), "{echo} -> {out}");
+                assert!(
+                    !out.to_ascii_lowercase().contains("key-team"),
+                    "{echo} -> {out}"
+                );
             }
         }
         assert_eq!(secrets.redact("DEV-KEY-TEAM-B"), OTHER_TEAM_PLACEHOLDER);
@@ -589,7 +592,10 @@ mod tests {
         for key in ["token", "contract", "TEAM_TOKEN", "$CONTRACT"] {
             let secrets = Secrets::new(key, Some("other"));
             let once = secrets.redact(&format!("a {key} b other"));
-            assert_eq!(once, "a $CONTRACT_TOKEN b $CONTRACT_OTHER_TEAM_TOKEN", "{key}");
+            assert_eq!(
+                once, "a $CONTRACT_TOKEN b $CONTRACT_OTHER_TEAM_TOKEN",
+                "{key}"
+            );
             assert_eq!(secrets.redact(&once), once, "{key}");
         }
     }

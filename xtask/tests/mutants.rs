@@ -257,7 +257,10 @@ fn a_key_read_from_another_header_or_compared_in_any_case_is_caught() {
             .position(|l| l.starts_with(&format!("{fault} ")))
             .unwrap_or_else(|| panic!("{fault}'s row: {stdout}"));
         let first = stdout.lines().nth(row + 1).unwrap();
-        assert!(first.starts_with("    first caught: seed 1, case "), "{first}");
+        assert!(
+            first.starts_with("    first caught: seed 1, case "),
+            "{first}"
+        );
         assert!(first.contains(": auth_enforced on "), "{first}");
     }
     assert!(
@@ -267,5 +270,8 @@ fn a_key_read_from_another_header_or_compared_in_any_case_is_caught() {
         )),
         "{stdout}"
     );
-    assert!(!stdout.to_ascii_lowercase().contains("dev-key-team"), "{stdout}");
+    assert!(
+        !stdout.to_ascii_lowercase().contains("dev-key-team"),
+        "{stdout}"
+    );
 }
