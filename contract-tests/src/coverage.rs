@@ -16,7 +16,9 @@
 
 use serde_json::{Map, Value};
 
-use crate::exchange::{Auth, Body, Exercise, Expect, Locus, Observation, Request, exercise};
+use crate::exchange::{
+    Auth, Body, Elsewhere, Exercise, Expect, Locus, Observation, Request, exercise,
+};
 use crate::listing::{self, ListExpectation, ListFilter};
 use crate::rules::{Rule, RuleSet};
 use crate::spec::Operation;
@@ -98,6 +100,14 @@ pub const RULES: &[Definition] = &[
                 "Bearer with an empty credential: 401 Not authenticated",
             ),
             s(
+                "key-in-other-header",
+                "the run's key in another header (X-API-Key, Api-Key) and no Authorization: 401 Not authenticated",
+            ),
+            s(
+                "key-in-query",
+                "the run's key as a query parameter and no Authorization: 401 Not authenticated",
+            ),
+            s(
                 "respelled-key-served",
                 "the run's key respelled as the contract allows is not refused",
             ),
@@ -109,6 +119,10 @@ pub const RULES: &[Definition] = &[
             s(
                 "unknown-key",
                 "a well-formed unknown key: 401 Invalid API key",
+            ),
+            s(
+                "altered-key",
+                "the run's key in another letter case, with a character changed or cut short: 401 Invalid API key",
             ),
             s(
                 "missing-not-unknown",
@@ -747,6 +761,17 @@ fn candidates(observation: &Observation, status: u16, out: &mut Vec<Exercise>) {
                 exercise(Rule::AuthMissing, "no-header"),
                 exercise(Rule::AuthUnknown, "missing-not-unknown"),
             ]),
+            Auth::KeyElsewhere(elsewhere) => out.extend([
+                exercise(
+                    Rule::AuthMissing,
+                    match elsewhere {
+                        Elsewhere::Header(_) => "key-in-other-header",
+                        Elsewhere::Query(_) => "key-in-query",
+                    },
+                ),
+                exercise(Rule::AuthUnknown, "missing-not-unknown"),
+            ]),
+            Auth::KeyAltered(_) => out.push(exercise(Rule::AuthUnknown, "altered-key")),
             Auth::Literal(value) => {
                 let situation = match value.get(..BEARER.len()) {
                     Some(scheme) if scheme.eq_ignore_ascii_case(BEARER) => "empty-credential",
@@ -1451,7 +1476,7 @@ mod tests {
 
     use super::*;
     use crate::checks::{CHECKS, find};
-    use crate::exchange::{Case, Request, Response};
+    use crate::exchange::{Alteration, Case, Request, Response};
     use crate::http::{Failure, TransportError};
     use crate::spec::{Kind, Spec};
 
@@ -1820,6 +1845,24 @@ mod tests {
             refused(Auth::Literal("Bearer unknown-1".into())),
             sorted(&["auth.required no-key", "auth.unknown unknown-key"])
         );
+        assert_eq!(
+            refused(Auth::KeyElsewhere(Elsewhere::Header("X-API-Key"))),
+            missing("key-in-other-header")
+        );
+        assert_eq!(
+            refused(Auth::KeyElsewhere(Elsewhere::Query("api_key"))),
+            missing("key-in-query")
+        );
+        for alteration in [
+            Alteration::OtherCase,
+            Alteration::LastChanged,
+            Alteration::Prefix,
+        ] {
+            assert_eq!(
+                refused(Auth::KeyAltered(alteration)),
+                sorted(&["auth.required no-key", "auth.unknown altered-key"])
+            );
+        }
     }
 
     fn reject(operation: Operation, mutation: &'static str, pointer: &str) -> Vec<String> {

@@ -45,7 +45,82 @@ pub enum Auth {
     OtherTeam,
     /// A literal `Authorization` value (a wrong scheme, an empty or unknown token).
     Literal(String),
+    /// The run's key sent where the contract does not read it, and no `Authorization`: the
+    /// key is missing (`auth.missing`), whatever a server that also reads it there would say.
+    KeyElsewhere(Elsewhere),
+    /// `Bearer` with the run's key altered into another key: unknown (`auth.unknown`), which
+    /// a server that normalises keys would take for the run's.
+    KeyAltered(Alteration),
     None,
+}
+
+/// Where [`Auth::KeyElsewhere`] puts the run's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Elsewhere {
+    /// A header of this name, `X-API-Key: KEY`.
+    Header(&'static str),
+    /// A query parameter of this name, `?api_key=KEY`.
+    Query(&'static str),
+}
+
+/// How [`Auth::KeyAltered`] changes the run's key. The strategy that draws one does not know the
+/// key; [`Alteration::apply`] resolves it where the key is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alteration {
+    /// Every letter in the other case: upper-cased, or lower-cased when the key has no
+    /// lower-case letter.
+    OtherCase,
+    /// The last character replaced by another.
+    LastChanged,
+    /// The key without its last character.
+    Prefix,
+}
+
+/// What [`Alteration::apply`] did to a key, so that a curl line can redo it from
+/// `$CONTRACT_TOKEN` without writing the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlteredAs {
+    Upper,
+    Lower,
+    /// The last character replaced by this one.
+    LastChanged(char),
+    Prefix,
+}
+
+/// The characters [`Alteration::LastChanged`] writes: among three there is always one that is
+/// neither the key's last character nor one that would spell the other team's key.
+const REPLACEMENTS: [char; 3] = ['x', 'y', 'z'];
+
+impl Alteration {
+    /// `key` altered into a different key, never `other` (the other team's key, which is
+    /// known and would be served). An alteration that cannot change this key that way (no
+    /// letter to change the case of, a one-character key with no prefix) or that would give
+    /// `other` falls back to [`Alteration::LastChanged`], which always can: the request still
+    /// carries an unknown key. `None` only for an empty key.
+    pub fn apply(self, key: &str, other: Option<&str>) -> Option<(String, AlteredAs)> {
+        let fits = |altered: &str| altered != key && Some(altered) != other;
+        let tried = match self {
+            Alteration::OtherCase if key.bytes().any(|b| b.is_ascii_lowercase()) => {
+                Some((key.to_ascii_uppercase(), AlteredAs::Upper))
+            }
+            Alteration::OtherCase => Some((key.to_ascii_lowercase(), AlteredAs::Lower)),
+            Alteration::Prefix => {
+                let (at, _) = key.char_indices().last()?;
+                let prefix = &key[..at];
+                (!prefix.trim().is_empty()).then(|| (prefix.to_owned(), AlteredAs::Prefix))
+            }
+            Alteration::LastChanged => None,
+        };
+        if let Some((altered, applied)) = tried.filter(|(altered, _)| fits(altered)) {
+            return Some((altered, applied));
+        }
+        let (at, last) = key.char_indices().last()?;
+        REPLACEMENTS
+            .iter()
+            .filter(|&&c| c != last)
+            .map(|&c| (format!("{}{c}", &key[..at]), AlteredAs::LastChanged(c)))
+            .find(|(altered, _)| fits(altered))
+    }
 }
 
 impl Auth {

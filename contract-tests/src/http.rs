@@ -8,7 +8,7 @@ use tokio::sync::{Mutex, Semaphore};
 use tokio::time::Instant;
 
 use crate::error::error_chain;
-use crate::exchange::{Auth, Request, Response};
+use crate::exchange::{AlteredAs, Auth, Elsewhere, Request, Response};
 use crate::gateway::{Class, GatewayStats, Infra, RetryPolicy, Unhealthy, classify, splitmix};
 use crate::redact::{Key, Secrets};
 use crate::spec::Operation;
@@ -445,6 +445,18 @@ impl Target {
         if let Some(value) = self.authorization(&request.auth) {
             builder = builder.header(reqwest::header::AUTHORIZATION, value);
         }
+        match request.auth {
+            Auth::KeyElsewhere(Elsewhere::Header(name)) => {
+                let mut value = reqwest::header::HeaderValue::from_str(self.token.expose())
+                    .map_err(|e| (self.failure(Failure::NoResponse, &e.to_string()), None))?;
+                value.set_sensitive(true);
+                builder = builder.header(name, value);
+            }
+            Auth::KeyElsewhere(Elsewhere::Query(name)) => {
+                builder = builder.query(&[(name, self.token.expose())]);
+            }
+            _ => {}
+        }
         if let Some(content_type) = &request.content_type {
             builder = builder.header(reqwest::header::CONTENT_TYPE, content_type);
         }
@@ -527,8 +539,17 @@ impl Target {
                 "Bearer {}",
                 self.other_team_token.as_ref().map(Key::expose)?
             ),
+            Auth::KeyAltered(alteration) => format!(
+                "Bearer {}",
+                alteration
+                    .apply(
+                        self.token.expose(),
+                        self.other_team_token.as_ref().map(Key::expose)
+                    )?
+                    .0
+            ),
             Auth::Literal(value) => value.clone(),
-            Auth::None => return None,
+            Auth::None | Auth::KeyElsewhere(_) => return None,
         };
         let mut value = reqwest::header::HeaderValue::from_str(&text).ok()?;
         value.set_sensitive(true);
@@ -636,20 +657,66 @@ fn shell_quote(text: &str) -> String {
     out
 }
 
+/// `$CONTRACT_TOKEN` altered as [`AlteredAs`] says, as a POSIX shell word to write inside double
+/// quotes: the line redoes the alteration rather than show the altered key.
+fn altered_token(altered: AlteredAs) -> String {
+    match altered {
+        AlteredAs::Upper => "$(printf %s \"$CONTRACT_TOKEN\" | tr a-z A-Z)".into(),
+        AlteredAs::Lower => "$(printf %s \"$CONTRACT_TOKEN\" | tr A-Z a-z)".into(),
+        AlteredAs::LastChanged(c) => format!("${{CONTRACT_TOKEN%?}}{c}"),
+        AlteredAs::Prefix => "${CONTRACT_TOKEN%?}".into(),
+    }
+}
+
 /// A shell command that sends the same request. The key is written as `$CONTRACT_TOKEN`
-/// (or `$CONTRACT_OTHER_TEAM_TOKEN`), never as itself.
-pub fn curl_line(base_url: &str, request: &Request) -> String {
+/// (or `$CONTRACT_OTHER_TEAM_TOKEN`), never as itself; an altered key as a shell expression
+/// that alters `$CONTRACT_TOKEN` the same way, which is why the keys are needed here.
+pub fn curl_line(
+    base_url: &str,
+    request: &Request,
+    token: &Key,
+    other_team_token: Option<&Key>,
+) -> String {
     let mut parts = vec![
         "curl".to_owned(),
         "-i".to_owned(),
         "-X".to_owned(),
         request.method.clone(),
     ];
-    parts.push(shell_quote(&format!(
-        "{base_url}{}",
-        request.path_and_query
-    )));
+    let url = shell_quote(&format!("{base_url}{}", request.path_and_query));
+    match request.auth {
+        // The parameter is the last of the query; the key is spliced in unquoted by the shell.
+        Auth::KeyElsewhere(Elsewhere::Query(name)) => {
+            let joint = if request.path_and_query.contains('?') {
+                '&'
+            } else {
+                '?'
+            };
+            parts.push(format!(
+                "{url}{}\"$CONTRACT_TOKEN\"",
+                shell_quote(&format!("{joint}{name}="))
+            ));
+        }
+        _ => parts.push(url),
+    }
     match &request.auth {
+        Auth::KeyElsewhere(Elsewhere::Header(name)) => {
+            parts.push(format!(
+                "-H {}\"$CONTRACT_TOKEN\"",
+                shell_quote(&format!("{name}: "))
+            ));
+        }
+        Auth::KeyElsewhere(Elsewhere::Query(_)) => {}
+        Auth::KeyAltered(alteration) => {
+            if let Some((_, altered)) =
+                alteration.apply(token.expose(), other_team_token.map(Key::expose))
+            {
+                parts.push(format!(
+                    "-H \"Authorization: Bearer {}\"",
+                    altered_token(altered)
+                ));
+            }
+        }
         Auth::Primary => parts.push("-H \"Authorization: Bearer $CONTRACT_TOKEN\"".into()),
         Auth::PrimaryRespelled {
             scheme,
@@ -749,9 +816,11 @@ pub async fn read_capped(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exchange::Body;
+    use crate::exchange::{Alteration, Body};
     use crate::spec::Operation;
     use serde_json::json;
+
+    const KEY: &str = "dev-key-team-a";
 
     fn post(path: &str, body: Body) -> Request {
         Request {
@@ -785,7 +854,7 @@ mod tests {
             "/workflows/v1/simulations",
             Body::Json(json!({"logical_id": "it's"})),
         );
-        let line = curl_line("http://127.0.0.1:9", &request);
+        let line = curl_line("http://127.0.0.1:9", &request, &Key::new(KEY), None);
         assert_eq!(
             line,
             r#"curl -i -X POST 'http://127.0.0.1:9/workflows/v1/simulations' -H "Authorization: Bearer $CONTRACT_TOKEN" -H 'Content-Type: application/json' --data-binary '{"logical_id":"it'\''s"}'"#
@@ -798,7 +867,7 @@ mod tests {
             "/x",
             Body::Bytes(b"{\"k\":\"a\x1b[2K\r\\'\xc2\x9b\xe2\x80\xae\"}".to_vec()),
         );
-        let line = curl_line("http://h", &request);
+        let line = curl_line("http://h", &request, &Key::new(KEY), None);
         assert!(
             line.ends_with(r#"--data-binary $'{"k":"a\x1b[2K\x0d\\\'\u009b\u202e"}'"#),
             "{line}"
@@ -810,8 +879,127 @@ mod tests {
     fn curl_sends_bytes_that_are_not_utf8_through_printf() {
         let request = post("/x", Body::Bytes(vec![b'{', 0xFF, b'}']));
         assert_eq!(
-            curl_line("http://h", &request),
+            curl_line("http://h", &request, &Key::new(KEY), None),
             r#"printf '{\xff}' | curl -i -X POST 'http://h/x' -H "Authorization: Bearer $CONTRACT_TOKEN" -H 'Content-Type: application/json' --data-binary @-"#
         );
+    }
+
+    /// What `sh` makes of one word of a curl line, with the run's key in `$CONTRACT_TOKEN`.
+    fn shell_expand(word: &str, key: &str) -> String {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf %s {word}"))
+            .env("CONTRACT_TOKEN", key)
+            .output()
+            .expect("sh runs");
+        assert!(out.status.success(), "{word}: {out:?}");
+        String::from_utf8(out.stdout).expect("UTF-8")
+    }
+
+    #[test]
+    fn curl_redoes_an_altered_key_from_the_variable_and_never_writes_it() {
+        let other = Key::new("dev-key-team-b");
+        for (key, alteration) in [
+            (KEY, Alteration::OtherCase),
+            ("ABC-123", Alteration::OtherCase),
+            ("0123456789", Alteration::OtherCase),
+            (KEY, Alteration::LastChanged),
+            ("abcx", Alteration::LastChanged),
+            (KEY, Alteration::Prefix),
+            ("k", Alteration::Prefix),
+        ] {
+            let mut request = post("/x", Body::Empty);
+            request.auth = Auth::KeyAltered(alteration);
+            let line = curl_line("http://h", &request, &Key::new(key), Some(&other));
+            let (altered, _) = alteration
+                .apply(key, Some(other.expose()))
+                .expect("a non-empty key");
+            assert!(!line.contains(key), "{line}");
+            // (A one-character key altered is one character, which any line holds.)
+            assert!(
+                altered.len() < 2
+                    || !line
+                        .to_ascii_lowercase()
+                        .contains(&altered.to_ascii_lowercase()),
+                "{line}"
+            );
+            let header = line.split(" -H ").nth(1).expect("an Authorization header");
+            assert_eq!(
+                shell_expand(header, key),
+                format!("Authorization: Bearer {altered}"),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn curl_puts_the_key_in_the_other_header_or_the_query_by_variable() {
+        let mut request = post("/s?page=1", Body::Empty);
+        request.auth = Auth::KeyElsewhere(Elsewhere::Header("X-API-Key"));
+        let line = curl_line("http://h", &request, &Key::new(KEY), None);
+        assert_eq!(
+            line,
+            r#"curl -i -X POST 'http://h/s?page=1' -H 'X-API-Key: '"$CONTRACT_TOKEN" -H 'Content-Type: application/json'"#
+        );
+        request.auth = Auth::KeyElsewhere(Elsewhere::Query("api_key"));
+        let line = curl_line("http://h", &request, &Key::new(KEY), None);
+        assert!(!line.contains(KEY), "{line}");
+        let url = line.split(' ').nth(4).expect("the URL");
+        assert_eq!(
+            shell_expand(url, KEY),
+            format!("http://h/s?page=1&api_key={KEY}")
+        );
+        assert!(!line.contains("Authorization"), "{line}");
+    }
+
+    #[test]
+    fn an_altered_key_is_another_key_and_never_the_other_teams() {
+        let apply = |key: &str, other: Option<&str>, alteration: Alteration| {
+            alteration.apply(key, other).expect("a non-empty key")
+        };
+        use Alteration::*;
+        assert_eq!(
+            apply(KEY, None, OtherCase),
+            ("DEV-KEY-TEAM-A".into(), AlteredAs::Upper)
+        );
+        assert_eq!(
+            apply("ABC-1", None, OtherCase),
+            ("abc-1".into(), AlteredAs::Lower)
+        );
+        // No letter: another key all the same.
+        assert_eq!(
+            apply("0123", None, OtherCase),
+            ("012x".into(), AlteredAs::LastChanged('x'))
+        );
+        assert_eq!(
+            apply(KEY, None, Prefix),
+            ("dev-key-team-".into(), AlteredAs::Prefix)
+        );
+        assert_eq!(
+            apply("k", None, Prefix),
+            ("x".into(), AlteredAs::LastChanged('x'))
+        );
+        assert_eq!(
+            apply(KEY, None, LastChanged),
+            ("dev-key-team-x".into(), AlteredAs::LastChanged('x'))
+        );
+        assert_eq!(
+            apply("kx", None, LastChanged),
+            ("ky".into(), AlteredAs::LastChanged('y'))
+        );
+        // Never the other team's key, which would rightly be served.
+        assert_eq!(
+            apply("ax", Some("ay"), LastChanged),
+            ("az".into(), AlteredAs::LastChanged('z'))
+        );
+        assert_eq!(
+            apply("abc", Some("ABC"), OtherCase),
+            ("abx".into(), AlteredAs::LastChanged('x'))
+        );
+        assert_eq!(
+            apply("ab", Some("a"), Prefix),
+            ("ax".into(), AlteredAs::LastChanged('x'))
+        );
+        assert_eq!(Prefix.apply("", None), None);
     }
 }

@@ -7,8 +7,11 @@
 //! placeholder, so a cut never leaves part of a secret's span behind.
 //!
 //! A key is found in any encoding a server may echo it in, character by character and mixed:
-//! raw, JSON escapes, HTML character references, percent-encoding (see [`find_encoded`]). Keys
-//! themselves are held in [`Key`], whose `Debug` never shows them.
+//! raw, JSON escapes, HTML character references, percent-encoding (see [`find_encoded`]), and
+//! in any ASCII letter case. The run's key cut short by its last character is a secret too:
+//! the suite sends it and the key altered in other ways (`exchange::Alteration`), all of which
+//! are found through these two. Keys themselves are held in [`Key`], whose `Debug` never shows
+//! them.
 
 use serde_json::Value;
 
@@ -76,6 +79,14 @@ impl Secrets {
                 continue;
             };
             entries.push((secret.to_owned(), placeholder));
+        }
+        // The run's key without its last character: the prefix the suite sends as an unknown
+        // key, and all but the last character of the key with that character changed, so
+        // neither shows (the changed character may, after the placeholder).
+        if let Some((at, _)) = token.char_indices().last()
+            && !token[..at].trim().is_empty()
+        {
+            entries.push((token[..at].to_owned(), TOKEN_PLACEHOLDER));
         }
         entries.sort_by_key(|(secret, _)| std::cmp::Reverse(secret.len()));
         Secrets { entries }
@@ -150,7 +161,19 @@ fn replace_encoded(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(haystack.len());
     let mut i = 0;
     while i < haystack.len() {
-        let could_start = matches!(haystack[i], b'\\' | b'&' | b'%' | b'+') || haystack[i] == first;
+        // A placeholder already written stays whole, though a secret compared in any case
+        // (`token`) may be spelled inside it: redacting twice changes nothing.
+        if haystack[i] == b'$'
+            && let Some(placeholder) = PLACEHOLDERS
+                .iter()
+                .find(|p| haystack[i..].starts_with(p.as_bytes()))
+        {
+            out.extend_from_slice(placeholder.as_bytes());
+            i += placeholder.len();
+            continue;
+        }
+        let could_start = matches!(haystack[i], b'\\' | b'&' | b'%' | b'+')
+            || haystack[i].eq_ignore_ascii_case(&first);
         if let Some(end) = could_start
             .then(|| find_encoded(haystack, i, needle))
             .flatten()
@@ -165,8 +188,8 @@ fn replace_encoded(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Where a span of `text` starting at `start` that decodes to `needle` ends (the longest such
-/// span), if there is one. Each character of the span may be written in any of the forms a
+/// Where a span of `text` starting at `start` that decodes to `needle`, ASCII letters in any
+/// case, ends (the longest such span), if there is one. Each character of the span may be written in any of the forms a
 /// server echoing a key can produce, mixed freely: raw; a JSON escape (`\\"`, `\\\\`, `\\/`,
 /// `\\n`…, `\\u0041` in either case, surrogate pairs); an HTML character reference (named, such
 /// as `&amp;` and HTML5's ASCII punctuation names, or numeric, decimal or hex, with or without
@@ -187,8 +210,12 @@ pub fn find_encoded(text: &[u8], start: usize, needle: &[u8]) -> Option<usize> {
             continue;
         }
         for (decoded, len) in units(text, at) {
-            if needle[matched..].starts_with(decoded.as_slice()) {
-                stack.push((at + len, matched + decoded.len));
+            let decoded = decoded.as_slice();
+            if needle[matched..]
+                .get(..decoded.len())
+                .is_some_and(|n| n.eq_ignore_ascii_case(decoded))
+            {
+                stack.push((at + len, matched + decoded.len()));
             }
         }
     }
@@ -516,8 +543,9 @@ mod tests {
         // A character outside the BMP, as a JSON surrogate pair.
         let secrets = Secrets::new("k\u{1F600}y", None);
         assert_eq!(secrets.redact("[k\\ud83d\\ude00y]"), "[$CONTRACT_TOKEN]");
-        // Text that only resembles the key stays.
-        let near = "Qa7&amp;vX2#kP9!zM4~tR&lt;&quot;'\\&gt;e";
+        // Text that only resembles the key stays (its last character alone differing is the
+        // key's prefix, a secret: see `the_keys_altered_as_the_suite_sends_them_are_redacted`).
+        let near = "Qa7&amp;vX2#kP9!zM4~tR&lt;&quot;'&gt;é";
         assert_eq!(Secrets::new(key, None).redact(near), near);
     }
 
@@ -529,6 +557,47 @@ mod tests {
         let body = "\\".repeat(4000) + "x";
         let secrets = Secrets::new(&key, None);
         assert!(secrets.redact(&body).contains(TOKEN_PLACEHOLDER));
+    }
+
+    #[test]
+    fn the_keys_altered_as_the_suite_sends_them_are_redacted() {
+        use crate::exchange::Alteration;
+        let key = "dev-key-team-a";
+        let secrets = Secrets::new(key, Some("dev-key-team-b"));
+        for alteration in [
+            Alteration::OtherCase,
+            Alteration::LastChanged,
+            Alteration::Prefix,
+        ] {
+            let (altered, _) = alteration.apply(key, Some("dev-key-team-b")).unwrap();
+            for echo in [
+                format!("Invalid API key {altered}"),
+                format!(r#"{{"detail":"{}"}}"#, altered.replace('-', r"\u002d")),
+                format!("?api_key={}", altered.replace('-', "%2D")),
+            ] {
+                let out = secrets.redact(&echo);
+                assert!(out.contains(TOKEN_PLACEHOLDER), "{echo} -> {out}");
+                assert!(
+                    !out.to_ascii_lowercase().contains("key-team"),
+                    "{echo} -> {out}"
+                );
+            }
+        }
+        assert_eq!(secrets.redact("DEV-KEY-TEAM-B"), OTHER_TEAM_PLACEHOLDER);
+    }
+
+    #[test]
+    fn redacting_twice_leaves_placeholders_whole() {
+        // Keys spelled inside a placeholder, in some case.
+        for key in ["token", "contract", "TEAM_TOKEN", "$CONTRACT"] {
+            let secrets = Secrets::new(key, Some("other"));
+            let once = secrets.redact(&format!("a {key} b other"));
+            assert_eq!(
+                once, "a $CONTRACT_TOKEN b $CONTRACT_OTHER_TEAM_TOKEN",
+                "{key}"
+            );
+            assert_eq!(secrets.redact(&once), once, "{key}");
+        }
     }
 
     #[test]

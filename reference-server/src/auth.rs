@@ -51,7 +51,22 @@ impl Keys {
     /// it, without surrounding white space, as FastAPI's `HTTPBearer` strips it (the oracle
     /// accepts `Bearer  KEY `).
     pub fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
-        let credential = credential(headers).ok_or(ApiError::NotAuthenticated)?;
+        let credential = match credential(headers) {
+            Some(credential) => credential,
+            None if self.faults.reads_api_key_header() => headers
+                .get("x-api-key")
+                .map(|v| v.as_bytes().trim_ascii())
+                .filter(|key| !key.is_empty())
+                .ok_or(ApiError::NotAuthenticated)?,
+            None => return Err(ApiError::NotAuthenticated),
+        };
+        let folded;
+        let credential = if self.faults.folds_key_case() {
+            folded = credential.to_ascii_lowercase();
+            &folded[..]
+        } else {
+            credential
+        };
         match self.by_key.get(credential) {
             Some(caller) => Ok(caller.clone()),
             None if self.faults.accepts_unknown_keys() => {

@@ -289,6 +289,17 @@ pub enum Fault {
     ///
     /// Acts: predicate `Faults::accepts_long_ids` (validate/schema.rs, body fields only).
     Accept25CharacterIds,
+    /// A request without a bearer credential is authenticated by an `X-API-Key` header holding
+    /// a configured key (`HTTPBearer(auto_error=False)` beside an `APIKeyHeader`, either one
+    /// accepted).
+    ///
+    /// Acts: predicate `Faults::reads_api_key_header` (auth.rs).
+    ApiKeyHeaderAccepted,
+    /// Keys are compared in lower case ("keys are case-insensitive tokens"): the run's key
+    /// upper-cased is the run's key.
+    ///
+    /// Acts: predicate `Faults::folds_key_case` (auth.rs).
+    KeysCaseInsensitive,
 }
 
 impl Fault {
@@ -352,6 +363,8 @@ impl Fault {
         Fault::AllowListsOneRoute,
         Fault::BoolStringsCaseSensitive,
         Fault::Accept25CharacterIds,
+        Fault::ApiKeyHeaderAccepted,
+        Fault::KeysCaseInsensitive,
     ];
 
     /// The kebab-case name used by `--fault`.
@@ -415,6 +428,8 @@ impl Fault {
             Fault::AllowListsOneRoute => "allow-lists-one-route",
             Fault::BoolStringsCaseSensitive => "bool-strings-case-sensitive",
             Fault::Accept25CharacterIds => "accept-25-character-ids",
+            Fault::ApiKeyHeaderAccepted => "api-key-header-accepted",
+            Fault::KeysCaseInsensitive => "keys-case-insensitive",
         }
     }
 
@@ -517,6 +532,12 @@ impl Fault {
             Fault::Accept25CharacterIds => {
                 "a workflow_id or run_id of 25 or more characters is accepted"
             }
+            Fault::ApiKeyHeaderAccepted => {
+                "a request with no bearer key is served for a key in X-API-Key"
+            }
+            Fault::KeysCaseInsensitive => {
+                "keys are compared in lower case: the key upper-cased is served"
+            }
         }
     }
 
@@ -584,6 +605,8 @@ impl Fault {
             Fault::AllowListsOneRoute => &[Rule::MethodNotAllowed],
             Fault::BoolStringsCaseSensitive => &[Rule::CoerceAccepted],
             Fault::Accept25CharacterIds => &[Rule::Length24, Rule::CoerceRejected],
+            Fault::ApiKeyHeaderAccepted => &[Rule::AuthRequired, Rule::AuthMissing],
+            Fault::KeysCaseInsensitive => &[Rule::AuthUnknown],
         }
     }
 }
@@ -875,5 +898,15 @@ impl Faults {
     /// [`Fault::Accept25CharacterIds`]: a body's 24-character field takes longer strings.
     pub fn accepts_long_ids(self) -> bool {
         self.is(Fault::Accept25CharacterIds)
+    }
+
+    /// [`Fault::ApiKeyHeaderAccepted`]: without a bearer credential, `X-API-Key` is read.
+    pub fn reads_api_key_header(self) -> bool {
+        self.is(Fault::ApiKeyHeaderAccepted)
+    }
+
+    /// [`Fault::KeysCaseInsensitive`]: keys are looked up in lower case.
+    pub fn folds_key_case(self) -> bool {
+        self.is(Fault::KeysCaseInsensitive)
     }
 }

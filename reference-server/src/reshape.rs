@@ -77,7 +77,9 @@ pub(crate) fn with_layer(router: Router, fault: Fault) -> Router {
         | Fault::DeleteRaceResurrects
         | Fault::LogicalIdUpsert
         | Fault::BoolStringsCaseSensitive
-        | Fault::Accept25CharacterIds => router,
+        | Fault::Accept25CharacterIds
+        | Fault::ApiKeyHeaderAccepted
+        | Fault::KeysCaseInsensitive => router,
     }
 }
 

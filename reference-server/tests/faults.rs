@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use axum::Router;
 use axum::http::{Method, StatusCode};
 use common::*;
-use reference_server::Fault;
+use reference_server::{DEV_KEY, Fault};
 use serde_json::{Value, json};
 
 const WF_ID: &str = "5eb7cf5a86d9755df3a6c593";
@@ -365,6 +365,17 @@ async fn violated(app: &Router, fault: Fault) -> bool {
             let body = json!({"counter_workflow": {"run_id": "a".repeat(25)}});
             post(app, &body).await.status != StatusCode::UNPROCESSABLE_ENTITY
         }
+        Fault::ApiKeyHeaderAccepted => {
+            let call = Call::get(COLLECTION).key(None).header("X-API-Key", DEV_KEY);
+            send_raw(app, call).await.status.is_success()
+        }
+        Fault::KeysCaseInsensitive => {
+            let upper = DEV_KEY.to_ascii_uppercase();
+            send_raw(app, Call::get(COLLECTION).key(Some(&upper)))
+                .await
+                .status
+                .is_success()
+        }
     }
 }
 
@@ -429,6 +440,8 @@ fn overlaps(a: Fault, b: Fault) -> bool {
         (Fault::PatchNotPersisted, Fault::StaleGetAfterUpdate),
         (Fault::DeleteRaceResurrects, Fault::LostUpdate),
         (Fault::DeleteNotDeleting, Fault::DeleteRaceResurrects),
+        // Every unknown key is served, the run's key upper-cased among them.
+        (Fault::AuthNotEnforced, Fault::KeysCaseInsensitive),
     ];
     (a == Fault::NonObjectIdIds && USE_IDS_IN_PATHS.contains(&b)) || PAIRS.contains(&(a, b))
 }

@@ -235,6 +235,64 @@ fn bad_arguments_exit_2() {
     );
 }
 
+/// The run's key sent in another header or altered (issue 22) is written by variable in the
+/// reproducer, and neither it nor its upper-cased or shortened form shows anywhere.
+#[test]
+fn a_key_in_another_header_or_altered_is_reproduced_by_variable_and_never_shown() {
+    const SECRET: &str = "s3cret-key-that-must-not-leak";
+    let rt = runtime();
+    for (fault, reproducer) in [
+        (
+            Fault::ApiKeyHeaderAccepted,
+            r#"-H 'X-API-Key: '"$CONTRACT_TOKEN""#,
+        ),
+        (
+            Fault::KeysCaseInsensitive,
+            r#"-H "Authorization: Bearer $(printf %s "$CONTRACT_TOKEN" | tr a-z A-Z)""#,
+        ),
+    ] {
+        let mut config = Config::development();
+        config.keys.push(ApiKey::new(SECRET, "team-s", "user-s"));
+        config.fault = Some(fault);
+        let server = rt.block_on(reference_server::spawn(config)).unwrap();
+        let junit = temp_path(&format!("{fault}.xml"));
+        let out = xtask(
+            &[
+                "contract",
+                "--base-url",
+                &server.base_url(),
+                "--cases",
+                "300",
+                "--seed",
+                "1",
+                "--no-regressions",
+                "--junit",
+                junit.to_str().unwrap(),
+            ],
+            Some(SECRET),
+        );
+        rt.block_on(server.shutdown());
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{fault}: {stdout}");
+        assert!(stdout.contains(reproducer), "{fault}: {stdout}");
+        let written = [
+            stdout,
+            text(&out.stderr),
+            std::fs::read_to_string(&junit).unwrap(),
+        ];
+        std::fs::remove_file(junit).unwrap();
+        for content in &written {
+            // The key cut short by one character covers the key, the key with its last
+            // character changed and the prefix the suite sends; lower case covers every case.
+            let shown = content.to_ascii_lowercase();
+            assert!(
+                !shown.contains(&SECRET[..SECRET.len() - 1]),
+                "{fault}: the key leaked: {content}"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_key_never_appears_in_output_junit_or_regressions() {
     const SECRET: &str = "s3cret-Key-that-must-not-leak";

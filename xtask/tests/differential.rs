@@ -156,6 +156,8 @@ fn shown_request(observation: &Observation) -> String {
         }
         Auth::OtherTeam => " (other team's key)".into(),
         Auth::Literal(value) => format!(" (Authorization: {value})"),
+        Auth::KeyElsewhere(elsewhere) => format!(" (the key in {elsewhere:?}, no Authorization)"),
+        Auth::KeyAltered(alteration) => format!(" (the key altered: {alteration:?})"),
         Auth::None => " (no key)".into(),
     };
     format!("{} {path}{key} {body}", request.method)

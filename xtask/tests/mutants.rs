@@ -234,3 +234,44 @@ fn a_missed_fault_and_one_whose_server_does_not_start_are_not_caught_and_say_why
     assert!(not_run.contains("stopped before listening"), "{not_run}");
     assert!(not_run.contains("r9-02 cannot start"), "{not_run}");
 }
+
+/// Issue 22: the run's own key where the contract does not read it, or in another letter case,
+/// is refused by the contract; a server that reads `X-API-Key` too, or folds keys to lower case,
+/// is caught by the refused keys the suite draws, with the check that judges 401s.
+#[test]
+fn a_key_read_from_another_header_or_compared_in_any_case_is_caught() {
+    let out = mutants(&[
+        "--faults",
+        "api-key-header-accepted,keys-case-insensitive",
+        "--seeds",
+        "1",
+        "--cases",
+        "300",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    for fault in ["api-key-header-accepted", "keys-case-insensitive"] {
+        let row = stdout
+            .lines()
+            .position(|l| l.starts_with(&format!("{fault} ")))
+            .unwrap_or_else(|| panic!("{fault}'s row: {stdout}"));
+        let first = stdout.lines().nth(row + 1).unwrap();
+        assert!(
+            first.starts_with("    first caught: seed 1, case "),
+            "{first}"
+        );
+        assert!(first.contains(": auth_enforced on "), "{first}");
+    }
+    assert!(
+        stdout.contains(&format!(
+            "mutants: 2 of {} faults selected, 2 caught on every seed, 0 escaped on some seed; faithful server clean",
+            Fault::ALL.len()
+        )),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.to_ascii_lowercase().contains("dev-key-team"),
+        "{stdout}"
+    );
+}

@@ -117,7 +117,12 @@ impl Run {
                     shown.join(", ")
                 ),
             },
-            curl: curl_line(&self.options.base_url, &request),
+            curl: curl_line(
+                &self.options.base_url,
+                &request,
+                &self.options.token,
+                self.options.other_team_token.as_ref(),
+            ),
             status: Some(200),
             request,
             seed_hex: String::new(),

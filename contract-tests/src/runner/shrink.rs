@@ -180,7 +180,12 @@ impl Run {
             check: key.0,
             operation: key.1,
             mismatch,
-            curl: curl_line(&self.options.base_url, &observation.case.request),
+            curl: curl_line(
+                &self.options.base_url,
+                &observation.case.request,
+                &self.options.token,
+                self.options.other_team_token.as_ref(),
+            ),
             status: observation.response.as_ref().ok().map(|r| r.status),
             request: observation.case.request,
             seed_hex: String::new(),

@@ -1,11 +1,11 @@
-//! Refused keys: a missing, malformed or unknown key on every operation gets the contract's 401 and changes nothing, alone or around a record the scenario made.
+//! Refused keys: a missing, malformed or unknown key (among them the run's own key in another header or altered) on every operation gets the contract's 401 and changes nothing, alone or around a record the scenario made.
 
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::json;
 
 use super::{Exec, Scenario, arb_nonce, arb_unknown_id, by_logical_id, sim_id};
-use crate::exchange::{Auth, Case, Expect, exercise};
+use crate::exchange::{Alteration, Auth, Case, Elsewhere, Expect, exercise};
 use crate::listing::{ListExpectation, page_size};
 use crate::rules::Rule;
 use crate::spec::{Operation, Spec};
@@ -40,6 +40,38 @@ pub fn arb_refusal() -> impl Strategy<Value = Refusal> {
             auth: Auth::Literal(format!("Bearer unknown-{t}")),
             detail: INVALID_API_KEY
         }),
+        arb_key_elsewhere().prop_map(|elsewhere| Refusal {
+            auth: Auth::KeyElsewhere(elsewhere),
+            detail: NOT_AUTHENTICATED,
+        }),
+        arb_alteration().prop_map(|alteration| Refusal {
+            auth: Auth::KeyAltered(alteration),
+            detail: INVALID_API_KEY,
+        }),
+    ]
+}
+
+/// The run's own key where services other than this one read a key: the contract reads only
+/// `Authorization: Bearer`, so each is a missing key, and a server that also takes an API-key
+/// header or parameter serves it. `X-API-Key` is the name FastAPI's `APIKeyHeader` is most
+/// often given, so it is drawn most.
+fn arb_key_elsewhere() -> impl Strategy<Value = Elsewhere> {
+    prop_oneof![
+        2 => Just(Elsewhere::Header("X-API-Key")),
+        1 => Just(Elsewhere::Header("Api-Key")),
+        1 => Just(Elsewhere::Query("api_key")),
+    ]
+}
+
+/// The run's own key altered into the nearest other keys: a server that normalises keys
+/// (`.lower()`, a prefix match) takes them for the run's. Another letter case is the commonest
+/// normalisation, so it is drawn most. (Another spelling of the scheme and white space around
+/// the key are the same key: see [`arb_respelled`].)
+fn arb_alteration() -> impl Strategy<Value = Alteration> {
+    prop_oneof![
+        2 => Just(Alteration::OtherCase),
+        1 => Just(Alteration::LastChanged),
+        1 => Just(Alteration::Prefix),
     ]
 }
 

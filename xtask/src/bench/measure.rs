@@ -10,7 +10,9 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{Context as _, Result, anyhow, bail};
 use contract_tests::Spec;
 use contract_tests::checks::CHECKS;
-use contract_tests::exchange::{Auth, Exchange, Observation, Request, Response, RunState};
+use contract_tests::exchange::{
+    Auth, Elsewhere, Exchange, Observation, Request, Response, RunState,
+};
 use contract_tests::http::{DEFAULT_MAX_RESPONSE_BYTES, Pacer, Target};
 use contract_tests::redact::Secrets;
 use contract_tests::runner::{self, Options, Report};
@@ -244,6 +246,8 @@ struct RawRequest {
     method: reqwest::Method,
     path_and_query: String,
     authorization: Option<String>,
+    /// A header the key was sent in instead of `Authorization` (`Auth::KeyElsewhere`).
+    key_header: Option<&'static str>,
     content_type: Option<String>,
     body: Vec<u8>,
 }
@@ -254,6 +258,7 @@ impl RawRequest {
             method: reqwest::Method::POST,
             path_and_query: collection.to_owned(),
             authorization: Some(format!("Bearer {DEV_KEY}")),
+            key_header: None,
             content_type: Some("application/json".to_owned()),
             body: REFERENCE_BODY.to_vec(),
         }
@@ -264,7 +269,21 @@ impl RawRequest {
         RawRequest {
             method: reqwest::Method::from_bytes(request.method.as_bytes())
                 .unwrap_or(reqwest::Method::GET),
-            path_and_query: request.path_and_query.clone(),
+            path_and_query: match request.auth {
+                Auth::KeyElsewhere(Elsewhere::Query(name)) => {
+                    let joint = if request.path_and_query.contains('?') {
+                        '&'
+                    } else {
+                        '?'
+                    };
+                    format!("{}{joint}{name}={DEV_KEY}", request.path_and_query)
+                }
+                _ => request.path_and_query.clone(),
+            },
+            key_header: match request.auth {
+                Auth::KeyElsewhere(Elsewhere::Header(name)) => Some(name),
+                _ => None,
+            },
             authorization: match &request.auth {
                 Auth::Primary => Some(format!("Bearer {DEV_KEY}")),
                 Auth::PrimaryRespelled {
@@ -273,8 +292,11 @@ impl RawRequest {
                     after,
                 } => Some(format!("{scheme} {before}{DEV_KEY}{after}")),
                 Auth::OtherTeam => Some(format!("Bearer {DEV_OTHER_TEAM_KEY}")),
+                Auth::KeyAltered(alteration) => alteration
+                    .apply(DEV_KEY, Some(DEV_OTHER_TEAM_KEY))
+                    .map(|(key, _)| format!("Bearer {key}")),
                 Auth::Literal(value) => Some(value.clone()),
-                Auth::None => None,
+                Auth::None | Auth::KeyElsewhere(_) => None,
             },
             content_type: request.content_type.clone(),
             body: request.body.bytes(),
@@ -315,6 +337,9 @@ async fn raw_loop(
                     .body(r.body.clone());
                 if let Some(value) = &r.authorization {
                     builder = builder.header("authorization", value);
+                }
+                if let Some(name) = r.key_header {
+                    builder = builder.header(name, DEV_KEY);
                 }
                 if let Some(value) = &r.content_type {
                     builder = builder.header("content-type", value);
