@@ -1115,27 +1115,28 @@ fn rejected(request: &Request, mutation: &str, pointer: &str, out: &mut Vec<Exer
         if on_create { create } else { update }
     };
     let field = pointer.trim_start_matches('/');
+    // A refusal of the whole body: its rule, and its situation on a create and on an update.
+    let whole_body = match mutation {
+        "missing_body" => Some((Rule::BodyMissing, "create", "update")),
+        "invalid_json" => Some((Rule::BodyJsonInvalid, "create", "update")),
+        "invalid_utf8" => Some((Rule::BodyNotUtf8, "create", "update")),
+        "not_an_object" => Some((
+            Rule::BodyNotObject,
+            "create-non-object",
+            "update-non-object",
+        )),
+        "wrong_content_type" => Some((
+            Rule::BodyNotObject,
+            "create-content-type",
+            "update-content-type",
+        )),
+        _ => None,
+    };
+    if let Some((rule, create, update)) = whole_body {
+        out.push(exercise(rule, body_situation(create, update)));
+        return;
+    }
     match mutation {
-        "missing_body" => out.push(exercise(
-            Rule::BodyMissing,
-            body_situation("create", "update"),
-        )),
-        "invalid_json" => out.push(exercise(
-            Rule::BodyJsonInvalid,
-            body_situation("create", "update"),
-        )),
-        "invalid_utf8" => out.push(exercise(
-            Rule::BodyNotUtf8,
-            body_situation("create", "update"),
-        )),
-        "not_an_object" => out.push(exercise(
-            Rule::BodyNotObject,
-            body_situation("create-non-object", "update-non-object"),
-        )),
-        "wrong_content_type" => out.push(exercise(
-            Rule::BodyNotObject,
-            body_situation("create-content-type", "update-content-type"),
-        )),
         "bad_query" => {
             if let Some(situation) = bad_query_situation(request, field) {
                 out.push(exercise(Rule::ListParamInvalid, situation));

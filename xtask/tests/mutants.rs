@@ -48,6 +48,32 @@ fn refused(out: &Output, wanted: &str) {
     assert!(out.stdout.is_empty(), "nothing ran");
 }
 
+/// The line under `fault`'s row: the first case that caught it on seed 1, by `check`.
+fn first_caught<'a>(stdout: &'a str, fault: &str, check: &str) -> &'a str {
+    let row = stdout
+        .lines()
+        .position(|l| l.starts_with(&format!("{fault} ")))
+        .unwrap_or_else(|| panic!("{fault}'s row: {stdout}"));
+    let first = stdout.lines().nth(row + 1).unwrap();
+    assert!(
+        first.starts_with("    first caught: seed 1, case "),
+        "{first}"
+    );
+    assert!(first.contains(&format!(": {check} on ")), "{first}");
+    first
+}
+
+/// The closing line of a run of `n` selected catalog faults, every one caught.
+fn assert_all_selected_caught(stdout: &str, n: usize) {
+    assert!(
+        stdout.contains(&format!(
+            "mutants: {n} of {} faults selected, {n} caught on every seed, 0 escaped on some seed; faithful server clean",
+            Fault::ALL.len()
+        )),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn a_selected_catalog_fault_prints_the_first_case_that_caught_it() {
     let out = mutants(&[
@@ -60,24 +86,9 @@ fn a_selected_catalog_fault_prints_the_first_case_that_caught_it() {
     ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    let row = stdout
-        .lines()
-        .position(|l| l.starts_with("wrong-default-max-events "))
-        .expect("the fault's row");
-    let first = stdout.lines().nth(row + 1).unwrap();
-    assert!(
-        first.starts_with("    first caught: seed 1, case "),
-        "{first}"
-    );
-    assert!(first.contains(": defaults_materialised on "), "{first}");
+    let first = first_caught(&stdout, "wrong-default-max-events", "defaults_materialised");
     assert!(first.ends_with(')'), "the request closes the line: {first}");
-    assert!(
-        stdout.contains(&format!(
-            "mutants: 1 of {} faults selected, 1 caught on every seed, 0 escaped on some seed; faithful server clean",
-            Fault::ALL.len()
-        )),
-        "{stdout}"
-    );
+    assert_all_selected_caught(&stdout, 1);
     assert!(
         !stdout.contains("kill table"),
         "a selection has no kill table"
@@ -252,24 +263,9 @@ fn a_key_read_from_another_header_or_compared_in_any_case_is_caught() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     for fault in ["api-key-header-accepted", "keys-case-insensitive"] {
-        let row = stdout
-            .lines()
-            .position(|l| l.starts_with(&format!("{fault} ")))
-            .unwrap_or_else(|| panic!("{fault}'s row: {stdout}"));
-        let first = stdout.lines().nth(row + 1).unwrap();
-        assert!(
-            first.starts_with("    first caught: seed 1, case "),
-            "{first}"
-        );
-        assert!(first.contains(": auth_enforced on "), "{first}");
+        first_caught(&stdout, fault, "auth_enforced");
     }
-    assert!(
-        stdout.contains(&format!(
-            "mutants: 2 of {} faults selected, 2 caught on every seed, 0 escaped on some seed; faithful server clean",
-            Fault::ALL.len()
-        )),
-        "{stdout}"
-    );
+    assert_all_selected_caught(&stdout, 2);
     assert!(
         !stdout.to_ascii_lowercase().contains("dev-key-team"),
         "{stdout}"
