@@ -88,11 +88,13 @@ pub const CHECKS: &[Check] = &[
         asserts: "a valid request gets a 2xx",
         // A 2xx for a valid request is the side of each refusal rule where it must not refuse
         // (a respelled key served is `auth.missing` not over-applied, an explicit null
-        // accepted is `create.null-kept`'s, a body within 1 MiB served `body.too-large`'s).
+        // accepted is `create.null-kept`'s, a body within 1 MiB served `body.too-large`'s, a body
+        // with unknown keys served `create.echo`'s).
         rules: &[
             Rule::AuthRequired,
             Rule::AuthMissing,
             Rule::CreateNullKept,
+            Rule::CreateEcho,
             Rule::BodyTooLarge,
             Rule::CreateStatus,
             Rule::CreateWorkflowNotNull,

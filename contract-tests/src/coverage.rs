@@ -1858,6 +1858,7 @@ mod tests {
             Alteration::OtherCase,
             Alteration::LastChanged,
             Alteration::Prefix,
+            Alteration::Suffixed,
         ] {
             assert_eq!(
                 refused(Auth::KeyAltered(alteration)),

@@ -74,7 +74,13 @@ pub enum Alteration {
     LastChanged,
     /// The key without its last character.
     Prefix,
+    /// The key with [`SUFFIX`] after it: a server matching keys by prefix (a rotated key
+    /// `<key>-2026q4`) takes it for the run's.
+    Suffixed,
 }
+
+/// What [`Alteration::Suffixed`] appends.
+pub const SUFFIX: &str = "-old";
 
 /// What [`Alteration::apply`] did to a key, so that a curl line can redo it from
 /// `$CONTRACT_TOKEN` without writing the key.
@@ -85,6 +91,7 @@ pub enum AlteredAs {
     /// The last character replaced by this one.
     LastChanged(char),
     Prefix,
+    Suffixed,
 }
 
 /// The characters [`Alteration::LastChanged`] writes: among three there is always one that is
@@ -109,6 +116,7 @@ impl Alteration {
                 let prefix = &key[..at];
                 (!prefix.trim().is_empty()).then(|| (prefix.to_owned(), AlteredAs::Prefix))
             }
+            Alteration::Suffixed => Some((format!("{key}{SUFFIX}"), AlteredAs::Suffixed)),
             Alteration::LastChanged => None,
         };
         if let Some((altered, applied)) = tried.filter(|(altered, _)| fits(altered)) {

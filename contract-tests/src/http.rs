@@ -665,6 +665,7 @@ fn altered_token(altered: AlteredAs) -> String {
         AlteredAs::Lower => "$(printf %s \"$CONTRACT_TOKEN\" | tr A-Z a-z)".into(),
         AlteredAs::LastChanged(c) => format!("${{CONTRACT_TOKEN%?}}{c}"),
         AlteredAs::Prefix => "${CONTRACT_TOKEN%?}".into(),
+        AlteredAs::Suffixed => format!("${{CONTRACT_TOKEN}}{}", crate::exchange::SUFFIX),
     }
 }
 
@@ -906,6 +907,7 @@ mod tests {
             (KEY, Alteration::LastChanged),
             ("abcx", Alteration::LastChanged),
             (KEY, Alteration::Prefix),
+            (KEY, Alteration::Suffixed),
             ("k", Alteration::Prefix),
         ] {
             let mut request = post("/x", Body::Empty);

@@ -568,6 +568,7 @@ mod tests {
             Alteration::OtherCase,
             Alteration::LastChanged,
             Alteration::Prefix,
+            Alteration::Suffixed,
         ] {
             let (altered, _) = alteration.apply(key, Some("dev-key-team-b")).unwrap();
             for echo in [

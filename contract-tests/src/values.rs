@@ -336,6 +336,12 @@ pub fn arb_rejected(kind: &Kind) -> BoxedStrategy<(&'static str, Value)> {
                     json!(""),
                     json!(format!("{} ", values[0])),
                 ])
+                .chain(
+                    NEAR_ENUM_WORDS
+                        .iter()
+                        .filter(|w| !values.iter().any(|v| v == *w))
+                        .map(|w| json!(w)),
+                )
                 .collect();
             wrong.dedup();
             prop_oneof![
@@ -436,6 +442,24 @@ pub fn arb_unspecified(kind: &Kind) -> Option<BoxedStrategy<Value>> {
         _ => None,
     }
 }
+
+/// Words a state enum of this kind commonly grows (a shared enum extended for another
+/// service, a value from a neighbouring API): the nearest strings an enum must still refuse.
+/// Any that the spec's enum holds are left out.
+pub const NEAR_ENUM_WORDS: [&str; 12] = [
+    "paused",
+    "cancelled",
+    "canceled",
+    "failed",
+    "succeeded",
+    "stopped",
+    "archived",
+    "draft",
+    "queued",
+    "active",
+    "error",
+    "deleted",
+];
 
 /// A field's value as sent (`None`: left out) and the value the server must store.
 type FieldDraw = (Option<Value>, Value);

@@ -136,6 +136,9 @@ pub enum Variant {
     Suffix,
     /// Upper case: an exact filter must not match, a search must.
     Upper,
+    /// The empty string: an exact filter that matches only an empty `logical_id`; a server that
+    /// takes an empty value for no filter (`if logical_id:`) lists the other filters' matches.
+    Empty,
 }
 
 /// Where a search's text comes from.
@@ -168,6 +171,9 @@ pub enum Bound {
     UnixFloor,
     /// Whole Unix seconds, after the instant.
     UnixNext,
+    /// The record's `updated_at`, as returned: after an update, later than its `created_at`, so
+    /// a server that bounds the wrong timestamp lists or leaves out the wrong records.
+    UpdatedAt,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -528,6 +534,7 @@ fn arb_variant() -> impl Strategy<Value = Variant> {
         Variant::Prefix,
         Variant::Suffix,
         Variant::Upper,
+        Variant::Empty,
     ])
 }
 
@@ -544,6 +551,8 @@ fn arb_bound() -> impl Strategy<Value = Bound> {
         // numbers) gets wrong as `start` and as `end` alike.
         Bound::UnixNext,
         Bound::UnixNext,
+        Bound::UpdatedAt,
+        Bound::UpdatedAt,
     ])
 }
 
@@ -1213,7 +1222,9 @@ impl Machine<'_> {
             status: query.status.clone(),
             ..ListFilter::default()
         };
-        if let Some((i, variant)) = query.logical_id
+        if let Some((_, Variant::Empty)) = query.logical_id {
+            filter.logical_id = Some(String::new());
+        } else if let Some((i, variant)) = query.logical_id
             && let Some(text) = record(i).and_then(|s| config_text(s, listing::LOGICAL_ID_FIELD))
             && !text.is_empty()
         {
@@ -1222,6 +1233,7 @@ impl Machine<'_> {
                 Variant::Prefix => drop_last(&text),
                 Variant::Suffix => text.chars().skip(1).collect(),
                 Variant::Upper => text.to_uppercase(),
+                Variant::Empty => String::new(),
             });
         }
         if let Some((i, within)) = query.search
@@ -1439,5 +1451,6 @@ fn time_bound(sim: &Value, bound: Bound) -> Option<String> {
         Bound::Naive => at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
         Bound::UnixFloor => at.timestamp().to_string(),
         Bound::UnixNext => (at.timestamp() + 1).to_string(),
+        Bound::UpdatedAt => sim["updated_at"].as_str()?.to_owned(),
     })
 }

@@ -64,7 +64,7 @@ fn arb_key_elsewhere() -> impl Strategy<Value = Elsewhere> {
 }
 
 /// The run's own key altered into the nearest other keys: a server that normalises keys
-/// (`.lower()`, a prefix match) takes them for the run's. Another letter case is the commonest
+/// (`.lower()`, a prefix match either way) takes them for the run's. Another letter case is the commonest
 /// normalisation, so it is drawn most. (Another spelling of the scheme and white space around
 /// the key are the same key: see [`arb_respelled`].)
 fn arb_alteration() -> impl Strategy<Value = Alteration> {
@@ -72,6 +72,7 @@ fn arb_alteration() -> impl Strategy<Value = Alteration> {
         2 => Just(Alteration::OtherCase),
         1 => Just(Alteration::LastChanged),
         1 => Just(Alteration::Prefix),
+        1 => Just(Alteration::Suffixed),
     ]
 }
 

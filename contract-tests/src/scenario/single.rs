@@ -100,6 +100,7 @@ fn not_in_enum(values: &[String]) -> Vec<String> {
         wrong.extend([value.to_uppercase(), capitalised]);
     }
     wrong.extend(["unknown".to_owned(), "done".to_owned()]);
+    wrong.extend(crate::values::NEAR_ENUM_WORDS.map(str::to_owned));
     wrong.retain(|w| !w.is_empty() && !values.contains(w));
     wrong.sort();
     wrong.dedup();
