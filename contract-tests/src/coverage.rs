@@ -1250,17 +1250,7 @@ pub fn filter_count(filter: &ListFilter) -> usize {
 /// A list page: what its filters, page and expectation exercise.
 fn listed(observation: &Observation, expect: &ListExpectation, out: &mut Vec<Exercise>) {
     let request = &observation.case.request;
-    let query = request
-        .path_and_query
-        .split_once('?')
-        .map_or("", |(_, q)| q);
-    let parameter = |name: &str| {
-        query
-            .split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v)
-    };
+    let parameter = |name: &str| query_value(&request.path_and_query, name);
     let page = parameter(listing::PAGE).and_then(|p| p.parse::<u64>().ok());
     let size = parameter(listing::PAGE_SIZE).and_then(|p| p.parse::<u64>().ok());
     if parameter(listing::PAGE) == Some("1") || parameter(listing::PAGE_SIZE) == Some("1") {
