@@ -1,5 +1,8 @@
 //! The outputs made for machines and CI pages: `--message-format json` (one JSON object per finding, then a summary object, one per line, in the spirit of cargo's) and `--summary-md` (Markdown for `$GITHUB_STEP_SUMMARY`). Both pass the run's [`Secrets`] like every other output.
 //!
+//! The JSON writes the seed as a string of digits: readers that hold numbers as f64 (jq, Node)
+//! would read a seed above 2^53 as another one.
+//!
 //! In the Markdown, every string from outside the suite (a server's keys and values, curl lines
 //! that carry drawn bodies, a baseline's reasons) is a code span or a fenced block whose fence
 //! it cannot close (see [`crate::text::code_span`]), with control characters escaped, so no
@@ -117,7 +120,10 @@ fn summary_json(report: &Report, secrets: &Secrets) -> Value {
             "possibly_left_behind": c.possibly_left_behind(),
             "search_incomplete": c.search_incomplete,
         })),
-        "seed": report.seed,
+        // A string: jq and Node read numbers as f64, and a seed above 2^53 would come back as
+        // another seed, replaying other cases.
+        "seed": report.seed.to_string(),
+        "skipped_at_max_creates": report.skipped_for_create_cap,
         "partition": report.partition.map(|p| p.to_string()),
         "run_tag": secrets.redact(&report.run_tag),
         "elapsed_seconds": report.elapsed.as_secs_f64(),
@@ -191,6 +197,9 @@ pub fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
     }
     if let Some(line) = report.judged_line() {
         let _ = writeln!(out, "{}\n", escape(&line));
+    }
+    if let Some(line) = crate::report::create_cap_line(report) {
+        let _ = writeln!(out, "{line}\n");
     }
     let _ = writeln!(
         out,
@@ -304,6 +313,7 @@ mod tests {
     use crate::baseline::{Baseline, Triage};
     use crate::exchange::{Auth, Body, Mismatch, Request};
     use crate::runner::OperationStats;
+    use std::collections::BTreeMap;
 
     const KEY: &str = "sk-\"live\"|key";
 
@@ -528,5 +538,353 @@ expires = 2999-01-01
             serde_json::from_str(json_lines(&report, &Secrets::default()).trim()).unwrap();
         assert_eq!(summary["verdict"], "fail");
         assert_eq!(summary["failures"], 0);
+    }
+
+    /// Jenkins' JUnit schema (the junit plugin's `junit-10.xsd`, which tools that validate JUnit
+    /// follow): the attributes each element may carry and the elements it may hold. Anything else,
+    /// `skipped` on `<testsuites>` included, is a schema error.
+    fn jenkins_schema(element: &str) -> Option<(&'static [&'static str], &'static [&'static str])> {
+        Some(match element {
+            "testsuites" => (
+                &["name", "time", "tests", "failures", "disabled", "errors"],
+                &["testsuite"],
+            ),
+            "testsuite" => (
+                &[
+                    "name",
+                    "tests",
+                    "failures",
+                    "errors",
+                    "group",
+                    "time",
+                    "disabled",
+                    "skipped",
+                    "timestamp",
+                    "hostname",
+                    "id",
+                    "package",
+                    "file",
+                    "log",
+                    "url",
+                    "version",
+                ],
+                &["properties", "testcase", "system-out", "system-err"],
+            ),
+            "properties" => (&[], &["property"]),
+            "property" => (&["name", "value"], &[]),
+            "testcase" => (
+                &[
+                    "name",
+                    "assertions",
+                    "time",
+                    "classname",
+                    "status",
+                    "class",
+                    "file",
+                    "line",
+                    "log",
+                    "group",
+                    "url",
+                ],
+                &["skipped", "error", "failure", "system-out", "system-err"],
+            ),
+            "skipped" => (&["message"], &[]),
+            "error" | "failure" => (&["message", "type"], &[]),
+            "system-out" | "system-err" => (&[], &[]),
+            _ => return None,
+        })
+    }
+
+    /// Reads `xml` with quick-xml and checks every element against [`jenkins_schema`]; returns
+    /// each `<testcase>`'s attributes and each `<property>`'s name and value.
+    fn jenkins_read(xml: &str) -> (Vec<BTreeMap<String, String>>, BTreeMap<String, String>) {
+        use quick_xml::events::{BytesStart, Event};
+        let attributes = |e: &BytesStart| -> BTreeMap<String, String> {
+            e.attributes()
+                .map(|a| {
+                    let a = a.unwrap_or_else(|e| panic!("{e}: {xml}"));
+                    (
+                        String::from_utf8(a.key.as_ref().to_vec()).unwrap(),
+                        a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .unwrap()
+                            .into_owned(),
+                    )
+                })
+                .collect()
+        };
+        let mut reader = quick_xml::Reader::from_str(xml);
+        let (mut stack, mut cases, mut properties) =
+            (Vec::<String>::new(), Vec::new(), BTreeMap::new());
+        loop {
+            let event = reader.read_event().unwrap_or_else(|e| panic!("{e}: {xml}"));
+            let (start, empty) = match &event {
+                Event::Start(e) => (e, false),
+                Event::Empty(e) => (e, true),
+                Event::End(_) => {
+                    stack.pop();
+                    continue;
+                }
+                Event::Eof => break,
+                _ => continue,
+            };
+            let name = String::from_utf8(start.name().as_ref().to_vec()).unwrap();
+            let (allowed, _) = jenkins_schema(&name)
+                .unwrap_or_else(|| panic!("<{name}> is not in the schema: {xml}"));
+            let attrs = attributes(start);
+            for key in attrs.keys() {
+                assert!(
+                    allowed.contains(&key.as_str()),
+                    "<{name} {key}=…> is not in the schema: {xml}"
+                );
+            }
+            match stack.last() {
+                None => assert_eq!(name, "testsuites", "{xml}"),
+                Some(parent) => assert!(
+                    jenkins_schema(parent).unwrap().1.contains(&name.as_str()),
+                    "<{name}> inside <{parent}>: {xml}"
+                ),
+            }
+            match name.as_str() {
+                "testcase" => cases.push(attrs),
+                "property" => {
+                    properties.insert(attrs["name"].clone(), attrs["value"].clone());
+                }
+                _ => {}
+            }
+            if !empty {
+                stack.push(name);
+            }
+        }
+        (cases, properties)
+    }
+
+    /// The [`report`] as a run against a base URL that carries the key measured it.
+    fn measured() -> Report {
+        let mut report = report();
+        report.seed = 1_796_588_574_283_923_364;
+        report.base_url = format!("https://user:{KEY}@api.example/");
+        report.commit = Some("0123456789abcdef0123456789abcdef01234567".into());
+        report.time.cases = std::time::Duration::from_millis(2500);
+        let stats = report.per_operation.get_mut(&Operation::Create).unwrap();
+        stats.checks.insert(
+            "request_echo",
+            crate::runner::CheckCounts {
+                applied: 10,
+                time: std::time::Duration::from_millis(30),
+                ..Default::default()
+            },
+        );
+        report
+    }
+
+    #[test]
+    fn junit_fits_jenkins_schema_every_testcase_has_a_time_and_the_run_has_properties() {
+        let report = measured();
+        let xml = crate::report::junit_xml(
+            &report,
+            &["request_echo", "status_code_conformance", "error_locus"],
+            &Secrets::new(KEY, None),
+        );
+        let (cases, properties) = jenkins_read(&xml);
+        assert!(cases.len() >= 4, "{xml}");
+        for case in &cases {
+            let time: f64 = case
+                .get("time")
+                .unwrap_or_else(|| panic!("a testcase without a time: {case:?} in {xml}"))
+                .parse()
+                .unwrap();
+            assert!(time.is_finite() && time >= 0.0, "{case:?}");
+        }
+        // `request_echo` on creates failed once and ran 30 ms over its 10 responses.
+        let echo: Vec<f64> = cases
+            .iter()
+            .filter(|c| c["name"] == "request_echo")
+            .map(|c| c["time"].parse().unwrap())
+            .collect();
+        assert_eq!(echo, [0.03], "{xml}");
+        let run = cases
+            .iter()
+            .find(|c| c["name"] == "every_drawn_case_judged")
+            .unwrap();
+        assert_eq!(run["time"], "2.500", "{xml}");
+        assert_eq!(properties["seed"], "1796588574283923364", "{xml}");
+        assert_eq!(
+            properties["base_url"],
+            "https://user:$CONTRACT_TOKEN@api.example/"
+        );
+        assert_eq!(
+            properties["commit"],
+            "0123456789abcdef0123456789abcdef01234567"
+        );
+        assert!(!xml.contains("live"), "{xml}");
+        // Without a commit the property is left out, not written empty.
+        let mut unknown = measured();
+        unknown.commit = None;
+        let xml = crate::report::junit_xml(&unknown, &["request_echo"], &Secrets::new(KEY, None));
+        assert!(!jenkins_read(&xml).1.contains_key("commit"), "{xml}");
+    }
+
+    #[test]
+    fn a_whole_response_failure_in_junit_says_where() {
+        let xml = crate::report::junit_xml(
+            &measured(),
+            &["status_code_conformance"],
+            &Secrets::new(KEY, None),
+        );
+        let junit = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+        let texts: Vec<String> = junit.test_suites[0]
+            .test_cases
+            .iter()
+            .filter(|c| c.name.as_str() == "status_code_conformance")
+            .filter_map(|c| match &c.status {
+                quick_junit::TestCaseStatus::Skipped { description, .. }
+                | quick_junit::TestCaseStatus::NonSuccess { description, .. } => {
+                    description.as_ref().map(|d| d.as_str().to_owned())
+                }
+                _ => None,
+            })
+            .collect();
+        assert!(!texts.is_empty(), "{xml}");
+        for text in texts {
+            assert!(text.starts_with("at (whole response)\n"), "{text:?}");
+        }
+    }
+
+    /// Each line of `json` read by a reader that holds numbers as f64: jq (1.6 and earlier read
+    /// every number as a double), or Python's json told to read integers as floats. Returns, per
+    /// line, the seed as read and the integers above 2^53 in it.
+    fn read_as_f64(json: &str) -> Vec<(String, usize)> {
+        use std::io::Write as _;
+        use std::process::{Command, Stdio};
+        let jq = Command::new("jq").arg("--version").output().is_ok();
+        let mut command = if jq {
+            let mut c = Command::new("jq");
+            c.args([
+                "-r",
+                r#""\(.seed)\t\([.. | numbers | select(. > 9007199254740992)] | length)""#,
+            ]);
+            c
+        } else {
+            let mut c = Command::new("python3");
+            c.args([
+                "-c",
+                r#"
+import json, sys
+def big(v):
+    if isinstance(v, dict): return sum(big(x) for x in v.values())
+    if isinstance(v, list): return sum(big(x) for x in v)
+    return int(isinstance(v, float) and v > 2**53)
+for line in sys.stdin:
+    o = json.loads(line, parse_int=float)
+    s = o.get("seed")
+    print(("null" if s is None else s if isinstance(s, str) else repr(s)) + "\t" + str(big(o)))
+"#,
+            ]);
+            c
+        };
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("jq or python3 reads the JSON lines");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(json.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let (seed, big) = l.split_once('\t').unwrap();
+                (seed.to_owned(), big.parse().unwrap())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_json_seed_survives_a_reader_that_holds_numbers_as_f64() {
+        let report = measured();
+        let lines = read_as_f64(&json_lines(&report, &Secrets::new(KEY, None)));
+        let (seed, _) = lines.last().unwrap();
+        assert_eq!(seed, "1796588574283923364");
+        for (_, big) in &lines {
+            assert_eq!(*big, 0, "an integer above 2^53 is a number: {lines:?}");
+        }
+    }
+
+    #[test]
+    fn cases_skipped_at_max_creates_show_in_markdown_and_json_as_in_the_terminal() {
+        let report = Report {
+            skipped_for_create_cap: 3,
+            drawn: 5,
+            cases: 2,
+            not_judged: [(crate::runner::NotJudged::CreateCap, 3)].into(),
+            ..Report::default()
+        };
+        let secrets = Secrets::default();
+        let terminal = crate::report::render_summary(&report, &secrets);
+        let line = "skipped 3 scenario(s) at the --max-creates cap";
+        assert!(terminal.contains(line), "{terminal}");
+        let md = summary_markdown(&report, &secrets);
+        assert!(md.contains(line), "{md}");
+        let summary: Value =
+            serde_json::from_str(json_lines(&report, &secrets).lines().last().unwrap()).unwrap();
+        assert_eq!(summary["skipped_at_max_creates"], 3, "{summary}");
+    }
+
+    /// The Markdown as a CommonMark reader renders it: its headings, and the text of its
+    /// paragraphs outside code.
+    fn rendered(md: &str) -> (Vec<String>, String) {
+        use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+        let (mut headings, mut text, mut heading) = (Vec::new(), String::new(), None::<String>);
+        for event in Parser::new_ext(md, pulldown_cmark::Options::ENABLE_TABLES) {
+            match event {
+                Event::Start(Tag::Heading { .. }) => heading = Some(String::new()),
+                Event::End(TagEnd::Heading(_)) => headings.extend(heading.take()),
+                Event::Text(t) | Event::Code(t) => match &mut heading {
+                    Some(h) => h.push_str(&t),
+                    None => text.push_str(&t),
+                },
+                Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph) => {
+                    text.push('\n');
+                }
+                _ => {}
+            }
+        }
+        (headings, text)
+    }
+
+    #[test]
+    fn the_markdown_reads_the_same_through_a_commonmark_renderer() {
+        let mut report = measured();
+        report.skipped_for_create_cap = 2;
+        report
+            .not_judged
+            .insert(crate::runner::NotJudged::CreateCap, 2);
+        let md = summary_markdown(&report, &Secrets::new(KEY, None));
+        let (headings, text) = rendered(&md);
+        assert_eq!(
+            headings,
+            [
+                "❌ Contract suite failed: 1 failure(s)",
+                "Failures",
+                "Known failures (baseline)",
+                "Stale baseline entries (they no longer fail)"
+            ],
+            "{md}"
+        );
+        assert!(text.contains("seed 1796588574283923364"), "{text}");
+        assert!(
+            text.contains("skipped 2 scenario(s) at the --max-creates cap"),
+            "{text}"
+        );
+        assert!(
+            text.contains("1. request_echo on create_simulation at /simulation/x"),
+            "{text}"
+        );
     }
 }

@@ -7,6 +7,7 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
+use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
@@ -130,6 +131,17 @@ fn gateway_line(report: &Report) -> Option<String> {
     ))
 }
 
+/// `skipped 3 scenario(s) at the --max-creates cap`, said alike in the terminal and the
+/// Markdown; `None` when the cap skipped nothing.
+pub fn create_cap_line(report: &Report) -> Option<String> {
+    (report.skipped_for_create_cap > 0).then(|| {
+        format!(
+            "skipped {} scenario(s) at the --max-creates cap",
+            report.skipped_for_create_cap
+        )
+    })
+}
+
 pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -158,12 +170,8 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
             .collect();
         let _ = writeln!(out, "list query parameters sent: {}", names.join(", "));
     }
-    if report.skipped_for_create_cap > 0 {
-        let _ = writeln!(
-            out,
-            "skipped {} scenario(s) at the --max-creates cap",
-            report.skipped_for_create_cap
-        );
+    if let Some(line) = create_cap_line(report) {
+        let _ = writeln!(out, "{line}");
     }
     if let Some(line) = gateway_line(report) {
         let _ = writeln!(out, "{}", escape(&secrets.redact(&line)));
@@ -630,11 +638,37 @@ pub fn client_notes(report: &Report) -> Vec<String> {
     lines
 }
 
+/// The commit under test as the CI names it: `GIT_COMMIT` (Jenkins), else `GITHUB_SHA` (GitHub
+/// Actions). See [`commit_from`].
+pub fn commit_from_env() -> Option<String> {
+    let var = |name| std::env::var(name).ok();
+    commit_from(var("GIT_COMMIT").as_deref(), var("GITHUB_SHA").as_deref())
+}
+
+/// The first of `git_commit`, `github_sha` that is a commit id (4 to 64 hex digits, SHA-1 or
+/// SHA-256, abbreviated or not); a value that is not one is left out rather than written into
+/// the reports, where it would be text from outside the suite.
+pub fn commit_from(git_commit: Option<&str>, github_sha: Option<&str>) -> Option<String> {
+    [git_commit, github_sha]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .find(|c| (4..=64).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_owned)
+}
+
 /// JUnit XML, written by quick-junit: one test case per (operation, check) the run made,
 /// classname `contract.<operation id>`, name the check. A check with findings gets one failing
 /// test case per finding, so JUnit's failures count the summary's; a check that never applied
 /// to the operation is skipped, not passed. Client notes go to the suite's `system-out`.
 /// Every text is redacted before quick-junit escapes it, so an escaped key cannot slip past.
+///
+/// Each test case's `time` is what the run measured: for a check, the time it spent judging
+/// that operation's responses in the case phase (shared evenly among its failing test cases);
+/// for `contract.run / every_drawn_case_judged`, the case phase's wall time. The suite has
+/// `<properties>`: `seed` (a string of digits), `base_url` (redacted), `commit` when known
+/// ([`commit_from_env`]), and the judged counts. `<testsuites>` carries no `skipped`
+/// attribute, which Jenkins' JUnit schema does not allow there (the suite has it).
 pub fn junit_xml(report: &Report, checks: &[&str], secrets: &Secrets) -> String {
     let text = |t: &str| secrets.redact(t);
     // Each slice of a sharded run names its suite, so a reporter given the N files keeps them apart.
@@ -643,6 +677,11 @@ pub fn junit_xml(report: &Report, checks: &[&str], secrets: &Secrets) -> String 
         .map_or("contract".to_owned(), |p| format!("contract partition {p}"));
     let mut suite = TestSuite::new(name);
     suite.set_time(report.elapsed);
+    suite.add_property(("seed", report.seed.to_string().as_str()));
+    suite.add_property(("base_url", text(&report.base_url).as_str()));
+    if let Some(commit) = &report.commit {
+        suite.add_property(("commit", text(commit).as_str()));
+    }
     for op in Operation::ALL {
         let Some(stats) = report.per_operation.get(&op) else {
             continue;
@@ -668,10 +707,12 @@ pub fn junit_xml(report: &Report, checks: &[&str], secrets: &Secrets) -> String 
                         "expected: {} / received: {}",
                         f.mismatch.expected, f.mismatch.received
                     );
-                    let detail = format!(
-                        "at {}\n{}\nreproduce: {}",
-                        f.mismatch.pointer, message, f.curl
-                    );
+                    let at = if f.mismatch.pointer.is_empty() {
+                        "(whole response)"
+                    } else {
+                        &f.mismatch.pointer
+                    };
+                    let detail = format!("at {at}\n{message}\nreproduce: {}", f.curl);
                     // A known failure is skipped, so JUnit's failures agree with the exit code.
                     if let Some(entry) = report.known(i) {
                         let mut skipped = TestCaseStatus::skipped();
@@ -701,9 +742,12 @@ pub fn junit_xml(report: &Report, checks: &[&str], secrets: &Secrets) -> String 
                     skipped
                 });
             }
+            let took = stats.checks.get(check).map_or(Duration::ZERO, |c| c.time);
+            let each = took / u32::try_from(statuses.len()).unwrap_or(u32::MAX);
             for status in statuses {
                 let mut case = TestCase::new(text(check), status);
-                case.set_classname(format!("contract.{}", op.id()));
+                case.set_classname(format!("contract.{}", op.id()))
+                    .set_time(each);
                 suite.add_test_case(case);
             }
         }
@@ -719,7 +763,9 @@ pub fn junit_xml(report: &Report, checks: &[&str], secrets: &Secrets) -> String 
         _ => TestCaseStatus::success(),
     };
     let mut judged_case = TestCase::new("every_drawn_case_judged", judged_status);
-    judged_case.set_classname("contract.run");
+    judged_case
+        .set_classname("contract.run")
+        .set_time(report.time.cases);
     if let Some(line) = report.judged_line() {
         judged_case.set_system_out(text(&line));
     }
@@ -741,7 +787,25 @@ pub fn junit_xml(report: &Report, checks: &[&str], secrets: &Secrets) -> String 
     let xml = junit
         .to_string()
         .expect("writing XML into memory cannot fail");
-    secrets.redact(&xml)
+    secrets.redact(&without_testsuites_skipped(&xml))
+}
+
+/// `xml` with the `skipped` attribute of its `<testsuites>` tag removed: quick-junit writes it,
+/// Jenkins' schema rejects it. Only that one tag is touched; its attributes are quick-junit's
+/// numbers and the constant name `contract`, so the first `>` ends it.
+fn without_testsuites_skipped(xml: &str) -> String {
+    let Some(start) = xml.find("<testsuites ") else {
+        return xml.to_owned();
+    };
+    let end = xml[start..].find('>').map_or(xml.len(), |e| start + e);
+    let tag = &xml[start..end];
+    let Some(at) = tag.find(" skipped=\"") else {
+        return xml.to_owned();
+    };
+    let value_end = tag[at + 10..]
+        .find('"')
+        .map_or(tag.len(), |e| at + 10 + e + 1);
+    format!("{}{}{}", &xml[..start + at], &tag[value_end..], &xml[end..])
 }
 
 pub fn write_junit(
@@ -767,6 +831,7 @@ mod tests {
                 applied: 3,
                 failed: 1,
                 not_applicable: 2,
+                ..CheckCounts::default()
             },
         );
         stats.checks.insert(
@@ -775,6 +840,7 @@ mod tests {
                 applied: 0,
                 failed: 0,
                 not_applicable: 5,
+                ..CheckCounts::default()
             },
         );
         let mut report = Report {
@@ -789,7 +855,7 @@ mod tests {
         crate::exchange::Unproven {
             attempts,
             sent_at: "2026-12-06T10:00:00.000Z".into(),
-            within: std::time::Duration::from_millis(1500),
+            within: Duration::from_millis(1500),
             logical_id: logical_id.map(str::to_owned),
         }
     }
@@ -828,6 +894,20 @@ mod tests {
             text.contains("the search for the run's tag did not finish"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_commit_is_the_first_ci_variable_that_holds_a_commit_id() {
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(commit_from(Some(sha), Some("ffff")), Some(sha.into()));
+        assert_eq!(
+            commit_from(None, Some(" abc1234\n")),
+            Some("abc1234".into())
+        );
+        // Not a commit id: text from outside that is not written into the reports.
+        assert_eq!(commit_from(Some("main; rm -rf"), None), None);
+        assert_eq!(commit_from(Some("abc"), Some(&"a".repeat(65))), None);
+        assert_eq!(commit_from(None, None), None);
     }
 
     #[test]

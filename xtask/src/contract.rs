@@ -356,6 +356,7 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
         }
         Err(Other(e)) => return Err(e),
     };
+    report.commit = report::commit_from_env();
     if let Some(baseline) = &baseline {
         report.baseline = Some(baseline.triage_report(&report, today_utc()));
     }

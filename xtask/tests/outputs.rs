@@ -203,3 +203,75 @@ fn bad_flags_exit_2_with_one_line() {
     }
     std::fs::remove_file(broken).unwrap();
 }
+
+/// What CI reporters read, from a real run that fails on a whole response (`create-returns-201`
+/// fails the status, pointer empty) with a seed above 2^53 and GitHub's commit variable set:
+/// every JUnit test case has a time, the `<testsuites>` tag carries nothing Jenkins' schema
+/// rejects, the properties name the seed and the commit, and `jq` (which reads numbers as f64)
+/// reads back the seed the run used.
+#[test]
+fn ci_reporters_get_times_properties_and_a_seed_that_survives_jq() {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let seed = "1796588574283923364";
+    let sha = "0123456789abcdef0123456789abcdef01234567";
+    let junit = temp_path("reporters.xml");
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args([
+            "contract",
+            "--cases",
+            "100",
+            "--seed",
+            seed,
+            "--no-regressions",
+            "--fault",
+            "create-returns-201",
+            "--message-format",
+            "json",
+            "--junit",
+            junit.to_str().unwrap(),
+        ])
+        .env("XTASK_ALLOW_DEBUG", "1")
+        .env_remove("CONTRACT_TOKEN")
+        .env_remove("CONTRACT_OTHER_TEAM_TOKEN")
+        .env_remove("GIT_COMMIT")
+        .env("GITHUB_SHA", sha)
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    std::fs::remove_file(&junit).unwrap();
+    let cases: Vec<&str> = xml.split("<testcase ").skip(1).collect();
+    assert!(cases.len() > 5, "{xml}");
+    for case in &cases {
+        let tag = &case[..case.find('>').unwrap()];
+        assert!(tag.contains(" time=\""), "a testcase without a time: {tag}");
+    }
+    let testsuites = xml.split("<testsuites ").nth(1).unwrap();
+    let testsuites = &testsuites[..testsuites.find('>').unwrap()];
+    assert!(!testsuites.contains("skipped="), "{testsuites}");
+    assert!(
+        xml.contains(&format!("<property name=\"seed\" value=\"{seed}\"/>"))
+            && xml.contains(&format!("<property name=\"commit\" value=\"{sha}\"/>")),
+        "{xml}"
+    );
+    assert!(xml.contains(">at (whole response)\n"), "{xml}");
+    assert!(!xml.contains(">at \n"), "{xml}");
+
+    let summary = stdout.lines().last().unwrap();
+    let mut jq = Command::new("jq")
+        .args(["-r", ".seed"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("jq reads the JSON summary");
+    jq.stdin
+        .take()
+        .unwrap()
+        .write_all(summary.as_bytes())
+        .unwrap();
+    let read = jq.wait_with_output().unwrap();
+    assert!(read.status.success(), "{read:?}");
+    assert_eq!(text(&read.stdout).trim(), seed, "{summary}");
+}

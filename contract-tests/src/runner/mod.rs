@@ -201,8 +201,9 @@ const SERIAL_ONE_IN: usize = 50;
 struct Judged {
     observations: Vec<Observation>,
     failures: Vec<(&'static str, Operation, Mismatch, usize)>,
-    /// Every check's outcome on every response: (operation, check, applied, failed).
-    outcomes: Vec<(Operation, &'static str, bool, bool)>,
+    /// Every check's outcome on every response: (operation, check, applied, failed, the time
+    /// the check took).
+    outcomes: Vec<(Operation, &'static str, bool, bool, Duration)>,
     /// The rules the responses exercised, each once per response and side.
     exercises: Vec<Exercise>,
     /// A request was given up for the infrastructure's sake (unhealthy, or out of time while
@@ -277,9 +278,12 @@ fn judge(
                 // asserted, and all a failing check names (it compared and found a mismatch).
                 let mut asserted = RuleSet::EMPTY;
                 for check in checks {
+                    // Each check's own time is what JUnit's `time` of its test case reports.
+                    let started = std::time::Instant::now();
                     let verdict = (check.run)(&exchange);
+                    let took = started.elapsed();
                     let applied = verdict != Ok(Applied::NotApplicable);
-                    outcomes.push((operation, check.name, applied, verdict.is_err()));
+                    outcomes.push((operation, check.name, applied, verdict.is_err(), took));
                     let names = RuleSet::of(check.rules);
                     match verdict {
                         Ok(Applied::Passed(rules)) => {
@@ -549,6 +553,7 @@ impl Run {
         let mut report = Report {
             replayed_regressions: replayed,
             seed: self.options.seed,
+            base_url: self.options.base_url.clone(),
             partition,
             case_indices,
             run_tag,
@@ -783,7 +788,7 @@ fn record(report: &mut Report, judged: &Judged) {
             }
         }
     }
-    for (operation, check, applied, failed) in &judged.outcomes {
+    for (operation, check, applied, failed, took) in &judged.outcomes {
         let counts = report
             .per_operation
             .entry(*operation)
@@ -791,6 +796,7 @@ fn record(report: &mut Report, judged: &Judged) {
             .checks
             .entry(check)
             .or_default();
+        counts.time += *took;
         if *applied {
             counts.applied += 1;
             counts.failed += u64::from(*failed);

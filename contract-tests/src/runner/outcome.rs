@@ -16,6 +16,8 @@ pub struct CheckCounts {
     pub applied: u64,
     pub failed: u64,
     pub not_applicable: u64,
+    /// Time the check spent judging these responses (case phase), whether it applied or not.
+    pub time: Duration,
 }
 
 impl CheckCounts {
@@ -27,6 +29,7 @@ impl CheckCounts {
         self.applied += other.applied;
         self.failed += other.failed;
         self.not_applicable += other.not_applicable;
+        self.time += other.time;
     }
 }
 
@@ -153,6 +156,11 @@ pub struct Report {
     pub coverage: BTreeMap<(Rule, &'static str), u64>,
     /// The run's seed (`--seed`).
     pub seed: u64,
+    /// Where the run sent its requests (`--base-url`); redacted like every output when written.
+    pub base_url: String,
+    /// The commit under test, when the CI says (`GIT_COMMIT`, `GITHUB_SHA`; see
+    /// [`crate::report::commit_from_env`]).
+    pub commit: Option<String>,
     /// The slice this run made (`--partition K/N`), if sharded.
     pub partition: Option<Partition>,
     /// The indices of the run's cases this run drew from `seed` (every one unsharded, the
