@@ -345,6 +345,7 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
             .map(|report| (report, secrets.clone()))
             .map_err(|e| match e {
                 contract_tests::RunError::Unhealthy(line) => Unhealthy(secrets.redact(&line)),
+                e @ contract_tests::RunError::KeyTooShort { .. } => Other(anyhow!(e)),
                 e => Other(anyhow!(secrets.redact(&e.to_string()))),
             })
     });

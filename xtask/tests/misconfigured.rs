@@ -173,3 +173,39 @@ fn a_preflight_answered_404_3xx_or_5xx_is_misconfiguration_exit_2_before_any_cas
         }
     });
 }
+
+/// A key so short that redacting it (and its prefix one character shorter) would rewrite the
+/// run's own data is refused in one line, exit 2, before anything is sent; neither key shows.
+#[test]
+fn a_key_too_short_to_redact_safely_is_refused_with_exit_2_before_anything_is_sent() {
+    let rt = runtime();
+    rt.block_on(async {
+        let (url, count) = spawn_fixed(200, "application/json").await;
+        for (keys, variable) in [
+            (("k1", DEV_OTHER_TEAM_KEY), "CONTRACT_TOKEN"),
+            (("7chars!", DEV_OTHER_TEAM_KEY), "CONTRACT_TOKEN"),
+            ((DEV_KEY, "b2"), "CONTRACT_OTHER_TEAM_TOKEN"),
+        ] {
+            let mut command = contract_with_keys(&url, keys);
+            command.args(["--quiet", "--cases", "5", "--no-regressions"]);
+            let out = run_blocking(command).await;
+            let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+            let context = format!("{keys:?}: {stdout}{stderr}");
+            assert_eq!(out.status.code(), Some(2), "{context}");
+            let lines: Vec<&str> = stderr.lines().collect();
+            assert_eq!(lines.len(), 1, "{context}");
+            assert!(
+                lines[0].starts_with(&format!("error: {variable} is too short"))
+                    && lines[0].contains("at least 8 characters"),
+                "{context}"
+            );
+            let short = if variable == "CONTRACT_TOKEN" {
+                keys.0
+            } else {
+                keys.1
+            };
+            assert!(!stderr.contains(short), "{context}");
+        }
+        assert_eq!(count.load(Ordering::SeqCst), 0, "nothing was sent");
+    });
+}

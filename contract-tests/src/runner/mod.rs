@@ -33,7 +33,10 @@ use crate::rules::RuleSet;
 use crate::scenario::{Mix, Scenario, arb_scenario};
 use crate::spec::{Api, Operation, Spec};
 
-pub use guard::{DEFAULT_ALLOWED_DOMAIN, host_is_safe, is_loopback_host, target_host, validate};
+pub use guard::{
+    DEFAULT_ALLOWED_DOMAIN, MIN_KEY_CHARS, host_is_safe, is_loopback_host, keys_long_enough,
+    target_host, validate,
+};
 pub use outcome::{
     CheckCounts, Cleanup, CutShort, Finding, NotJudged, OperationStats, PhaseRequests, Report,
     TimeSplit, Verdict,
@@ -440,6 +443,7 @@ type FailureKey = (&'static str, Operation, String);
 pub async fn run(options: Options) -> Result<Report, RunError> {
     validate(&options)?;
     host_is_safe(&options.base_url, &options.allow_hosts)?;
+    keys_long_enough(&options)?;
     // Read before anything is sent: a file the run would overwrite badly stops it here.
     let regressions = load_regressions(options.regressions.as_deref())?;
     let spec = Arc::new(Spec::load(&options.spec_path)?);
