@@ -885,8 +885,34 @@ async fn preflight(target: &Target, api: &Api) -> Result<(), RunError> {
         Ok(r) if r.status == 404 || (300..400).contains(&r.status) || r.status >= 500 => {
             Err(RunError::Misconfigured(answered(&probe, api, &r)))
         }
+        // A 2xx that is not the API's list: a gateway's or an app's page at the path the
+        // service would have been mounted under (a base path missing its prefix, a typo).
+        Ok(r) if r.is_success() && !lists_like_the_api(&r) => {
+            Err(RunError::Misconfigured(format!(
+                "{}, which is not the API's list (a JSON object with a `{LISTED}` array)",
+                answered(&probe, api, &r)
+            )))
+        }
         Ok(_) => Ok(()),
     }
+}
+
+/// The array a list of the collection answers with.
+const LISTED: &str = "simulations";
+
+/// A list's answer has the API's shape: JSON (by its media type and its body), an object with
+/// the collection's array. The schema of each record is the cases' business, not the preflight's.
+fn lists_like_the_api(r: &crate::exchange::Response) -> bool {
+    let media_is_json = r.content_type.as_deref().is_some_and(|t| {
+        let media = t.split(';').next().unwrap_or_default().trim();
+        media.eq_ignore_ascii_case("application/json")
+            || media.to_ascii_lowercase().ends_with("+json")
+    });
+    media_is_json
+        && r.json
+            .as_ref()
+            .and_then(|j| j.get(LISTED))
+            .is_some_and(serde_json::Value::is_array)
 }
 
 /// `GET /workflows/v1/simulations answered 404 {body, cut}`: the response is redacted on
