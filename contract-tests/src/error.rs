@@ -29,6 +29,12 @@ pub enum RunError {
         "{variable} is too short: keys must have at least {min} characters, since the suite hides a key (and the key without its last character) wherever it occurs in what it reads and writes, and a shorter one would also rewrite the run's own data"
     )]
     KeyTooShort { variable: &'static str, min: usize },
+    /// Both keys create records of one team: the tenancy cases would judge the run's own team's
+    /// records as another's (exit code 2).
+    #[error(
+        "CONTRACT_OTHER_TEAM_TOKEN belongs to the same team as CONTRACT_TOKEN (team {team}): the tenancy cases need a key of another team; set it to one, or unset it to skip them"
+    )]
+    SameTeam { team: String },
     #[error(
         "refusing to write to {host}: it is neither loopback nor a qa/dev/test/staging host under interactly.ai or an --allow-host domain; pass --allow-host {host} if you mean it"
     )]

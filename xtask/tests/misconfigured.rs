@@ -314,3 +314,52 @@ fn a_base_url_missing_the_services_mount_is_misconfiguration_exit_2_before_any_c
         upstream.shutdown().await;
     });
 }
+
+/// `CONTRACT_OTHER_TEAM_TOKEN` a second key of the run key's own team: the tenancy cases would
+/// judge their own team's records as another's. The preflight learns each key's team from the
+/// record it makes and deletes, and refuses in one line, exit 2, before any case.
+#[test]
+fn a_second_key_of_the_same_team_is_misconfiguration_exit_2_before_any_case() {
+    const SAME_TEAM_KEY: &str = "second-key-of-team-a";
+    let rt = runtime();
+    rt.block_on(async {
+        let mut config = Config::development();
+        config.keys.push(reference_server::ApiKey::new(
+            SAME_TEAM_KEY,
+            "team-a",
+            "user-a2",
+        ));
+        let upstream = reference_server::spawn(config).await.unwrap();
+        let mut command = contract_with_keys(&upstream.base_url(), (DEV_KEY, SAME_TEAM_KEY));
+        command.args([
+            "--quiet",
+            "--cases",
+            "20",
+            "--no-regressions",
+            "--no-baseline",
+        ]);
+        let out = run_blocking(command).await;
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        let context = format!("{stdout}{stderr}");
+        assert_eq!(out.status.code(), Some(2), "{context}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{context}");
+        assert!(
+            lines[0].starts_with("error: ")
+                && lines[0].contains("CONTRACT_OTHER_TEAM_TOKEN")
+                && lines[0].contains("same team"),
+            "{context}"
+        );
+        assert!(
+            !context.contains(SAME_TEAM_KEY) && !context.contains(DEV_KEY),
+            "{context}"
+        );
+        assert!(!stdout.contains("summary: "), "{context}");
+        let left = team_ids(&upstream.base_url(), DEV_KEY).await;
+        assert!(
+            left.is_empty(),
+            "the preflight's records are deleted: {left:?}"
+        );
+        upstream.shutdown().await;
+    });
+}
