@@ -5,6 +5,8 @@ mod support;
 use support::{error_lines, read_request, run_blocking, runtime, temp_path, text, write_response};
 
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use reference_server::{DEV_KEY, DEV_OTHER_TEAM_KEY};
 use tokio::net::TcpListener;
@@ -172,7 +174,11 @@ fn read_junit(xml: &str) -> JunitRead {
         e.attributes()
             .map(|a| a.expect("well-formed attributes"))
             .find(|a| a.key.as_ref() == name)
-            .map(|a| a.normalized_value().expect("escaped well").into_owned())
+            .map(|a| {
+                a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                    .expect("escaped well")
+                    .into_owned()
+            })
     };
     let mut reader = quick_xml::Reader::from_str(xml);
     let mut read = JunitRead::default();
@@ -192,4 +198,66 @@ fn read_junit(xml: &str) -> JunitRead {
             _ => {}
         }
     }
+}
+
+/// A loopback server whose first answer is the API's empty page and which throttles every later
+/// request far past the budget: the preflight passes, and no case can be judged.
+async fn spawn_throttling_after_the_list() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let answered = Arc::new(AtomicU64::new(0));
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let answered = answered.clone();
+            tokio::spawn(async move {
+                if read_request(&mut stream).await.is_err() {
+                    return;
+                }
+                let json = ("content-type", "application/json".to_owned());
+                if answered.fetch_add(1, Ordering::SeqCst) == 0 {
+                    let page = br#"{"simulations":[],"total":0}"#;
+                    write_response(&mut stream, 200, &[json], page).await;
+                } else {
+                    let headers = [json, ("retry-after", "100000".to_owned())];
+                    write_response(&mut stream, 429, &headers, br#"{"detail":"slow down"}"#).await;
+                }
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn an_incomplete_run_exit_3_writes_outputs_with_the_reason_and_exit_code() {
+    let rt = runtime();
+    rt.block_on(async {
+        let url = spawn_throttling_after_the_list().await;
+        let (exit, stdout, stderr, junit, md) = run_with_outputs(&url, "incomplete").await;
+        let context = format!("stdout: {stdout}\nstderr: {stderr}\njunit: {junit}\nmd: {md}");
+        assert_eq!(exit, Some(3), "{context}");
+        let summary: serde_json::Value =
+            serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+        assert_eq!(summary["exit_code"], 3, "{context}");
+        assert_eq!(summary["verdict"], "incomplete", "{context}");
+        let why = summary["ended_because"].as_str().expect("a reason");
+        assert!(why.contains("judged 0 of 20 cases"), "{context}");
+        assert!(
+            md.contains("exit code 3") && md.contains("judged 0 of 20"),
+            "{context}"
+        );
+        let read = read_junit(&junit);
+        assert_eq!(read.errors.len(), 1, "{context}");
+        assert_eq!(
+            read.errors[0].0.as_deref(),
+            Some("contract.run"),
+            "{context}"
+        );
+        assert!(
+            read.errors[0].1.contains("judged 0 of 20 cases"),
+            "{context}"
+        );
+    });
 }
