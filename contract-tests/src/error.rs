@@ -22,6 +22,19 @@ pub enum RunError {
         "the target is misconfigured: the preflight {0}; check --base-url and what stands in front of the service"
     )]
     Misconfigured(String),
+    /// A key shorter than `runner::MIN_KEY_CHARS`: the message is the suite's own words and
+    /// names only the variable, so it is shown unredacted (redacting a key of two characters
+    /// would rewrite the message itself).
+    #[error(
+        "{variable} is too short: keys must have at least {min} characters, since the suite hides a key (and the key without its last character) wherever it occurs in what it reads and writes, and a shorter one would also rewrite the run's own data"
+    )]
+    KeyTooShort { variable: &'static str, min: usize },
+    /// Both keys create records of one team: the tenancy cases would judge the run's own team's
+    /// records as another's (exit code 2).
+    #[error(
+        "CONTRACT_OTHER_TEAM_TOKEN belongs to the same team as CONTRACT_TOKEN (team {team}): the tenancy cases need a key of another team; set it to one, or unset it to skip them"
+    )]
+    SameTeam { team: String },
     #[error(
         "refusing to write to {host}: it is neither loopback nor a qa/dev/test/staging host under interactly.ai or an --allow-host domain; pass --allow-host {host} if you mean it"
     )]

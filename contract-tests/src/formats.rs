@@ -80,6 +80,8 @@ fn summary_json(report: &Report, secrets: &Secrets) -> Value {
             Verdict::Incomplete => "incomplete",
             Verdict::Pass => "pass",
         },
+        "exit_code": report.exit_code(),
+        "ended_because": report.ended_because(),
         "cases": report.cases,
         "cases_drawn": report.drawn,
         "cases_judged": report.cases,
@@ -171,6 +173,14 @@ pub fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
         .partition
         .map_or(String::new(), |p| format!(", partition {p}"));
     let _ = writeln!(out, "## {verdict}\n");
+    if let Some(why) = report.ended_because() {
+        let _ = writeln!(
+            out,
+            "The run ended early, exit code {}: {}\n",
+            report.exit_code(),
+            code_span(&why, false)
+        );
+    }
     let _ = writeln!(
         out,
         "{} cases, {} requests, {} failures, {} known, {:.2} s (seed {}{partition}, run tag {})\n",

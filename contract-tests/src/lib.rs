@@ -4,6 +4,7 @@ pub mod baseline;
 pub mod cases;
 pub mod checks;
 pub mod coverage;
+pub mod ended;
 pub mod error;
 pub mod exchange;
 pub mod formats;

@@ -261,6 +261,7 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
         None => None,
     };
     let seed = args.seed.unwrap_or_else(random_seed);
+    let started = std::time::Instant::now();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -341,18 +342,31 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
             server.shutdown().await;
         }
         // A RunError may quote the target's answer: it is redacted like every other output.
-        result
-            .map(|report| (report, secrets.clone()))
-            .map_err(|e| match e {
-                contract_tests::RunError::Unhealthy(line) => Unhealthy(secrets.redact(&line)),
+        result.map(|report| (report, secrets.clone())).map_err(|e| {
+            use contract_tests::RunError as E;
+            match e {
+                E::Unhealthy(line) => Ended(secrets.redact(&line), 3, secrets.clone()),
+                // The target was contacted and answered unlike the API it should be.
+                e @ (E::Unreachable { .. }
+                | E::Unauthorized(_)
+                | E::Misconfigured(_)
+                | E::SameTeam { .. }) => Ended(secrets.redact(&e.to_string()), 2, secrets.clone()),
+                e @ E::KeyTooShort { .. } => Other(anyhow!(e)),
                 e => Other(anyhow!(secrets.redact(&e.to_string()))),
-            })
+            }
+        })
     });
     let (mut report, secrets) = match outcome {
         Ok(done) => done,
-        Err(Unhealthy(line)) => {
-            eprintln!("error: {}", text::escape(&line));
-            return Ok(ExitCode::from(3));
+        Err(Ended(why, code, secrets)) => {
+            let ended = contract_tests::ended::Ended {
+                why,
+                exit_code: code,
+                seed,
+                partition: args.partition,
+                elapsed: started.elapsed(),
+            };
+            return Ok(report_ended(&args, &ended, &secrets));
         }
         Err(Other(e)) => return Err(e),
     };
@@ -415,29 +429,49 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
     for error in &unwritten {
         eprintln!("error: {}", text::escape(&secrets.redact(error)));
     }
-    if !unwritten.is_empty() {
+    if unwritten.len() > report.output_errors.len() {
         return Ok(ExitCode::from(2));
     }
-    Ok(exit_code(&report))
+    Ok(ExitCode::from(report.exit_code()))
 }
 
-/// 1 for failures, 2 for a panic of the suite, 3 for a run that could not test what it drew
-/// (an unhealthy target, cases not judged for a reason the user did not ask for), else 0.
-fn exit_code(report: &Report) -> ExitCode {
-    match report.verdict() {
-        Verdict::Fail => ExitCode::from(1),
-        _ if !report.internal_errors.is_empty() => ExitCode::from(2),
-        Verdict::Incomplete => ExitCode::from(3),
-        Verdict::Pass => ExitCode::SUCCESS,
-    }
-}
-
-/// Why a run ended without a report: an unhealthy target (exit 3, one line) or anything else.
+/// Why a run ended without a report: after the target was contacted (the error line, the exit
+/// code, the secrets the outputs are redacted with), or before (anything else).
 enum NoReport {
-    Unhealthy(String),
+    Ended(String, u8, Secrets),
     Other(anyhow::Error),
 }
-use NoReport::{Other, Unhealthy};
+use NoReport::{Ended, Other};
+
+/// A run that ended before any case once the target was contacted: the JSON summary line, the
+/// JUnit and the Markdown it was asked for, each saying why, then the error line (and one per
+/// output that could not be written).
+fn report_ended(
+    args: &ContractArgs,
+    ended: &contract_tests::ended::Ended,
+    secrets: &Secrets,
+) -> ExitCode {
+    use contract_tests::ended;
+    if args.message_format == MessageFormat::Json {
+        print!("{}", ended::json_line(ended, secrets));
+    }
+    let mut unwritten = Vec::new();
+    if let Some(path) = &args.junit
+        && let Err(e) = ended::write_junit(path, ended, secrets)
+    {
+        unwritten.push(e.to_string());
+    }
+    if let Some(path) = &args.summary_md
+        && let Err(e) = ended::write_summary_markdown(path, ended, secrets)
+    {
+        unwritten.push(e.to_string());
+    }
+    eprintln!("error: {}", text::escape(&ended.why));
+    for error in &unwritten {
+        eprintln!("error: {}", text::escape(&secrets.redact(error)));
+    }
+    ExitCode::from(ended.exit_code)
+}
 
 impl From<anyhow::Error> for NoReport {
     fn from(e: anyhow::Error) -> NoReport {

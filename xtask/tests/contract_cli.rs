@@ -126,7 +126,7 @@ fn an_unreachable_target_exits_2_with_one_line() {
             "5",
             "--no-regressions",
         ],
-        Some("any-key"),
+        Some("any-key-at-all"),
     );
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);

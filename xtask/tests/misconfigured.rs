@@ -3,7 +3,8 @@
 mod support;
 
 use support::{
-    contract_with_keys, error_lines, read_request, run_blocking, runtime, team_ids, temp_path, text,
+    Incoming, accept_each, contract_with_keys, error_lines, forward_to, read_request, run_blocking,
+    runtime, team_ids, temp_path, text, write_response,
 };
 
 use std::process::Command;
@@ -12,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 fn contract(url: &str, args: &[&str]) -> Command {
     let mut command = contract_with_keys(url, (DEV_KEY, DEV_OTHER_TEAM_KEY));
@@ -171,5 +172,194 @@ fn a_preflight_answered_404_3xx_or_5xx_is_misconfiguration_exit_2_before_any_cas
                 "no case was sent: {context}"
             );
         }
+    });
+}
+
+/// A key so short that redacting it (and its prefix one character shorter) would rewrite the
+/// run's own data is refused in one line, exit 2, before anything is sent; neither key shows.
+#[test]
+fn a_key_too_short_to_redact_safely_is_refused_with_exit_2_before_anything_is_sent() {
+    let rt = runtime();
+    rt.block_on(async {
+        let (url, count) = spawn_fixed(200, "application/json").await;
+        for (keys, variable) in [
+            (("k1", DEV_OTHER_TEAM_KEY), "CONTRACT_TOKEN"),
+            (("7chars!", DEV_OTHER_TEAM_KEY), "CONTRACT_TOKEN"),
+            ((DEV_KEY, "b2"), "CONTRACT_OTHER_TEAM_TOKEN"),
+        ] {
+            let mut command = contract_with_keys(&url, keys);
+            command.args(["--quiet", "--cases", "5", "--no-regressions"]);
+            let out = run_blocking(command).await;
+            let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+            let context = format!("{keys:?}: {stdout}{stderr}");
+            assert_eq!(out.status.code(), Some(2), "{context}");
+            let lines: Vec<&str> = stderr.lines().collect();
+            assert_eq!(lines.len(), 1, "{context}");
+            assert!(
+                lines[0].starts_with(&format!("error: {variable} is too short"))
+                    && lines[0].contains("at least 8 characters"),
+                "{context}"
+            );
+            let short = if variable == "CONTRACT_TOKEN" {
+                keys.0
+            } else {
+                keys.1
+            };
+            assert!(!stderr.contains(short), "{context}");
+        }
+        assert_eq!(count.load(Ordering::SeqCst), 0, "nothing was sent");
+    });
+}
+
+/// A proxy that serves the API under `/v1` (the prefix stripped on the way to `upstream`) and
+/// answers every other path 200 with `fallback` (an SPA's index page, another service's JSON),
+/// as a gateway in front of a mounted service does; counts what reaches the API.
+struct Mounted {
+    client: reqwest::Client,
+    upstream: String,
+    fallback: (&'static str, &'static str),
+    forwarded: AtomicU64,
+}
+
+async fn serve_mounted(mut stream: TcpStream, proxy: Arc<Mounted>) -> std::io::Result<()> {
+    let mut request: Incoming = read_request(&mut stream).await?;
+    let Some(rest) = request.path.strip_prefix("/v1/") else {
+        let (content_type, body) = proxy.fallback;
+        write_response(
+            &mut stream,
+            200,
+            &[("content-type", content_type.to_owned())],
+            body.as_bytes(),
+        )
+        .await;
+        return Ok(());
+    };
+    request.path = format!("/{rest}");
+    proxy.forwarded.fetch_add(1, Ordering::SeqCst);
+    let answer = forward_to(&proxy.client, &proxy.upstream, &request).await;
+    let status = answer.status().as_u16();
+    let content_type = answer
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json")
+        .to_owned();
+    let mut headers = vec![("content-type", content_type)];
+    for name in ["www-authenticate", "allow"] {
+        if let Some(value) = answer.headers().get(name).and_then(|v| v.to_str().ok()) {
+            headers.push((name, value.to_owned()));
+        }
+    }
+    let body = answer.bytes().await.unwrap_or_default();
+    write_response(&mut stream, status, &headers, &body).await;
+    Ok(())
+}
+
+#[test]
+fn a_base_url_missing_the_services_mount_is_misconfiguration_exit_2_before_any_case() {
+    let rt = runtime();
+    rt.block_on(async {
+        let upstream = reference_server::spawn(Config::development())
+            .await
+            .unwrap();
+        for fallback in [
+            ("text/html", "<!doctype html><html><body>app</body></html>"),
+            ("application/json", r#"{"service":"gateway","status":"ok"}"#),
+            ("application/json", r#"{"simulations":"not a list"}"#),
+        ] {
+            let proxy = Arc::new(Mounted {
+                client: reqwest::Client::new(),
+                upstream: upstream.base_url(),
+                fallback,
+                forwarded: AtomicU64::new(0),
+            });
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}", listener.local_addr().unwrap());
+            accept_each(listener, proxy.clone(), serve_mounted);
+
+            // The prefix forgotten: every path answers the fallback, never the API.
+            let out = run_blocking(contract(&url, &["--cases", "20", "--no-regressions"])).await;
+            let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+            let context = format!("{fallback:?}: {stdout}{stderr}");
+            assert_eq!(out.status.code(), Some(2), "{context}");
+            let lines: Vec<&str> = stderr.lines().collect();
+            assert_eq!(lines.len(), 1, "{context}");
+            assert!(
+                lines[0].starts_with("error: ")
+                    && lines[0].contains("GET /workflows/v1/simulations answered 200")
+                    && lines[0].contains("not the API's list")
+                    && lines[0].contains("--base-url"),
+                "{context}"
+            );
+            assert!(!stdout.contains("summary: "), "{context}");
+
+            // With the prefix the same proxy is the API, and the preflight lets the run go on.
+            let out = run_blocking(contract(
+                &format!("{url}/v1"),
+                &[
+                    "--cases",
+                    "5",
+                    "--seed",
+                    "1",
+                    "--no-regressions",
+                    "--no-baseline",
+                ],
+            ))
+            .await;
+            let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+            let context = format!("{fallback:?} with /v1: {stdout}{stderr}");
+            assert_eq!(out.status.code(), Some(0), "{context}");
+            assert!(proxy.forwarded.load(Ordering::SeqCst) > 1, "{context}");
+        }
+        upstream.shutdown().await;
+    });
+}
+
+/// `CONTRACT_OTHER_TEAM_TOKEN` a second key of the run key's own team: the tenancy cases would
+/// judge their own team's records as another's. The preflight learns each key's team from the
+/// record it makes and deletes, and refuses in one line, exit 2, before any case.
+#[test]
+fn a_second_key_of_the_same_team_is_misconfiguration_exit_2_before_any_case() {
+    const SAME_TEAM_KEY: &str = "second-key-of-team-a";
+    let rt = runtime();
+    rt.block_on(async {
+        let mut config = Config::development();
+        config.keys.push(reference_server::ApiKey::new(
+            SAME_TEAM_KEY,
+            "team-a",
+            "user-a2",
+        ));
+        let upstream = reference_server::spawn(config).await.unwrap();
+        let mut command = contract_with_keys(&upstream.base_url(), (DEV_KEY, SAME_TEAM_KEY));
+        command.args([
+            "--quiet",
+            "--cases",
+            "20",
+            "--no-regressions",
+            "--no-baseline",
+        ]);
+        let out = run_blocking(command).await;
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        let context = format!("{stdout}{stderr}");
+        assert_eq!(out.status.code(), Some(2), "{context}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{context}");
+        assert!(
+            lines[0].starts_with("error: ")
+                && lines[0].contains("CONTRACT_OTHER_TEAM_TOKEN")
+                && lines[0].contains("same team"),
+            "{context}"
+        );
+        assert!(
+            !context.contains(SAME_TEAM_KEY) && !context.contains(DEV_KEY),
+            "{context}"
+        );
+        assert!(!stdout.contains("summary: "), "{context}");
+        let left = team_ids(&upstream.base_url(), DEV_KEY).await;
+        assert!(
+            left.is_empty(),
+            "the preflight's records are deleted: {left:?}"
+        );
+        upstream.shutdown().await;
     });
 }

@@ -24,7 +24,9 @@ use tokio::time::Instant;
 
 use crate::checks::Check;
 use crate::error::RunError;
-use crate::exchange::{Applied, Exchange, Exercise, Identity, Mismatch, Observation, RunState};
+use crate::exchange::{
+    Applied, Auth, Exchange, Exercise, Identity, Mismatch, Observation, RunState,
+};
 use crate::http::{DEFAULT_MAX_RESPONSE_BYTES, Failure, Pacer, Target};
 use crate::listing::page_size;
 use crate::partition::Partition;
@@ -33,7 +35,10 @@ use crate::rules::RuleSet;
 use crate::scenario::{Mix, Scenario, arb_scenario};
 use crate::spec::{Api, Operation, Spec};
 
-pub use guard::{DEFAULT_ALLOWED_DOMAIN, host_is_safe, is_loopback_host, target_host, validate};
+pub use guard::{
+    DEFAULT_ALLOWED_DOMAIN, MIN_KEY_CHARS, host_is_safe, is_loopback_host, keys_long_enough,
+    target_host, validate,
+};
 pub use outcome::{
     CheckCounts, Cleanup, CutShort, Finding, NotJudged, OperationStats, PhaseRequests, Report,
     TimeSplit, Verdict,
@@ -444,6 +449,7 @@ type FailureKey = (&'static str, Operation, String);
 pub async fn run(options: Options) -> Result<Report, RunError> {
     validate(&options)?;
     host_is_safe(&options.base_url, &options.allow_hosts)?;
+    keys_long_enough(&options)?;
     // Read before anything is sent: a file the run would overwrite badly stops it here.
     let regressions = load_regressions(options.regressions.as_deref())?;
     let spec = Arc::new(Spec::load(&options.spec_path)?);
@@ -458,16 +464,6 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         options.max_response_bytes,
     )
     .map_err(|e| RunError::Arguments(format!("cannot build the HTTP client: {e}")))?;
-    // The preflight is outside the budget, but a 429 may not hold it longer than the budget.
-    preflight(
-        &target
-            .clone()
-            .with_deadline(later(Instant::now(), options.max_time)),
-        &spec.api,
-    )
-    .await?;
-
-    let started = Instant::now();
     // Unique per run, not per seed: replaying a seed must not collide with the records of the run it replays.
     let random = (u64::from(std::process::id()) ^ wall_nanos()) as u32;
     // A slice's tag starts `ct<K>o<N>x`, which no other slice's tag (nor an unsharded one, all
@@ -477,6 +473,15 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         None => format!("ct{random:08x}"),
         Some(p) => format!("ct{}o{}x{random:08x}", p.index(), p.count()),
     };
+    // The preflight is outside the budget, but a 429 may not hold it longer than the budget.
+    let preflight_target = target
+        .clone()
+        .with_deadline(later(Instant::now(), options.max_time));
+    preflight(&preflight_target, &spec.api).await?;
+    let preflight_creates =
+        keys_of_two_teams(&preflight_target, &spec.api, &options, &run_tag).await?;
+
+    let started = Instant::now();
     // The cleanup gets a fifth of the budget (at most a minute), so a stalled target still lets
     // the run end on time with its leftovers named.
     let cleanup_reserve = (options.max_time / 5).min(Duration::from_secs(60));
@@ -484,7 +489,7 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
     let pacer = Arc::new(Pacer::new(options.rate));
     let creates = Arc::new(CreateBudget {
         cap: options.max_creates,
-        reserved: AtomicU64::new(0),
+        reserved: AtomicU64::new(preflight_creates),
     });
     let budget = creates.clone();
     let target = target.governed(
@@ -887,8 +892,113 @@ async fn preflight(target: &Target, api: &Api) -> Result<(), RunError> {
         Ok(r) if r.status == 404 || (300..400).contains(&r.status) || r.status >= 500 => {
             Err(RunError::Misconfigured(answered(&probe, api, &r)))
         }
+        // A 2xx that is not the API's list: a gateway's or an app's page at the path the
+        // service would have been mounted under (a base path missing its prefix, a typo).
+        Ok(r) if r.is_success() && !lists_like_the_api(&r) => {
+            Err(RunError::Misconfigured(format!(
+                "{}, which is not the API's list (a JSON object with a `{LISTED}` array)",
+                answered(&probe, api, &r)
+            )))
+        }
         Ok(_) => Ok(()),
     }
+}
+
+/// With a second key, learns the team each key acts for from a record it creates (and deletes
+/// at once; the run key's carries the run's tag for the cleanup's search if its delete fails),
+/// and refuses two keys of one team. A list cannot tell: an empty team lists nothing, and a service that lists every team's
+/// records would show the run's team to both keys. A pinned `--expect-team` saves the run key's
+/// create. Returns the creates made, which count against `--max-creates`; with a cap too small
+/// for them, or a probe that does not answer a record, nothing is concluded and the cases judge
+/// what the keys do.
+async fn keys_of_two_teams(
+    target: &Target,
+    api: &Api,
+    options: &Options,
+    run_tag: &str,
+) -> Result<u64, RunError> {
+    if options.other_team_token.is_none() {
+        return Ok(0);
+    }
+    let pinned = options.identity.team.as_deref();
+    let needed = 1 + u64::from(pinned.is_none());
+    if options.max_creates.is_some_and(|cap| cap < needed) {
+        return Ok(0);
+    }
+    let mut made = 0;
+    let (other, creates) = team_of(target, api, Auth::OtherTeam, run_tag).await;
+    made += creates;
+    let Some(other) = other else {
+        return Ok(made);
+    };
+    let own = match pinned {
+        Some(team) => Some(team.to_owned()),
+        None => {
+            let (own, creates) = team_of(target, api, Auth::Primary, run_tag).await;
+            made += creates;
+            own
+        }
+    };
+    if own.as_deref() == Some(other.as_str()) {
+        let (shown, was_cut) = crate::redact::cut(&other, PREFLIGHT_TEAM_CHARS);
+        return Err(RunError::SameTeam {
+            team: format!("{shown:?}{}", if was_cut { "…" } else { "" }),
+        });
+    }
+    Ok(made)
+}
+
+/// How much of a team id the same-team error shows.
+const PREFLIGHT_TEAM_CHARS: usize = 64;
+
+/// The `team_id` of a tagged record `auth` creates, which is then deleted with the same key;
+/// and how many creates were sent (one).
+async fn team_of(target: &Target, api: &Api, auth: Auth, run_tag: &str) -> (Option<String>, u64) {
+    let mut create = api.create(serde_json::json!({
+        "logical_id": format!("{run_tag}-preflight"),
+        "description": format!("{run_tag} contract preflight: which team this key acts for"),
+    }));
+    create.auth = auth.clone();
+    let Ok(created) = target.send(&create).await else {
+        return (None, 1);
+    };
+    let record = created
+        .json
+        .as_ref()
+        .filter(|_| created.is_success())
+        .and_then(|j| j.get("simulation"));
+    let text = |field: &str| {
+        record
+            .and_then(|r| r.get(field))
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    if let Some(id) = text("_id") {
+        let mut delete = api.delete(&id);
+        delete.auth = auth;
+        // Best effort: a record the run key could not delete carries the run's tag, and the
+        // cleanup's search finds it.
+        let _ = target.send(&delete).await;
+    }
+    (text("team_id"), 1)
+}
+
+/// The array a list of the collection answers with.
+const LISTED: &str = "simulations";
+
+/// A list's answer has the API's shape: JSON (by its media type and its body), an object with
+/// the collection's array. The schema of each record is the cases' business, not the preflight's.
+fn lists_like_the_api(r: &crate::exchange::Response) -> bool {
+    let media_is_json = r.content_type.as_deref().is_some_and(|t| {
+        let media = t.split(';').next().unwrap_or_default().trim();
+        media.eq_ignore_ascii_case("application/json")
+            || media.to_ascii_lowercase().ends_with("+json")
+    });
+    media_is_json
+        && r.json
+            .as_ref()
+            .and_then(|j| j.get(LISTED))
+            .is_some_and(serde_json::Value::is_array)
 }
 
 /// `GET /workflows/v1/simulations answered 404 {body, cut}`: the response is redacted on

@@ -329,6 +329,32 @@ impl Report {
         }
     }
 
+    /// The exit code of `cargo xtask contract` for this report: 2 for a file the run could not
+    /// write (regressions) or a panic of the suite, 1 for failures, 3 for a run that could not
+    /// test what it drew, else 0. An output written after the report (JUnit, Markdown) that
+    /// fails to write also makes it 2, which the outputs written before cannot say.
+    pub fn exit_code(&self) -> u8 {
+        if !self.output_errors.is_empty() {
+            return 2;
+        }
+        match self.verdict() {
+            Verdict::Fail => 1,
+            _ if !self.internal_errors.is_empty() => 2,
+            Verdict::Incomplete => 3,
+            Verdict::Pass => 0,
+        }
+    }
+
+    /// Why a run that did not test all it drew ended so: the unhealthy target's line, or the
+    /// judged line (`incomplete: judged 0 of 20 cases (…)`); `None` for a complete run.
+    pub fn ended_because(&self) -> Option<String> {
+        match &self.gateway.unhealthy {
+            Some(unhealthy) => Some(unhealthy.line()),
+            None if self.incomplete() => self.judged_line(),
+            None => None,
+        }
+    }
+
     /// What one reason means, in words: a throttled case names the longest `Retry-After`.
     pub fn not_judged_detail(&self, reason: NotJudged) -> String {
         match reason {
