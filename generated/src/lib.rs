@@ -2588,7 +2588,7 @@ pub mod builder {
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                    "page must be at least 1"
                         .to_string()
                 });
             self
@@ -2627,7 +2627,7 @@ pub mod builder {
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for size failed"
+                    "size must be at least 1"
                         .to_string()
                 });
             self
