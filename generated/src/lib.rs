@@ -5,6 +5,7 @@
 #![allow(clippy::all, clippy::pedantic, unused_qualifications, missing_debug_implementations)]
 
 mod auth;
+mod pages;
 pub use auth::{AuthError, client_with_api_key, install_crypto_provider};
 
 #[allow(unused_imports)]

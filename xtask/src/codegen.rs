@@ -164,6 +164,7 @@ const PREAMBLE: &str = r#"#![cfg_attr(rustfmt, rustfmt::skip)]
 #![allow(clippy::all, clippy::pedantic, unused_qualifications, missing_debug_implementations)]
 
 mod auth;
+mod pages;
 pub use auth::{AuthError, client_with_api_key, install_crypto_provider};
 "#;
 
