@@ -5,6 +5,7 @@
 #![allow(clippy::all, clippy::pedantic, unused_qualifications, missing_debug_implementations)]
 
 mod auth;
+mod pages;
 pub use auth::{AuthError, client_with_api_key, install_crypto_provider};
 
 #[allow(unused_imports)]
@@ -390,12 +391,13 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         schemars::JsonSchema
     )]
     pub struct SimulationConfigInput {
         ///Details about the counter workflow execution
-        #[serde(default = "defaults::simulation_config_input_counter_workflow")]
-        pub counter_workflow: SimulationWorkflowDetailsInput,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub counter_workflow: ::std::option::Option<SimulationWorkflowDetailsInput>,
         ///Description of the node library
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
@@ -403,38 +405,23 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub logical_id: ::std::option::Option<::std::string::String>,
         ///Maximum number of events to process in the simulation
-        #[serde(default = "defaults::simulation_config_input_max_events")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub max_events: ::std::option::Option<i64>,
         ///Number of times to run the simulation
-        #[serde(default = "defaults::simulation_config_input_number_of_simulations")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub number_of_simulations: ::std::option::Option<i64>,
         ///Details about the selected workflow execution
-        #[serde(default = "defaults::simulation_config_input_selected_workflow")]
-        pub selected_workflow: SimulationWorkflowDetailsInput,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub selected_workflow: ::std::option::Option<SimulationWorkflowDetailsInput>,
         ///Current status of the simulation
-        #[serde(default = "defaults::simulation_config_input_status")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<SimulationStatus>,
         ///Whether to stop the simulation on failure
-        #[serde(default = "defaults::simulation_config_input_stop_on_failure")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stop_on_failure: ::std::option::Option<bool>,
         ///Maximum time in seconds to run the simulation
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub timeout_seconds: ::std::option::Option<i64>,
-    }
-    impl ::std::default::Default for SimulationConfigInput {
-        fn default() -> Self {
-            Self {
-                counter_workflow: defaults::simulation_config_input_counter_workflow(),
-                description: Default::default(),
-                logical_id: Default::default(),
-                max_events: defaults::simulation_config_input_max_events(),
-                number_of_simulations: defaults::simulation_config_input_number_of_simulations(),
-                selected_workflow: defaults::simulation_config_input_selected_workflow(),
-                status: defaults::simulation_config_input_status(),
-                stop_on_failure: defaults::simulation_config_input_stop_on_failure(),
-                timeout_seconds: Default::default(),
-            }
-        }
     }
     impl SimulationConfigInput {
         pub fn builder() -> builder::SimulationConfigInput {
@@ -661,13 +648,12 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        Default,
         schemars::JsonSchema
     )]
     pub struct SimulationWorkflowDetailsInput {
         ///Variables passed to the workflow: any JSON object.
-        #[serde(
-            default = "defaults::simulation_workflow_details_input_dynamic_variables"
-        )]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub dynamic_variables: ::std::option::Option<
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
@@ -678,32 +664,17 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub run_id: ::std::option::Option<RunId>,
         ///Duration of the workflow execution in seconds.
-        #[serde(
-            default = "defaults::simulation_workflow_details_input_total_duration_seconds"
-        )]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_duration_seconds: ::std::option::Option<i64>,
         ///Number of events of the workflow execution.
-        #[serde(default = "defaults::simulation_workflow_details_input_total_events")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_events: ::std::option::Option<i64>,
         ///Number of nodes of the workflow execution.
-        #[serde(default = "defaults::simulation_workflow_details_input_total_nodes")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_nodes: ::std::option::Option<i64>,
         ///Identifier of the workflow (24 characters).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub workflow_id: ::std::option::Option<WorkflowId>,
-    }
-    impl ::std::default::Default for SimulationWorkflowDetailsInput {
-        fn default() -> Self {
-            Self {
-                dynamic_variables: defaults::simulation_workflow_details_input_dynamic_variables(),
-                name: Default::default(),
-                run_id: Default::default(),
-                total_duration_seconds: defaults::simulation_workflow_details_input_total_duration_seconds(),
-                total_events: defaults::simulation_workflow_details_input_total_events(),
-                total_nodes: defaults::simulation_workflow_details_input_total_nodes(),
-                workflow_id: Default::default(),
-            }
-        }
     }
     impl SimulationWorkflowDetailsInput {
         pub fn builder() -> builder::SimulationWorkflowDetailsInput {
@@ -1011,7 +982,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct SimulationConfigInput {
             counter_workflow: ::std::result::Result<
-                super::SimulationWorkflowDetailsInput,
+                ::std::option::Option<super::SimulationWorkflowDetailsInput>,
                 ::std::string::String,
             >,
             description: ::std::result::Result<
@@ -1031,7 +1002,7 @@ pub mod types {
                 ::std::string::String,
             >,
             selected_workflow: ::std::result::Result<
-                super::SimulationWorkflowDetailsInput,
+                ::std::option::Option<super::SimulationWorkflowDetailsInput>,
                 ::std::string::String,
             >,
             status: ::std::result::Result<
@@ -1050,24 +1021,14 @@ pub mod types {
         impl ::std::default::Default for SimulationConfigInput {
             fn default() -> Self {
                 Self {
-                    counter_workflow: Ok(
-                        super::defaults::simulation_config_input_counter_workflow(),
-                    ),
+                    counter_workflow: Ok(Default::default()),
                     description: Ok(Default::default()),
                     logical_id: Ok(Default::default()),
-                    max_events: Ok(
-                        super::defaults::simulation_config_input_max_events(),
-                    ),
-                    number_of_simulations: Ok(
-                        super::defaults::simulation_config_input_number_of_simulations(),
-                    ),
-                    selected_workflow: Ok(
-                        super::defaults::simulation_config_input_selected_workflow(),
-                    ),
-                    status: Ok(super::defaults::simulation_config_input_status()),
-                    stop_on_failure: Ok(
-                        super::defaults::simulation_config_input_stop_on_failure(),
-                    ),
+                    max_events: Ok(Default::default()),
+                    number_of_simulations: Ok(Default::default()),
+                    selected_workflow: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    stop_on_failure: Ok(Default::default()),
                     timeout_seconds: Ok(Default::default()),
                 }
             }
@@ -1075,7 +1036,9 @@ pub mod types {
         impl SimulationConfigInput {
             pub fn counter_workflow<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::SimulationWorkflowDetailsInput>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SimulationWorkflowDetailsInput>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.counter_workflow = value
@@ -1139,7 +1102,9 @@ pub mod types {
             }
             pub fn selected_workflow<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::SimulationWorkflowDetailsInput>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SimulationWorkflowDetailsInput>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.selected_workflow = value
@@ -1597,20 +1562,12 @@ pub mod types {
         impl ::std::default::Default for SimulationWorkflowDetailsInput {
             fn default() -> Self {
                 Self {
-                    dynamic_variables: Ok(
-                        super::defaults::simulation_workflow_details_input_dynamic_variables(),
-                    ),
+                    dynamic_variables: Ok(Default::default()),
                     name: Ok(Default::default()),
                     run_id: Ok(Default::default()),
-                    total_duration_seconds: Ok(
-                        super::defaults::simulation_workflow_details_input_total_duration_seconds(),
-                    ),
-                    total_events: Ok(
-                        super::defaults::simulation_workflow_details_input_total_events(),
-                    ),
-                    total_nodes: Ok(
-                        super::defaults::simulation_workflow_details_input_total_nodes(),
-                    ),
+                    total_duration_seconds: Ok(Default::default()),
+                    total_events: Ok(Default::default()),
+                    total_nodes: Ok(Default::default()),
                     workflow_id: Ok(Default::default()),
                 }
             }
@@ -2248,71 +2205,6 @@ pub mod types {
             }
         }
     }
-    /// Generation of default values for serde.
-    pub mod defaults {
-        pub(super) fn simulation_config_input_counter_workflow() -> super::SimulationWorkflowDetailsInput {
-            super::SimulationWorkflowDetailsInput {
-                dynamic_variables: ::std::option::Option::Some([].into_iter().collect()),
-                name: ::std::option::Option::None,
-                run_id: ::std::option::Option::None,
-                total_duration_seconds: ::std::option::Option::Some(0_i64),
-                total_events: ::std::option::Option::Some(0_i64),
-                total_nodes: ::std::option::Option::Some(0_i64),
-                workflow_id: ::std::option::Option::None,
-            }
-        }
-        pub(super) fn simulation_config_input_max_events() -> ::std::option::Option<
-            i64,
-        > {
-            ::std::option::Option::Some(500_i64)
-        }
-        pub(super) fn simulation_config_input_number_of_simulations() -> ::std::option::Option<
-            i64,
-        > {
-            ::std::option::Option::Some(1_i64)
-        }
-        pub(super) fn simulation_config_input_selected_workflow() -> super::SimulationWorkflowDetailsInput {
-            super::SimulationWorkflowDetailsInput {
-                dynamic_variables: ::std::option::Option::Some([].into_iter().collect()),
-                name: ::std::option::Option::None,
-                run_id: ::std::option::Option::None,
-                total_duration_seconds: ::std::option::Option::Some(0_i64),
-                total_events: ::std::option::Option::Some(0_i64),
-                total_nodes: ::std::option::Option::Some(0_i64),
-                workflow_id: ::std::option::Option::None,
-            }
-        }
-        pub(super) fn simulation_config_input_status() -> ::std::option::Option<
-            super::SimulationStatus,
-        > {
-            ::std::option::Option::Some(super::SimulationStatus::Pending)
-        }
-        pub(super) fn simulation_config_input_stop_on_failure() -> ::std::option::Option<
-            bool,
-        > {
-            ::std::option::Option::Some(false)
-        }
-        pub(super) fn simulation_workflow_details_input_dynamic_variables() -> ::std::option::Option<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        > {
-            ::std::option::Option::Some([].into_iter().collect())
-        }
-        pub(super) fn simulation_workflow_details_input_total_duration_seconds() -> ::std::option::Option<
-            i64,
-        > {
-            ::std::option::Option::Some(0_i64)
-        }
-        pub(super) fn simulation_workflow_details_input_total_events() -> ::std::option::Option<
-            i64,
-        > {
-            ::std::option::Option::Some(0_i64)
-        }
-        pub(super) fn simulation_workflow_details_input_total_nodes() -> ::std::option::Option<
-            i64,
-        > {
-            ::std::option::Option::Some(0_i64)
-        }
-    }
     /// Error types.
     pub mod error {
         /// Error from a `TryFrom` or `FromStr` implementation.
@@ -2588,7 +2480,7 @@ pub mod builder {
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                    "page must be at least 1"
                         .to_string()
                 });
             self
@@ -2627,7 +2519,7 @@ pub mod builder {
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for size failed"
+                    "size must be at least 1"
                         .to_string()
                 });
             self

@@ -201,3 +201,20 @@ async fn every_operation_goes_out_with_method_path_query_and_bearer_key() {
 fn a_key_that_cannot_be_a_header_is_refused() {
     assert!(client_with_api_key("http://127.0.0.1:1", "bad\nkey").is_err());
 }
+
+/// A create that sets only `logical_id` sends only `logical_id`: the server applies its own
+/// defaults, so a client default that drifts from the server's never overrides them.
+#[tokio::test]
+async fn a_create_sends_only_what_the_caller_set() {
+    let (base, mut seen) = spawn_listener().await;
+    let client = client_with_api_key(&base, "test-key-123").unwrap();
+    client
+        .create_simulation()
+        .body_map(|body| body.logical_id(Some("run-2".to_owned())))
+        .send()
+        .await
+        .unwrap();
+    let req = seen.recv().await.unwrap();
+    let sent: serde_json::Value = serde_json::from_str(&req.body).unwrap();
+    assert_eq!(sent, serde_json::json!({"logical_id": "run-2"}));
+}

@@ -34,8 +34,91 @@ pub fn render_client(spec_path: &Path) -> Result<String> {
     let doc = spec::load_spec(spec_path)?;
     let mut v30 = downgrade::to_openapi_30(&doc);
     downgrade::unify_error_responses(&mut v30).map_err(|e| anyhow!(e))?;
+    drop_request_only_defaults(&mut v30);
     let body = run_generator(&serde_json::to_vec(&v30)?)?;
     Ok(format!("{GENERATED_HEADER}\n{PREAMBLE}\n{body}"))
+}
+
+/// Removes `default` from the properties of schemas only requests use. typify turns a property
+/// with a default into a field the builder pre-fills and serde always writes, so a create that set
+/// only `logical_id` sent every default as well; without it the field is an `Option` left out
+/// when unset, and the server applies its own defaults. Response schemas keep theirs (reading a
+/// record that lacks a field still fills it). The cost: a nullable request field set to `None`
+/// is left out rather than sent as `null`, which the API reads the same way for every such field.
+fn drop_request_only_defaults(doc: &mut serde_json::Value) {
+    use std::collections::BTreeSet;
+
+    fn refs(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, v) in map {
+                    match (key.as_str(), v.as_str()) {
+                        ("$ref", Some(r)) => {
+                            if let Some(name) = r.strip_prefix("#/components/schemas/") {
+                                out.push(name.to_owned());
+                            }
+                        }
+                        _ => refs(v, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let schemas = doc
+        .pointer("/components/schemas")
+        .cloned()
+        .unwrap_or_default();
+    let closure = |roots: Vec<String>| {
+        let mut seen = BTreeSet::new();
+        let mut todo = roots;
+        while let Some(name) = todo.pop() {
+            if seen.insert(name.clone())
+                && let Some(schema) = schemas.get(&name)
+            {
+                refs(schema, &mut todo);
+            }
+        }
+        seen
+    };
+    let (mut from_requests, mut from_responses) = (Vec::new(), Vec::new());
+    for item in doc
+        .get("paths")
+        .and_then(serde_json::Value::as_object)
+        .into_iter()
+        .flat_map(|paths| paths.values())
+        .filter_map(serde_json::Value::as_object)
+    {
+        for (key, operation) in item {
+            if key == "parameters" {
+                continue;
+            }
+            if let Some(body) = operation.get("requestBody") {
+                refs(body, &mut from_requests);
+            }
+            if let Some(responses) = operation.get("responses") {
+                refs(responses, &mut from_responses);
+            }
+        }
+    }
+    let (requests, responses) = (closure(from_requests), closure(from_responses));
+    for name in requests.difference(&responses) {
+        let pointer = format!(
+            "/components/schemas/{}/properties",
+            name.replace('~', "~0").replace('/', "~1")
+        );
+        if let Some(properties) = doc
+            .pointer_mut(&pointer)
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            for property in properties.values_mut() {
+                if let Some(property) = property.as_object_mut() {
+                    property.remove("default");
+                }
+            }
+        }
+    }
 }
 
 /// `cargo run -p xtask-codegen` with the 3.0 document on stdin; its stdout is the client's items.
@@ -81,6 +164,7 @@ const PREAMBLE: &str = r#"#![cfg_attr(rustfmt, rustfmt::skip)]
 #![allow(clippy::all, clippy::pedantic, unused_qualifications, missing_debug_implementations)]
 
 mod auth;
+mod pages;
 pub use auth::{AuthError, client_with_api_key, install_crypto_provider};
 "#;
 

@@ -23,7 +23,27 @@ pub fn render(openapi_30: serde_json::Value) -> Result<String> {
     .map_err(|e| anyhow!("progenitor cannot generate a client for this spec: {e}"))?;
     let file = syn::parse_file(&tokens.to_string())
         .context("progenitor produced code that does not parse")?;
-    Ok(prettyplease::unparse(&file))
+    Ok(reasoned_conversion_errors(&prettyplease::unparse(&file)))
+}
+
+/// progenitor's builders refuse a value that does not convert with "conversion to
+/// `:: std :: num :: NonZeroU64` for size failed", which names a Rust type instead of the reason.
+/// A `NonZeroU64` parameter is an integer with `minimum: 1`, so its message says that instead.
+fn reasoned_conversion_errors(source: &str) -> String {
+    const PREFIX: &str = "\"conversion to `:: std :: num :: NonZeroU64` for ";
+    const SUFFIX: &str = " failed\"";
+    let mut out = String::with_capacity(source.len());
+    let mut rest = source;
+    while let Some(start) = rest.find(PREFIX) {
+        let after = &rest[start + PREFIX.len()..];
+        let Some(end) = after.find(SUFFIX) else { break };
+        let name = &after[..end];
+        out.push_str(&rest[..start]);
+        out.push_str(&format!("\"{name} must be at least 1\""));
+        rest = &after[end + SUFFIX.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn quietly<T>(f: impl FnOnce() -> T + std::panic::UnwindSafe) -> Result<T, String> {
@@ -52,6 +72,23 @@ mod tests {
             format!("{err:#}").starts_with("the 3.0 form of the spec is not a valid OpenAPI 3.0"),
             "{err:#}"
         );
+    }
+
+    #[test]
+    fn a_non_zero_parameter_refuses_zero_with_its_reason() {
+        let doc = serde_json::json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {"/things": {"get": {
+                "operationId": "list_things",
+                "parameters": [{"name": "size", "in": "query", "required": false,
+                    "schema": {"type": "integer", "minimum": 1}}],
+                "responses": {"200": {"description": "ok"}}
+            }}}
+        });
+        let source = render(doc).unwrap();
+        assert!(source.contains("\"size must be at least 1\""), "{source}");
+        assert!(!source.contains("conversion to"), "{source}");
     }
 
     #[test]
