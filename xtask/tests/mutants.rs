@@ -48,15 +48,15 @@ fn refused(out: &Output, wanted: &str) {
     assert!(out.stdout.is_empty(), "nothing ran");
 }
 
-/// The line under `fault`'s row: the first case that caught it on seed 1, by `check`.
-fn first_caught<'a>(stdout: &'a str, fault: &str, check: &str) -> &'a str {
+/// The line under `fault`'s row: the first case that caught it on `seed`, by `check`.
+fn first_caught<'a>(stdout: &'a str, fault: &str, seed: u64, check: &str) -> &'a str {
     let row = stdout
         .lines()
         .position(|l| l.starts_with(&format!("{fault} ")))
         .unwrap_or_else(|| panic!("{fault}'s row: {stdout}"));
     let first = stdout.lines().nth(row + 1).unwrap();
     assert!(
-        first.starts_with("    first caught: seed 1, case "),
+        first.starts_with(&format!("    first caught: seed {seed}, case ")),
         "{first}"
     );
     assert!(first.contains(&format!(": {check} on ")), "{first}");
@@ -86,7 +86,12 @@ fn a_selected_catalog_fault_prints_the_first_case_that_caught_it() {
     ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    let first = first_caught(&stdout, "wrong-default-max-events", "defaults_materialised");
+    let first = first_caught(
+        &stdout,
+        "wrong-default-max-events",
+        1,
+        "defaults_materialised",
+    );
     assert!(first.ends_with(')'), "the request closes the line: {first}");
     assert_all_selected_caught(&stdout, 1);
     assert!(
@@ -179,16 +184,7 @@ fn a_blind_round_rerun_catches_its_faults_and_says_with_which_case() {
         "{stdout}"
     );
     for (fault, check) in [("r1-16", "not_found"), ("r1-19", "auth_enforced")] {
-        let row = stdout
-            .lines()
-            .position(|l| l.starts_with(&format!("{fault} ")))
-            .unwrap_or_else(|| panic!("{fault}'s row: {stdout}"));
-        let first = stdout.lines().nth(row + 1).unwrap();
-        assert!(
-            first.starts_with("    first caught: seed 7, case "),
-            "{first}"
-        );
-        assert!(first.contains(&format!(": {check} on ")), "{first}");
+        first_caught(&stdout, fault, 7, check);
     }
     assert_eq!(
         stdout.lines().last(),
@@ -263,7 +259,7 @@ fn a_key_read_from_another_header_or_compared_in_any_case_is_caught() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     for fault in ["api-key-header-accepted", "keys-case-insensitive"] {
-        first_caught(&stdout, fault, "auth_enforced");
+        first_caught(&stdout, fault, 1, "auth_enforced");
     }
     assert_all_selected_caught(&stdout, 2);
     assert!(
