@@ -136,7 +136,9 @@ mod tests {
     /// Real pydantic's answers (the oracle's, 2.14.4 with pydantic-core 2.50.5) for a
     /// `datetime` query value, from `TypeAdapter(datetime).validate_python(s)`: Unix
     /// microseconds (naive read as UTC), or the error's `type` and `ctx.error`.
-    const PYDANTIC: &[(&str, Result<i64, (&str, &str)>)] = &[
+    type Answer = Result<i64, (&'static str, &'static str)>;
+
+    const PYDANTIC: &[(&str, Answer)] = &[
         ("2024-05-06T07:08:09Z", Ok(1714979289000000)),
         ("2024-05-06T07:08:09z", Ok(1714979289000000)),
         (
