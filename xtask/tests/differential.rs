@@ -122,6 +122,9 @@ fn comparable(observation: &Observation) -> Value {
     out
 }
 
+/// How much of a body the report shows.
+const SHOWN_BODY_CHARS: usize = 160;
+
 /// A request as the report shows it: ids folded, so the report does not change between runs.
 fn shown_request(observation: &Observation) -> String {
     let request = &observation.case.request;
@@ -137,8 +140,15 @@ fn shown_request(observation: &Observation) -> String {
         })
         .collect::<Vec<_>>()
         .join("/");
-    let body: String = String::from_utf8_lossy(&request.body.bytes())
+    let bytes = request.body.bytes();
+    // Deeply nested bodies would fill the report; their start says what they are.
+    let body: String = String::from_utf8_lossy(&bytes)
         .chars()
+        .take(SHOWN_BODY_CHARS)
+        .chain(std::iter::repeat_n(
+            '…',
+            usize::from(bytes.len() > SHOWN_BODY_CHARS),
+        ))
         .map(|c| {
             if c.is_control() {
                 c.escape_unicode().to_string()
@@ -619,14 +629,25 @@ fn render_report(
             let _ = writeln!(out, "{line}");
         }
     }
+    let mut distinct = std::collections::BTreeMap::<&str, usize>::new();
+    for line in stock_500s {
+        *distinct.entry(line).or_default() += 1;
+    }
     let _ = writeln!(
         out,
-        "\n## Stock FastAPI's 500s among the drawn requests\n\n{} request(s) the oracle answered \
-         with 5xx and the reference server with the contract's 4xx.\n",
-        stock_500s.len()
+        "\n## Stock FastAPI's 500s among the drawn requests\n\n{} request(s), {} distinct, the \
+         oracle answered with 5xx and the reference server with the contract's 4xx.\n",
+        stock_500s.len(),
+        distinct.len()
     );
-    for line in stock_500s {
-        let _ = writeln!(out, "{line}");
+    for (line, n) in distinct {
+        let times = if n > 1 {
+            format!(" ({n} times)")
+        } else {
+            String::new()
+        };
+        let (first, rest) = line.split_once('\n').unwrap_or((line, ""));
+        let _ = writeln!(out, "{first}{times}\n{rest}");
     }
     let _ = writeln!(
         out,
