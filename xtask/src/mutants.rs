@@ -31,7 +31,7 @@ const ORACLE_MAX_TIME: Duration = Duration::from_secs(300);
 const MAX_FAULTS_MD_BYTES: u64 = 1 << 20;
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = crate::cli::LONG_RUN_AFTER_HELP, allow_negative_numbers = true)]
+#[command(after_help = crate::cli::MUTANTS_AFTER_HELP, allow_negative_numbers = true)]
 pub struct MutantsArgs {
     /// Cases in each run
     #[arg(long, value_name = "N", default_value_t = DEFAULT_CASES, value_parser = number_in(1..=MAX_CASES))]

@@ -235,6 +235,138 @@ fn bad_arguments_exit_2() {
     );
 }
 
+/// The one line of stderr (exit 2) a refused command line gets.
+fn refused(args: &[&str]) -> String {
+    let out = xtask(args, None);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+    stderr.trim_end().to_owned()
+}
+
+/// A typo gets clap's suggestion, on the same single line.
+#[test]
+fn a_typo_is_answered_with_what_was_meant() {
+    let line = refused(&["contarct"]);
+    assert!(line.contains("did you mean `contract`?"), "{line}");
+    let line = refused(&["contract", "--seeed", "3"]);
+    assert!(line.contains("did you mean `--seed`?"), "{line}");
+    let line = refused(&["contract", "--color", "alway"]);
+    assert!(line.contains("did you mean `always`?"), "{line}");
+    // Nothing near: no suggestion, and no key is ever echoed.
+    let line = refused(&["contract", "--token", "secret-typo"]);
+    assert!(
+        !line.contains("did you mean") && !line.contains("secret-typo"),
+        "{line}"
+    );
+}
+
+/// A number flag says whether the text is no number or a number out of range.
+#[test]
+fn a_number_flag_says_not_a_number_or_the_range() {
+    for (args, says) in [
+        (
+            &["contract", "--cases", "abc"][..],
+            "not a number: expected a whole number from 1 to 10000000",
+        ),
+        (&["contract", "--cases", ""], "not a number"),
+        (
+            &["contract", "--cases", "1.5"],
+            "not a whole number: expected a whole number from 1 to 10000000",
+        ),
+        (
+            &["contract", "--cases", "0"],
+            "out of range: expected a whole number from 1 to 10000000",
+        ),
+        (
+            &["contract", "--cases", "99999999999999999999999"],
+            "out of range",
+        ),
+        (
+            &["contract", "--timeout", "soon"],
+            "not a number: expected a number from 0.01 to 3600",
+        ),
+        (&["contract", "--timeout", "NaN"], "not a number"),
+        (
+            &["contract", "--timeout", "0"],
+            "out of range: expected a number from 0.01 to 3600",
+        ),
+        (&["mutants", "--seeds", "x"], "not a number"),
+        (&["mutants", "--cases", "-1"], "out of range"),
+    ] {
+        let line = refused(args);
+        assert!(line.contains(says), "{args:?}: {line}");
+        assert!(
+            !says.starts_with("not a number") || !line.contains("out of range"),
+            "{args:?}: {line}"
+        );
+    }
+}
+
+/// A value outside a closed list names the allowed ones; the long fault catalog is named by
+/// its first entries and where the rest are listed.
+#[test]
+fn an_invalid_choice_lists_the_allowed_values() {
+    let line = refused(&["contract", "--color", "purple"]);
+    assert!(
+        line.contains("possible values: auto, always, never"),
+        "{line}"
+    );
+    let line = refused(&["contract", "--message-format", "xml"]);
+    assert!(line.contains("possible values: human, json"), "{line}");
+    let line = refused(&["contract", "--fault", "no-such-fault"]);
+    let first = reference_server::Fault::ALL[0].name();
+    assert!(line.contains(first), "{line}");
+    assert!(line.contains("`cargo xtask serve --list-faults`"), "{line}");
+    assert!(line.len() < 400, "{} characters: {line}", line.len());
+}
+
+/// `--color auto` follows the process's environment as no-color.org and bixense.com/clicolors
+/// say (stdout is a pipe here, so only CLICOLOR_FORCE can turn colour on); `always` and `never`
+/// win over the environment.
+#[test]
+fn colour_follows_the_flag_then_the_environment() {
+    for (color, vars, coloured) in [
+        ("auto", &[][..], false),
+        ("auto", &[("CLICOLOR_FORCE", "1")], true),
+        ("auto", &[("CLICOLOR_FORCE", "1"), ("TERM", "dumb")], true),
+        ("auto", &[("CLICOLOR_FORCE", "0")], false),
+        ("auto", &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")], false),
+        ("never", &[("CLICOLOR_FORCE", "1")], false),
+        ("always", &[("NO_COLOR", "1"), ("TERM", "dumb")], true),
+    ] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        command
+            .args([
+                "contract",
+                "--cases",
+                "3",
+                "--seed",
+                "5",
+                "--no-regressions",
+            ])
+            .args(["--no-baseline", "--quiet", "--color", color])
+            .env("XTASK_ALLOW_DEBUG", "1")
+            .env_remove("CONTRACT_TOKEN")
+            .env_remove("CONTRACT_OTHER_TEAM_TOKEN");
+        for name in ["NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "TERM"] {
+            command.env_remove(name);
+        }
+        command.envs(vars.iter().copied());
+        let out = command.output().unwrap();
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+        let last = stdout.lines().last().unwrap_or_default();
+        assert!(last.contains("summary: 3 cases"), "{stdout}");
+        assert_eq!(
+            last.starts_with("\u{1b}["),
+            coloured,
+            "--color {color} {vars:?}: {last:?}"
+        );
+    }
+}
+
 /// The run's key sent in another header or altered (issue 22) is written by variable in the
 /// reproducer, and neither it nor its upper-cased or shortened form shows anywhere.
 #[test]
