@@ -399,6 +399,82 @@ expires = 2999-01-01
         report
     }
 
+    /// A finding as the suite makes it: the mismatch from a real check on a response that left
+    /// `created_at` out (a sequence's lines are `scenario::machine`'s tests').
+    fn finding_from_a_check() -> Finding {
+        use crate::exchange::{Case, Exchange, Expect, Identity, Response, RunState};
+        let spec = crate::Spec::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/openapi.json"),
+        )
+        .unwrap();
+        let case = Case {
+            request: spec.api.create(json!({})),
+            expect: Expect::Accept {
+                sent: json!({}),
+                stored: json!({}),
+            },
+        };
+        let body = json!({"simulation": {"_id": "5eb7cf5a86d9755df3a6c593", "team_id": "t",
+            "created_by": "u", "updated_by": "u", "updated_at": "2026-11-28T12:00:00Z"}});
+        let response = Response::new(
+            200,
+            Some("application/json".into()),
+            serde_json::to_vec(&body).unwrap(),
+        );
+        let state = RunState::new(Identity::default());
+        let exchange = Exchange {
+            spec: &spec,
+            case: &case,
+            response: &response,
+            state: &state,
+        };
+        let mismatch = crate::checks::server_fields(&exchange).expect_err("created_at is absent");
+        Finding {
+            check: "server_fields",
+            mismatch,
+            ..finding("server_fields", "", "")
+        }
+    }
+
+    /// No renderer shows Rust's debug text (`Some("…")`, `None`, `[Some(0), None]`).
+    #[test]
+    fn every_output_reads_as_text_not_rust_debug() {
+        let secrets = Secrets::new(KEY, None);
+        let mut report = Report {
+            cases: 1,
+            requests: 1,
+            checks_run: vec!["server_fields"],
+            findings: vec![finding_from_a_check()],
+            ..Report::default()
+        };
+        report.per_operation.insert(
+            Operation::Create,
+            OperationStats {
+                requests: 1,
+                ..OperationStats::default()
+            },
+        );
+        let terminal = crate::report::render_findings(&report, &secrets)
+            + &crate::report::render_summary(&report, &secrets);
+        let markdown = summary_markdown(&report, &secrets);
+        let json = json_lines(&report, &secrets);
+        let junit = crate::report::junit_xml(&report, &["server_fields"], &secrets);
+        for (name, text) in [
+            ("terminal", &terminal),
+            ("markdown", &markdown),
+            ("json", &json),
+            ("junit", &junit),
+        ] {
+            for mark in ["Some(", "None", "[Some"] {
+                assert!(!text.contains(mark), "{name}: {mark} in {text}");
+            }
+            assert!(text.contains("(absent)"), "{name}: {text}");
+        }
+        assert!(terminal.contains("    received: (absent)\n"), "{terminal}");
+        let first: Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+        assert_eq!(first["received"], "(absent)");
+    }
+
     #[test]
     fn every_json_line_parses_and_the_last_is_the_summary_agreeing_with_the_human_one() {
         let report = report();

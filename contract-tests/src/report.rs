@@ -189,8 +189,8 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
         }
         if c.search_incomplete {
             left.push(format!(
-                "the search for the run's tag did not finish, so records of its creates whose answer was lost may be left (search for {:?})",
-                escape(&report.run_tag)
+                "the search for the run's tag did not finish, so records of its creates whose answer was lost may be left (search for {})",
+                escape(&text::quoted(&report.run_tag))
             ));
         }
         if left.is_empty() {

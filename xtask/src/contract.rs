@@ -61,7 +61,10 @@ impl std::str::FromStr for CheckList {
                 contract_tests::checks::find(name)
                     .map(|c| c.name)
                     .ok_or_else(|| {
-                        format!("unknown check {name:?}; run `cargo xtask contract --list-checks`")
+                        format!(
+                            "unknown check {}; run `cargo xtask contract --list-checks`",
+                            text::quoted(name)
+                        )
                     })
             })
             .collect::<Result<_, _>>()

@@ -655,8 +655,8 @@ pub fn parse_faults_md(markdown: &str, rule_ids: &[String]) -> Result<Vec<RoundF
         let name = unquote(cells[0]);
         if !is_fault_name(name) {
             return Err(format!(
-                "line {at}: {:?} is not a fault name (rN-NN)",
-                text::escape(name)
+                "line {at}: {} is not a fault name (rN-NN)",
+                text::quoted(name)
             ));
         }
         if faults.iter().any(|f| f.name == name) {
@@ -669,8 +669,8 @@ pub fn parse_faults_md(markdown: &str, rule_ids: &[String]) -> Result<Vec<RoundF
             }
             if !rule_ids.iter().any(|known| known == id) {
                 return Err(format!(
-                    "line {at}: {name} names {:?}, which is not a rule id of CONTRACT.md",
-                    text::escape(id)
+                    "line {at}: {name} names {}, which is not a rule id of CONTRACT.md",
+                    text::quoted(id)
                 ));
             }
             if rules.iter().any(|r| r == id) {
@@ -794,8 +794,8 @@ fn rounds(args: &MutantsArgs, seed_list: &[u64], colour: bool) -> Result<ExitCod
                 .any(|r| r.faults.iter().any(|f| f.name == *name))
             {
                 bail!(
-                    "--faults: {:?} is not a fault of the rounds given",
-                    text::escape(name)
+                    "--faults: {} is not a fault of the rounds given",
+                    text::quoted(name)
                 );
             }
         }

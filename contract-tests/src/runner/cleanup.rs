@@ -109,7 +109,8 @@ impl Run {
             mismatch: Mismatch {
                 pointer: "/simulations".into(),
                 expected: format!(
-                    "only simulations whose logical_id or description contains {tag:?} (none of the others was deleted)"
+                    "only simulations whose logical_id or description contains {} (none of the others was deleted)",
+                    crate::text::quoted(tag)
                 ),
                 received: format!(
                     "{} simulation(s) without it, e.g. {}",

@@ -942,7 +942,11 @@ async fn keys_of_two_teams(
     if own.as_deref() == Some(other.as_str()) {
         let (shown, was_cut) = crate::redact::cut(&other, PREFLIGHT_TEAM_CHARS);
         return Err(RunError::SameTeam {
-            team: format!("{shown:?}{}", if was_cut { "…" } else { "" }),
+            team: format!(
+                "{}{}",
+                crate::text::quoted(&shown),
+                if was_cut { "…" } else { "" }
+            ),
         });
     }
     Ok(made)
