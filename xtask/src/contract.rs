@@ -331,8 +331,8 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
             .partition
             .map_or(String::new(), |p| format!(", partition {p}"));
         let opening = format!(
-            "contract: {} cases against {}, seed {seed}{slice}",
-            args.cases,
+            "contract: {} against {}, seed {seed}{slice}",
+            text::plural(args.cases, "case", "cases"),
             text::escape(&options.base_url)
         );
         // In JSON mode stdout holds JSON only; the human lines go to stderr.

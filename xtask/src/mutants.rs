@@ -367,7 +367,10 @@ fn kill_table(
 
 fn print_kill_table(table: &[RuleKills], runs: &[(Fault, SeedRuns)], seeds: u64) {
     println!();
-    println!("kill table per rule id ({seeds} seeds each):");
+    println!(
+        "kill table per rule id ({} each):",
+        text::plural(seeds, "seed", "seeds")
+    );
     println!("{:<26} {:<8} faults (seeds caught)", "rule", "killed");
     for row in table {
         let faults = row
@@ -511,9 +514,10 @@ fn catalog(args: &MutantsArgs, seed_list: &[u64], colour: bool) -> Result<ExitCo
     let rule_ids = contract_rule_ids();
     let runtime = runtime()?;
     println!(
-        "mutants: {cases} cases per run, seeds {} ({seeds}), {} faults, {} rule ids",
+        "mutants: {} per run, seeds {} ({seeds}), {}, {} rule ids",
+        text::plural(cases, "case", "cases"),
         seed_range(seed_list),
-        faults.len(),
+        text::plural(faults.len(), "fault", "faults"),
         rule_ids.len()
     );
     let mut faithful = SeedRuns::default();
@@ -566,9 +570,9 @@ fn catalog(args: &MutantsArgs, seed_list: &[u64], colour: bool) -> Result<ExitCo
     let passed = clean && escaped == 0 && (!whole || without_fault == 0);
     let closing = if whole {
         format!(
-            "mutants: {} faults, {} caught on every seed, {escaped} escaped on some seed; \
+            "mutants: {}, {} caught on every seed, {escaped} escaped on some seed; \
              {} rule ids, {killed} killed, {without_fault} without a fault; faithful server {}",
-            faults.len(),
+            text::plural(faults.len(), "fault", "faults"),
             faults.len() - escaped,
             table.len(),
             if clean { "clean" } else { "FAILED" }
@@ -811,9 +815,10 @@ fn rounds(args: &MutantsArgs, seed_list: &[u64], colour: bool) -> Result<ExitCod
     let mut closings = Vec::new();
     for round in &rounds {
         println!(
-            "mutants --oracle {}: {} faults, {cases} cases per run, seeds {} ({seeds})",
+            "mutants --oracle {}: {}, {} per run, seeds {} ({seeds})",
             round.label,
-            round.faults.len(),
+            text::plural(round.faults.len(), "fault", "faults"),
+            text::plural(cases, "case", "cases"),
             seed_range(seed_list)
         );
         let mut faithful = SeedRuns::default();
@@ -823,9 +828,9 @@ fn rounds(args: &MutantsArgs, seed_list: &[u64], colour: bool) -> Result<ExitCod
             faithful.record_faithful(&report);
             let known = signatures(&report);
             eprintln!(
-                "{} seed {seed}: the faultless copy, {} failure signature(s)",
+                "{} seed {seed}: the faultless copy, {}",
                 round.label,
-                known.len()
+                text::plural(known.len(), "failure signature", "failure signatures")
             );
             for (fault, fault_runs) in round.faults.iter().zip(&mut runs) {
                 // The table's ids were checked against CONTRACT.md when it was read.

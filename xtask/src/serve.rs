@@ -270,7 +270,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 .iter()
                 .map(|k| format!("{}/{}", k.team, k.user))
                 .collect();
-            say(&format!("{} API key(s) for {}", config.keys.len(), teams.join(", ")));
+            say(&format!(
+                "{} for {}",
+                contract_tests::text::plural(config.keys.len(), "API key", "API keys"),
+                teams.join(", ")
+            ));
         }
         if let Some(fault) = config.fault {
             say(&format!("FAULT ON: {} ({})", fault.name(), fault.description()));

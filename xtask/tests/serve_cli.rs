@@ -137,7 +137,7 @@ fn keys_from_a_file_and_the_environment_work_and_never_show() {
     let mut rest = String::new();
     let _ = stdout.read_to_string(&mut rest);
     let printed = format!("{banner}{rest}{stderr}");
-    assert!(printed.contains("3 API key(s)"), "{printed}");
+    assert!(printed.contains("3 API keys for "), "{printed}");
     assert!(!printed.contains("s3cret"), "{printed}");
     let _ = std::fs::remove_file(file);
 }

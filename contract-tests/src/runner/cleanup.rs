@@ -113,8 +113,8 @@ impl Run {
                     crate::text::quoted(tag)
                 ),
                 received: format!(
-                    "{} simulation(s) without it, e.g. {}",
-                    strangers.len(),
+                    "{} without it, e.g. {}",
+                    crate::text::plural(strangers.len(), "simulation", "simulations"),
                     shown.join(", ")
                 ),
             },

@@ -400,9 +400,13 @@ fn spawn_progress(
                 live.cases_total.load(Ordering::Relaxed),
             );
             let counts = format!(
-                "{} requests, {} distinct failures",
-                target.sent().total(),
-                live.distinct_failures.load(Ordering::Relaxed)
+                "{}, {}",
+                crate::text::plural(target.sent().total(), "request", "requests"),
+                crate::text::plural(
+                    live.distinct_failures.load(Ordering::Relaxed),
+                    "distinct failure",
+                    "distinct failures"
+                )
             );
             match &drawn {
                 Some(bar) => {

@@ -401,14 +401,14 @@ impl Report {
                 .join("; "),
         };
         Some(format!(
-            "{}judged {} of {} cases ({total} not judged: {why})",
+            "{}judged {} of {} ({total} not judged: {why})",
             if self.incomplete() {
                 "incomplete: "
             } else {
                 ""
             },
             self.cases,
-            self.drawn
+            crate::text::plural(self.drawn, "case", "cases")
         ))
     }
 
