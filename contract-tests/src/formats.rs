@@ -279,6 +279,14 @@ pub fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
     };
     section("Failures", false, &mut out);
     section("Known failures (baseline)", true, &mut out);
+    if let Some(replay) = report
+        .replay
+        .as_ref()
+        .filter(|_| !report.findings.is_empty())
+    {
+        // Inline code spans stay literal; the rest is plain text.
+        let _ = writeln!(out, "\n{}", escape(replay));
+    }
     if let Some(triage) = &report.baseline {
         for (title, entries) in [
             (

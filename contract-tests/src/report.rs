@@ -106,6 +106,13 @@ pub fn render_findings(report: &Report, secrets: &Secrets) -> String {
         let _ = writeln!(out, "    reproduce: {}", escape(&f.curl));
         out.push('\n');
     }
+    if let Some(replay) = report
+        .replay
+        .as_ref()
+        .filter(|_| !report.findings.is_empty())
+    {
+        let _ = writeln!(out, "note: {}\n", escape(replay));
+    }
     text::escape_keeping_lines(&secrets.redact(&out)).into_owned()
 }
 

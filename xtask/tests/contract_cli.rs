@@ -108,6 +108,62 @@ fn a_violation_exits_1_and_prints_a_reproducer() {
     );
 }
 
+/// The curl lines of a run against the embedded server point at a port closed once the run
+/// ends: the terminal and the Markdown say so once, with the command that brings a server back
+/// on that port (with the run's fault).
+#[test]
+fn curl_lines_of_an_embedded_run_say_how_to_bring_the_server_back() {
+    let md = temp_path("embedded.md");
+    let out = xtask(
+        &[
+            "contract",
+            "--cases",
+            "300",
+            "--seed",
+            "3",
+            "--no-regressions",
+            "--fault",
+            "create-returns-201",
+            "--summary-md",
+            md.to_str().unwrap(),
+        ],
+        None,
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let curl = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("reproduce: "))
+        .expect("a curl line");
+    let at = curl.find("http://127.0.0.1:").expect("a loopback URL") + "http://".len();
+    let address: String = curl[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+        .collect();
+    let said = format!("the embedded reference server ran on {address} for this run only");
+    let command = format!("`cargo xtask serve --listen {address} --fault create-returns-201`");
+    assert_eq!(stdout.matches(&said).count(), 1, "{stdout}");
+    assert!(stdout.contains(&command), "{stdout}");
+    let markdown = std::fs::read_to_string(&md).unwrap();
+    std::fs::remove_file(&md).unwrap();
+    assert_eq!(markdown.matches(&said).count(), 1, "{markdown}");
+    assert!(markdown.contains(&command), "{markdown}");
+    // A clean run prints no curl line, and so no word about them.
+    let clean = xtask(
+        &[
+            "contract",
+            "--cases",
+            "20",
+            "--seed",
+            "3",
+            "--no-regressions",
+        ],
+        None,
+    );
+    assert_eq!(clean.status.code(), Some(0));
+    assert!(!text(&clean.stdout).contains("for this run only"));
+}
+
 #[test]
 fn an_unreachable_target_exits_2_with_one_line() {
     // Bind and drop a listener to find a port nothing listens on.
