@@ -496,8 +496,10 @@ mod tests {
                     .map(|(_, v)| (*v).to_owned())
             }
         };
+        /// Variables set in the process's environment.
+        type Vars = &'static [(&'static str, &'static str)];
         // (choice, terminal, environment, coloured)
-        let table: &[(ColorChoice, bool, &'static [(&str, &str)], bool)] = &[
+        let table: &[(ColorChoice, bool, Vars, bool)] = &[
             (Auto, true, &[], true),
             (Auto, false, &[], false),
             (Auto, false, &[("CLICOLOR_FORCE", "1")], true),

@@ -372,7 +372,7 @@ fn an_invalid_choice_lists_the_allowed_values() {
     let line = refused(&["contract", "--message-format", "xml"]);
     assert!(line.contains("possible values: human, json"), "{line}");
     let line = refused(&["contract", "--fault", "no-such-fault"]);
-    let first = reference_server::Fault::ALL[0].name();
+    let first = Fault::ALL[0].name();
     assert!(line.contains(first), "{line}");
     assert!(line.contains("`cargo xtask serve --list-faults`"), "{line}");
     assert!(line.len() < 400, "{} characters: {line}", line.len());
