@@ -273,14 +273,19 @@ where
         );
         let text = text.trim();
         let Ok(number) = text.parse::<T>() else {
-            // What `T` does not read may still be a number: one out of its range (`-1` or
-            // `1e30` for a u64) or a fraction where a whole number is wanted.
+            // What `T` does not read may still be a number: digits out of its range (`-1`, or
+            // past u64), a fraction where a whole number is wanted, or a whole number written
+            // otherwise than in digits (`1e3`).
+            let digits = text
+                .strip_prefix(['-', '+'])
+                .unwrap_or(text)
+                .bytes()
+                .all(|b| b.is_ascii_digit());
             return Err(match text.parse::<f64>() {
                 Ok(n) if n.is_nan() => format!("not a number: {expected}"),
-                Ok(n) if n.is_finite() && n.fract() != 0.0 && whole => {
-                    format!("not a whole number: {expected}")
-                }
-                Ok(_) => format!("out of range: {expected}"),
+                Ok(n) if n.is_infinite() || digits => format!("out of range: {expected}"),
+                Ok(n) if n.fract() != 0.0 => format!("not a whole number: {expected}"),
+                Ok(_) => format!("not a whole number in digits: {expected}"),
                 Err(_) => format!("not a number: {expected}"),
             });
         };
@@ -429,7 +434,7 @@ mod tests {
     fn numbers_say_whether_they_are_none_or_out_of_range() {
         let cases = number_in(1..=10u64);
         assert_eq!(cases("3"), Ok(3));
-        for bad in ["0", "11", "-1", "1e30", "inf"] {
+        for bad in ["0", "11", "-1", "99999999999999999999", "inf"] {
             assert_eq!(
                 cases(bad),
                 Err("out of range: expected a whole number from 1 to 10".to_owned()),
@@ -447,6 +452,15 @@ mod tests {
             cases("2.5"),
             Err("not a whole number: expected a whole number from 1 to 10".to_owned())
         );
+        for bad in ["1e3", "5.0"] {
+            assert_eq!(
+                cases(bad),
+                Err(
+                    "not a whole number in digits: expected a whole number from 1 to 10".to_owned()
+                ),
+                "{bad}"
+            );
+        }
         let rate = number_in(0.01..=100.0);
         assert_eq!(
             rate("fast"),
