@@ -142,22 +142,22 @@ impl Baseline {
                 && !PSEUDO_CHECKS.contains(&raw.check.as_str())
             {
                 return Err(format!(
-                    "entry {n}: unknown check {:?} (`cargo xtask contract --list-checks`)",
-                    raw.check
+                    "entry {n}: unknown check {} (`cargo xtask contract --list-checks`)",
+                    crate::text::quoted(&raw.check)
                 ));
             }
             if !Operation::ALL.iter().any(|op| op.id() == raw.operation) {
                 let ids: Vec<&str> = Operation::ALL.iter().map(|op| op.id()).collect();
                 return Err(format!(
-                    "entry {n}: unknown operation {:?} (one of {})",
-                    raw.operation,
+                    "entry {n}: unknown operation {} (one of {})",
+                    crate::text::quoted(&raw.operation),
                     ids.join(", ")
                 ));
             }
             if !raw.pointer.is_empty() && !raw.pointer.starts_with('/') {
                 return Err(format!(
-                    "entry {n}: pointer {:?} is not a JSON pointer (\"\" or starting with /)",
-                    raw.pointer
+                    "entry {n}: pointer {} is not a JSON pointer (\"\" or starting with /)",
+                    crate::text::quoted(&raw.pointer)
                 ));
             }
             if raw.reason.trim().is_empty() {
@@ -166,7 +166,7 @@ impl Baseline {
             let expires = parse_date(&raw.expires).ok_or_else(|| {
                 let shown = match &raw.expires {
                     toml::Value::Datetime(d) => d.to_string(),
-                    toml::Value::String(s) => format!("{s:?}"),
+                    toml::Value::String(s) => crate::text::quoted(s),
                     other => format!("(a {})", other.type_str()),
                 };
                 format!("entry {n}: expires {shown} is not a date YYYY-MM-DD")

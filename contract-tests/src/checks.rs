@@ -12,6 +12,7 @@ use crate::numbers::{self, Decimal};
 use crate::pointer;
 use crate::rules::{Rule, RuleSet};
 use crate::spec::{FieldModel, Kind, ObjectModel, Operation};
+use crate::text::{list, or_absent, quoted, quoted_or_absent};
 
 fn mismatch(
     pointer: impl Into<String>,
@@ -286,7 +287,7 @@ pub fn status_code_conformance(x: &Exchange<'_>) -> Verdict {
     if !documented.contains(&x.response.status) {
         return Err(mismatch(
             "",
-            format!("one of {documented:?}"),
+            format!("one of {}", list(documented.iter())),
             format!("{}", x.response.status),
         ));
     }
@@ -739,6 +740,8 @@ pub fn server_fields(x: &Exchange<'_>) -> Verdict {
     let id_lengths = x.spec.api.id().length_bounds().unwrap_or_default();
     for (at, sim) in simulations {
         let text = |k: &str| sim.get(k).and_then(Value::as_str);
+        // What the server sent at a key, as JSON writes it (a number is no string), or `(absent)`.
+        let shown = |k: &str| or_absent(sim.get(k).map(compact));
         match text("_id") {
             Some(id) if is_object_id(id, id_lengths) => {
                 if x.case.request.operation == Operation::Create
@@ -756,7 +759,7 @@ pub fn server_fields(x: &Exchange<'_>) -> Verdict {
                     ));
                 }
             }
-            other => {
+            _ => {
                 let count = match id_lengths {
                     (Some(min), Some(max)) if min == max => min.to_string(),
                     (min, max) => format!(
@@ -768,7 +771,7 @@ pub fn server_fields(x: &Exchange<'_>) -> Verdict {
                 return Err(mismatch(
                     format!("{at}/_id"),
                     format!("{count} lowercase hex characters"),
-                    format!("{other:?}"),
+                    shown("_id"),
                 ));
             }
         }
@@ -781,7 +784,7 @@ pub fn server_fields(x: &Exchange<'_>) -> Verdict {
                 return Err(mismatch(
                     format!("{at}/{key}"),
                     "an RFC 3339 date-time with a UTC offset",
-                    format!("{value:?}"),
+                    shown(key),
                 ));
             }
         }
@@ -791,18 +794,15 @@ pub fn server_fields(x: &Exchange<'_>) -> Verdict {
             if parse("created_at") != parse("updated_at") {
                 return Err(mismatch(
                     format!("{at}/updated_at"),
-                    format!(
-                        "equal to created_at {:?}",
-                        text("created_at").unwrap_or_default()
-                    ),
-                    format!("{:?}", text("updated_at").unwrap_or_default()),
+                    format!("equal to created_at {}", shown("created_at")),
+                    shown("updated_at"),
                 ));
             }
             if text("created_by") != text("updated_by") {
                 return Err(mismatch(
                     format!("{at}/updated_by"),
-                    format!("equal to created_by {:?}", text("created_by")),
-                    format!("{:?}", text("updated_by")),
+                    format!("equal to created_by {}", shown("created_by")),
+                    shown("updated_by"),
                 ));
             }
         }
@@ -819,8 +819,8 @@ pub fn server_fields(x: &Exchange<'_>) -> Verdict {
         {
             return Err(mismatch(
                 format!("{at}/team_id"),
-                format!("the caller's team {team:?}"),
-                format!("{:?}", text("team_id")),
+                format!("the caller's team {}", quoted(team)),
+                shown("team_id"),
             ));
         }
         let writer_key = if x.case.request.operation == Operation::Create {
@@ -836,8 +836,8 @@ pub fn server_fields(x: &Exchange<'_>) -> Verdict {
         {
             return Err(mismatch(
                 format!("{at}/{writer_key}"),
-                format!("the caller {user:?}"),
-                format!("{:?}", text(writer_key)),
+                format!("the caller {}", quoted(user)),
+                shown(writer_key),
             ));
         }
     }
@@ -1056,7 +1056,7 @@ pub fn update_semantics(x: &Exchange<'_>) -> Verdict {
             .collect::<Vec<_>>();
         return Err(mismatch(
             at,
-            format!("{want} (the PATCH sent only {sent:?})"),
+            format!("{want} (the PATCH sent only {})", list(sent)),
             have,
         ));
     }
@@ -1167,21 +1167,16 @@ pub fn list_conformance(x: &Exchange<'_>) -> Verdict {
         if ids != expected {
             return Err(mismatch(
                 "/simulations",
-                format!("{expected:?}"),
-                format!("{ids:?}"),
+                format!("the ids {}, in this order", list(expected)),
+                format!("the ids {}", list(ids)),
             ));
         }
-        let total = x
-            .response
-            .json
-            .as_ref()
-            .and_then(|b| b.get("total"))
-            .and_then(Value::as_u64);
-        if total != Some(expect.total) {
+        let total = x.response.json.as_ref().and_then(|b| b.get("total"));
+        if total.and_then(Value::as_u64) != Some(expect.total) {
             return Err(mismatch(
                 "/total",
                 format!("{}", expect.total),
-                format!("{total:?}"),
+                or_absent(total.map(compact)),
             ));
         }
     }
@@ -1195,7 +1190,7 @@ pub fn status_one_of(x: &Exchange<'_>) -> Verdict {
     if !statuses.contains(&x.response.status) {
         return Err(mismatch(
             "",
-            format!("one of {statuses:?}, {because}"),
+            format!("one of {}, {because}", list(statuses)),
             describe(x.response),
         ));
     }
@@ -1225,7 +1220,7 @@ pub fn auth_enforced(x: &Exchange<'_>) -> Verdict {
         return Err(mismatch(
             "",
             "WWW-Authenticate: Bearer",
-            format!("{:?}", x.response.www_authenticate),
+            quoted_or_absent(x.response.www_authenticate.as_deref()),
         ));
     }
     PASSED
@@ -1304,7 +1299,7 @@ fn preview(body: &[u8]) -> String {
     if body.is_empty() {
         "an empty body".into()
     } else {
-        format!("a body that is not JSON: {cut:?}")
+        format!("a body that is not JSON: {}", quoted(&cut))
     }
 }
 

@@ -20,7 +20,7 @@ use crate::report::{CoverageSummary, coverage_line, write_output};
 use crate::rules::Rule;
 use crate::runner::{Finding, Report, Verdict};
 use crate::spec::Operation;
-use crate::text::{block_fence, code_span, escape, json_escape_unsafe};
+use crate::text::{self, block_fence, code_span, escape, json_escape_unsafe};
 
 /// One finding as a JSON object (`"reason": "finding"`). `index` is the number the human
 /// output gives it (`FAIL 3.`).
@@ -157,13 +157,14 @@ pub fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
     // An incomplete run never renders "passed": it did not test what it drew.
     let verdict = match report.verdict() {
         Verdict::Fail => format!(
-            "❌ Contract suite failed: {} failure(s)",
-            report.new_failures()
+            "❌ Contract suite failed: {}",
+            text::plural(report.new_failures(), "failure", "failures")
         ),
         Verdict::Incomplete => match report.judged_line() {
             Some(_) => format!(
-                "⚠️ Contract suite incomplete: judged {} of {} cases",
-                report.cases, report.drawn
+                "⚠️ Contract suite incomplete: judged {} of {}",
+                report.cases,
+                text::plural(report.drawn, "case", "cases")
             ),
             None => "⚠️ Contract suite incomplete: the target is unhealthy".to_owned(),
         },
@@ -183,10 +184,10 @@ pub fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
     }
     let _ = writeln!(
         out,
-        "{} cases, {} requests, {} failures, {} known, {:.2} s (seed {}{partition}, run tag {})\n",
-        report.cases,
-        report.requests,
-        report.new_failures(),
+        "{}, {}, {}, {} known, {:.2} s (seed {}{partition}, run tag {})\n",
+        text::plural(report.cases, "case", "cases"),
+        text::plural(report.requests, "request", "requests"),
+        text::plural(report.new_failures(), "failure", "failures"),
         report.known_failures(),
         report.elapsed.as_secs_f64(),
         report.seed,
@@ -278,6 +279,14 @@ pub fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
     };
     section("Failures", false, &mut out);
     section("Known failures (baseline)", true, &mut out);
+    if let Some(replay) = report
+        .replay
+        .as_ref()
+        .filter(|_| !report.findings.is_empty())
+    {
+        // Inline code spans stay literal; the rest is plain text.
+        let _ = writeln!(out, "\n{}", escape(replay));
+    }
     if let Some(triage) = &report.baseline {
         for (title, entries) in [
             (
@@ -399,6 +408,138 @@ expires = 2999-01-01
         report
     }
 
+    /// A finding as the suite makes it: the mismatch from a real check on a response that left
+    /// `created_at` out (a sequence's lines are `scenario::machine`'s tests').
+    fn finding_from_a_check() -> Finding {
+        use crate::exchange::{Case, Exchange, Expect, Identity, Response, RunState};
+        let spec =
+            crate::Spec::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/openapi.json"))
+                .unwrap();
+        let case = Case {
+            request: spec.api.create(json!({})),
+            expect: Expect::Accept {
+                sent: json!({}),
+                stored: json!({}),
+            },
+        };
+        let body = json!({"simulation": {"_id": "5eb7cf5a86d9755df3a6c593", "team_id": "t",
+            "created_by": "u", "updated_by": "u", "updated_at": "2026-11-28T12:00:00Z"}});
+        let response = Response::new(
+            200,
+            Some("application/json".into()),
+            serde_json::to_vec(&body).unwrap(),
+        );
+        let state = RunState::new(Identity::default());
+        let exchange = Exchange {
+            spec: &spec,
+            case: &case,
+            response: &response,
+            state: &state,
+        };
+        let mismatch = crate::checks::server_fields(&exchange).expect_err("created_at is absent");
+        Finding {
+            check: "server_fields",
+            mismatch,
+            ..finding("server_fields", "", "")
+        }
+    }
+
+    /// A count of one takes the singular in every output: the terminal's findings and summary,
+    /// the Markdown and the JUnit messages.
+    #[test]
+    fn a_count_of_one_is_singular_everywhere() {
+        let secrets = Secrets::new(KEY, None);
+        let mut report = report();
+        report.cases = 1;
+        report.requests = 1;
+        report.drawn = 2;
+        report
+            .not_judged
+            .insert(crate::runner::NotJudged::Internal, 1);
+        report.findings[0].occurrences = 1;
+        report.findings[0].shrink_steps = 1;
+        report.replayed_regressions = 1;
+        let terminal = crate::report::render_findings(&report, &secrets)
+            + &crate::report::render_summary(&report, &secrets);
+        let markdown = summary_markdown(&report, &secrets);
+        let junit = crate::report::junit_xml(&report, &report.checks_run, &secrets);
+        for line in [
+            "seen 1 time; shrunk in 1 step; seed ab",
+            "sequence (1 command; ",
+            "replayed 1 regression seed first",
+            "baseline: 1 known failure, not counted below; 1 stale entry; 0 expired",
+            "summary: 1 case, 1 request, 1 failure, ",
+            "judged 1 of 2 cases (1 not judged: ",
+        ] {
+            assert!(terminal.contains(line), "{line}\n{terminal}");
+        }
+        for line in [
+            "## ❌ Contract suite failed: 1 failure\n",
+            "1 case, 1 request, 1 failure, 1 known, ",
+        ] {
+            assert!(markdown.contains(line), "{line}\n{markdown}");
+        }
+        assert!(
+            junit.contains("judged 1 of 2 cases (1 not judged: "),
+            "{junit}"
+        );
+        for text in [&terminal, &markdown, &junit] {
+            for wrong in ["(s)", "(y/ies)", " 1 failures", " 1 cases", " 1 requests"] {
+                assert!(!text.contains(wrong), "{wrong} in {text}");
+            }
+        }
+        report.drawn = 1;
+        report.not_judged.clear();
+        report.cases = 0;
+        report
+            .not_judged
+            .insert(crate::runner::NotJudged::Internal, 1);
+        let line = report.judged_line().unwrap();
+        assert!(
+            line.contains("judged 0 of 1 case (1 not judged: "),
+            "{line}"
+        );
+    }
+
+    /// No renderer shows Rust's debug text (`Some("…")`, `None`, `[Some(0), None]`).
+    #[test]
+    fn every_output_reads_as_text_not_rust_debug() {
+        let secrets = Secrets::new(KEY, None);
+        let mut report = Report {
+            cases: 1,
+            requests: 1,
+            checks_run: vec!["server_fields"],
+            findings: vec![finding_from_a_check()],
+            ..Report::default()
+        };
+        report.per_operation.insert(
+            Operation::Create,
+            OperationStats {
+                requests: 1,
+                ..OperationStats::default()
+            },
+        );
+        let terminal = crate::report::render_findings(&report, &secrets)
+            + &crate::report::render_summary(&report, &secrets);
+        let markdown = summary_markdown(&report, &secrets);
+        let json = json_lines(&report, &secrets);
+        let junit = crate::report::junit_xml(&report, &["server_fields"], &secrets);
+        for (name, text) in [
+            ("terminal", &terminal),
+            ("markdown", &markdown),
+            ("json", &json),
+            ("junit", &junit),
+        ] {
+            for mark in ["Some(", "None", "[Some"] {
+                assert!(!text.contains(mark), "{name}: {mark} in {text}");
+            }
+            assert!(text.contains("(absent)"), "{name}: {text}");
+        }
+        assert!(terminal.contains("    received: (absent)\n"), "{terminal}");
+        let first: Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+        assert_eq!(first["received"], "(absent)");
+    }
+
     #[test]
     fn every_json_line_parses_and_the_last_is_the_summary_agreeing_with_the_human_one() {
         let report = report();
@@ -434,13 +575,13 @@ expires = 2999-01-01
         let closing = human.lines().last().unwrap();
         assert!(
             closing.starts_with(&format!(
-                "summary: {} cases, {} requests, {} failures, ",
+                "summary: {} cases, {} requests, {} failure, ",
                 summary["cases"], summary["requests"], summary["failures"]
             )),
             "{closing}"
         );
         assert!(
-            human.contains("baseline: 1 known failure(s), not counted below; 1 stale"),
+            human.contains("baseline: 1 known failure, not counted below; 1 stale entry"),
             "{human}"
         );
         assert!(
@@ -455,7 +596,7 @@ expires = 2999-01-01
         let md = summary_markdown(&report(), &secrets);
         assert!(!md.contains(KEY), "{md}");
         assert!(
-            md.starts_with("## ❌ Contract suite failed: 1 failure(s)\n"),
+            md.starts_with("## ❌ Contract suite failed: 1 failure\n"),
             "{md}"
         );
         assert!(
@@ -837,7 +978,7 @@ for line in sys.stdin:
         };
         let secrets = Secrets::default();
         let terminal = crate::report::render_summary(&report, &secrets);
-        let line = "skipped 3 scenario(s) at the --max-creates cap";
+        let line = "skipped 3 scenarios at the --max-creates cap";
         assert!(terminal.contains(line), "{terminal}");
         let md = summary_markdown(&report, &secrets);
         assert!(md.contains(line), "{md}");
@@ -880,7 +1021,7 @@ for line in sys.stdin:
         assert_eq!(
             headings,
             [
-                "❌ Contract suite failed: 1 failure(s)",
+                "❌ Contract suite failed: 1 failure",
                 "Failures",
                 "Known failures (baseline)",
                 "Stale baseline entries (they no longer fail)"
@@ -889,7 +1030,7 @@ for line in sys.stdin:
         );
         assert!(text.contains("seed 1796588574283923364"), "{text}");
         assert!(
-            text.contains("skipped 2 scenario(s) at the --max-creates cap"),
+            text.contains("skipped 2 scenarios at the --max-creates cap"),
             "{text}"
         );
         assert!(

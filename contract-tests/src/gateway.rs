@@ -190,8 +190,9 @@ impl Unhealthy {
     /// The one line the run ends with.
     pub fn line(&self) -> String {
         format!(
-            "the target is unhealthy: {} request(s) failed on every attempt, the first {}",
-            self.requests, self.first
+            "the target is unhealthy: {} failed on every attempt, the first {}",
+            crate::text::plural(self.requests, "request", "requests"),
+            self.first
         )
     }
 }

@@ -60,7 +60,8 @@ impl FromStr for Partition {
     fn from_str(text: &str) -> Result<Partition, String> {
         let wrong = || {
             format!(
-                "--partition {text:?} is not K/N with 1 <= K <= N <= {}",
+                "--partition {} is not K/N with 1 <= K <= N <= {}",
+                crate::text::quoted(text),
                 Self::MAX_COUNT
             )
         };

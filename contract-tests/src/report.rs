@@ -72,25 +72,32 @@ pub fn render_findings(report: &Report, secrets: &Secrets) -> String {
             "found by the cleanup".to_owned()
         } else if f.shrink_cut_short {
             format!(
-                "shrinking cut short by the time or create budget after {} step(s)",
-                f.shrink_steps
+                "shrinking cut short by the time or create budget after {}",
+                text::plural(f.shrink_steps, "step", "steps")
             )
         } else if f.flaky {
             "did not recur on replay (flaky)".to_owned()
         } else {
-            format!("shrunk in {} step(s)", f.shrink_steps)
+            format!(
+                "shrunk in {}",
+                text::plural(f.shrink_steps, "step", "steps")
+            )
         };
         let seed = if f.seed_hex.is_empty() {
             String::new()
         } else {
             format!("; seed {}", f.seed_hex)
         };
-        let _ = writeln!(out, "    seen {} time(s); {history}{seed}", f.occurrences);
+        let _ = writeln!(
+            out,
+            "    seen {}; {history}{seed}",
+            text::plural(f.occurrences, "time", "times")
+        );
         if !f.sequence.is_empty() {
             let _ = writeln!(
                 out,
-                "    sequence ({} command(s); record #n is the n-th record made so far, counted round; the request above is where it failed):",
-                f.sequence.len()
+                "    sequence ({}; record #n is the n-th record made so far, counted round; the request above is where it failed):",
+                text::plural(f.sequence.len(), "command", "commands")
             );
             for (n, command) in f.sequence.iter().enumerate() {
                 let _ = writeln!(out, "      {}. {}", n + 1, escape(command));
@@ -99,11 +106,19 @@ pub fn render_findings(report: &Report, secrets: &Secrets) -> String {
         let _ = writeln!(out, "    reproduce: {}", escape(&f.curl));
         out.push('\n');
     }
+    if let Some(replay) = report
+        .replay
+        .as_ref()
+        .filter(|_| !report.findings.is_empty())
+    {
+        let _ = writeln!(out, "note: {}\n", escape(replay));
+    }
     text::escape_keeping_lines(&secrets.redact(&out)).into_owned()
 }
 
 /// The per-operation table and the closing line, which reads exactly
-/// `summary: <cases> cases, <requests> requests, <failures> failures, <seconds> s`.
+/// `summary: <cases> cases, <requests> requests, <failures> failures, <seconds> s` (singular
+/// for a count of 1: `1 case, 1 request, 1 failure`).
 /// What the infrastructure did, when it did anything: 429s waited out, failures a retry
 /// recovered from (per kind), ambiguous writes, cases given up. None of it is a violation.
 fn gateway_line(report: &Report) -> Option<String> {
@@ -136,8 +151,8 @@ fn gateway_line(report: &Report) -> Option<String> {
 pub fn create_cap_line(report: &Report) -> Option<String> {
     (report.skipped_for_create_cap > 0).then(|| {
         format!(
-            "skipped {} scenario(s) at the --max-creates cap",
-            report.skipped_for_create_cap
+            "skipped {} at the --max-creates cap",
+            text::plural(report.skipped_for_create_cap, "scenario", "scenarios")
         )
     })
 }
@@ -189,8 +204,8 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
         }
         if c.search_incomplete {
             left.push(format!(
-                "the search for the run's tag did not finish, so records of its creates whose answer was lost may be left (search for {:?})",
-                escape(&report.run_tag)
+                "the search for the run's tag did not finish, so records of its creates whose answer was lost may be left (search for {})",
+                escape(&text::quoted(&report.run_tag))
             ));
         }
         if left.is_empty() {
@@ -215,8 +230,8 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
             });
             let _ = writeln!(
                 out,
-                "  possibly left behind: {} record(s) of a create sent at {} (answers lost within {:.1} s){}",
-                u.attempts,
+                "  possibly left behind: {} of a create sent at {} (answers lost within {:.1} s){}",
+                text::plural(u.attempts, "record", "records"),
                 u.sent_at,
                 u.within.as_secs_f64(),
                 secrets.redact(&logical_id)
@@ -225,15 +240,20 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
         if c.unproven.len() > UNPROVEN_SHOWN {
             let _ = writeln!(
                 out,
-                "  … and {} more such create(s)",
-                c.unproven.len() - UNPROVEN_SHOWN
+                "  … and {} more such {}",
+                c.unproven.len() - UNPROVEN_SHOWN,
+                if c.unproven.len() - UNPROVEN_SHOWN == 1 {
+                    "create"
+                } else {
+                    "creates"
+                }
             );
         }
         if !c.not_ours.is_empty() {
             let _ = writeln!(
                 out,
-                "cleanup did not delete {} id(s) whose record no longer carries the run's mark: {}",
-                c.not_ours.len(),
+                "cleanup did not delete {} whose record no longer carries the run's mark: {}",
+                text::plural(c.not_ours.len(), "id", "ids"),
                 escape(&c.not_ours.join(", "))
             );
         }
@@ -274,9 +294,10 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
             notes.iter().filter_map(|n| n.split(" = ").next()).collect();
         let _ = writeln!(
             out,
-            "note: {} value(s) in {} field(s) do not fit the generated client's integer types; FastAPI stores integers of any size, so this is the client's limit, not a failure (JUnit lists them all). E.g. {}",
-            notes.len(),
-            fields.len(),
+            "note: {} in {} {} not fit the generated client's integer types; FastAPI stores integers of any size, so this is the client's limit, not a failure (JUnit lists them all). E.g. {}",
+            text::plural(notes.len(), "value", "values"),
+            text::plural(fields.len(), "field", "fields"),
+            if notes.len() == 1 { "does" } else { "do" },
             escape(example.trim_start_matches("note: "))
         );
     }
@@ -309,12 +330,15 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
     if cut.any() {
         let mut parts = Vec::new();
         if cut.cases_not_run > 0 {
-            parts.push(format!("{} case(s) not run", cut.cases_not_run));
+            parts.push(format!(
+                "{} not run",
+                text::plural(cut.cases_not_run, "case", "cases")
+            ));
         }
         if cut.shrinks_cut > 0 {
             parts.push(format!(
-                "shrinking cut short for {} failure(s)",
-                cut.shrinks_cut
+                "shrinking cut short for {}",
+                text::plural(cut.shrinks_cut, "failure", "failures")
             ));
         }
         if cut.cleanup {
@@ -330,8 +354,12 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
     if report.replayed_regressions > 0 {
         let _ = writeln!(
             out,
-            "replayed {} regression seed(s) first",
-            report.replayed_regressions
+            "replayed {} first",
+            text::plural(
+                report.replayed_regressions,
+                "regression seed",
+                "regression seeds"
+            )
         );
     }
     if let Some(p) = report.partition {
@@ -347,9 +375,9 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
     if let Some(triage) = &report.baseline {
         let _ = writeln!(
             out,
-            "baseline: {} known failure(s), not counted below; {} stale entr(y/ies); {} expired",
-            triage.known.len(),
-            triage.stale.len(),
+            "baseline: {}, not counted below; {}; {} expired",
+            text::plural(triage.known.len(), "known failure", "known failures"),
+            text::plural(triage.stale.len(), "stale entry", "stale entries"),
             triage.expired.len()
         );
         for line in triage.lines() {
@@ -366,10 +394,10 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
 /// `summary: 3 cases, …, 1.20 s; incomplete: judged 3 of 2000 cases (1997 not judged: …)`.
 pub fn summary_line(report: &Report) -> String {
     let mut line = format!(
-        "summary: {} cases, {} requests, {} failures, {:.2} s",
-        report.cases,
-        report.requests,
-        report.new_failures(),
+        "summary: {}, {}, {}, {:.2} s",
+        text::plural(report.cases, "case", "cases"),
+        text::plural(report.requests, "request", "requests"),
+        text::plural(report.new_failures(), "failure", "failures"),
         report.elapsed.as_secs_f64()
     );
     if let Some(judged) = report.judged_line() {
@@ -527,14 +555,15 @@ pub fn coverage_markdown(report: &Report, secrets: &Secrets) -> String {
     if report.incomplete() {
         let _ = writeln!(
             out,
-            "**Incomplete run**: judged {} of {} cases; the counts below are of the judged ones.\n",
-            report.cases, report.drawn
+            "**Incomplete run**: judged {} of {}; the counts below are of the judged ones.\n",
+            report.cases,
+            text::plural(report.drawn, "case", "cases")
         );
     }
     let _ = writeln!(
         out,
-        "{} cases (run tag {}). {}.\n",
-        report.cases,
+        "{} (run tag {}). {}.\n",
+        text::plural(report.cases, "case", "cases"),
         report.run_tag,
         coverage_line(report)
             .trim_start_matches("coverage: ")
@@ -881,7 +910,7 @@ mod tests {
         assert!(!text.contains("nothing left over"), "{text}");
         assert!(text.contains(", 3 possibly left behind ("), "{text}");
         assert!(
-            text.contains("2 record(s) of a create sent at 2026-12-06T10:00:00.000Z (answers lost within 1.5 s), logical_id \"lid\""),
+            text.contains("2 records of a create sent at 2026-12-06T10:00:00.000Z (answers lost within 1.5 s), logical_id \"lid\""),
             "{text}"
         );
 

@@ -7,6 +7,10 @@
 //! written as a visible escape instead (`\u{1b}`, `\r`). The escape uses printable ASCII only and
 //! leaves backslashes alone, so escaping is idempotent: a value escaped where it is rendered and
 //! again over the whole output comes out the same.
+//!
+//! People read values, not Rust: [`quoted`], [`or_absent`], [`list`] and [`plural`] are how a
+//! string, a missing value, a list and a count are written in every output (terminal, Markdown,
+//! JSON, JUnit), never `{:?}` (`Some("…")`, `[Some(0), None]`, `1 failures`).
 
 use std::borrow::Cow;
 
@@ -108,6 +112,44 @@ pub fn block_fence(text: &str) -> String {
     "`".repeat(longest.max(2) + 1)
 }
 
+/// A string as a person reads a quoted value: in double quotes, with `"`, `\` and control
+/// characters escaped as JSON writes them (`"a\"b"`), never Rust's debug form.
+pub fn quoted(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
+}
+
+/// What a value that may be missing reads as: the value, or `(absent)`.
+pub fn or_absent<T: std::fmt::Display>(value: Option<T>) -> String {
+    value.map_or_else(|| ABSENT.to_owned(), |v| v.to_string())
+}
+
+/// A string that may be missing: [`quoted`], or `(absent)`.
+pub fn quoted_or_absent(text: Option<&str>) -> String {
+    text.map_or_else(|| ABSENT.to_owned(), quoted)
+}
+
+/// How a missing value is written wherever people read a run's results.
+pub const ABSENT: &str = "(absent)";
+
+/// Items as a person lists them, `a, b, c`; `(none)` when there are none.
+pub fn list<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
+    let items: Vec<String> = items.into_iter().map(|i| i.to_string()).collect();
+    if items.is_empty() {
+        "(none)".to_owned()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// A count and its noun in the right number: `1 failure`, `0 failures`, `2 entries`.
+pub fn plural<N>(n: N, one: &str, many: &str) -> String
+where
+    N: std::fmt::Display + PartialEq + From<u8>,
+{
+    let noun = if n == N::from(1) { one } else { many };
+    format!("{n} {noun}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +197,26 @@ mod tests {
             serde_json::from_str::<serde_json::Value>(&safe).unwrap(),
             value
         );
+    }
+
+    #[test]
+    fn values_read_as_a_person_writes_them() {
+        assert_eq!(quoted("2026-12-06T10:00:00Z"), "\"2026-12-06T10:00:00Z\"");
+        assert_eq!(quoted("a\"b\\"), "\"a\\\"b\\\\\"");
+        assert_eq!(quoted_or_absent(None), "(absent)");
+        assert_eq!(quoted_or_absent(Some("x")), "\"x\"");
+        assert_eq!(or_absent(Some(3)), "3");
+        assert_eq!(or_absent(None::<u64>), "(absent)");
+        assert_eq!(list([200, 404]), "200, 404");
+        assert_eq!(list(Vec::<&str>::new()), "(none)");
+    }
+
+    #[test]
+    fn a_count_takes_its_noun_in_the_right_number() {
+        assert_eq!(plural(0u64, "failure", "failures"), "0 failures");
+        assert_eq!(plural(1u64, "failure", "failures"), "1 failure");
+        assert_eq!(plural(2usize, "entry", "entries"), "2 entries");
+        assert_eq!(plural(1usize, "entry", "entries"), "1 entry");
     }
 
     #[test]

@@ -1143,3 +1143,102 @@ fn a_page_that_shows_nothing_and_is_not_exact_asserts_nothing() {
     let empty = json_response(200, &json!({"simulations": [], "total": 0}));
     assert_eq!(asserted("list_conformance", &case, &empty), NOT_APPLICABLE);
 }
+
+/// What a failure says it expected and received is read by people (terminal, Markdown, JSON,
+/// JUnit): values as JSON writes them or `(absent)`, lists joined by commas, never Rust's debug
+/// text (`Some("…")`, `None`, `["a", "b"]`).
+#[test]
+fn expected_and_received_read_as_text_not_rust_debug() {
+    let debug_marks = ["Some(", "None", "[\""];
+    let said = |check: &str, case: &Case, response: &Response| {
+        let failure = verdict(check, case, response)
+            .expect_err(&format!("{check} must fail on the broken response"));
+        for text in [&failure.expected, &failure.received] {
+            for mark in debug_marks {
+                assert!(!text.contains(mark), "{check}: {mark} in {failure:?}");
+            }
+        }
+        (failure.expected, failure.received)
+    };
+    let create = valid_create();
+    let broken = |pointer: &str, value: Option<Value>| {
+        let body = match value {
+            Some(v) => with(good_simulation(), pointer, v),
+            None => without(good_simulation(), pointer),
+        };
+        json_response(200, &body)
+    };
+    let (expected, received) = said(
+        "server_fields",
+        &create,
+        &broken(
+            "/simulation/updated_at",
+            Some(json!("2026-11-28T12:00:09Z")),
+        ),
+    );
+    assert_eq!(
+        (expected.as_str(), received.as_str()),
+        (
+            "equal to created_at \"2026-11-28T12:00:00.123456Z\"",
+            "\"2026-11-28T12:00:09Z\""
+        )
+    );
+    let (_, received) = said(
+        "server_fields",
+        &create,
+        &broken("/simulation/created_at", None),
+    );
+    assert_eq!(received, "(absent)");
+    let (_, received) = said(
+        "server_fields",
+        &create,
+        &broken("/simulation/created_at", Some(json!(1764331200))),
+    );
+    assert_eq!(received, "1764331200");
+    let (expected, received) = said(
+        "server_fields",
+        &create,
+        &broken("/simulation/updated_by", Some(json!("user-b"))),
+    );
+    assert_eq!(
+        (expected.as_str(), received.as_str()),
+        ("equal to created_by \"user-a\"", "\"user-b\"")
+    );
+    let (expected, received) = said(
+        "server_fields",
+        &create,
+        &broken("/simulation/team_id", None),
+    );
+    assert_eq!(
+        (expected.as_str(), received.as_str()),
+        ("the caller's team \"team-a\"", "(absent)")
+    );
+    let (_, received) = said(
+        "server_fields",
+        &create,
+        &broken("/simulation/_id", Some(json!(null))),
+    );
+    assert_eq!(received, "null");
+    let (expected, _) = said(
+        "status_code_conformance",
+        &create,
+        &json_response(418, &json!({"detail": "teapot"})),
+    );
+    assert!(
+        expected.starts_with("one of ") && expected.contains(", ") && !expected.contains('['),
+        "{expected}"
+    );
+    let unauthorized = read_case(Expect::Unauthorized {
+        detail: "Not authenticated",
+    });
+    let (_, received) = said(
+        "auth_enforced",
+        &unauthorized,
+        &json_response(401, &json!({"detail": "Not authenticated"})),
+    );
+    assert_eq!(received, "(absent)");
+    let mut basic = json_response(401, &json!({"detail": "Not authenticated"}));
+    basic.www_authenticate = Some("Basic".into());
+    let (_, received) = said("auth_enforced", &unauthorized, &basic);
+    assert_eq!(received, "\"Basic\"");
+}

@@ -17,11 +17,8 @@ use crate::mutants::MutantsArgs;
 use crate::oracle::OracleArgs;
 use crate::serve::ServeArgs;
 
-/// The exit codes and environment of the suite's commands; `$extra` is more environment lines.
-macro_rules! suite_after_help {
-    ($extra:literal) => {
-        concat!(
-            "\
+/// `contract`: its exit codes and environment; it runs in the build `cargo xtask` made.
+pub const SUITE_AFTER_HELP: &str = "\
 Exit codes:
   0  no violation (known failures of the baseline aside)
   1  violations found, or an expired baseline entry
@@ -36,19 +33,45 @@ Environment:
   CONTRACT_OTHER_TEAM_TOKEN  another team's key, for the tenancy checks
   CONTRACT_EXPECT_TEAM       the team the key belongs to (as --expect-team)
   CONTRACT_EXPECT_USER       the user the key belongs to (as --expect-user)
-",
-            $extra,
-            "  NO_COLOR                   set: no colour with --color auto"
-        )
+  NO_COLOR                   set: no colour with --color auto (wins over CLICOLOR_FORCE)
+  CLICOLOR_FORCE             set, not 0: colour with --color auto even when not a terminal
+  TERM                       dumb: no colour with --color auto";
+
+/// `mutants` and `bench` hand over to a release build; these lines say how to stay on this one.
+macro_rules! release_environment {
+    () => {
+        "  XTASK_ALLOW_DEBUG  set: run from this build instead of building xtask in release
+  CARGO_TARGET_DIR   where that release build goes [default: target/]"
     };
 }
 
-/// `contract`: it runs in the build `cargo xtask` made.
-pub const SUITE_AFTER_HELP: &str = suite_after_help!("");
+/// `mutants`: its own verdicts (no key is read: it runs the embedded server's development keys).
+pub const MUTANTS_AFTER_HELP: &str = concat!(
+    "\
+Exit codes:
+  0  the faithful server passed on every seed and every fault was caught
+  1  the faithful server failed, a fault escaped, or a rule id has no fault
+  2  nothing could run: arguments, the release build, a round's files (one line on stderr)
 
-/// `mutants` and `bench`: they hand over to a release build.
-pub const LONG_RUN_AFTER_HELP: &str = suite_after_help!(
-    "  XTASK_ALLOW_DEBUG          set: run from this build instead of building xtask in release\n"
+Environment:
+",
+    release_environment!(),
+    "
+  NO_COLOR           set: no colour with --color auto (wins over CLICOLOR_FORCE)
+  CLICOLOR_FORCE     set, not 0: colour with --color auto even when not a terminal
+  TERM               dumb: no colour with --color auto"
+);
+
+/// `bench`: it measures and writes, and judges nothing.
+pub const BENCH_AFTER_HELP: &str = concat!(
+    "\
+Exit codes:
+  0  bench/RESULTS.md written
+  2  a measurement could not be made, or the file written (one line on stderr says which)
+
+Environment:
+",
+    release_environment!()
 );
 
 /// `cargo xtask`: the project's commands, run from the workspace root.
@@ -58,6 +81,9 @@ pub const LONG_RUN_AFTER_HELP: &str = suite_after_help!(
     bin_name = "cargo xtask",
     version,
     propagate_version = true,
+    // Wrapped to the terminal (COLUMNS when not one, else 100), never wider than 100: longer
+    // lines are hard to read.
+    max_term_width = 100,
     about = "The project's commands: the client's generation, the spec, the contract suite and its servers",
     after_help = "`mutants` and `bench` run from a release build of xtask, which the first such command \
                   builds;\nset XTASK_ALLOW_DEBUG=1 to run them from the build `cargo xtask` made instead."
@@ -84,7 +110,7 @@ pub enum Command {
     /// than the service's {"detail": ...}), a reset and a timeout are retried 3 times; the summary
     /// counts both, and neither is a violation.
     Contract(Box<ContractArgs>),
-    /// Run the suite against each fault of the reference server and print a kill table per rule id
+    /// Run the suite against each fault of the reference server; a kill table per rule id
     ///
     /// Runs the suite against the embedded reference server once faithfully and once with each
     /// fault of its catalog switched on, on K seeds (--seed, --seed+1, ...), and prints per fault how
@@ -187,7 +213,7 @@ pub struct SpecPullArgs {
 /// `--color`: whether the human summary is coloured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ColorChoice {
-    /// Colour when the output is a terminal and NO_COLOR is not set
+    /// Colour on a terminal, as NO_COLOR, CLICOLOR_FORCE, CLICOLOR and TERM=dumb say
     #[default]
     Auto,
     Always,
@@ -195,40 +221,81 @@ pub enum ColorChoice {
 }
 
 impl ColorChoice {
-    /// Whether to colour a stream, given whether it is a terminal.
+    /// Whether to colour a stream, given whether it is a terminal, as the process's
+    /// environment says.
     pub fn enabled(self, terminal: bool) -> bool {
+        self.enabled_with(terminal, |name| std::env::var(name).ok())
+    }
+
+    /// The conventions of no-color.org and bixense.com/clicolors, in this order, for `auto`:
+    /// NO_COLOR (not empty) turns colour off whatever else is set; CLICOLOR_FORCE (not empty,
+    /// not 0) turns it on even when not a terminal; CLICOLOR=0 and TERM=dumb turn it off;
+    /// otherwise a terminal is coloured. `always` and `never`, a per-run choice, win over all.
+    pub fn enabled_with(self, terminal: bool, env: impl Fn(&str) -> Option<String>) -> bool {
+        let set = |name: &str| env(name).filter(|v| !v.is_empty());
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
-                terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                if set("NO_COLOR").is_some() {
+                    false
+                } else if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+                    true
+                } else if set("CLICOLOR").is_some_and(|v| v == "0")
+                    || set("TERM").is_some_and(|v| v == "dumb")
+                {
+                    false
+                } else {
+                    terminal
+                }
             }
         }
     }
 }
 
-/// A number within `range`, or a message saying which numbers are.
+/// A number within `range`, or a message saying that the text is no number, or which numbers
+/// are allowed: `abc` is "not a number", `0` for `1..=10` is "out of range".
 pub fn number_in<T>(
     range: RangeInclusive<T>,
 ) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
 where
     T: FromStr + PartialOrd + Display + Send + Sync + 'static,
 {
+    // Whole numbers are the types that do not read `0.5`.
+    let whole = "0.5".parse::<T>().is_err();
     let range = std::sync::Arc::new(range);
     move |text: &str| {
-        let out_of_range = || {
-            format!(
-                "out of range: expected a number from {} to {}",
-                range.start(),
-                range.end()
-            )
+        let expected = format!(
+            "expected a {}number from {} to {}",
+            if whole { "whole " } else { "" },
+            range.start(),
+            range.end()
+        );
+        let text = text.trim();
+        let Ok(number) = text.parse::<T>() else {
+            // What `T` does not read may still be a number: digits out of its range (`-1`, or
+            // past u64), a fraction where a whole number is wanted, or a whole number written
+            // otherwise than in digits (`1e3`).
+            let digits = text
+                .strip_prefix(['-', '+'])
+                .unwrap_or(text)
+                .bytes()
+                .all(|b| b.is_ascii_digit());
+            return Err(match text.parse::<f64>() {
+                Ok(n) if n.is_nan() => format!("not a number: {expected}"),
+                Ok(n) if n.is_infinite() || digits => format!("out of range: {expected}"),
+                Ok(n) if n.fract() != 0.0 => format!("not a whole number: {expected}"),
+                Ok(_) => format!("not a whole number in digits: {expected}"),
+                Err(_) => format!("not a number: {expected}"),
+            });
         };
-        let number: T = text.trim().parse().map_err(|_| out_of_range())?;
-        // NaN compares false both ways, so it lands here too.
         if range.contains(&number) {
             Ok(number)
+        } else if text.parse::<f64>().is_ok_and(f64::is_nan) {
+            // NaN compares false both ways, so it is never in range; it is no number either.
+            Err(format!("not a number: {expected}"))
         } else {
-            Err(out_of_range())
+            Err(format!("out of range: {expected}"))
         }
     }
 }
@@ -250,8 +317,60 @@ pub fn fault_parser() -> impl TypedValueParser<Value = Fault> {
 /// Flags that would carry a key: refused with a line that says where the key goes instead.
 const KEY_FLAGS: &[&str] = &["--token", "--api-key", "--key"];
 
-/// A clap error as one plain line (`error: ...`), without usage, tips or the possible values
-/// (help lists those). Help and version are not errors: they are returned as they print.
+/// Closed lists longer than this are named by their first entries only.
+const VALUES_SHOWN: usize = 8;
+
+/// `; did you mean `x`?` when clap found a near name (strsim) for the subcommand, flag or
+/// value given; empty when not.
+fn suggestion(err: &clap::Error) -> String {
+    let near = [
+        ContextKind::SuggestedSubcommand,
+        ContextKind::SuggestedArg,
+        ContextKind::SuggestedValue,
+    ]
+    .into_iter()
+    .find_map(|kind| match err.get(kind) {
+        Some(ContextValue::String(s)) => Some(vec![s.clone()]),
+        Some(ContextValue::Strings(s)) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    });
+    match near {
+        Some(names) => {
+            let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+            format!("; did you mean {}?", names.join(" or "))
+        }
+        None => String::new(),
+    }
+}
+
+/// `; possible values: a, b, c` for a value outside a closed list; a long list (the fault
+/// catalog) is named by its first entries and where the whole of it is listed.
+fn possible_values(err: &clap::Error) -> String {
+    let Some(ContextValue::Strings(values)) = err.get(ContextKind::ValidValue) else {
+        return String::new();
+    };
+    if values.len() <= VALUES_SHOWN {
+        return format!("; possible values: {}", values.join(", "));
+    }
+    let faults = matches!(
+        err.get(ContextKind::InvalidArg),
+        Some(ContextValue::String(arg)) if arg.starts_with("--fault")
+    );
+    let whole = if faults {
+        "`cargo xtask serve --list-faults` lists and describes them"
+    } else {
+        "`--help` lists them"
+    };
+    format!(
+        "; possible values: {}, … ({} in all; {whole})",
+        values[..3].join(", "),
+        values.len()
+    )
+}
+
+/// A clap error as one plain line (`error: ...`), without usage or tips; a near name clap found
+/// and the values a closed list allows are said on the same line. Help and version are not
+/// errors: they are returned as they print.
 pub fn one_line(err: &clap::Error, command: &str) -> String {
     if err.kind() == ErrorKind::UnknownArgument
         && let Some(ContextValue::String(arg)) = err.get(ContextKind::InvalidArg)
@@ -266,7 +385,10 @@ pub fn one_line(err: &clap::Error, command: &str) -> String {
             "" => "cargo xtask help".to_owned(),
             command => format!("cargo xtask {command} --help"),
         };
-        return format!("error: unknown argument `{flag}`; run `{help}`");
+        return match suggestion(err).strip_prefix("; ") {
+            Some(near) => format!("error: unknown argument `{flag}`: {near} (`{help}`)"),
+            None => format!("error: unknown argument `{flag}`; run `{help}`"),
+        };
     }
     if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
         return format!(
@@ -285,7 +407,12 @@ pub fn one_line(err: &clap::Error, command: &str) -> String {
                 && !line.starts_with("[possible values")
         })
         .collect();
-    let line = kept.join(" ");
+    let line = format!(
+        "{}{}{}",
+        kept.join(" "),
+        suggestion(err),
+        possible_values(err)
+    );
     if line.starts_with("error:") {
         line
     } else {
@@ -304,15 +431,49 @@ mod tests {
     }
 
     #[test]
-    fn numbers_out_of_range_say_the_range() {
+    fn numbers_say_whether_they_are_none_or_out_of_range() {
         let cases = number_in(1..=10u64);
         assert_eq!(cases("3"), Ok(3));
-        for bad in ["0", "11", "x", "-1", ""] {
+        for bad in ["0", "11", "-1", "99999999999999999999", "inf"] {
             assert_eq!(
                 cases(bad),
-                Err("out of range: expected a number from 1 to 10".to_owned())
+                Err("out of range: expected a whole number from 1 to 10".to_owned()),
+                "{bad}"
             );
         }
+        for bad in ["x", "", "NaN", "3 cases"] {
+            assert_eq!(
+                cases(bad),
+                Err("not a number: expected a whole number from 1 to 10".to_owned()),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            cases("2.5"),
+            Err("not a whole number: expected a whole number from 1 to 10".to_owned())
+        );
+        for bad in ["1e3", "5.0"] {
+            assert_eq!(
+                cases(bad),
+                Err(
+                    "not a whole number in digits: expected a whole number from 1 to 10".to_owned()
+                ),
+                "{bad}"
+            );
+        }
+        let rate = number_in(0.01..=100.0);
+        assert_eq!(
+            rate("fast"),
+            Err("not a number: expected a number from 0.01 to 100".to_owned())
+        );
+        assert_eq!(
+            rate("NaN"),
+            Err("not a number: expected a number from 0.01 to 100".to_owned())
+        );
+        assert_eq!(
+            rate("0"),
+            Err("out of range: expected a number from 0.01 to 100".to_owned())
+        );
         let seconds = seconds_in(0.01..=5.0);
         assert_eq!(seconds("0.5"), Ok(Duration::from_millis(500)));
         for bad in ["NaN", "inf", "-5", "1e30"] {
@@ -336,6 +497,53 @@ mod tests {
             assert!(line.starts_with("error: "), "{line}");
             assert!(!line.contains('\n'), "{line}");
             assert!(!line.contains("secret"), "{line}");
+        }
+    }
+
+    #[test]
+    fn colour_follows_the_flag_then_the_conventions() {
+        use ColorChoice::{Always, Auto, Never};
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        /// Variables set in the process's environment.
+        type Vars = &'static [(&'static str, &'static str)];
+        // (choice, terminal, environment, coloured)
+        let table: &[(ColorChoice, bool, Vars, bool)] = &[
+            (Auto, true, &[], true),
+            (Auto, false, &[], false),
+            (Auto, false, &[("CLICOLOR_FORCE", "1")], true),
+            (Auto, false, &[("CLICOLOR_FORCE", "0")], false),
+            (Auto, false, &[("CLICOLOR_FORCE", "")], false),
+            (Auto, true, &[("TERM", "dumb")], false),
+            (
+                Auto,
+                false,
+                &[("TERM", "dumb"), ("CLICOLOR_FORCE", "1")],
+                true,
+            ),
+            (Auto, true, &[("CLICOLOR", "0")], false),
+            (Auto, true, &[("NO_COLOR", "1")], false),
+            (Auto, true, &[("NO_COLOR", "")], true),
+            (
+                Auto,
+                true,
+                &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")],
+                false,
+            ),
+            (Always, false, &[("NO_COLOR", "1"), ("TERM", "dumb")], true),
+            (Never, true, &[("CLICOLOR_FORCE", "1")], false),
+        ];
+        for (choice, terminal, vars, coloured) in table {
+            assert_eq!(
+                choice.enabled_with(*terminal, env(vars)),
+                *coloured,
+                "{choice:?} terminal={terminal} {vars:?}"
+            );
         }
     }
 }

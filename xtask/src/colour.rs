@@ -53,7 +53,7 @@ pub fn paint_report(text: &str, clean: bool, enabled: bool) -> String {
 mod tests {
     use super::*;
 
-    const REPORT: &str = "FAIL 1. status_code_conformance on create_simulation at (whole response)\n  expected: 200\nKNOWN 2. x on y at /z\nsummary: 3 cases, 9 requests, 1 failures, 0.10 s\n";
+    const REPORT: &str = "FAIL 1. status_code_conformance on create_simulation at (whole response)\n  expected: 200\nKNOWN 2. x on y at /z\nsummary: 3 cases, 9 requests, 1 failure, 0.10 s\n";
 
     #[test]
     fn off_leaves_the_text_as_it_is() {
@@ -75,7 +75,7 @@ mod tests {
             "{}",
             lines[3]
         );
-        let clean = paint_report("summary: 1 cases\n", true, true);
-        assert_eq!(clean, "\u{1b}[1m\u{1b}[32msummary: 1 cases\u{1b}[0m\n");
+        let clean = paint_report("summary: 1 case\n", true, true);
+        assert_eq!(clean, "\u{1b}[1m\u{1b}[32msummary: 1 case\u{1b}[0m\n");
     }
 }

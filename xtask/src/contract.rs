@@ -61,7 +61,10 @@ impl std::str::FromStr for CheckList {
                 contract_tests::checks::find(name)
                     .map(|c| c.name)
                     .ok_or_else(|| {
-                        format!("unknown check {name:?}; run `cargo xtask contract --list-checks`")
+                        format!(
+                            "unknown check {}; run `cargo xtask contract --list-checks`",
+                            text::quoted(name)
+                        )
                     })
             })
             .collect::<Result<_, _>>()
@@ -328,8 +331,8 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
             .partition
             .map_or(String::new(), |p| format!(", partition {p}"));
         let opening = format!(
-            "contract: {} cases against {}, seed {seed}{slice}",
-            args.cases,
+            "contract: {} against {}, seed {seed}{slice}",
+            text::plural(args.cases, "case", "cases"),
             text::escape(&options.base_url)
         );
         // In JSON mode stdout holds JSON only; the human lines go to stderr.
@@ -337,8 +340,11 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
             MessageFormat::Human => println!("{opening}"),
             MessageFormat::Json => eprintln!("{opening}"),
         }
-        let result = runner::run(options).await;
+        let mut result = runner::run(options).await;
         if let Some(server) = embedded {
+            if let Ok(report) = &mut result {
+                report.replay = Some(replay_note(server.addr(), args.fault));
+            }
             server.shutdown().await;
         }
         // A RunError may quote the target's answer: it is redacted like every other output.
@@ -477,6 +483,18 @@ impl From<anyhow::Error> for NoReport {
     fn from(e: anyhow::Error) -> NoReport {
         Other(e)
     }
+}
+
+/// The curl lines of an embedded run point at a port closed once the run ends: where the server
+/// ran and the command that brings one back there (empty, with the run's fault).
+fn replay_note(addr: std::net::SocketAddr, fault: Option<Fault>) -> String {
+    let fault = fault.map_or(String::new(), |f| format!(" --fault {}", f.name()));
+    format!(
+        "the embedded reference server ran on {addr} for this run only, so the curl lines above \
+         point at a closed port; to replay them, run `cargo xtask serve --listen {addr}{fault}` \
+         and set CONTRACT_TOKEN to the development key it prints (it starts empty: ids this run \
+         made are unknown to it)"
+    )
 }
 
 /// The human report on stdout; coloured only here, never in JSON, JUnit, Markdown or files.

@@ -48,12 +48,13 @@ fn main() -> ExitCode {
         }
         Some(command) => command,
         None => {
-            // `cargo xtask` alone: the list of commands, as `cargo xtask help` prints it.
+            // `cargo xtask` alone lacks its command, as `cargo` alone does: the list of
+            // commands (as `cargo xtask help` prints it) on stderr, and exit 2, so a script
+            // that lost its argument fails instead of passing.
             use clap::CommandFactory;
             use std::io::Write;
-            // A reader that stops early (`| head -1`) is no failure.
-            let _ = writeln!(std::io::stdout(), "{}", Cli::command().render_help());
-            return ExitCode::SUCCESS;
+            let _ = write!(std::io::stderr(), "{}", Cli::command().render_help());
+            return ExitCode::from(2);
         }
     };
     match run(command) {
@@ -76,7 +77,8 @@ fn main() -> ExitCode {
 }
 
 /// Help and version print in full and exit 0; an argument error is one line, exit 2 for the
-/// suite's commands (a run not made) and 1 for the others, as their other failures.
+/// suite's commands (a run not made) and for a command line that names no command (a typo, as
+/// `cargo xtask` alone), and 1 for the other commands, as their other failures.
 fn clap_exit(err: &clap::Error, command: &str) -> ExitCode {
     match err.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
@@ -85,7 +87,15 @@ fn clap_exit(err: &clap::Error, command: &str) -> ExitCode {
         }
         _ => {
             eprintln!("{}", cli::one_line(err, command));
-            ExitCode::from(if Command::is_suite(command) { 2 } else { 1 })
+            let named = {
+                use clap::CommandFactory;
+                Cli::command().find_subcommand(command).is_some()
+            };
+            ExitCode::from(if Command::is_suite(command) || !named {
+                2
+            } else {
+                1
+            })
         }
     }
 }

@@ -31,7 +31,7 @@ const ORACLE_MAX_TIME: Duration = Duration::from_secs(300);
 const MAX_FAULTS_MD_BYTES: u64 = 1 << 20;
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = crate::cli::LONG_RUN_AFTER_HELP, allow_negative_numbers = true)]
+#[command(after_help = crate::cli::MUTANTS_AFTER_HELP, allow_negative_numbers = true)]
 pub struct MutantsArgs {
     /// Cases in each run
     #[arg(long, value_name = "N", default_value_t = DEFAULT_CASES, value_parser = number_in(1..=MAX_CASES))]
@@ -367,7 +367,10 @@ fn kill_table(
 
 fn print_kill_table(table: &[RuleKills], runs: &[(Fault, SeedRuns)], seeds: u64) {
     println!();
-    println!("kill table per rule id ({seeds} seeds each):");
+    println!(
+        "kill table per rule id ({} each):",
+        text::plural(seeds, "seed", "seeds")
+    );
     println!("{:<26} {:<8} faults (seeds caught)", "rule", "killed");
     for row in table {
         let faults = row
@@ -511,9 +514,10 @@ fn catalog(args: &MutantsArgs, seed_list: &[u64], colour: bool) -> Result<ExitCo
     let rule_ids = contract_rule_ids();
     let runtime = runtime()?;
     println!(
-        "mutants: {cases} cases per run, seeds {} ({seeds}), {} faults, {} rule ids",
+        "mutants: {} per run, seeds {} ({seeds}), {}, {} rule ids",
+        text::plural(cases, "case", "cases"),
         seed_range(seed_list),
-        faults.len(),
+        text::plural(faults.len(), "fault", "faults"),
         rule_ids.len()
     );
     let mut faithful = SeedRuns::default();
@@ -566,9 +570,9 @@ fn catalog(args: &MutantsArgs, seed_list: &[u64], colour: bool) -> Result<ExitCo
     let passed = clean && escaped == 0 && (!whole || without_fault == 0);
     let closing = if whole {
         format!(
-            "mutants: {} faults, {} caught on every seed, {escaped} escaped on some seed; \
+            "mutants: {}, {} caught on every seed, {escaped} escaped on some seed; \
              {} rule ids, {killed} killed, {without_fault} without a fault; faithful server {}",
-            faults.len(),
+            text::plural(faults.len(), "fault", "faults"),
             faults.len() - escaped,
             table.len(),
             if clean { "clean" } else { "FAILED" }
@@ -655,8 +659,8 @@ pub fn parse_faults_md(markdown: &str, rule_ids: &[String]) -> Result<Vec<RoundF
         let name = unquote(cells[0]);
         if !is_fault_name(name) {
             return Err(format!(
-                "line {at}: {:?} is not a fault name (rN-NN)",
-                text::escape(name)
+                "line {at}: {} is not a fault name (rN-NN)",
+                text::quoted(name)
             ));
         }
         if faults.iter().any(|f| f.name == name) {
@@ -669,8 +673,8 @@ pub fn parse_faults_md(markdown: &str, rule_ids: &[String]) -> Result<Vec<RoundF
             }
             if !rule_ids.iter().any(|known| known == id) {
                 return Err(format!(
-                    "line {at}: {name} names {:?}, which is not a rule id of CONTRACT.md",
-                    text::escape(id)
+                    "line {at}: {name} names {}, which is not a rule id of CONTRACT.md",
+                    text::quoted(id)
                 ));
             }
             if rules.iter().any(|r| r == id) {
@@ -794,8 +798,8 @@ fn rounds(args: &MutantsArgs, seed_list: &[u64], colour: bool) -> Result<ExitCod
                 .any(|r| r.faults.iter().any(|f| f.name == *name))
             {
                 bail!(
-                    "--faults: {:?} is not a fault of the rounds given",
-                    text::escape(name)
+                    "--faults: {} is not a fault of the rounds given",
+                    text::quoted(name)
                 );
             }
         }
@@ -811,9 +815,10 @@ fn rounds(args: &MutantsArgs, seed_list: &[u64], colour: bool) -> Result<ExitCod
     let mut closings = Vec::new();
     for round in &rounds {
         println!(
-            "mutants --oracle {}: {} faults, {cases} cases per run, seeds {} ({seeds})",
+            "mutants --oracle {}: {}, {} per run, seeds {} ({seeds})",
             round.label,
-            round.faults.len(),
+            text::plural(round.faults.len(), "fault", "faults"),
+            text::plural(cases, "case", "cases"),
             seed_range(seed_list)
         );
         let mut faithful = SeedRuns::default();
@@ -823,9 +828,9 @@ fn rounds(args: &MutantsArgs, seed_list: &[u64], colour: bool) -> Result<ExitCod
             faithful.record_faithful(&report);
             let known = signatures(&report);
             eprintln!(
-                "{} seed {seed}: the faultless copy, {} failure signature(s)",
+                "{} seed {seed}: the faultless copy, {}",
                 round.label,
-                known.len()
+                text::plural(known.len(), "failure signature", "failure signatures")
             );
             for (fault, fault_runs) in round.faults.iter().zip(&mut runs) {
                 // The table's ids were checked against CONTRACT.md when it was read.

@@ -184,7 +184,12 @@ pub fn spawn_script(
     oracle.base_url = line
         .strip_prefix("listening on ")
         .filter(|url| url.starts_with("http://"))
-        .with_context(|| format!("{name} printed {line:?} instead of `listening on URL`"))?
+        .with_context(|| {
+            format!(
+                "{name} printed {} instead of `listening on URL`",
+                contract_tests::text::quoted(&line)
+            )
+        })?
         .to_owned();
     let mut early = early_stderr.lock().unwrap_or_else(|e| e.into_inner());
     for line in early.lines.drain(..) {

@@ -270,7 +270,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 .iter()
                 .map(|k| format!("{}/{}", k.team, k.user))
                 .collect();
-            say(&format!("{} API key(s) for {}", config.keys.len(), teams.join(", ")));
+            say(&format!(
+                "{} for {}",
+                contract_tests::text::plural(config.keys.len(), "API key", "API keys"),
+                teams.join(", ")
+            ));
         }
         if let Some(fault) = config.fault {
             say(&format!("FAULT ON: {} ({})", fault.name(), fault.description()));
@@ -459,12 +463,17 @@ mod tests {
             "--max-team-records",
             "--max-team-mib",
         ] {
-            for value in [huge.as_str(), "-1", "1e3", "0x10"] {
+            for (value, says) in [
+                (huge.as_str(), "out of range: expected a whole number from"),
+                ("-1", "out of range: expected a whole number from"),
+                (
+                    "1e3",
+                    "not a whole number in digits: expected a whole number from",
+                ),
+                ("0x10", "not a number: expected a whole number from"),
+            ] {
                 let error = format!("{:#}", parse(&args(&[flag, value])).expect_err(flag));
-                assert!(
-                    error.contains("out of range: expected a number from"),
-                    "{flag} {value}: {error}"
-                );
+                assert!(error.contains(says), "{flag} {value}: {error}");
                 assert!(!error.contains('\n'), "{error}");
             }
         }

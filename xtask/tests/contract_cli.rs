@@ -108,6 +108,62 @@ fn a_violation_exits_1_and_prints_a_reproducer() {
     );
 }
 
+/// The curl lines of a run against the embedded server point at a port closed once the run
+/// ends: the terminal and the Markdown say so once, with the command that brings a server back
+/// on that port (with the run's fault).
+#[test]
+fn curl_lines_of_an_embedded_run_say_how_to_bring_the_server_back() {
+    let md = temp_path("embedded.md");
+    let out = xtask(
+        &[
+            "contract",
+            "--cases",
+            "300",
+            "--seed",
+            "3",
+            "--no-regressions",
+            "--fault",
+            "create-returns-201",
+            "--summary-md",
+            md.to_str().unwrap(),
+        ],
+        None,
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let curl = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("reproduce: "))
+        .expect("a curl line");
+    let at = curl.find("http://127.0.0.1:").expect("a loopback URL") + "http://".len();
+    let address: String = curl[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+        .collect();
+    let said = format!("the embedded reference server ran on {address} for this run only");
+    let command = format!("`cargo xtask serve --listen {address} --fault create-returns-201`");
+    assert_eq!(stdout.matches(&said).count(), 1, "{stdout}");
+    assert!(stdout.contains(&command), "{stdout}");
+    let markdown = std::fs::read_to_string(&md).unwrap();
+    std::fs::remove_file(&md).unwrap();
+    assert_eq!(markdown.matches(&said).count(), 1, "{markdown}");
+    assert!(markdown.contains(&command), "{markdown}");
+    // A clean run prints no curl line, and so no word about them.
+    let clean = xtask(
+        &[
+            "contract",
+            "--cases",
+            "20",
+            "--seed",
+            "3",
+            "--no-regressions",
+        ],
+        None,
+    );
+    assert_eq!(clean.status.code(), Some(0));
+    assert!(!text(&clean.stdout).contains("for this run only"));
+}
+
 #[test]
 fn an_unreachable_target_exits_2_with_one_line() {
     // Bind and drop a listener to find a port nothing listens on.
@@ -233,6 +289,138 @@ fn bad_arguments_exit_2() {
         "{}",
         text(&out.stderr)
     );
+}
+
+/// The one line of stderr (exit 2) a refused command line gets.
+fn refused(args: &[&str]) -> String {
+    let out = xtask(args, None);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+    stderr.trim_end().to_owned()
+}
+
+/// A typo gets clap's suggestion, on the same single line.
+#[test]
+fn a_typo_is_answered_with_what_was_meant() {
+    let line = refused(&["contarct"]);
+    assert!(line.contains("did you mean `contract`?"), "{line}");
+    let line = refused(&["contract", "--seeed", "3"]);
+    assert!(line.contains("did you mean `--seed`?"), "{line}");
+    let line = refused(&["contract", "--color", "alway"]);
+    assert!(line.contains("did you mean `always`?"), "{line}");
+    // Nothing near: no suggestion, and no key is ever echoed.
+    let line = refused(&["contract", "--token", "secret-typo"]);
+    assert!(
+        !line.contains("did you mean") && !line.contains("secret-typo"),
+        "{line}"
+    );
+}
+
+/// A number flag says whether the text is no number or a number out of range.
+#[test]
+fn a_number_flag_says_not_a_number_or_the_range() {
+    for (args, says) in [
+        (
+            &["contract", "--cases", "abc"][..],
+            "not a number: expected a whole number from 1 to 10000000",
+        ),
+        (&["contract", "--cases", ""], "not a number"),
+        (
+            &["contract", "--cases", "1.5"],
+            "not a whole number: expected a whole number from 1 to 10000000",
+        ),
+        (
+            &["contract", "--cases", "0"],
+            "out of range: expected a whole number from 1 to 10000000",
+        ),
+        (
+            &["contract", "--cases", "99999999999999999999999"],
+            "out of range",
+        ),
+        (
+            &["contract", "--timeout", "soon"],
+            "not a number: expected a number from 0.01 to 3600",
+        ),
+        (&["contract", "--timeout", "NaN"], "not a number"),
+        (
+            &["contract", "--timeout", "0"],
+            "out of range: expected a number from 0.01 to 3600",
+        ),
+        (&["mutants", "--seeds", "x"], "not a number"),
+        (&["mutants", "--cases", "-1"], "out of range"),
+    ] {
+        let line = refused(args);
+        assert!(line.contains(says), "{args:?}: {line}");
+        assert!(
+            !says.starts_with("not a number") || !line.contains("out of range"),
+            "{args:?}: {line}"
+        );
+    }
+}
+
+/// A value outside a closed list names the allowed ones; the long fault catalog is named by
+/// its first entries and where the rest are listed.
+#[test]
+fn an_invalid_choice_lists_the_allowed_values() {
+    let line = refused(&["contract", "--color", "purple"]);
+    assert!(
+        line.contains("possible values: auto, always, never"),
+        "{line}"
+    );
+    let line = refused(&["contract", "--message-format", "xml"]);
+    assert!(line.contains("possible values: human, json"), "{line}");
+    let line = refused(&["contract", "--fault", "no-such-fault"]);
+    let first = Fault::ALL[0].name();
+    assert!(line.contains(first), "{line}");
+    assert!(line.contains("`cargo xtask serve --list-faults`"), "{line}");
+    assert!(line.len() < 400, "{} characters: {line}", line.len());
+}
+
+/// `--color auto` follows the process's environment as no-color.org and bixense.com/clicolors
+/// say (stdout is a pipe here, so only CLICOLOR_FORCE can turn colour on); `always` and `never`
+/// win over the environment.
+#[test]
+fn colour_follows_the_flag_then_the_environment() {
+    for (color, vars, coloured) in [
+        ("auto", &[][..], false),
+        ("auto", &[("CLICOLOR_FORCE", "1")], true),
+        ("auto", &[("CLICOLOR_FORCE", "1"), ("TERM", "dumb")], true),
+        ("auto", &[("CLICOLOR_FORCE", "0")], false),
+        ("auto", &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")], false),
+        ("never", &[("CLICOLOR_FORCE", "1")], false),
+        ("always", &[("NO_COLOR", "1"), ("TERM", "dumb")], true),
+    ] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        command
+            .args([
+                "contract",
+                "--cases",
+                "3",
+                "--seed",
+                "5",
+                "--no-regressions",
+            ])
+            .args(["--no-baseline", "--quiet", "--color", color])
+            .env("XTASK_ALLOW_DEBUG", "1")
+            .env_remove("CONTRACT_TOKEN")
+            .env_remove("CONTRACT_OTHER_TEAM_TOKEN");
+        for name in ["NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "TERM"] {
+            command.env_remove(name);
+        }
+        command.envs(vars.iter().copied());
+        let out = command.output().unwrap();
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+        let last = stdout.lines().last().unwrap_or_default();
+        assert!(last.contains("summary: 3 cases"), "{stdout}");
+        assert_eq!(
+            last.starts_with("\u{1b}["),
+            coloured,
+            "--color {color} {vars:?}: {last:?}"
+        );
+    }
 }
 
 /// The run's key sent in another header or altered (issue 22) is written by variable in the
@@ -362,7 +550,11 @@ fn the_key_never_appears_in_output_junit_or_regressions() {
     );
     rt.block_on(server.shutdown());
     let stdout = text(&replay.stdout);
-    assert!(stdout.contains("regression seed(s) first"), "{stdout}");
+    assert!(
+        stdout.lines().any(|l| l.starts_with("replayed ")
+            && (l.ends_with(" regression seed first") || l.ends_with(" regression seeds first"))),
+        "{stdout}"
+    );
     assert_eq!(
         replay.status.code(),
         Some(1),

@@ -85,7 +85,7 @@ fn a_known_failure_passes_an_expired_entry_fails_and_a_stale_one_warns() {
             .lines()
             .last()
             .unwrap()
-            .contains(" requests, 1 failures, "),
+            .contains(" requests, 1 failure, "),
         "{stdout}"
     );
 
@@ -126,7 +126,15 @@ fn json_lines_parse_the_last_is_the_summary_and_it_agrees_with_the_human_run() {
     // of the cleanup, so they are compared within one run, in contract-tests' own test).
     assert!(
         last.starts_with(&format!("summary: {} cases, ", summary["cases"]))
-            && last.contains(&format!(" requests, {} failures, ", summary["failures"])),
+            && last.contains(&format!(
+                " requests, {} {}, ",
+                summary["failures"],
+                if summary["failures"] == 1 {
+                    "failure"
+                } else {
+                    "failures"
+                }
+            )),
         "{last} vs {summary}"
     );
 }

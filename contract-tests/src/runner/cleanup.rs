@@ -109,11 +109,12 @@ impl Run {
             mismatch: Mismatch {
                 pointer: "/simulations".into(),
                 expected: format!(
-                    "only simulations whose logical_id or description contains {tag:?} (none of the others was deleted)"
+                    "only simulations whose logical_id or description contains {} (none of the others was deleted)",
+                    crate::text::quoted(tag)
                 ),
                 received: format!(
-                    "{} simulation(s) without it, e.g. {}",
-                    strangers.len(),
+                    "{} without it, e.g. {}",
+                    crate::text::plural(strangers.len(), "simulation", "simulations"),
                     shown.join(", ")
                 ),
             },

@@ -400,9 +400,13 @@ fn spawn_progress(
                 live.cases_total.load(Ordering::Relaxed),
             );
             let counts = format!(
-                "{} requests, {} distinct failures",
-                target.sent().total(),
-                live.distinct_failures.load(Ordering::Relaxed)
+                "{}, {}",
+                crate::text::plural(target.sent().total(), "request", "requests"),
+                crate::text::plural(
+                    live.distinct_failures.load(Ordering::Relaxed),
+                    "distinct failure",
+                    "distinct failures"
+                )
             );
             match &drawn {
                 Some(bar) => {
@@ -942,7 +946,11 @@ async fn keys_of_two_teams(
     if own.as_deref() == Some(other.as_str()) {
         let (shown, was_cut) = crate::redact::cut(&other, PREFLIGHT_TEAM_CHARS);
         return Err(RunError::SameTeam {
-            team: format!("{shown:?}{}", if was_cut { "…" } else { "" }),
+            team: format!(
+                "{}{}",
+                crate::text::quoted(&shown),
+                if was_cut { "…" } else { "" }
+            ),
         });
     }
     Ok(made)

@@ -158,6 +158,9 @@ pub struct Report {
     pub seed: u64,
     /// Where the run sent its requests (`--base-url`); redacted like every output when written.
     pub base_url: String,
+    /// When that target lived for this run only (the embedded server): where it ran and how to
+    /// bring one back there, said once where the curl lines are printed. Set by the caller.
+    pub replay: Option<String>,
     /// The commit under test, when the CI says (`GIT_COMMIT`, `GITHUB_SHA`; see
     /// [`crate::report::commit_from_env`]).
     pub commit: Option<String>,
@@ -401,14 +404,14 @@ impl Report {
                 .join("; "),
         };
         Some(format!(
-            "{}judged {} of {} cases ({total} not judged: {why})",
+            "{}judged {} of {} ({total} not judged: {why})",
             if self.incomplete() {
                 "incomplete: "
             } else {
                 ""
             },
             self.cases,
-            self.drawn
+            crate::text::plural(self.drawn, "case", "cases")
         ))
     }
 

@@ -29,6 +29,7 @@ use crate::listing::{
 use crate::pointer;
 use crate::rules::Rule;
 use crate::spec::{Kind, Operation, Spec, percent_encode};
+use crate::text::{ABSENT, list, or_absent, quoted, quoted_or_absent};
 use crate::values::{
     Accepted, arb_accepted_object, arb_canonical, arb_hex_id, arb_rejected, plain_object,
 };
@@ -280,17 +281,164 @@ impl std::fmt::Display for Pick {
     }
 }
 
+/// A sequence's commands as people read them in a finding: values as JSON writes them,
+/// `(absent)` for a field left out, never the plan's Rust debug text.
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Text::Word(word) => write!(f, "word {}", quoted(word)),
+            Text::Absent => f.write_str(ABSENT),
+            Text::Null => f.write_str("null"),
+            Text::Empty => f.write_str("\"\""),
+            Text::Padded => f.write_str("the tag inside spaces"),
+            Text::Long => f.write_str("over 4 KiB"),
+            Text::Planes => f.write_str("a character of each Unicode plane"),
+            Text::SameAs(i) => write!(f, "record #{i}'s logical_id"),
+        }
+    }
+}
+
+impl std::fmt::Display for PatchValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PatchValue::Absent => f.write_str(ABSENT),
+            PatchValue::Null => f.write_str("null"),
+            PatchValue::Empty => f.write_str("\"\""),
+            PatchValue::Valid(v) => f.write_str(&crate::checks::compact(v)),
+            PatchValue::Invalid(v) => write!(f, "{} (invalid)", crate::checks::compact(v)),
+        }
+    }
+}
+
+impl Variant {
+    fn describe(self) -> &'static str {
+        match self {
+            Variant::Exact => "exactly",
+            Variant::Prefix => "one character short",
+            Variant::Suffix => "without its first character",
+            Variant::Upper => "in upper case",
+            Variant::Empty => "empty",
+        }
+    }
+}
+
+impl SearchIn {
+    fn describe(self) -> &'static str {
+        match self {
+            SearchIn::LogicalId => "its logical_id's text",
+            SearchIn::Description => "its description's text",
+            SearchIn::Upper => "its logical_id's text in upper case",
+            SearchIn::RegexDot => "its logical_id's text with `.` for the separator",
+        }
+    }
+}
+
+impl Bound {
+    fn describe(self) -> &'static str {
+        match self {
+            Bound::Exact => "",
+            Bound::MicroBefore => " - 1 µs",
+            Bound::MicroAfter => " + 1 µs",
+            Bound::East => " at +05:30",
+            Bound::West => " at -08:00",
+            Bound::Naive => " without an offset",
+            Bound::UnixFloor => " in Unix seconds, rounded down",
+            Bound::UnixNext => " in Unix seconds, the next second",
+            Bound::UpdatedAt => ", its updated_at instead",
+        }
+    }
+}
+
+impl std::fmt::Display for Paging {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Paging::Defaults => f.write_str("default paging"),
+            Paging::Page { size, at } => match at {
+                PageAt::First => write!(f, "page 1 of size {size}"),
+                PageAt::Nth(n) => write!(f, "page {n} of size {size}"),
+                PageAt::Last => write!(f, "the last page of size {size}"),
+                PageAt::BeyondEnd => write!(f, "the page after the last, of size {size}"),
+                PageAt::Huge(page) => write!(f, "page {page} of size {size}"),
+            },
+        }
+    }
+}
+
+impl QueryPlan {
+    /// The filters set, then the paging: `logical_id of record #1 exactly, page 2 of size 3`.
+    fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some((i, variant)) = self.logical_id {
+            parts.push(format!("logical_id of record #{i} {}", variant.describe()));
+        }
+        if let Some((i, from)) = self.search {
+            parts.push(format!(
+                "search for record #{i}'s text: {}",
+                from.describe()
+            ));
+        }
+        if let Some((which, index, upper)) = self.workflow {
+            parts.push(format!(
+                "{} workflow #{index}{}",
+                if which == 0 { "selected" } else { "counter" },
+                if upper { " in upper case" } else { "" }
+            ));
+        }
+        if let Some(status) = &self.status {
+            parts.push(format!("status {}", quoted(status)));
+        }
+        for (name, bound) in [("start", self.start), ("end", self.end)] {
+            if let Some((i, bound)) = bound {
+                parts.push(format!(
+                    "{name} at record #{i}'s created_at{}",
+                    bound.describe()
+                ));
+            }
+        }
+        parts.push(self.paging.to_string());
+        parts.join(", ")
+    }
+}
+
+/// A refused credential as it is sent (the run's key never: it is resolved only when sent).
+fn describe_auth(auth: &Auth) -> String {
+    use crate::exchange::{Alteration, Elsewhere};
+    match auth {
+        Auth::None => "no Authorization header".to_owned(),
+        Auth::Literal(value) => format!("Authorization {}", quoted(value)),
+        Auth::KeyElsewhere(Elsewhere::Header(name)) => {
+            format!("the run's key in the {name} header")
+        }
+        Auth::KeyElsewhere(Elsewhere::Query(name)) => {
+            format!("the run's key in the query parameter {name}")
+        }
+        Auth::KeyAltered(alteration) => format!(
+            "the run's key {}",
+            match alteration {
+                Alteration::OtherCase => "in the other letter case",
+                Alteration::LastChanged => "with its last character changed",
+                Alteration::Prefix => "without its last character",
+                Alteration::Suffixed => "with a suffix",
+            }
+        ),
+        Auth::Primary | Auth::PrimaryRespelled { .. } => "the run's key".to_owned(),
+        Auth::OtherTeam => "the other team's key".to_owned(),
+    }
+}
+
 impl Command {
     /// One line saying what the command does, for a finding's sequence.
     pub fn describe(&self) -> String {
         match self {
             Command::Create(c) => {
+                let workflow = |w: Option<usize>| or_absent(w.map(|i| format!("#{i}")));
                 let mut line = format!(
-                    "create: logical_id {:?}, description {:?}, status {}, workflows {:?}",
+                    "create: logical_id {}, description {}, status {}, selected workflow {}, counter workflow {}",
                     c.logical_id,
                     c.description,
-                    c.status.as_deref().unwrap_or("absent"),
-                    c.workflows
+                    quoted_or_absent(c.status.as_deref()),
+                    workflow(c.workflows[0]),
+                    workflow(c.workflows[1])
                 );
                 if c.falsy {
                     line.push_str(", every integer 0 and boolean false");
@@ -307,32 +455,30 @@ impl Command {
                 format!("create with a {size}-byte body, then delete it")
             }
             Command::Get(pick) => format!("get {pick}"),
-            Command::List(q) => format!(
-                "list: logical_id {:?}, search {:?}, workflow {:?}, status {:?}, start {:?}, end {:?}, {:?}",
-                q.logical_id, q.search, q.workflow, q.status, q.start, q.end, q.paging
-            ),
+            Command::List(q) => format!("list: {}", q.describe()),
             Command::Update(pick, p) => format!(
-                "update {pick}: description {:?}, status {:?}, ignored keys {:?}",
+                "update {pick}: description {}, status {}, ignored keys {}",
                 p.description,
                 p.status,
-                p.ignored
-                    .iter()
-                    .map(|(k, _)| k.as_str())
-                    .collect::<Vec<_>>()
+                list(p.ignored.iter().map(|(k, _)| k.as_str()))
             ),
             Command::Delete(pick) => format!("delete {pick}"),
             Command::Intrude(pick, operation, who) => {
                 let who = match who {
                     Intruder::OtherTeam => "the other team's key".to_owned(),
-                    Intruder::Refused(r) => format!("{:?}", r.auth),
+                    Intruder::Refused(r) => describe_auth(&r.auth),
                 };
                 format!("{} {pick} with {who}, then read it back", operation.id())
             }
             Command::RaceUpdates(pick, word, status) => format!(
-                "update {pick}'s description ({word:?}) and status ({status}) at once, then read it back"
+                "update {pick}'s description ({}) and status ({status}) at once, then read it back",
+                quoted(word)
             ),
             Command::RaceUpdateDelete(pick, word) => {
-                format!("update {pick}'s description ({word:?}) while deleting it, then get it")
+                format!(
+                    "update {pick}'s description ({}) while deleting it, then get it",
+                    quoted(word)
+                )
             }
             Command::Burst(n) => format!("{n} creates at once, then list them"),
             Command::Pause => format!("wait {} ms", CLOCK_GAP.as_millis()),
@@ -1453,4 +1599,112 @@ fn time_bound(sim: &Value, bound: Bound) -> Option<String> {
         Bound::UnixNext => (at.timestamp() + 1).to_string(),
         Bound::UpdatedAt => sim["updated_at"].as_str()?.to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    /// Rust's debug text of the plan's types; a value the sequence sends is shown as JSON.
+    const DEBUG_MARKS: [&str; 16] = [
+        "Some(",
+        "None",
+        "Word(",
+        "SameAs(",
+        "Record(",
+        "Page {",
+        "Huge(",
+        "Nth(",
+        "Literal(",
+        "KeyElsewhere(",
+        "KeyAltered(",
+        "Valid(",
+        "Invalid(",
+        "Header(",
+        "Exact",
+        "[Some",
+    ];
+
+    fn spec() -> Spec {
+        Spec::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/openapi.json"))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_sequence_reads_as_text_not_rust_debug() {
+        let create = CreatePlan {
+            body: Accepted {
+                sent: json!({}),
+                stored: json!({}),
+            },
+            probe: None,
+            logical_id: Text::Word("ab"),
+            description: Text::Absent,
+            status: Some("pending".into()),
+            workflows: [Some(0), None],
+            falsy: false,
+        };
+        assert_eq!(
+            Command::Create(Box::new(create)).describe(),
+            "create: logical_id word \"ab\", description (absent), status \"pending\", selected workflow #0, counter workflow (absent)"
+        );
+        let query = QueryPlan {
+            logical_id: Some((1, Variant::Prefix)),
+            search: None,
+            workflow: Some((1, 0, true)),
+            status: None,
+            start: Some((0, Bound::MicroAfter)),
+            end: None,
+            paging: Paging::Page {
+                size: 3,
+                at: PageAt::Nth(2),
+            },
+        };
+        assert_eq!(
+            Command::List(Box::new(query)).describe(),
+            "list: logical_id of record #1 one character short, counter workflow #0 in upper case, start at record #0's created_at + 1 µs, page 2 of size 3"
+        );
+        let patch = PatchPlan {
+            description: PatchValue::Valid(json!("x y")),
+            status: PatchValue::Null,
+            ignored: vec![("x-unknown".into(), json!(true))],
+        };
+        assert_eq!(
+            Command::Update(Pick::Record(2), patch).describe(),
+            "update record #2: description \"x y\", status null, ignored keys x-unknown"
+        );
+        let refused = Intruder::Refused(Refusal {
+            auth: Auth::Literal("Token abc".into()),
+            detail: "Not authenticated",
+        });
+        assert_eq!(
+            Command::Intrude(Pick::Record(0), Operation::Get, refused).describe(),
+            "get_simulation record #0 with Authorization \"Token abc\", then read it back"
+        );
+    }
+
+    #[test]
+    fn no_drawn_sequence_shows_rust_debug_text() {
+        let spec = spec();
+        let mut runner = TestRunner::new(Config {
+            cases: 200,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        runner
+            .run(&arb_machine(&spec), |scenario| {
+                let Scenario::Machine(plan) = scenario else {
+                    unreachable!("arb_machine draws sequences")
+                };
+                for command in &plan.commands {
+                    let line = command.describe();
+                    for mark in DEBUG_MARKS {
+                        prop_assert!(!line.contains(mark), "{mark} in {line}");
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
 }

@@ -78,7 +78,10 @@ impl Spec {
     pub fn from_document(document: Value) -> Result<Spec, RunError> {
         let version = document["openapi"].as_str().unwrap_or_default();
         if !version.starts_with("3.1.") {
-            return Err(RunError::Spec(format!("OpenAPI {version:?} is not 3.1")));
+            return Err(RunError::Spec(format!(
+                "OpenAPI {} is not 3.1",
+                crate::text::quoted(version)
+            )));
         }
         let api = Api::read(&document)?;
         crate::listing::check_parameters(&api)?;

@@ -170,7 +170,12 @@ fn commit() -> Option<String> {
 /// /proc/loadavg, read at the start and at the end of the run.
 pub fn load_average() -> Result<LoadAverage> {
     let text = std::fs::read_to_string("/proc/loadavg").context("cannot read /proc/loadavg")?;
-    parse_load_average(&text).ok_or_else(|| anyhow!("cannot read /proc/loadavg: {text:?}"))
+    parse_load_average(&text).ok_or_else(|| {
+        anyhow!(
+            "cannot read /proc/loadavg: {}",
+            contract_tests::text::quoted(&text)
+        )
+    })
 }
 
 pub fn parse_load_average(text: &str) -> Option<LoadAverage> {
@@ -389,8 +394,8 @@ async fn timed_run(config: Config, options: impl FnOnce(String) -> Options) -> R
     let report = &run.report;
     if report.failures() > 0 {
         bail!(
-            "the faithful server failed the suite during the benchmark: {:?}",
-            report.findings.first().map(|f| f.check)
+            "the faithful server failed the suite during the benchmark: {}",
+            contract_tests::text::or_absent(report.findings.first().map(|f| f.check))
         );
     }
     Ok(run)

@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use crate::codegen::workspace_root;
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = crate::cli::LONG_RUN_AFTER_HELP)]
+#[command(after_help = crate::cli::BENCH_AFTER_HELP)]
 pub struct BenchArgs {
     /// Smaller budgets (for trying the command out)
     #[arg(long)]

@@ -82,7 +82,12 @@ fn version(st: &Path) -> Result<String> {
     text.trim()
         .rsplit_once("version ")
         .map(|(_, v)| v.trim().to_owned())
-        .ok_or_else(|| anyhow!("`st --version` printed {:?}", text.trim()))
+        .ok_or_else(|| {
+            anyhow!(
+                "`st --version` printed {}",
+                contract_tests::text::quoted(text.trim())
+            )
+        })
 }
 
 /// The arguments of a run, the URL and key left out: the report quotes them.
