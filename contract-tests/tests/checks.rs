@@ -1143,3 +1143,88 @@ fn a_page_that_shows_nothing_and_is_not_exact_asserts_nothing() {
     let empty = json_response(200, &json!({"simulations": [], "total": 0}));
     assert_eq!(asserted("list_conformance", &case, &empty), NOT_APPLICABLE);
 }
+
+/// The stored spec with a `tags` array (which the suite cannot model) in the create body and,
+/// optional, in its output; with `default` when given.
+fn spec_with_tags(default: Option<Value>) -> Spec {
+    let mut doc = spec().document;
+    let mut tags = json!({"type": "array", "items": {"type": "string"}});
+    if let Some(d) = default {
+        tags["default"] = d;
+    }
+    for schema in ["SimulationConfig-Input", "SimulationConfig-Output"] {
+        doc["components"]["schemas"][schema]["properties"]["tags"] = tags.clone();
+    }
+    Spec::from_document(doc).unwrap()
+}
+
+fn judged_by(spec: &Spec, check: &str, case: &Case, body: &Value) -> Verdict {
+    let state = RunState::new(caller());
+    let response = json_response(200, body);
+    let exchange = Exchange {
+        spec,
+        case,
+        response: &response,
+        state: &state,
+    };
+    match (checks::find(check).unwrap().run)(&exchange) {
+        Ok(Applied::Passed(_)) => PASSED,
+        other => other,
+    }
+}
+
+/// A field the suite cannot model gets the generic checks: the response schema, its default
+/// compared exactly where the spec gives one, and it is no unknown key.
+#[test]
+fn an_unmodelled_field_gets_the_generic_checks() {
+    let case = valid_create();
+    let tagged = |tags: Value| {
+        with(
+            good_simulation(),
+            "/simulation/simulation_config/tags",
+            tags,
+        )
+    };
+    let defaulted = spec_with_tags(Some(json!([])));
+    for check in [
+        "defaults_materialised",
+        "request_echo",
+        "response_schema_conformance",
+    ] {
+        assert_eq!(
+            judged_by(&defaulted, check, &case, &tagged(json!([]))),
+            PASSED,
+            "{check}"
+        );
+    }
+    for broken in [tagged(json!(["x"])), good_simulation()] {
+        assert!(
+            judged_by(&defaulted, "defaults_materialised", &case, &broken).is_err(),
+            "an absent field is stored as the spec's default: {broken}"
+        );
+    }
+    let plain = spec_with_tags(None);
+    for body in [good_simulation(), tagged(json!(["a"]))] {
+        for check in [
+            "defaults_materialised",
+            "request_echo",
+            "response_schema_conformance",
+        ] {
+            assert_eq!(
+                judged_by(&plain, check, &case, &body),
+                PASSED,
+                "{check}: {body}"
+            );
+        }
+    }
+    assert!(
+        judged_by(
+            &plain,
+            "response_schema_conformance",
+            &case,
+            &tagged(json!(5))
+        )
+        .is_err(),
+        "the response schema still judges it"
+    );
+}

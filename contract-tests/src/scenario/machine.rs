@@ -818,7 +818,14 @@ impl Machine<'_> {
         // What must be stored is the prediction; an unspecified value is whatever the create
         // answered, and must read back the same.
         if !probed {
-            sim["simulation_config"] = stored;
+            let answered = std::mem::replace(&mut sim["simulation_config"], stored);
+            // A field the suite cannot model has no prediction: whatever the create answered
+            // (the response schema judged it) must read back the same.
+            for (at, _) in x.spec.create_body.unmodelled_paths() {
+                if let Some(value) = answered.pointer(&at) {
+                    pointer::set(&mut sim["simulation_config"], &at, value.clone());
+                }
+            }
         }
         let id = sim_id(&sim);
         self.model.records.push(Record {
