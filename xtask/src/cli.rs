@@ -146,7 +146,7 @@ pub enum SpecCommand {
     Diff(SpecDiffArgs),
     /// Download the service's document (key from CONTRACT_TOKEN), validate, normalise and write it
     #[command(
-        after_help = "Only from loopback or, over https, a host the contract suite may test (see --allow-host);\nanother URL exits 2 before any connection.\n\nEnvironment:\n  CONTRACT_TOKEN  the API key the document is downloaded with; never a flag, never printed"
+        after_help = "Only from loopback or, over https, a host the contract suite may test (see --allow-host);\nanother URL exits 2 before any connection.\n\nExit codes with --check:\n  0  the stored spec is the document the service serves\n  1  it differs, with a breaking change (rules in spec/README.md)\n  2  the command could not run: a URL refused, the stored spec unreadable, bad arguments\n  3  it differs, and no change is breaking\n  4  the document could not be fetched: unreachable, a status other than 2xx, over\n     --max-response-bytes, not JSON, or not a usable OpenAPI 3.1 document\n\nEnvironment:\n  CONTRACT_TOKEN  the API key the document is downloaded with; never a flag, never printed"
     )]
     Pull(SpecPullArgs),
 }
@@ -172,7 +172,8 @@ pub struct SpecPullArgs {
     /// Where to write it [default: spec/openapi.json]
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
-    /// Write nothing; exit 1 with the changes and a text diff when the document differs
+    /// Write nothing; print the changes and a text diff when the document differs, and say how
+    /// in the exit code (below)
     #[arg(long)]
     pub check: bool,
     /// Allow this host, or add a domain under which qa/dev/test/staging hosts are allowed

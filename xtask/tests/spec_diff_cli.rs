@@ -808,3 +808,124 @@ fn pull_refuses_a_declared_length_over_the_cap_without_reading_it() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("2048 bytes (Content-Length)"), "{stderr}");
 }
+
+/// `spec pull --check` against the stored spec as `url` serves it, `--out` a copy of it.
+fn pull_check(name: &str, url: &str, cap: Option<&str>) -> Output {
+    let original = std::fs::read_to_string(stored_spec_path()).unwrap();
+    let target = TempFile::new(name, &original);
+    let mut args = vec![
+        "spec",
+        "pull",
+        "--check",
+        "--url",
+        url,
+        "--out",
+        target.path(),
+    ];
+    if let Some(cap) = cap {
+        args.extend(["--max-response-bytes", cap]);
+    }
+    let out = xtask_with_env(&args, &[("CONTRACT_TOKEN", TEST_KEY)]);
+    assert!(
+        std::fs::read_to_string(&target.0).unwrap() == original,
+        "--check writes nothing"
+    );
+    out
+}
+
+#[test]
+fn pull_check_exits_3_on_drift_that_breaks_nothing() {
+    let mut served = stored_spec();
+    served["components"]["schemas"]["SimulationConfig-Output"]["properties"]["tags"] =
+        json!({"type": "array", "items": {"type": "string"}});
+    served["info"]["description"] = json!("reworded");
+    let (url, server) = serve_once("200 OK", serde_json::to_string(&served).unwrap());
+    let out = pull_check("pull-check-benign", &url, None);
+    server.join().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
+    assert!(stdout.contains("0 breaking, 2 non-breaking"), "{stdout}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("warning: ") && stderr.contains("(no breaking change)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn pull_check_exits_4_when_the_document_cannot_be_fetched() {
+    let unreachable = {
+        // A port nothing listens on once the listener is dropped.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/api.json", listener.local_addr().unwrap())
+    };
+    let out = pull_check("pull-check-unreachable", &unreachable, None);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(4), "unreachable: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    let mut old_version = stored_spec();
+    old_version["openapi"] = json!("3.0.3");
+    for (why, status, body, cap, says) in [
+        (
+            "non-200",
+            "503 Service Unavailable",
+            "{}".to_owned(),
+            None,
+            "503",
+        ),
+        (
+            "not JSON",
+            "200 OK",
+            "<html>".to_owned(),
+            None,
+            "not valid JSON",
+        ),
+        (
+            "too large",
+            "200 OK",
+            " ".repeat(2048),
+            Some("1024"),
+            "2048 bytes",
+        ),
+        (
+            "not a usable spec",
+            "200 OK",
+            old_version.to_string(),
+            None,
+            "3.0.3",
+        ),
+    ] {
+        let (url, server) = serve_once(status, body);
+        let out = pull_check(&format!("pull-check-{}", why.replace(' ', "-")), &url, cap);
+        let _ = server.join();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(4), "{why}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{why}: {stderr}");
+        assert!(
+            stderr.contains(says) && !stderr.contains(TEST_KEY),
+            "{why}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn pull_check_exits_2_when_the_stored_spec_cannot_be_read() {
+    let (url, server) = serve_once("200 OK", serde_json::to_string(&stored_spec()).unwrap());
+    let missing = std::env::temp_dir().join(format!("xtask-no-such-{}.json", std::process::id()));
+    let out = xtask(&[
+        "spec",
+        "pull",
+        "--check",
+        "--url",
+        &url,
+        "--out",
+        missing.to_str().unwrap(),
+    ]);
+    server.join().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("cannot read"), "{stderr}");
+}
