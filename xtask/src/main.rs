@@ -21,7 +21,7 @@ use anyhow::{Result, bail};
 use clap::Parser;
 use clap::error::ErrorKind;
 
-use cli::{Cli, Command, GenerateArgs, SpecCommand, SpecDiffArgs, SpecPullArgs};
+use cli::{Cli, Command, DiffFormat, GenerateArgs, SpecCommand, SpecDiffArgs, SpecPullArgs};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -146,14 +146,33 @@ fn spec_diff_command(args: SpecDiffArgs) -> Result<()> {
         old,
         new,
         allow_breaking,
+        format,
     } = args;
     let old = match old {
-        Some(path) => spec::load_spec(&path)?,
+        Some(arg) => spec_diff::load_document(&arg)?,
         None => spec_diff::head_spec()?,
     };
-    let new = spec::load_spec(&new.unwrap_or_else(codegen::default_spec_path))?;
+    let (new, file) = match &new {
+        Some(arg) => (
+            spec_diff::load_document(arg)?,
+            spec_diff::document_file(arg).to_owned(),
+        ),
+        None => (
+            spec::load_spec(&codegen::default_spec_path())?,
+            "spec/openapi.json".to_owned(),
+        ),
+    };
     let report = spec_diff::diff(&old, &new);
-    print!("{report}");
+    match format {
+        DiffFormat::Text => print!("{report}"),
+        // One line: the escaping of what serde_json leaves raw works on compact JSON only.
+        DiffFormat::Json => println!(
+            "{}",
+            contract_tests::text::json_escape_unsafe(&report.to_json().to_string())
+        ),
+        DiffFormat::Markdown => print!("{}", report.markdown()),
+        DiffFormat::Github => print!("{}", report.github(&file)),
+    }
     match report.breaking() {
         0 => Ok(()),
         _ if allow_breaking => Ok(()),
