@@ -1228,3 +1228,37 @@ fn an_unmodelled_field_gets_the_generic_checks() {
         "the response schema still judges it"
     );
 }
+
+/// A field the service computes (in the output schema, not in the create body) is a
+/// non-breaking change: it is judged by the response schema, not taken for a stored unknown key.
+#[test]
+fn a_field_only_in_responses_is_no_unknown_key() {
+    let mut doc = spec().document;
+    doc["components"]["schemas"]["SimulationConfig-Output"]["properties"]["progress"] =
+        json!({"type": "integer"});
+    let spec = Spec::from_document(doc).unwrap();
+    let case = valid_create();
+    let with_progress = |v: Value| {
+        with(
+            good_simulation(),
+            "/simulation/simulation_config/progress",
+            v,
+        )
+    };
+    for check in ["request_echo", "response_schema_conformance"] {
+        assert_eq!(
+            judged_by(&spec, check, &case, &with_progress(json!(3))),
+            PASSED,
+            "{check}"
+        );
+    }
+    assert!(
+        judged_by(
+            &spec,
+            "response_schema_conformance",
+            &case,
+            &with_progress(json!("x"))
+        )
+        .is_err()
+    );
+}

@@ -92,7 +92,15 @@ impl Spec {
                 .pointer("/requestBody/content/application~1json/schema")
                 .ok_or_else(|| RunError::Spec(format!("{} has no JSON request body", op.id())))
         };
-        let create_body = model::object_model(&document, body_schema(Operation::Create)?, 0, true)?;
+        let mut create_body =
+            model::object_model(&document, body_schema(Operation::Create)?, 0, true)?;
+        for name in response_only_fields(&document, &api, &create_body) {
+            create_body.unmodelled.push(UnmodelledField {
+                name,
+                reason: "it is in responses only, not in the create body".into(),
+                default: None,
+            });
+        }
         let update_body = model::object_model(&document, body_schema(Operation::Update)?, 0, true)?;
         let mut warnings = create_body.warnings("simulation_config");
         for line in update_body.warnings("update_simulation body") {
@@ -114,6 +122,35 @@ impl Spec {
     pub fn documented_statuses(&self, op: Operation) -> Vec<u16> {
         self.oracle.documented_statuses(op)
     }
+}
+
+/// The stored config's properties that a create's 200 documents and its body does not take
+/// (a field the service computes): the response schema judges them, and the suite must not
+/// take them for unknown keys it sent and the server stored.
+fn response_only_fields(document: &Value, api: &Api, body: &ObjectModel) -> Vec<String> {
+    let route = api.route(Operation::Create);
+    let step = |schema: &Value, key: &str| -> Option<Value> {
+        let schema = model::resolve(document, schema).ok()?;
+        schema.get("properties")?.get(key).cloned()
+    };
+    let config = document["paths"][&route.template][route.method.to_lowercase()]
+        .pointer("/responses/200/content/application~1json/schema")
+        .and_then(|s| step(s, "simulation"))
+        .and_then(|s| step(&s, "simulation_config"));
+    let Some(config) = config else {
+        return Vec::new();
+    };
+    let Ok(config) = model::resolve(document, &config) else {
+        return Vec::new();
+    };
+    config
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|p| p.keys())
+        .filter(|k| body.field(k).is_none() && !body.unmodelled.iter().any(|u| &u.name == *k))
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]
@@ -384,6 +421,22 @@ mod tests {
             spec.warnings,
             [warning("owner.name", "type array is not modelled")]
         );
+    }
+
+    #[test]
+    fn a_field_only_in_responses_is_known_and_said() {
+        let mut doc = stored().document;
+        doc["components"]["schemas"]["SimulationConfig-Output"]["properties"]["progress"] =
+            json!({"type": "integer"});
+        let spec = Spec::from_document(doc).unwrap();
+        assert_eq!(
+            spec.warnings,
+            [warning(
+                "progress",
+                "it is in responses only, not in the create body"
+            )]
+        );
+        assert!(spec.create_body.field("progress").is_none());
     }
 
     #[test]
