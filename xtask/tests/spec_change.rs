@@ -3,6 +3,7 @@
 mod support;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use support::{text, xtask};
 
@@ -121,4 +122,97 @@ fn a_spec_without_the_operations_is_still_exit_2() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert_eq!(support::error_lines(&stderr).len(), 1, "{stderr}");
+}
+
+/// A server that stores a `tags` value of its own on every record (derived from the id, the
+/// same on every read): the service after the spec change, which the suite never sends `tags`
+/// to. The proxy adds it to every simulation it relays.
+async fn tagging_proxy(upstream: String) -> String {
+    use axum::extract::{Request, State};
+    use axum::http::header;
+    use axum::response::Response;
+
+    async fn forward(
+        State(upstream): State<Arc<(reqwest::Client, String)>>,
+        request: Request,
+    ) -> Response {
+        let (client, upstream) = &*upstream;
+        let (parts, body) = request.into_parts();
+        let body = axum::body::to_bytes(body, 16 << 20).await.unwrap();
+        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        let mut sent = client.request(parts.method, format!("{upstream}{path}"));
+        for name in [header::AUTHORIZATION, header::CONTENT_TYPE] {
+            if let Some(value) = parts.headers.get(&name) {
+                sent = sent.header(name, value);
+            }
+        }
+        if !body.is_empty() {
+            sent = sent.body(body);
+        }
+        let answer = sent.send().await.expect("the upstream answers");
+        let (status, headers) = (answer.status(), answer.headers().clone());
+        let bytes = answer.bytes().await.unwrap().to_vec();
+        let tag = |sim: &mut serde_json::Value| {
+            if let Some(id) = sim["_id"].as_str() {
+                let tags = serde_json::json!([format!("t-{}", &id[..id.len().min(6)])]);
+                sim["simulation_config"]["tags"] = tags;
+            }
+        };
+        let bytes = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            Ok(mut doc) if status.is_success() => {
+                if doc.get("simulation").is_some() {
+                    tag(&mut doc["simulation"]);
+                }
+                if let Some(list) = doc["simulations"].as_array_mut() {
+                    list.iter_mut().for_each(tag);
+                }
+                doc.to_string().into_bytes()
+            }
+            _ => bytes,
+        };
+        support::relayed(status, &headers, bytes)
+    }
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new()
+        .fallback(forward)
+        .with_state(Arc::new((reqwest::Client::new(), upstream)));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+/// The stateful scenarios expect every read to return the `tags` the create answered with, and
+/// no check takes it for an unknown key: a run against such a server passes.
+#[test]
+fn a_server_storing_the_unmodelled_field_passes_and_keeps_it_stable() {
+    use contract_tests::exchange::Identity;
+    use contract_tests::runner::{Options, run};
+    use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY};
+
+    let runtime = support::runtime();
+    runtime.block_on(async {
+        let server = reference_server::spawn(Config::development())
+            .await
+            .unwrap();
+        let url = tagging_proxy(server.base_url()).await;
+        let mut options = Options::new(fixture("tags-array.json"), url, DEV_KEY.to_owned());
+        options.other_team_token = Some(DEV_OTHER_TEAM_KEY.into());
+        options.identity = Identity {
+            team: Some("team-a".into()),
+            user: Some("user-a".into()),
+        };
+        options.cases = 200;
+        options.seed = 23;
+        // A failure is the test's answer; its shrunk form would only cost time.
+        options.fail_fast = true;
+        options.shrink_budget = 10;
+        let report = run(options).await.unwrap();
+        assert_eq!(report.failures(), 0, "{:#?}", report.findings);
+        assert_eq!(
+            report.spec_warnings,
+            [TAGS_WARNING.trim_start_matches("warning: ")]
+        );
+        server.shutdown().await;
+    });
 }
