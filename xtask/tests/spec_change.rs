@@ -96,32 +96,48 @@ fn the_json_summary_carries_the_warnings() {
     );
 }
 
-/// A spec the suite cannot use at all is still a run not made.
+/// A spec the suite cannot use at all is still a run not made: the item path gone, a core field
+/// gone, a document that does not parse.
 #[test]
-fn a_spec_without_the_operations_is_still_exit_2() {
-    let mut doc: serde_json::Value =
+fn a_spec_the_suite_cannot_use_is_still_exit_2() {
+    let stored: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(fixture("tags-array.json")).unwrap())
             .unwrap();
-    doc["paths"]
+    let mut no_item_path = stored.clone();
+    no_item_path["paths"]
         .as_object_mut()
         .unwrap()
         .retain(|p, _| !p.contains('{'));
-    let path = support::temp_path("no-item-path.json");
-    std::fs::write(&path, doc.to_string()).unwrap();
-    let out = xtask(
-        &[
-            "contract",
-            "--spec",
-            path.to_str().unwrap(),
-            "--cases",
-            "5",
-            "--no-regressions",
-        ],
-        None,
-    );
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert_eq!(support::error_lines(&stderr).len(), 1, "{stderr}");
+    let mut no_logical_id = stored;
+    no_logical_id["components"]["schemas"]["SimulationConfig-Input"]["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("logical_id");
+    for (name, document, says) in [
+        ("no-item-path", no_item_path.to_string(), "get_simulation"),
+        ("no-logical-id", no_logical_id.to_string(), "/logical_id"),
+        ("not-json", "{ nope".to_owned(), "spec"),
+    ] {
+        let path = support::temp_path(&format!("{name}.json"));
+        std::fs::write(&path, document).unwrap();
+        let out = xtask(
+            &[
+                "contract",
+                "--spec",
+                path.to_str().unwrap(),
+                "--cases",
+                "5",
+                "--no-regressions",
+            ],
+            None,
+        );
+        let _ = std::fs::remove_file(&path);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        let errors = support::error_lines(&stderr);
+        assert_eq!(errors.len(), 1, "{name}: {stderr}");
+        assert!(errors[0].contains(says), "{name}: {stderr}");
+    }
 }
 
 /// A server that stores a `tags` value of its own on every record (derived from the id, the

@@ -102,6 +102,7 @@ impl Spec {
             });
         }
         let update_body = model::object_model(&document, body_schema(Operation::Update)?, 0, true)?;
+        require_core_fields(&create_body)?;
         let mut warnings = create_body.warnings("simulation_config");
         for line in update_body.warnings("update_simulation body") {
             if !warnings.contains(&line) {
@@ -121,6 +122,30 @@ impl Spec {
     /// The response statuses the spec documents for an operation.
     pub fn documented_statuses(&self, op: Operation) -> Vec<u16> {
         self.oracle.documented_statuses(op)
+    }
+}
+
+/// The create body's fields the suite's own mechanics stand on: the run's tag is written into
+/// `logical_id` and `description` (the cleanup and `list.search` find records by it), and the
+/// list's exact filters look in `status` and each workflow's `workflow_id`. A spec without one
+/// of them is one the suite cannot use. (The update body may be narrower: the suite follows it.)
+const CORE_CREATE_FIELDS: [&str; 5] = [
+    "/logical_id",
+    "/description",
+    "/status",
+    "/selected_workflow/workflow_id",
+    "/counter_workflow/workflow_id",
+];
+
+fn require_core_fields(create: &ObjectModel) -> Result<(), RunError> {
+    match CORE_CREATE_FIELDS
+        .iter()
+        .find(|at| create.field_at(at).is_none())
+    {
+        Some(at) => Err(RunError::Spec(format!(
+            "the create body has no field {at}, which the suite needs (the contract names it)"
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -437,6 +462,26 @@ mod tests {
             )]
         );
         assert!(spec.create_body.field("progress").is_none());
+    }
+
+    #[test]
+    fn a_spec_without_a_core_field_is_refused() {
+        for (schema, field) in [
+            ("SimulationConfig-Input", "logical_id"),
+            ("SimulationConfig-Input", "description"),
+            ("SimulationConfig-Input", "status"),
+            ("SimulationWorkflowDetails-Input", "workflow_id"),
+        ] {
+            let mut doc = stored().document;
+            doc["components"]["schemas"][schema]["properties"]
+                .as_object_mut()
+                .unwrap()
+                .remove(field);
+            let Err(RunError::Spec(why)) = Spec::from_document(doc) else {
+                panic!("{schema} without {field} must be refused")
+            };
+            assert!(why.contains(field), "{why}");
+        }
     }
 
     #[test]
