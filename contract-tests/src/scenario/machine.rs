@@ -821,9 +821,15 @@ impl Machine<'_> {
             let answered = std::mem::replace(&mut sim["simulation_config"], stored);
             // A field the suite cannot model has no prediction: whatever the create answered
             // (the response schema judged it) must read back the same.
+            // (Only under an object the prediction holds: where it predicts null, say, the
+            // create's answer is already judged wrong and the prediction stays as it is.)
             for (at, _) in x.spec.create_body.unmodelled_paths() {
-                if let Some(value) = answered.pointer(&at) {
-                    pointer::set(&mut sim["simulation_config"], &at, value.clone());
+                let parent = &at[..at.rfind('/').unwrap_or(0)];
+                let config = &mut sim["simulation_config"];
+                if let Some(value) = answered.pointer(&at)
+                    && config.pointer(parent).is_some_and(Value::is_object)
+                {
+                    pointer::set(config, &at, value.clone());
                 }
             }
         }

@@ -42,7 +42,7 @@ pub struct ObjectModel {
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnmodelledField {
     pub name: String,
-    /// What the models do not read: ``type array is not modelled``, ```minimum` is not modelled``.
+    /// What the models do not read, e.g. "type array is not modelled".
     pub reason: String,
     /// The spec's default, which an absent field must be stored as.
     pub default: Option<Value>,
