@@ -129,6 +129,7 @@ fn summary_json(report: &Report, secrets: &Secrets) -> Value {
         "partition": report.partition.map(|p| p.to_string()),
         "run_tag": secrets.redact(&report.run_tag),
         "elapsed_seconds": report.elapsed.as_secs_f64(),
+        "warnings": report.spec_warnings,
     })
 }
 
@@ -311,6 +312,13 @@ pub fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
                     code_span(&e.reason, false)
                 );
             }
+        }
+    }
+    // Spec keys are the spec author's text: each line is a code span it cannot close.
+    if !report.spec_warnings.is_empty() {
+        let _ = writeln!(out, "\n### Warnings\n");
+        for warning in &report.spec_warnings {
+            let _ = writeln!(out, "- {}", code_span(warning, false));
         }
     }
     let _ = writeln!(out, "\n{}", coverage_line(report));
@@ -985,6 +993,32 @@ for line in sys.stdin:
         let summary: Value =
             serde_json::from_str(json_lines(&report, &secrets).lines().last().unwrap()).unwrap();
         assert_eq!(summary["skipped_at_max_creates"], 3, "{summary}");
+    }
+
+    #[test]
+    fn spec_warnings_reach_the_json_summary_and_a_markdown_section() {
+        let warning = "simulation_config.ta`|<b>gs: type array is not modelled; it gets the generic checks only";
+        let report = Report {
+            spec_warnings: vec![warning.to_owned()],
+            ..Report::default()
+        };
+        let secrets = Secrets::default();
+        let summary: Value =
+            serde_json::from_str(json_lines(&report, &secrets).lines().last().unwrap()).unwrap();
+        assert_eq!(summary["warnings"], json!([warning]), "{summary}");
+        let md = summary_markdown(&report, &secrets);
+        let (headings, text) = rendered(&md);
+        assert!(headings.iter().any(|h| h == "Warnings"), "{md}");
+        assert!(text.contains(warning), "the key reads whole, as code: {md}");
+        let clean: Value = serde_json::from_str(
+            json_lines(&Report::default(), &secrets)
+                .lines()
+                .last()
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(clean["warnings"], json!([]));
+        assert!(!summary_markdown(&Report::default(), &secrets).contains("Warnings"));
     }
 
     /// The Markdown as a CommonMark reader renders it: its headings, and the text of its

@@ -1241,4 +1241,121 @@ fn expected_and_received_read_as_text_not_rust_debug() {
     basic.www_authenticate = Some("Basic".into());
     let (_, received) = said("auth_enforced", &unauthorized, &basic);
     assert_eq!(received, "\"Basic\"");
+/// The stored spec with a `tags` array (which the suite cannot model) in the create body and,
+/// optional, in its output; with `default` when given.
+fn spec_with_tags(default: Option<Value>) -> Spec {
+    let mut doc = spec().document;
+    let mut tags = json!({"type": "array", "items": {"type": "string"}});
+    if let Some(d) = default {
+        tags["default"] = d;
+    }
+    for schema in ["SimulationConfig-Input", "SimulationConfig-Output"] {
+        doc["components"]["schemas"][schema]["properties"]["tags"] = tags.clone();
+    }
+    Spec::from_document(doc).unwrap()
+}
+
+fn judged_by(spec: &Spec, check: &str, case: &Case, body: &Value) -> Verdict {
+    let state = RunState::new(caller());
+    let response = json_response(200, body);
+    let exchange = Exchange {
+        spec,
+        case,
+        response: &response,
+        state: &state,
+    };
+    match (checks::find(check).unwrap().run)(&exchange) {
+        Ok(Applied::Passed(_)) => PASSED,
+        other => other,
+    }
+}
+
+/// A field the suite cannot model gets the generic checks: the response schema, its default
+/// compared exactly where the spec gives one, and it is no unknown key.
+#[test]
+fn an_unmodelled_field_gets_the_generic_checks() {
+    let case = valid_create();
+    let tagged = |tags: Value| {
+        with(
+            good_simulation(),
+            "/simulation/simulation_config/tags",
+            tags,
+        )
+    };
+    let defaulted = spec_with_tags(Some(json!([])));
+    for check in [
+        "defaults_materialised",
+        "request_echo",
+        "response_schema_conformance",
+    ] {
+        assert_eq!(
+            judged_by(&defaulted, check, &case, &tagged(json!([]))),
+            PASSED,
+            "{check}"
+        );
+    }
+    for broken in [tagged(json!(["x"])), good_simulation()] {
+        assert!(
+            judged_by(&defaulted, "defaults_materialised", &case, &broken).is_err(),
+            "an absent field is stored as the spec's default: {broken}"
+        );
+    }
+    let plain = spec_with_tags(None);
+    for body in [good_simulation(), tagged(json!(["a"]))] {
+        for check in [
+            "defaults_materialised",
+            "request_echo",
+            "response_schema_conformance",
+        ] {
+            assert_eq!(
+                judged_by(&plain, check, &case, &body),
+                PASSED,
+                "{check}: {body}"
+            );
+        }
+    }
+    assert!(
+        judged_by(
+            &plain,
+            "response_schema_conformance",
+            &case,
+            &tagged(json!(5))
+        )
+        .is_err(),
+        "the response schema still judges it"
+    );
+}
+
+/// A field the service computes (in the output schema, not in the create body) is a
+/// non-breaking change: it is judged by the response schema, not taken for a stored unknown key.
+#[test]
+fn a_field_only_in_responses_is_no_unknown_key() {
+    let mut doc = spec().document;
+    doc["components"]["schemas"]["SimulationConfig-Output"]["properties"]["progress"] =
+        json!({"type": "integer"});
+    let spec = Spec::from_document(doc).unwrap();
+    let case = valid_create();
+    let with_progress = |v: Value| {
+        with(
+            good_simulation(),
+            "/simulation/simulation_config/progress",
+            v,
+        )
+    };
+    for check in ["request_echo", "response_schema_conformance"] {
+        assert_eq!(
+            judged_by(&spec, check, &case, &with_progress(json!(3))),
+            PASSED,
+            "{check}"
+        );
+    }
+    assert!(
+        judged_by(
+            &spec,
+            "response_schema_conformance",
+            &case,
+            &with_progress(json!("x"))
+        )
+        .is_err()
+    );
 }

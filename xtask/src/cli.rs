@@ -168,26 +168,45 @@ pub enum SpecCommand {
     /// Rewrite spec/openapi.json in its normalised form (sorted keys, 2-space indent)
     Fmt,
     /// List spec changes per operation and schema, each breaking or not (rules in spec/README.md)
-    #[command(after_help = "Exits 1 on a breaking change unless --allow-breaking.")]
+    #[command(
+        after_help = "Exit codes:\n  0  no breaking change (or --allow-breaking)\n  1  a breaking change; a file missing or not a usable spec; bad arguments\n  2  a REV:PATH git cannot show"
+    )]
     Diff(SpecDiffArgs),
     /// Download the service's document (key from CONTRACT_TOKEN), validate, normalise and write it
     #[command(
-        after_help = "Only from loopback or, over https, a host the contract suite may test (see --allow-host);\nanother URL exits 2 before any connection.\n\nEnvironment:\n  CONTRACT_TOKEN  the API key the document is downloaded with; never a flag, never printed"
+        after_help = "Only from loopback or, over https, a host the contract suite may test (see --allow-host);\nanother URL exits 2 before any connection.\n\nExit codes with --check:\n  0  the stored spec is the document the service serves\n  1  it differs, with a breaking change (rules in spec/README.md)\n  2  the command could not run: a URL refused, the stored spec unreadable\n  3  it differs, and no change is breaking\n  4  the document could not be fetched: unreachable, a status other than 2xx, over\n     --max-response-bytes, not JSON, or not a usable OpenAPI 3.1 document\n\nEnvironment:\n  CONTRACT_TOKEN  the API key the document is downloaded with; never a flag, never printed"
     )]
     Pull(SpecPullArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct SpecDiffArgs {
-    /// The old document [default: spec/openapi.json at git HEAD]
+    /// The old document: a file, or REV:PATH as `git show` reads it (HEAD~20:spec/openapi.json)
+    /// [default: spec/openapi.json at git HEAD]
     #[arg(value_name = "OLD")]
-    pub old: Option<PathBuf>,
-    /// The new document [default: the working copy of spec/openapi.json]
+    pub old: Option<String>,
+    /// The new document, as OLD [default: the working copy of spec/openapi.json]
     #[arg(value_name = "NEW")]
-    pub new: Option<PathBuf>,
+    pub new: Option<String>,
     /// Exit 0 even when a change is breaking
     #[arg(long)]
     pub allow_breaking: bool,
+    /// How to write the changes: text, JSON, Markdown, or GitHub workflow annotations
+    #[arg(long, value_name = "FMT", value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+}
+
+/// `spec diff --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    /// Per operation and schema, one line per change
+    Text,
+    /// {"breaking": bool, "changes": [{id, level, path, text, ...}]}
+    Json,
+    /// A heading with the counts, a section per operation and schema (for a job summary)
+    Markdown,
+    /// ::error / ::warning / ::notice workflow commands, one per change
+    Github,
 }
 
 #[derive(Debug, Args)]
@@ -198,7 +217,8 @@ pub struct SpecPullArgs {
     /// Where to write it [default: spec/openapi.json]
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
-    /// Write nothing; exit 1 with the changes and a text diff when the document differs
+    /// Write nothing; print the changes and a text diff when the document differs, and say how
+    /// in the exit code (below)
     #[arg(long)]
     pub check: bool,
     /// Allow this host, or add a domain under which qa/dev/test/staging hosts are allowed

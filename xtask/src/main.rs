@@ -21,7 +21,7 @@ use anyhow::{Result, bail};
 use clap::Parser;
 use clap::error::ErrorKind;
 
-use cli::{Cli, Command, GenerateArgs, SpecCommand, SpecDiffArgs, SpecPullArgs};
+use cli::{Cli, Command, DiffFormat, GenerateArgs, SpecCommand, SpecDiffArgs, SpecPullArgs};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -58,14 +58,9 @@ fn main() -> ExitCode {
         }
     };
     match run(command) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
-            // One plain line: the whole cause chain, no backtrace, and whatever a server wrote
-            // into it (`spec pull`) escaped.
-            eprintln!(
-                "error: {}",
-                contract_tests::text::escape(&format!("{err:#}"))
-            );
+            print_error(&err);
             // A request refused as misconfigured (`spec pull`'s guard) is exit 2, as in the suite.
             if let Some(contract_tests::RunError::Arguments(_)) = err.downcast_ref() {
                 ExitCode::from(2)
@@ -74,6 +69,15 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// One plain line: the whole cause chain, no backtrace, and whatever a server or a spec wrote
+/// into it escaped.
+fn print_error(err: &anyhow::Error) {
+    eprintln!(
+        "error: {}",
+        contract_tests::text::escape(&format!("{err:#}"))
+    );
 }
 
 /// Help and version print in full and exit 0; an argument error is one line, exit 2 for the
@@ -100,12 +104,12 @@ fn clap_exit(err: &clap::Error, command: &str) -> ExitCode {
     }
 }
 
-fn run(command: Command) -> Result<()> {
+fn run(command: Command) -> Result<ExitCode> {
     match command {
-        Command::Generate(args) => generate(args),
+        Command::Generate(args) => generate(args).map(|()| ExitCode::SUCCESS),
         Command::Spec(command) => spec_command(command),
-        Command::Serve(args) => serve::run(args),
-        Command::Oracle(args) => oracle::run(args),
+        Command::Serve(args) => serve::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Oracle(args) => oracle::run(args).map(|()| ExitCode::SUCCESS),
         Command::Contract(_) | Command::Mutants(_) | Command::Bench(_) => {
             unreachable!("the suite's commands run from main")
         }
@@ -122,7 +126,7 @@ fn generate(args: GenerateArgs) -> Result<()> {
     codegen::run(&spec_path, mode)
 }
 
-fn spec_command(command: SpecCommand) -> Result<()> {
+fn spec_command(command: SpecCommand) -> Result<ExitCode> {
     match command {
         SpecCommand::Fmt => {
             let path = codegen::default_spec_path();
@@ -140,9 +144,9 @@ fn spec_command(command: SpecCommand) -> Result<()> {
                     "already normalised"
                 }
             );
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
-        SpecCommand::Diff(args) => spec_diff_command(args),
+        SpecCommand::Diff(args) => spec_diff_command(args).map(|()| ExitCode::SUCCESS),
         SpecCommand::Pull(args) => spec_pull_command(args),
     }
 }
@@ -152,14 +156,33 @@ fn spec_diff_command(args: SpecDiffArgs) -> Result<()> {
         old,
         new,
         allow_breaking,
+        format,
     } = args;
     let old = match old {
-        Some(path) => spec::load_spec(&path)?,
+        Some(arg) => spec_diff::load_document(&arg)?,
         None => spec_diff::head_spec()?,
     };
-    let new = spec::load_spec(&new.unwrap_or_else(codegen::default_spec_path))?;
+    let (new, file) = match &new {
+        Some(arg) => (
+            spec_diff::load_document(arg)?,
+            spec_diff::document_file(arg).to_owned(),
+        ),
+        None => (
+            spec::load_spec(&codegen::default_spec_path())?,
+            "spec/openapi.json".to_owned(),
+        ),
+    };
     let report = spec_diff::diff(&old, &new);
-    print!("{report}");
+    match format {
+        DiffFormat::Text => print!("{report}"),
+        // One line: the escaping of what serde_json leaves raw works on compact JSON only.
+        DiffFormat::Json => println!(
+            "{}",
+            contract_tests::text::json_escape_unsafe(&report.to_json().to_string())
+        ),
+        DiffFormat::Markdown => print!("{}", report.markdown()),
+        DiffFormat::Github => print!("{}", report.github(&file)),
+    }
     match report.breaking() {
         0 => Ok(()),
         _ if allow_breaking => Ok(()),
@@ -170,7 +193,7 @@ fn spec_diff_command(args: SpecDiffArgs) -> Result<()> {
     }
 }
 
-fn spec_pull_command(args: SpecPullArgs) -> Result<()> {
+fn spec_pull_command(args: SpecPullArgs) -> Result<ExitCode> {
     let SpecPullArgs {
         url,
         out,
@@ -184,21 +207,7 @@ fn spec_pull_command(args: SpecPullArgs) -> Result<()> {
     };
     let out = out.unwrap_or_else(codegen::default_spec_path);
     if check {
-        return match spec_pull::check(&url, &out, &limits)? {
-            spec_pull::Checked::Same => {
-                println!("{} is the document {url} serves", out.display());
-                Ok(())
-            }
-            spec_pull::Checked::Differs { report, text } => {
-                print!("{report}");
-                println!();
-                print!("{text}");
-                bail!(
-                    "{} differs from the document {url} serves; `cargo xtask spec pull` takes it",
-                    out.display()
-                )
-            }
-        };
+        return Ok(spec_pull_check(&url, &out, &limits));
     }
     let report = spec_pull::pull(&url, &out, &limits)?;
     println!("wrote {} from {url}", out.display());
@@ -206,5 +215,59 @@ fn spec_pull_command(args: SpecPullArgs) -> Result<()> {
     if report.breaking() > 0 {
         println!("review the breaking changes above, then run `cargo xtask generate`");
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `spec pull --check`, whose exit code tells a CI job what happened: 0 the same document,
+/// 1 breaking drift, 3 drift that breaks nothing, 4 the document could not be fetched, 2 the
+/// command could not run (a URL refused, the stored spec unreadable).
+fn spec_pull_check(url: &str, out: &std::path::Path, limits: &spec_pull::Limits) -> ExitCode {
+    let checked = match spec_pull::check(url, out, limits) {
+        Ok(checked) => checked,
+        Err(err) => {
+            print_error(&err);
+            let fetch = err.downcast_ref::<spec_pull::FetchFailed>().is_some();
+            return ExitCode::from(if fetch {
+                spec_pull::EXIT_FETCH_FAILED
+            } else {
+                2
+            });
+        }
+    };
+    let escape = contract_tests::text::escape;
+    match checked {
+        spec_pull::Checked::Same => {
+            println!("{} is the document {} serves", out.display(), escape(url));
+            ExitCode::SUCCESS
+        }
+        spec_pull::Checked::Differs { report, text } => {
+            print!("{report}");
+            println!();
+            // The served document's text: the normalised JSON escapes C0, not DEL, C1 or bidi.
+            print!("{}", contract_tests::text::escape_keeping_lines(&text));
+            let (severity, code, what) = match report.breaking() {
+                0 => (
+                    "warning",
+                    spec_pull::EXIT_BENIGN,
+                    "no breaking change".to_owned(),
+                ),
+                1 => (
+                    "error",
+                    spec_pull::EXIT_BREAKING,
+                    "1 breaking change".to_owned(),
+                ),
+                n => (
+                    "error",
+                    spec_pull::EXIT_BREAKING,
+                    format!("{n} breaking changes"),
+                ),
+            };
+            eprintln!(
+                "{severity}: {} differs from the document {} serves ({what}); `cargo xtask spec pull` takes it",
+                out.display(),
+                escape(url)
+            );
+            ExitCode::from(code)
+        }
+    }
 }

@@ -6,8 +6,10 @@ use std::path::Path;
 use std::process::Stdio;
 
 use anyhow::{Context, Result, anyhow};
+use contract_tests::RunError;
 use contract_tests::pointer::unescape;
-use serde_json::{Map, Value};
+use contract_tests::text::{self, escape};
+use serde_json::{Map, Value, json};
 
 use crate::codegen;
 use crate::spec::{self, HTTP_METHODS};
@@ -170,6 +172,57 @@ impl fmt::Display for Change {
     }
 }
 
+/// A workflow command's message: `%`, CR and LF percent-encoded (actions/toolkit's
+/// `escapeData`).
+fn annotation_data(message: &str) -> String {
+    message
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A workflow command's property value: as [`annotation_data`], and `:` and `,`, which end a
+/// value (actions/toolkit's `escapeProperty`).
+fn annotation_property(value: &str) -> String {
+    annotation_data(value)
+        .replace(':', "%3A")
+        .replace(',', "%2C")
+}
+
+impl Change {
+    /// What changed and where, without the severity and the rule: `/max_events: property removed`.
+    pub fn text(&self) -> String {
+        match self.location.as_str() {
+            "" => self.what.clone(),
+            loc => format!("{loc}: {}", self.what),
+        }
+    }
+
+    /// As a GitHub annotation and oasdiff's levels: `error` breaks, `notice` only documents,
+    /// `warning` is any other change.
+    pub fn level(&self) -> &'static str {
+        match (self.breaking, self.rule) {
+            (true, _) => "error",
+            (false, Rule::DocumentationChanged) => "notice",
+            (false, _) => "warning",
+        }
+    }
+}
+
+impl Group {
+    /// Where the group is: the API path of an operation, the JSON pointer of a component
+    /// schema, `#` for the document.
+    pub fn address(&self) -> String {
+        match self {
+            Group::Document => "#".to_owned(),
+            Group::Operation { path, .. } => path.clone(),
+            Group::Schema(name) => {
+                format!("{SCHEMA_PREFIX}{}", contract_tests::pointer::escape(name))
+            }
+        }
+    }
+}
+
 /// Every change between two documents, plus which operations reach each component schema so a
 /// reader sees who is affected by a schema-level change.
 #[derive(Debug, Default)]
@@ -181,6 +234,107 @@ pub struct Report {
 impl Report {
     pub fn breaking(&self) -> usize {
         self.changes.iter().filter(|c| c.breaking).count()
+    }
+
+    /// The operations that reach a schema group's schema.
+    fn users(&self, group: &Group) -> Option<Vec<&str>> {
+        let Group::Schema(name) = group else {
+            return None;
+        };
+        Some(self.used_by.get(name)?.iter().map(String::as_str).collect())
+    }
+
+    /// `--format json`: `{"breaking": bool, "changes": [{id, level, path, text, ...}]}`, as
+    /// oasdiff's JSON names them; serialised with [`text::json_escape_unsafe`].
+    pub fn to_json(&self) -> Value {
+        let changes: Vec<Value> = self
+            .changes
+            .iter()
+            .map(|c| {
+                let mut change = json!({
+                    "id": c.rule.id(),
+                    "level": c.level(),
+                    "path": c.group.address(),
+                    "text": c.text(),
+                    "breaking": c.breaking,
+                    "group": c.group.to_string(),
+                    "location": c.location,
+                });
+                if let Group::Operation { method, id, .. } = &c.group {
+                    change["operation"] = json!(method.to_uppercase());
+                    change["operation_id"] = json!(id);
+                }
+                if let Some(users) = self.users(&c.group) {
+                    change["used_by"] = json!(users);
+                }
+                change
+            })
+            .collect();
+        json!({"breaking": self.breaking() > 0, "changes": changes})
+    }
+
+    /// `--format markdown`: a heading with the counts, a section per operation or schema and
+    /// an item per change; every text from the spec in a code span it cannot close.
+    pub fn markdown(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let breaking = self.breaking();
+        let _ = writeln!(
+            out,
+            "## Spec changes: {breaking} breaking, {} non-breaking",
+            self.changes.len() - breaking
+        );
+        let mut current: Option<&Group> = None;
+        for change in &self.changes {
+            if current != Some(&change.group) {
+                let _ = writeln!(
+                    out,
+                    "\n### {}\n",
+                    text::code_span(&change.group.to_string(), false)
+                );
+                if let Some(users) = self.users(&change.group) {
+                    let users: Vec<String> =
+                        users.iter().map(|u| text::code_span(u, false)).collect();
+                    let _ = writeln!(out, "Used by {}.\n", users.join(", "));
+                }
+                current = Some(&change.group);
+            }
+            let severity = if change.breaking {
+                "**BREAKING**"
+            } else {
+                "ok"
+            };
+            let _ = writeln!(
+                out,
+                "- {severity} {} ({})",
+                text::code_span(&change.text(), false),
+                text::code_span(change.rule.id(), false)
+            );
+        }
+        if self.changes.is_empty() {
+            let _ = writeln!(out, "\nNo changes.");
+        }
+        out
+    }
+
+    /// `--format github`: one workflow command per change, `::error` for a breaking one,
+    /// `::warning` for another change of the wire or the types, `::notice` for documentation,
+    /// pinned to `file`. The message is escaped for a terminal first (so a key cannot start a
+    /// line or a command of its own), then `%`, CR and LF percent-encoded as GitHub reads them;
+    /// property values also encode `:` and `,`.
+    pub fn github(&self, file: &str) -> String {
+        let mut out = String::new();
+        for change in &self.changes {
+            let title = format!("{} in {}", change.rule.id(), change.group);
+            out.push_str(&format!(
+                "::{} file={},title={}::{}\n",
+                change.level(),
+                annotation_property(&escape(file)),
+                annotation_property(&escape(&title)),
+                annotation_data(&escape(&change.text()))
+            ));
+        }
+        out
     }
 
     pub fn is_empty(&self) -> bool {
@@ -199,17 +353,16 @@ impl fmt::Display for Report {
                 if current.is_some() {
                     writeln!(f)?;
                 }
-                write!(f, "{}", change.group)?;
-                if let Group::Schema(name) = &change.group
-                    && let Some(users) = self.used_by.get(name)
-                {
-                    let users: Vec<&str> = users.iter().map(String::as_str).collect();
-                    write!(f, "  (used by {})", users.join(", "))?;
+                // Keys, paths and values are the spec author's text: escaped, each stays on
+                // its line and acts on no terminal.
+                write!(f, "{}", escape(&change.group.to_string()))?;
+                if let Some(users) = self.users(&change.group) {
+                    write!(f, "  (used by {})", escape(&users.join(", ")))?;
                 }
                 writeln!(f)?;
                 current = Some(&change.group);
             }
-            writeln!(f, "  {change}")?;
+            writeln!(f, "  {}", escape(&change.to_string()))?;
         }
         let breaking = self.breaking();
         writeln!(
@@ -1213,6 +1366,53 @@ pub fn head_spec() -> Result<Value> {
         .context("spec/openapi.json at HEAD is not valid JSON")?;
     spec::validate(&doc).context("spec/openapi.json at HEAD")?;
     Ok(doc)
+}
+
+/// A document named on the command line: a file, or else, when it has a `:`, a git object
+/// `REV:PATH` as `git show` reads it (`HEAD~20:spec/openapi.json`, the path from the workspace
+/// root). A file literally named with a `:` is read as the file. A revision git cannot show is
+/// a [`RunError::Arguments`] (exit 2), its line git's first.
+pub fn load_document(arg: &str) -> Result<Value> {
+    let path = Path::new(arg);
+    let Some((revision, _)) = arg.split_once(':').filter(|_| !path.is_file()) else {
+        return Ok(spec::load_spec(path)?);
+    };
+    let shown = escape(arg);
+    // git would read a leading `-` as an option (`--output=...`), not as a revision.
+    if revision.is_empty() || revision.starts_with('-') {
+        return Err(RunError::Arguments(format!(
+            "{shown} is neither a file nor REV:PATH (a revision cannot be empty or start with '-')"
+        ))
+        .into());
+    }
+    let out = crate::child_env::command("git")
+        .arg("-C")
+        .arg(codegen::workspace_root())
+        .args(["show", arg])
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("cannot run git to read {shown}"))?;
+    if !out.status.success() {
+        let said = String::from_utf8_lossy(&out.stderr);
+        let first = said.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        return Err(RunError::Arguments(format!(
+            "{shown} is not a file, and git cannot show it: {}",
+            escape(first.trim())
+        ))
+        .into());
+    }
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .with_context(|| format!("{shown} is not valid JSON"))?;
+    spec::validate(&doc).with_context(|| shown.into_owned())?;
+    Ok(doc)
+}
+
+/// The file a document argument names, for annotations: `PATH` of `REV:PATH`, else itself.
+pub fn document_file(arg: &str) -> &str {
+    match arg.split_once(':') {
+        Some((_, file)) if !Path::new(arg).is_file() => file,
+        _ => arg,
+    }
 }
 
 /// The change summary from HEAD's spec to `working`, or `None` when git, HEAD or either

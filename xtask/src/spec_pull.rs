@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use serde_json::Value;
 
 use contract_tests::RunError;
@@ -53,13 +53,40 @@ pub fn guard(url: &str, limits: &Limits) -> Result<(), RunError> {
     Ok(())
 }
 
+/// The service's document could not be had: unreachable, a status other than 2xx, a body over
+/// the cap, not UTF-8, not JSON, or not a spec the project can use. `spec pull --check` exits
+/// [`EXIT_FETCH_FAILED`] on it, apart from drift and from a misconfigured command.
+#[derive(Debug)]
+pub struct FetchFailed(pub String);
+
+impl std::fmt::Display for FetchFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FetchFailed {}
+
+/// `spec pull --check`'s exit codes (2, as everywhere, is a command that could not run).
+pub const EXIT_BREAKING: u8 = 1;
+pub const EXIT_BENIGN: u8 = 3;
+pub const EXIT_FETCH_FAILED: u8 = 4;
+
+/// The document `url` serves, parsed and validated; every failure a [`FetchFailed`], apart from
+/// a refusal to send the key there (a [`RunError::Arguments`]) and the local setup failing.
+fn fetch(url: &str, limits: &Limits) -> Result<Value> {
+    let text = download(url, limits)?;
+    let doc: Value = serde_json::from_str(&text)
+        .map_err(|e| FetchFailed(format!("the document at {url} is not valid JSON: {e}")))?;
+    spec::validate(&doc)
+        .map_err(|e| FetchFailed(format!("the document at {url} is not a usable spec: {e}")))?;
+    Ok(doc)
+}
+
 /// Downloads `url`, writes the normalised document to `out` and returns the change summary
 /// against what `out` held before (everything is new when it held nothing valid).
 pub fn pull(url: &str, out: &Path, limits: &Limits) -> Result<spec_diff::Report> {
-    let text = download(url, limits)?;
-    let doc: Value = serde_json::from_str(&text)
-        .map_err(|e| anyhow!("the document at {url} is not valid JSON: {e}"))?;
-    spec::validate(&doc).with_context(|| format!("the document at {url} is not a usable spec"))?;
+    let doc = fetch(url, limits)?;
     let before = spec::load_spec(out).unwrap_or_else(
         |_| serde_json::json!({"openapi": "3.1.0", "paths": {}, "components": {"schemas": {}}}),
     );
@@ -81,10 +108,7 @@ pub enum Checked {
 /// Downloads and validates `url` like [`pull`], and compares its normalised form with `stored`
 /// without writing anything.
 pub fn check(url: &str, stored: &Path, limits: &Limits) -> Result<Checked> {
-    let text = download(url, limits)?;
-    let doc: Value = serde_json::from_str(&text)
-        .map_err(|e| anyhow!("the document at {url} is not valid JSON: {e}"))?;
-    spec::validate(&doc).with_context(|| format!("the document at {url} is not a usable spec"))?;
+    let doc = fetch(url, limits)?;
     let served = spec::normalised_text(&doc);
     let current = std::fs::read_to_string(stored)
         .with_context(|| format!("cannot read {}", stored.display()))?;
@@ -133,15 +157,16 @@ fn download(url: &str, limits: &Limits) -> Result<String> {
         let mut response = request
             .send()
             .await
-            .map_err(|e| anyhow!("GET {url} failed: {}", error_chain(&e)))?;
+            .map_err(|e| FetchFailed(format!("GET {url} failed: {}", error_chain(&e))))?;
         let status = response.status();
         if !status.is_success() {
-            bail!("GET {url} answered {status}");
+            return Err(FetchFailed(format!("GET {url} answered {status}")).into());
         }
         let body =
             contract_tests::http::read_capped(&mut response, limits.max_response_bytes, None)
                 .await
-                .map_err(|e| anyhow!("GET {url}: {e}"))?;
-        String::from_utf8(body).map_err(|_| anyhow!("the document at {url} is not UTF-8"))
+                .map_err(|e| FetchFailed(format!("GET {url}: {e}")))?;
+        String::from_utf8(body)
+            .map_err(|_| FetchFailed(format!("the document at {url} is not UTF-8")).into())
     })
 }

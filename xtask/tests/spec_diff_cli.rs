@@ -1,5 +1,6 @@
 //! `cargo xtask spec diff` and `spec pull` as a maintainer runs them: one fixture pair per breaking-change rule, the exit-code gate, and a pull (and `pull --check`) from a loopback server against a temporary copy of the spec.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -807,4 +808,365 @@ fn pull_refuses_a_declared_length_over_the_cap_without_reading_it() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("2048 bytes (Content-Length)"), "{stderr}");
+}
+
+/// `spec pull --check` against the stored spec as `url` serves it, `--out` a copy of it.
+fn pull_check(name: &str, url: &str, cap: Option<&str>) -> Output {
+    let original = std::fs::read_to_string(stored_spec_path()).unwrap();
+    let target = TempFile::new(name, &original);
+    let mut args = vec![
+        "spec",
+        "pull",
+        "--check",
+        "--url",
+        url,
+        "--out",
+        target.path(),
+    ];
+    if let Some(cap) = cap {
+        args.extend(["--max-response-bytes", cap]);
+    }
+    let out = xtask_with_env(&args, &[("CONTRACT_TOKEN", TEST_KEY)]);
+    assert!(
+        std::fs::read_to_string(&target.0).unwrap() == original,
+        "--check writes nothing"
+    );
+    out
+}
+
+#[test]
+fn pull_check_exits_3_on_drift_that_breaks_nothing() {
+    let mut served = stored_spec();
+    served["components"]["schemas"]["SimulationConfig-Output"]["properties"]["tags"] =
+        json!({"type": "array", "items": {"type": "string"}});
+    served["info"]["description"] = json!("reworded");
+    let (url, server) = serve_once("200 OK", serde_json::to_string(&served).unwrap());
+    let out = pull_check("pull-check-benign", &url, None);
+    server.join().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
+    assert!(stdout.contains("0 breaking, 2 non-breaking"), "{stdout}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("warning: ") && stderr.contains("(no breaking change)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn pull_check_exits_4_when_the_document_cannot_be_fetched() {
+    let unreachable = {
+        // A port nothing listens on once the listener is dropped.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/api.json", listener.local_addr().unwrap())
+    };
+    let out = pull_check("pull-check-unreachable", &unreachable, None);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(4), "unreachable: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    let mut old_version = stored_spec();
+    old_version["openapi"] = json!("3.0.3");
+    for (why, status, body, cap, says) in [
+        (
+            "non-200",
+            "503 Service Unavailable",
+            "{}".to_owned(),
+            None,
+            "503",
+        ),
+        (
+            "not JSON",
+            "200 OK",
+            "<html>".to_owned(),
+            None,
+            "not valid JSON",
+        ),
+        (
+            "too large",
+            "200 OK",
+            " ".repeat(2048),
+            Some("1024"),
+            "2048 bytes",
+        ),
+        (
+            "not a usable spec",
+            "200 OK",
+            old_version.to_string(),
+            None,
+            "3.0.3",
+        ),
+    ] {
+        let (url, server) = serve_once(status, body);
+        let out = pull_check(&format!("pull-check-{}", why.replace(' ', "-")), &url, cap);
+        let _ = server.join();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(4), "{why}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{why}: {stderr}");
+        assert!(
+            stderr.contains(says) && !stderr.contains(TEST_KEY),
+            "{why}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn pull_check_exits_2_when_the_stored_spec_cannot_be_read() {
+    let (url, server) = serve_once("200 OK", serde_json::to_string(&stored_spec()).unwrap());
+    let missing = std::env::temp_dir().join(format!("xtask-no-such-{}.json", std::process::id()));
+    let out = xtask(&[
+        "spec",
+        "pull",
+        "--check",
+        "--url",
+        &url,
+        "--out",
+        missing.to_str().unwrap(),
+    ]);
+    server.join().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("cannot read"), "{stderr}");
+}
+
+/// The stored spec with a removed response field (breaking), an added optional one (not), a
+/// reworded description (documentation), and a hostile key: a property name carrying a line
+/// break, an escape sequence, `%`, `,`, `:` and a workflow command of its own.
+const HOSTILE: &str = "evil%,:\n::error title=x::pwned\u{1b}[31m";
+
+fn changed_spec(name: &str) -> TempFile {
+    let mut doc = stored_spec();
+    let output = &mut doc["components"]["schemas"]["SimulationConfig-Output"]["properties"];
+    output.as_object_mut().unwrap().remove("max_events");
+    output[HOSTILE] = json!({"type": "string"});
+    output["tags"] = json!({"type": "array", "items": {"type": "string"}});
+    doc["info"]["description"] = json!("reworded");
+    TempFile::json(name, &doc)
+}
+
+fn diff_as(format: &str, new: &TempFile) -> Output {
+    let old = stored_spec_path();
+    xtask(&[
+        "spec",
+        "diff",
+        "--format",
+        format,
+        old.to_str().unwrap(),
+        new.path(),
+    ])
+}
+
+#[test]
+fn diff_text_escapes_what_the_spec_wrote() {
+    let new = changed_spec("formats-1");
+    let out = diff_as("text", &new);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(!stdout.contains('\u{1b}'), "{stdout}");
+    assert!(
+        !stdout.lines().any(|l| l.starts_with("::")),
+        "the key started a line of its own: {stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("evil%,:\\n::error title=x::pwned\\u{1b}[31m")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn diff_json_is_an_object_with_breaking_and_the_changes() {
+    let new = changed_spec("formats-2");
+    let out = diff_as("json", &new);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    assert_eq!(doc["breaking"], json!(true), "{doc}");
+    let changes = doc["changes"].as_array().unwrap();
+    let find = |id: &str, needle: &str| {
+        changes
+            .iter()
+            .find(|c| c["id"] == id && c["text"].as_str().unwrap().contains(needle))
+            .unwrap_or_else(|| panic!("{id} {needle}: {doc}"))
+    };
+    let removed = find("property-removed", "/max_events");
+    assert_eq!(removed["level"], "error");
+    assert_eq!(
+        removed["path"],
+        "#/components/schemas/SimulationConfig-Output"
+    );
+    assert_eq!(find("property-added", "/tags")["level"], "warning");
+    assert_eq!(find("documentation-changed", "info")["level"], "notice");
+    // A JSON string holds the key as written: its reader escapes it.
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["text"].as_str().unwrap().contains(HOSTILE)),
+        "{doc}"
+    );
+    for change in changes {
+        for key in ["id", "level", "path", "text"] {
+            assert!(change[key].is_string(), "{key} in {change}");
+        }
+    }
+    let same = xtask(&[
+        "spec",
+        "diff",
+        "--format",
+        "json",
+        stored_spec_path().to_str().unwrap(),
+        stored_spec_path().to_str().unwrap(),
+    ]);
+    assert_eq!(same.status.code(), Some(0));
+    let doc: Value = serde_json::from_slice(&same.stdout).unwrap();
+    assert_eq!(doc, json!({"breaking": false, "changes": []}));
+}
+
+#[test]
+fn diff_markdown_renders_without_the_spec_adding_structure() {
+    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+    let new = changed_spec("formats-3");
+    let out = diff_as("markdown", &new);
+    assert_eq!(out.status.code(), Some(1));
+    let md = String::from_utf8(out.stdout).unwrap();
+    let (mut headings, mut heading, mut items, mut code) =
+        (vec![], None::<String>, 0, String::new());
+    for event in Parser::new(&md) {
+        match event {
+            Event::Start(Tag::Heading { .. }) => heading = Some(String::new()),
+            Event::End(TagEnd::Heading(_)) => headings.extend(heading.take()),
+            Event::Start(Tag::Item) => items += 1,
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(h) = &mut heading {
+                    h.push_str(&t);
+                }
+                code.push_str(&t);
+            }
+            Event::Html(h) | Event::InlineHtml(h) => panic!("HTML from the spec: {h}\n{md}"),
+            _ => {}
+        }
+    }
+    assert_eq!(
+        headings,
+        [
+            "Spec changes: 1 breaking, 3 non-breaking",
+            "document",
+            "schema SimulationConfig-Output",
+        ],
+        "{md}"
+    );
+    assert_eq!(items, 4, "one item per change: {md}");
+    assert!(code.contains("/max_events: property removed"), "{md}");
+    assert!(
+        code.contains("evil%,:\\n::error title=x::pwned\\u{1b}[31m"),
+        "{md}"
+    );
+}
+
+/// A GitHub workflow command: `::LEVEL key=value,key=value::message`, with the message's `%`,
+/// CR and LF and the values' `%`, CR, LF, `:` and `,` percent-encoded, as GitHub documents.
+fn parse_annotation(line: &str) -> (String, BTreeMap<String, String>, String) {
+    let rest = line.strip_prefix("::").unwrap_or_else(|| panic!("{line}"));
+    let (command, rest) = rest.split_once(' ').unwrap_or_else(|| panic!("{line}"));
+    let (properties, message) = rest.split_once("::").unwrap_or_else(|| panic!("{line}"));
+    let decode = |s: &str| {
+        s.replace("%0D", "\r")
+            .replace("%0A", "\n")
+            .replace("%3A", ":")
+            .replace("%2C", ",")
+            .replace("%25", "%")
+    };
+    let properties = properties
+        .split(',')
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or_else(|| panic!("{line}"));
+            assert!(!v.contains(':'), "an unescaped ':' in {line}");
+            (k.to_owned(), decode(v))
+        })
+        .collect();
+    assert!(!message.contains(['\r', '\n']), "{line}");
+    (command.to_owned(), properties, decode(message))
+}
+
+#[test]
+fn diff_github_writes_one_annotation_per_change() {
+    let new = changed_spec("formats-4");
+    let out = diff_as("github", &new);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let annotations: Vec<_> = stdout.lines().map(parse_annotation).collect();
+    assert_eq!(annotations.len(), 4, "{stdout}");
+    let levels: BTreeSet<&str> = annotations.iter().map(|(c, _, _)| c.as_str()).collect();
+    assert_eq!(
+        levels,
+        BTreeSet::from(["error", "warning", "notice"]),
+        "{stdout}"
+    );
+    for (_, properties, message) in &annotations {
+        assert_eq!(properties["file"], new.path(), "{stdout}");
+        assert!(properties.contains_key("title"), "{stdout}");
+        assert!(!message.contains('\u{1b}'), "{stdout}");
+    }
+    let (_, _, removed) = annotations.iter().find(|(c, _, _)| c == "error").unwrap();
+    assert!(
+        removed.contains("/max_events: property removed"),
+        "{removed}"
+    );
+    // The key's own `%`, `,`, `:` and line break survive the round trip, escaped once.
+    assert!(
+        annotations
+            .iter()
+            .any(|(_, _, m)| m.contains("evil%,:\\n::error title=x::pwned\\u{1b}[31m")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn diff_reads_git_revisions_and_a_plain_path_with_a_colon() {
+    let out = xtask(&[
+        "spec",
+        "diff",
+        "HEAD:spec/openapi.json",
+        "HEAD~0:spec/openapi.json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("no changes")
+    );
+
+    let new = changed_spec("formats-5");
+    let out = xtask(&["spec", "diff", "HEAD:spec/openapi.json", new.path()]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("/max_events: property removed")
+    );
+
+    // A file whose name has a colon is read as a file first.
+    let colon = TempFile::new(
+        "HEAD:spec",
+        &std::fs::read_to_string(stored_spec_path()).unwrap(),
+    );
+    let out = xtask(&["spec", "diff", colon.path(), "HEAD:spec/openapi.json"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
+
+#[test]
+fn diff_says_a_bad_revision_in_one_line_and_exits_2() {
+    for old in [
+        "no-such-revision-xyz:spec/openapi.json",
+        "HEAD:no/such/file.json",
+        "--output=/tmp/x:spec/openapi.json",
+    ] {
+        let out = xtask(&["spec", "diff", "--", old, "HEAD:spec/openapi.json"]);
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{old}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{old}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{stderr}");
+    }
 }

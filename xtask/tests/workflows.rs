@@ -111,6 +111,42 @@ fn the_qa_gate_runs_nightly_and_on_demand_sharded_with_keys_from_secrets() {
     );
 }
 
+/// The spec job fails on breaking drift and on a fetch error, and lets drift that breaks
+/// nothing pass with a warning annotation: its `run:` under bash, with `spec pull --check`
+/// replaced by a stand-in that exits each of its codes.
+#[test]
+fn the_spec_job_passes_benign_drift_with_a_warning_and_fails_on_the_rest() {
+    let qa = workflow("contract-qa.yml");
+    let run = steps(&qa)
+        .into_iter()
+        .find(|(_, s)| s["name"].as_str() == Some("spec pull --check"))
+        .and_then(|(_, s)| s["run"].as_str().map(str::to_owned))
+        .expect("a spec pull --check step");
+    for (code, job_exit, warns) in [
+        (0, 0, false),
+        (1, 1, false),
+        (2, 2, false),
+        (3, 0, true),
+        (4, 4, false),
+    ] {
+        let script = format!(
+            "xtask_stand_in() {{ return {code}; }}\n{}",
+            run.replace("target/xtask/xtask spec pull --check", "xtask_stand_in")
+        );
+        let out = Command::new("bash")
+            .args(["-e", "-o", "pipefail", "-c", &script])
+            .output()
+            .expect("bash runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(job_exit), "exit {code}: {stdout}");
+        assert_eq!(
+            stdout.lines().any(|l| l.starts_with("::warning ")),
+            warns,
+            "exit {code}: {stdout}"
+        );
+    }
+}
+
 /// Whether a value (a string, or anything under a mapping or a list) mentions `secrets.`.
 fn mentions_secrets(value: &Yaml) -> bool {
     match value {

@@ -568,6 +568,7 @@ impl Run {
             run_tag,
             max_time: self.options.max_time,
             checks_run: self.options.checks.iter().map(|c| c.name).collect(),
+            spec_warnings: self.spec.warnings.clone(),
             ..Report::default()
         };
 

@@ -187,6 +187,9 @@ pub struct Report {
     pub drawn: u64,
     /// Cases drawn but not judged, per reason.
     pub not_judged: BTreeMap<NotJudged, u64>,
+    /// The spec's request fields the suite cannot model, one line each
+    /// ([`crate::spec::Spec::warnings`]): judged by the generic checks only.
+    pub spec_warnings: Vec<String>,
 }
 
 /// Why a case the run drew was not judged.

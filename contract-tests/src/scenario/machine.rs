@@ -964,7 +964,20 @@ impl Machine<'_> {
         // What must be stored is the prediction; an unspecified value is whatever the create
         // answered, and must read back the same.
         if !probed {
-            sim["simulation_config"] = stored;
+            let answered = std::mem::replace(&mut sim["simulation_config"], stored);
+            // A field the suite cannot model has no prediction: whatever the create answered
+            // (the response schema judged it) must read back the same.
+            // (Only under an object the prediction holds: where it predicts null, say, the
+            // create's answer is already judged wrong and the prediction stays as it is.)
+            for (at, _) in x.spec.create_body.unmodelled_paths() {
+                let parent = &at[..at.rfind('/').unwrap_or(0)];
+                let config = &mut sim["simulation_config"];
+                if let Some(value) = answered.pointer(&at)
+                    && config.pointer(parent).is_some_and(Value::is_object)
+                {
+                    pointer::set(config, &at, value.clone());
+                }
+            }
         }
         let id = sim_id(&sim);
         self.model.records.push(Record {

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::error::RunError;
 
 pub use api::{Api, ParamKind, Parameter, Route, percent_encode};
-pub use model::{FieldModel, Kind, ObjectModel};
+pub use model::{FieldModel, Kind, ObjectModel, UnmodelledField};
 pub use oracle::Oracle;
 
 /// The five operations of the API, by the spec's operation ids. Where each lives and what it
@@ -59,6 +59,9 @@ pub struct Spec {
     pub create_body: ObjectModel,
     /// The fields PATCH may change: the properties of the update body.
     pub update_body: ObjectModel,
+    /// One line per request field the suite cannot model (it gets the generic checks only):
+    /// a spec that grew a field runs, and says what it could not judge.
+    pub warnings: Vec<String>,
 }
 
 impl Spec {
@@ -92,14 +95,30 @@ impl Spec {
                 .pointer("/requestBody/content/application~1json/schema")
                 .ok_or_else(|| RunError::Spec(format!("{} has no JSON request body", op.id())))
         };
-        let create_body = model::object_model(&document, body_schema(Operation::Create)?, 0)?;
-        let update_body = model::object_model(&document, body_schema(Operation::Update)?, 0)?;
+        let mut create_body =
+            model::object_model(&document, body_schema(Operation::Create)?, 0, true)?;
+        for name in response_only_fields(&document, &api, &create_body) {
+            create_body.unmodelled.push(UnmodelledField {
+                name,
+                reason: "it is in responses only, not in the create body".into(),
+                default: None,
+            });
+        }
+        let update_body = model::object_model(&document, body_schema(Operation::Update)?, 0, true)?;
+        require_core_fields(&create_body)?;
+        let mut warnings = create_body.warnings("simulation_config");
+        for line in update_body.warnings("update_simulation body") {
+            if !warnings.contains(&line) {
+                warnings.push(line);
+            }
+        }
         Ok(Spec {
             document,
             api,
             oracle,
             create_body,
             update_body,
+            warnings,
         })
     }
 
@@ -107,6 +126,59 @@ impl Spec {
     pub fn documented_statuses(&self, op: Operation) -> Vec<u16> {
         self.oracle.documented_statuses(op)
     }
+}
+
+/// The create body's fields the suite's own mechanics stand on: the run's tag is written into
+/// `logical_id` and `description` (the cleanup and `list.search` find records by it), and the
+/// list's exact filters look in `status` and each workflow's `workflow_id`. A spec without one
+/// of them is one the suite cannot use. (The update body may be narrower: the suite follows it.)
+const CORE_CREATE_FIELDS: [&str; 5] = [
+    "/logical_id",
+    "/description",
+    "/status",
+    "/selected_workflow/workflow_id",
+    "/counter_workflow/workflow_id",
+];
+
+fn require_core_fields(create: &ObjectModel) -> Result<(), RunError> {
+    match CORE_CREATE_FIELDS
+        .iter()
+        .find(|at| create.field_at(at).is_none())
+    {
+        Some(at) => Err(RunError::Spec(format!(
+            "the create body has no field {at}, which the suite needs (the contract names it)"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The stored config's properties that a create's 200 documents and its body does not take
+/// (a field the service computes): the response schema judges them, and the suite must not
+/// take them for unknown keys it sent and the server stored.
+fn response_only_fields(document: &Value, api: &Api, body: &ObjectModel) -> Vec<String> {
+    let route = api.route(Operation::Create);
+    let step = |schema: &Value, key: &str| -> Option<Value> {
+        let schema = model::resolve(document, schema).ok()?;
+        schema.get("properties")?.get(key).cloned()
+    };
+    let config = document["paths"][&route.template][route.method.to_lowercase()]
+        .pointer("/responses/200/content/application~1json/schema")
+        .and_then(|s| step(s, "simulation"))
+        .and_then(|s| step(&s, "simulation_config"));
+    let Some(config) = config else {
+        return Vec::new();
+    };
+    let Ok(config) = model::resolve(document, &config) else {
+        return Vec::new();
+    };
+    config
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|p| p.keys())
+        .filter(|k| body.field(k).is_none() && !body.unmodelled.iter().any(|u| &u.name == *k))
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]
@@ -278,6 +350,146 @@ mod tests {
             panic!("a body bound the strategies would ignore must be refused")
         };
         assert!(why.contains("minimum"), "{why}");
+    }
+
+    /// The stored spec with `property` added to the create body (and, optional, to its output).
+    fn with_new_field(name: &str, property: Value) -> Result<Spec, RunError> {
+        let mut doc = stored().document;
+        for schema in ["SimulationConfig-Input", "SimulationConfig-Output"] {
+            doc["components"]["schemas"][schema]["properties"][name] = property.clone();
+        }
+        Spec::from_document(doc)
+    }
+
+    fn warning(field: &str, why: &str) -> String {
+        format!("simulation_config.{field}: {why}; it gets the generic checks only")
+    }
+
+    #[test]
+    fn a_new_field_the_suite_cannot_model_is_a_warning_not_a_refusal() {
+        for (property, why) in [
+            (
+                json!({"type": "array", "items": {"type": "string"}}),
+                "type array is not modelled",
+            ),
+            (
+                json!({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}),
+                "`required` is not modelled by the suite",
+            ),
+            (
+                json!({"anyOf": [{"type": "string"}, {"type": "integer"}]}),
+                "unions other than `T | null` are not modelled",
+            ),
+            (
+                json!({"type": "integer", "minimum": 0}),
+                "`minimum` is not modelled by the suite",
+            ),
+            (
+                json!({"type": ["string", "null"]}),
+                "a type list [string, null] is not modelled",
+            ),
+            (
+                json!({"default": 3}),
+                "a schema without a type is not modelled",
+            ),
+        ] {
+            let spec = with_new_field("extra", property.clone())
+                .unwrap_or_else(|e| panic!("{property}: {e}"));
+            assert_eq!(spec.warnings, [warning("extra", why)], "{property}");
+            assert!(spec.create_body.field("extra").is_none(), "never drawn");
+            assert_eq!(spec.create_body.unmodelled[0].name, "extra");
+            assert_eq!(spec.create_body.all_defaults().get("extra"), None);
+        }
+    }
+
+    #[test]
+    fn a_nested_new_field_is_named_by_its_dotted_path_and_keeps_its_default() {
+        let mut doc = stored().document;
+        doc["components"]["schemas"]["SimulationWorkflowDetails-Input"]["properties"]["labels"] =
+            json!({"type": "array", "default": []});
+        let spec = Spec::from_document(doc).unwrap();
+        assert_eq!(
+            spec.warnings,
+            [
+                warning("counter_workflow.labels", "type array is not modelled"),
+                warning("selected_workflow.labels", "type array is not modelled"),
+            ]
+        );
+        let paths: Vec<(String, Option<Value>)> = spec
+            .create_body
+            .unmodelled_paths()
+            .into_iter()
+            .map(|(at, u)| (at, u.default.clone()))
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                ("/counter_workflow/labels".to_owned(), Some(json!([]))),
+                ("/selected_workflow/labels".to_owned(), Some(json!([]))),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_field_the_contract_names_changing_type_is_still_refused() {
+        let mut doc = stored().document;
+        doc["components"]["schemas"]["SimulationConfig-Input"]["properties"]["max_events"] =
+            json!({"type": "array"});
+        let Err(RunError::Spec(why)) = Spec::from_document(doc) else {
+            panic!("max_events is the contract's; its rules could no longer be checked")
+        };
+        assert_eq!(why, "field max_events: type array is not modelled");
+        // A field of a new object may share a contract field's name; it is not the contract's.
+        let spec = with_new_field(
+            "owner",
+            json!({"type": "object", "properties": {"name": {"type": "array"}}}),
+        )
+        .unwrap();
+        assert_eq!(
+            spec.warnings,
+            [warning("owner.name", "type array is not modelled")]
+        );
+    }
+
+    #[test]
+    fn a_field_only_in_responses_is_known_and_said() {
+        let mut doc = stored().document;
+        doc["components"]["schemas"]["SimulationConfig-Output"]["properties"]["progress"] =
+            json!({"type": "integer"});
+        let spec = Spec::from_document(doc).unwrap();
+        assert_eq!(
+            spec.warnings,
+            [warning(
+                "progress",
+                "it is in responses only, not in the create body"
+            )]
+        );
+        assert!(spec.create_body.field("progress").is_none());
+    }
+
+    #[test]
+    fn a_spec_without_a_core_field_is_refused() {
+        for (schema, field) in [
+            ("SimulationConfig-Input", "logical_id"),
+            ("SimulationConfig-Input", "description"),
+            ("SimulationConfig-Input", "status"),
+            ("SimulationWorkflowDetails-Input", "workflow_id"),
+        ] {
+            let mut doc = stored().document;
+            doc["components"]["schemas"][schema]["properties"]
+                .as_object_mut()
+                .unwrap()
+                .remove(field);
+            let Err(RunError::Spec(why)) = Spec::from_document(doc) else {
+                panic!("{schema} without {field} must be refused")
+            };
+            assert!(why.contains(field), "{why}");
+        }
+    }
+
+    #[test]
+    fn a_spec_without_warnings_says_none() {
+        assert!(stored().warnings.is_empty());
     }
 
     #[test]

@@ -32,7 +32,43 @@ pub struct FieldModel {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ObjectModel {
     pub fields: Vec<FieldModel>,
+    /// Properties whose schema the models cannot read. The strategies never send them; the
+    /// checks judge them only generically (the response schema, no 5xx, the spec's default
+    /// when it has one, the same value on every read).
+    pub unmodelled: Vec<UnmodelledField>,
 }
+
+/// A property the suite cannot model, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnmodelledField {
+    pub name: String,
+    /// What the models do not read, e.g. "type array is not modelled".
+    pub reason: String,
+    /// The spec's default, which an absent field must be stored as.
+    pub default: Option<Value>,
+}
+
+/// The fields the contract names, at any depth of the create and update bodies. A schema the
+/// suite cannot read on one of them refuses the spec, since the contract's rules about that
+/// field could no longer be checked; any other field is judged generically with a warning.
+const CONTRACT_FIELDS: [&str; 16] = [
+    "counter_workflow",
+    "description",
+    "logical_id",
+    "max_events",
+    "number_of_simulations",
+    "selected_workflow",
+    "status",
+    "stop_on_failure",
+    "timeout_seconds",
+    "dynamic_variables",
+    "name",
+    "run_id",
+    "total_duration_seconds",
+    "total_events",
+    "total_nodes",
+    "workflow_id",
+];
 
 impl ObjectModel {
     /// What the server stores for a field that was not sent.
@@ -71,6 +107,48 @@ impl ObjectModel {
                 .map(|f| (f.name.clone(), Self::default_of(f)))
                 .collect(),
         )
+    }
+
+    /// One line per unmodelled property at any depth, its path dotted after `prefix`:
+    /// `simulation_config.tags: type array is not modelled; it gets the generic checks only`.
+    pub fn warnings(&self, prefix: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .unmodelled
+            .iter()
+            .map(|u| {
+                format!(
+                    "{prefix}.{}: {}; it gets the generic checks only",
+                    u.name, u.reason
+                )
+            })
+            .collect();
+        for field in &self.fields {
+            if let Kind::Object(inner) = &field.kind {
+                out.extend(inner.warnings(&format!("{prefix}.{}", field.name)));
+            }
+        }
+        out
+    }
+
+    /// Every unmodelled property at any depth with its JSON pointer.
+    pub fn unmodelled_paths(&self) -> Vec<(String, &UnmodelledField)> {
+        let mut out: Vec<(String, &UnmodelledField)> = self
+            .unmodelled
+            .iter()
+            .map(|u| (pointer::child("", &u.name), u))
+            .collect();
+        for field in &self.fields {
+            if let Kind::Object(inner) = &field.kind {
+                let at = pointer::child("", &field.name);
+                out.extend(
+                    inner
+                        .unmodelled_paths()
+                        .into_iter()
+                        .map(|(below, u)| (format!("{at}{below}"), u)),
+                );
+            }
+        }
+        out
     }
 
     /// Every field with its JSON pointer, depth first: `(pointer, kind, nullable)`.
@@ -168,11 +246,14 @@ pub(super) fn length_bounds(schema: &Value) -> (Option<usize>, Option<usize>) {
     (bound("minLength"), bound("maxLength"))
 }
 
-/// Reads an object schema into a model the strategies can walk.
+/// Reads an object schema into a model the strategies can walk. A property whose schema the
+/// models cannot read is kept aside in [`ObjectModel::unmodelled`], unless the contract names it
+/// (`contract`: this object is a body or a field the contract names, so its properties may be).
 pub(super) fn object_model(
     document: &Value,
     schema: &Value,
     depth: usize,
+    contract: bool,
 ) -> Result<ObjectModel, RunError> {
     if depth > 8 {
         return Err(RunError::Spec(
@@ -181,51 +262,83 @@ pub(super) fn object_model(
     }
     let schema = resolve(document, schema)?;
     refuse_unmodelled("a request body", schema, &[])?;
-    let mut fields = Vec::new();
+    let mut model = ObjectModel::default();
     if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
         for (name, property) in properties {
-            fields.push(field_model(document, name, property, depth)?);
+            let default = property.get("default").cloned();
+            let named = contract && CONTRACT_FIELDS.contains(&name.as_str());
+            match field_kind(document, property, depth, named)? {
+                Ok((kind, nullable)) => model.fields.push(FieldModel {
+                    name: name.clone(),
+                    kind,
+                    nullable,
+                    default,
+                }),
+                Err(reason) if named => {
+                    return Err(RunError::Spec(format!("field {name}: {reason}")));
+                }
+                Err(reason) => model.unmodelled.push(UnmodelledField {
+                    name: name.clone(),
+                    reason,
+                    default,
+                }),
+            }
         }
     }
-    Ok(ObjectModel { fields })
+    Ok(model)
 }
 
-fn field_model(
+/// A property's kind and nullability, or (inner `Err`) why the models cannot read it. The outer
+/// `Err` is a document the suite cannot use at all: a broken `$ref`, nesting too deep, or an
+/// unusable schema inside a property the contract names.
+fn field_kind(
     document: &Value,
-    name: &str,
     property: &Value,
     depth: usize,
-) -> Result<FieldModel, RunError> {
-    let what = format!("field {name}");
-    let default = property.get("default").cloned();
-    let (inner, nullable) = split_nullable(&what, property)?;
+    named: bool,
+) -> Result<Result<(Kind, bool), String>, RunError> {
+    let unmodelled = |e: RunError| match e {
+        RunError::Spec(why) => why,
+        other => other.to_string(),
+    };
+    let (inner, nullable) = match split_nullable("", property) {
+        Ok(split) => split,
+        Err(e) => return Ok(Err(strip_what(&unmodelled(e)))),
+    };
     let inner = resolve(document, inner)?;
-    refuse_unmodelled(&what, inner, &[])?;
+    if let Err(e) = refuse_unmodelled("", inner, &[]) {
+        return Ok(Err(strip_what(&unmodelled(e))));
+    }
     let kind = if let Some(values) = enum_values(inner) {
         Kind::Enum(values)
     } else {
-        match inner.get("type").and_then(Value::as_str) {
-            Some("string") => {
+        match inner.get("type") {
+            Some(Value::String(t)) if t == "string" => {
                 let (min_len, max_len) = length_bounds(inner);
                 Kind::String { min_len, max_len }
             }
-            Some("integer") => Kind::Integer,
-            Some("boolean") => Kind::Boolean,
-            Some("object") if inner.get("properties").is_some() => {
-                Kind::Object(object_model(document, inner, depth + 1)?)
+            Some(Value::String(t)) if t == "integer" => Kind::Integer,
+            Some(Value::String(t)) if t == "boolean" => Kind::Boolean,
+            Some(Value::String(t)) if t == "object" && inner.get("properties").is_some() => {
+                Kind::Object(object_model(document, inner, depth + 1, named)?)
             }
-            Some("object") => Kind::AnyObject,
-            other => {
-                return Err(RunError::Spec(format!(
-                    "{what}: type {other:?} is not modelled"
+            Some(Value::String(t)) if t == "object" => Kind::AnyObject,
+            Some(Value::String(t)) => return Ok(Err(format!("type {t} is not modelled"))),
+            Some(Value::Array(types)) => {
+                let names: Vec<&str> = types.iter().map(|t| t.as_str().unwrap_or("?")).collect();
+                return Ok(Err(format!(
+                    "a type list [{}] is not modelled",
+                    names.join(", ")
                 )));
             }
+            Some(_) => return Ok(Err("a `type` that is not a string is not modelled".into())),
+            None => return Ok(Err("a schema without a type is not modelled".into())),
         }
     };
-    Ok(FieldModel {
-        name: name.to_owned(),
-        kind,
-        nullable,
-        default,
-    })
+    Ok(Ok((kind, nullable)))
+}
+
+/// The helpers above say `"{what}: {why}"`; called with an empty `what`, this is the `why`.
+fn strip_what(message: &str) -> String {
+    message.trim_start_matches(": ").to_owned()
 }
