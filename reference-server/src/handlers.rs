@@ -61,7 +61,7 @@ pub(crate) struct AppState {
 
 impl AppState {
     pub fn new(config: &Config) -> Self {
-        let faults = Faults::from(config.fault);
+        let faults = Faults::from(config.faults);
         AppState {
             keys: Keys::new(&config.keys, faults),
             store: Store::new(

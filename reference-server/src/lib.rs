@@ -178,6 +178,8 @@
 
 mod auth;
 mod body;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod errors;
 mod faults;
 mod handlers;
@@ -199,7 +201,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use errors::ConfigError;
-pub use faults::{Fault, UnknownFault};
+pub use faults::{Fault, FaultSet, UnknownFault};
 
 /// The development key of team `team-a`, user `user-a`.
 pub const DEV_KEY: &str = "dev-key-team-a";
@@ -257,8 +259,8 @@ impl FromStr for ApiKey {
 pub struct Config {
     /// Every accepted key; each belongs to one team and one user.
     pub keys: Vec<ApiKey>,
-    /// At most one deliberate contract violation.
-    pub fault: Option<Fault>,
+    /// The deliberate contract violations switched on; empty for the faithful server.
+    pub faults: FaultSet,
     /// Added to every response (a benchmark knob, not a fault).
     pub latency: Duration,
     /// Connections served at once by [`serve`] and [`spawn`]; more wait to be accepted.
@@ -292,7 +294,7 @@ impl Config {
                 ApiKey::new(DEV_KEY, "team-a", "user-a"),
                 ApiKey::new(DEV_OTHER_TEAM_KEY, "team-b", "user-b"),
             ],
-            fault: None,
+            faults: FaultSet::EMPTY,
             latency: Duration::ZERO,
             max_connections: 1024,
             max_connections_per_peer: 512,
@@ -323,7 +325,7 @@ impl Config {
 pub fn app(config: Config) -> Router {
     let state = Arc::new(handlers::AppState::new(&config));
     let mut router = Router::new().fallback(handlers::handle).with_state(state);
-    if let Some(fault) = config.fault {
+    for fault in config.faults.iter() {
         router = reshape::with_layer(router, fault);
     }
     router.layer(middleware::from_fn_with_state(

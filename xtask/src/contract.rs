@@ -271,7 +271,7 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
             Some(_) => None,
             None => {
                 let mut config = Config::embedded();
-                config.fault = args.fault;
+                config.faults = args.fault.into();
                 Some(
                     reference_server::spawn(config)
                         .await

@@ -253,7 +253,7 @@ fn a_key_in_another_header_or_altered_is_reproduced_by_variable_and_never_shown(
     ] {
         let mut config = Config::development();
         config.keys.push(ApiKey::new(SECRET, "team-s", "user-s"));
-        config.fault = Some(fault);
+        config.faults = fault.into();
         let server = rt.block_on(reference_server::spawn(config)).unwrap();
         let junit = temp_path(&format!("{fault}.xml"));
         let out = xtask(
@@ -300,7 +300,7 @@ fn the_key_never_appears_in_output_junit_or_regressions() {
     let mut config = Config::development();
     config.keys.push(ApiKey::new(SECRET, "team-s", "user-s"));
     // A fault makes the run fail, so findings, curl lines, JUnit failures and regressions are all written.
-    config.fault = Some(Fault::WrongDefaultMaxEvents);
+    config.faults = Fault::WrongDefaultMaxEvents.into();
     let server = rt.block_on(reference_server::spawn(config)).unwrap();
     let junit = temp_path("leak.xml");
     let regressions = temp_path("leak-regressions.txt");
@@ -344,7 +344,7 @@ fn the_key_never_appears_in_output_junit_or_regressions() {
     // The next run replays the recorded seeds before drawing new cases.
     let mut config = Config::development();
     config.keys.push(ApiKey::new(SECRET, "team-s", "user-s"));
-    config.fault = Some(Fault::WrongDefaultMaxEvents);
+    config.faults = Fault::WrongDefaultMaxEvents.into();
     let server = rt.block_on(reference_server::spawn(config)).unwrap();
     let replay = xtask(
         &[
