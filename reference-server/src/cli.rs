@@ -49,7 +49,12 @@ Connections:
   accept, unanswered; other clients keep the rest of --max-connections. All local clients
   share the address 127.0.0.1, so a key is bounded too: a request of a key that already
   carries --max-connections-per-key connections is answered 429 (Retry-After: 1) and its
-  connection closed.";
+  connection closed.
+
+Beside the API (no key needed):
+  GET /api-docs/workflows/api.json  the OpenAPI document (spec/openapi.json), where the real
+                                    service serves it
+  GET /healthz                      200 {\"status\": \"ok\"} while the server runs";
 
 /// A value of `--api-key`: `Debug` never shows it, and it is parsed after clap so that no
 /// clap error quotes it.
@@ -386,6 +391,11 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
             .local_addr()
             .map_err(|source| CliError::Listen { addr, source })?;
         say(&format!("reference server listening on http://{local}"));
+        say(&format!(
+            "OpenAPI document: http://{local}{}; health: http://{local}{}",
+            crate::OPENAPI_PATH,
+            crate::HEALTH_PATH
+        ));
         if development {
             // Development keys are public by design: printing them is how a developer gets one.
             say(&format!(

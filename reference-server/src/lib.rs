@@ -38,6 +38,10 @@
 //!    on a known path is 405 `{"detail": "Method Not Allowed"}` with `Allow: GET, POST` on the
 //!    collection and `Allow: DELETE, GET, PATCH` on an item (alphabetical). `HEAD` and `OPTIONS`
 //!    are such other methods.
+//!    Beside the API, without a key: [`OPENAPI_PATH`] (`/api-docs/workflows/api.json`, where
+//!    the real service serves its document) answers `spec/openapi.json` byte for byte and
+//!    [`HEALTH_PATH`] (`/healthz`) `{"status":"ok"}`, both to GET and HEAD; another method is
+//!    405 with `Allow: GET, HEAD`.
 //! 2. The body, for create and update only (FastAPI reads it before solving dependencies): over
 //!    1 MiB is 413 `{"detail": "Content Too Large"}` (RFC 9110's name, and the oracle's); unreadable or not UTF-8 is 400
 //!    `{"detail": "There was an error parsing the body"}`; a JSON body that does not parse is
@@ -202,6 +206,12 @@ use tokio::task::JoinHandle;
 
 pub use errors::ConfigError;
 pub use faults::{Fault, FaultSet, UnknownFault};
+
+/// Where the server serves the API's OpenAPI document (the stored spec), as the real service
+/// does; no key needed.
+pub const OPENAPI_PATH: &str = handlers::OPENAPI_PATH;
+/// The server's health endpoint: 200 `{"status":"ok"}`, no key needed.
+pub const HEALTH_PATH: &str = handlers::HEALTH_PATH;
 
 /// The development key of team `team-a`, user `user-a`.
 pub const DEV_KEY: &str = "dev-key-team-a";

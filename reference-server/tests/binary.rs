@@ -99,12 +99,22 @@ const COLLECTION: &str = "/workflows/v1/simulations";
 #[test]
 fn the_binary_serves_the_api_over_http() {
     let server = serve(&[]);
-    assert!(server.banner[1].contains(DEV_KEY), "{:?}", server.banner);
+    assert!(server.banner[2].contains(DEV_KEY), "{:?}", server.banner);
     let (status, body) = exchange(server.addr, "GET", COLLECTION, None, "");
     assert_eq!(status, 401, "{body}");
     let (status, body) = exchange(server.addr, "POST", COLLECTION, Some(DEV_KEY), "{}");
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(r#""max_events":500"#), "{body}");
+    let (status, body) = exchange(server.addr, "GET", "/healthz", None, "");
+    assert_eq!((status, body.as_str()), (200, r#"{"status":"ok"}"#));
+    let (status, body) = exchange(
+        server.addr,
+        "HEAD",
+        reference_server::OPENAPI_PATH,
+        None,
+        "",
+    );
+    assert_eq!((status, body.as_str()), (200, ""));
 }
 
 /// Two faults of different rules (a reshaping layer and a behaviour), given as one
