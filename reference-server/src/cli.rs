@@ -89,6 +89,11 @@ pub struct ServeArgs {
     /// separated by commas
     #[arg(long = "fault", value_name = "NAME", value_delimiter = ',', value_parser = fault_parser())]
     faults: Vec<Fault>,
+    /// Let browser pages from ORIGIN (SCHEME://HOST[:PORT]) call the server (CORS);
+    /// repeatable, `*` for any origin. Off by default, where a preflight (OPTIONS) is the
+    /// contract's 405
+    #[arg(long = "cors", value_name = "ORIGIN", value_parser = origin)]
+    cors: Vec<String>,
     /// Added to every response, 0 to 60000
     #[arg(long, value_name = "MS", default_value_t = 0, value_parser = number_in(0..=60_000u64))]
     latency: u64,
@@ -182,6 +187,32 @@ pub fn fault_parser() -> impl TypedValueParser<Value = Fault> {
         .try_map(|name| name.parse::<Fault>())
 }
 
+/// `--cors ORIGIN`: `*`, or an origin as a browser sends it in `Origin` (`http` or `https`,
+/// a host, an optional port, nothing after), lower-cased as browsers send it.
+fn origin(text: &str) -> Result<String, String> {
+    if text == "*" {
+        return Ok(text.to_owned());
+    }
+    let host = text
+        .strip_prefix("http://")
+        .or_else(|| text.strip_prefix("https://"));
+    let valid = host.is_some_and(|host| {
+        // A DNS name (at most 253), an IPv6 literal in brackets, and a port.
+        (1..=270).contains(&host.len())
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+    });
+    if valid {
+        Ok(text.to_ascii_lowercase())
+    } else {
+        Err(
+            "not an origin: expected `*` or SCHEME://HOST[:PORT] (http or https, no path)"
+                .to_owned(),
+        )
+    }
+}
+
 /// A clap error as one plain line (`error: ...`), without usage, tips or the possible values
 /// (help lists those); `program` is what `--help` is run with.
 pub fn one_line(err: &clap::Error, program: &str) -> String {
@@ -263,6 +294,7 @@ fn request(args: ServeArgs, env_keys: Option<OsString>) -> Result<Request, CliEr
     let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
     // A fault named twice is switched on once.
     config.faults = args.faults.iter().copied().collect::<FaultSet>();
+    config.cors_origins = args.cors;
     config.latency = Duration::from_millis(args.latency);
     config.max_connections = count(args.max_connections);
     config.max_connections_per_peer = count(args.max_connections_per_peer);
@@ -408,6 +440,9 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
                 .map(|k| format!("{}/{}", k.team, k.user))
                 .collect();
             say(&format!("{} API key(s) for {}", config.keys.len(), teams.join(", ")));
+        }
+        if !config.cors_origins.is_empty() {
+            say(&format!("CORS on for {}", config.cors_origins.join(", ")));
         }
         for fault in config.faults.iter() {
             say(&format!("FAULT ON: {} ({})", fault.name(), fault.description()));
@@ -575,6 +610,45 @@ mod tests {
         for bad in ["oldest-first,nope", "oldest-first,", ","] {
             let error = parse(&args(&["--fault", bad])).expect_err(bad).to_string();
             assert!(error.starts_with("error: "), "{error}");
+            assert!(!error.contains('\n'), "{error}");
+        }
+    }
+
+    /// `--cors` takes origins as browsers send them (and `*`); anything else is one line.
+    #[test]
+    fn cors_origins_are_origins() {
+        assert!(config_of(parse(&[])).cors_origins.is_empty());
+        let config = config_of(parse(&args(&[
+            "--cors",
+            "http://localhost:3000",
+            "--cors",
+            "https://App.Example.com",
+            "--cors",
+            "http://[::1]:8080",
+            "--cors",
+            "*",
+        ])));
+        assert_eq!(
+            config.cors_origins,
+            [
+                "http://localhost:3000",
+                "https://app.example.com",
+                "http://[::1]:8080",
+                "*"
+            ]
+        );
+        for bad in [
+            "localhost:3000",
+            "http://localhost:3000/",
+            "http://x/path",
+            "ftp://x",
+            "http://",
+            "http://a b",
+            "http://x\u{1b}[2J",
+            "",
+        ] {
+            let error = parse(&args(&["--cors", bad])).expect_err(bad).to_string();
+            assert!(error.contains("not an origin"), "{bad}: {error}");
             assert!(!error.contains('\n'), "{error}");
         }
     }

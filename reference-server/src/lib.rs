@@ -184,6 +184,7 @@ mod auth;
 mod body;
 #[cfg(feature = "cli")]
 pub mod cli;
+mod cors;
 mod errors;
 mod faults;
 mod handlers;
@@ -271,6 +272,9 @@ pub struct Config {
     pub keys: Vec<ApiKey>,
     /// The deliberate contract violations switched on; empty for the faithful server.
     pub faults: FaultSet,
+    /// Origins a browser page may call the server from (CORS), `*` for any; empty (the
+    /// default) for none, where a preflight is the contract's 405 like any `OPTIONS`.
+    pub cors_origins: Vec<String>,
     /// Added to every response (a benchmark knob, not a fault).
     pub latency: Duration,
     /// Connections served at once by [`serve`] and [`spawn`]; more wait to be accepted.
@@ -305,6 +309,7 @@ impl Config {
                 ApiKey::new(DEV_OTHER_TEAM_KEY, "team-b", "user-b"),
             ],
             faults: FaultSet::EMPTY,
+            cors_origins: Vec::new(),
             latency: Duration::ZERO,
             max_connections: 1024,
             max_connections_per_peer: 512,
@@ -337,6 +342,10 @@ pub fn app(config: Config) -> Router {
     let mut router = Router::new().fallback(handlers::handle).with_state(state);
     for fault in config.faults.iter() {
         router = reshape::with_layer(router, fault);
+    }
+    // Outside the faults' layers: a fault reshapes the API's answers, not the CORS protocol.
+    if let Some(cors) = cors::Cors::of(&config.cors_origins) {
+        router = router.layer(middleware::from_fn_with_state(cors, cors::layer));
     }
     router.layer(middleware::from_fn_with_state(
         config.latency,

@@ -106,3 +106,95 @@ async fn the_health_endpoint_answers_without_a_key() {
     let list = send_raw(&app, Call::get(COLLECTION).key(None)).await;
     assert_eq!(list.status, StatusCode::UNAUTHORIZED);
 }
+
+const ORIGIN: &str = "http://localhost:3000";
+
+/// A browser's preflight of a create from `origin`.
+fn preflight(origin: &str) -> Call {
+    Call::new(Method::OPTIONS, COLLECTION)
+        .key(None)
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
+}
+
+/// Off by default: a preflight is any other method, the contract's 405, and no answer carries
+/// a CORS header.
+#[tokio::test]
+async fn cors_is_off_by_default() {
+    let app = reference_server::app(config());
+    let reply = send(&app, preflight(ORIGIN)).await;
+    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(reply.header("allow"), Some("GET, POST"));
+    assert_eq!(reply.header("access-control-allow-origin"), None);
+    let list = send(&app, Call::get(COLLECTION).header("origin", ORIGIN)).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(list.header("access-control-allow-origin"), None);
+}
+
+/// On, a listed origin's preflight is answered with the usual headers and its requests carry
+/// `Access-Control-Allow-Origin`; another origin gets what it gets with CORS off.
+#[tokio::test]
+async fn cors_answers_the_listed_origins() {
+    let app = reference_server::app(Config {
+        cors_origins: vec![ORIGIN.to_owned(), "https://app.example.com".to_owned()],
+        ..config()
+    });
+    let reply = send_raw(&app, preflight(ORIGIN)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    assert_eq!(reply.header("access-control-allow-origin"), Some(ORIGIN));
+    assert_eq!(
+        reply.header("access-control-allow-methods"),
+        Some("DELETE, GET, HEAD, PATCH, POST")
+    );
+    assert_eq!(
+        reply.header("access-control-allow-headers"),
+        Some("Authorization, Content-Type")
+    );
+    assert_eq!(reply.header("access-control-max-age"), Some("600"));
+    assert_eq!(reply.header("vary"), Some("Origin"));
+
+    let created = send(&app, Call::post(&json!({})).header("origin", ORIGIN)).await;
+    assert_eq!(created.status, StatusCode::OK);
+    assert_eq!(created.header("access-control-allow-origin"), Some(ORIGIN));
+    assert_eq!(created.header("vary"), Some("Origin"));
+    // A refused key's answer is readable by the page too.
+    let refused = send(
+        &app,
+        Call::get(COLLECTION).key(None).header("origin", ORIGIN),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(refused.header("access-control-allow-origin"), Some(ORIGIN));
+
+    for other in ["http://evil.example", "http://localhost:3001", "null"] {
+        let reply = send(&app, preflight(other)).await;
+        assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{other}");
+        assert_eq!(reply.header("access-control-allow-origin"), None, "{other}");
+    }
+    // OPTIONS without a preflight's request method is no preflight: 405 as ever.
+    let plain = send(
+        &app,
+        Call::new(Method::OPTIONS, COLLECTION).header("origin", ORIGIN),
+    )
+    .await;
+    assert_eq!(plain.status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+/// `*` lets any origin in, answered `*` as the CORS protocol has it for requests without
+/// credentials.
+#[tokio::test]
+async fn cors_any_origin() {
+    let app = reference_server::app(Config {
+        cors_origins: vec!["*".to_owned()],
+        ..config()
+    });
+    let reply = send_raw(&app, preflight("http://anything.example:8000")).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+    let list = send(&app, Call::get(COLLECTION).header("origin", ORIGIN)).await;
+    assert_eq!(list.header("access-control-allow-origin"), Some("*"));
+}
