@@ -18,7 +18,7 @@ use std::str::FromStr;
 
 pub use contract_rules::Rule;
 
-/// One deliberate contract violation, switched on by [`crate::Config::fault`].
+/// One deliberate contract violation, switched on through [`crate::Config::faults`].
 ///
 /// Each fault is a realistic bug of a FastAPI service, so that a suite which catches all of them
 /// checks defaults, response shapes, formats, coercion in both directions, status codes, content

@@ -55,7 +55,9 @@ fn exec_form(text: &str) -> Vec<String> {
 
 /// `major.minor` as numbers, of a version or an image tag (`1.95-slim-bookworm`).
 fn version(text: &str) -> (u32, u32) {
-    let mut parts = text.split(['.', '-']).map(|p| p.parse::<u32>().unwrap_or(0));
+    let mut parts = text
+        .split(['.', '-'])
+        .map(|p| p.parse::<u32>().unwrap_or(0));
     (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
 }
 

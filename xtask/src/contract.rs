@@ -117,10 +117,10 @@ pub struct ContractArgs {
     /// (interactly.ai always is); repeatable
     #[arg(long = "allow-host", value_name = "HOST")]
     allow_hosts: Vec<String>,
-    /// Embedded server only: switch on one deliberate contract violation (`cargo xtask serve
-    /// --list-faults` describes them)
-    #[arg(long, value_name = "NAME", value_parser = fault_parser())]
-    fault: Option<Fault>,
+    /// Embedded server only: switch on deliberate contract violations (`cargo xtask serve
+    /// --list-faults` describes them); repeatable, or several separated by commas
+    #[arg(long, value_name = "NAME", value_delimiter = ',', value_parser = fault_parser())]
+    fault: Vec<Fault>,
     /// At most N creates in the run (a shared QA team's budget)
     #[arg(long, value_name = "N", value_parser = number_in(0..=MAX_CASES * 100))]
     max_creates: Option<u64>,
@@ -173,7 +173,7 @@ impl ContractArgs {
                 "--partition needs --seed: every slice must draw from the same run (e.g. --seed $GITHUB_RUN_ID)"
             );
         }
-        if self.fault.is_some() && self.base_url.is_some() {
+        if !self.fault.is_empty() && self.base_url.is_some() {
             bail!("--fault applies only to the embedded server, not to --base-url");
         }
         if self.expect_team.is_none() {
@@ -271,7 +271,7 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
             Some(_) => None,
             None => {
                 let mut config = Config::embedded();
-                config.faults = args.fault.into();
+                config.faults = args.fault.iter().copied().collect();
                 Some(
                     reference_server::spawn(config)
                         .await
