@@ -127,8 +127,10 @@
 //!   that cannot succeed until something is deleted. The checks come after validation (a bad
 //!   body is still 422) and after the 404 of an update. The contract suite's default run
 //!   (about 2 600 records over two teams) stays far below both bounds.
-//! - Every response is `application/json` except the 307 redirect (empty body) and the 500 that
-//!   only faults produce (`text/plain`, as Starlette's error middleware sends).
+//! - Every response is `application/json` except the 307 redirect (empty body), the 500 that
+//!   only faults produce (`text/plain`, as Starlette's error middleware sends) and, with
+//!   [`Config::cors_origins`] set, a listed origin's CORS preflight (200 `OK`, `text/plain`, as
+//!   Starlette's `CORSMiddleware` answers; `cors.rs`).
 //!
 //! # Serving on a shared machine
 //!
