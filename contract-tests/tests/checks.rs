@@ -1241,6 +1241,8 @@ fn expected_and_received_read_as_text_not_rust_debug() {
     basic.www_authenticate = Some("Basic".into());
     let (_, received) = said("auth_enforced", &unauthorized, &basic);
     assert_eq!(received, "\"Basic\"");
+}
+
 /// The stored spec with a `tags` array (which the suite cannot model) in the create body and,
 /// optional, in its output; with `default` when given.
 fn spec_with_tags(default: Option<Value>) -> Spec {

@@ -18,7 +18,7 @@ use std::str::FromStr;
 
 pub use contract_rules::Rule;
 
-/// One deliberate contract violation, switched on by [`crate::Config::fault`].
+/// One deliberate contract violation, switched on through [`crate::Config::faults`].
 ///
 /// Each fault is a realistic bug of a FastAPI service, so that a suite which catches all of them
 /// checks defaults, response shapes, formats, coercion in both directions, status codes, content
@@ -634,24 +634,100 @@ impl FromStr for Fault {
     }
 }
 
-/// The server's fault, asked through one predicate per behaviour-changing fault, so that every
+// Each fault is one bit of a `FaultSet`.
+const _: () = assert!(Fault::ALL.len() <= u128::BITS as usize);
+
+/// The faults switched on, each at most once ([`crate::Config::faults`]); empty for the
+/// faithful server. Iterates in catalog order whatever the order of insertion.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct FaultSet(u128);
+
+impl FaultSet {
+    /// No fault: the faithful server.
+    pub const EMPTY: FaultSet = FaultSet(0);
+
+    fn bit(fault: Fault) -> u128 {
+        // A fieldless enum's discriminant is its place in the catalog (a unit test checks
+        // `Fault::ALL` is in declaration order), below 128 (the assertion above).
+        1 << (fault as u32)
+    }
+
+    pub fn contains(self, fault: Fault) -> bool {
+        self.0 & Self::bit(fault) != 0
+    }
+
+    /// Switches `fault` on; `false` if it already was.
+    pub fn insert(&mut self, fault: Fault) -> bool {
+        let new = !self.contains(fault);
+        self.0 |= Self::bit(fault);
+        new
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// The faults in catalog order.
+    pub fn iter(self) -> impl Iterator<Item = Fault> {
+        Fault::ALL
+            .iter()
+            .copied()
+            .filter(move |fault| self.contains(*fault))
+    }
+}
+
+impl From<Fault> for FaultSet {
+    fn from(fault: Fault) -> Self {
+        FaultSet(Self::bit(fault))
+    }
+}
+
+impl From<Option<Fault>> for FaultSet {
+    fn from(fault: Option<Fault>) -> Self {
+        fault.into_iter().collect()
+    }
+}
+
+impl FromIterator<Fault> for FaultSet {
+    fn from_iter<I: IntoIterator<Item = Fault>>(faults: I) -> Self {
+        let mut set = FaultSet::EMPTY;
+        for fault in faults {
+            set.insert(fault);
+        }
+        set
+    }
+}
+
+impl fmt::Debug for FaultSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set()
+            .entries(self.iter().map(|f| f.name()))
+            .finish()
+    }
+}
+
+/// The server's faults, asked through one predicate per behaviour-changing fault, so that every
 /// place a fault acts carries that fault's name. Faults that only reshape a response have no
 /// predicate: they are layers (see the module docs).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Faults(Option<Fault>);
+pub(crate) struct Faults(FaultSet);
 
-impl From<Option<Fault>> for Faults {
-    fn from(fault: Option<Fault>) -> Self {
-        Faults(fault)
+impl From<FaultSet> for Faults {
+    fn from(faults: FaultSet) -> Self {
+        Faults(faults)
     }
 }
 
 impl Faults {
     /// The faithful server.
-    pub const NONE: Faults = Faults(None);
+    pub const NONE: Faults = Faults(FaultSet::EMPTY);
 
     fn is(self, fault: Fault) -> bool {
-        self.0 == Some(fault)
+        self.0.contains(fault)
     }
 
     /// [`Fault::WrongDefaultMaxEvents`]: an absent `max_events` is stored as 100.
@@ -908,5 +984,26 @@ impl Faults {
     /// [`Fault::KeysCaseInsensitive`]: keys are looked up in lower case.
     pub fn folds_key_case(self) -> bool {
         self.is(Fault::KeysCaseInsensitive)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `FaultSet` keys each fault by its discriminant: the catalog must be in declaration order
+    /// for the set to iterate in it, and every fault must get a bit of its own.
+    #[test]
+    fn the_catalog_is_in_declaration_order() {
+        for (place, fault) in Fault::ALL.iter().enumerate() {
+            assert_eq!(*fault as usize, place, "{fault}");
+        }
+        let all: FaultSet = Fault::ALL.iter().copied().collect();
+        assert_eq!(all.len(), Fault::ALL.len());
+        assert!(all.iter().eq(Fault::ALL.iter().copied()));
+        assert_eq!(
+            format!("{:?}", FaultSet::from(Fault::OldestFirst)),
+            r#"{"oldest-first"}"#
+        );
     }
 }

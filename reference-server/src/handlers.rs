@@ -39,6 +39,15 @@ pub(crate) const COLLECTION: &str = "/workflows/v1/simulations";
 pub(crate) const ALLOW_COLLECTION: &str = "GET, POST";
 /// `Allow` of the item path.
 pub(crate) const ALLOW_ITEM: &str = "DELETE, GET, PATCH";
+/// Where the service serves its OpenAPI document (CONTRACT.md), without a key.
+pub(crate) const OPENAPI_PATH: &str = "/api-docs/workflows/api.json";
+/// The mock's health endpoint: outside `/workflows/v1/`, so the API's routes stay the
+/// contract's. Neither the contract nor the spec names one; `/healthz` is the usual name.
+pub(crate) const HEALTH_PATH: &str = "/healthz";
+/// `Allow` of the document and the health endpoint: Starlette adds HEAD to a GET route.
+const ALLOW_READ: &str = "GET, HEAD";
+/// The stored spec, byte for byte: the document this mock implements is the one it serves.
+const OPENAPI_DOCUMENT: &str = include_str!("../../spec/openapi.json");
 
 /// A list whose records weigh more than this (roughly bytes of JSON) is filtered and
 /// serialised on tokio's blocking pool: megabytes of JSON take long enough, in a debug build
@@ -61,7 +70,7 @@ pub(crate) struct AppState {
 
 impl AppState {
     pub fn new(config: &Config) -> Self {
-        let faults = Faults::from(config.fault);
+        let faults = Faults::from(config.faults);
         AppState {
             keys: Keys::new(&config.keys, faults),
             store: Store::new(
@@ -102,10 +111,17 @@ pub(crate) async fn log_and_delay(
 enum Route {
     Collection,
     Item(String),
+    OpenApi,
+    Health,
 }
 
 /// Starlette matches routes against the percent-decoded path; `{simulation_id}` is `[^/]+`.
 fn route(decoded: &str) -> Option<Route> {
+    match decoded {
+        OPENAPI_PATH => return Some(Route::OpenApi),
+        HEALTH_PATH => return Some(Route::Health),
+        _ => {}
+    }
     let rest = decoded.strip_prefix(COLLECTION)?;
     if rest.is_empty() {
         return Some(Route::Collection);
@@ -133,7 +149,35 @@ pub(crate) async fn handle(
         (Route::Item(id), Method::PATCH) => update(&state, request, &id).await,
         (Route::Item(id), Method::DELETE) => delete(&state, request.headers(), &id),
         (Route::Item(_), _) => Err(ApiError::MethodNotAllowed(ALLOW_ITEM)),
+        (Route::OpenApi, Method::GET | Method::HEAD) => Ok(json_static(
+            OPENAPI_DOCUMENT,
+            request.method() == Method::HEAD,
+        )),
+        (Route::Health, Method::GET | Method::HEAD) => Ok(json_static(
+            r#"{"status":"ok"}"#,
+            request.method() == Method::HEAD,
+        )),
+        (Route::OpenApi | Route::Health, _) => Err(ApiError::MethodNotAllowed(ALLOW_READ)),
     }
+}
+
+/// A JSON body known at compile time, served without a copy; for HEAD only its headers, with
+/// the `Content-Length` a GET would have.
+fn json_static(body: &'static str, head: bool) -> Response {
+    let length = body.len();
+    let body = if head {
+        axum::body::Body::empty()
+    } else {
+        axum::body::Body::from(body)
+    };
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CONTENT_LENGTH, length.into());
+    response
 }
 
 /// Starlette's `redirect_slashes`: a known path with trailing slashes answers 307 to the path

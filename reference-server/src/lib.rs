@@ -38,6 +38,10 @@
 //!    on a known path is 405 `{"detail": "Method Not Allowed"}` with `Allow: GET, POST` on the
 //!    collection and `Allow: DELETE, GET, PATCH` on an item (alphabetical). `HEAD` and `OPTIONS`
 //!    are such other methods.
+//!    Beside the API, without a key: [`OPENAPI_PATH`] (`/api-docs/workflows/api.json`, where
+//!    the real service serves its document) answers `spec/openapi.json` byte for byte and
+//!    [`HEALTH_PATH`] (`/healthz`) `{"status":"ok"}`, both to GET and HEAD; another method is
+//!    405 with `Allow: GET, HEAD`.
 //! 2. The body, for create and update only (FastAPI reads it before solving dependencies): over
 //!    1 MiB is 413 `{"detail": "Content Too Large"}` (RFC 9110's name, and the oracle's); unreadable or not UTF-8 is 400
 //!    `{"detail": "There was an error parsing the body"}`; a JSON body that does not parse is
@@ -123,8 +127,10 @@
 //!   that cannot succeed until something is deleted. The checks come after validation (a bad
 //!   body is still 422) and after the 404 of an update. The contract suite's default run
 //!   (about 2 600 records over two teams) stays far below both bounds.
-//! - Every response is `application/json` except the 307 redirect (empty body) and the 500 that
-//!   only faults produce (`text/plain`, as Starlette's error middleware sends).
+//! - Every response is `application/json` except the 307 redirect (empty body), the 500 that
+//!   only faults produce (`text/plain`, as Starlette's error middleware sends) and, with
+//!   [`Config::cors_origins`] set, a listed origin's CORS preflight (200 `OK`, `text/plain`, as
+//!   Starlette's `CORSMiddleware` answers; `cors.rs`).
 //!
 //! # Serving on a shared machine
 //!
@@ -178,6 +184,9 @@
 
 mod auth;
 mod body;
+#[cfg(feature = "cli")]
+pub mod cli;
+mod cors;
 mod errors;
 mod faults;
 mod handlers;
@@ -199,7 +208,13 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use errors::ConfigError;
-pub use faults::{Fault, UnknownFault};
+pub use faults::{Fault, FaultSet, UnknownFault};
+
+/// Where the server serves the API's OpenAPI document (the stored spec), as the real service
+/// does; no key needed.
+pub const OPENAPI_PATH: &str = handlers::OPENAPI_PATH;
+/// The server's health endpoint: 200 `{"status":"ok"}`, no key needed.
+pub const HEALTH_PATH: &str = handlers::HEALTH_PATH;
 
 /// The development key of team `team-a`, user `user-a`.
 pub const DEV_KEY: &str = "dev-key-team-a";
@@ -257,8 +272,11 @@ impl FromStr for ApiKey {
 pub struct Config {
     /// Every accepted key; each belongs to one team and one user.
     pub keys: Vec<ApiKey>,
-    /// At most one deliberate contract violation.
-    pub fault: Option<Fault>,
+    /// The deliberate contract violations switched on; empty for the faithful server.
+    pub faults: FaultSet,
+    /// Origins a browser page may call the server from (CORS), `*` for any; empty (the
+    /// default) for none, where a preflight is the contract's 405 like any `OPTIONS`.
+    pub cors_origins: Vec<String>,
     /// Added to every response (a benchmark knob, not a fault).
     pub latency: Duration,
     /// Connections served at once by [`serve`] and [`spawn`]; more wait to be accepted.
@@ -292,7 +310,8 @@ impl Config {
                 ApiKey::new(DEV_KEY, "team-a", "user-a"),
                 ApiKey::new(DEV_OTHER_TEAM_KEY, "team-b", "user-b"),
             ],
-            fault: None,
+            faults: FaultSet::EMPTY,
+            cors_origins: Vec::new(),
             latency: Duration::ZERO,
             max_connections: 1024,
             max_connections_per_peer: 512,
@@ -323,8 +342,12 @@ impl Config {
 pub fn app(config: Config) -> Router {
     let state = Arc::new(handlers::AppState::new(&config));
     let mut router = Router::new().fallback(handlers::handle).with_state(state);
-    if let Some(fault) = config.fault {
+    for fault in config.faults.iter() {
         router = reshape::with_layer(router, fault);
+    }
+    // Outside the faults' layers: a fault reshapes the API's answers, not the CORS protocol.
+    if let Some(cors) = cors::Cors::of(&config.cors_origins) {
+        router = router.layer(middleware::from_fn_with_state(cors, cors::layer));
     }
     router.layer(middleware::from_fn_with_state(
         config.latency,

@@ -1,15 +1,11 @@
 //! The command line of `cargo xtask`: every command and option as clap (derive) types, parsed once in `main` before anything runs or builds, and clap's errors rendered as one plain line.
 
-use std::fmt::Display;
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::Duration;
 
-use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, Parser, Subcommand};
-use reference_server::Fault;
 
 use crate::bench::BenchArgs;
 use crate::contract::ContractArgs;
@@ -273,52 +269,7 @@ impl ColorChoice {
     }
 }
 
-/// A number within `range`, or a message saying that the text is no number, or which numbers
-/// are allowed: `abc` is "not a number", `0` for `1..=10` is "out of range".
-pub fn number_in<T>(
-    range: RangeInclusive<T>,
-) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
-where
-    T: FromStr + PartialOrd + Display + Send + Sync + 'static,
-{
-    // Whole numbers are the types that do not read `0.5`.
-    let whole = "0.5".parse::<T>().is_err();
-    let range = std::sync::Arc::new(range);
-    move |text: &str| {
-        let expected = format!(
-            "expected a {}number from {} to {}",
-            if whole { "whole " } else { "" },
-            range.start(),
-            range.end()
-        );
-        let text = text.trim();
-        let Ok(number) = text.parse::<T>() else {
-            // What `T` does not read may still be a number: digits out of its range (`-1`, or
-            // past u64), a fraction where a whole number is wanted, or a whole number written
-            // otherwise than in digits (`1e3`).
-            let digits = text
-                .strip_prefix(['-', '+'])
-                .unwrap_or(text)
-                .bytes()
-                .all(|b| b.is_ascii_digit());
-            return Err(match text.parse::<f64>() {
-                Ok(n) if n.is_nan() => format!("not a number: {expected}"),
-                Ok(n) if n.is_infinite() || digits => format!("out of range: {expected}"),
-                Ok(n) if n.fract() != 0.0 => format!("not a whole number: {expected}"),
-                Ok(_) => format!("not a whole number in digits: {expected}"),
-                Err(_) => format!("not a number: {expected}"),
-            });
-        };
-        if range.contains(&number) {
-            Ok(number)
-        } else if text.parse::<f64>().is_ok_and(f64::is_nan) {
-            // NaN compares false both ways, so it is never in range; it is no number either.
-            Err(format!("not a number: {expected}"))
-        } else {
-            Err(format!("out of range: {expected}"))
-        }
-    }
-}
+pub use reference_server::cli::{fault_parser, number_in};
 
 /// Seconds within `range`.
 pub fn seconds_in(
@@ -328,65 +279,8 @@ pub fn seconds_in(
     move |text: &str| number(text).map(Duration::from_secs_f64)
 }
 
-/// `--fault NAME`: one of the catalog's names (`Fault::ALL`), listed in help.
-pub fn fault_parser() -> impl TypedValueParser<Value = Fault> {
-    PossibleValuesParser::new(Fault::ALL.iter().map(|f| PossibleValue::new(f.name())))
-        .try_map(|name| name.parse::<Fault>())
-}
-
 /// Flags that would carry a key: refused with a line that says where the key goes instead.
 const KEY_FLAGS: &[&str] = &["--token", "--api-key", "--key"];
-
-/// Closed lists longer than this are named by their first entries only.
-const VALUES_SHOWN: usize = 8;
-
-/// `; did you mean `x`?` when clap found a near name (strsim) for the subcommand, flag or
-/// value given; empty when not.
-fn suggestion(err: &clap::Error) -> String {
-    let near = [
-        ContextKind::SuggestedSubcommand,
-        ContextKind::SuggestedArg,
-        ContextKind::SuggestedValue,
-    ]
-    .into_iter()
-    .find_map(|kind| match err.get(kind) {
-        Some(ContextValue::String(s)) => Some(vec![s.clone()]),
-        Some(ContextValue::Strings(s)) if !s.is_empty() => Some(s.clone()),
-        _ => None,
-    });
-    match near {
-        Some(names) => {
-            let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-            format!("; did you mean {}?", names.join(" or "))
-        }
-        None => String::new(),
-    }
-}
-
-/// `; possible values: a, b, c` for a value outside a closed list; a long list (the fault
-/// catalog) is named by its first entries and where the whole of it is listed.
-fn possible_values(err: &clap::Error) -> String {
-    let Some(ContextValue::Strings(values)) = err.get(ContextKind::ValidValue) else {
-        return String::new();
-    };
-    if values.len() <= VALUES_SHOWN {
-        return format!("; possible values: {}", values.join(", "));
-    }
-    let faults = matches!(
-        err.get(ContextKind::InvalidArg),
-        Some(ContextValue::String(arg)) if arg.starts_with("--fault")
-    );
-    let whole = if faults {
-        "`cargo xtask serve --list-faults` lists and describes them"
-    } else {
-        "`--help` lists them"
-    };
-    format!(
-        "; possible values: {}, … ({} in all; {whole})",
-        values[..3].join(", "),
-        values.len()
-    )
-}
 
 /// A clap error as one plain line (`error: ...`), without usage or tips; a near name clap found
 /// and the values a closed list allows are said on the same line. Help and version are not
@@ -405,7 +299,7 @@ pub fn one_line(err: &clap::Error, command: &str) -> String {
             "" => "cargo xtask help".to_owned(),
             command => format!("cargo xtask {command} --help"),
         };
-        return match suggestion(err).strip_prefix("; ") {
+        return match reference_server::cli::suggestion(err).strip_prefix("; ") {
             Some(near) => format!("error: unknown argument `{flag}`: {near} (`{help}`)"),
             None => format!("error: unknown argument `{flag}`; run `{help}`"),
         };
@@ -430,8 +324,8 @@ pub fn one_line(err: &clap::Error, command: &str) -> String {
     let line = format!(
         "{}{}{}",
         kept.join(" "),
-        suggestion(err),
-        possible_values(err)
+        reference_server::cli::suggestion(err),
+        reference_server::cli::possible_values(err, "cargo xtask serve --list-faults")
     );
     if line.starts_with("error:") {
         line

@@ -123,10 +123,10 @@ pub struct ContractArgs {
     /// (interactly.ai always is); repeatable
     #[arg(long = "allow-host", value_name = "HOST")]
     allow_hosts: Vec<String>,
-    /// Embedded server only: switch on one deliberate contract violation (`cargo xtask serve
-    /// --list-faults` describes them)
-    #[arg(long, value_name = "NAME", value_parser = fault_parser())]
-    fault: Option<Fault>,
+    /// Embedded server only: switch on deliberate contract violations (`cargo xtask serve
+    /// --list-faults` describes them); repeatable, or several separated by commas
+    #[arg(long, value_name = "NAME", value_delimiter = ',', value_parser = fault_parser())]
+    fault: Vec<Fault>,
     /// At most N creates in the run (a shared QA team's budget)
     #[arg(long, value_name = "N", value_parser = number_in(0..=MAX_CASES * 100))]
     max_creates: Option<u64>,
@@ -179,7 +179,7 @@ impl ContractArgs {
                 "--partition needs --seed: every slice must draw from the same run (e.g. --seed $GITHUB_RUN_ID)"
             );
         }
-        if self.fault.is_some() && self.base_url.is_some() {
+        if !self.fault.is_empty() && self.base_url.is_some() {
             bail!("--fault applies only to the embedded server, not to --base-url");
         }
         if self.expect_team.is_none() {
@@ -277,7 +277,7 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
             Some(_) => None,
             None => {
                 let mut config = Config::embedded();
-                config.fault = args.fault;
+                config.faults = args.fault.iter().copied().collect();
                 Some(
                     reference_server::spawn(config)
                         .await
@@ -349,7 +349,7 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
         let mut result = runner::run(options).await;
         if let Some(server) = embedded {
             if let Ok(report) = &mut result {
-                report.replay = Some(replay_note(server.addr(), args.fault));
+                report.replay = Some(replay_note(server.addr(), &args.fault));
             }
             server.shutdown().await;
         }
@@ -497,12 +497,17 @@ impl From<anyhow::Error> for NoReport {
 }
 
 /// The curl lines of an embedded run point at a port closed once the run ends: where the server
-/// ran and the command that brings one back there (empty, with the run's fault).
-fn replay_note(addr: std::net::SocketAddr, fault: Option<Fault>) -> String {
-    let fault = fault.map_or(String::new(), |f| format!(" --fault {}", f.name()));
+/// ran and the command that brings one back there (empty, with the run's faults).
+fn replay_note(addr: std::net::SocketAddr, faults: &[Fault]) -> String {
+    let names: Vec<&str> = faults.iter().map(|f| f.name()).collect();
+    let fault = if names.is_empty() {
+        String::new()
+    } else {
+        format!(" --fault {}", names.join(","))
+    };
     format!(
         "the embedded reference server ran on {addr} for this run only, so the curl lines above \
-         point at a closed port; to replay them, run `cargo xtask serve --listen {addr}{fault}` \
+         point at a closed port; to replay them, run `cargo xtask serve --addr {addr}{fault}` \
          and set CONTRACT_TOKEN to the development key it prints (it starts empty: ids this run \
          made are unknown to it)"
     )

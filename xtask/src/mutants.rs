@@ -421,7 +421,7 @@ pub async fn run_against_embedded(
     fail_fast: bool,
 ) -> Result<Report> {
     let mut config = Config::embedded();
-    config.fault = fault;
+    config.faults = fault.into();
     let server = reference_server::spawn(config)
         .await
         .context("cannot start the embedded reference server")?;

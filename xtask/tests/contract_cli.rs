@@ -141,7 +141,7 @@ fn curl_lines_of_an_embedded_run_say_how_to_bring_the_server_back() {
         .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
         .collect();
     let said = format!("the embedded reference server ran on {address} for this run only");
-    let command = format!("`cargo xtask serve --listen {address} --fault create-returns-201`");
+    let command = format!("`cargo xtask serve --addr {address} --fault create-returns-201`");
     assert_eq!(stdout.matches(&said).count(), 1, "{stdout}");
     assert!(stdout.contains(&command), "{stdout}");
     let markdown = std::fs::read_to_string(&md).unwrap();
@@ -441,7 +441,7 @@ fn a_key_in_another_header_or_altered_is_reproduced_by_variable_and_never_shown(
     ] {
         let mut config = Config::development();
         config.keys.push(ApiKey::new(SECRET, "team-s", "user-s"));
-        config.fault = Some(fault);
+        config.faults = fault.into();
         let server = rt.block_on(reference_server::spawn(config)).unwrap();
         let junit = temp_path(&format!("{fault}.xml"));
         let out = xtask(
@@ -488,7 +488,7 @@ fn the_key_never_appears_in_output_junit_or_regressions() {
     let mut config = Config::development();
     config.keys.push(ApiKey::new(SECRET, "team-s", "user-s"));
     // A fault makes the run fail, so findings, curl lines, JUnit failures and regressions are all written.
-    config.fault = Some(Fault::WrongDefaultMaxEvents);
+    config.faults = Fault::WrongDefaultMaxEvents.into();
     let server = rt.block_on(reference_server::spawn(config)).unwrap();
     let junit = temp_path("leak.xml");
     let regressions = temp_path("leak-regressions.txt");
@@ -532,7 +532,7 @@ fn the_key_never_appears_in_output_junit_or_regressions() {
     // The next run replays the recorded seeds before drawing new cases.
     let mut config = Config::development();
     config.keys.push(ApiKey::new(SECRET, "team-s", "user-s"));
-    config.fault = Some(Fault::WrongDefaultMaxEvents);
+    config.faults = Fault::WrongDefaultMaxEvents.into();
     let server = rt.block_on(reference_server::spawn(config)).unwrap();
     let replay = xtask(
         &[

@@ -367,7 +367,7 @@ fn a_real_fault_behind_a_noisy_gateway_is_still_caught() {
     let rt = runtime();
     rt.block_on(async {
         let mut config = Config::development();
-        config.fault = Some(Fault::PatchNotPersisted);
+        config.faults = Fault::PatchNotPersisted.into();
         let upstream = reference_server::spawn(config).await.unwrap();
         let (url, _) = spawn_gateway(upstream.base_url(), Mode::Noisy, 2).await;
         // Shrinking replays the failing case through the gateway's waits (about four minutes

@@ -432,7 +432,7 @@ fn max_creates_holds_while_a_failure_is_shrunk_and_the_summary_counts_every_requ
     let rt = runtime();
     rt.block_on(async {
         let mut config = Config::development();
-        config.fault = Some(Fault::CreateReturns201);
+        config.faults = Fault::CreateReturns201.into();
         let upstream = reference_server::spawn(config).await.unwrap();
         let (url, proxy) = spawn_proxy(upstream.base_url(), Misbehaviour::Faithful).await;
         let out = run_blocking(contract(
@@ -585,7 +585,7 @@ fn each_shrinking_replay_writes_under_its_own_tag_and_deletes_what_it_wrote() {
     rt.block_on(async {
         let mut config = Config::development();
         // Stateful scenarios fail on it, so shrinking replays scenarios that create.
-        config.fault = Some(Fault::PatchNotPersisted);
+        config.faults = Fault::PatchNotPersisted.into();
         let upstream = reference_server::spawn(config).await.unwrap();
         let (url, proxy) = spawn_proxy(upstream.base_url(), Misbehaviour::Faithful).await;
         let out = run_blocking(contract(

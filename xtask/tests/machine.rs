@@ -23,7 +23,7 @@ fn options(base_url: String, seed: u64) -> Options {
 
 async fn run_against(fault: Option<Fault>, seed: u64) -> Report {
     let mut config = Config::development();
-    config.fault = fault;
+    config.faults = fault.into();
     let server = reference_server::spawn(config).await.unwrap();
     let mut options = options(server.base_url(), seed);
     // The first failure and a shorter shrink keep the test quick; a sequence loses commands

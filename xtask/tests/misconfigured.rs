@@ -26,7 +26,7 @@ fn an_unwritable_regressions_path_still_reports_cleans_up_and_writes_the_rest_th
     let rt = runtime();
     rt.block_on(async {
         let mut config = Config::development();
-        config.fault = Some(Fault::CreateReturns201);
+        config.faults = Fault::CreateReturns201.into();
         let upstream = reference_server::spawn(config).await.unwrap();
         // A regressions path that reads as absent (a first run) but can never be written, even
         // by root: no directory can be made under /proc. (A parent that is a file is refused

@@ -148,7 +148,7 @@ fn json_and_markdown_never_show_the_key() {
         .unwrap();
     let mut config = Config::development();
     config.keys.push(ApiKey::new(SECRET, "team-s", "user-s"));
-    config.fault = Some(Fault::WrongDefaultMaxEvents);
+    config.faults = Fault::WrongDefaultMaxEvents.into();
     let server = rt.block_on(reference_server::spawn(config)).unwrap();
     let md = temp_path("summary.md");
     let out = xtask(

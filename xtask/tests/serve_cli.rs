@@ -158,3 +158,29 @@ fn the_command_list_and_help_into_a_closed_pipe_exit_0_without_a_word() {
         assert!(stderr.is_empty(), "{args:?}: {stderr}");
     }
 }
+
+/// A keys file that cannot be read and an address that cannot be listened on are
+/// misconfiguration: one `error:` line and exit 2, as the `reference-server` binary has them.
+#[test]
+fn a_bad_keys_file_or_address_exits_2_with_one_line() {
+    let taken = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let taken = taken.local_addr().expect("its address").to_string();
+    let missing = std::env::temp_dir().join(format!("serve-no-keys-{}", std::process::id()));
+    let missing = missing.to_string_lossy().into_owned();
+    for (args, says) in [
+        (["--api-key-file", missing.as_str()], "cannot open"),
+        (["--addr", taken.as_str()], "cannot listen on"),
+    ] {
+        let output = xtask()
+            .arg("serve")
+            .args(args)
+            .stdout(Stdio::null())
+            .output()
+            .expect("xtask runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+    }
+}

@@ -27,7 +27,7 @@ pub fn config() -> Config {
 
 pub fn faulty(fault: Fault) -> Router {
     reference_server::app(Config {
-        fault: Some(fault),
+        faults: fault.into(),
         ..config()
     })
 }

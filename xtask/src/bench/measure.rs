@@ -824,7 +824,7 @@ async fn detection(seeds: u64, cases: u64) -> Result<Detection> {
         let mut per_seed = Vec::new();
         for &seed in &seeds {
             let mut config = Config::development();
-            config.fault = Some(*fault);
+            config.faults = (*fault).into();
             let server = reference_server::spawn(config).await?;
             let mut options = crate::contract::embedded_options(server.base_url());
             options.cases = cases;
@@ -914,7 +914,7 @@ async fn race_run(
     command: impl FnOnce(String) -> Result<RaceRun> + Send + 'static,
 ) -> Result<RaceRun> {
     let mut config = Config::development();
-    config.fault = fault;
+    config.faults = fault.into();
     let server = reference_server::spawn(config).await?;
     let url = server.base_url();
     let run = tokio::task::spawn_blocking(move || command(url)).await;
