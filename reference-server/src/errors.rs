@@ -33,7 +33,8 @@ impl FieldError {
             ty,
             loc: loc.to_vec(),
             msg: msg.into(),
-            input,
+            // A body may hold NaN or infinities; the answer must stay JSON.
+            input: crate::body::as_written(&input),
             ctx: None,
         }
     }

@@ -557,7 +557,9 @@ async fn body_problems_on_create() {
         ("nul", 0, None),
         ("{\"a\" 1}", 5, Some("Expecting ':' delimiter")),
         ("\"\u{1}\"", 1, Some("Invalid control character at")),
-        ("NaN", 0, Some("Expecting value")),
+        ("NaNa", 3, Some("Extra data")),
+        ("Infinit", 0, Some("Expecting value")),
+        ("[-Inf]", 1, Some("Expecting value")),
     ] {
         let reply = send(&app, post().raw(text, Some("application/json"))).await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
@@ -623,25 +625,216 @@ async fn body_problems_on_create() {
 }
 
 #[tokio::test]
-async fn non_utf8_bodies_are_400() {
+async fn undecodable_json_bodies_are_400() {
     let app = app(config());
     let expected = json!({"detail": "There was an error parsing the body"});
-    for body in [&b"\xff\xfe"[..], b"{\"logical_id\": \"\xc3\x28\"}", b"\x80"] {
-        for content_type in [Some("application/json"), None, Some("text/plain")] {
+    // Broken UTF-8; UTF-16 cut in the middle of a unit or with a lone surrogate; UTF-32 past
+    // U+10FFFF: what Python's `json.loads(bytes)` cannot decode.
+    let utf16_odd = b"{\0}\0 ".to_vec();
+    let utf16_lone: Vec<u8> = [0x22u16, 0xD800, 0x22]
+        .iter()
+        .flat_map(|u| u.to_le_bytes())
+        .collect();
+    let utf32_past: Vec<u8> = [0x22u32, 0x11_0000, 0x22]
+        .iter()
+        .flat_map(|u| u.to_le_bytes())
+        .collect();
+    for body in [
+        b"{\"logical_id\": \"\xc3\x28\"}".to_vec(),
+        b"\x80".to_vec(),
+        utf16_odd,
+        utf16_lone,
+        utf32_past,
+    ] {
+        for call in [
+            Call::new(Method::POST, COLLECTION),
+            Call::new(Method::PATCH, item(SOME_ID)),
+        ] {
+            let reply = send(&app, call.raw(body.clone(), Some("application/json"))).await;
+            assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body:?}");
+            assert_eq!(reply.body, expected);
+        }
+        // A body that is not JSON by its content type is never decoded: FastAPI validates
+        // the bytes, and they are no object.
+        for content_type in [None, Some("text/plain")] {
             let reply = send(
                 &app,
-                Call::new(Method::POST, COLLECTION).raw(body.to_vec(), content_type),
+                Call::new(Method::POST, COLLECTION).raw(body.clone(), content_type),
             )
             .await;
-            assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-            assert_eq!(reply.body, expected);
+            assert_eq!(reply.detail_types(), ["model_attributes_type"], "{body:?}");
             let reply = send(
                 &app,
-                Call::new(Method::PATCH, item(SOME_ID)).raw(body.to_vec(), content_type),
+                Call::new(Method::PATCH, item(SOME_ID)).raw(body.clone(), content_type),
             )
             .await;
-            assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-            assert_eq!(reply.body, expected);
+            assert_eq!(reply.detail_types(), ["dict_type"], "{body:?}");
+        }
+    }
+    // A byte order mark alone is an empty text: not JSON.
+    let reply = send(
+        &app,
+        Call::new(Method::POST, COLLECTION).raw(b"\xff\xfe".to_vec(), Some("application/json")),
+    )
+    .await;
+    assert_eq!(reply.detail_types(), ["json_invalid"]);
+}
+
+/// `json.detect_encoding`'s encodings of one body: UTF-8 with a BOM, UTF-16 and UTF-32 with a
+/// BOM (either order) and without one (recognised from the zero bytes).
+fn encodings(text: &str) -> Vec<(&'static str, Vec<u8>)> {
+    let utf16 = |be: bool| -> Vec<u8> {
+        text.encode_utf16()
+            .flat_map(|u| if be { u.to_be_bytes() } else { u.to_le_bytes() })
+            .collect()
+    };
+    let utf32 = |be: bool| -> Vec<u8> {
+        text.chars()
+            .flat_map(|c| {
+                let c = u32::from(c);
+                if be { c.to_be_bytes() } else { c.to_le_bytes() }
+            })
+            .collect()
+    };
+    let with = |bom: &[u8], rest: Vec<u8>| [bom.to_vec(), rest].concat();
+    vec![
+        ("utf-8", text.as_bytes().to_vec()),
+        ("utf-8-sig", with(b"\xEF\xBB\xBF", text.as_bytes().to_vec())),
+        ("utf-16 (LE BOM)", with(b"\xFF\xFE", utf16(false))),
+        ("utf-16 (BE BOM)", with(b"\xFE\xFF", utf16(true))),
+        ("utf-16-le", utf16(false)),
+        ("utf-16-be", utf16(true)),
+        ("utf-32 (LE BOM)", with(b"\xFF\xFE\0\0", utf32(false))),
+        ("utf-32 (BE BOM)", with(b"\0\0\xFE\xFF", utf32(true))),
+        ("utf-32-le", utf32(false)),
+        ("utf-32-be", utf32(true)),
+    ]
+}
+
+#[tokio::test]
+async fn bodies_in_every_encoding_pythons_json_reader_detects_are_json() {
+    let app = app(config());
+    let text = "{\"logical_id\": \"\u{e9}t\u{e9} \u{1F600}\", \"max_events\": 7}";
+    for (encoding, bytes) in encodings(text) {
+        let reply = send(
+            &app,
+            Call::new(Method::POST, COLLECTION).raw(bytes.clone(), Some("application/json")),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK, "{encoding}: {reply:?}");
+        let config = &reply.simulation()["simulation_config"];
+        assert_eq!(
+            config["logical_id"], "\u{e9}t\u{e9} \u{1F600}",
+            "{encoding}"
+        );
+        assert_eq!(config["max_events"], 7, "{encoding}");
+    }
+    // The offset of a JSON error counts characters of the decoded text, BOM excluded.
+    for (encoding, bytes) in encodings("{\"a\": }") {
+        let reply = send(
+            &app,
+            Call::new(Method::POST, COLLECTION).raw(bytes, Some("application/json")),
+        )
+        .await;
+        assert_eq!(reply.detail_types(), ["json_invalid"], "{encoding}");
+        assert_eq!(
+            reply.body["detail"][0]["loc"],
+            json!(["body", 6]),
+            "{encoding}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn nan_and_infinities_are_null_in_dynamic_variables_and_invalid_in_typed_fields() {
+    let app = app(config());
+    // At every depth of dynamic_variables; 1e400 is Python's infinity too.
+    let sent = r#"{"selected_workflow": {"dynamic_variables": {"a": NaN, "b": [Infinity,
+        {"c": -Infinity, "d": [[1e400]]}], "e": -1e400, "f": 1.5, "g": "NaN"}}}"#;
+    let reply = send(
+        &app,
+        Call::new(Method::POST, COLLECTION).raw(sent, Some("application/json")),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    let stored = json!({"a": null, "b": [null, {"c": null, "d": [[null]]}], "e": null,
+        "f": 1.5, "g": "NaN"});
+    assert_eq!(
+        reply.simulation()["simulation_config"]["selected_workflow"]["dynamic_variables"],
+        stored
+    );
+    let id = reply.id();
+    let reply = send(&app, Call::get(item(&id))).await;
+    assert_eq!(
+        reply.simulation()["simulation_config"]["selected_workflow"]["dynamic_variables"],
+        stored
+    );
+    // In a typed field: pydantic's error for that field, the input written as pydantic's
+    // JSON writer writes a non-finite float (null), never a 5xx.
+    for token in ["NaN", "Infinity", "-Infinity", "1e400", "-1e400"] {
+        for (body, ty, loc) in [
+            (
+                format!("{{\"max_events\": {token}}}"),
+                "finite_number",
+                json!(["body", "max_events"]),
+            ),
+            (
+                format!("{{\"timeout_seconds\": {token}}}"),
+                "finite_number",
+                json!(["body", "timeout_seconds"]),
+            ),
+            (
+                format!("{{\"stop_on_failure\": {token}}}"),
+                "bool_type",
+                json!(["body", "stop_on_failure"]),
+            ),
+            (
+                format!("{{\"logical_id\": {token}}}"),
+                "string_type",
+                json!(["body", "logical_id"]),
+            ),
+            (
+                format!("{{\"status\": {token}}}"),
+                "enum",
+                json!(["body", "status"]),
+            ),
+            (
+                format!("{{\"counter_workflow\": {token}}}"),
+                "model_attributes_type",
+                json!(["body", "counter_workflow"]),
+            ),
+            (
+                format!("{{\"selected_workflow\": {{\"total_events\": {token}}}}}"),
+                "finite_number",
+                json!(["body", "selected_workflow", "total_events"]),
+            ),
+            (
+                format!("{{\"selected_workflow\": {{\"dynamic_variables\": {token}}}}}"),
+                "dict_type",
+                json!(["body", "selected_workflow", "dynamic_variables"]),
+            ),
+            (token.to_owned(), "model_attributes_type", json!(["body"])),
+        ] {
+            let reply = send(
+                &app,
+                Call::new(Method::POST, COLLECTION).raw(body.clone(), Some("application/json")),
+            )
+            .await;
+            assert_eq!(reply.detail_types(), [ty], "{body}: {reply:?}");
+            assert_eq!(reply.body["detail"][0]["loc"], loc, "{body}");
+            assert_eq!(reply.body["detail"][0]["input"], Value::Null, "{body}");
+        }
+        for (body, ty) in [
+            (format!("{{\"description\": {token}}}"), "string_type"),
+            (format!("{{\"status\": {token}}}"), "enum"),
+            (token.to_owned(), "dict_type"),
+        ] {
+            let reply = send(
+                &app,
+                Call::new(Method::PATCH, item(&id)).raw(body.clone(), Some("application/json")),
+            )
+            .await;
+            assert_eq!(reply.detail_types(), [ty], "{body}: {reply:?}");
         }
     }
 }
@@ -714,14 +907,14 @@ async fn deep_nesting_and_huge_numbers_never_crash() {
         simulation["simulation_config"]["counter_workflow"]["dynamic_variables"],
         nested
     );
-    // Numbers outside f64 are not JSON serde can keep: 422, never a crash.
+    // Numbers outside f64 are Python's infinity: not an integer, never a crash.
     let reply = send(
         &app,
         Call::new(Method::POST, COLLECTION)
             .raw("{\"max_events\": 1e400}", Some("application/json")),
     )
     .await;
-    assert_eq!(reply.detail_types(), ["json_invalid"]);
+    assert_eq!(reply.detail_types(), ["finite_number"]);
     // Floats past the 64-bit range are refused, as pydantic's float_as_int refuses them.
     for text in [
         "{\"max_events\": 1e300}",
@@ -1496,7 +1689,7 @@ async fn checks_run_in_fastapi_order() {
     let reply = send(
         &app,
         Call::new(Method::POST, COLLECTION)
-            .raw(b"\xff".to_vec(), None)
+            .raw(b"\xff".to_vec(), Some("application/json"))
             .key(None),
     )
     .await;

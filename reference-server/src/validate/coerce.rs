@@ -68,12 +68,14 @@ impl Int {
 pub(crate) fn lax_int(value: &Value) -> Result<Int, Rejection> {
     match value {
         Value::Bool(b) => Ok(Int::Small(i64::from(*b))),
+        // Python's NaN and infinities, which the body reader keeps as their tokens.
+        Value::Number(n) if crate::body::is_non_finite(n) => Err(("finite_number", MSG_FINITE)),
         // The body reader kept integer literals exact and made every other number an f64.
         Value::Number(n) if !n.as_str().contains(['.', 'e', 'E']) => {
             Ok(Int::from_decimal(n.as_str()))
         }
         Value::Number(n) => {
-            // The body reader refuses numbers beyond f64; this only guards the invariant.
+            // Non-finite numbers were answered above; this only guards the invariant.
             let Some(float) = n.as_f64() else {
                 return Err(("finite_number", MSG_FINITE));
             };
@@ -221,6 +223,8 @@ pub(crate) fn lax_bool(value: &Value) -> Result<bool, Rejection> {
         Value::Bool(b) => Ok(*b),
         // pydantic reads a whole number other than 0 and 1 as a failed parse, but a number with
         // a fraction (0.5, 1e-3) as no boolean at all: `bool_type`, as the FastAPI oracle shows.
+        // NaN and infinities are no boolean at all, as pydantic answers.
+        Value::Number(n) if crate::body::is_non_finite(n) => Err(("bool_type", MSG_BOOL_TYPE)),
         Value::Number(n) => match n.as_f64() {
             Some(0.0) => Ok(false),
             Some(1.0) => Ok(true),

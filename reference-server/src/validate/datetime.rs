@@ -1,19 +1,19 @@
-//! pydantic's lax `datetime` from a query string (`start`, `end`), modelled on speedate,
-//! pydantic-core's parser, and its reasons for refusing.
+//! pydantic's lax `datetime` from a query string (`start`, `end`): speedate, the parser
+//! pydantic-core itself calls, with the options pydantic sets, and pydantic's glue around it.
 //!
-//! Hand-written rather than the `speedate` crate itself, because this refactor keeps behaviour
-//! and speedate does not keep it. Called directly (`DateTime` with truncated microseconds and a
-//! zero offset, then `Date` for a bare date), speedate 0.18 answers 9 of 61 probe inputs
-//! differently from this parser and its tests, some with 200 against 422: it refuses a `+05`
-//! offset and accepts `+1000`, `.5` and the millisecond timestamp `253402300799999`, and it
-//! words refusals otherwise (`…T00:00:00junk` is "invalid timezone sign"). On those same probes
-//! real pydantic (the FastAPI oracle's, 2.14) sides with speedate on every answer but `0000-01-01`
-//! and words refusals from its `date` fallback ("unexpected extra characters at the end of the
-//! input"), so moving to speedate with pydantic-core's glue is a behaviour change worth its own
-//! issue, settled against the oracle. It would also add four crates, one a proc macro
-//! (`strum_macros`), to a clean build.
+//! pydantic-core (2.50.5, the FastAPI oracle's) calls `DateTime::parse_bytes_with_config` with
+//! microseconds beyond six digits truncated, `unix_timestamp_offset: Some(0)` (a number is a UTC
+//! instant) and the timestamp unit inferred (seconds, milliseconds past 2e10). When that fails,
+//! lax mode tries `Date::parse_bytes_with_config` and reads a date as midnight, reporting the
+//! date parser's reason as `datetime_from_date_parsing`. Python's `datetime` then refuses year
+//! 0, which speedate takes (`datetime_parsing`). The probe table in the tests holds real
+//! pydantic's answers.
 
-use chrono::{NaiveDate, NaiveTime};
+use speedate::{
+    Date, DateConfig, DateTime, DateTimeConfig, MicrosecondsPrecisionOverflowBehavior, ParseError,
+    TimeConfig, TimestampUnit,
+};
+use strum::EnumMessage;
 
 /// How a server reads what the text leaves open: the offset of a date-time without one, and
 /// the unit of a number. pydantic's reading is the default (UTC, seconds); the list query's
@@ -27,171 +27,334 @@ pub(crate) struct Reading {
     pub numbers_as_milliseconds: bool,
 }
 
-/// pydantic's lax `datetime` from a string, as speedate reads it: Unix time (seconds, or
-/// milliseconds past 2e10) from a number, else `YYYY-MM-DD[(T|t|_| )HH:MM[:SS[.f+]][Z|±HH[:]MM]]`.
-/// No offset means UTC (or `reading`'s offset). Returns Unix microseconds, or speedate's reason
-/// for refusing.
-pub(crate) fn parse_datetime_as(s: &str, reading: Reading) -> Result<i64, &'static str> {
-    if let Some(micros) = parse_unix_time(s, reading.numbers_as_milliseconds) {
-        return micros;
-    }
-    let b = s.as_bytes();
-    if b.len() < 10 {
-        return Err("input is too short");
-    }
-    let year = digits(&b[0..4]).ok_or("invalid character in year")?;
-    if b[4] != b'-' {
-        return Err("invalid date separator, expected `-`");
-    }
-    let month = digits(&b[5..7]).ok_or("invalid character in month")?;
-    if b[7] != b'-' {
-        return Err("invalid date separator, expected `-`");
-    }
-    let day = digits(&b[8..10]).ok_or("invalid character in day")?;
-    if !(1..=12).contains(&month) {
-        return Err("month value is outside expected range of 1-12");
-    }
-    let date = NaiveDate::from_ymd_opt(year as i32, month, day)
-        .ok_or("day value is outside expected range")?;
-    if b.len() == 10 {
-        let midnight = date.and_time(NaiveTime::MIN).and_utc().timestamp_micros();
-        return Ok(midnight - reading.naive_offset_seconds * 1_000_000);
-    }
-    if !matches!(b[10], b'T' | b't' | b'_' | b' ') {
-        return Err("invalid datetime separator, expected `T`, `t`, `_` or space");
-    }
-    let t = &b[11..];
-    if t.len() < 5 {
-        return Err("input is too short");
-    }
-    let hour = digits(&t[0..2]).ok_or("invalid character in hour")?;
-    if t[2] != b':' {
-        return Err("invalid time separator, expected `:`");
-    }
-    let minute = digits(&t[3..5]).ok_or("invalid character in minute")?;
-    let mut rest = &t[5..];
-    let mut second = 0;
-    let mut micro = 0;
-    if let Some(after) = rest.strip_prefix(b":") {
-        if after.len() < 2 {
-            return Err("input is too short");
-        }
-        second = digits(&after[0..2]).ok_or("invalid character in second")?;
-        rest = &after[2..];
-        if let [b'.' | b',', fraction @ ..] = rest {
-            let count = fraction.iter().take_while(|c| c.is_ascii_digit()).count();
-            if count == 0 {
-                return Err("invalid character in second fraction");
-            }
-            // pydantic's default microseconds overflow behaviour is to truncate.
-            for (i, c) in fraction[..count].iter().take(6).enumerate() {
-                micro += u32::from(c - b'0') * 10u32.pow(5 - i as u32);
-            }
-            rest = &fraction[count..];
+/// Why pydantic refuses a value: its error `type` and the reason it puts in `ctx.error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    /// `datetime_from_date_parsing` (neither a date-time nor a date) or `datetime_parsing` (a
+    /// value speedate reads that Python's `datetime` cannot hold).
+    pub ty: &'static str,
+    pub reason: &'static str,
+}
+
+impl Refusal {
+    /// pydantic's `msg` for this refusal.
+    pub(crate) fn message(&self) -> String {
+        match self.ty {
+            "datetime_parsing" => format!("Input should be a valid datetime, {}", self.reason),
+            _ => format!("Input should be a valid datetime or date, {}", self.reason),
         }
     }
-    if hour > 23 {
-        return Err("hour value is outside expected range of 0-23");
-    }
-    if minute > 59 {
-        return Err("minute value is outside expected range of 0-59");
-    }
-    if second > 59 {
-        return Err("second value is outside expected range of 0-59");
-    }
-    let offset_seconds: i64 = match rest {
-        [] => reading.naive_offset_seconds,
-        [b'Z' | b'z'] => 0,
-        [sign @ (b'+' | b'-'), tz @ ..] => {
-            let (h, m) = match tz {
-                [h1, h2, b':', m1, m2] | [h1, h2, m1, m2] => (
-                    digits(&[*h1, *h2]).ok_or("invalid timezone hour")?,
-                    digits(&[*m1, *m2]).ok_or("invalid timezone minute")?,
-                ),
-                [h1, h2] => (digits(&[*h1, *h2]).ok_or("invalid timezone hour")?, 0),
-                _ => return Err("invalid timezone offset"),
-            };
-            if h > 23 || m > 59 {
-                return Err("timezone offset must be less than 24 hours");
-            }
-            let magnitude = i64::from(h * 3600 + m * 60);
-            if *sign == b'-' { -magnitude } else { magnitude }
-        }
-        _ => return Err("unexpected extra characters at the end of the input"),
+}
+
+/// pydantic's lax `datetime` from a string: Unix time from a number (seconds, or milliseconds
+/// past 2e10), else an RFC 3339-like date-time, else a date at midnight. No offset means UTC
+/// (or `reading`'s offset). Returns Unix microseconds, or pydantic's refusal.
+pub(crate) fn parse_datetime_as(s: &str, reading: Reading) -> Result<i64, Refusal> {
+    let timestamp_unit = if reading.numbers_as_milliseconds {
+        TimestampUnit::Millisecond
+    } else {
+        TimestampUnit::Infer
     };
-    let time = NaiveTime::from_hms_micro_opt(hour, minute, second, micro)
-        .ok_or("second value is outside expected range of 0-59")?;
-    Ok(date.and_time(time).and_utc().timestamp_micros() - offset_seconds * 1_000_000)
+    let config = DateTimeConfig {
+        timestamp_unit,
+        time_config: TimeConfig {
+            microseconds_precision_overflow_behavior:
+                MicrosecondsPrecisionOverflowBehavior::Truncate,
+            unix_timestamp_offset: Some(0),
+        },
+    };
+    let (date, time) = match DateTime::parse_bytes_with_config(s.as_bytes(), &config) {
+        Ok(datetime) => (datetime.date, Some(datetime.time)),
+        Err(_) => match Date::parse_bytes_with_config(s.as_bytes(), &DateConfig { timestamp_unit })
+        {
+            Ok(date) => (date, None),
+            Err(error) => {
+                return Err(Refusal {
+                    ty: "datetime_from_date_parsing",
+                    reason: documentation(&error),
+                });
+            }
+        },
+    };
+    // Python's `datetime` starts at year 1; pydantic reports its ValueError as is.
+    if date.year == 0 {
+        return Err(Refusal {
+            ty: "datetime_parsing",
+            reason: "year 0 is out of range",
+        });
+    }
+    let (seconds_of_day, micros, offset) = match time {
+        Some(t) => (
+            i64::from(t.total_seconds()),
+            i64::from(t.microsecond),
+            t.tz_offset.map(i64::from),
+        ),
+        None => (0, 0, None),
+    };
+    let offset = offset.unwrap_or(reading.naive_offset_seconds);
+    // Years 1 to 9999 and offsets under a day: far inside i64 microseconds.
+    Ok((date.timestamp() + seconds_of_day - offset) * 1_000_000 + micros)
 }
 
-fn digits(b: &[u8]) -> Option<u32> {
-    b.iter().try_fold(0u32, |acc, c| {
-        c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
-    })
-}
-
-/// A number read as Unix time: `-?\d+(\.\d*)?`; `None` when `s` is not such a number.
-fn parse_unix_time(s: &str, milliseconds: bool) -> Option<Result<i64, &'static str>> {
-    let unsigned = s.strip_prefix('-').unwrap_or(s);
-    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
-    let numeric = !whole.is_empty()
-        && whole.bytes().all(|b| b.is_ascii_digit())
-        && fraction.bytes().all(|b| b.is_ascii_digit());
-    if !numeric {
-        return None;
-    }
-    let mut value: f64 = s.parse().ok()?;
-    // speedate reads magnitudes past 2e10 as milliseconds.
-    if milliseconds || value.abs() > 2e10 {
-        value /= 1000.0;
-    }
-    // Years 1 to 9999, the range of Python's datetime.
-    if !(-62_135_596_800.0..=253_402_300_799.0).contains(&value) {
-        return Some(Err("timestamp value is outside expected range"));
-    }
-    #[allow(clippy::cast_possible_truncation)]
-    Some(Ok((value * 1e6).round() as i64))
+/// The sentence pydantic puts in `ctx.error`: speedate's documentation of its error.
+fn documentation(error: &ParseError) -> &'static str {
+    error.get_documentation().unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parse_datetime(s: &str) -> Result<i64, &'static str> {
+    fn parse_datetime(s: &str) -> Result<i64, Refusal> {
         parse_datetime_as(s, Reading::default())
     }
 
     #[test]
-    fn datetimes_follow_speedate() {
-        assert_eq!(parse_datetime("1970-01-01T00:00:00Z"), Ok(0));
-        assert_eq!(parse_datetime("1970-01-01T01:00:00+01:00"), Ok(0));
-        assert_eq!(parse_datetime("1970-01-01 00:00:01.5"), Ok(1_500_000));
-        assert_eq!(parse_datetime("1970-01-02"), Ok(86_400_000_000));
-        assert_eq!(parse_datetime("0.5"), Ok(500_000));
-        assert_eq!(parse_datetime("1000"), Ok(1_000_000_000));
-        assert_eq!(parse_datetime("30000000000"), Ok(30_000_000_000_000));
-        assert_eq!(parse_datetime("abc"), Err("input is too short"));
+    fn the_faults_readings_bend_only_what_the_text_leaves_open() {
         let local = Reading {
             naive_offset_seconds: 7200,
             numbers_as_milliseconds: true,
         };
         assert_eq!(parse_datetime_as("1970-01-01T02:00:00", local), Ok(0));
+        assert_eq!(parse_datetime_as("1970-01-01", local), Ok(-7_200_000_000));
         assert_eq!(
             parse_datetime_as("1970-01-01T02:00:00Z", local),
             Ok(7_200_000_000)
         );
         assert_eq!(parse_datetime_as("1000", local), Ok(1_000_000));
+        assert_eq!(parse_datetime("1000"), Ok(1_000_000_000));
         assert_eq!(
-            parse_datetime("2024-13-01"),
-            Err("month value is outside expected range of 1-12")
+            parse_datetime("abc").map_err(|r| r.message()),
+            Err("Input should be a valid datetime or date, input is too short".into())
         );
         assert_eq!(
-            parse_datetime("2024-01-01Tab:00"),
-            Err("invalid character in hour")
+            parse_datetime("0000-01-01").map_err(|r| r.message()),
+            Err("Input should be a valid datetime, year 0 is out of range".into())
         );
-        assert_eq!(
-            parse_datetime("2024-01-01T00:00:00junk"),
-            Err("unexpected extra characters at the end of the input")
+    }
+
+    /// Real pydantic's answers (the oracle's, 2.14.4 with pydantic-core 2.50.5) for a
+    /// `datetime` query value, from `TypeAdapter(datetime).validate_python(s)`: Unix
+    /// microseconds (naive read as UTC), or the error's `type` and `ctx.error`.
+    type Answer = Result<i64, (&'static str, &'static str)>;
+
+    const PYDANTIC: &[(&str, Answer)] = &[
+        ("2024-05-06T07:08:09Z", Ok(1714979289000000)),
+        ("2024-05-06T07:08:09z", Ok(1714979289000000)),
+        (
+            "2024-05-06T07:08:09+05",
+            Err((
+                "datetime_from_date_parsing",
+                "unexpected extra characters at the end of the input",
+            )),
+        ),
+        ("2024-05-06T07:08:09+0530", Ok(1714959489000000)),
+        ("2024-05-06T07:08:09+05:30", Ok(1714959489000000)),
+        ("2024-05-06T07:08:09-00:00", Ok(1714979289000000)),
+        ("2024-05-06T07:08:09-23:59", Ok(1715065629000000)),
+        (
+            "2024-05-06T07:08:09+24:00",
+            Err((
+                "datetime_from_date_parsing",
+                "unexpected extra characters at the end of the input",
+            )),
+        ),
+        (
+            "2024-05-06T07:08:09+05:3",
+            Err((
+                "datetime_from_date_parsing",
+                "unexpected extra characters at the end of the input",
+            )),
+        ),
+        (
+            "2024-05-06T07:08:09 +05:30",
+            Err((
+                "datetime_from_date_parsing",
+                "unexpected extra characters at the end of the input",
+            )),
+        ),
+        ("2024-05-06T07:08:09.1Z", Ok(1714979289100000)),
+        ("2024-05-06T07:08:09.12Z", Ok(1714979289120000)),
+        ("2024-05-06T07:08:09.123Z", Ok(1714979289123000)),
+        ("2024-05-06T07:08:09.1234Z", Ok(1714979289123400)),
+        ("2024-05-06T07:08:09.12345Z", Ok(1714979289123450)),
+        ("2024-05-06T07:08:09.123456Z", Ok(1714979289123456)),
+        ("2024-05-06T07:08:09.1234567Z", Ok(1714979289123456)),
+        ("2024-05-06T07:08:09.12345678Z", Ok(1714979289123456)),
+        ("2024-05-06T07:08:09.123456789Z", Ok(1714979289123456)),
+        ("2024-05-06T07:08:09,5Z", Ok(1714979289500000)),
+        (
+            "2024-05-06T07:08:09.Z",
+            Err((
+                "datetime_from_date_parsing",
+                "unexpected extra characters at the end of the input",
+            )),
+        ),
+        ("2024-05-06 07:08:09", Ok(1714979289000000)),
+        ("2024-05-06t07:08:09", Ok(1714979289000000)),
+        ("2024-05-06_07:08:09", Ok(1714979289000000)),
+        ("2024-05-06T07:08", Ok(1714979280000000)),
+        ("2024-05-06T07:08Z", Ok(1714979280000000)),
+        (
+            "2024-05-06T07",
+            Err((
+                "datetime_from_date_parsing",
+                "unexpected extra characters at the end of the input",
+            )),
+        ),
+        ("2024-05-06", Ok(1714953600000000)),
+        (
+            "2024-02-30",
+            Err((
+                "datetime_from_date_parsing",
+                "day value is outside expected range",
+            )),
+        ),
+        (
+            "2024-13-01",
+            Err((
+                "datetime_from_date_parsing",
+                "month value is outside expected range of 1-12",
+            )),
+        ),
+        (
+            "0000-01-01",
+            Err(("datetime_parsing", "year 0 is out of range")),
+        ),
+        (
+            "0000-01-01T00:00:00Z",
+            Err(("datetime_parsing", "year 0 is out of range")),
+        ),
+        ("0001-01-01T00:00:00Z", Ok(-62135596800000000)),
+        ("9999-12-31T23:59:59.999999Z", Ok(253402300799999999)),
+        ("9999-12-31", Ok(253402214400000000)),
+        (
+            "10000-01-01",
+            Err((
+                "datetime_from_date_parsing",
+                "invalid date separator, expected `-`",
+            )),
+        ),
+        (
+            "2024-05-06T24:00:00",
+            Err((
+                "datetime_from_date_parsing",
+                "unexpected extra characters at the end of the input",
+            )),
+        ),
+        (
+            "2024-05-06T23:59:60",
+            Err((
+                "datetime_from_date_parsing",
+                "unexpected extra characters at the end of the input",
+            )),
+        ),
+        (
+            "2024-05-06T07:08:09junk",
+            Err((
+                "datetime_from_date_parsing",
+                "unexpected extra characters at the end of the input",
+            )),
+        ),
+        ("0", Ok(0)),
+        ("1", Ok(1000000)),
+        ("-1", Ok(-1000000)),
+        ("0.5", Ok(500000)),
+        (".5", Ok(500000)),
+        ("+1000", Ok(1000000000)),
+        ("-1000", Ok(-1000000000)),
+        ("1000.", Ok(1000000000)),
+        (
+            "1e3",
+            Err(("datetime_from_date_parsing", "input is too short")),
+        ),
+        (
+            " 5",
+            Err(("datetime_from_date_parsing", "input is too short")),
+        ),
+        (
+            "5 ",
+            Err(("datetime_from_date_parsing", "input is too short")),
+        ),
+        (
+            "--5",
+            Err(("datetime_from_date_parsing", "input is too short")),
+        ),
+        (
+            "+-5",
+            Err(("datetime_from_date_parsing", "input is too short")),
+        ),
+        ("19999999999", Ok(19999999999000000)),
+        ("20000000000", Ok(20000000000000000)),
+        ("20000000001", Ok(20000000001000)),
+        ("-20000000000", Ok(-20000000000000000)),
+        ("-20000000001", Ok(-20000000001000)),
+        ("1715000000000", Ok(1715000000000000)),
+        ("-1715000000000", Ok(-1715000000000000)),
+        ("253402300799", Ok(253402300799000)),
+        ("253402300800", Ok(253402300800000)),
+        ("253402300799999", Ok(253402300799999000)),
+        (
+            "253402300800000",
+            Err((
+                "datetime_from_date_parsing",
+                "dates after 9999 are not supported as unix timestamps",
+            )),
+        ),
+        ("-62135596800", Ok(-62135596800000)),
+        ("-62135596800000", Ok(-62135596800000000)),
+        (
+            "-62135596801000",
+            Err(("datetime_parsing", "year 0 is out of range")),
+        ),
+        (
+            "99999999999999999999",
+            Err((
+                "datetime_from_date_parsing",
+                "invalid date separator, expected `-`",
+            )),
+        ),
+        ("1.5e10", Ok(15000000000000000)),
+        (
+            "NaN",
+            Err(("datetime_from_date_parsing", "input is too short")),
+        ),
+        (
+            "inf",
+            Err(("datetime_from_date_parsing", "input is too short")),
+        ),
+        (
+            "",
+            Err(("datetime_from_date_parsing", "input is too short")),
+        ),
+        (
+            "abc",
+            Err(("datetime_from_date_parsing", "input is too short")),
+        ),
+        (
+            "2024-05-06T07:08:09+05:30:00",
+            Err((
+                "datetime_from_date_parsing",
+                "unexpected extra characters at the end of the input",
+            )),
+        ),
+    ];
+
+    #[test]
+    fn every_probe_reads_as_real_pydantic_reads_it() {
+        let wrong: Vec<String> = PYDANTIC
+            .iter()
+            .filter_map(|(input, expected)| {
+                let got = parse_datetime(input).map_err(|r| (r.ty, r.reason));
+                (got != *expected).then(|| format!("{input:?}: {got:?}, pydantic {expected:?}"))
+            })
+            .collect();
+        assert!(
+            wrong.is_empty(),
+            "{} of {} differ:\n{}",
+            wrong.len(),
+            PYDANTIC.len(),
+            wrong.join("\n")
         );
     }
 }

@@ -88,15 +88,15 @@ pub(crate) fn list_query(raw: &str, faults: Faults) -> Result<ListQuery, ApiErro
         let raw = params.get(name)?;
         match parse_datetime_as(raw, reading) {
             Ok(micros) => Some(micros),
-            Err(reason) => {
+            Err(refusal) => {
                 errors.push(
                     FieldError::new(
-                        "datetime_from_date_parsing",
+                        refusal.ty,
                         &loc(name),
-                        format!("Input should be a valid datetime or date, {reason}"),
+                        refusal.message(),
                         Value::from(raw.as_str()),
                     )
-                    .with_ctx(json!({ "error": reason })),
+                    .with_ctx(json!({ "error": refusal.reason })),
                 );
                 None
             }

@@ -283,7 +283,8 @@ impl Fields<'_> {
                 _ => self.fail(enum_error(loc, value.clone())),
             },
             Kind::Dict => match value {
-                Value::Object(_) => Some(value.clone()),
+                // Stored as pydantic writes it: NaN and infinities become null.
+                Value::Object(_) => Some(crate::body::as_written(value)),
                 _ => self.fail(FieldError::new(
                     "dict_type",
                     loc,
