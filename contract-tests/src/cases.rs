@@ -5,6 +5,7 @@ use proptest::sample::select;
 use serde_json::{Value, json};
 
 use crate::exchange::{Body, Case, Expect, Locus};
+use crate::hazard;
 use crate::pointer;
 use crate::spec::{Kind, Operation, Spec};
 use crate::values::{Accepted, arb_accepted_object, arb_rejected, arb_unspecified};
@@ -258,8 +259,113 @@ pub fn arb_create_case(spec: &Spec) -> BoxedStrategy<Case> {
         2 => arb_create_field_mutations(spec),
         3 => arb_create_body_mutation(spec),
         2 => arb_create_probe(spec),
+        1 => arb_create_hazard(spec),
     ]
     .boxed()
+}
+
+/// Text that stands for a value in a body serialised by serde_json, to be replaced by JSON
+/// serde_json cannot write (`NaN`, a lone surrogate, nesting past its limit).
+const PLACEHOLDER: &str = "\u{1}hazard\u{1}";
+
+/// `body` serialised with the value at `at` written as `raw` JSON text.
+fn with_raw(mut body: Value, at: &str, raw: &str) -> Vec<u8> {
+    pointer::set(&mut body, at, json!(PLACEHOLDER));
+    let text = serde_json::to_string(&body).expect("a Value serialises");
+    let placeholder = serde_json::to_string(PLACEHOLDER).expect("a string serialises");
+    text.replacen(&placeholder, raw, 1).into_bytes()
+}
+
+/// The framework hazards (`crate::hazard`): a non-finite number in a typed field (422 at the
+/// field), a lone surrogate in a string (a 4xx or an acceptance), `dynamic_variables` nested
+/// 255 levels or deeper (a 4xx or an acceptance). Stock FastAPI answers 500 to each.
+pub fn arb_create_hazard(spec: &Spec) -> impl Strategy<Value = Case> + use<> {
+    let api = spec.api.clone();
+    let paths = spec.create_body.field_paths();
+    let typed: Vec<String> = paths
+        .iter()
+        .filter(|(_, kind, _)| !matches!(kind, Kind::AnyObject))
+        .map(|(at, _, _)| at.clone())
+        .collect();
+    let strings: Vec<String> = paths
+        .iter()
+        .filter(|(_, kind, _)| matches!(kind, Kind::String { .. }))
+        .map(|(at, _, _)| at.clone())
+        .collect();
+    let free: Vec<String> = paths
+        .iter()
+        .filter(|(_, kind, _)| matches!(kind, Kind::AnyObject))
+        .map(|(at, _, _)| at.clone())
+        .collect();
+    let base = arb_accepted_object(spec.create_body.clone())
+        .prop_map(|a| a.sent)
+        .boxed();
+    let case = move |body: Vec<u8>, expect: Expect| {
+        let mut request = api.create(Value::Null);
+        request.body = Body::Bytes(body);
+        Case { request, expect }
+    };
+    let mut arms: Vec<BoxedStrategy<Case>> = Vec::new();
+    if !typed.is_empty() {
+        let case = case.clone();
+        let tokens = ["NaN", "Infinity", "-Infinity", "1e400", "-1e999"];
+        arms.push(
+            (base.clone(), select(typed), select(tokens.to_vec()))
+                .prop_map(move |(body, at, token)| {
+                    case(
+                        with_raw(body, &at, token),
+                        Expect::Reject {
+                            mutation: hazard::NON_FINITE,
+                            locus: Some(Locus::Exact(pointer_to_loc(&at))),
+                            pointer: at,
+                            status: 422,
+                        },
+                    )
+                })
+                .boxed(),
+        );
+    }
+    if !strings.is_empty() {
+        let case = case.clone();
+        let surrogates = [r"\ud800", r"x\udfff", r"\udc00\ud800", r"\udbffy"];
+        arms.push(
+            (base.clone(), select(strings), select(surrogates.to_vec()))
+                .prop_map(move |(body, at, surrogate)| {
+                    case(
+                        with_raw(body, &at, &format!("\"{surrogate}\"")),
+                        Expect::OneOf {
+                            statuses: vec![400, 422, 200],
+                            because: hazard::LONE_SURROGATE_BECAUSE,
+                        },
+                    )
+                })
+                .boxed(),
+        );
+    }
+    if !free.is_empty() {
+        let deep = hazard::DEEP_NESTING..=hazard::DEEP_NESTING + 20;
+        arms.push(
+            (base, select(free), deep, any::<bool>())
+                .prop_map(move |(body, at, levels, arrays)| {
+                    // `levels` objects or arrays deep, the free object itself the first of them.
+                    let inner = levels - 1;
+                    let raw = if arrays {
+                        format!("{{\"k\":{}0{}}}", "[".repeat(inner), "]".repeat(inner))
+                    } else {
+                        format!("{}0{}", "{\"k\":".repeat(levels), "}".repeat(levels))
+                    };
+                    case(
+                        with_raw(body, &at, &raw),
+                        Expect::OneOf {
+                            statuses: vec![400, 413, 422, 200],
+                            because: hazard::DEEP_NESTING_BECAUSE,
+                        },
+                    )
+                })
+                .boxed(),
+        );
+    }
+    proptest::strategy::Union::new(arms)
 }
 
 #[cfg(test)]
@@ -358,6 +464,54 @@ mod tests {
                     .keys()
                     .all(|k| !k.starts_with("x-unknown"))
             );
+        }
+    }
+
+    #[test]
+    fn every_hazard_is_drawn_and_its_body_carries_it() {
+        let mut runner = TestRunner::deterministic();
+        let strategy = arb_create_hazard(&spec());
+        let mut seen = Vec::new();
+        for _ in 0..200 {
+            let case = strategy.new_tree(&mut runner).unwrap().current();
+            let hazard = hazard::Hazard::of(&case).expect("a hazard's case");
+            let Body::Bytes(body) = &case.request.body else {
+                panic!("{:?}", case.request.body)
+            };
+            let text = String::from_utf8(body.clone()).expect("UTF-8");
+            if hazard != hazard::Hazard::NonFiniteNumber {
+                assert!(
+                    serde_json::from_str::<Value>(&text).is_err(),
+                    "serde_json alone cannot read this hazard: {text}"
+                );
+            }
+            match hazard {
+                hazard::Hazard::NonFiniteNumber => {
+                    assert!(
+                        ["NaN", "Infinity", "1e400", "1e999"]
+                            .iter()
+                            .any(|t| text.contains(t))
+                    );
+                    assert!(hazard::depth(body) < 10);
+                }
+                hazard::Hazard::LoneSurrogate => {
+                    assert!(hazard::without_lone_surrogates(body).is_some(), "{text}");
+                }
+                hazard::Hazard::DeepNesting => {
+                    let nesting = hazard::depth(body);
+                    // The body's root and the workflow object hold the free object.
+                    assert!(nesting >= hazard::DEEP_NESTING + 2, "{nesting}");
+                    assert!(nesting < hazard::MAX_READ_DEPTH - 4, "{nesting}");
+                }
+            }
+            // The body is JSON to a reader that takes what Python's does, the hazard aside.
+            if hazard != hazard::Hazard::NonFiniteNumber {
+                assert!(hazard::parse(body).is_some(), "{text}");
+            }
+            seen.push(hazard);
+        }
+        for hazard in hazard::Hazard::ALL {
+            assert!(seen.contains(&hazard), "{hazard:?} never drawn");
         }
     }
 }

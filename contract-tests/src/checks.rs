@@ -8,6 +8,7 @@
 use serde_json::{Value, json};
 
 use crate::exchange::{Applied, ClientLimit, Exchange, Expect, Locus, Mismatch, Response, Verdict};
+use crate::hazard;
 use crate::numbers::{self, Decimal};
 use crate::pointer;
 use crate::rules::{Rule, RuleSet};
@@ -62,6 +63,24 @@ pub const CHECKS: &[Check] = &[
         // `coerce.unspecified` and `body.too-large` demand no more than "no 5xx" of a status.
         rules: &[Rule::Never5xx, Rule::CoerceUnspecified, Rule::BodyTooLarge],
         run: not_a_server_error,
+    },
+    Check {
+        name: hazard::Hazard::NonFiniteNumber.check(),
+        asserts: "NaN, Infinity or 1e400 in a typed field gets no 5xx (stock FastAPI answers 500)",
+        rules: &[Rule::Never5xx],
+        run: non_finite_number_handled,
+    },
+    Check {
+        name: hazard::Hazard::LoneSurrogate.check(),
+        asserts: "a string holding a lone UTF-16 surrogate gets no 5xx (stock FastAPI answers 500)",
+        rules: &[Rule::Never5xx],
+        run: lone_surrogate_handled,
+    },
+    Check {
+        name: hazard::Hazard::DeepNesting.check(),
+        asserts: "dynamic_variables nested 255 levels or deeper get no 5xx (stock FastAPI answers 500)",
+        rules: &[Rule::Never5xx],
+        run: deep_nesting_handled,
     },
     Check {
         name: "status_code_conformance",
@@ -260,6 +279,10 @@ pub fn find(name: &str) -> Option<&'static Check> {
 }
 
 pub fn not_a_server_error(x: &Exchange<'_>) -> Verdict {
+    // A hazard's case has a check of its own (below), so that a baseline can name it alone.
+    if hazard::Hazard::of(x.case).is_some() {
+        return NOT_APPLICABLE;
+    }
     if x.response.status >= 500 {
         return Err(mismatch(
             "",
@@ -268,6 +291,34 @@ pub fn not_a_server_error(x: &Exchange<'_>) -> Verdict {
         ));
     }
     PASSED
+}
+
+/// A case drawn to carry `hazard` (`crate::hazard`) gets no 5xx; what else it must get (a 422
+/// at the field, a 4xx or an acceptance) the other checks judge, when it is not a 5xx.
+fn hazard_handled(x: &Exchange<'_>, hazard: hazard::Hazard) -> Verdict {
+    if hazard::Hazard::of(x.case) != Some(hazard) {
+        return NOT_APPLICABLE;
+    }
+    if x.response.status >= 500 {
+        return Err(mismatch(
+            "",
+            "a status below 500 (CONTRACT.md: stock FastAPI's 500s are faults of the service)",
+            format!("{}", x.response.status),
+        ));
+    }
+    PASSED
+}
+
+pub fn non_finite_number_handled(x: &Exchange<'_>) -> Verdict {
+    hazard_handled(x, hazard::Hazard::NonFiniteNumber)
+}
+
+pub fn lone_surrogate_handled(x: &Exchange<'_>) -> Verdict {
+    hazard_handled(x, hazard::Hazard::LoneSurrogate)
+}
+
+pub fn deep_nesting_handled(x: &Exchange<'_>) -> Verdict {
+    hazard_handled(x, hazard::Hazard::DeepNesting)
 }
 
 pub fn status_code_conformance(x: &Exchange<'_>) -> Verdict {

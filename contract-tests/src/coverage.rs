@@ -646,7 +646,24 @@ pub const RULES: &[Definition] = &[
             s("options", "OPTIONS: 405"),
         ],
     ),
-    rule(Rule::Never5xx, &[s("any", "any response below 500")]),
+    rule(
+        Rule::Never5xx,
+        &[
+            s("any", "any response below 500"),
+            s(
+                "non-finite-number",
+                "NaN, Infinity or 1e400 in a typed field (stock FastAPI answers 500)",
+            ),
+            s(
+                "lone-surrogate",
+                "a string holding a lone UTF-16 surrogate (stock FastAPI answers 500)",
+            ),
+            s(
+                "deep-nesting",
+                "dynamic_variables nested 255 levels or deeper (stock FastAPI answers 500)",
+            ),
+        ],
+    ),
     rule(
         Rule::NeverLost,
         &[
@@ -738,6 +755,9 @@ fn candidates(observation: &Observation, status: u16, out: &mut Vec<Exercise>) {
         Operation::Get | Operation::Update | Operation::Delete
     );
     out.push(exercise(Rule::Never5xx, "any"));
+    if let Some(hazard) = crate::hazard::Hazard::of(case) {
+        out.push(exercise(Rule::Never5xx, hazard.situation()));
+    }
     if (200..300).contains(&status) {
         out.push(exercise(Rule::SchemaResponse, operation_name(operation)));
     } else if let Some(name) = error_status_name(status) {

@@ -262,7 +262,7 @@ pub struct Response {
 
 impl Response {
     pub fn new(status: u16, content_type: Option<String>, body: Vec<u8>) -> Response {
-        let json = serde_json::from_slice(&body).ok();
+        let json = crate::hazard::parse(&body);
         Response {
             status,
             content_type,

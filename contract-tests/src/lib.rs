@@ -9,6 +9,7 @@ pub mod error;
 pub mod exchange;
 pub mod formats;
 pub mod gateway;
+pub mod hazard;
 pub mod http;
 pub mod listing;
 pub mod numbers;

@@ -7,6 +7,7 @@ use contract_tests::checks::{self, CHECKS};
 use contract_tests::exchange::{
     Applied, Case, Exchange, Expect, Identity, Locus, Response, RunState, Verdict,
 };
+use contract_tests::hazard::{self, Hazard};
 use contract_tests::rules::{Rule, RuleSet};
 use serde_json::{Value, json};
 
@@ -190,6 +191,102 @@ fn not_a_server_error() {
         &json_response(200, &good_simulation()),
         &json_response(500, &json!({"detail": "boom"})),
     );
+}
+
+/// A case drawn to carry `hazard`, as `cases::arb_create_hazard` draws it.
+fn hazard_case(hazard: Hazard) -> Case {
+    match hazard {
+        Hazard::NonFiniteNumber => rejected(
+            hazard::NON_FINITE,
+            "/max_events",
+            422,
+            Some(Locus::Exact(vec![json!("body"), json!("max_events")])),
+        ),
+        Hazard::LoneSurrogate => Case {
+            request: spec().api.create(json!({})),
+            expect: Expect::OneOf {
+                statuses: vec![400, 422, 200],
+                because: hazard::LONE_SURROGATE_BECAUSE,
+            },
+        },
+        Hazard::DeepNesting => Case {
+            request: spec().api.create(json!({})),
+            expect: Expect::OneOf {
+                statuses: vec![400, 413, 422, 200],
+                because: hazard::DEEP_NESTING_BECAUSE,
+            },
+        },
+    }
+}
+
+/// Each hazard check fails on a 500 to its own hazard's case and applies to no other case,
+/// so a baseline entry naming it cannot hide any other finding; `not_a_server_error` leaves
+/// the hazards' cases to them and still fails on every other 500.
+fn assert_hazard_check(hazard: Hazard) {
+    let own = hazard_case(hazard);
+    let error = json_response(500, &json!({"detail": "Internal Server Error"}));
+    let refused = json_response(422, &validation_error(json!(["body", "max_events"])));
+    assert_catches(hazard.check(), &own, &refused, &error);
+    assert_eq!(verdict("not_a_server_error", &own, &error), NOT_APPLICABLE);
+    let others = Hazard::ALL
+        .into_iter()
+        .filter(|h| *h != hazard)
+        .map(hazard_case)
+        .chain([
+            valid_create(),
+            rejected("wrong_type", "/max_events", 422, None),
+            probe(json!(1.5)),
+        ]);
+    for other in others {
+        assert_eq!(
+            verdict(hazard.check(), &other, &error),
+            NOT_APPLICABLE,
+            "{other:?}"
+        );
+        if Hazard::of(&other).is_none() {
+            assert!(verdict("not_a_server_error", &other, &error).is_err());
+        }
+    }
+}
+
+#[test]
+fn non_finite_number_handled() {
+    assert_hazard_check(Hazard::NonFiniteNumber);
+}
+
+#[test]
+fn lone_surrogate_handled() {
+    assert_hazard_check(Hazard::LoneSurrogate);
+}
+
+#[test]
+fn deep_nesting_handled() {
+    assert_hazard_check(Hazard::DeepNesting);
+}
+
+/// The baseline CI's oracle run reads (stock FastAPI's own 500s) names hazard checks only, one
+/// entry per hazard at most: by `assert_hazard_check`, nothing else can match it.
+#[test]
+fn the_stock_fastapi_baseline_names_only_hazard_checks() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../oracle/stock-fastapi.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let baseline = contract_tests::baseline::Baseline::parse(&text).unwrap();
+    assert!(!baseline.entries.is_empty());
+    let mut named = Vec::new();
+    for entry in &baseline.entries {
+        let hazard = Hazard::ALL
+            .into_iter()
+            .find(|h| h.check() == entry.check)
+            .unwrap_or_else(|| panic!("{} is not a hazard check", entry.key_text()));
+        assert!(
+            entry.reason.starts_with("stock FastAPI"),
+            "{}",
+            entry.reason
+        );
+        assert_eq!(entry.pointer, "", "{}", entry.key_text());
+        assert!(!named.contains(&(hazard, entry.operation.clone())));
+        named.push((hazard, entry.operation.clone()));
+    }
 }
 
 #[test]

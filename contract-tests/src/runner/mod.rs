@@ -282,7 +282,15 @@ fn judge(
                 // The rules the checks compared on this response: what a passing check says it
                 // asserted, and all a failing check names (it compared and found a mismatch).
                 let mut asserted = RuleSet::EMPTY;
+                // A 5xx to a hazard's case is one finding, its own check's: every other check
+                // would report the same 500 under a key a baseline could not name alone.
+                let hazard =
+                    crate::hazard::Hazard::of(&observation.case).filter(|_| response.status >= 500);
                 for check in checks {
+                    if hazard.is_some_and(|h| h.check() != check.name) {
+                        outcomes.push((operation, check.name, false, false, Duration::ZERO));
+                        continue;
+                    }
                     // Each check's own time is what JUnit's `time` of its test case reports.
                     let started = std::time::Instant::now();
                     let verdict = (check.run)(&exchange);

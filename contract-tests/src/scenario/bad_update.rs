@@ -89,6 +89,31 @@ pub(super) fn arb_bad_update(spec: &Spec) -> impl Strategy<Value = Scenario> + u
                 .boxed(),
         );
     }
+    // A framework hazard (`crate::hazard`): a non-finite number in a field of the update body,
+    // which Python's JSON reader takes and the field refuses (422 at the field).
+    let names: Vec<String> = spec
+        .update_body
+        .fields
+        .iter()
+        .map(|f| f.name.clone())
+        .collect();
+    if !names.is_empty() {
+        let tokens = vec!["NaN", "Infinity", "-Infinity", "1e400"];
+        mutations.push(
+            (select(names), select(tokens))
+                .prop_map(|(name, token)| {
+                    let key = serde_json::to_string(&name).expect("a string serialises");
+                    (
+                        crate::hazard::NON_FINITE,
+                        Body::Bytes(format!("{{{key}: {token}}}").into_bytes()),
+                        JSON,
+                        422,
+                        Some(Locus::Exact(vec![json!("body"), json!(name)])),
+                    )
+                })
+                .boxed(),
+        );
+    }
     // Every field of the update body invalid at once: one 422 entry per violation, each at its
     // own loc (a handler that stops at the first reports one).
     let fields: Vec<(String, BoxedStrategy<(&'static str, Value)>)> = spec
