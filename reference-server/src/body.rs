@@ -108,7 +108,15 @@ pub(crate) async fn read(
     };
     let text = decoded.as_ref();
     let (rewritten, rewrites) = python_tokens(text);
-    let parsed = serde_json::from_str::<Value>(&rewritten);
+    if let Some(at) = too_deep(&rewritten) {
+        return Err(json_invalid_at(
+            text[..char_boundary(text, original_offset(at, &rewrites))]
+                .chars()
+                .count(),
+            "Maximum nesting depth exceeded",
+        ));
+    }
+    let parsed = parse_unbounded(&rewritten);
     // Python reads left to right, so a number problem only counts before a syntax error.
     let readable = match &parsed {
         Ok(_) => text,
@@ -123,6 +131,50 @@ pub(crate) async fn read(
     let mut value = parsed.map_err(|error| json_invalid(text, &rewritten, &rewrites, &error))?;
     read_as_python(&mut value);
     Ok(Received::Json(value))
+}
+
+/// The deepest nesting of arrays and objects a body may have. Python reads far deeper (its
+/// recursion limit), and FastAPI stores `dynamic_variables` up to 254 levels (validation
+/// refuses 255 and more: `validate::schema`), under a workflow object under the body: 257
+/// levels must be read to say so. Past this the body is `json_invalid`, so recursion over a
+/// body (parsing, `read_as_python`, writing it back) stays far inside a thread's stack.
+pub(crate) const MAX_NESTING: usize = 320;
+
+/// The byte offset in `text` (JSON) at which its nesting exceeds [`MAX_NESTING`], if it does.
+fn too_deep(text: &str) -> Option<usize> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (i, b) in text.bytes().enumerate() {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `text` parsed without serde_json's 128-level limit: [`too_deep`] bounds it instead.
+fn parse_unbounded(text: &str) -> Result<Value, serde_json::Error> {
+    let mut reader = serde_json::Deserializer::from_str(text);
+    reader.disable_recursion_limit();
+    let value = serde::Deserialize::deserialize(&mut reader)?;
+    reader.end()?;
+    Ok(value)
 }
 
 /// Decodes a body as Python's `json.loads(bytes)` does (`json.detect_encoding`): UTF-32 or
@@ -327,7 +379,7 @@ fn number_problem(text: &str) -> Option<usize> {
 
 /// Rewrites numbers as `json.loads` holds them: an integer literal is a Python `int` (`-0` is
 /// 0), anything with a fraction or exponent a `float`, so `0.1000000000000000055` is stored and
-/// written back as `0.1`. Recursion is bounded by serde_json's nesting limit.
+/// written back as `0.1`. Recursion is bounded by [`MAX_NESTING`].
 fn read_as_python(value: &mut Value) {
     match value {
         Value::Number(n) => {
@@ -360,7 +412,7 @@ pub(crate) fn is_non_finite(n: &Number) -> bool {
 
 /// A value as pydantic's JSON writer writes it (`ser_json_inf_nan='null'`): non-finite floats
 /// as null, at any depth. What a store of JSON keeps of `dynamic_variables`, and what an error
-/// echoes as its `input`. Recursion is bounded by serde_json's nesting limit.
+/// echoes as its `input`. Recursion is bounded by [`MAX_NESTING`].
 pub(crate) fn as_written(value: &Value) -> Value {
     match value {
         Value::Number(n) if is_non_finite(n) => Value::Null,

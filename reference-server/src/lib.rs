@@ -60,12 +60,19 @@
 //!   A UTF-8 byte order mark is skipped, as `json.loads(bytes)` does.
 //! - An empty body is 422 `missing` at `["body"]`. A JSON `null` body is 422
 //!   `model_attributes_type` on create and `dict_type` on update, as the contract says.
-//! - JSON that Python accepts but serde_json does not (`NaN`, `Infinity`, lone surrogate
-//!   escapes, more than 128 nested arrays/objects) is 422 `json_invalid`, never a crash, and so
-//!   is a number beyond `f64` such as `1e400`, which Python reads as infinity and could neither
-//!   validate as an integer nor write back as JSON (`ctx.error` "Number out of range", at the
-//!   number). `ctx.error` uses Python's wording where there is one; the offset is serde_json's,
-//!   converted to characters, so it can differ from Python's by a few.
+//! - A body is decoded as `json.loads(bytes)` does (`body.rs`): UTF-8, UTF-16 or UTF-32 told
+//!   from the first bytes, and the tokens `NaN`, `Infinity`, `-Infinity` and numbers too large
+//!   for a float (`1e400`, infinity) read as numbers: stored as null inside
+//!   `dynamic_variables`, refused in a typed field with pydantic's error for it
+//!   (`finite_number`, `string_type`, ...; its `input` written as null, so the 422 is JSON).
+//!   Nesting is read past serde_json's 128 levels, as Python reads it: `dynamic_variables` up
+//!   to 254 levels deep are stored and written back. Two inputs Python reads but stock FastAPI
+//!   then answers 500 to (CONTRACT.md) are refused here instead (the contract allows any 4xx):
+//!   `dynamic_variables` 255 levels deep or more (422 `value_error` at the field, its input not
+//!   echoed) and a lone surrogate escape (422 `json_invalid`); a body nested deeper than
+//!   `body::MAX_NESTING` (320) is `json_invalid` too, never a crash. `ctx.error` uses Python's
+//!   wording where there is one; the offset is serde_json's, converted to characters, so it can
+//!   differ from Python's by a few.
 //! - Numbers are held as `json.loads` holds them: an integer literal is an exact integer of any
 //!   size, anything with a fraction or exponent the nearest `f64` (written back in shortest
 //!   form, so `0.1000000000000000055` comes back as `0.1` and `1E2` as `100.0`). An integer

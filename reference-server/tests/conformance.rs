@@ -896,6 +896,39 @@ async fn deep_nesting_and_huge_numbers_never_crash() {
     )
     .await;
     assert_eq!(reply.detail_types(), ["json_invalid"]);
+    // Python reads past serde_json's 128 levels, and stock FastAPI stores dynamic_variables
+    // up to 254 levels deep; from 255 it answers 500 (CONTRACT.md), which is refused here.
+    let levels = |n: usize| format!("{}1{}", "{\"k\":".repeat(n), "}".repeat(n));
+    let body = |n: usize| {
+        format!(
+            "{{\"selected_workflow\": {{\"dynamic_variables\": {}}}}}",
+            levels(n)
+        )
+    };
+    let reply = send(
+        &app,
+        Call::new(Method::POST, COLLECTION).raw(body(254), Some("application/json")),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    let mut stored =
+        &reply.body["simulation"]["simulation_config"]["selected_workflow"]["dynamic_variables"];
+    let mut depth = 0;
+    while let Some(inner) = stored.get("k") {
+        stored = inner;
+        depth += 1;
+    }
+    assert_eq!((depth, stored), (254, &json!(1)));
+    let reply = send(
+        &app,
+        Call::new(Method::POST, COLLECTION).raw(body(255), Some("application/json")),
+    )
+    .await;
+    assert_eq!(reply.detail_types(), ["value_error"]);
+    assert_eq!(
+        reply.body["detail"][0]["loc"],
+        json!(["body", "selected_workflow", "dynamic_variables"])
+    );
     // Moderate nesting inside dynamic_variables is stored as sent.
     let nested = json!({"a": [[[[{"b": [[[]]]}]]]]});
     let simulation = create(

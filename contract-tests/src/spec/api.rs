@@ -340,7 +340,8 @@ fn parameter(document: &Value, op: Operation, declared: &Value) -> Result<Parame
             }
             (other, _) => {
                 return Err(RunError::Spec(format!(
-                    "{what}: type {other:?} is not modelled"
+                    "{what}: type {} is not modelled",
+                    other.unwrap_or("(none)")
                 )));
             }
         }

@@ -3,7 +3,7 @@
 //! field with pydantic's lax rules. The faults that change what a body may hold or how it is
 //! stored act here, each through its `Faults` predicate.
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::coerce::{self, Int, lax_bool, lax_int};
 use super::{ID_LEN, STATUSES, enum_error, len24_error, loc_with};
@@ -173,6 +173,11 @@ pub(crate) fn with_raw_scalars(config: &Map<String, Value>, body: &Value) -> Map
 }
 
 /// Nesting depth of containers; bounded by serde_json's recursion limit, so recursion is safe.
+/// The nesting of `dynamic_variables` (the object itself is level 1) from which stock FastAPI
+/// answers 500 (CONTRACT.md), and which is refused here instead.
+const DEEP_NESTING: usize = 255;
+const MSG_TOO_DEEP: &str = "Value error, nested 255 levels or deeper";
+
 fn depth(value: &Value) -> usize {
     match value {
         Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
@@ -283,6 +288,12 @@ impl Fields<'_> {
                 _ => self.fail(enum_error(loc, value.clone())),
             },
             Kind::Dict => match value {
+                // Stock FastAPI stores it but cannot write it back (pydantic's serialisation
+                // depth): it answers 500 (CONTRACT.md). Refused here, without echoing it.
+                Value::Object(_) if depth(value) >= DEEP_NESTING => self.fail(
+                    FieldError::new("value_error", loc, MSG_TOO_DEEP, Value::Null)
+                        .with_ctx(json!({"error": "nested 255 levels or deeper"})),
+                ),
                 // Stored as pydantic writes it: NaN and infinities become null.
                 Value::Object(_) => Some(crate::body::as_written(value)),
                 _ => self.fail(FieldError::new(
