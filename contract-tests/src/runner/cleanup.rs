@@ -382,3 +382,64 @@ pub(super) async fn delete_if_ours(
         _ => Deletion::LeftOver,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::carries_mark;
+    use serde_json::json;
+
+    const TAG: &str = "ct0000beef";
+    const MADE: &str = "2026-12-06T18:00:00Z";
+
+    fn record(id: &str, created_at: &str, logical_id: &str) -> serde_json::Value {
+        json!({"_id": id, "created_at": created_at,
+               "simulation_config": {"logical_id": logical_id, "description": null}})
+    }
+
+    #[test]
+    fn a_record_carries_the_mark_by_its_tag_or_its_creation_and_only_under_its_id() {
+        assert!(carries_mark(
+            &record("a", "2001-01-01T00:00:00Z", "ct0000beef-n1"),
+            "a",
+            TAG,
+            Some(MADE)
+        ));
+        assert!(carries_mark(
+            &record("a", MADE, "someone-else"),
+            "a",
+            TAG,
+            Some(MADE)
+        ));
+        assert!(carries_mark(
+            &record("a", MADE, "ct0000beef-n1"),
+            "a",
+            TAG,
+            None
+        ));
+    }
+
+    #[test]
+    fn a_reused_id_or_another_record_does_not_carry_the_mark() {
+        // Another creation under the same id, without the tag: another client's.
+        assert!(!carries_mark(
+            &record("a", "2001-01-01T00:00:00Z", "someone-else"),
+            "a",
+            TAG,
+            Some(MADE)
+        ));
+        // No creation time to compare and no tag: nothing proves it.
+        assert!(!carries_mark(
+            &record("a", MADE, "someone-else"),
+            "a",
+            TAG,
+            None
+        ));
+        // An entry for another id proves nothing about this one.
+        assert!(!carries_mark(
+            &record("b", MADE, "ct0000beef-n1"),
+            "a",
+            TAG,
+            Some(MADE)
+        ));
+    }
+}
