@@ -316,6 +316,9 @@ pub struct RunState {
     pub run_tag: String,
     /// Every simulation a create answered with: cleaned up at the end of the run.
     pub created: Mutex<Vec<Created>>,
+    /// The path of each delete the run's own key sent that was answered 2xx or 404: the record
+    /// behind it is gone, so the cleanup need not read it back (unless its search lists it).
+    pub deleted: Mutex<HashSet<String>>,
     /// Creates without the run's tag whose answer was lost after they may have reached the
     /// service: what they made cannot be told from a same-key client's identical record, so the
     /// cleanup leaves it and the report names it.
@@ -337,6 +340,7 @@ impl RunState {
             seen_ids: Mutex::new(HashSet::new()),
             run_tag,
             created: Mutex::new(Vec::new()),
+            deleted: Mutex::new(HashSet::new()),
             unproven: Mutex::new(Vec::new()),
             other_team,
             client_limits: Mutex::new(BTreeSet::new()),

@@ -253,6 +253,16 @@ impl Exec<'_> {
             }
             _ => {}
         }
+        if request.operation == Operation::Delete
+            && request.auth == Auth::Primary
+            && matches!(&response, Ok(r) if r.is_success() || r.status == 404)
+        {
+            self.state
+                .deleted
+                .lock()
+                .expect("not poisoned")
+                .insert(request.path_and_query.clone());
+        }
         if request.operation == Operation::Create
             && let Some(simulation) = json.as_ref().map(|j| &j["simulation"])
             && let Some(id) = simulation["_id"].as_str()
