@@ -298,6 +298,12 @@ pub fn one_line(err: &clap::Error, program: &str) -> String {
             None => format!("error: unknown argument `{flag}`; run `{program} --help`"),
         };
     }
+    plain_line(err, &format!("{program} --list-faults"))
+}
+
+/// A clap error's own text as one line starting `error:`, without usage or tips, with a near
+/// name and the allowed values (`possible_values`, `list_faults` the command listing faults).
+pub fn plain_line(err: &clap::Error, list_faults: &str) -> String {
     let text = err.render().to_string();
     let kept: Vec<&str> = text
         .lines()
@@ -314,7 +320,7 @@ pub fn one_line(err: &clap::Error, program: &str) -> String {
         "{}{}{}",
         kept.join(" "),
         suggestion(err),
-        possible_values(err, &format!("{program} --list-faults"))
+        possible_values(err, list_faults)
     );
     if line.starts_with("error:") {
         line

@@ -309,29 +309,7 @@ pub fn one_line(err: &clap::Error, command: &str) -> String {
             "error: `cargo xtask {command}` needs a subcommand; run `cargo xtask {command} --help`"
         );
     }
-    let text = err.render().to_string();
-    let kept: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|line| {
-            !line.is_empty()
-                && !line.starts_with("Usage:")
-                && !line.starts_with("For more information")
-                && !line.starts_with("tip:")
-                && !line.starts_with("[possible values")
-        })
-        .collect();
-    let line = format!(
-        "{}{}{}",
-        kept.join(" "),
-        reference_server::cli::suggestion(err),
-        reference_server::cli::possible_values(err, "cargo xtask serve --list-faults")
-    );
-    if line.starts_with("error:") {
-        line
-    } else {
-        format!("error: {line}")
-    }
+    reference_server::cli::plain_line(err, "cargo xtask serve --list-faults")
 }
 
 #[cfg(test)]
