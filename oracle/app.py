@@ -295,6 +295,7 @@ SimulationId = Annotated[
 
 
 def workflow_id_filter(description: str) -> Any:
+    """A 24-character workflow-id query filter; each has its own description [doc]."""
     return Annotated[
         Optional[str],
         Query(
@@ -424,10 +425,7 @@ async def exact_allow(request: Request, exc: StarletteHTTPException):
     responses={**NOT_UTF8, **ERRORS},
     openapi_extra=body_description("The simulation's configuration; `{}` is valid."),
 )
-async def create_simulation(
-    config: SimulationConfig,
-    caller: Authenticated,
-):
+async def create_simulation(config: SimulationConfig, caller: Authenticated):
     now = store.now()
     record = {
         "_id": store.new_id(),
