@@ -20,7 +20,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import to_json
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -39,6 +39,11 @@ WORKFLOW_ID_EXAMPLE = "5eb7cf5a86d9755df3a6c593"
 # Schemas [doc]. Optional types and defaults are exactly the contract's table; everything else
 # (lax coercion, absent vs null, unknown keys ignored, error types and locs) is pydantic's.
 
+# A model with defaults that is both read and returned gets two schemas in the served document,
+# `-Input` and `-Output`, the output one marking every field required (a response always carries
+# it). This only changes the JSON schema pydantic writes, never validation or serialisation.
+OUTPUT_FIELDS_REQUIRED = ConfigDict(json_schema_serialization_defaults_required=True)
+
 
 class SimulationStatus(str, enum.Enum):
     """Current status of the simulation"""
@@ -52,6 +57,8 @@ class SimulationStatus(str, enum.Enum):
 
 class SimulationWorkflowDetails(BaseModel):
     """Details about one workflow execution taking part in a simulation. Every field may be absent (the default is stored) or null (null is stored)."""
+
+    model_config = OUTPUT_FIELDS_REQUIRED
 
     workflow_id: Optional[str] = Field(
         default=None,
@@ -84,6 +91,8 @@ class SimulationWorkflowDetails(BaseModel):
 
 class SimulationConfig(BaseModel):
     """Configuration of a simulation. No field is required: an absent field is stored as its default, an explicit null (where the type allows it) is stored as null, and unknown keys at any depth are ignored and not stored."""
+
+    model_config = OUTPUT_FIELDS_REQUIRED
 
     logical_id: Optional[str] = Field(
         default=None, description="Unique identifier for the simulation"
@@ -261,7 +270,8 @@ def storable(data_json: bytes) -> Any:
 # Authentication: FastAPI's HTTPBearer answers a missing header, another scheme or an empty
 # credential with 401 "Not authenticated" [fastapi]; an unknown key is this project's 401 [model].
 
-bearer = HTTPBearer()
+# The description is the real service's [doc]; it only shows in the served document.
+bearer = HTTPBearer(description="Retrieve your API Key from Dashboard API Keys Section.")
 
 
 def authenticate(
@@ -282,18 +292,46 @@ SimulationId = Annotated[
     str,
     Path(min_length=24, max_length=24, examples=[WORKFLOW_ID_EXAMPLE]),
 ]
-WorkflowIdFilter = Annotated[
-    Optional[str],
-    Query(min_length=24, max_length=24, examples=[WORKFLOW_ID_EXAMPLE]),
-]
+
+
+def workflow_id_filter(description: str) -> Any:
+    """A 24-character workflow-id query filter; each has its own description [doc]."""
+    return Annotated[
+        Optional[str],
+        Query(
+            min_length=24,
+            max_length=24,
+            examples=[WORKFLOW_ID_EXAMPLE],
+            description=description,
+        ),
+    ]
+
 
 ERRORS = {
-    401: {"model": HTTPError, "description": "Missing, malformed or unknown API key"},
+    401: {
+        "model": HTTPError,
+        "description": "Missing, malformed or unknown API key",
+        # [model] Documents the header every 401 carries; FastAPI copies it into the document.
+        "headers": {
+            "WWW-Authenticate": {
+                "description": "Always `Bearer`.",
+                "schema": {"type": "string"},
+            }
+        },
+    },
 }
 NOT_FOUND = {
     404: {"model": HTTPError, "description": "No simulation with this id in the caller's team"},
 }
 NOT_UTF8 = {400: {"model": HTTPError, "description": "The body is not valid UTF-8"}}
+
+
+def body_description(description: str) -> dict[str, Any]:
+    """The request body's own description [doc], merged into the operation by FastAPI.
+
+    `Body(description=...)` would describe the body's schema instead, next to its `$ref`.
+    """
+    return {"requestBody": {"description": description}}
 
 
 class BodyLimit:
@@ -332,10 +370,18 @@ class BodyLimit:
 
 
 # Served where the real service publishes its document [doc], so `cargo xtask spec pull --url`
-# can compare what FastAPI generates from these declarations with spec/openapi.json.
+# can compare what FastAPI generates from these declarations with spec/openapi.json. The title,
+# description and server are the stored spec's, so that they are not reported as differences;
+# `servers` only shows in the document (the oracle answers on whatever address it binds).
 app = FastAPI(
-    title="Interactly Workflows API (oracle)",
+    title="Interactly Workflows API",
+    description=(
+        "The Simulations API of Interactly's workflows service, as the FastAPI service serves it"
+        " at /api-docs/workflows/api.json. Stored in this repository as the single source of"
+        " truth; see spec/README.md for where each rule comes from."
+    ),
     version="1.0.0",
+    servers=[{"url": "https://api-qa.interactly.ai", "description": "QA"}],
     openapi_url="/api-docs/workflows/api.json",
 )
 app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
@@ -371,8 +417,13 @@ async def exact_allow(request: Request, exc: StarletteHTTPException):
     response_model=SimulationResponse,
     operation_id="create_simulation",
     summary="Create Simulation",
+    description=(
+        "Create a simulation from a SimulationConfig. Absent fields are stored as their defaults;"
+        " the response echoes the stored simulation."
+    ),
     tags=["simulations"],
     responses={**NOT_UTF8, **ERRORS},
+    openapi_extra=body_description("The simulation's configuration; `{}` is valid."),
 )
 async def create_simulation(config: SimulationConfig, caller: Authenticated):
     now = store.now()
@@ -439,6 +490,12 @@ def as_utc(moment: Optional[datetime]) -> Optional[datetime]:
     response_model=SimulationsListResponse,
     operation_id="list_simulations",
     summary="Get Simulations",
+    description=(
+        "List the caller's team's simulations, newest first (created_at descending, ties by _id"
+        " descending). Filters combine with AND; `search` is a case-insensitive substring of"
+        " logical_id or description; start and end are inclusive bounds on created_at (a"
+        " date-time without offset is UTC)."
+    ),
     tags=["simulations"],
     responses=ERRORS,
 )
@@ -456,8 +513,10 @@ async def list_simulations(
     logical_id: Annotated[
         Optional[str], Query(description="Exact logical_id to match")
     ] = None,
-    selected_workflow_id: WorkflowIdFilter = None,
-    counter_workflow_id: WorkflowIdFilter = None,
+    selected_workflow_id: workflow_id_filter(
+        "Exact workflow_id of the selected workflow"
+    ) = None,
+    counter_workflow_id: workflow_id_filter("Exact workflow_id of the counter workflow") = None,
     status: Annotated[
         Optional[SimulationStatus], Query(description="Exact status to match")
     ] = None,
@@ -493,6 +552,7 @@ async def list_simulations(
     response_model=SimulationResponse,
     operation_id="get_simulation",
     summary="Get Simulation",
+    description="Get one simulation of the caller's team.",
     tags=["simulations"],
     responses={**ERRORS, **NOT_FOUND},
 )
@@ -505,8 +565,13 @@ async def get_simulation(simulation_id: SimulationId, caller: Authenticated):
     response_model=SimulationResponse,
     operation_id="update_simulation",
     summary="Update Simulation",
+    description=(
+        "Change a simulation's description and/or status. Other keys of the body are ignored;"
+        " updated_at and updated_by are set, nothing else changes."
+    ),
     tags=["simulations"],
     responses={**NOT_UTF8, **ERRORS, **NOT_FOUND},
+    openapi_extra=body_description("The body is of type Body · object."),
 )
 async def update_simulation(
     simulation_id: SimulationId,
@@ -544,6 +609,10 @@ async def update_simulation(
     response_model=DeleteSimulationResponse,
     operation_id="delete_simulation",
     summary="Delete Simulation",
+    description=(
+        "Delete one simulation of the caller's team; afterwards get answers 404 and lists leave"
+        " it out."
+    ),
     tags=["simulations"],
     responses={**ERRORS, **NOT_FOUND},
 )

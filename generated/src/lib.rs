@@ -544,7 +544,6 @@ pub mod types {
         schemars::JsonSchema
     )]
     pub struct SimulationResponse {
-        ///Single simulation object
         pub simulation: SimulationsModel,
     }
     impl SimulationResponse {
