@@ -210,8 +210,9 @@ fn reused_records_survive(shown: Shown) {
         assert_eq!(left, reused, "exactly the reused records remain: {stdout}");
         assert!(
             stdout.contains(&format!(
-                "cleanup did not delete {} id(s) whose record no longer carries the run's mark",
-                reused.len()
+                "cleanup did not delete {} {} whose record no longer carries the run's mark",
+                reused.len(),
+                if reused.len() == 1 { "id" } else { "ids" }
             )),
             "{stdout}"
         );
