@@ -32,7 +32,15 @@ fn finding_json(report: &Report, i: usize, f: &Finding, secrets: &Secrets) -> Va
         "index": i + 1,
         "check": f.check,
         "operation": f.operation.id(),
+        // The example's exact pointer; `group` is what the finding stands for, `pointers`
+        // every exact pointer of the group with its occurrences.
         "pointer": text(&f.mismatch.pointer),
+        "group": text(&f.group),
+        "pointers": f
+            .pointers
+            .iter()
+            .map(|p| json!({"pointer": text(&p.pointer), "occurrences": p.occurrences}))
+            .collect::<Vec<_>>(),
         "expected": text(&f.mismatch.expected),
         "received": text(&f.mismatch.received),
         "status": f.status,
@@ -46,6 +54,7 @@ fn finding_json(report: &Report, i: usize, f: &Finding, secrets: &Secrets) -> Va
         "seed": (!f.seed_hex.is_empty()).then_some(&f.seed_hex),
         "occurrences": f.occurrences,
         "flaky": f.flaky,
+        "shrunk": !f.not_shrunk && !f.seed_hex.is_empty(),
         "known": known.is_some(),
         "baseline_reason": known.map(|e| text(&e.reason)),
         "baseline_expires": known.map(|e| e.expires.to_string()),
@@ -128,6 +137,8 @@ fn summary_json(report: &Report, secrets: &Secrets) -> Value {
         "skipped_at_max_creates": report.skipped_for_create_cap,
         "partition": report.partition.map(|p| p.to_string()),
         "run_tag": secrets.redact(&report.run_tag),
+        "not_shrunk": report.shrink_skipped.not_shrunk,
+        "shrink_stopped_at_budget": report.shrink_skipped.capped,
         "elapsed_seconds": report.elapsed.as_secs_f64(),
         "warnings": report.spec_warnings,
     })
@@ -244,10 +255,10 @@ pub fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
         }
         let _ = writeln!(out, "\n### {title}\n");
         for (i, f) in listed {
-            let pointer = if f.mismatch.pointer.is_empty() {
+            let pointer = if f.group.is_empty() {
                 "(whole response)"
             } else {
-                &f.mismatch.pointer
+                &f.group
             };
             let _ = writeln!(
                 out,
@@ -266,7 +277,29 @@ pub fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
                 );
             }
             // One value per line of the block: each escaped, so none adds a line of its own.
-            let detail = format!(
+            let mut detail = String::new();
+            if f.pointers.len() > 1 {
+                let shown: Vec<String> = f
+                    .pointers
+                    .iter()
+                    .take(crate::report::POINTERS_SHOWN)
+                    .map(|p| format!("{} ×{}", escape(&p.pointer), p.occurrences))
+                    .collect();
+                let more = f.pointers.len().saturating_sub(shown.len());
+                let _ = writeln!(
+                    detail,
+                    "{} pointers, {}: {}{}",
+                    f.pointers.len(),
+                    text::plural(f.occurrences, "occurrence", "occurrences"),
+                    shown.join(", "),
+                    if more > 0 { ", …" } else { "" }
+                );
+            }
+            if f.mismatch.pointer != f.group {
+                let _ = writeln!(detail, "example at {}", escape(&f.mismatch.pointer));
+            }
+            let _ = write!(
+                detail,
                 "expected: {}\nreceived: {}",
                 escape(&f.mismatch.expected),
                 escape(&f.mismatch.received)
@@ -369,6 +402,10 @@ mod tests {
             flaky: false,
             shrink_cut_short: false,
             sequence: vec!["create #0".into()],
+            group: pointer.into(),
+            pointers: Vec::new(),
+            not_shrunk: false,
+            shrink_capped: false,
         }
     }
 

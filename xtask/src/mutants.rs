@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use contract_tests::redact::Secrets;
 use contract_tests::rules::Rule;
-use contract_tests::runner::{self, NotJudged, Options, Report};
+use contract_tests::runner::{self, Finding, NotJudged, Options, Report};
 use contract_tests::{Operation, report, text};
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
 
@@ -112,13 +112,27 @@ pub fn first_counted<'f, 'a>(
         .min_by_key(|f| f.case.unwrap_or(u64::MAX))
 }
 
-/// Every failure signature of a run.
+/// Every failure signature of a run: each exact pointer of each group, so the grouping of
+/// findings hides from the kill rule no pointer the faithful run did not show.
 fn signatures(report: &Report) -> BTreeSet<Signature> {
     report
         .findings
         .iter()
-        .map(|f| (f.check, f.operation, f.mismatch.pointer.clone()))
+        .flat_map(|f| exact(f).map(move |(pointer, _)| (f.check, f.operation, pointer.to_owned())))
         .collect()
+}
+
+/// A finding's exact pointers, each with the seed of its first case: the group's, or the
+/// finding's own for one no case produced.
+fn exact(f: &Finding) -> impl Iterator<Item = (&str, &str)> {
+    let own = f
+        .pointers
+        .is_empty()
+        .then_some((f.mismatch.pointer.as_str(), f.seed_hex.as_str()));
+    f.pointers
+        .iter()
+        .map(|p| (p.pointer.as_str(), p.seed_hex.as_str()))
+        .chain(own)
 }
 
 /// Lower-case hex of a case seed, as findings carry it (`Finding::seed_hex`).
@@ -136,11 +150,13 @@ fn failures(report: &Report) -> Vec<Failure<'_>> {
     report
         .findings
         .iter()
-        .map(|f| Failure {
-            check: f.check,
-            operation: f.operation,
-            pointer: &f.mismatch.pointer,
-            case: index.get(&f.seed_hex).copied(),
+        .flat_map(|f| {
+            exact(f).map(|(pointer, seed)| Failure {
+                check: f.check,
+                operation: f.operation,
+                pointer,
+                case: index.get(seed).copied(),
+            })
         })
         .collect()
 }
@@ -164,7 +180,7 @@ impl Catch {
         let finding = report.findings.iter().find(|f| {
             f.check == counted.check
                 && f.operation == counted.operation
-                && f.mismatch.pointer == counted.pointer
+                && exact(f).any(|(pointer, _)| pointer == counted.pointer)
         })?;
         Some(Catch {
             seed: report.seed,
@@ -1044,6 +1060,10 @@ mod tests {
             flaky: false,
             shrink_cut_short: false,
             sequence: Vec::new(),
+            group: pointer.into(),
+            pointers: Vec::new(),
+            not_shrunk: false,
+            shrink_capped: false,
         }
     }
 
