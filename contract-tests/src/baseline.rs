@@ -208,7 +208,9 @@ impl Baseline {
                 .iter()
                 .enumerate()
                 .filter(|(_, f)| {
-                    f.check == entry.check && f.operation == entry.operation && f.names(&entry.pointer)
+                    f.check == entry.check
+                        && f.operation == entry.operation
+                        && f.names(&entry.pointer)
                 })
                 .map(|(i, _)| i)
                 .collect();

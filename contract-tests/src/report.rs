@@ -817,8 +817,10 @@ pub fn junit_xml(report: &Report, checks: &[&str], secrets: &Secrets) -> String 
                     } else {
                         format!("example at {}\n", f.mismatch.pointer)
                     };
-                    let detail =
-                        format!("at {at}\n{pointers}{example}{message}\nreproduce: {}", f.curl);
+                    let detail = format!(
+                        "at {at}\n{pointers}{example}{message}\nreproduce: {}",
+                        f.curl
+                    );
                     // A known failure is skipped, so JUnit's failures agree with the exit code.
                     if let Some(entry) = report.known(i) {
                         let mut skipped = TestCaseStatus::skipped();

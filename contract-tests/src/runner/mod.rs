@@ -40,8 +40,8 @@ pub use guard::{
     target_host, validate,
 };
 pub use outcome::{
-    CheckCounts, Cleanup, CutShort, Finding, NotJudged, OperationStats, PhaseRequests,
-    PointerSeen, Report, ShrinkSkipped, TimeSplit, Verdict, group_pointer, spec_property_names,
+    CheckCounts, Cleanup, CutShort, Finding, NotJudged, OperationStats, PhaseRequests, PointerSeen,
+    Report, ShrinkSkipped, TimeSplit, Verdict, group_pointer, spec_property_names,
 };
 use regressions::{load_regressions, save_regressions};
 

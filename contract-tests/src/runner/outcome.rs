@@ -657,9 +657,15 @@ mod tests {
             group("/simulation/simulation_config/x-unknown-ab"),
             group("/simulation/simulation_config/x-unknown-")
         );
-        assert_eq!(group("/simulations/12/updated_at"), "/simulations/*/updated_at");
+        assert_eq!(
+            group("/simulations/12/updated_at"),
+            "/simulations/*/updated_at"
+        );
         assert_eq!(group(""), "");
-        assert_eq!(group("/simulation/simulation_config/a~1b"), "/simulation/simulation_config/a~1b");
+        assert_eq!(
+            group("/simulation/simulation_config/a~1b"),
+            "/simulation/simulation_config/a~1b"
+        );
         assert_ne!(
             group("/simulation/simulation_config/status"),
             group("/simulation/updated_at"),

@@ -14,8 +14,8 @@ use tokio::time::Instant;
 use super::cleanup::{Deletion, delete_if_ours};
 use super::regressions::hex;
 use super::{
-    FailureKey, Finding, FirstSeen, Judged, PointerSeen, RESPONSE_RECEIVED, Report,
-    SHRINK_GROUPS, SHRINK_REQUESTS, ShrinkScope, group_pointer, judge, tree_for, Run,
+    FailureKey, Finding, FirstSeen, Judged, PointerSeen, RESPONSE_RECEIVED, Report, Run,
+    SHRINK_GROUPS, SHRINK_REQUESTS, ShrinkScope, group_pointer, judge, tree_for,
 };
 use crate::exchange::{Created, Mismatch, Observation, RunState};
 use crate::http::curl_line;
@@ -35,7 +35,8 @@ impl Run {
         for (n, (key, first)) in distinct.into_iter().enumerate() {
             let spent = self.target.sent().total() - started;
             // The requests this group may spend: `None` is unbounded (`--shrink all`).
-            let allowance = budgeted.then(|| SHRINK_REQUESTS.min(case_requests - spent.min(case_requests)));
+            let allowance =
+                budgeted.then(|| SHRINK_REQUESTS.min(case_requests - spent.min(case_requests)));
             if budgeted && (n >= SHRINK_GROUPS || allowance == Some(0)) {
                 let mut unshrunk = self.unshrunk(&key, first);
                 unshrunk.not_shrunk = true;
