@@ -23,7 +23,8 @@ use crate::scenario::Scenario;
 
 impl Run {
     /// Shrinks each group of failures in turn, within the shrink budget (`case_requests`, the
-    /// case phase's requests, bounds the whole phase by default) and the time budget.
+    /// case phase's requests, or one group's [`SHRINK_REQUESTS`] if more, bounds the whole
+    /// phase by default) and the time budget.
     pub(super) async fn shrink_all(
         &self,
         report: &mut Report,
@@ -31,6 +32,9 @@ impl Run {
         case_requests: u64,
     ) {
         let budgeted = self.options.shrink_scope == ShrinkScope::Budgeted;
+        // At least one group's worth: a run cut short after a few cases (`--fail-fast`, a
+        // deadline) still shrinks its first finding.
+        let case_requests = case_requests.max(SHRINK_REQUESTS);
         let started = self.target.sent().total();
         for (n, (key, first)) in distinct.into_iter().enumerate() {
             let spent = self.target.sent().total() - started;
