@@ -1099,6 +1099,38 @@ mod tests {
         );
     }
 
+    /// A group of failures is a finding, but the kill rule reads each of its exact pointers: one
+    /// the faithful run also shows does not hide another it does not, nor its case.
+    #[test]
+    fn the_kill_rule_reads_every_exact_pointer_of_a_group() {
+        let (check, rule) = method_check();
+        let mut grouped = finding(check, "/simulation/x-a", hex(&runner::case_seed(7, 3)));
+        grouped.group = "/simulation/*".into();
+        grouped.pointers = [("/simulation/x-a", 3), ("/simulation/x-b", 9)]
+            .map(|(pointer, case)| runner::PointerSeen {
+                pointer: pointer.into(),
+                occurrences: 1,
+                seed_hex: hex(&runner::case_seed(7, case)),
+            })
+            .to_vec();
+        let report = Report {
+            seed: 7,
+            case_indices: (0..20).collect(),
+            findings: vec![grouped],
+            ..Report::default()
+        };
+        let faithful: BTreeSet<Signature> =
+            [(check, Operation::Update, "/simulation/x-a".to_owned())].into();
+        let catch = Catch::of(&report, &faithful, &[rule]).expect("caught");
+        assert_eq!(
+            (catch.case, catch.pointer.as_str()),
+            (Some(9), "/simulation/x-b")
+        );
+        assert_eq!(signatures(&report).len(), 2);
+        let both: BTreeSet<Signature> = signatures(&report);
+        assert!(Catch::of(&report, &both, &[rule]).is_none());
+    }
+
     #[test]
     fn a_seed_stopped_early_without_a_counted_failure_is_run_again_in_full() {
         let (check, rule) = method_check();
