@@ -54,7 +54,8 @@ fn finding_json(report: &Report, i: usize, f: &Finding, secrets: &Secrets) -> Va
         "seed": (!f.seed_hex.is_empty()).then_some(&f.seed_hex),
         "occurrences": f.occurrences,
         "flaky": f.flaky,
-        "shrunk": !f.not_shrunk && !f.seed_hex.is_empty(),
+        "shrink_steps": f.shrink_steps,
+        "not_shrunk": f.not_shrunk,
         "known": known.is_some(),
         "baseline_reason": known.map(|e| text(&e.reason)),
         "baseline_expires": known.map(|e| e.expires.to_string()),
@@ -222,6 +223,9 @@ pub fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
         let _ = writeln!(out, "{}\n", escape(&line));
     }
     if let Some(line) = crate::report::create_cap_line(report) {
+        let _ = writeln!(out, "{line}\n");
+    }
+    if let Some(line) = crate::report::shrink_skipped_line(report) {
         let _ = writeln!(out, "{line}\n");
     }
     let _ = writeln!(
@@ -1030,6 +1034,58 @@ for line in sys.stdin:
         let summary: Value =
             serde_json::from_str(json_lines(&report, &secrets).lines().last().unwrap()).unwrap();
         assert_eq!(summary["skipped_at_max_creates"], 3, "{summary}");
+    }
+
+    /// A group is one JSON line with its group pointer and every exact pointer counted, and one
+    /// Markdown entry whose pointers stay inside its code block; both say what was not shrunk.
+    #[test]
+    fn a_group_is_one_entry_with_its_pointers_in_json_and_markdown() {
+        let mut grouped = finding("request_echo", "/simulation/x-b", "1");
+        grouped.group = "/simulation/*".into();
+        grouped.pointers = ["/simulation/x-a", "/simulation/x-b\n## injected"]
+            .iter()
+            .map(|p| crate::runner::PointerSeen {
+                pointer: (*p).into(),
+                occurrences: 2,
+                seed_hex: "ab".into(),
+            })
+            .collect();
+        grouped.not_shrunk = true;
+        let report = Report {
+            findings: vec![grouped],
+            shrink_skipped: crate::runner::ShrinkSkipped {
+                not_shrunk: 1,
+                capped: 0,
+            },
+            ..Report::default()
+        };
+        let secrets = Secrets::default();
+        let lines: Vec<Value> = json_lines(&report, &secrets)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        let f = &lines[0];
+        assert_eq!(f["group"], "/simulation/*", "{f}");
+        assert_eq!(f["pointer"], "/simulation/x-b", "{f}");
+        assert_eq!(
+            f["pointers"][1]["pointer"], "/simulation/x-b\n## injected",
+            "{f}"
+        );
+        assert_eq!(f["pointers"][1]["occurrences"], 2, "{f}");
+        assert_eq!(f["not_shrunk"], true, "{f}");
+        assert_eq!(lines[1]["not_shrunk"], 1, "{}", lines[1]);
+        let md = summary_markdown(&report, &secrets);
+        assert!(md.contains("`/simulation/*`"), "{md}");
+        assert!(
+            md.contains("2 pointers, 2 occurrences: /simulation/x-a ×2, "),
+            "{md}"
+        );
+        assert!(!md.contains("\n## injected"), "{md}");
+        assert!(
+            md.contains("1 finding not shrunk; rerun with --shrink all"),
+            "{md}"
+        );
     }
 
     #[test]

@@ -1206,6 +1206,60 @@ mod tests {
         parsed(&xml);
     }
 
+    /// A group reads as one finding at its pointer, with its count of pointers, up to five of
+    /// them escaped, its example's pointer, and what the shrink budget did not do.
+    #[test]
+    fn a_group_is_one_finding_with_its_pointers_and_the_summary_says_what_was_not_shrunk() {
+        let mut report = report();
+        let mut grouped = finding("/simulation/x-unknown-\u{1b}[2K", "1");
+        grouped.group = "/simulation/*".into();
+        grouped.pointers = (0..7)
+            .map(|i| crate::runner::PointerSeen {
+                pointer: format!("/simulation/x-unknown-{i}\u{1b}[2K"),
+                occurrences: i + 1,
+                seed_hex: "ab".into(),
+            })
+            .collect();
+        grouped.occurrences = 28;
+        grouped.not_shrunk = true;
+        report.findings = vec![grouped];
+        report.shrink_skipped.not_shrunk = 1;
+        let human = render_findings(&report, &Secrets::default())
+            + &render_summary(&report, &Secrets::default());
+        assert!(
+            !human.chars().any(|c| c != '\n' && text::is_unsafe(c)),
+            "{human}"
+        );
+        assert!(
+            human.contains("FAIL 1. request_echo on create_simulation at /simulation/*\n"),
+            "{human}"
+        );
+        assert!(
+            human.contains("    7 pointers: /simulation/x-unknown-0\\u{1b}[2K ×1, "),
+            "{human}"
+        );
+        assert!(
+            human.contains("/simulation/x-unknown-4\\u{1b}[2K ×5, …\n"),
+            "{human}"
+        );
+        assert!(!human.contains("x-unknown-5"), "five shown: {human}");
+        assert!(
+            human.contains("    example at /simulation/x-unknown-\\u{1b}[2K:\n"),
+            "{human}"
+        );
+        assert!(
+            human.contains("seen 28 times; not shrunk: the shrink budget was spent"),
+            "{human}"
+        );
+        assert!(
+            human.contains("1 finding not shrunk; rerun with --shrink all to shrink them"),
+            "{human}"
+        );
+        let xml = junit_xml(&report, &["request_echo"], &Secrets::default());
+        assert!(xml.contains("at /simulation/*"), "{xml}");
+        parsed(&xml);
+    }
+
     /// A run that asserted every situation twice but these: `never.lost` in none of its
     /// situations, `length.24 path-shorter` not, the unreachable `list.order tie` once, and a
     /// situation the table does not have.

@@ -436,8 +436,8 @@ fn spawn_progress(
                 crate::text::plural(target.sent().total(), "request", "requests"),
                 crate::text::plural(
                     live.distinct_failures.load(Ordering::Relaxed),
-                    "distinct failure",
-                    "distinct failures"
+                    "finding",
+                    "findings"
                 )
             );
             match &drawn {
