@@ -1,7 +1,10 @@
 //! Known failures: the baseline file (`contract-tests/baseline.toml`), its parsing into entries keyed like the runner's distinct failures, and the triage of a run's findings into new, known, stale and expired.
 //!
-//! An entry names a distinct failure by the runner's own key, (check, operation, JSON pointer),
-//! so a finding is known exactly when the runner would have merged it with the entry's failure.
+//! An entry names a failure by (check, operation, JSON pointer). The runner reports groups of
+//! failures (`runner::group_pointer`: pointers that differ only by an array index or a key the
+//! spec does not name): an entry knows the group of its check and operation whose pointer
+//! (`/simulation/simulation_config/*`) it names, or that holds its exact pointer among those
+//! the run saw, so entries written before the grouping keep matching.
 //! Every entry carries a reason and an expiry date, so that nothing stays known forever: on the
 //! day after `expires` the entry fails the run until someone fixes the failure or renews it.
 
@@ -12,7 +15,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::runner::{
-    CLEANUP_SEARCH_MATCHES_TAG, RESPONSE_RECEIVED, RESPONSE_WITHIN_SIZE_CAP, Report,
+    CLEANUP_SEARCH_MATCHES_TAG, PointerSeen, RESPONSE_RECEIVED, RESPONSE_WITHIN_SIZE_CAP, Report,
 };
 use crate::spec::Operation;
 
@@ -207,7 +210,7 @@ impl Baseline {
                 .filter(|(_, f)| {
                     f.check == entry.check
                         && f.operation == entry.operation
-                        && f.pointer == entry.pointer
+                        && f.names(&entry.pointer)
                 })
                 .map(|(i, _)| i)
                 .collect();
@@ -240,6 +243,8 @@ impl Baseline {
                 check: f.check,
                 operation: f.operation.id(),
                 pointer: &f.mismatch.pointer,
+                group: &f.group,
+                pointers: &f.pointers,
             })
             .collect();
         self.triage(&keys, &report.checks_run, today)
@@ -251,12 +256,27 @@ pub fn today_utc() -> NaiveDate {
     chrono::Utc::now().date_naive()
 }
 
-/// What a finding is matched by: the runner's key for a distinct failure.
+/// What a finding is matched by: its check, operation, and the pointers of its group.
 #[derive(Debug, Clone, Copy)]
 pub struct FindingKey<'a> {
     pub check: &'a str,
     pub operation: &'a str,
+    /// The example's exact pointer.
     pub pointer: &'a str,
+    /// The group's pointer.
+    pub group: &'a str,
+    /// Every exact pointer of the group the run saw.
+    pub pointers: &'a [PointerSeen],
+}
+
+impl FindingKey<'_> {
+    /// Whether an entry's `pointer` names this finding: the group's pointer, or one of its
+    /// exact pointers.
+    fn names(&self, pointer: &str) -> bool {
+        self.group == pointer
+            || self.pointer == pointer
+            || self.pointers.iter().any(|p| p.pointer == pointer)
+    }
 }
 
 fn same_key(a: &Entry, b: &Entry) -> bool {
@@ -348,7 +368,44 @@ expires = 2026-07-01
             check,
             operation,
             pointer,
+            group: pointer,
+            pointers: &[],
         }
+    }
+
+    #[test]
+    fn an_entry_knows_the_group_holding_its_exact_pointer_or_named_by_the_groups_pointer() {
+        let baseline = Baseline::parse(FILE).unwrap();
+        let seen = |pointer: &str| PointerSeen {
+            pointer: pointer.into(),
+            occurrences: 1,
+            seed_hex: "ab".into(),
+        };
+        let pointers = [
+            seen("/simulation/simulation_config/stat"),
+            seen("/simulation/simulation_config/status"),
+        ];
+        let grouped = FindingKey {
+            check: "request_echo",
+            operation: "update_simulation",
+            pointer: "/simulation/simulation_config/stat",
+            group: "/simulation/simulation_config/*",
+            pointers: &pointers,
+        };
+        let other = FindingKey {
+            pointers: &pointers[..1],
+            ..grouped
+        };
+        let checks = ["status_code_conformance", "request_echo", "error_locus"];
+        let triage = baseline.triage(&[grouped, other], &checks, date("2026-06-01"));
+        assert_eq!(triage.known.keys().copied().collect::<Vec<_>>(), [0]);
+        let by_group = Baseline::parse(&FILE.replace(
+            "\"/simulation/simulation_config/status\"",
+            "\"/simulation/simulation_config/*\"",
+        ))
+        .unwrap();
+        let triage = by_group.triage(&[other], &checks, date("2026-06-01"));
+        assert_eq!(triage.known.keys().copied().collect::<Vec<_>>(), [0]);
     }
 
     #[test]

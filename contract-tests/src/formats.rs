@@ -32,7 +32,15 @@ fn finding_json(report: &Report, i: usize, f: &Finding, secrets: &Secrets) -> Va
         "index": i + 1,
         "check": f.check,
         "operation": f.operation.id(),
+        // The example's exact pointer; `group` is what the finding stands for, `pointers`
+        // every exact pointer of the group with its occurrences.
         "pointer": text(&f.mismatch.pointer),
+        "group": text(&f.group),
+        "pointers": f
+            .pointers
+            .iter()
+            .map(|p| json!({"pointer": text(&p.pointer), "occurrences": p.occurrences}))
+            .collect::<Vec<_>>(),
         "expected": text(&f.mismatch.expected),
         "received": text(&f.mismatch.received),
         "status": f.status,
@@ -46,6 +54,8 @@ fn finding_json(report: &Report, i: usize, f: &Finding, secrets: &Secrets) -> Va
         "seed": (!f.seed_hex.is_empty()).then_some(&f.seed_hex),
         "occurrences": f.occurrences,
         "flaky": f.flaky,
+        "shrink_steps": f.shrink_steps,
+        "not_shrunk": f.not_shrunk,
         "known": known.is_some(),
         "baseline_reason": known.map(|e| text(&e.reason)),
         "baseline_expires": known.map(|e| e.expires.to_string()),
@@ -128,6 +138,8 @@ fn summary_json(report: &Report, secrets: &Secrets) -> Value {
         "skipped_at_max_creates": report.skipped_for_create_cap,
         "partition": report.partition.map(|p| p.to_string()),
         "run_tag": secrets.redact(&report.run_tag),
+        "not_shrunk": report.shrink_skipped.not_shrunk,
+        "shrink_stopped_at_budget": report.shrink_skipped.capped,
         "elapsed_seconds": report.elapsed.as_secs_f64(),
         "warnings": report.spec_warnings,
     })
@@ -213,6 +225,9 @@ pub fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
     if let Some(line) = crate::report::create_cap_line(report) {
         let _ = writeln!(out, "{line}\n");
     }
+    if let Some(line) = crate::report::shrink_skipped_line(report) {
+        let _ = writeln!(out, "{line}\n");
+    }
     let _ = writeln!(
         out,
         "| operation | requests | statuses | failures by check |"
@@ -244,10 +259,10 @@ pub fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
         }
         let _ = writeln!(out, "\n### {title}\n");
         for (i, f) in listed {
-            let pointer = if f.mismatch.pointer.is_empty() {
+            let pointer = if f.group.is_empty() {
                 "(whole response)"
             } else {
-                &f.mismatch.pointer
+                &f.group
             };
             let _ = writeln!(
                 out,
@@ -266,7 +281,29 @@ pub fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
                 );
             }
             // One value per line of the block: each escaped, so none adds a line of its own.
-            let detail = format!(
+            let mut detail = String::new();
+            if f.pointers.len() > 1 {
+                let shown: Vec<String> = f
+                    .pointers
+                    .iter()
+                    .take(crate::report::POINTERS_SHOWN)
+                    .map(|p| format!("{} ×{}", escape(&p.pointer), p.occurrences))
+                    .collect();
+                let more = f.pointers.len().saturating_sub(shown.len());
+                let _ = writeln!(
+                    detail,
+                    "{} pointers, {}: {}{}",
+                    f.pointers.len(),
+                    text::plural(f.occurrences, "occurrence", "occurrences"),
+                    shown.join(", "),
+                    if more > 0 { ", …" } else { "" }
+                );
+            }
+            if f.mismatch.pointer != f.group {
+                let _ = writeln!(detail, "example at {}", escape(&f.mismatch.pointer));
+            }
+            let _ = write!(
+                detail,
                 "expected: {}\nreceived: {}",
                 escape(&f.mismatch.expected),
                 escape(&f.mismatch.received)
@@ -369,6 +406,10 @@ mod tests {
             flaky: false,
             shrink_cut_short: false,
             sequence: vec!["create #0".into()],
+            group: pointer.into(),
+            pointers: Vec::new(),
+            not_shrunk: false,
+            shrink_capped: false,
         }
     }
 
@@ -993,6 +1034,58 @@ for line in sys.stdin:
         let summary: Value =
             serde_json::from_str(json_lines(&report, &secrets).lines().last().unwrap()).unwrap();
         assert_eq!(summary["skipped_at_max_creates"], 3, "{summary}");
+    }
+
+    /// A group is one JSON line with its group pointer and every exact pointer counted, and one
+    /// Markdown entry whose pointers stay inside its code block; both say what was not shrunk.
+    #[test]
+    fn a_group_is_one_entry_with_its_pointers_in_json_and_markdown() {
+        let mut grouped = finding("request_echo", "/simulation/x-b", "1");
+        grouped.group = "/simulation/*".into();
+        grouped.pointers = ["/simulation/x-a", "/simulation/x-b\n## injected"]
+            .iter()
+            .map(|p| crate::runner::PointerSeen {
+                pointer: (*p).into(),
+                occurrences: 2,
+                seed_hex: "ab".into(),
+            })
+            .collect();
+        grouped.not_shrunk = true;
+        let report = Report {
+            findings: vec![grouped],
+            shrink_skipped: crate::runner::ShrinkSkipped {
+                not_shrunk: 1,
+                capped: 0,
+            },
+            ..Report::default()
+        };
+        let secrets = Secrets::default();
+        let lines: Vec<Value> = json_lines(&report, &secrets)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        let f = &lines[0];
+        assert_eq!(f["group"], "/simulation/*", "{f}");
+        assert_eq!(f["pointer"], "/simulation/x-b", "{f}");
+        assert_eq!(
+            f["pointers"][1]["pointer"], "/simulation/x-b\n## injected",
+            "{f}"
+        );
+        assert_eq!(f["pointers"][1]["occurrences"], 2, "{f}");
+        assert_eq!(f["not_shrunk"], true, "{f}");
+        assert_eq!(lines[1]["not_shrunk"], 1, "{}", lines[1]);
+        let md = summary_markdown(&report, &secrets);
+        assert!(md.contains("`/simulation/*`"), "{md}");
+        assert!(
+            md.contains("2 pointers, 2 occurrences: /simulation/x-a ×2, "),
+            "{md}"
+        );
+        assert!(!md.contains("\n## injected"), "{md}");
+        assert!(
+            md.contains("1 finding not shrunk; rerun with --shrink all"),
+            "{md}"
+        );
     }
 
     #[test]

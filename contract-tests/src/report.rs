@@ -21,16 +21,70 @@ use crate::text::{self, escape};
 
 /// How many unproven creates the summary describes one by one.
 const UNPROVEN_SHOWN: usize = 5;
+/// How many of a group's exact pointers every output lists; the rest are counted.
+pub const POINTERS_SHOWN: usize = 5;
+
+/// `3 pointers: /a/x ×2, /a/y ×1, …`, at most [`POINTERS_SHOWN`] of them, each escaped;
+/// `None` for a group of one pointer.
+fn pointers_line(f: &crate::runner::Finding) -> Option<String> {
+    if f.pointers.len() < 2 {
+        return None;
+    }
+    let shown: Vec<String> = f
+        .pointers
+        .iter()
+        .take(POINTERS_SHOWN)
+        .map(|p| format!("{} ×{}", escape(&p.pointer), p.occurrences))
+        .collect();
+    Some(format!(
+        "{}: {}{}",
+        text::plural(f.pointers.len(), "pointer", "pointers"),
+        shown.join(", "),
+        if f.pointers.len() > POINTERS_SHOWN {
+            ", …"
+        } else {
+            ""
+        }
+    ))
+}
+
+/// `shrink budget: 12 findings not shrunk, 1 stopped early; rerun with --shrink all to shrink
+/// them`; `None` when the budget left nothing undone.
+pub fn shrink_skipped_line(report: &Report) -> Option<String> {
+    let skipped = report.shrink_skipped;
+    if skipped.not_shrunk == 0 && skipped.capped == 0 {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if skipped.not_shrunk > 0 {
+        parts.push(format!(
+            "{} not shrunk",
+            text::plural(skipped.not_shrunk, "finding", "findings")
+        ));
+    }
+    if skipped.capped > 0 {
+        parts.push(format!(
+            "{} shrunk only partly",
+            text::plural(skipped.capped, "finding", "findings")
+        ));
+    }
+    Some(format!(
+        "shrink budget ({} findings, {} requests each, all within the case phase's requests): {}; rerun with --shrink all to shrink them",
+        crate::runner::SHRINK_GROUPS,
+        crate::runner::SHRINK_REQUESTS,
+        parts.join(", ")
+    ))
+}
 
 /// Every finding, one block each: check, operation, pointer, expected / received, the minimal
 /// request and a curl line.
 pub fn render_findings(report: &Report, secrets: &Secrets) -> String {
     let mut out = String::new();
     for (i, f) in report.findings.iter().enumerate() {
-        let pointer = if f.mismatch.pointer.is_empty() {
+        let pointer = if f.group.is_empty() {
             "(whole response)".into()
         } else {
-            escape(&f.mismatch.pointer)
+            escape(&f.group)
         };
         let label = if report.known(i).is_some() {
             "KNOWN"
@@ -53,6 +107,12 @@ pub fn render_findings(report: &Report, secrets: &Secrets) -> String {
                 escape(&entry.reason)
             );
         }
+        if let Some(line) = pointers_line(f) {
+            let _ = writeln!(out, "    {line}");
+        }
+        if f.mismatch.pointer != f.group {
+            let _ = writeln!(out, "    example at {}:", escape(&f.mismatch.pointer));
+        }
         let _ = writeln!(out, "    expected: {}", escape(&f.mismatch.expected));
         let _ = writeln!(out, "    received: {}", escape(&f.mismatch.received));
         let body = f.request.body.bytes();
@@ -70,6 +130,13 @@ pub fn render_findings(report: &Report, secrets: &Secrets) -> String {
         );
         let history = if f.seed_hex.is_empty() {
             "found by the cleanup".to_owned()
+        } else if f.not_shrunk {
+            "not shrunk: the shrink budget was spent (--shrink all shrinks it)".to_owned()
+        } else if f.shrink_capped {
+            format!(
+                "shrinking stopped at the shrink budget after {} (--shrink all goes on)",
+                text::plural(f.shrink_steps, "step", "steps")
+            )
         } else if f.shrink_cut_short {
             format!(
                 "shrinking cut short by the time or create budget after {}",
@@ -326,6 +393,9 @@ pub fn render_summary(report: &Report, secrets: &Secrets) -> String {
         "requests: {} preflight, {} cases, {} shrinking, {} cleanup; {} creates in all",
         phases.preflight, phases.cases, phases.shrinking, phases.cleanup, report.creates_sent
     );
+    if let Some(line) = shrink_skipped_line(report) {
+        let _ = writeln!(out, "{line}");
+    }
     let cut = report.cut_short;
     if cut.any() {
         let mut parts = Vec::new();
@@ -736,12 +806,21 @@ pub fn junit_xml(report: &Report, checks: &[&str], secrets: &Secrets) -> String 
                         "expected: {} / received: {}",
                         f.mismatch.expected, f.mismatch.received
                     );
-                    let at = if f.mismatch.pointer.is_empty() {
+                    let at = if f.group.is_empty() {
                         "(whole response)"
                     } else {
-                        &f.mismatch.pointer
+                        &f.group
                     };
-                    let detail = format!("at {at}\n{message}\nreproduce: {}", f.curl);
+                    let pointers = pointers_line(f).map_or(String::new(), |l| format!("{l}\n"));
+                    let example = if f.mismatch.pointer == f.group {
+                        String::new()
+                    } else {
+                        format!("example at {}\n", f.mismatch.pointer)
+                    };
+                    let detail = format!(
+                        "at {at}\n{pointers}{example}{message}\nreproduce: {}",
+                        f.curl
+                    );
                     // A known failure is skipped, so JUnit's failures agree with the exit code.
                     if let Some(entry) = report.known(i) {
                         let mut skipped = TestCaseStatus::skipped();
@@ -1036,6 +1115,10 @@ mod tests {
             flaky: false,
             shrink_cut_short: false,
             sequence: Vec::new(),
+            group: pointer.into(),
+            pointers: Vec::new(),
+            not_shrunk: false,
+            shrink_capped: false,
         }
     }
 
@@ -1120,6 +1203,60 @@ mod tests {
         // JUnit is XML: quick-junit writes what XML 1.0 can hold and the file parses back.
         let xml = junit_xml(&report, &["request_echo"], &Secrets::default());
         assert!(!xml.contains('\u{1b}'), "{xml}");
+        parsed(&xml);
+    }
+
+    /// A group reads as one finding at its pointer, with its count of pointers, up to five of
+    /// them escaped, its example's pointer, and what the shrink budget did not do.
+    #[test]
+    fn a_group_is_one_finding_with_its_pointers_and_the_summary_says_what_was_not_shrunk() {
+        let mut report = report();
+        let mut grouped = finding("/simulation/x-unknown-\u{1b}[2K", "1");
+        grouped.group = "/simulation/*".into();
+        grouped.pointers = (0..7)
+            .map(|i| crate::runner::PointerSeen {
+                pointer: format!("/simulation/x-unknown-{i}\u{1b}[2K"),
+                occurrences: i + 1,
+                seed_hex: "ab".into(),
+            })
+            .collect();
+        grouped.occurrences = 28;
+        grouped.not_shrunk = true;
+        report.findings = vec![grouped];
+        report.shrink_skipped.not_shrunk = 1;
+        let human = render_findings(&report, &Secrets::default())
+            + &render_summary(&report, &Secrets::default());
+        assert!(
+            !human.chars().any(|c| c != '\n' && text::is_unsafe(c)),
+            "{human}"
+        );
+        assert!(
+            human.contains("FAIL 1. request_echo on create_simulation at /simulation/*\n"),
+            "{human}"
+        );
+        assert!(
+            human.contains("    7 pointers: /simulation/x-unknown-0\\u{1b}[2K ×1, "),
+            "{human}"
+        );
+        assert!(
+            human.contains("/simulation/x-unknown-4\\u{1b}[2K ×5, …\n"),
+            "{human}"
+        );
+        assert!(!human.contains("x-unknown-5"), "five shown: {human}");
+        assert!(
+            human.contains("    example at /simulation/x-unknown-\\u{1b}[2K:\n"),
+            "{human}"
+        );
+        assert!(
+            human.contains("seen 28 times; not shrunk: the shrink budget was spent"),
+            "{human}"
+        );
+        assert!(
+            human.contains("1 finding not shrunk; rerun with --shrink all to shrink them"),
+            "{human}"
+        );
+        let xml = junit_xml(&report, &["request_echo"], &Secrets::default());
+        assert!(xml.contains("at /simulation/*"), "{xml}");
         parsed(&xml);
     }
 

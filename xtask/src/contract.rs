@@ -10,7 +10,7 @@ use contract_tests::checks::CHECKS;
 use contract_tests::exchange::Identity;
 use contract_tests::partition::Partition;
 use contract_tests::redact::{Key, Secrets};
-use contract_tests::runner::{self, Options, Progress, Report, Verdict};
+use contract_tests::runner::{self, Options, Progress, Report, ShrinkScope, Verdict};
 use contract_tests::{formats, report, text};
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
 
@@ -44,6 +44,19 @@ pub enum MessageFormat {
     Human,
     /// One JSON object per finding, then a summary object, on stdout; progress and notes go to stderr
     Json,
+}
+
+/// `--shrink`: which groups of failures shrinking spends requests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shrink {
+    /// The first 10 findings, 100 steps and 300 requests each, all of it within the case
+    /// phase's requests: a failing run costs at most about 3 passing ones; the summary says
+    /// what was not shrunk
+    Budget,
+    /// Every finding, 200 steps each, bounded by --max-time and --max-creates only
+    All,
+    /// No shrinking: each finding as first seen
+    None,
 }
 
 /// `--checks a,b`: registered check names (`checks::CHECKS`), spaces and empty items ignored.
@@ -130,6 +143,9 @@ pub struct ContractArgs {
     /// At most N creates in the run (a shared QA team's budget)
     #[arg(long, value_name = "N", value_parser = number_in(0..=MAX_CASES * 100))]
     max_creates: Option<u64>,
+    /// How much shrinking the findings may cost
+    #[arg(long, value_name = "WHAT", value_enum, default_value_t = Shrink::Budget)]
+    shrink: Shrink,
     /// Where failing seeds are kept and replayed from
     /// [default: contract-tests/proptest-regressions/contract.txt]
     #[arg(long, value_name = "PATH", overrides_with = "no_regressions")]
@@ -324,6 +340,11 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
         options.allow_hosts = args.allow_hosts.clone();
         options.regressions = args.regressions();
         options.max_creates = args.max_creates;
+        (options.shrink_scope, options.shrink_budget) = match args.shrink {
+            Shrink::Budget => (ShrinkScope::Budgeted, runner::SHRINK_STEPS),
+            Shrink::All => (ShrinkScope::All, runner::SHRINK_ALL_STEPS),
+            Shrink::None => (ShrinkScope::Budgeted, 0),
+        };
         options.partition = args.partition;
         options.progress = if args.quiet {
             Progress::Off

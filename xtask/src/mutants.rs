@@ -13,7 +13,7 @@ use anyhow::{Context, Result, bail};
 use contract_tests::baseline::{Baseline, today_utc};
 use contract_tests::redact::Secrets;
 use contract_tests::rules::Rule;
-use contract_tests::runner::{self, NotJudged, Options, Report};
+use contract_tests::runner::{self, Finding, NotJudged, Options, Report};
 use contract_tests::{Operation, report, text};
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
 
@@ -113,13 +113,27 @@ pub fn first_counted<'f, 'a>(
         .min_by_key(|f| f.case.unwrap_or(u64::MAX))
 }
 
-/// Every failure signature of a run.
+/// Every failure signature of a run: each exact pointer of each group, so the grouping of
+/// findings hides from the kill rule no pointer the faithful run did not show.
 fn signatures(report: &Report) -> BTreeSet<Signature> {
     report
         .findings
         .iter()
-        .map(|f| (f.check, f.operation, f.mismatch.pointer.clone()))
+        .flat_map(|f| exact(f).map(move |(pointer, _)| (f.check, f.operation, pointer.to_owned())))
         .collect()
+}
+
+/// A finding's exact pointers, each with the seed of its first case: the group's, or the
+/// finding's own for one no case produced.
+fn exact(f: &Finding) -> impl Iterator<Item = (&str, &str)> {
+    let own = f
+        .pointers
+        .is_empty()
+        .then_some((f.mismatch.pointer.as_str(), f.seed_hex.as_str()));
+    f.pointers
+        .iter()
+        .map(|p| (p.pointer.as_str(), p.seed_hex.as_str()))
+        .chain(own)
 }
 
 /// Lower-case hex of a case seed, as findings carry it (`Finding::seed_hex`).
@@ -137,11 +151,13 @@ fn failures(report: &Report) -> Vec<Failure<'_>> {
     report
         .findings
         .iter()
-        .map(|f| Failure {
-            check: f.check,
-            operation: f.operation,
-            pointer: &f.mismatch.pointer,
-            case: index.get(&f.seed_hex).copied(),
+        .flat_map(|f| {
+            exact(f).map(|(pointer, seed)| Failure {
+                check: f.check,
+                operation: f.operation,
+                pointer,
+                case: index.get(seed).copied(),
+            })
         })
         .collect()
 }
@@ -165,7 +181,7 @@ impl Catch {
         let finding = report.findings.iter().find(|f| {
             f.check == counted.check
                 && f.operation == counted.operation
-                && f.mismatch.pointer == counted.pointer
+                && exact(f).any(|(pointer, _)| pointer == counted.pointer)
         })?;
         Some(Catch {
             seed: report.seed,
@@ -1062,6 +1078,10 @@ mod tests {
             flaky: false,
             shrink_cut_short: false,
             sequence: Vec::new(),
+            group: pointer.into(),
+            pointers: Vec::new(),
+            not_shrunk: false,
+            shrink_capped: false,
         }
     }
 
@@ -1095,6 +1115,38 @@ mod tests {
             failures[2].case, None,
             "a seed from another run is no case of this one"
         );
+    }
+
+    /// A group of failures is a finding, but the kill rule reads each of its exact pointers: one
+    /// the faithful run also shows does not hide another it does not, nor its case.
+    #[test]
+    fn the_kill_rule_reads_every_exact_pointer_of_a_group() {
+        let (check, rule) = method_check();
+        let mut grouped = finding(check, "/simulation/x-a", hex(&runner::case_seed(7, 3)));
+        grouped.group = "/simulation/*".into();
+        grouped.pointers = [("/simulation/x-a", 3), ("/simulation/x-b", 9)]
+            .map(|(pointer, case)| runner::PointerSeen {
+                pointer: pointer.into(),
+                occurrences: 1,
+                seed_hex: hex(&runner::case_seed(7, case)),
+            })
+            .to_vec();
+        let report = Report {
+            seed: 7,
+            case_indices: (0..20).collect(),
+            findings: vec![grouped],
+            ..Report::default()
+        };
+        let faithful: BTreeSet<Signature> =
+            [(check, Operation::Update, "/simulation/x-a".to_owned())].into();
+        let catch = Catch::of(&report, &faithful, &[rule]).expect("caught");
+        assert_eq!(
+            (catch.case, catch.pointer.as_str()),
+            (Some(9), "/simulation/x-b")
+        );
+        assert_eq!(signatures(&report).len(), 2);
+        let both: BTreeSet<Signature> = signatures(&report);
+        assert!(Catch::of(&report, &both, &[rule]).is_none());
     }
 
     #[test]

@@ -46,3 +46,57 @@ fn a_passing_runs_cleanup_costs_at_most_one_and_a_half_requests_a_record() {
         "{cleanup} cleanup requests for {creates} creates: more than 1.5 a record"
     );
 }
+
+/// The summary's closing numbers: (requests, failures).
+fn requests_and_failures(stdout: &str) -> (u64, u64) {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("summary: "))
+        .unwrap_or_else(|| panic!("no summary line in {stdout}"));
+    let before = |label: &str| -> u64 {
+        line.split(label)
+            .next()
+            .and_then(|s| s.rsplit(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no number before {label:?} in {line:?}"))
+    };
+    (before(" requests"), before(" failure"))
+}
+
+/// One fault reads as a handful of findings, and shrinking them is budgeted: the failing run
+/// sends at most three times the passing run's requests on the same seed.
+#[test]
+fn a_run_against_one_fault_costs_at_most_three_passing_runs_and_reads_as_a_handful() {
+    let args = |fault: Option<&'static str>| {
+        let mut args = vec![
+            "contract",
+            "--no-regressions",
+            "--no-baseline",
+            "--seed",
+            "3",
+            "--cases",
+            "600",
+            "--quiet",
+        ];
+        if let Some(fault) = fault {
+            args.extend(["--fault", fault]);
+        }
+        args
+    };
+    let passing = xtask(&args(None), None);
+    let passing_out = text(&passing.stdout);
+    assert_eq!(passing.status.code(), Some(0), "{passing_out}");
+    let (passing_requests, _) = requests_and_failures(&passing_out);
+    let failing = xtask(&args(Some("unknown-keys-echoed")), None);
+    let failing_out = text(&failing.stdout);
+    assert_eq!(failing.status.code(), Some(1), "{failing_out}");
+    let (requests, failures) = requests_and_failures(&failing_out);
+    assert!(
+        (1..=20).contains(&failures),
+        "{failures} failures for one fault: {failing_out}"
+    );
+    assert!(
+        requests <= 3 * passing_requests,
+        "{requests} requests against one fault, {passing_requests} passing"
+    );
+}

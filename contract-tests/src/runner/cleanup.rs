@@ -163,6 +163,10 @@ impl Run {
             flaky: false,
             shrink_cut_short: false,
             sequence: Vec::new(),
+            group: "/simulations".into(),
+            pointers: Vec::new(),
+            not_shrunk: false,
+            shrink_capped: false,
         };
         (listed, Some(finding))
     }

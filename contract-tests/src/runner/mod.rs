@@ -40,8 +40,8 @@ pub use guard::{
     target_host, validate,
 };
 pub use outcome::{
-    CheckCounts, Cleanup, CutShort, Finding, NotJudged, OperationStats, PhaseRequests, Report,
-    TimeSplit, Verdict,
+    CheckCounts, Cleanup, CutShort, Finding, NotJudged, OperationStats, PhaseRequests, PointerSeen,
+    Report, ShrinkSkipped, TimeSplit, Verdict, group_pointer, spec_property_names,
 };
 use regressions::{load_regressions, save_regressions};
 
@@ -58,6 +58,27 @@ pub const DEFAULT_MAX_TIME: Duration = Duration::from_secs(30 * 60);
 const PROGRESS_LINE_EVERY: Duration = Duration::from_secs(5);
 /// The terminal's progress line is redrawn this often.
 const PROGRESS_REDRAW_EVERY: Duration = Duration::from_millis(200);
+
+/// How many groups of failures the default shrink budget shrinks; the others are reported as
+/// first seen.
+pub const SHRINK_GROUPS: usize = 10;
+/// The steps the default shrink budget gives one group.
+pub const SHRINK_STEPS: u32 = 100;
+/// The requests the default shrink budget gives one group.
+pub const SHRINK_REQUESTS: u64 = 300;
+/// The steps `--shrink all` gives one group.
+pub const SHRINK_ALL_STEPS: u32 = 200;
+
+/// Which groups of failures shrinking may spend requests on (`--shrink`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShrinkScope {
+    /// The first [`SHRINK_GROUPS`] groups, each within [`SHRINK_REQUESTS`] requests, and all of
+    /// shrinking within the case phase's requests: a failing run costs at most about three
+    /// passing ones (cases, shrinking, and the cleanup of both).
+    Budgeted,
+    /// Every group, bounded by the steps, `--max-time` and `--max-creates` only.
+    All,
+}
 
 /// How progress is shown on stderr while the run goes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,8 +111,10 @@ pub struct Options {
     pub fail_fast: bool,
     pub allow_hosts: Vec<String>,
     pub progress: Progress,
-    /// How many executions shrinking may spend on one failure.
+    /// How many executions shrinking may spend on one group of failures (0: no shrinking).
     pub shrink_budget: u32,
+    /// Which groups shrinking may spend requests on, and how many.
+    pub shrink_scope: ShrinkScope,
     /// At most this many creates in the whole run, shrinking included (a shared QA team's budget).
     pub max_creates: Option<u64>,
     /// The whole run (cases, shrinking, cleanup) ends within this, preflight excepted.
@@ -123,7 +146,8 @@ impl Options {
             fail_fast: false,
             allow_hosts: Vec::new(),
             progress: Progress::Off,
-            shrink_budget: 200,
+            shrink_budget: SHRINK_STEPS,
+            shrink_scope: ShrinkScope::Budgeted,
             max_creates: None,
             max_time: DEFAULT_MAX_TIME,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
@@ -412,8 +436,8 @@ fn spawn_progress(
                 crate::text::plural(target.sent().total(), "request", "requests"),
                 crate::text::plural(
                     live.distinct_failures.load(Ordering::Relaxed),
-                    "distinct failure",
-                    "distinct failures"
+                    "finding",
+                    "findings"
                 )
             );
             match &drawn {
@@ -444,6 +468,8 @@ struct Run {
     creates: Arc<CreateBudget>,
     live: Arc<Live>,
     strategy: BoxedStrategy<Scenario>,
+    /// The spec's property names: a failure's pointer keeps these keys in its group.
+    known_keys: std::collections::BTreeSet<String>,
     run_id: u64,
     /// Shrinking replays so far, for their tags.
     replays: AtomicU64,
@@ -454,7 +480,7 @@ struct Run {
     deadline: Instant,
 }
 
-/// A distinct failure: the check, the operation and the pointer.
+/// A group of failures: the check, the operation and the group's pointer ([`group_pointer`]).
 type FailureKey = (&'static str, Operation, String);
 
 /// Makes a run against `options.base_url` and reports what it found.
@@ -522,6 +548,7 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         creates,
         live: Arc::new(Live::default()),
         strategy: arb_scenario(&spec, options.mix),
+        known_keys: spec_property_names(&spec.document),
         run_id: NEXT_RUN_ID.fetch_add(1, Ordering::Relaxed),
         replays: AtomicU64::new(0),
         started,
@@ -587,7 +614,8 @@ impl Run {
 
         self.live.enter("shrinking");
         let shrinking = Instant::now();
-        self.shrink_all(&mut report, distinct).await;
+        self.shrink_all(&mut report, distinct, after_cases - preflight)
+            .await;
         report.shrinking = shrinking.elapsed();
         let after_shrinking = sent.total();
 
@@ -699,16 +727,24 @@ impl Run {
             report.time.checks += checking;
             record(report, &judged);
             for (check, operation, mismatch, at) in &judged.failures {
-                let key = (*check, *operation, mismatch.pointer.clone());
-                distinct
-                    .entry(key)
-                    .or_insert_with(|| FirstSeen {
-                        seed,
-                        occurrences: 0,
-                        mismatch: mismatch.clone(),
-                        observation: judged.observations[*at].clone(),
-                    })
-                    .occurrences += 1;
+                let key = (
+                    *check,
+                    *operation,
+                    group_pointer(&mismatch.pointer, &self.known_keys),
+                );
+                let group = distinct.entry(key).or_insert_with(|| FirstSeen {
+                    seed,
+                    occurrences: 0,
+                    mismatch: mismatch.clone(),
+                    observation: judged.observations[*at].clone(),
+                    pointers: BTreeMap::new(),
+                });
+                group.occurrences += 1;
+                group
+                    .pointers
+                    .entry(mismatch.pointer.clone())
+                    .or_insert((0, seed))
+                    .0 += 1;
                 if report.first_failure.is_none() {
                     report.first_failure = Some((report.cases, self.started.elapsed(), check));
                 }
@@ -839,13 +875,15 @@ fn record(report: &mut Report, judged: &Judged) {
     }
 }
 
-/// The first time a distinct failure was seen, and how often it came back.
+/// The first time a group of failures was seen, how often it came back, and at which pointers.
 #[derive(Debug, Clone)]
 struct FirstSeen {
     seed: [u8; 32],
     occurrences: u64,
     mismatch: Mismatch,
     observation: Observation,
+    /// Each exact pointer: its occurrences and the seed of its first case.
+    pointers: BTreeMap<String, (u64, [u8; 32])>,
 }
 
 /// `at + wait`, or a century on when that is past what an `Instant` holds: a budget from a

@@ -67,12 +67,19 @@ fn counted<K: std::fmt::Display>(counts: &BTreeMap<K, u64>) -> String {
         .join(" ")
 }
 
-/// One distinct failure, shrunk.
+/// One group of failures that mean the same (see [`group_pointer`]), shrunk: `mismatch` is its
+/// example, the failure shrinking ended on (or the first seen when it was not shrunk).
 #[derive(Debug, Clone)]
 pub struct Finding {
     pub check: &'static str,
     pub operation: Operation,
     pub mismatch: Mismatch,
+    /// The group's pointer: the example's with each array index and each key the spec names
+    /// nowhere as `*`. Equal to the example's pointer when it has neither.
+    pub group: String,
+    /// Every exact pointer of the group the run saw, in order, each with its occurrences and
+    /// the seed of the first case that showed it; empty for findings no case produced.
+    pub pointers: Vec<PointerSeen>,
     pub request: Request,
     pub curl: String,
     pub status: Option<u16>,
@@ -86,6 +93,68 @@ pub struct Finding {
     pub shrink_cut_short: bool,
     /// For a command sequence, its commands as shrunk, one line each; empty for other cases.
     pub sequence: Vec<String>,
+    /// Not shrunk at all: the default shrink budget (groups, or the run's shrinking requests)
+    /// was spent; `--shrink all` shrinks it.
+    pub not_shrunk: bool,
+    /// Shrinking stopped at the default shrink budget's requests for one group.
+    pub shrink_capped: bool,
+}
+
+/// One exact pointer of a group of failures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PointerSeen {
+    pub pointer: String,
+    pub occurrences: u64,
+    /// The seed of the first case that showed it.
+    pub seed_hex: String,
+}
+
+/// What the pointer of a failure means: `pointer` with every array index and every key that
+/// `known` (the spec's property names, escaped as pointers escape them) does not hold replaced
+/// by `*`. Failures of one check on one operation whose pointers differ only there are one
+/// finding: the server does the same wrong thing at another index or with another key it was
+/// sent or invented, such as `/simulation/simulation_config/x-unknown-ab` and `…/x-unknown-c`.
+/// A key the spec names keeps the groups of different fields apart: a wrong `updated_at` and a
+/// wrong `status` stay two findings.
+pub fn group_pointer(pointer: &str, known: &BTreeSet<String>) -> String {
+    if pointer.is_empty() {
+        return String::new();
+    }
+    let mut out = String::with_capacity(pointer.len());
+    for segment in pointer.split('/').skip(1) {
+        out.push('/');
+        let index = !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit());
+        if index || !known.contains(segment) {
+            out.push('*');
+        } else {
+            out.push_str(segment);
+        }
+    }
+    out
+}
+
+/// The property names `document` (an OpenAPI document) declares anywhere, escaped as JSON
+/// pointer segments: the keys [`group_pointer`] keeps.
+pub fn spec_property_names(document: &serde_json::Value) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let mut stack = vec![document];
+    while let Some(value) = stack.pop() {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::Object(properties)) = map.get("properties") {
+                    names.extend(
+                        properties
+                            .keys()
+                            .map(|k| k.replace('~', "~0").replace('/', "~1")),
+                    );
+                }
+                stack.extend(map.values());
+            }
+            serde_json::Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    names
 }
 
 /// Requests sent in each phase of the run, as the transport counted them.
@@ -106,6 +175,15 @@ pub struct CutShort {
     pub shrinks_cut: u64,
     /// The cleanup ran out of time; what it could not check is listed as left over.
     pub cleanup: bool,
+}
+
+/// What the default shrink budget left undone (none of it under `--shrink all`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ShrinkSkipped {
+    /// Findings reported as first seen, not shrunk at all.
+    pub not_shrunk: u64,
+    /// Findings whose shrinking stopped at a group's request budget.
+    pub capped: u64,
 }
 
 impl CutShort {
@@ -137,6 +215,8 @@ pub struct Report {
     /// Scenarios not run because `--max-creates` was reached.
     pub skipped_for_create_cap: u64,
     pub cut_short: CutShort,
+    /// What the default shrink budget did not shrink.
+    pub shrink_skipped: ShrinkSkipped,
     pub max_time: Duration,
     /// Whether the tenancy checks ran (they need `CONTRACT_OTHER_TEAM_TOKEN`).
     pub tenancy_checked: bool,
@@ -471,6 +551,10 @@ mod tests {
             flaky: false,
             shrink_cut_short: false,
             sequence: Vec::new(),
+            group: "/x".into(),
+            pointers: Vec::new(),
+            not_shrunk: false,
+            shrink_capped: false,
         }
     }
 
@@ -552,5 +636,45 @@ mod tests {
             requests: 1,
         });
         assert_eq!(unhealthy.verdict(), Verdict::Incomplete);
+    }
+
+    #[test]
+    fn pointers_differing_by_an_index_or_a_key_the_spec_does_not_name_group_together() {
+        let spec = serde_json::json!({"components": {"schemas": {
+            "Sim": {"properties": {"simulation": {"properties": {
+                "simulation_config": {"properties": {"status": {}, "a/b": {}}},
+                "updated_at": {}
+            }}, "simulations": {"items": {"$ref": "#"}}}}
+        }}});
+        let known = spec_property_names(&spec);
+        assert!(known.contains("a~1b"), "{known:?}");
+        let group = |p: &str| group_pointer(p, &known);
+        assert_eq!(
+            group("/simulation/simulation_config/x-unknown-ab"),
+            "/simulation/simulation_config/*"
+        );
+        assert_eq!(
+            group("/simulation/simulation_config/x-unknown-ab"),
+            group("/simulation/simulation_config/x-unknown-")
+        );
+        assert_eq!(
+            group("/simulations/12/updated_at"),
+            "/simulations/*/updated_at"
+        );
+        assert_eq!(group(""), "");
+        assert_eq!(
+            group("/simulation/simulation_config/a~1b"),
+            "/simulation/simulation_config/a~1b"
+        );
+        assert_ne!(
+            group("/simulation/simulation_config/status"),
+            group("/simulation/updated_at"),
+            "fields the spec names stay apart"
+        );
+        assert_ne!(
+            group("/simulation/simulation_config/status"),
+            group("/simulation/simulation_config/x-unknown-a"),
+            "a named field is not an unknown key"
+        );
     }
 }
