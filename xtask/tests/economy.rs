@@ -4,20 +4,27 @@ mod support;
 
 use support::{text, xtask};
 
+/// The summary's line starting with `prefix`.
+fn line_starting<'a>(stdout: &'a str, prefix: &str) -> &'a str {
+    stdout
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix:?} line in {stdout}"))
+}
+
+/// The number just before `label` in `line` (`before("7 requests", " requests")` is 7).
+fn before(line: &str, label: &str) -> u64 {
+    line.split(label)
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no number before {label:?} in {line:?}"))
+}
+
 /// The numbers of the summary's `requests:` line: (cleanup requests, creates in all).
 fn cleanup_and_creates(stdout: &str) -> (u64, u64) {
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with("requests: "))
-        .unwrap_or_else(|| panic!("no requests line in {stdout}"));
-    let before = |label: &str| -> u64 {
-        line.split(label)
-            .next()
-            .and_then(|s| s.rsplit(' ').next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("no number before {label:?} in {line:?}"))
-    };
-    (before(" cleanup;"), before(" creates in all"))
+    let line = line_starting(stdout, "requests: ");
+    (before(line, " cleanup;"), before(line, " creates in all"))
 }
 
 /// A passing run's cleanup costs at most 1.5 requests for each record the run created, and
@@ -49,18 +56,8 @@ fn a_passing_runs_cleanup_costs_at_most_one_and_a_half_requests_a_record() {
 
 /// The summary's closing numbers: (requests, failures).
 fn requests_and_failures(stdout: &str) -> (u64, u64) {
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with("summary: "))
-        .unwrap_or_else(|| panic!("no summary line in {stdout}"));
-    let before = |label: &str| -> u64 {
-        line.split(label)
-            .next()
-            .and_then(|s| s.rsplit(' ').next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("no number before {label:?} in {line:?}"))
-    };
-    (before(" requests"), before(" failure"))
+    let line = line_starting(stdout, "summary: ");
+    (before(line, " requests"), before(line, " failure"))
 }
 
 /// One fault reads as a handful of findings, and shrinking them is budgeted: the failing run

@@ -49,7 +49,11 @@ async fn run_with_outputs(url: &str, name: &str) -> (Option<i32>, String, String
     let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
     command
         .args(["contract", "--base-url", url, "--quiet", "--no-regressions"])
+        // A fixed seed: the counts asserted below depend on what is drawn (on seed
+        // 1796540990926071628 one case sends nothing and counts as judged).
         .args([
+            "--seed",
+            "1",
             "--cases",
             "20",
             "--max-time",
