@@ -177,6 +177,16 @@ fn parse_unbounded(text: &str) -> Result<Value, serde_json::Error> {
     Ok(value)
 }
 
+/// The end of the number literal starting at `start` (its sign or first digit): the run of
+/// digits, `.`, exponents and signs after it, as the scanners here read one.
+fn number_end(bytes: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while i < bytes.len() && matches!(bytes[i], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') {
+        i += 1;
+    }
+    i
+}
+
 /// Decodes a body as Python's `json.loads(bytes)` does (`json.detect_encoding`): UTF-32 or
 /// UTF-16 by their byte order mark, UTF-8 with one skipped, else by where the zero bytes of
 /// the first four sit (JSON text starts with an ASCII character), else UTF-8. `Err` holds how
@@ -300,12 +310,7 @@ fn python_tokens(text: &str) -> (std::borrow::Cow<'_, str>, Vec<Rewrite>) {
             }
             b'-' | b'0'..=b'9' => {
                 let start = i;
-                i += 1;
-                while i < bytes.len()
-                    && matches!(bytes[i], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
-                {
-                    i += 1;
-                }
+                i = number_end(bytes, i);
                 let literal = &text[start..i];
                 let float = literal.contains(['.', 'e', 'E']);
                 if literal.starts_with(NON_FINITE_PREFIX) {
@@ -358,12 +363,7 @@ fn number_problem(text: &str) -> Option<usize> {
             }
             b'-' | b'0'..=b'9' => {
                 let start = i;
-                i += 1;
-                while i < bytes.len()
-                    && matches!(bytes[i], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
-                {
-                    i += 1;
-                }
+                i = number_end(bytes, i);
                 let literal = &text[start..i];
                 let integer = !literal.contains(['.', 'e', 'E']);
                 let digits = literal.bytes().filter(u8::is_ascii_digit).count();

@@ -204,6 +204,18 @@ struct Tally {
     drawn: std::collections::BTreeMap<&'static str, usize>,
 }
 
+/// A client of `url` with both development keys, as the suite's runs make one.
+fn target(url: &str) -> Target {
+    Target::new(
+        url,
+        DEV_KEY.to_owned(),
+        Some(DEV_OTHER_TEAM_KEY.to_owned()),
+        Duration::from_secs(30),
+        8 << 20,
+    )
+    .unwrap()
+}
+
 #[test]
 fn the_reference_server_agrees_with_fastapi_on_everything_the_contract_specifies() {
     interactly_simulations_client::install_crypto_provider();
@@ -225,16 +237,6 @@ fn the_reference_server_agrees_with_fastapi_on_everything_the_contract_specifies
         let reference = reference_server::spawn(Config::development())
             .await
             .unwrap();
-        let target = |url: &str| {
-            Target::new(
-                url,
-                DEV_KEY.to_owned(),
-                Some(DEV_OTHER_TEAM_KEY.to_owned()),
-                Duration::from_secs(30),
-                8 << 20,
-            )
-            .unwrap()
-        };
         let servers = [target(&reference.base_url()), target(&oracle.base_url)];
         let pacer = Pacer::new(None);
         let state = || RunState::tagged(Identity::default(), "ctdiff".into(), true);
@@ -1219,16 +1221,6 @@ fn the_issues_probes_agree_with_fastapi() {
         let reference = reference_server::spawn(Config::development())
             .await
             .unwrap();
-        let target = |url: &str| {
-            Target::new(
-                url,
-                DEV_KEY.to_owned(),
-                Some(DEV_OTHER_TEAM_KEY.to_owned()),
-                Duration::from_secs(30),
-                8 << 20,
-            )
-            .unwrap()
-        };
         let servers = [target(&reference.base_url()), target(&oracle.base_url)];
         // A record on each server, so that a bound's reading shows in `total`.
         let mut seeded = Vec::new();
