@@ -1073,7 +1073,7 @@ pub fn read_json_lines(text: &str) -> Result<SuiteOutput> {
             format!(
                 "line {} of the suite's JSON output is not JSON: {}",
                 n + 1,
-                contract_tests::text::quoted(&&contract_tests::redact::cut(line, 120).0)
+                contract_tests::text::quoted(&contract_tests::redact::cut(line, 120).0)
             )
         })?;
         match object["reason"].as_str() {

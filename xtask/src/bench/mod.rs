@@ -93,10 +93,15 @@ const QUICK: Budget = Budget {
     stage_cpu: Duration::from_millis(200),
 };
 
+/// The budget `--quick` asks for, or the full bench's.
+fn budget(quick: bool) -> Budget {
+    if quick { QUICK } else { FULL }
+}
+
 /// Where a run writes its report: the full bench writes the committed bench/RESULTS.md; a
 /// `--quick` try-out writes under target/, so it never replaces the committed figures.
-pub fn results_path(quick: bool) -> PathBuf {
-    if quick {
+pub fn results_path(budget: &Budget) -> PathBuf {
+    if budget.quick {
         PathBuf::from("target/bench/RESULTS.md")
     } else {
         PathBuf::from("bench/RESULTS.md")
@@ -106,14 +111,14 @@ pub fn results_path(quick: bool) -> PathBuf {
 /// `cargo xtask bench`; run through `release::run_optimised`, since benchmarks of unoptimised
 /// code measure the compiler, not the suite.
 pub fn bench(args: BenchArgs) -> Result<ExitCode> {
-    let budget = if args.quick { QUICK } else { FULL };
+    let budget = budget(args.quick);
     let schemathesis = !args.no_schemathesis;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let measurements = runtime.block_on(measure::measure(&budget, schemathesis))?;
     let results = render::render(&measurements);
-    let relative = results_path(budget.quick);
+    let relative = results_path(&budget);
     let path = workspace_root().join(&relative);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -130,11 +135,13 @@ mod tests {
 
     #[test]
     fn quick_writes_under_target_and_only_the_full_bench_writes_the_committed_file() {
-        assert_eq!(results_path(true), PathBuf::from("target/bench/RESULTS.md"));
-        assert_eq!(results_path(false), PathBuf::from("bench/RESULTS.md"));
-        assert!(
-            QUICK.quick && !FULL.quick,
-            "the path follows the budget run"
+        assert_eq!(
+            results_path(&budget(true)),
+            PathBuf::from("target/bench/RESULTS.md")
+        );
+        assert_eq!(
+            results_path(&budget(false)),
+            PathBuf::from("bench/RESULTS.md")
         );
     }
 }
