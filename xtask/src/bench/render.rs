@@ -587,6 +587,12 @@ pub fn median(mut values: Vec<f64>) -> f64 {
     }
 }
 
+/// `seed 1`, or `seeds 1–3`.
+fn seeds(seeds: &[u64]) -> String {
+    let word = if seeds.len() == 1 { "seed" } else { "seeds" };
+    format!("{word} {}", seed_list(seeds))
+}
+
 /// `a–b` for consecutive seeds, else a comma list.
 fn seed_list(seeds: &[u64]) -> String {
     match seeds {
@@ -629,9 +635,9 @@ fn detection_section(out: &mut String, d: &Detection) {
     );
     let _ = writeln!(
         out,
-        "`cargo xtask mutants`' runs and kill rule, timed, on {}; seeds {}, at most {} cases a run, full mix, concurrency {}. Per seed the faithful server runs every case first; each fault's run stops at its first failure and runs again in full when none of its failures counts. A fault is caught on a seed only when its run shows a failure signature (check, operation, pointer) that the faithful run of the same seed does not, of a check that asserts one of the fault's rules. Cases: up to the case the rule credited, median over the seeds that caught the fault; seconds: the runner's time over the runs each verdict needed, median over every seed.\n",
+        "`cargo xtask mutants`' runs and kill rule, timed, on {}; {}, at most {} cases a run, full mix, concurrency {}. Per seed the faithful server runs every case first; each fault's run stops at its first failure and runs again in full when none of its failures counts. A fault is caught on a seed only when its run shows a failure signature (check, operation, pointer) that the faithful run of the same seed does not, of a check that asserts one of the fault's rules. Cases: up to the case the rule credited, median over the seeds that caught the fault; seconds: the runner's time over the runs each verdict needed, median over every seed.\n",
         sample_text(d.sample, d.faults.len(), d.catalog),
-        seed_list(&d.seeds),
+        seeds(&d.seeds),
         d.case_budget,
         d.concurrency,
     );
@@ -701,8 +707,8 @@ fn detection_section(out: &mut String, d: &Detection) {
         .collect();
     let faithful = if faithful.is_empty() {
         format!(
-            "the faithful server passed on every seed ({} runs, 0 failures)",
-            d.faithful_failures.len()
+            "the faithful server passed on every seed ({}, 0 failures)",
+            contract_tests::text::plural(d.faithful_failures.len(), "run", "runs")
         )
     } else {
         format!(
@@ -762,14 +768,13 @@ fn race_section(out: &mut String, race: &Race) {
     let _ = writeln!(out, "## 6. Schemathesis side by side\n");
     let _ = writeln!(
         out,
-        "Schemathesis {} (as `st --version` reports it) and this suite, each started as a command against a fresh embedded reference server per run. Schemathesis runs with `--max-examples {}` and its default checks; the suite gets as many cases as Schemathesis generated in its run on the same server, seed and concurrency, and is read through `--message-format json`. Neither keeps anything between runs (Schemathesis `--generation-database none`, the suite `--no-regressions`). The faithful server: seeds {}, at concurrency 1 and {}. The faults: {}, on seed{} {}, at concurrency {}.\n",
+        "Schemathesis {} (as `st --version` reports it) and this suite, each started as a command against a fresh embedded reference server per run. Schemathesis runs with `--max-examples {}` and its default checks; the suite gets as many cases as Schemathesis generated in its run on the same server, seed and concurrency, and is read through `--message-format json`. Neither keeps anything between runs (Schemathesis `--generation-database none`, the suite `--no-regressions`). The faithful server: {}, at concurrency 1 and {}. The faults: {}, on {}, at concurrency {}.\n",
         race.schemathesis_version,
         race.max_examples,
-        seed_list(&race.seeds),
+        seeds(&race.seeds),
         race.concurrency,
         sample_text(race.sample, fault_count(race), race.catalog),
-        if race.fault_seeds.len() == 1 { "" } else { "s" },
-        seed_list(&race.fault_seeds),
+        seeds(&race.fault_seeds),
         race.concurrency,
     );
     speed_table(out, race);
