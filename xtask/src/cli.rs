@@ -62,7 +62,7 @@ Environment:
 pub const BENCH_AFTER_HELP: &str = concat!(
     "\
 Exit codes:
-  0  bench/RESULTS.md written
+  0  bench/RESULTS.md written (target/bench/RESULTS.md with --quick)
   2  a measurement could not be made, or the file written (one line on stderr says which)
 
 Environment:
@@ -123,9 +123,12 @@ pub enum Command {
     /// Builds xtask in release and measures: the raw loopback request rate, the suite's cases per
     /// second (create only and the full mix, at concurrency 1 and the default), the wall time of
     /// `cargo xtask contract` with no flags (seeds 1-3, cleanup and shrinking as default), where a
-    /// case's CPU goes, a simulated QA run with added latency, time to detection per fault, and a
-    /// race with Schemathesis (same seeds, budgets and concurrency). Writes bench/RESULTS.md, which
-    /// also quotes bench/first-run.txt (written by bench/first-run.sh).
+    /// case's CPU goes, a simulated QA run with added latency, time to detection (every fault of
+    /// the catalog on seeds 1-3, judged by the kill rule of `mutants`), and a race with
+    /// Schemathesis (both whole commands at equal concurrency 4, the same seeds and cases; every
+    /// fault on seed 1). About 20 minutes on 2 cores. Writes bench/RESULTS.md, which also quotes
+    /// bench/first-run.txt (written by bench/first-run.sh); --quick writes target/bench/RESULTS.md
+    /// instead, with smaller budgets and one fault per rule group.
     Bench(BenchArgs),
     /// Run the reference server in the foreground
     ///

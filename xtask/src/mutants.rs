@@ -316,6 +316,47 @@ fn judge(
     Ok((full, seconds, catch))
 }
 
+/// What the kill rule made of one catalog fault on one seed, for `bench`'s time to detection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeedVerdict {
+    /// The runner's own elapsed time over the runs the verdict needed: the run that stops at
+    /// its first failure, plus the full run when none of that run's failures counted.
+    pub seconds: f64,
+    /// The counted failure, `None` when the fault escaped on this seed.
+    pub caught: Option<Counted>,
+}
+
+/// The first failure the kill rule credited.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Counted {
+    /// The catching case's index plus one (the cases drawn up to it); `None` for a failure no
+    /// case produced (the cleanup's).
+    pub cases: Option<u64>,
+    pub check: &'static str,
+}
+
+/// The failure signatures of a faithful run: what the kill rule discounts on that seed.
+pub fn faithful_signatures(report: &Report) -> BTreeSet<Signature> {
+    signatures(report)
+}
+
+/// `mutants`' verdict on one catalog fault and seed, for the bench: the same runs (`run(fail_fast)`)
+/// and the same kill rule against `faithful` (the faithful run's signatures on that seed).
+pub fn verdict(
+    run: impl Fn(bool) -> Result<Report>,
+    faithful: &BTreeSet<Signature>,
+    fault: Fault,
+) -> Result<SeedVerdict> {
+    let (_, seconds, catch) = judge(run, faithful, &catalog_rules(fault))?;
+    Ok(SeedVerdict {
+        seconds,
+        caught: catch.map(|c| Counted {
+            cases: c.case.map(|n| n.saturating_add(1)),
+            check: c.check,
+        }),
+    })
+}
+
 /// A fault's seed that could not be run (its server did not start, or refused the suite's
 /// first request) is not caught: the error is kept for the line that says so, and the other
 /// faults still run.
@@ -1175,6 +1216,47 @@ mod tests {
         let (_, _, catch) = judge(run, &BTreeSet::new(), &[rule]).unwrap();
         assert_eq!(*runs.borrow(), [true, false]);
         assert_eq!(catch.expect("the full run caught it").case, Some(15));
+    }
+
+    #[test]
+    fn the_benchs_verdict_is_the_kill_rule_with_the_catching_case_counted_from_one() {
+        let (check, rule) = method_check();
+        assert!(Fault::MissingAllowHeader.rules().contains(&rule));
+        let run = |fail_fast: bool| -> Result<Report> {
+            let mut report = Report {
+                seed: 3,
+                case_indices: (0..20).collect(),
+                findings: vec![finding(check, "/allow", hex(&runner::case_seed(3, 4)))],
+                elapsed: Duration::from_millis(250),
+                ..Report::default()
+            };
+            if fail_fast {
+                report.not_judged.insert(NotJudged::FailFast, 10);
+            }
+            Ok(report)
+        };
+        let caught = verdict(run, &BTreeSet::new(), Fault::MissingAllowHeader).unwrap();
+        assert_eq!(
+            caught,
+            SeedVerdict {
+                seconds: 0.25,
+                caught: Some(Counted {
+                    cases: Some(5),
+                    check
+                }),
+            }
+        );
+        // The faithful run shows the same signature: nothing counts, the seed runs again in
+        // full, and the verdict's time is both runs'.
+        let faithful = BTreeSet::from([(check, Operation::Update, "/allow".to_owned())]);
+        let escaped = verdict(run, &faithful, Fault::MissingAllowHeader).unwrap();
+        assert_eq!(
+            escaped,
+            SeedVerdict {
+                seconds: 0.5,
+                caught: None
+            }
+        );
     }
 
     #[test]

@@ -24,14 +24,19 @@ use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
 use super::Budget;
 use super::model::{
     Context, DefaultRun, DefaultRunRepetition, DefaultRunSeed, Detection, FaultDetection,
-    FirstFailure, IsolatedStage, LadderStep, LoadAverage, Measurements, MixName, Profile, QaRun,
-    Race, RaceRun, RawBody, RawRun, Signature, Stage, Step, SuiteRun, Tool,
+    FaultSample, FirstCounted, IsolatedStage, LadderStep, LoadAverage, Measurements, MixName,
+    Profile, QaRun, Race, RaceRun, RawBody, RawRun, Section, SeedDetection, Signature, Stage, Step,
+    SuiteRun, Tool,
 };
 use super::schemathesis;
 use crate::codegen::workspace_root;
+use crate::mutants;
 
 /// The suite's default concurrency on loopback (`cargo xtask contract`), used throughout.
 const CONCURRENCY: usize = crate::contract::LOOPBACK_CONCURRENCY;
+/// Both tools' concurrency in the race's fault runs and its headline: Schemathesis
+/// `--workers 4`, the suite `--concurrency 4`, as issue 16's race was measured by hand.
+const RACE_CONCURRENCY: usize = 4;
 /// The seed of every single-seed measurement.
 const SEED: u64 = 1;
 
@@ -43,6 +48,13 @@ pub async fn measure(budget: &Budget, with_schemathesis: bool) -> Result<Measure
     interactly_simulations_client::install_crypto_provider();
     let context = context(budget.quick)?;
     let spec = Arc::new(Spec::load(&workspace_root().join("spec/openapi.json"))?);
+
+    let mut sections = Vec::new();
+    let mut clock = Instant::now();
+    let mut lap = |section: Section| {
+        sections.push((section, clock.elapsed()));
+        clock = Instant::now();
+    };
 
     eprintln!("bench: raw loopback limit");
     let small = Arc::new(vec![RawRequest::small_create(spec.api.collection())]);
@@ -63,6 +75,8 @@ pub async fn measure(budget: &Budget, with_schemathesis: bool) -> Result<Measure
         .await?,
     ];
 
+    lap(Section::Raw);
+
     eprintln!("bench: the suite");
     let mut suite = Vec::new();
     for mix in [MixName::CreateOnly, MixName::Full] {
@@ -80,12 +94,18 @@ pub async fn measure(budget: &Budget, with_schemathesis: bool) -> Result<Measure
         }
     }
 
+    lap(Section::Suite);
+
     eprintln!("bench: the default run");
     let default_run = default_run(budget.default_run_seeds, budget.default_run_repetitions).await?;
+
+    lap(Section::DefaultRun);
 
     eprintln!("bench: where a case's CPU goes");
     let (profile, bare) = profile(&spec, budget.suite_cases, budget.stage_cpu).await?;
     raw.push(bare);
+
+    lap(Section::Profile);
 
     eprintln!("bench: simulated QA");
     let mut qa = Vec::new();
@@ -93,8 +113,17 @@ pub async fn measure(budget: &Budget, with_schemathesis: bool) -> Result<Measure
         qa.push(qa_run(budget.qa_latency, budget.qa_cases, concurrency, rate).await?);
     }
 
+    lap(Section::Qa);
+
     eprintln!("bench: time to detection");
-    let detection = detection(budget.detection_seeds, budget.detection_cases).await?;
+    let detection = detection(
+        budget.detection_seeds,
+        budget.detection_cases,
+        budget.detection_sample,
+    )
+    .await?;
+
+    lap(Section::Detection);
 
     let race = if with_schemathesis {
         eprintln!("bench: the race with Schemathesis");
@@ -102,6 +131,7 @@ pub async fn measure(budget: &Budget, with_schemathesis: bool) -> Result<Measure
     } else {
         Err("--no-schemathesis".to_owned())
     };
+    lap(Section::Race);
 
     Ok(Measurements {
         context,
@@ -114,6 +144,7 @@ pub async fn measure(budget: &Budget, with_schemathesis: bool) -> Result<Measure
         race,
         first_run: read_first_run()?,
         load_end: load_average()?,
+        sections,
         total_wall: started.elapsed(),
     })
 }
@@ -815,69 +846,106 @@ fn isolated_stages(
     out
 }
 
-/// Section 5: the full mix against each fault, stopping at the first failure.
-async fn detection(seeds: u64, cases: u64) -> Result<Detection> {
-    let seeds: Vec<u64> = (1..=seeds).collect();
-    let mut faults = Vec::new();
-    let mut concurrency = 0;
-    for fault in Fault::ALL {
-        let mut per_seed = Vec::new();
-        for &seed in &seeds {
-            let mut config = Config::development();
-            config.faults = (*fault).into();
-            let server = reference_server::spawn(config).await?;
-            let mut options = crate::contract::embedded_options(server.base_url());
-            options.cases = cases;
-            options.seed = seed;
-            options.fail_fast = true;
-            options.shrink_budget = 0;
-            options.cleanup = false;
-            concurrency = options.concurrency;
-            let report = runner::run(options).await;
-            server.shutdown().await;
-            per_seed.push(
-                report?
-                    .first_failure
-                    .map(|(cases, elapsed, check)| FirstFailure {
-                        cases,
-                        elapsed,
-                        check: check.to_owned(),
-                    }),
-            );
+/// The catalog's faults a section runs.
+pub fn sample(sample: FaultSample) -> Vec<Fault> {
+    match sample {
+        FaultSample::Whole => Fault::ALL.to_vec(),
+        FaultSample::FirstPerRuleGroup => {
+            let mut groups = BTreeSet::new();
+            Fault::ALL
+                .iter()
+                .copied()
+                .filter(|f| {
+                    let main = f.rules().first().map_or("", |r| r.id());
+                    groups.insert(main.split_once('.').map_or(main, |(group, _)| group))
+                })
+                .collect()
         }
-        faults.push(FaultDetection {
-            fault: fault.name().to_owned(),
-            per_seed,
-        });
     }
+}
+
+/// Section 5: `mutants`' runs and kill rule over `sample` on seeds `1..=seeds`: per seed the
+/// faithful run, then each fault's run stopping at its first failure, run again in full when
+/// no failure of the first counted (`mutants::verdict`).
+async fn detection(seeds: u64, cases: u64, which: FaultSample) -> Result<Detection> {
+    let seeds: Vec<u64> = (1..=seeds).collect();
+    let faults = sample(which);
+    let handle = tokio::runtime::Handle::current();
+    let seed_list = seeds.clone();
+    // `mutants::verdict` runs its runs through a blocking closure, as `mutants` does; this
+    // thread blocks on the bench's runtime for each of them.
+    let (faithful_failures, per_fault) = tokio::task::spawn_blocking(move || {
+        let mut faithful_failures = Vec::new();
+        let mut per_fault: Vec<Vec<SeedDetection>> = vec![Vec::new(); faults.len()];
+        for &seed in &seed_list {
+            let faithful =
+                handle.block_on(mutants::run_against_embedded(None, cases, seed, false))?;
+            faithful_failures.push(faithful.failures());
+            let known = mutants::faithful_signatures(&faithful);
+            for (fault, runs) in faults.iter().zip(&mut per_fault) {
+                let verdict = mutants::verdict(
+                    |fail_fast| {
+                        handle.block_on(mutants::run_against_embedded(
+                            Some(*fault),
+                            cases,
+                            seed,
+                            fail_fast,
+                        ))
+                    },
+                    &known,
+                    *fault,
+                )?;
+                runs.push(SeedDetection {
+                    elapsed: Duration::try_from_secs_f64(verdict.seconds).unwrap_or_default(),
+                    caught: verdict.caught.map(|c| FirstCounted {
+                        cases: c.cases,
+                        check: c.check.to_owned(),
+                    }),
+                });
+            }
+        }
+        Ok::<_, anyhow::Error>((faithful_failures, per_fault))
+    })
+    .await??;
     Ok(Detection {
-        concurrency,
+        concurrency: crate::contract::LOOPBACK_CONCURRENCY,
         case_budget: cases,
         seeds,
-        faults,
+        sample: which,
+        catalog: Fault::ALL.len(),
+        faithful_failures,
+        faults: sample(which)
+            .into_iter()
+            .zip(per_fault)
+            .map(|(fault, per_seed)| FaultDetection {
+                fault: fault.name().to_owned(),
+                rules: fault.rules().iter().map(|r| r.id().to_owned()).collect(),
+                per_seed,
+            })
+            .collect(),
     })
 }
 
-/// Section 6: both tools as commands, the same seeds, budgets and concurrency.
+/// Section 6: both tools as commands, the same seeds, cases and concurrency. Speed on the
+/// faithful server at concurrency 1 and [`RACE_CONCURRENCY`]; the faults at the latter.
 async fn race(budget: &Budget) -> Result<Race> {
     let (st, version) = tokio::task::spawn_blocking(schemathesis::install).await??;
     let seeds: Vec<u64> = (1..=budget.race_seeds).collect();
+    let fault_seeds: Vec<u64> = (1..=budget.race_fault_seeds).collect();
     let mut runs = Vec::new();
     let mut servers: Vec<Option<Fault>> = vec![None];
-    servers.extend(Fault::ALL.iter().copied().map(Some));
+    servers.extend(sample(budget.race_sample).into_iter().map(Some));
     for fault in servers {
-        // Speed is compared on the faithful server at both concurrencies; faults at the default.
-        let concurrencies: &[usize] = if fault.is_none() {
-            &[1, CONCURRENCY]
-        } else {
-            &[CONCURRENCY]
+        let (concurrencies, seeds): (&[usize], &[u64]) = match fault {
+            None => (&[1, RACE_CONCURRENCY], &seeds),
+            Some(_) => (&[RACE_CONCURRENCY], &fault_seeds),
         };
         eprintln!(
             "bench: race on {}",
             fault.map_or("the faithful server", |f| f.name())
         );
         for &concurrency in concurrencies {
-            for &seed in &seeds {
+            for &seed in seeds {
                 let (st, examples) = (st.clone(), budget.race_examples);
                 let theirs = race_run(fault, move |url| {
                     schemathesis::run(
@@ -904,6 +972,10 @@ async fn race(budget: &Budget) -> Result<Race> {
         schemathesis_version: version,
         max_examples: budget.race_examples,
         seeds,
+        fault_seeds,
+        concurrency: RACE_CONCURRENCY,
+        sample: budget.race_sample,
+        catalog: Fault::ALL.len(),
         runs,
     })
 }
@@ -940,6 +1012,8 @@ fn suite_command(
             "--concurrency",
             &concurrency.to_string(),
             "--no-regressions",
+            "--message-format",
+            "json",
         ])
         .args([
             "--expect-team",
@@ -962,65 +1036,93 @@ fn suite_command(
             String::from_utf8_lossy(&output.stderr).trim()
         );
     }
-    let text = String::from_utf8_lossy(&output.stdout);
-    let summary = read_summary(&text).ok_or_else(|| anyhow!("the suite printed no summary"))?;
+    let run = read_json_lines(&String::from_utf8_lossy(&output.stdout))?;
     Ok(RaceRun {
         tool: Tool::Suite,
         fault: fault.map(str::to_owned),
         seed,
         concurrency,
-        cases: summary.cases,
-        requests: Some(summary.requests),
+        cases: run.cases,
+        requests: Some(run.requests),
         command_wall,
-        reported: Some(summary.elapsed),
-        signatures: suite_signatures(&text),
+        reported: Some(run.elapsed),
+        signatures: run.signatures,
     })
 }
 
-/// The closing line: `summary: <cases> cases, <requests> requests, <failures> failures, <seconds> s`.
+/// What the suite's `--message-format json` says of a run.
 #[derive(Debug, PartialEq)]
-pub struct Summary {
+pub struct SuiteOutput {
     pub cases: u64,
     pub requests: u64,
     pub elapsed: Duration,
+    /// Every exact pointer of every finding, as `mutants` reads a run's signatures.
+    pub signatures: BTreeSet<Signature>,
 }
 
-pub fn read_summary(text: &str) -> Option<Summary> {
-    let line = text
+/// Reads the suite's JSON lines: one object per finding, then the summary object.
+pub fn read_json_lines(text: &str) -> Result<SuiteOutput> {
+    let mut signatures = BTreeSet::new();
+    let mut summary = None;
+    for (n, line) in text
         .lines()
-        .rev()
-        .find_map(|l| l.strip_prefix("summary: "))?;
-    // An incomplete run says how many it judged after `; `.
-    let line = line.split("; ").next().unwrap_or_default();
-    let numbers: Vec<&str> = line
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|w| w.parse::<f64>().is_ok())
-        .collect();
-    match numbers.as_slice() {
-        [cases, requests, _failures, seconds] => Some(Summary {
-            cases: cases.parse().ok()?,
-            requests: requests.parse().ok()?,
-            elapsed: Duration::try_from_secs_f64(seconds.parse().ok()?).ok()?,
-        }),
-        _ => None,
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let object: serde_json::Value = serde_json::from_str(line).with_context(|| {
+            format!(
+                "line {} of the suite's JSON output is not JSON: {}",
+                n + 1,
+                contract_tests::text::quoted(&contract_tests::redact::cut(line, 120).0)
+            )
+        })?;
+        match object["reason"].as_str() {
+            Some("finding") => {
+                let field = |key: &str| {
+                    object[key].as_str().map(str::to_owned).ok_or_else(|| {
+                        anyhow!("a finding of the suite's JSON output has no \"{key}\"")
+                    })
+                };
+                let (check, operation) = (field("check")?, field("operation")?);
+                let mut pointers: Vec<String> = object["pointers"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| p["pointer"].as_str().map(str::to_owned))
+                    .collect();
+                if pointers.is_empty() {
+                    pointers.push(field("pointer")?);
+                }
+                for pointer in pointers {
+                    signatures.insert(Signature {
+                        check: check.clone(),
+                        operation: operation.clone(),
+                        // The empty pointer is the whole response: no location.
+                        location: (!pointer.is_empty()).then_some(pointer),
+                    });
+                }
+            }
+            Some("summary") => summary = Some(object),
+            _ => {}
+        }
     }
-}
-
-/// The findings' headings: `FAIL 1. <check> on <operation> at <pointer>`.
-pub fn suite_signatures(text: &str) -> BTreeSet<Signature> {
-    text.lines()
-        .filter_map(|l| l.strip_prefix("FAIL "))
-        .filter_map(|l| l.split_once(". ").map(|(_, rest)| rest))
-        .filter_map(|rest| {
-            let (check, rest) = rest.split_once(" on ")?;
-            let (operation, at) = rest.split_once(" at ")?;
-            Some(Signature {
-                check: check.to_owned(),
-                operation: operation.to_owned(),
-                location: (at != "(whole response)").then(|| at.to_owned()),
-            })
-        })
-        .collect()
+    let summary =
+        summary.ok_or_else(|| anyhow!("the suite's JSON output has no summary object"))?;
+    let number = |key: &str| {
+        summary[key]
+            .as_u64()
+            .ok_or_else(|| anyhow!("the suite's JSON summary has no whole number \"{key}\""))
+    };
+    let elapsed = summary["elapsed_seconds"]
+        .as_f64()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| anyhow!("the suite's JSON summary has no duration \"elapsed_seconds\""))?;
+    Ok(SuiteOutput {
+        cases: number("cases")?,
+        requests: number("requests")?,
+        elapsed,
+        signatures,
+    })
 }
 
 #[cfg(test)]
@@ -1049,42 +1151,67 @@ mod tests {
     }
 
     #[test]
-    fn reads_the_suites_summary_and_findings() {
-        let out = "FAIL 1. request_echo on create_simulation at /simulation/simulation_config/x\n    expected: a\n\nFAIL 2. not_a_server_error on get_simulation at (whole response)\nsummary: 702 cases, 2100 requests, 2 failures, 0.84 s\n";
+    fn reads_the_suites_json_lines() {
+        // Shaped as `--message-format json` writes them, cut to the fields read.
+        let out = r#"{"reason":"finding","index":1,"check":"request_echo","operation":"create_simulation","pointer":"/simulation/x","group":"/simulation/*","pointers":[{"pointer":"/simulation/x","occurrences":2},{"pointer":"/simulation/y","occurrences":1}]}
+{"reason":"finding","index":2,"check":"not_a_server_error","operation":"get_simulation","pointer":"","group":"","pointers":[]}
+{"reason":"summary","verdict":"fail","cases":702,"requests":2100,"failures":2,"elapsed_seconds":0.84}
+"#;
+        let read = read_json_lines(out).unwrap();
         assert_eq!(
-            read_summary(out),
-            Some(Summary {
-                cases: 702,
-                requests: 2100,
-                elapsed: Duration::from_millis(840)
-            })
+            (read.cases, read.requests, read.elapsed),
+            (702, 2100, Duration::from_millis(840))
         );
-        assert_eq!(
-            read_summary(
-                "summary: 3 cases, 40 requests, 0 failures, 1.50 s; incomplete: judged 3 of 2000 cases (1997 not judged: throttled, a 429's Retry-After of 3600 s reaches past the time budget)\n"
-            ),
-            Some(Summary {
-                cases: 3,
-                requests: 40,
-                elapsed: Duration::from_millis(1500)
-            }),
-            "the judged count after `; ` is not read as the run's numbers"
-        );
-        let signatures: Vec<Signature> = suite_signatures(out).into_iter().collect();
+        let signatures: Vec<Signature> = read.signatures.into_iter().collect();
+        let signature = |check: &str, operation: &str, at: Option<&str>| Signature {
+            check: check.into(),
+            operation: operation.into(),
+            location: at.map(str::to_owned),
+        };
         assert_eq!(
             signatures,
             [
-                Signature {
-                    check: "not_a_server_error".into(),
-                    operation: "get_simulation".into(),
-                    location: None
-                },
-                Signature {
-                    check: "request_echo".into(),
-                    operation: "create_simulation".into(),
-                    location: Some("/simulation/simulation_config/x".into())
-                },
-            ]
+                signature("not_a_server_error", "get_simulation", None),
+                signature("request_echo", "create_simulation", Some("/simulation/x")),
+                signature("request_echo", "create_simulation", Some("/simulation/y")),
+            ],
+            "every exact pointer of a group is a signature; an empty pointer is the whole response"
         );
+    }
+
+    #[test]
+    fn output_that_is_not_the_suites_json_is_refused_with_a_line_that_says_so() {
+        let no_summary = read_json_lines(
+            "{\"reason\":\"finding\",\"check\":\"c\",\"operation\":\"o\",\"pointer\":\"\"}\n",
+        );
+        assert!(format!("{:#}", no_summary.unwrap_err()).contains("no summary object"),);
+        let human = read_json_lines("summary: 3 cases, 40 requests, 0 failures, 1.50 s\n");
+        let error = format!("{:#}", human.unwrap_err());
+        assert!(
+            error.contains("line 1 of the suite's JSON output is not JSON"),
+            "{error}"
+        );
+        let negative = read_json_lines(
+            "{\"reason\":\"summary\",\"cases\":-1,\"requests\":1,\"elapsed_seconds\":1.0}\n",
+        );
+        assert!(format!("{:#}", negative.unwrap_err()).contains("no whole number \"cases\""),);
+    }
+
+    #[test]
+    fn the_rule_group_sample_takes_one_fault_per_group_in_catalog_order() {
+        let picked = sample(FaultSample::FirstPerRuleGroup);
+        let group = |f: &Fault| {
+            let id = f.rules()[0].id();
+            id.split_once('.').map_or(id, |(g, _)| g).to_owned()
+        };
+        let groups: BTreeSet<String> = Fault::ALL.iter().map(group).collect();
+        assert_eq!(picked.len(), groups.len(), "{picked:?}");
+        assert_eq!(
+            picked.iter().map(group).collect::<BTreeSet<_>>(),
+            groups,
+            "every group once"
+        );
+        assert_eq!(picked[0], Fault::ALL[0], "the catalog's order");
+        assert_eq!(sample(FaultSample::Whole), Fault::ALL);
     }
 }

@@ -17,14 +17,29 @@ pub struct Measurements {
     pub profile: Profile,
     /// Section 4: the suite against a server that answers late.
     pub qa: Vec<QaRun>,
-    /// Section 5: the suite against each fault, stopping at the first failure.
+    /// Section 5: the suite against each fault, judged by `mutants`' kill rule.
     pub detection: Detection,
     /// Section 6: Schemathesis and the suite with the same settings; `Err` says why it did not run.
     pub race: Result<Race, String>,
     /// The last output of `bench/first-run.sh`, verbatim, when the file exists.
     pub first_run: Option<String>,
     pub load_end: LoadAverage,
+    /// Each section's wall time, in the order they ran.
+    pub sections: Vec<(Section, Duration)>,
     pub total_wall: Duration,
+}
+
+/// A part of the bench, timed on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Raw,
+    Suite,
+    DefaultRun,
+    Profile,
+    Qa,
+    Detection,
+    /// Installing Schemathesis when needed, and the race.
+    Race,
 }
 
 /// Where and how the run was made, read from the machine and the binary.
@@ -204,27 +219,54 @@ pub struct QaRun {
     pub case_phase_wall: Duration,
 }
 
+/// Which faults of the catalog a section ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultSample {
+    /// Every fault of the catalog.
+    Whole,
+    /// In catalog order, the first fault whose main rule (its first) is in each rule group
+    /// (the part of the rule id before the dot): one fault per group.
+    FirstPerRuleGroup,
+}
+
+/// Section 5: `mutants`' runs and kill rule, timed.
 #[derive(Debug, Clone)]
 pub struct Detection {
     pub concurrency: usize,
     /// Cases a run may draw before it gives up on a fault.
     pub case_budget: u64,
     pub seeds: Vec<u64>,
+    pub sample: FaultSample,
+    /// Faults in the catalog, of which `faults` is the sample.
+    pub catalog: usize,
+    /// The faithful server's failures on each seed, in seed order: its signatures are what
+    /// the kill rule discounts, and a failure is a false alarm.
+    pub faithful_failures: Vec<usize>,
     pub faults: Vec<FaultDetection>,
 }
 
 #[derive(Debug, Clone)]
 pub struct FaultDetection {
     pub fault: String,
-    /// One entry per seed of `Detection::seeds`, in order; `None`: not caught on that seed.
-    pub per_seed: Vec<Option<FirstFailure>>,
+    /// The rule ids the fault breaks, the main one first.
+    pub rules: Vec<String>,
+    /// One entry per seed of `Detection::seeds`, in order.
+    pub per_seed: Vec<SeedDetection>,
 }
 
 #[derive(Debug, Clone)]
-pub struct FirstFailure {
-    /// Cases finished when the first failure was seen.
-    pub cases: u64,
+pub struct SeedDetection {
+    /// The runner's elapsed time over the runs the verdict needed (see `mutants::verdict`).
     pub elapsed: Duration,
+    /// `None`: not caught on that seed.
+    pub caught: Option<FirstCounted>,
+}
+
+/// The first failure the kill rule credited on a seed.
+#[derive(Debug, Clone)]
+pub struct FirstCounted {
+    /// Cases drawn up to the catching case; `None` when no case produced it (the cleanup).
+    pub cases: Option<u64>,
     pub check: String,
 }
 
@@ -252,7 +294,15 @@ pub struct Race {
     /// `--max-examples` given to Schemathesis; the suite gets as many cases as Schemathesis
     /// generated in its run on the same server, seed and concurrency.
     pub max_examples: u64,
+    /// Seeds of the faithful runs (speed, and the signatures the fault-credit rule discounts).
     pub seeds: Vec<u64>,
+    /// Seeds of the fault runs.
+    pub fault_seeds: Vec<u64>,
+    /// The concurrency of the fault runs and of the headline speed ratio.
+    pub concurrency: usize,
+    pub sample: FaultSample,
+    /// Faults in the catalog, of which the fault runs ran `sample`.
+    pub catalog: usize,
     pub runs: Vec<RaceRun>,
 }
 

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::model::{
-    Context, DefaultRun, Detection, LoadAverage, Measurements, MixName, Profile, QaRun, Race,
-    RaceRun, RawBody, RawRun, Signature, Stage, Step, SuiteRun, Tool,
+    Context, DefaultRun, Detection, FaultSample, LoadAverage, Measurements, MixName, Profile,
+    QaRun, Race, RaceRun, RawBody, RawRun, Section, Signature, Stage, Step, SuiteRun, Tool,
 };
 
 /// The project's goal for a create-only case: at most twice the CPU of a bare request.
@@ -36,12 +36,36 @@ pub fn render(m: &Measurements) -> String {
             let _ = writeln!(out, "## 6. Schemathesis side by side\n\nNot run: {why}.\n");
         }
     }
+    sections_table(&mut out, &m.sections);
     let _ = writeln!(
         out,
         "Total benchmark time: {:.0} s.",
         m.total_wall.as_secs_f64()
     );
     out
+}
+
+fn section_name(section: Section) -> &'static str {
+    match section {
+        Section::Raw => "1. the raw loopback limit",
+        Section::Suite => "2. the suite",
+        Section::DefaultRun => "2b. the default run",
+        Section::Profile => "3. where a case's CPU goes",
+        Section::Qa => "4. a simulated QA run",
+        Section::Detection => "5. time to detection",
+        Section::Race => "6. Schemathesis side by side (its install included when it ran)",
+    }
+}
+
+fn sections_table(out: &mut String, sections: &[(Section, Duration)]) {
+    let _ = writeln!(
+        out,
+        "## Time per section\n\nWall time of each section of this run.\n\n| section | wall (s) |\n|---|---:|"
+    );
+    for (section, wall) in sections {
+        let _ = writeln!(out, "| {} | {:.0} |", section_name(*section), secs(*wall));
+    }
+    let _ = writeln!(out);
 }
 
 fn load(l: LoadAverage) -> String {
@@ -563,6 +587,12 @@ pub fn median(mut values: Vec<f64>) -> f64 {
     }
 }
 
+/// `seed 1`, or `seeds 1–3`.
+fn seeds(seeds: &[u64]) -> String {
+    let word = if seeds.len() == 1 { "seed" } else { "seeds" };
+    format!("{word} {}", seed_list(seeds))
+}
+
 /// `a–b` for consecutive seeds, else a comma list.
 fn seed_list(seeds: &[u64]) -> String {
     match seeds {
@@ -587,29 +617,50 @@ fn optional(value: f64, decimals: usize) -> String {
     }
 }
 
+/// Which faults a section ran, in words.
+fn sample_text(sample: FaultSample, ran: usize, catalog: usize) -> String {
+    match sample {
+        FaultSample::Whole => format!("every fault of the catalog ({ran})"),
+        FaultSample::FirstPerRuleGroup => format!(
+            "a sample of {ran} of the catalog's {catalog} faults: in catalog order, the first fault whose main rule (its first) is in each rule group (the rule id's part before the dot), one fault per group"
+        ),
+    }
+}
+
 fn detection_section(out: &mut String, d: &Detection) {
-    let _ = writeln!(out, "## 5. Time to detection\n");
     let _ = writeln!(
         out,
-        "Full mix, concurrency {}, at most {} cases a run, stopping at the first failure; seeds {}. Medians over the seeds that caught the fault.\n",
-        d.concurrency,
-        d.case_budget,
-        seed_list(&d.seeds)
+        "## 5. Time to detection
+"
     );
     let _ = writeln!(
         out,
-        "| fault | caught | cases (median) | ms (median) | check that failed first |\n|---|---:|---:|---:|---|"
+        "`cargo xtask mutants`' runs and kill rule, timed, on {}; {}, at most {} cases a run, full mix, concurrency {}. Per seed the faithful server runs every case first; each fault's run stops at its first failure and runs again in full when none of its failures counts. A fault is caught on a seed only when its run shows a failure signature (check, operation, pointer) that the faithful run of the same seed does not, of a check that asserts one of the fault's rules. Cases: up to the case the rule credited, median over the seeds that caught the fault; seconds: the runner's time over the runs each verdict needed, median over every seed.\n",
+        sample_text(d.sample, d.faults.len(), d.catalog),
+        seeds(&d.seeds),
+        d.case_budget,
+        d.concurrency,
+    );
+    let _ = writeln!(
+        out,
+        "| fault | rules | caught | cases (median) | seconds (median) | check credited |\n|---|---|---:|---:|---:|---|"
     );
     let mut every_seed = 0;
+    let mut total = Duration::ZERO;
     for f in &d.faults {
-        let caught: Vec<_> = f.per_seed.iter().flatten().collect();
+        let caught: Vec<_> = f
+            .per_seed
+            .iter()
+            .filter_map(|s| s.caught.as_ref())
+            .collect();
         if caught.len() == d.seeds.len() {
             every_seed += 1;
         }
-        // Each check with the seeds it failed first on, in seed order.
+        total += f.per_seed.iter().map(|s| s.elapsed).sum::<Duration>();
+        // Each check with the seeds it was credited on, in seed order.
         let mut checks: Vec<(String, Vec<u64>)> = Vec::new();
-        for (seed, first) in d.seeds.iter().zip(&f.per_seed) {
-            if let Some(first) = first {
+        for (seed, run) in d.seeds.iter().zip(&f.per_seed) {
+            if let Some(first) = &run.caught {
                 match checks.iter_mut().find(|(c, _)| *c == first.check) {
                     Some((_, seeds)) => seeds.push(*seed),
                     None => checks.push((first.check.clone(), vec![*seed])),
@@ -627,26 +678,49 @@ fn detection_section(out: &mut String, d: &Detection) {
         };
         let _ = writeln!(
             out,
-            "| {} | {}/{} | {} | {} | {first_checks} |",
+            "| {} | {} | {}/{} | {} | {} | {first_checks} |",
             f.fault,
+            f.rules.join(", "),
             caught.len(),
             d.seeds.len(),
-            optional(median(caught.iter().map(|c| c.cases as f64).collect()), 0),
             optional(
                 median(
                     caught
                         .iter()
-                        .map(|c| c.elapsed.as_secs_f64() * 1000.0)
+                        .filter_map(|c| c.cases.map(|n| n as f64))
                         .collect()
                 ),
                 0
             ),
+            optional(
+                median(f.per_seed.iter().map(|s| secs(s.elapsed)).collect()),
+                2
+            ),
         );
     }
+    let faithful: Vec<String> = d
+        .seeds
+        .iter()
+        .zip(&d.faithful_failures)
+        .filter(|(_, n)| **n > 0)
+        .map(|(seed, n)| format!("{n} on seed {seed}"))
+        .collect();
+    let faithful = if faithful.is_empty() {
+        format!(
+            "the faithful server passed on every seed ({}, 0 failures)",
+            contract_tests::text::plural(d.faithful_failures.len(), "run", "runs")
+        )
+    } else {
+        format!(
+            "**the faithful server failed** ({}): those signatures were discounted",
+            faithful.join(", ")
+        )
+    };
     let _ = writeln!(
         out,
-        "\n{every_seed} of {} faults caught on every seed.\n",
-        d.faults.len()
+        "\n{every_seed} of {} faults caught on every seed; {faithful}. The fault runs took {:.1} s on the runner's clock.\n",
+        d.faults.len(),
+        secs(total)
     );
 }
 
@@ -694,10 +768,14 @@ fn race_section(out: &mut String, race: &Race) {
     let _ = writeln!(out, "## 6. Schemathesis side by side\n");
     let _ = writeln!(
         out,
-        "Schemathesis {} (as `st --version` reports it) and this suite, each started as a command against a fresh embedded reference server per run, on seeds {}. Schemathesis runs with `--max-examples {}` and its default checks; the suite gets as many cases as Schemathesis generated in its run on the same server, seed and concurrency. Neither keeps anything between runs (Schemathesis `--generation-database none`, the suite `--no-regressions`).\n",
+        "Schemathesis {} (as `st --version` reports it) and this suite, each started as a command against a fresh embedded reference server per run. Schemathesis runs with `--max-examples {}` and its default checks; the suite gets as many cases as Schemathesis generated in its run on the same server, seed and concurrency, and is read through `--message-format json`. Neither keeps anything between runs (Schemathesis `--generation-database none`, the suite `--no-regressions`). The faithful server: {}, at concurrency 1 and {}. The faults: {}, on {}, at concurrency {}.\n",
         race.schemathesis_version,
-        seed_list(&race.seeds),
-        race.max_examples
+        race.max_examples,
+        seeds(&race.seeds),
+        race.concurrency,
+        sample_text(race.sample, fault_count(race), race.catalog),
+        seeds(&race.fault_seeds),
+        race.concurrency,
     );
     speed_table(out, race);
     let faithful = false_alarms(race);
@@ -730,7 +808,7 @@ fn speed_table(out: &mut String, race: &Race) {
     }
     let _ = writeln!(
         out,
-        "### Speed on the faithful server, at equal concurrency\n\nTotals over the seeds. \"Command\" is the wall time of the whole command, process start to exit, for both tools. \"Reported\" is the duration each tool gives for its own run: the suite's `summary:` line (after spec load and preflight, its cleanup included), Schemathesis' `running_time` in its NDJSON report (after it loaded the schema; its closing line prints the same). Requests as each tool counts them: the suite's `summary:` line, Schemathesis' recorded interactions.\n"
+        "### Speed on the faithful server, at equal concurrency\n\nTotals over the seeds. \"Command\" is the wall time of the whole command, process start to exit, for both tools. \"Reported\" is the duration each tool gives for its own run: the suite's `elapsed_seconds` in its JSON summary (after spec load and preflight, its cleanup included), Schemathesis' `running_time` in its NDJSON report (after it loaded the schema; its closing line prints the same). Requests as each tool counts them: the suite's JSON summary, Schemathesis' recorded interactions.\n"
     );
     let _ = writeln!(
         out,
@@ -753,7 +831,14 @@ fn speed_table(out: &mut String, race: &Race) {
         );
     }
     let _ = writeln!(out);
-    let concurrencies: BTreeSet<usize> = totals.keys().map(|(c, _)| *c).collect();
+    // The headline first: the concurrency the faults ran at, the same for both tools.
+    let mut concurrencies: Vec<usize> = totals
+        .keys()
+        .map(|(c, _)| *c)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    concurrencies.sort_by_key(|&c| c != race.concurrency);
     for concurrency in concurrencies {
         let (Some(ours), Some(theirs)) = (
             totals.get(&(concurrency, Tool::Suite)),
@@ -769,12 +854,28 @@ fn speed_table(out: &mut String, race: &Race) {
             ),
             _ => String::new(),
         };
-        let _ = writeln!(
-            out,
-            "At concurrency {concurrency} this suite runs **{by_command:.1}×** Schemathesis' cases per second by command wall time{by_reported}."
-        );
+        if concurrency == race.concurrency {
+            let _ = writeln!(
+                out,
+                "**Headline: at equal concurrency {concurrency}** (Schemathesis `--workers {concurrency}`, the suite `--concurrency {concurrency}`), both whole commands timed from start to exit, this suite runs **{by_command:.1}×** Schemathesis' cases per second{by_reported}."
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "At concurrency {concurrency} this suite runs {by_command:.1}× Schemathesis' cases per second by command wall time{by_reported}."
+            );
+        }
     }
     let _ = writeln!(out);
+}
+
+/// How many faults the race ran.
+fn fault_count(race: &Race) -> usize {
+    race.runs
+        .iter()
+        .filter_map(|r| r.fault.as_deref())
+        .collect::<BTreeSet<_>>()
+        .len()
 }
 
 fn faults_table(
@@ -782,15 +883,10 @@ fn faults_table(
     race: &Race,
     faithful: &BTreeMap<(Tool, usize), BTreeMap<Signature, Vec<u64>>>,
 ) {
-    let concurrency = race
-        .runs
-        .iter()
-        .filter(|r| r.fault.is_some())
-        .map(|r| r.concurrency)
-        .max();
-    let Some(concurrency) = concurrency else {
+    if fault_count(race) == 0 {
         return;
-    };
+    }
+    let concurrency = race.concurrency;
     let _ = writeln!(
         out,
         "### Faults caught, by the same rule for both tools\n\nA fault counts as caught on a seed when that run reports a failure signature (check and operation, plus the location where the tool gives one) that none of the same tool's faithful runs at the same concurrency reported. Concurrency {concurrency}.\n"

@@ -6,8 +6,9 @@ use std::time::Duration;
 use super::render;
 use crate::bench::model::{
     Context, DefaultRun, DefaultRunRepetition, DefaultRunSeed, Detection, FaultDetection,
-    FirstFailure, IsolatedStage, LadderStep, LoadAverage, Measurements, MixName, Profile, QaRun,
-    Race, RaceRun, RawBody, RawRun, Signature, Stage, StageWall, Step, SuiteRun, Tool,
+    FaultSample, FirstCounted, IsolatedStage, LadderStep, LoadAverage, Measurements, MixName,
+    Profile, QaRun, Race, RaceRun, RawBody, RawRun, Section, SeedDetection, Signature, Stage,
+    StageWall, Step, SuiteRun, Tool,
 };
 
 fn ms(n: u64) -> Duration {
@@ -60,6 +61,24 @@ fn race_run(
         command_wall: ms(command_ms),
         reported: Some(ms(reported_ms)),
         signatures: signatures.iter().cloned().collect::<BTreeSet<_>>(),
+    }
+}
+
+/// A seed that caught its fault at case `cases` after `ms` on the runner's clock.
+fn caught_at(cases: u64, elapsed_ms: u64, check: &str) -> SeedDetection {
+    SeedDetection {
+        elapsed: ms(elapsed_ms),
+        caught: Some(FirstCounted {
+            cases: Some(cases),
+            check: check.into(),
+        }),
+    }
+}
+
+fn escaped(elapsed_ms: u64) -> SeedDetection {
+    SeedDetection {
+        elapsed: ms(elapsed_ms),
+        caught: None,
     }
 }
 
@@ -321,37 +340,26 @@ fn synthetic() -> Measurements {
             concurrency: 4,
             case_budget: 300,
             seeds: vec![1, 2, 3],
+            sample: FaultSample::FirstPerRuleGroup,
+            catalog: 9,
+            faithful_failures: vec![0, 0, 0],
             faults: vec![
                 FaultDetection {
                     fault: "crash".into(),
+                    rules: vec!["never.5xx".into(), "create.status".into()],
                     per_seed: vec![
-                        Some(FirstFailure {
-                            cases: 10,
-                            elapsed: ms(5),
-                            check: "not_a_server_error".into(),
-                        }),
-                        Some(FirstFailure {
-                            cases: 30,
-                            elapsed: ms(9),
-                            check: "status_code_conformance".into(),
-                        }),
-                        Some(FirstFailure {
-                            cases: 20,
-                            elapsed: ms(7),
-                            check: "not_a_server_error".into(),
-                        }),
+                        caught_at(10, 5, "not_a_server_error"),
+                        caught_at(30, 9, "status_code_conformance"),
+                        caught_at(20, 7, "not_a_server_error"),
                     ],
                 },
                 FaultDetection {
                     fault: "quiet".into(),
+                    rules: vec!["create.echo".into()],
                     per_seed: vec![
-                        None,
-                        Some(FirstFailure {
-                            cases: 200,
-                            elapsed: ms(50),
-                            check: "request_echo".into(),
-                        }),
-                        None,
+                        escaped(400),
+                        caught_at(200, 50, "request_echo"),
+                        escaped(600),
                     ],
                 },
             ],
@@ -360,6 +368,10 @@ fn synthetic() -> Measurements {
             schemathesis_version: "1.2.3".into(),
             max_examples: 7,
             seeds: vec![1, 2],
+            fault_seeds: vec![1, 2],
+            concurrency: 4,
+            sample: FaultSample::Whole,
+            catalog: 2,
             runs,
         }),
         first_run: Some("first-run.sh said: cold 600 s\nwarm 3 s\n".into()),
@@ -368,6 +380,15 @@ fn synthetic() -> Measurements {
             five_minutes: 1.0,
             fifteen_minutes: 0.75,
         },
+        sections: vec![
+            (Section::Raw, ms(2_000)),
+            (Section::Suite, ms(10_000)),
+            (Section::DefaultRun, ms(30_000)),
+            (Section::Profile, ms(20_000)),
+            (Section::Qa, ms(11_000)),
+            (Section::Detection, ms(40_000)),
+            (Section::Race, ms(10_000)),
+        ],
         total_wall: ms(123_000),
     }
 }
@@ -536,4 +557,68 @@ fn a_missing_first_run_file_and_a_skipped_race_say_so() {
         text.contains("## 6. Schemathesis side by side\n\nNot run: --no-schemathesis."),
         "{text}"
     );
+}
+
+#[test]
+fn detection_shows_what_the_kill_rule_credited_and_which_faults_ran() {
+    let base = synthetic();
+    let before = render(&base);
+
+    // A seed that escaped is now caught: its fault's row moves, nothing else but the count.
+    let mut caught = base.clone();
+    caught.detection.faults[1].per_seed[0] = caught_at(100, 400, "request_echo");
+    caught.detection.faults[1].per_seed[2] = caught_at(300, 600, "request_echo");
+    let changed = changed_lines(&before, &render(&caught));
+    assert_eq!(
+        changed,
+        [
+            "| quiet | create.echo | 3/3 | 200 | 0.40 | request_echo |",
+            "2 of 2 faults caught on every seed; the faithful server passed on every seed (3 runs, 0 failures). The fault runs took 1.1 s on the runner's clock.",
+        ]
+    );
+
+    // A failing faithful run is reported, not hidden.
+    let mut failing = base.clone();
+    failing.detection.faithful_failures[1] = 2;
+    let changed = changed_lines(&before, &render(&failing));
+    assert_eq!(changed.len(), 1);
+    assert!(
+        changed[0].contains("**the faithful server failed** (2 on seed 2)"),
+        "{changed:?}"
+    );
+
+    // The whole catalog says so instead of the sample's rule.
+    let mut whole = base.clone();
+    whole.detection.sample = FaultSample::Whole;
+    let changed = changed_lines(&before, &render(&whole));
+    assert_eq!(changed.len(), 1);
+    assert!(
+        changed[0].starts_with(
+            "`cargo xtask mutants`' runs and kill rule, timed, on every fault of the catalog (2); seeds 1–3"
+        ),
+        "{changed:?}"
+    );
+}
+
+#[test]
+fn the_race_headline_is_the_equal_concurrency_of_the_fault_runs() {
+    let mut m = synthetic();
+    let text = render(&m);
+    let headline = "**Headline: at equal concurrency 4** (Schemathesis `--workers 4`, the suite `--concurrency 4`)";
+    assert!(text.contains(headline), "{text}");
+    // The headline comes before the other concurrency's line.
+    let at_one = text
+        .find("At concurrency 1 this suite runs")
+        .expect("concurrency 1");
+    assert!(text.find(headline).expect("headline") < at_one);
+    // Another headline concurrency is read from the race, not written in.
+    if let Ok(race) = &mut m.race {
+        race.concurrency = 1;
+    }
+    let text = render(&m);
+    assert!(
+        text.contains("**Headline: at equal concurrency 1**"),
+        "{text}"
+    );
+    assert!(text.contains("At concurrency 4 this suite runs"), "{text}");
 }
