@@ -977,3 +977,592 @@ fn time_bound(sim: &Value, bound: Bound) -> Option<String> {
     })
 }
 
+#[cfg(test)]
+mod tests {
+    //! The model's predictions, one test per kind, with the server's answers written by hand:
+    //! no server, no async.
+
+    use super::super::command::AT_LIMIT;
+    use super::*;
+    use crate::exchange::Body;
+    use crate::values::Accepted;
+
+    const TAG: &str = "ct0-nonce00001";
+
+    fn spec() -> Spec {
+        Spec::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/openapi.json"))
+            .unwrap()
+    }
+
+    fn plan() -> MachinePlan {
+        MachinePlan {
+            nonce: "nonce00001".into(),
+            workflow_ids: ["a".repeat(24), "b".repeat(24)],
+            unknown_id: "f".repeat(24),
+            commands: Vec::new(),
+        }
+    }
+
+    fn status(spec: &Spec, n: usize) -> String {
+        crate::scenario::listing::statuses(spec)[n].clone()
+    }
+
+    /// A create of `word` as logical_id and `x` as description, the rest the spec's defaults.
+    fn create_plan(spec: &Spec, word: &'static str) -> CreatePlan {
+        CreatePlan {
+            body: Accepted {
+                sent: json!({}),
+                stored: spec.create_body.all_defaults(),
+            },
+            probe: None,
+            logical_id: Text::Word(word),
+            description: Text::Word("x"),
+            status: Some(status(spec, 0)),
+            workflows: [Some(0), None],
+            falsy: false,
+        }
+    }
+
+    /// What a faithful server answers to a create: the stored config, an id and timestamps.
+    /// `config` as sent when `stored` is `None` (a probe).
+    fn answer(id: &str, second: u32, config: &Value) -> Value {
+        let at = format!("2026-12-06T10:00:{second:02}.000000Z");
+        json!({
+            "_id": id,
+            "simulation_config": config,
+            "created_at": at,
+            "updated_at": at,
+            "created_by": "qa",
+            "updated_by": "qa",
+        })
+    }
+
+    /// Applies a create of `word` and observes the faithful answer: the record's id.
+    fn created(model: &mut Model<'_>, word: &'static str, now: Instant) -> String {
+        let Prediction::Create { stored, .. } = apply(
+            model,
+            &Command::Create(Box::new(create_plan(model.spec, word))),
+            now,
+        ) else {
+            panic!("a create predicts a create");
+        };
+        let id = format!("{:0>24}", model.records.len() + 1);
+        let sim = answer(&id, model.records.len() as u32, stored.as_ref().unwrap());
+        model.observe_create(stored.as_ref(), &sim, now);
+        id
+    }
+
+    fn only_step(prediction: Prediction) -> Step {
+        match prediction {
+            Prediction::Sends(mut steps) if steps.len() == 1 => steps.remove(0),
+            other => panic!("one request expected: {other:?}"),
+        }
+    }
+
+    fn json_body(request: &Request) -> &Value {
+        match &request.body {
+            Body::Json(v) => v,
+            other => panic!("a JSON body expected: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_create_predicts_what_is_stored_and_a_read_returns_it() {
+        let (spec, plan) = (spec(), plan());
+        let mut model = Model::new(&spec, &plan, TAG.into(), true);
+        let now = Instant::now();
+        let Prediction::Create { step, stored } = apply(
+            &model,
+            &Command::Create(Box::new(create_plan(&spec, "ab"))),
+            now,
+        ) else {
+            panic!("a create predicts a create");
+        };
+        let stored = stored.unwrap();
+        let sent = json_body(&step.request).clone();
+        assert_eq!(step.request.operation, Operation::Create);
+        assert_eq!(sent["logical_id"], json!(format!("{TAG}-ab")));
+        assert_eq!(sent["description"], json!(format!("{TAG} x")));
+        assert_eq!(stored["logical_id"], sent["logical_id"]);
+        assert_eq!(
+            stored.pointer(SELECTED_WORKFLOW_FIELD),
+            Some(&json!(plan.workflow_ids[0]))
+        );
+        assert_eq!(
+            step.expect,
+            Expect::Accept {
+                sent: sent.clone(),
+                stored: stored.clone()
+            }
+        );
+        // The server answers with something else in the config: the model keeps the prediction.
+        let mut config = stored.clone();
+        config["description"] = json!("changed by the server");
+        let sim = answer(&"1".repeat(24), 0, &config);
+        model.observe_create(Some(&stored), &sim, now);
+        let read = only_step(apply(&model, &Command::Get(Pick::Record(0)), now));
+        let mut expected = sim.clone();
+        expected["simulation_config"] = stored;
+        assert_eq!(read.expect, Expect::Simulation { expected });
+        assert_eq!(read.request.auth, Auth::Primary);
+        assert!(read.request.path_and_query.ends_with(&"1".repeat(24)));
+        assert!(read.exercises.is_empty());
+        // An index past the end wraps to the same record.
+        assert_eq!(
+            only_step(apply(&model, &Command::Get(Pick::Record(5)), now)),
+            read
+        );
+    }
+
+    #[test]
+    fn a_probed_create_is_remembered_as_answered() {
+        let (spec, plan) = (spec(), plan());
+        let mut model = Model::new(&spec, &plan, TAG.into(), true);
+        let mut create = create_plan(&spec, "a");
+        create.probe = Some(("/x-probe".into(), json!(7)));
+        let now = Instant::now();
+        let Prediction::Create { step, stored } =
+            apply(&model, &Command::Create(Box::new(create)), now)
+        else {
+            panic!("a create predicts a create");
+        };
+        assert_eq!(stored, None);
+        assert_eq!(json_body(&step.request)["x-probe"], json!(7));
+        assert!(matches!(step.expect, Expect::Probe { .. }));
+        let sim = answer(&"2".repeat(24), 0, &json!({"logical_id": "as answered"}));
+        model.observe_create(None, &sim, now);
+        let read = only_step(apply(&model, &Command::Get(Pick::Record(0)), now));
+        assert_eq!(read.expect, Expect::Simulation { expected: sim });
+    }
+
+    #[test]
+    fn before_any_record_a_pick_is_an_id_nobody_has() {
+        let (spec, plan) = (spec(), plan());
+        let model = Model::new(&spec, &plan, TAG.into(), true);
+        let read = only_step(apply(
+            &model,
+            &Command::Get(Pick::Record(3)),
+            Instant::now(),
+        ));
+        assert_eq!(read.expect, Expect::NotFound);
+        assert!(read.request.path_and_query.ends_with(&plan.unknown_id));
+        assert!(read.exercises.is_empty());
+    }
+
+    #[test]
+    fn an_update_predicts_the_merged_fields_and_a_later_updated_at() {
+        let (spec, plan) = (spec(), plan());
+        let mut model = Model::new(&spec, &plan, TAG.into(), true);
+        let written = Instant::now();
+        created(&mut model, "a", written);
+        let before = model.records[0].sim.clone();
+        let new_status = status(&spec, 1);
+        let update = Command::Update(
+            Pick::Record(0),
+            PatchPlan {
+                description: PatchValue::Valid(json!("x y")),
+                status: PatchValue::Valid(json!(new_status)),
+                ignored: vec![("x-unknown".into(), json!(true))],
+            },
+        );
+        let Prediction::Update { step, index, patch } = apply(&model, &update, written) else {
+            panic!("a valid update of a live record predicts an update");
+        };
+        assert_eq!(index, 0);
+        assert_eq!(
+            patch,
+            json!({"description": format!("{TAG} x y"), "status": new_status, "x-unknown": true})
+        );
+        assert_eq!(
+            step.expect,
+            Expect::Updated {
+                before: before.clone(),
+                patch: patch.clone(),
+                strictly_later: false
+            }
+        );
+        // Sent at least CLOCK_GAP after the record's last write, updated_at must move.
+        let Prediction::Update { step: later, .. } = apply(&model, &update, written + CLOCK_GAP)
+        else {
+            panic!("a valid update of a live record predicts an update");
+        };
+        assert!(matches!(
+            later.expect,
+            Expect::Updated {
+                strictly_later: true,
+                ..
+            }
+        ));
+        let mut answered = before.clone();
+        answered["updated_at"] = json!("2026-12-06T10:01:00.000000Z");
+        answered["updated_by"] = json!("someone");
+        model.observe_update(index, &patch, &answered, written + CLOCK_GAP);
+        let read = only_step(apply(&model, &Command::Get(Pick::Record(0)), written));
+        let mut expected = before;
+        expected["simulation_config"]["description"] = json!(format!("{TAG} x y"));
+        expected["simulation_config"]["status"] = json!(new_status);
+        expected["updated_at"] = answered["updated_at"].clone();
+        expected["updated_by"] = json!("someone");
+        assert_eq!(read.expect, Expect::Simulation { expected });
+        assert_eq!(read.exercises, UPDATED);
+    }
+
+    #[test]
+    fn an_invalid_update_predicts_a_422_and_the_record_unchanged() {
+        let (spec, plan) = (spec(), plan());
+        let mut model = Model::new(&spec, &plan, TAG.into(), true);
+        let now = Instant::now();
+        created(&mut model, "a", now);
+        let before = model.records[0].sim.clone();
+        let update = Command::Update(
+            Pick::Record(0),
+            PatchPlan {
+                description: PatchValue::Absent,
+                status: PatchValue::Empty,
+                ignored: Vec::new(),
+            },
+        );
+        let Prediction::Sends(steps) = apply(&model, &update, now) else {
+            panic!("a refused update changes nothing");
+        };
+        assert_eq!(steps.len(), 2);
+        assert_eq!(steps[0].expect, invalid_value("status"));
+        assert_eq!(steps[1].expect, Expect::Simulation { expected: before });
+        assert_eq!(steps[1].exercises, REFUSED_UPDATE);
+    }
+
+    #[test]
+    fn a_delete_predicts_success_then_every_read_and_write_a_404() {
+        let (spec, plan) = (spec(), plan());
+        let mut model = Model::new(&spec, &plan, TAG.into(), true);
+        let now = Instant::now();
+        created(&mut model, "a", now);
+        let Prediction::Delete { step, index } =
+            apply(&model, &Command::Delete(Pick::Record(0)), now)
+        else {
+            panic!("a delete predicts a delete");
+        };
+        assert_eq!((step.expect, index), (Expect::Success, Some(0)));
+        assert!(step.exercises.is_empty());
+        model.observe_gone(index);
+        let read = only_step(apply(&model, &Command::Get(Pick::Record(0)), now));
+        assert_eq!(
+            (read.expect, read.exercises),
+            (Expect::NotFound, DELETED.to_vec())
+        );
+        let Prediction::Delete { step: again, .. } =
+            apply(&model, &Command::Delete(Pick::Record(0)), now)
+        else {
+            panic!("a delete predicts a delete");
+        };
+        assert_eq!(again.expect, Expect::NotFound);
+        let update = Command::Update(
+            Pick::Record(0),
+            PatchPlan {
+                description: PatchValue::Null,
+                status: PatchValue::Absent,
+                ignored: Vec::new(),
+            },
+        );
+        let write = only_step(apply(&model, &update, now));
+        assert_eq!(
+            (write.expect, write.exercises),
+            (Expect::NotFound, DELETED.to_vec())
+        );
+    }
+
+    fn query(logical_id: Option<(usize, Variant)>, status: Option<String>) -> Command {
+        Command::List(Box::new(QueryPlan {
+            logical_id,
+            search: None,
+            workflow: None,
+            status,
+            start: None,
+            end: None,
+            paging: Paging::Defaults,
+        }))
+    }
+
+    fn listed(step: &Step) -> &ListExpectation {
+        match &step.expect {
+            Expect::Listed(list) => list,
+            other => panic!("a list expected: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_list_filter_predicts_which_records_are_listed() {
+        let (spec, plan) = (spec(), plan());
+        let mut model = Model::new(&spec, &plan, TAG.into(), true);
+        let now = Instant::now();
+        let a = created(&mut model, "a", now);
+        let ab = created(&mut model, "ab", now);
+        let gone = created(&mut model, "b", now);
+        model.observe_gone(Some(2));
+        // Exactly record 1's logical_id: only it, and the list is scoped to the sequence.
+        let exact = only_step(apply(&model, &query(Some((1, Variant::Exact)), None), now));
+        let list = listed(&exact);
+        assert!(list.exact);
+        assert_eq!(list.expected_ids, vec![ab.clone()]);
+        assert_eq!(list.total, 1);
+        assert_eq!(list.absent, vec![gone.clone()]);
+        assert!(exact.exercises.contains(&DELETED[0]));
+        // One character short of `…-ab` is exactly `…-a`: a prefix-matching server lists both.
+        let prefix = only_step(apply(&model, &query(Some((1, Variant::Prefix)), None), now));
+        assert_eq!(listed(&prefix).expected_ids, vec![a.clone()]);
+        // Upper case matches nothing: the filter is exact.
+        let upper = only_step(apply(&model, &query(Some((0, Variant::Upper)), None), now));
+        assert!(listed(&upper).expected_ids.is_empty());
+        // A status alone is not scoped to the sequence: judged soundly, newest first.
+        let by_status = only_step(apply(&model, &query(None, Some(status(&spec, 0))), now));
+        let list = listed(&by_status);
+        assert!(!list.exact);
+        assert_eq!(list.expected_ids, vec![ab, a]);
+        assert!(by_status.request.path_and_query.contains("status="));
+    }
+
+    #[test]
+    fn another_teams_key_predicts_nothing_found_and_the_record_unchanged() {
+        let (spec, plan) = (spec(), plan());
+        let mut model = Model::new(&spec, &plan, TAG.into(), true);
+        let now = Instant::now();
+        let id = created(&mut model, "a", now);
+        let before = model.records[0].sim.clone();
+        let intrude = Command::Intrude(Pick::Record(0), Operation::Delete, Intruder::OtherTeam);
+        let Prediction::Sends(steps) = apply(&model, &intrude, now) else {
+            panic!("an intrusion sends");
+        };
+        assert_eq!(steps[0].request.auth, Auth::OtherTeam);
+        assert_eq!(steps[0].request.operation, Operation::Delete);
+        assert_eq!(steps[0].expect, Expect::NotFound);
+        assert_eq!(steps[1].request.auth, Auth::Primary);
+        assert_eq!(steps[1].expect, Expect::Simulation { expected: before });
+        assert_eq!(steps[1].exercises, FOREIGN_KEY_REFUSED);
+        // The other team's list shows none of the sequence's records.
+        let list = Command::Intrude(Pick::Record(0), Operation::List, Intruder::OtherTeam);
+        let step = only_step(apply(&model, &list, now));
+        assert_eq!(listed(&step).absent, vec![id]);
+        assert!(listed(&step).expected_ids.is_empty());
+        // Without the other team's key there is nothing to send.
+        let alone = Model::new(&spec, &plan, TAG.into(), false);
+        assert_eq!(apply(&alone, &intrude, now), Prediction::Nothing);
+        assert_eq!(
+            apply(&alone, &Command::Foreign(Operation::Get), now),
+            Prediction::Nothing
+        );
+    }
+
+    #[test]
+    fn a_refused_key_predicts_401_and_the_record_unchanged() {
+        let (spec, plan) = (spec(), plan());
+        let mut model = Model::new(&spec, &plan, TAG.into(), true);
+        let now = Instant::now();
+        created(&mut model, "a", now);
+        let refusal = crate::scenario::Refusal {
+            auth: Auth::None,
+            detail: "Not authenticated",
+        };
+        let intrude = Command::Intrude(
+            Pick::Record(0),
+            Operation::Update,
+            Intruder::Refused(refusal),
+        );
+        let Prediction::Sends(steps) = apply(&model, &intrude, now) else {
+            panic!("an intrusion sends");
+        };
+        assert_eq!(
+            steps[0].expect,
+            Expect::Unauthorized {
+                detail: "Not authenticated"
+            }
+        );
+        assert_eq!(steps[0].request.auth, Auth::None);
+        assert_eq!(steps[1].exercises, KEY_REFUSED);
+    }
+
+    #[test]
+    fn the_other_teams_record_predicts_404_for_the_run_and_itself_for_its_owner() {
+        let (spec, plan) = (spec(), plan());
+        let model = Model::new(&spec, &plan, TAG.into(), true);
+        let now = Instant::now();
+        let Prediction::Foreign { create, operation } =
+            apply(&model, &Command::Foreign(Operation::Update), now)
+        else {
+            panic!("a foreign record is the other team's create");
+        };
+        assert_eq!(create.request.auth, Auth::OtherTeam);
+        assert_eq!(
+            json_body(&create.request)["logical_id"],
+            json!(format!("{TAG}-foreign"))
+        );
+        let theirs = answer(&"9".repeat(24), 0, &json!({"logical_id": "theirs"}));
+        let steps = model.foreign_checks(operation, &theirs);
+        assert_eq!(steps[0].request.operation, Operation::Update);
+        assert_eq!(steps[0].request.auth, Auth::Primary);
+        assert_eq!(steps[0].expect, Expect::NotFound);
+        assert_eq!(steps[0].exercises, FOREIGN_RECORD);
+        assert_eq!(steps[1].request.auth, Auth::OtherTeam);
+        assert_eq!(
+            steps[1].expect,
+            Expect::Simulation {
+                expected: theirs.clone()
+            }
+        );
+        assert_eq!(steps[2].request.operation, Operation::Delete);
+        assert_eq!(steps[2].request.auth, Auth::OtherTeam);
+        let leftovers = model.foreign_leftovers(&theirs);
+        assert_eq!(leftovers.request.auth, Auth::OtherTeam);
+        assert_eq!(listed(&leftovers).absent, vec!["9".repeat(24)]);
+        assert!(!listed(&leftovers).exact);
+    }
+
+    #[test]
+    fn racing_updates_predict_both_changes_and_the_later_answer() {
+        let (spec, plan) = (spec(), plan());
+        let mut model = Model::new(&spec, &plan, TAG.into(), true);
+        let now = Instant::now();
+        created(&mut model, "a", now);
+        let new_status = status(&spec, 1);
+        let race = Command::RaceUpdates(Pick::Record(0), "x y", new_status.clone());
+        let Prediction::RaceUpdates {
+            requests,
+            index,
+            description,
+            status: raced,
+        } = apply(&model, &race, now)
+        else {
+            panic!("a race of a live record");
+        };
+        assert_eq!(requests.len(), 2);
+        assert!(
+            requests
+                .iter()
+                .all(|(r, _)| r.operation == Operation::Update)
+        );
+        let before = model.records[0].sim.clone();
+        let mut first = before.clone();
+        first["updated_at"] = json!("2026-12-06T10:02:00.000000Z");
+        let mut second = before.clone();
+        second["updated_at"] = json!("2026-12-06T10:01:00.000000Z");
+        model.observe_race(
+            index,
+            &description,
+            &raced,
+            &[Some(first), Some(second)],
+            now,
+        );
+        let read = model.read_back_raced(index).unwrap();
+        let Expect::Simulation { expected } = &read.expect else {
+            panic!("a read back");
+        };
+        assert_eq!(
+            expected["simulation_config"]["description"],
+            json!(format!("{TAG} x y"))
+        );
+        assert_eq!(expected["simulation_config"]["status"], json!(new_status));
+        assert_eq!(expected["updated_at"], json!("2026-12-06T10:02:00.000000Z"));
+        assert_eq!(read.exercises, RACED_UPDATES);
+    }
+
+    #[test]
+    fn an_update_racing_a_delete_predicts_the_record_gone() {
+        let (spec, plan) = (spec(), plan());
+        let mut model = Model::new(&spec, &plan, TAG.into(), true);
+        let now = Instant::now();
+        created(&mut model, "a", now);
+        let Prediction::RaceUpdateDelete {
+            requests,
+            exercises,
+            index,
+            read,
+        } = apply(
+            &model,
+            &Command::RaceUpdateDelete(Pick::Record(0), "x"),
+            now,
+        )
+        else {
+            panic!("a race of a live record");
+        };
+        assert!(
+            matches!(&requests[0].1, Expect::OneOf { statuses, .. } if statuses == &[200, 404])
+        );
+        assert_eq!(requests[1].1, Expect::Success);
+        assert_eq!(exercises, DELETED);
+        assert_eq!(read.expect, Expect::NotFound);
+        model.observe_gone(Some(index));
+        // Once gone, a race on it is a read that finds nothing.
+        let again = only_step(apply(
+            &model,
+            &Command::RaceUpdates(Pick::Record(0), "x", "s".into()),
+            now,
+        ));
+        assert_eq!(
+            (again.expect, again.exercises),
+            (Expect::NotFound, DELETED.to_vec())
+        );
+    }
+
+    #[test]
+    fn a_burst_predicts_a_list_of_every_create_answered() {
+        let (spec, plan) = (spec(), plan());
+        let mut model = Model::new(&spec, &plan, TAG.into(), true);
+        let now = Instant::now();
+        let Prediction::Burst { requests, filter } = apply(&model, &Command::Burst(3), now) else {
+            panic!("a burst");
+        };
+        assert_eq!(requests.len(), 3);
+        assert_eq!(filter.search.as_deref(), Some("nonce00001-burst"));
+        let sims: Vec<Option<Value>> = (0..3)
+            .map(|i| {
+                let Expect::Accept { stored, .. } = &requests[i].1 else {
+                    panic!("a create");
+                };
+                // The second create got no answer.
+                (i != 1).then(|| answer(&format!("{i:0>24}"), i as u32, stored))
+            })
+            .collect();
+        model.observe_burst(&sims, now);
+        let list = model.list(filter, true, Paging::Defaults);
+        let expected = listed(&list);
+        assert!(expected.exact);
+        assert_eq!(
+            expected.expected_ids,
+            vec![format!("{:0>24}", 2), format!("{:0>24}", 0)]
+        );
+        assert_eq!(expected.total, 2);
+    }
+
+    #[test]
+    fn a_large_create_predicts_its_size_and_the_delete_of_what_it_made() {
+        let (spec, plan) = (spec(), plan());
+        let model = Model::new(&spec, &plan, TAG.into(), true);
+        let now = Instant::now();
+        let Prediction::CreateThenDelete(at_limit) =
+            apply(&model, &Command::CreateLarge(Some(AT_LIMIT)), now)
+        else {
+            panic!("a large create");
+        };
+        let body = serde_json::to_vec(json_body(&at_limit.request)).unwrap();
+        assert_eq!(body.len(), AT_LIMIT);
+        assert!(matches!(at_limit.expect, Expect::Accept { .. }));
+        let Prediction::CreateThenDelete(over) = apply(&model, &Command::CreateLarge(None), now)
+        else {
+            panic!("a large create");
+        };
+        assert!(matches!(&over.expect, Expect::OneOf { statuses, .. } if statuses == &[200, 413]));
+        let delete = model.delete_answered(&answer(&"7".repeat(24), 0, &json!({})));
+        assert_eq!(delete.request.operation, Operation::Delete);
+        assert!(delete.request.path_and_query.ends_with(&"7".repeat(24)));
+        assert_eq!(delete.expect, Expect::Success);
+    }
+
+    #[test]
+    fn a_pause_sends_nothing_for_the_clock_gap() {
+        let (spec, plan) = (spec(), plan());
+        let model = Model::new(&spec, &plan, TAG.into(), true);
+        assert_eq!(
+            apply(&model, &Command::Pause, Instant::now()),
+            Prediction::Wait(CLOCK_GAP)
+        );
+    }
+}
