@@ -1589,7 +1589,7 @@ mod tests {
         }
         let source = [
             include_str!("coverage.rs"),
-            include_str!("scenario/machine.rs"),
+            include_str!("scenario/machine/model.rs"),
             include_str!("scenario/single.rs"),
             include_str!("scenario/bad_update.rs"),
             include_str!("scenario/tenancy.rs"),

@@ -183,7 +183,7 @@ pub enum Expect {
     Simulation { expected: Value },
     /// A 2xx update of `before` with `patch`: only the fields of the spec's update body may change.
     /// `strictly_later`: the update was sent long enough after `before` was written (see
-    /// `scenario::machine::CLOCK_GAP`) that its `updated_at` must be later, not only not earlier.
+    /// `scenario::machine::command::CLOCK_GAP`) that its `updated_at` must be later, not only not earlier.
     Updated {
         before: Value,
         patch: Value,
