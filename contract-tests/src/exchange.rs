@@ -327,6 +327,11 @@ pub struct RunState {
     /// Values the generated client could not hold, each once: for the report to list as notes
     /// about the client (see [`RunState::client_limits`]).
     pub client_limits: Mutex<BTreeSet<ClientLimit>>,
+    /// Held from a create of about 1 MiB (`body.too-large`'s sizes) until its record is deleted,
+    /// so at most one such record of the run is alive at a time: otherwise a page of the run's
+    /// own records, listed meanwhile by a concurrent case, can pass `--max-response-bytes` on
+    /// a faithful server (seen: 10 MiB with ten alive under load).
+    pub large_record: tokio::sync::Mutex<()>,
 }
 
 impl RunState {
@@ -344,6 +349,7 @@ impl RunState {
             unproven: Mutex::new(Vec::new()),
             other_team,
             client_limits: Mutex::new(BTreeSet::new()),
+            large_record: tokio::sync::Mutex::new(()),
         }
     }
 

@@ -66,3 +66,116 @@ async fn a_failing_sequence_shrinks_to_at_most_four_commands() {
         finding.sequence
     );
 }
+
+/// What the proxy in front of the reference server saw of the run's records near 1 MiB.
+#[derive(Default)]
+struct LargeRecords {
+    alive: std::collections::HashSet<String>,
+    most_alive: usize,
+    made: usize,
+}
+
+/// A create of about 1 MiB (`body.too-large`'s sizes) is deleted before any other such create
+/// of the run is sent, so no page of the run's own records passes `--max-response-bytes` on a
+/// faithful server (ten alive at once made a 10 MiB list under load: a false
+/// `response_within_size_cap`). The proxy answers each delete of such a record 300 ms late, as a
+/// slow service would, which makes overlapping large records likely when nothing prevents them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_most_one_record_near_the_body_limit_is_alive_at_a_time() {
+    use std::sync::{Arc, Mutex};
+
+    use axum::body::{Body, to_bytes};
+    use axum::extract::{Request, State};
+    use axum::http::{Method, StatusCode};
+    use axum::response::Response;
+
+    type Shared = Arc<(String, reqwest::Client, Mutex<LargeRecords>)>;
+
+    async fn relay(State(shared): State<Shared>, request: Request) -> Response {
+        let (upstream, client, seen) = &*shared;
+        let method = request.method().clone();
+        let path = request
+            .uri()
+            .path_and_query()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let headers = request.headers().clone();
+        let body = to_bytes(request.into_body(), 4 << 20).await.unwrap();
+        let large_delete = method == Method::DELETE
+            && seen
+                .lock()
+                .unwrap()
+                .alive
+                .iter()
+                .any(|id| path.ends_with(id.as_str()));
+        if large_delete {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+        let mut sent = client.request(method.clone(), format!("{upstream}{path}"));
+        for (name, value) in &headers {
+            if name == "authorization" || name == "content-type" {
+                sent = sent.header(name, value);
+            }
+        }
+        // The upstream goes away when the test ends, with the run's last requests in flight.
+        let Ok(answer) = sent.body(body.clone()).send().await else {
+            return Response::builder()
+                .status(StatusCode::BAD_GATEWAY)
+                .body(Body::empty())
+                .unwrap();
+        };
+        let status = answer.status();
+        let content_type = answer.headers().get("content-type").cloned();
+        let bytes = answer.bytes().await.unwrap_or_default();
+        if status.is_success() {
+            let mut seen = seen.lock().unwrap();
+            if method == Method::POST && body.len() > 1_000_000 {
+                let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                let id = json["simulation"]["_id"].as_str().unwrap().to_owned();
+                seen.alive.insert(id);
+                seen.made += 1;
+                seen.most_alive = seen.most_alive.max(seen.alive.len());
+            } else if method == Method::DELETE {
+                seen.alive.retain(|id| !path.ends_with(id.as_str()));
+            }
+        }
+        let mut response =
+            Response::builder().status(StatusCode::from_u16(status.as_u16()).unwrap());
+        if let Some(content_type) = content_type {
+            response = response.header("content-type", content_type);
+        }
+        response.body(Body::from(bytes)).unwrap()
+    }
+
+    interactly_simulations_client::install_crypto_provider();
+    let server = reference_server::spawn(Config::development())
+        .await
+        .unwrap();
+    let shared: Shared = Arc::new((
+        server.base_url(),
+        reqwest::Client::new(),
+        Mutex::new(LargeRecords::default()),
+    ));
+    let app = axum::Router::new()
+        .fallback(relay)
+        .with_state(shared.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let mut options = options(proxy, 7);
+    options.cases = 400;
+    let report = run(options).await.unwrap();
+    server.shutdown().await;
+    let seen = shared.2.lock().unwrap();
+    assert!(
+        seen.made >= 5,
+        "only {} large records made: the test proves nothing",
+        seen.made
+    );
+    assert_eq!(
+        seen.most_alive, 1,
+        "{} large records alive at once ({} made); findings: {:#?}",
+        seen.most_alive, seen.made, report.findings
+    );
+}

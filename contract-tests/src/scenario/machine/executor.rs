@@ -46,6 +46,9 @@ async fn execute(x: &mut Exec<'_>, model: &mut Model<'_>, prediction: Prediction
             }
         }
         Prediction::CreateThenDelete(step) => {
+            // One record near 1 MiB alive at a time in the whole run (`RunState::large_record`).
+            let state = x.state;
+            let _alone = state.large_record.lock().await;
             if let Some(response) = send(x, step).await {
                 send(x, model.delete_answered(&response["simulation"])).await;
             }
