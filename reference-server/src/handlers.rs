@@ -70,7 +70,10 @@ pub(crate) struct AppState {
 
 impl AppState {
     pub fn new(config: &Config) -> Self {
+        #[cfg(feature = "faults")]
         let faults = Faults::from(config.faults);
+        #[cfg(not(feature = "faults"))]
+        let faults = Faults::NONE;
         AppState {
             keys: Keys::new(&config.keys, faults),
             store: Store::new(

@@ -195,9 +195,11 @@ mod body;
 pub mod cli;
 mod cors;
 mod errors;
+// Without the `faults` feature the catalog is not exported; the predicates that are still
+// asked in the faithful code all answer no.
+#[cfg_attr(not(feature = "faults"), allow(dead_code))]
 mod faults;
 mod handlers;
-mod reshape;
 mod server;
 mod store;
 mod validate;
@@ -215,7 +217,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use errors::ConfigError;
-pub use faults::{Fault, FaultSet, UnknownFault};
+#[cfg(feature = "faults")]
+pub use faults::{Acts, Fault, FaultSet, UnknownFault};
 
 /// Where the server serves the API's OpenAPI document (the stored spec), as the real service
 /// does; no key needed.
@@ -279,7 +282,9 @@ impl FromStr for ApiKey {
 pub struct Config {
     /// Every accepted key; each belongs to one team and one user.
     pub keys: Vec<ApiKey>,
-    /// The deliberate contract violations switched on; empty for the faithful server.
+    /// The deliberate contract violations switched on; empty for the faithful server. Only
+    /// with the `faults` feature.
+    #[cfg(feature = "faults")]
     pub faults: FaultSet,
     /// Origins a browser page may call the server from (CORS), `*` for any; empty (the
     /// default) for none, where a preflight is the contract's 405 like any `OPTIONS`.
@@ -317,6 +322,7 @@ impl Config {
                 ApiKey::new(DEV_KEY, "team-a", "user-a"),
                 ApiKey::new(DEV_OTHER_TEAM_KEY, "team-b", "user-b"),
             ],
+            #[cfg(feature = "faults")]
             faults: FaultSet::EMPTY,
             cors_origins: Vec::new(),
             latency: Duration::ZERO,
@@ -348,11 +354,11 @@ impl Config {
 /// (e.g. `tower::ServiceExt::oneshot`). Clones share the storage.
 pub fn app(config: Config) -> Router {
     let state = Arc::new(handlers::AppState::new(&config));
-    let mut router = Router::new().fallback(handlers::handle).with_state(state);
-    for fault in config.faults.iter() {
-        router = reshape::with_layer(router, fault);
-    }
+    let router = Router::new().fallback(handlers::handle).with_state(state);
+    #[cfg(feature = "faults")]
+    let router = faults::layers(router, config.faults);
     // Outside the faults' layers: a fault reshapes the API's answers, not the CORS protocol.
+    let mut router = router;
     if let Some(cors) = cors::Cors::of(&config.cors_origins) {
         router = router.layer(middleware::from_fn_with_state(cors, cors::layer));
     }

@@ -12,7 +12,7 @@ use axum::middleware::map_response;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use crate::Fault;
+use super::Fault;
 use crate::errors::ApiError;
 
 /// `router` wrapped in `fault`'s layer if `fault` only reshapes responses, else unchanged. The
