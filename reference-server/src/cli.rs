@@ -446,14 +446,15 @@ fn say(line: &str) {
 }
 
 #[cfg(feature = "faults")]
-/// The fault catalog, one fault a line. A reader that stops early (`| head -1`) ends the
+/// The fault catalog, one fault a line: name, description, the rule ids it breaks and where it
+/// acts (`Fault::acts`). A reader that stops early (`| head -1`) ends the
 /// listing quietly: the error is returned for the caller to treat as the end.
 fn list_faults(out: &mut impl Write) -> io::Result<()> {
     let width = Fault::ALL.iter().map(|f| f.name().len()).max().unwrap_or(0);
     for fault in Fault::ALL {
         writeln!(
             out,
-            "{:width$}  {} [{}]",
+            "{:width$}  {} [{}] ({})",
             fault.name(),
             fault.description(),
             fault
@@ -461,7 +462,8 @@ fn list_faults(out: &mut impl Write) -> io::Result<()> {
                 .iter()
                 .map(|r| r.id())
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            fault.acts().name()
         )?;
     }
     out.flush()
@@ -694,24 +696,24 @@ mod tests {
             parse(&args(&["--list-faults"])).expect("parses"),
             Request::ListFaults
         );
+        // Three faults of the catalog, named out of catalog order.
+        let [first, second, third] = [Fault::ALL[0], Fault::ALL[1], Fault::ALL[2]];
         let config = config_of(parse(&args(&[
             "--fault",
-            "create-returns-201,oldest-first",
+            &format!("{second},{third}"),
             "--fault",
-            "wrong-default-max-events",
+            first.name(),
             "--fault",
-            "oldest-first",
+            third.name(),
         ])));
         assert_eq!(
             config.faults.iter().collect::<Vec<_>>(),
-            [
-                Fault::WrongDefaultMaxEvents,
-                Fault::CreateReturns201,
-                Fault::OldestFirst
-            ]
+            [first, second, third]
         );
         assert!(config_of(parse(&[])).faults.is_empty());
-        for bad in ["oldest-first,nope", "oldest-first,", ","] {
+        let good = first.name();
+        for bad in [format!("{good},nope"), format!("{good},"), ",".to_owned()] {
+            let bad = bad.as_str();
             let error = parse(&args(&["--fault", bad])).expect_err(bad).to_string();
             assert!(error.starts_with("error: "), "{error}");
             assert!(!error.contains('\n'), "{error}");

@@ -195,9 +195,7 @@ mod body;
 pub mod cli;
 mod cors;
 mod errors;
-// Without the `faults` feature the catalog is not exported; the predicates that are still
-// asked in the faithful code all answer no.
-#[cfg_attr(not(feature = "faults"), allow(dead_code))]
+#[cfg(feature = "faults")]
 mod faults;
 mod handlers;
 mod server;
@@ -353,10 +351,16 @@ impl Config {
 /// The whole API as a router with fresh, empty storage; usable without a socket
 /// (e.g. `tower::ServiceExt::oneshot`). Clones share the storage.
 pub fn app(config: Config) -> Router {
-    let state = Arc::new(handlers::AppState::new(&config));
+    let parts = handlers::Parts::faithful(&config);
+    // The faults' decorators replace parts; their layers wrap the router.
+    #[cfg(feature = "faults")]
+    let memory = Arc::clone(&parts.memory);
+    #[cfg(feature = "faults")]
+    let parts = faults::decorate(parts, &config);
+    let state = Arc::new(handlers::AppState::new(&config, parts));
     let router = Router::new().fallback(handlers::handle).with_state(state);
     #[cfg(feature = "faults")]
-    let router = faults::layers(router, config.faults);
+    let router = faults::layers(router, &config, &memory);
     // Outside the faults' layers: a fault reshapes the API's answers, not the CORS protocol.
     let mut router = router;
     if let Some(cors) = cors::Cors::of(&config.cors_origins) {

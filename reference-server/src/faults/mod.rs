@@ -1,24 +1,39 @@
-//! The fault catalog: deliberate contract violations the contract suite must be able to detect,
-//! and where each one acts.
+//! The fault catalog (the `faults` feature): deliberate contract violations the contract suite
+//! must be able to detect, declared once in [`catalog!`], and the decorators that make them.
 //!
-//! A fault acts in one of two ways, and each catalog entry below says which:
+//! The faithful server never asks whether a fault is on. [`crate::app`] builds it from its
+//! parts ([`Parts`]: the store, the listing step, the validation steps, the body limit); with
+//! faults on, [`decorate`] replaces parts with decorators that wrap them, and [`layers`] wraps
+//! the router. Each fault is one of ([`Acts`], named in its catalog entry):
 //!
-//! - **Layer**: a fault that only reshapes a finished response (status, content type, a header,
-//!   fields of the JSON body) is a `map_response` layer in `reshape.rs`, which `app()` adds only
-//!   when that fault is on. The faithful server's code never mentions it.
-//! - **Predicate**: a fault that changes behaviour (what is stored, accepted, listed or
-//!   authenticated) acts where that behaviour lives, through one named predicate of `Faults`;
-//!   searching for the predicate's name finds every place the fault acts.
+//! - **Layer** (`reshape.rs`, `request.rs`): a tower layer that reshapes a finished response
+//!   (status, content type, a header, fields of the JSON body), or rewrites the request before
+//!   the server reads it (a header, the body), or acts after the server answered.
+//! - **Store** (`store.rs`): a decorator of the store that overrides one operation and writes
+//!   through the store's primitives, or a listing step that wraps the faithful one. A lock that
+//!   only a fault needs (the stale-get cache's) is its decorator's own.
+//! - **Validation** (`validation.rs`): a validation step (create body, list query, path id)
+//!   that wraps the faithful one, rewriting its input or its result.
+//! - **Limit**: a limit of the server set otherwise.
 //!
+//! Decorators compose: several faults on at once wrap each other in catalog order.
 //! [`Fault::rules`] names the CONTRACT.md rule ids each fault breaks, so that `cargo xtask
 //! mutants` can say, per rule, whether the suite catches every fault that breaks it.
 
+mod request;
 mod reshape;
+mod store;
+mod validation;
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use axum::Router;
+
+use crate::Config;
+use crate::handlers::Parts;
+use crate::store::Memory;
 
 pub use contract_rules::Rule;
 
@@ -28,10 +43,24 @@ pub enum Acts {
     /// A tower layer that rewrites the request before the faithful server sees it, or its
     /// answer after (`faults/reshape.rs`, `faults/request.rs`).
     Layer,
-    /// A decorator of the store the app is built with (`faults/store.rs`).
+    /// A decorator of the store or of the listing step (`faults/store.rs`).
     Store,
     /// A validation step replaced at its seam (`faults/validation.rs`).
     Validation,
+    /// A limit of the server set otherwise.
+    Limit,
+}
+
+impl Acts {
+    /// The word `--list-faults` shows.
+    pub fn name(self) -> &'static str {
+        match self {
+            Acts::Layer => "layer",
+            Acts::Store => "store",
+            Acts::Validation => "validation",
+            Acts::Limit => "limit",
+        }
+    }
 }
 
 /// Declares the catalog once: the enum, [`Fault::ALL`] and each fault's name, description,
@@ -100,7 +129,7 @@ macro_rules! catalog {
 catalog! {
     /// `max_events` defaults to 100 instead of 500.
     ///
-    /// Acts: predicate `Faults::defaults_max_events_to_100` (validate/schema.rs).
+    /// Acts: create-body step (`validation.rs`): an absent `max_events` is set to 100 after validation.
     WrongDefaultMaxEvents {
         name: "wrong-default-max-events",
         acts: Validation,
@@ -127,7 +156,7 @@ catalog! {
     }
     /// New ids are `sim-<n>` instead of 24 lowercase hex characters.
     ///
-    /// Acts: predicate `Faults::mints_counter_ids` (store.rs, create).
+    /// Acts: store decorator `store::CounterIds`: renames the new record.
     NonObjectIdIds {
         name: "non-objectid-ids",
         acts: Store,
@@ -136,7 +165,7 @@ catalog! {
     }
     /// A 23-character `workflow_id`/`run_id` is accepted.
     ///
-    /// Acts: predicate `Faults::accepts_23_character_ids` (validate/schema.rs, body fields only).
+    /// Acts: create-body step (`validation.rs`): a 23-character id is validated padded, then stored as sent.
     AcceptShortWorkflowId {
         name: "accept-short-workflow-id",
         acts: Validation,
@@ -145,7 +174,7 @@ catalog! {
     }
     /// Non-integral numbers are accepted for integer fields (truncated).
     ///
-    /// Acts: predicate `Faults::accepts_fractional_ints` (validate/schema.rs).
+    /// Acts: create-body step (`validation.rs`): the number is truncated before validation.
     AcceptFractionalInt {
         name: "accept-fractional-int",
         acts: Validation,
@@ -154,7 +183,7 @@ catalog! {
     }
     /// Integer fields reject numeric strings such as `"5"`.
     ///
-    /// Acts: predicate `Faults::rejects_numeric_strings` (validate/schema.rs).
+    /// Acts: create-body step (`validation.rs`): a string in an integer field is validated as a stand-in that draws `int_type`.
     RejectNumericStrings {
         name: "reject-numeric-strings",
         acts: Validation,
@@ -163,7 +192,7 @@ catalog! {
     }
     /// `description: null` is rejected on create.
     ///
-    /// Acts: predicate `Faults::rejects_null_description` (validate/schema.rs, create).
+    /// Acts: create-body step (`validation.rs`): a null description is validated as a stand-in that draws `string_type`.
     RejectNullDescription {
         name: "reject-null-description",
         acts: Validation,
@@ -172,7 +201,7 @@ catalog! {
     }
     /// 500 when `dynamic_variables` is nested more than three objects/arrays deep.
     ///
-    /// Acts: predicate `Faults::crashes_on_deep_dynamic_variables` (validate/schema.rs, create).
+    /// Acts: create-body step (`validation.rs`): checks the validated config.
     CrashOnDeepDynamicVariables {
         name: "crash-on-deep-dynamic-variables",
         acts: Validation,
@@ -181,7 +210,7 @@ catalog! {
     }
     /// 500 when `logical_id` contains a character outside the Basic Multilingual Plane.
     ///
-    /// Acts: predicate `Faults::crashes_on_non_bmp_logical_id` (validate/schema.rs, create).
+    /// Acts: create-body step (`validation.rs`): checks the validated config.
     CrashOnNonBmpLogicalId {
         name: "crash-on-non-bmp-logical-id",
         acts: Validation,
@@ -217,7 +246,7 @@ catalog! {
     }
     /// A well-formed but unknown API key is accepted (as the first configured key's user).
     ///
-    /// Acts: predicate `Faults::accepts_unknown_keys` (auth.rs).
+    /// Acts: request layer `request::unknown_key_as_first`.
     AuthNotEnforced {
         name: "auth-not-enforced",
         acts: Layer,
@@ -226,7 +255,7 @@ catalog! {
     }
     /// List shows every team's simulations.
     ///
-    /// Acts: predicate `Faults::lists_every_team` (store.rs, snapshot).
+    /// Acts: store decorator `store::EveryTeam`.
     CrossTeamList {
         name: "cross-team-list",
         acts: Store,
@@ -235,7 +264,7 @@ catalog! {
     }
     /// The `status` list filter is ignored.
     ///
-    /// Acts: predicate `Faults::ignores_status_filter` (store.rs, list matching).
+    /// Acts: listing step (`store.rs`): drops the `status` filter.
     StatusFilterIgnored {
         name: "status-filter-ignored",
         acts: Store,
@@ -253,7 +282,7 @@ catalog! {
     }
     /// PATCH also resets `max_events` to 500.
     ///
-    /// Acts: predicate `Faults::patch_resets_max_events` (store.rs, update).
+    /// Acts: store decorator `store::ResetMaxEvents`.
     PatchResetsMaxEvents {
         name: "patch-resets-max-events",
         acts: Store,
@@ -262,7 +291,7 @@ catalog! {
     }
     /// PATCH answers with the change but does not store it.
     ///
-    /// Acts: predicate `Faults::drops_patches` (store.rs, update).
+    /// Acts: store decorator `store::DropPatches`.
     PatchNotPersisted {
         name: "patch-not-persisted",
         acts: Store,
@@ -271,7 +300,7 @@ catalog! {
     }
     /// DELETE answers 200 but keeps the simulation.
     ///
-    /// Acts: predicate `Faults::keeps_deleted` (store.rs, delete).
+    /// Acts: store decorator `store::KeepDeleted`.
     DeleteNotDeleting {
         name: "delete-not-deleting",
         acts: Store,
@@ -280,7 +309,7 @@ catalog! {
     }
     /// An explicit `null` is stored as the field's default.
     ///
-    /// Acts: predicate `Faults::stores_null_as_default` (validate/schema.rs, create).
+    /// Acts: create-body step (`validation.rs`): null fields are removed before validation.
     NullStoredAsDefault {
         name: "null-stored-as-default",
         acts: Validation,
@@ -289,7 +318,7 @@ catalog! {
     }
     /// Unknown top-level keys of the create body are stored and echoed.
     ///
-    /// Acts: predicate `Faults::stores_unknown_keys` (validate/schema.rs, create).
+    /// Acts: create-body step (`validation.rs`): adds the unknown keys after validation.
     UnknownKeysEchoed {
         name: "unknown-keys-echoed",
         acts: Validation,
@@ -307,7 +336,7 @@ catalog! {
     }
     /// Lists are sorted oldest first.
     ///
-    /// Acts: predicate `Faults::lists_oldest_first` (store.rs, snapshot).
+    /// Acts: store decorator `store::OldestFirst`.
     OldestFirst {
         name: "oldest-first",
         acts: Store,
@@ -316,7 +345,7 @@ catalog! {
     }
     /// `search` is case-sensitive.
     ///
-    /// Acts: predicate `Faults::searches_case_sensitively` (store.rs, list matching).
+    /// Acts: listing step (`store.rs`, `search_step`).
     SearchCaseSensitive {
         name: "search-case-sensitive",
         acts: Store,
@@ -326,7 +355,7 @@ catalog! {
     /// Integers past 64 bits are stored through an `f64`, as a server that reads JSON numbers
     /// into floats would: `99999999999999999999` comes back as `1e20`.
     ///
-    /// Acts: predicate `Faults::rounds_big_integers_through_f64` (validate/schema.rs).
+    /// Acts: create-body step (`validation.rs`): rounds the validated integers.
     BigIntegersThroughF64 {
         name: "big-integers-through-f64",
         acts: Validation,
@@ -337,7 +366,7 @@ catalog! {
     /// route's bearer dependency has `auto_error=False` and falls back to a service user); every
     /// other operation, and DELETE with a header, still authenticate.
     ///
-    /// Acts: predicate `Faults::deletes_without_key` (auth.rs, through handlers.rs delete).
+    /// Acts: request layer `request::delete_without_key`.
     DeleteWithoutKey {
         name: "delete-without-key",
         acts: Layer,
@@ -357,7 +386,7 @@ catalog! {
     /// PATCH of another team's simulation answers 404 but stores the change: ownership is checked
     /// after the write.
     ///
-    /// Acts: predicate `Faults::updates_before_checking_owner` (store.rs, update).
+    /// Acts: store decorator `store::WriteBeforeOwnerCheck`.
     OtherTeamUpdateApplies {
         name: "other-team-update-applies",
         acts: Store,
@@ -366,7 +395,7 @@ catalog! {
     }
     /// Create reads the clock twice, so `updated_at` is a microsecond (or more) after `created_at`.
     ///
-    /// Acts: predicate `Faults::reads_clock_twice_on_create` (store.rs, create).
+    /// Acts: store decorator `store::ClockReadTwice`.
     UpdatedAtAfterCreatedAt {
         name: "updated-at-after-created-at",
         acts: Store,
@@ -376,7 +405,7 @@ catalog! {
     /// `selected_workflow: null` / `counter_workflow: null` is accepted and stored as the default
     /// workflow object (the field was declared `Optional` with a default factory).
     ///
-    /// Acts: predicate `Faults::accepts_null_workflow` (validate/schema.rs, create).
+    /// Acts: create-body step (`validation.rs`): a null workflow is removed before validation.
     NullWorkflowAccepted {
         name: "null-workflow-accepted",
         acts: Validation,
@@ -387,17 +416,16 @@ catalog! {
     /// sent for each top-level field pydantic coerced (`"5"`, `5.0`, `"yes"`), so later reads show
     /// the raw value.
     ///
-    /// Acts: predicate `Faults::stores_raw_body` (handlers.rs create, validate/schema.rs
-    /// `with_raw_scalars`).
+    /// Acts: layer `request::raw_body_stored`, which writes the raw fields through the store.
     RawBodyStored {
         name: "raw-body-stored",
-        acts: Validation,
+        acts: Layer,
         rules: [CoerceAccepted, CoerceUnspecified],
         description: "coerced top-level fields are stored raw: reads show \"5\" where create showed 5",
     }
     /// Create with no body is treated as `{}` and answers 200.
     ///
-    /// Acts: predicate `Faults::reads_missing_body_as_empty` (handlers.rs, create).
+    /// Acts: request layer `request::missing_body_as_empty`.
     BodyMissingAsEmpty {
         name: "body-missing-as-empty",
         acts: Layer,
@@ -417,7 +445,7 @@ catalog! {
     /// A body sent with a non-JSON content type (or none) is parsed as JSON anyway, as FastAPI
     /// before 0.65 did.
     ///
-    /// Acts: predicate `Faults::parses_any_content_type` (body.rs).
+    /// Acts: request layer `request::any_content_type`.
     AnyContentTypeParsed {
         name: "any-content-type-parsed",
         acts: Layer,
@@ -426,7 +454,7 @@ catalog! {
     }
     /// A body that is not UTF-8 answers 422 `json_invalid` instead of 400.
     ///
-    /// Acts: predicate `Faults::reports_non_utf8_as_json_invalid` (body.rs).
+    /// Acts: request layer `request::non_utf8_422`.
     NonUtf8422 {
         name: "non-utf8-422",
         acts: Layer,
@@ -436,16 +464,16 @@ catalog! {
     /// Bodies over 256 KiB are refused with 413 (a proxy's `client_max_body_size` left too small);
     /// the contract allows 413 only over 1 MiB.
     ///
-    /// Acts: predicate `Faults::limits_bodies_to_256_kib` (body.rs).
+    /// Acts: the app's body limit (`Parts::max_body`) set to 256 KiB.
     SmallBodyLimit {
         name: "small-body-limit",
-        acts: Layer,
+        acts: Limit,
         rules: [BodyTooLarge],
         description: "bodies over 256 KiB are refused with 413",
     }
     /// An absent `size` means 10 instead of 100.
     ///
-    /// Acts: predicate `Faults::defaults_page_size_to_10` (validate/query.rs).
+    /// Acts: list-query step (`validation.rs`).
     ListDefaultSize10 {
         name: "list-default-size-10",
         acts: Validation,
@@ -454,7 +482,7 @@ catalog! {
     }
     /// The `end` bound is exclusive (`created_at < end`).
     ///
-    /// Acts: predicate `Faults::excludes_end_bound` (store.rs, list matching).
+    /// Acts: listing step (`store.rs`): `end` moved back one microsecond.
     ExclusiveEndBound {
         name: "exclusive-end-bound",
         acts: Store,
@@ -464,7 +492,7 @@ catalog! {
     /// A `start`/`end` without an offset is read in the server's local time, UTC+02:00, instead of
     /// UTC.
     ///
-    /// Acts: predicate `Faults::reads_naive_bounds_as_local_time` (validate/query.rs).
+    /// Acts: list-query step (`validation.rs`, `bounds_read_as`).
     NaiveBoundsLocalTime {
         name: "naive-bounds-local-time",
         acts: Validation,
@@ -474,7 +502,7 @@ catalog! {
     /// Numeric `start`/`end` are read as Unix milliseconds (JavaScript's convention) instead of
     /// seconds.
     ///
-    /// Acts: predicate `Faults::reads_unix_time_as_milliseconds` (validate/query.rs).
+    /// Acts: list-query step (`validation.rs`, `bounds_read_as`).
     UnixTimeAsMilliseconds {
         name: "unix-time-as-milliseconds",
         acts: Validation,
@@ -483,7 +511,7 @@ catalog! {
     }
     /// The `logical_id` filter matches by prefix (an anchored `$regex` instead of equality).
     ///
-    /// Acts: predicate `Faults::matches_logical_id_by_prefix` (store.rs, list matching).
+    /// Acts: listing step (`store.rs`).
     LogicalIdPrefixMatch {
         name: "logical-id-prefix-match",
         acts: Store,
@@ -493,7 +521,7 @@ catalog! {
     /// `search` is used as a case-insensitive regular expression (a `$regex` with option `i`,
     /// unescaped); an invalid pattern matches nothing.
     ///
-    /// Acts: predicate `Faults::searches_as_regex` (store.rs, list matching).
+    /// Acts: listing step (`store.rs`, `search_step`).
     SearchAsRegex {
         name: "search-as-regex",
         acts: Store,
@@ -502,7 +530,7 @@ catalog! {
     }
     /// `search` looks only in `logical_id`, not in `description`.
     ///
-    /// Acts: predicate `Faults::searches_logical_id_only` (store.rs, list matching).
+    /// Acts: listing step (`store.rs`, `search_step`).
     SearchLogicalIdOnly {
         name: "search-logical-id-only",
         acts: Store,
@@ -512,7 +540,7 @@ catalog! {
     /// When two or more filters are given they combine with OR (an `$or` where `$and` was meant);
     /// the `start`/`end` range counts as one filter.
     ///
-    /// Acts: predicate `Faults::combines_filters_with_or` (store.rs, list matching).
+    /// Acts: listing step (`store.rs`, `filters_or`).
     FiltersOr {
         name: "filters-or",
         acts: Store,
@@ -521,7 +549,7 @@ catalog! {
     }
     /// A page past the last one answers the last page (the page number is clamped).
     ///
-    /// Acts: predicate `Faults::clamps_page_to_last` (store.rs, paging).
+    /// Acts: listing step (`store.rs`).
     PageBeyondEndRepeatsLast {
         name: "page-beyond-end-repeats-last",
         acts: Store,
@@ -530,7 +558,7 @@ catalog! {
     }
     /// `size=0` is accepted (`ge=0` where `ge=1` was meant) and answers an empty page.
     ///
-    /// Acts: predicate `Faults::accepts_size_zero` (validate/query.rs).
+    /// Acts: list-query step (`validation.rs`): validates `size=1`, then sets 0.
     SizeZeroAccepted {
         name: "size-zero-accepted",
         acts: Validation,
@@ -540,7 +568,7 @@ catalog! {
     /// Get serves from a per-id cache filled by create and get, invalidated by delete but not by
     /// update; lists are not cached.
     ///
-    /// Acts: predicate `Faults::caches_gets` (store.rs, create, get, delete).
+    /// Acts: store decorator `store::CachedGets`, which holds the cache and its lock.
     StaleGetAfterUpdate {
         name: "stale-get-after-update",
         acts: Store,
@@ -550,7 +578,7 @@ catalog! {
     /// A 24-character id that is not hex answers 422 at `["path", "simulation_id"]` (ObjectId
     /// validation) instead of 404.
     ///
-    /// Acts: predicate `Faults::validates_ids_as_object_ids` (validate/mod.rs, path id).
+    /// Acts: path-id step (`validation.rs`).
     NonHexId422 {
         name: "non-hex-id-422",
         acts: Validation,
@@ -560,7 +588,7 @@ catalog! {
     /// A PATCH whose body has a valid field and an invalid one answers 422 but stores the valid
     /// field (fields are validated and saved one by one, the errors raised at the end).
     ///
-    /// Acts: predicate `Faults::applies_valid_update_fields` (handlers.rs, update).
+    /// Acts: layer `request::partially_applied`: after a 422, sends the valid fields again, alone.
     InvalidUpdatePartiallyApplied {
         name: "invalid-update-partially-applied",
         acts: Layer,
@@ -570,7 +598,7 @@ catalog! {
     /// `if patch.description:`: an empty or null description is not stored, and the 200 body shows
     /// the old value.
     ///
-    /// Acts: predicate `Faults::skips_falsy_description` (store.rs, update).
+    /// Acts: store decorator `store::SkipFalsyDescription`.
     EmptyDescriptionSkipped {
         name: "empty-description-skipped",
         acts: Store,
@@ -579,7 +607,7 @@ catalog! {
     }
     /// Update leaves `updated_at` as it was.
     ///
-    /// Acts: predicate `Faults::keeps_updated_at_on_update` (store.rs, update).
+    /// Acts: store decorator `store::KeepUpdatedAt`.
     UpdatedAtNotMoved {
         name: "updated-at-not-moved",
         acts: Store,
@@ -590,8 +618,7 @@ catalog! {
     /// record with its patch applied if the record still exists: of two concurrent PATCHes of
     /// different fields, one is lost.
     ///
-    /// Acts: predicate `Faults::loses_concurrent_updates` (handlers.rs update, store.rs
-    /// `update_read_modify_write`).
+    /// Acts: store decorator `store::ReadModifyWrite`.
     LostUpdate {
         name: "lost-update",
         acts: Store,
@@ -601,8 +628,7 @@ catalog! {
     /// Update reads the record, waits about 25 ms, then upserts the whole record: a delete that
     /// lands in the window is undone (and a concurrent update is lost).
     ///
-    /// Acts: predicate `Faults::upserts_on_update` (handlers.rs update, store.rs
-    /// `update_read_modify_write`).
+    /// Acts: store decorator `store::ReadModifyWrite` (upserting).
     DeleteRaceResurrects {
         name: "delete-race-resurrects",
         acts: Store,
@@ -612,7 +638,7 @@ catalog! {
     /// Create with a `logical_id` that a record of the team already has deletes that record and
     /// stores the new one, treating the "Unique identifier" as a key: the earlier record is lost.
     ///
-    /// Acts: predicate `Faults::replaces_by_logical_id` (store.rs, create).
+    /// Acts: store decorator `store::ReplaceByLogicalId`.
     LogicalIdUpsert {
         name: "logical-id-upsert",
         acts: Store,
@@ -631,7 +657,7 @@ catalog! {
     }
     /// Boolean fields accept the lax strings only in lower case (`"True"`, `"YES"` are 422).
     ///
-    /// Acts: predicate `Faults::bool_strings_case_sensitive` (validate/schema.rs).
+    /// Acts: create-body step (`validation.rs`): such a string is validated as a stand-in that draws `bool_parsing`.
     BoolStringsCaseSensitive {
         name: "bool-strings-case-sensitive",
         acts: Validation,
@@ -641,7 +667,7 @@ catalog! {
     /// A `workflow_id`/`run_id` longer than 24 characters is accepted: only the minimum length is
     /// enforced.
     ///
-    /// Acts: predicate `Faults::accepts_long_ids` (validate/schema.rs, body fields only).
+    /// Acts: create-body step (`validation.rs`): a long id is validated cut to 24 characters, then stored as sent.
     Accept25CharacterIds {
         name: "accept-25-character-ids",
         acts: Validation,
@@ -652,7 +678,7 @@ catalog! {
     /// a configured key (`HTTPBearer(auto_error=False)` beside an `APIKeyHeader`, either one
     /// accepted).
     ///
-    /// Acts: predicate `Faults::reads_api_key_header` (auth.rs).
+    /// Acts: request layer `request::api_key_header`.
     ApiKeyHeaderAccepted {
         name: "api-key-header-accepted",
         acts: Layer,
@@ -662,7 +688,7 @@ catalog! {
     /// Keys are compared in lower case ("keys are case-insensitive tokens"): the run's key
     /// upper-cased is the run's key.
     ///
-    /// Acts: predicate `Faults::folds_key_case` (auth.rs).
+    /// Acts: request layer `request::fold_key_case`.
     KeysCaseInsensitive {
         name: "keys-case-insensitive",
         acts: Layer,
@@ -770,289 +796,32 @@ impl fmt::Debug for FaultSet {
     }
 }
 
-/// `router` with the layer of each fault of `faults` that has one.
-pub(crate) fn layers(mut router: Router, faults: FaultSet) -> Router {
-    for fault in faults.iter() {
+/// `parts` with the decorator of each fault of `config.faults` that replaces a part (the store,
+/// the listing step, a validation step, the body limit), in catalog order, each wrapping what
+/// the ones before it made.
+pub(crate) fn decorate(mut parts: Parts, config: &Config) -> Parts {
+    for fault in config.faults.iter() {
+        parts = store::decorate(parts, fault);
+        parts = validation::decorate(parts, fault);
+        if fault == Fault::SmallBodyLimit {
+            // A proxy's `client_max_body_size` left at 256 KiB.
+            parts.max_body = 256 * 1024;
+        }
+    }
+    parts
+}
+
+/// `router` with the layer of each fault of `config.faults` that has one: the ones that rewrite
+/// requests inside (nearer the server), the ones that reshape answers outside them.
+pub(crate) fn layers(mut router: Router, config: &Config, memory: &Arc<Memory>) -> Router {
+    let keys = request::Keys::new(config);
+    for fault in config.faults.iter() {
+        router = request::with_layer(router, fault, &keys, memory);
+    }
+    for fault in config.faults.iter() {
         router = reshape::with_layer(router, fault);
     }
     router
-}
-
-/// The server's faults, asked through one predicate per behaviour-changing fault, so that every
-/// place a fault acts carries that fault's name. Faults that only reshape a response have no
-/// predicate: they are layers (see the module docs).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Faults(FaultSet);
-
-impl From<FaultSet> for Faults {
-    fn from(faults: FaultSet) -> Self {
-        Faults(faults)
-    }
-}
-
-impl Faults {
-    /// The faithful server.
-    pub const NONE: Faults = Faults(FaultSet::EMPTY);
-
-    fn is(self, fault: Fault) -> bool {
-        self.0.contains(fault)
-    }
-
-    /// [`Fault::WrongDefaultMaxEvents`]: an absent `max_events` is stored as 100.
-    pub fn defaults_max_events_to_100(self) -> bool {
-        self.is(Fault::WrongDefaultMaxEvents)
-    }
-
-    /// [`Fault::NonObjectIdIds`]: new ids are `sim-<n>`.
-    pub fn mints_counter_ids(self) -> bool {
-        self.is(Fault::NonObjectIdIds)
-    }
-
-    /// [`Fault::AcceptShortWorkflowId`]: a body's 24-character field takes 23 characters.
-    pub fn accepts_23_character_ids(self) -> bool {
-        self.is(Fault::AcceptShortWorkflowId)
-    }
-
-    /// [`Fault::AcceptFractionalInt`]: an integer field truncates `5.5` instead of refusing it.
-    pub fn accepts_fractional_ints(self) -> bool {
-        self.is(Fault::AcceptFractionalInt)
-    }
-
-    /// [`Fault::RejectNumericStrings`]: an integer field refuses every string.
-    pub fn rejects_numeric_strings(self) -> bool {
-        self.is(Fault::RejectNumericStrings)
-    }
-
-    /// [`Fault::RejectNullDescription`]: create refuses `description: null`.
-    pub fn rejects_null_description(self) -> bool {
-        self.is(Fault::RejectNullDescription)
-    }
-
-    /// [`Fault::CrashOnDeepDynamicVariables`]: create fails with 500 on deep `dynamic_variables`.
-    pub fn crashes_on_deep_dynamic_variables(self) -> bool {
-        self.is(Fault::CrashOnDeepDynamicVariables)
-    }
-
-    /// [`Fault::CrashOnNonBmpLogicalId`]: create fails with 500 on an astral `logical_id`.
-    pub fn crashes_on_non_bmp_logical_id(self) -> bool {
-        self.is(Fault::CrashOnNonBmpLogicalId)
-    }
-
-    /// [`Fault::AuthNotEnforced`]: an unknown key acts as the first configured key.
-    pub fn accepts_unknown_keys(self) -> bool {
-        self.is(Fault::AuthNotEnforced)
-    }
-
-    /// [`Fault::CrossTeamList`]: a list walks every team's records.
-    pub fn lists_every_team(self) -> bool {
-        self.is(Fault::CrossTeamList)
-    }
-
-    /// [`Fault::StatusFilterIgnored`]: the list's `status` filter matches everything.
-    pub fn ignores_status_filter(self) -> bool {
-        self.is(Fault::StatusFilterIgnored)
-    }
-
-    /// [`Fault::PatchResetsMaxEvents`]: an update also stores `max_events` 500.
-    pub fn patch_resets_max_events(self) -> bool {
-        self.is(Fault::PatchResetsMaxEvents)
-    }
-
-    /// [`Fault::PatchNotPersisted`]: an update answers with the change but stores nothing.
-    pub fn drops_patches(self) -> bool {
-        self.is(Fault::PatchNotPersisted)
-    }
-
-    /// [`Fault::DeleteNotDeleting`]: a delete answers 200 and removes nothing.
-    pub fn keeps_deleted(self) -> bool {
-        self.is(Fault::DeleteNotDeleting)
-    }
-
-    /// [`Fault::NullStoredAsDefault`]: an explicit `null` is stored as the field's default.
-    pub fn stores_null_as_default(self) -> bool {
-        self.is(Fault::NullStoredAsDefault)
-    }
-
-    /// [`Fault::UnknownKeysEchoed`]: unknown top-level keys of a create body are stored.
-    pub fn stores_unknown_keys(self) -> bool {
-        self.is(Fault::UnknownKeysEchoed)
-    }
-
-    /// [`Fault::OldestFirst`]: a list walks the team's records oldest first.
-    pub fn lists_oldest_first(self) -> bool {
-        self.is(Fault::OldestFirst)
-    }
-
-    /// [`Fault::SearchCaseSensitive`]: `search` compares the text as it is.
-    pub fn searches_case_sensitively(self) -> bool {
-        self.is(Fault::SearchCaseSensitive)
-    }
-
-    /// [`Fault::BigIntegersThroughF64`]: an integer past 64 bits is stored as the nearest `f64`.
-    pub fn rounds_big_integers_through_f64(self) -> bool {
-        self.is(Fault::BigIntegersThroughF64)
-    }
-
-    /// [`Fault::DeleteWithoutKey`]: a DELETE without `Authorization` acts as the first configured
-    /// key.
-    pub fn deletes_without_key(self) -> bool {
-        self.is(Fault::DeleteWithoutKey)
-    }
-
-    /// [`Fault::OtherTeamUpdateApplies`]: an update finds the id in any team, writes, then answers
-    /// 404 for another team's.
-    pub fn updates_before_checking_owner(self) -> bool {
-        self.is(Fault::OtherTeamUpdateApplies)
-    }
-
-    /// [`Fault::UpdatedAtAfterCreatedAt`]: create takes `updated_at` from a second clock reading.
-    pub fn reads_clock_twice_on_create(self) -> bool {
-        self.is(Fault::UpdatedAtAfterCreatedAt)
-    }
-
-    /// [`Fault::NullWorkflowAccepted`]: a `null` workflow object is stored as the default one.
-    pub fn accepts_null_workflow(self) -> bool {
-        self.is(Fault::NullWorkflowAccepted)
-    }
-
-    /// [`Fault::RawBodyStored`]: create stores the raw JSON of coerced top-level fields and answers
-    /// with the validated ones.
-    pub fn stores_raw_body(self) -> bool {
-        self.is(Fault::RawBodyStored)
-    }
-
-    /// [`Fault::BodyMissingAsEmpty`]: create reads an empty body as `{}`.
-    pub fn reads_missing_body_as_empty(self) -> bool {
-        self.is(Fault::BodyMissingAsEmpty)
-    }
-
-    /// [`Fault::AnyContentTypeParsed`]: every body is parsed as JSON, whatever its content type.
-    pub fn parses_any_content_type(self) -> bool {
-        self.is(Fault::AnyContentTypeParsed)
-    }
-
-    /// [`Fault::NonUtf8422`]: a body that is not UTF-8 is 422 `json_invalid`.
-    pub fn reports_non_utf8_as_json_invalid(self) -> bool {
-        self.is(Fault::NonUtf8422)
-    }
-
-    /// [`Fault::SmallBodyLimit`]: bodies over 256 KiB are 413.
-    pub fn limits_bodies_to_256_kib(self) -> bool {
-        self.is(Fault::SmallBodyLimit)
-    }
-
-    /// [`Fault::ListDefaultSize10`]: an absent `size` is 10.
-    pub fn defaults_page_size_to_10(self) -> bool {
-        self.is(Fault::ListDefaultSize10)
-    }
-
-    /// [`Fault::ExclusiveEndBound`]: `end` matches `created_at < end`.
-    pub fn excludes_end_bound(self) -> bool {
-        self.is(Fault::ExclusiveEndBound)
-    }
-
-    /// [`Fault::NaiveBoundsLocalTime`]: a `start`/`end` without an offset is UTC+02:00.
-    pub fn reads_naive_bounds_as_local_time(self) -> bool {
-        self.is(Fault::NaiveBoundsLocalTime)
-    }
-
-    /// [`Fault::UnixTimeAsMilliseconds`]: a numeric `start`/`end` is Unix milliseconds.
-    pub fn reads_unix_time_as_milliseconds(self) -> bool {
-        self.is(Fault::UnixTimeAsMilliseconds)
-    }
-
-    /// [`Fault::LogicalIdPrefixMatch`]: the `logical_id` filter matches any stored id it prefixes.
-    pub fn matches_logical_id_by_prefix(self) -> bool {
-        self.is(Fault::LogicalIdPrefixMatch)
-    }
-
-    /// [`Fault::SearchAsRegex`]: `search` is a case-insensitive regular expression.
-    pub fn searches_as_regex(self) -> bool {
-        self.is(Fault::SearchAsRegex)
-    }
-
-    /// [`Fault::SearchLogicalIdOnly`]: `search` ignores `description`.
-    pub fn searches_logical_id_only(self) -> bool {
-        self.is(Fault::SearchLogicalIdOnly)
-    }
-
-    /// [`Fault::FiltersOr`]: two or more list filters combine with OR.
-    pub fn combines_filters_with_or(self) -> bool {
-        self.is(Fault::FiltersOr)
-    }
-
-    /// [`Fault::PageBeyondEndRepeatsLast`]: a page past the last one is the last page.
-    pub fn clamps_page_to_last(self) -> bool {
-        self.is(Fault::PageBeyondEndRepeatsLast)
-    }
-
-    /// [`Fault::SizeZeroAccepted`]: `size=0` is valid.
-    pub fn accepts_size_zero(self) -> bool {
-        self.is(Fault::SizeZeroAccepted)
-    }
-
-    /// [`Fault::StaleGetAfterUpdate`]: get reads through a cache that update leaves stale.
-    pub fn caches_gets(self) -> bool {
-        self.is(Fault::StaleGetAfterUpdate)
-    }
-
-    /// [`Fault::NonHexId422`]: a 24-character path id must also be hex.
-    pub fn validates_ids_as_object_ids(self) -> bool {
-        self.is(Fault::NonHexId422)
-    }
-
-    /// [`Fault::InvalidUpdatePartiallyApplied`]: an update that fails validation still stores its
-    /// valid fields.
-    pub fn applies_valid_update_fields(self) -> bool {
-        self.is(Fault::InvalidUpdatePartiallyApplied)
-    }
-
-    /// [`Fault::EmptyDescriptionSkipped`]: an update leaves the description alone when the new one
-    /// is `""` or `null`.
-    pub fn skips_falsy_description(self) -> bool {
-        self.is(Fault::EmptyDescriptionSkipped)
-    }
-
-    /// [`Fault::UpdatedAtNotMoved`]: an update does not move `updated_at`.
-    pub fn keeps_updated_at_on_update(self) -> bool {
-        self.is(Fault::UpdatedAtNotMoved)
-    }
-
-    /// [`Fault::LostUpdate`]: an update is a slow read-modify-write of the whole record.
-    pub fn loses_concurrent_updates(self) -> bool {
-        self.is(Fault::LostUpdate)
-    }
-
-    /// [`Fault::DeleteRaceResurrects`]: an update is a slow read-modify-upsert of the whole record.
-    pub fn upserts_on_update(self) -> bool {
-        self.is(Fault::DeleteRaceResurrects)
-    }
-
-    /// [`Fault::LogicalIdUpsert`]: create removes the team's records with the same `logical_id`.
-    pub fn replaces_by_logical_id(self) -> bool {
-        self.is(Fault::LogicalIdUpsert)
-    }
-
-    /// [`Fault::BoolStringsCaseSensitive`]: a boolean field refuses a lax string that is not lower
-    /// case.
-    pub fn bool_strings_case_sensitive(self) -> bool {
-        self.is(Fault::BoolStringsCaseSensitive)
-    }
-
-    /// [`Fault::Accept25CharacterIds`]: a body's 24-character field takes longer strings.
-    pub fn accepts_long_ids(self) -> bool {
-        self.is(Fault::Accept25CharacterIds)
-    }
-
-    /// [`Fault::ApiKeyHeaderAccepted`]: without a bearer credential, `X-API-Key` is read.
-    pub fn reads_api_key_header(self) -> bool {
-        self.is(Fault::ApiKeyHeaderAccepted)
-    }
-
-    /// [`Fault::KeysCaseInsensitive`]: keys are looked up in lower case.
-    pub fn folds_key_case(self) -> bool {
-        self.is(Fault::KeysCaseInsensitive)
-    }
 }
 
 #[cfg(test)]
