@@ -338,7 +338,10 @@ pub fn plain_line(err: &clap::Error, list_faults: &str) -> String {
 /// What the command was asked to do.
 #[derive(Debug, PartialEq)]
 enum Request {
-    Serve { addr: SocketAddr, config: Config },
+    Serve {
+        addr: SocketAddr,
+        config: Config,
+    },
     #[cfg(feature = "faults")]
     ListFaults,
 }

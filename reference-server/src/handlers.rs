@@ -58,7 +58,8 @@ const HEAVY_LIST: usize = 256 * 1024;
 const HEAVY_LISTS_AT_ONCE: usize = 2;
 
 /// The validation of the create body, as a replaceable step.
-pub(crate) type CreateBody = Arc<dyn Fn(&Value) -> Result<Map<String, Value>, ApiError> + Send + Sync>;
+pub(crate) type CreateBody =
+    Arc<dyn Fn(&Value) -> Result<Map<String, Value>, ApiError> + Send + Sync>;
 /// The validation of the list query (from the raw query string), as a replaceable step.
 pub(crate) type ListQueryStep = Arc<dyn Fn(&str) -> Result<ListQuery, ApiError> + Send + Sync>;
 /// The validation of the path id, errors added to the list, as a replaceable step.

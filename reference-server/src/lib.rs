@@ -1,6 +1,7 @@
 //! The reference implementation of the Simulations API contract (`CONTRACT.md`): in memory,
-//! on axum and tokio, behaving like the FastAPI service wherever a client can tell, with
-//! switchable [`Fault`]s for the contract suite's self-test.
+//! on axum and tokio, behaving like the FastAPI service wherever a client can tell. With the
+//! `faults` feature (off by default; xtask turns it on), switchable faults for the contract
+//! suite's self-test: `Fault`, `FaultSet` and `Config::faults`.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -20,13 +21,15 @@
 //!   `coerce.rs` the lax `int` and `bool`, `query.rs` the list query, `datetime.rs` the
 //!   date-time parser.
 //! - `auth.rs`: the bearer check and the key lookup.
-//! - `store.rs`: the in-memory store behind one short-held lock.
+//! - `store.rs`: the in-memory store behind one short-held lock (`Memory`, held by the app as a
+//!   `Store`), and the listing step.
 //! - `errors.rs`: `ApiError`, rendered through `IntoResponse` in FastAPI's shapes.
-//! - `faults.rs`: the [`Fault`] catalog. A fault that only reshapes a finished response is a
-//!   `map_response` layer (`reshape.rs`) that [`app`] adds only when it is on; a fault that
-//!   changes behaviour acts through one named predicate of `Faults` where the behaviour lives.
-//!   Each catalog entry says which, and [`Fault::rules`] names the CONTRACT.md rule ids it
-//!   breaks; every rule id has at least one fault.
+//! - `faults/` (feature `faults`): the fault catalog, declared once, each fault with the
+//!   CONTRACT.md rule ids it breaks (every rule id has at least one) and where it acts. Every
+//!   fault is a decorator: [`app`] builds the server from its parts (`handlers::Parts`: the
+//!   store, the listing step, the validation steps, the body limit) and, for each fault on,
+//!   replaces a part with a decorator of it or wraps the router in a layer. No other file
+//!   names a fault.
 //! - `server.rs`: the socket side (connection cap and timeouts).
 //!
 //! # Order of checks
@@ -135,7 +138,7 @@
 //!   body is still 422) and after the 404 of an update. The contract suite's default run
 //!   (about 2 600 records over two teams) stays far below both bounds.
 //! - Every response is `application/json` except the 307 redirect (empty body), the 500 that
-//!   only faults produce (`text/plain`, as Starlette's error middleware sends) and, with
+//!   only the `faults` feature's catalog produces (`text/plain`, as Starlette's error middleware sends) and, with
 //!   [`Config::cors_origins`] set, a listed origin's CORS preflight (200 `OK`, `text/plain`, as
 //!   Starlette's `CORSMiddleware` answers; `cors.rs`).
 //!

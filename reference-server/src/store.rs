@@ -378,8 +378,7 @@ pub(crate) type Pending<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// `Arc<dyn Store>` so that it can be built with a decorator of it instead.
 pub(crate) trait Store: Send + Sync + fmt::Debug {
     /// Stores a new record, unless the caller's team would pass its [`Quota`].
-    fn create(&self, caller: &Caller, config: Map<String, Value>)
-    -> Result<Arc<Simulation>, Full>;
+    fn create(&self, caller: &Caller, config: Map<String, Value>) -> Result<Arc<Simulation>, Full>;
 
     /// The team's record `id`.
     fn get(&self, team: &str, id: &str) -> Option<Arc<Simulation>>;
@@ -529,11 +528,7 @@ impl Memory {
 }
 
 impl Store for Memory {
-    fn create(
-        &self,
-        caller: &Caller,
-        config: Map<String, Value>,
-    ) -> Result<Arc<Simulation>, Full> {
+    fn create(&self, caller: &Caller, config: Map<String, Value>) -> Result<Arc<Simulation>, Full> {
         // Work proportional to the record's size happens before the lock.
         let lowered = lowered(&config);
         let weight = config_weight(&config);
@@ -705,7 +700,9 @@ mod tests {
             description: Some(Value::from("x".repeat(n))),
             status: None,
         };
-        store.update_now(&caller(), &a.id, &grow(3_000)).expect("room");
+        store
+            .update_now(&caller(), &a.id, &grow(3_000))
+            .expect("room");
         let (bytes, weights) = summed(&store);
         assert_eq!(bytes, weights);
         assert_eq!(
@@ -717,12 +714,15 @@ mod tests {
             (bytes, weights),
             "a refused update changes nothing"
         );
-        store.update_now(&caller(), &a.id, &grow(1)).expect("shrinking");
+        store
+            .update_now(&caller(), &a.id, &grow(1))
+            .expect("shrinking");
         assert!(store.delete("t", &b.id));
         let (bytes, weights) = summed(&store);
         assert_eq!(bytes, weights);
         assert!(
-            store.update_now(&caller(), "nope", &grow(1))
+            store
+                .update_now(&caller(), "nope", &grow(1))
                 .expect("room")
                 .is_none()
         );

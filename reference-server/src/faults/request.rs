@@ -8,7 +8,7 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::{Next, from_fn, from_fn_with_state, map_request_with_state};
+use axum::middleware::{Next, from_fn, from_fn_with_state, map_request, map_request_with_state};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, Limited};
 use serde_json::{Map, Value};
@@ -29,7 +29,11 @@ pub(super) struct Keys(Arc<Vec<Vec<u8>>>);
 impl Keys {
     pub fn new(config: &crate::Config) -> Self {
         Keys(Arc::new(
-            config.keys.iter().map(|k| k.key.as_bytes().to_vec()).collect(),
+            config
+                .keys
+                .iter()
+                .map(|k| k.key.as_bytes().to_vec())
+                .collect(),
         ))
     }
 
@@ -39,13 +43,16 @@ impl Keys {
 }
 
 /// `router` wrapped in `fault`'s layer if it has one here.
-pub(super) fn with_layer(router: Router, fault: Fault, keys: &Keys, memory: &Arc<Memory>) -> Router {
+pub(super) fn with_layer(
+    router: Router,
+    fault: Fault,
+    keys: &Keys,
+    memory: &Arc<Memory>,
+) -> Router {
     let keys = keys.clone();
     match fault {
-        Fault::ApiKeyHeaderAccepted => {
-            router.layer(map_request_with_state(keys, api_key_header))
-        }
-        Fault::KeysCaseInsensitive => router.layer(map_request_with_state(keys, fold_key_case)),
+        Fault::ApiKeyHeaderAccepted => router.layer(map_request(api_key_header)),
+        Fault::KeysCaseInsensitive => router.layer(map_request(fold_key_case)),
         Fault::AuthNotEnforced => router.layer(map_request_with_state(keys, unknown_key_as_first)),
         Fault::DeleteWithoutKey => router.layer(map_request_with_state(keys, delete_without_key)),
         Fault::AnyContentTypeParsed => router.layer(from_fn(any_content_type)),
@@ -72,7 +79,7 @@ fn bearer(headers: &mut HeaderMap, key: &[u8]) {
 
 /// [`Fault::ApiKeyHeaderAccepted`]: without a bearer credential, a non-empty `X-API-Key` is
 /// the credential (`HTTPBearer(auto_error=False)` beside an `APIKeyHeader`).
-async fn api_key_header(State(_): State<Keys>, mut request: Request) -> Request {
+async fn api_key_header(mut request: Request) -> Request {
     if credential(request.headers()).is_none()
         && let Some(key) = request
             .headers()
@@ -86,7 +93,7 @@ async fn api_key_header(State(_): State<Keys>, mut request: Request) -> Request 
 }
 
 /// [`Fault::KeysCaseInsensitive`]: the credential is looked up in lower case.
-async fn fold_key_case(State(_): State<Keys>, mut request: Request) -> Request {
+async fn fold_key_case(mut request: Request) -> Request {
     if let Some(folded) = credential(request.headers()).map(<[u8]>::to_ascii_lowercase) {
         bearer(request.headers_mut(), &folded);
     }

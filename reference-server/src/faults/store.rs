@@ -452,7 +452,10 @@ fn page_step(inner: PageStep, fault: Fault) -> Option<PageStep> {
             };
             let kept: Vec<_> = records
                 .iter()
-                .filter(|s| s.text_field("logical_id").is_some_and(|t| t.starts_with(prefix)))
+                .filter(|s| {
+                    s.text_field("logical_id")
+                        .is_some_and(|t| t.starts_with(prefix))
+                })
                 .cloned()
                 .collect();
             let mut rest = query.clone();
@@ -564,7 +567,10 @@ fn filters_or(inner: &PageStep, records: &[Arc<Simulation>], query: &ListQuery) 
         only(&|q| q.logical_id.clone_from(&query.logical_id));
     }
     if query.selected_workflow_id.is_some() {
-        only(&|q| q.selected_workflow_id.clone_from(&query.selected_workflow_id));
+        only(&|q| {
+            q.selected_workflow_id
+                .clone_from(&query.selected_workflow_id)
+        });
     }
     if query.counter_workflow_id.is_some() {
         only(&|q| q.counter_workflow_id.clone_from(&query.counter_workflow_id));

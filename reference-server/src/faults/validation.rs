@@ -35,8 +35,8 @@ pub(super) fn decorate(mut parts: Parts, fault: Fault) -> Parts {
 
 /// Each field of `body` named in `fields`, and each of those fields in the body's workflow
 /// objects named in `workflow_fields`, as a mutable value with its `loc`.
-fn each_field<'b>(
-    body: &'b mut Value,
+fn each_field(
+    body: &mut Value,
     fields: &[&str],
     workflow_fields: &[&str],
     mut visit: impl FnMut(&mut Value, Vec<Value>),
@@ -181,8 +181,7 @@ fn create_body(inner: CreateBody, fault: Fault) -> Option<CreateBody> {
         Fault::AcceptFractionalInt => Arc::new(move |body| {
             let mut body = body.clone();
             each_field(&mut body, &INT_FIELDS, &WORKFLOW_INT_FIELDS, |value, _| {
-                if let Some(float) = value.as_f64().filter(|f| f.is_finite() && f.fract() != 0.0)
-                {
+                if let Some(float) = value.as_f64().filter(|f| f.is_finite() && f.fract() != 0.0) {
                     *value = Value::from(float.trunc());
                 }
             });
@@ -235,14 +234,19 @@ fn create_body(inner: CreateBody, fault: Fault) -> Option<CreateBody> {
         // `f64`.
         Fault::BigIntegersThroughF64 => Arc::new(move |body| {
             let mut config = Value::Object(inner(body)?);
-            each_field(&mut config, &INT_FIELDS, &WORKFLOW_INT_FIELDS, |value, _| {
-                if let Value::Number(n) = value
-                    && n.as_i64().is_none()
-                    && !n.as_str().contains(['.', 'e', 'E'])
-                {
-                    *value = n.as_str().parse::<f64>().map_or(Value::Null, Value::from);
-                }
-            });
+            each_field(
+                &mut config,
+                &INT_FIELDS,
+                &WORKFLOW_INT_FIELDS,
+                |value, _| {
+                    if let Value::Number(n) = value
+                        && n.as_i64().is_none()
+                        && !n.as_str().contains(['.', 'e', 'E'])
+                    {
+                        *value = n.as_str().parse::<f64>().map_or(Value::Null, Value::from);
+                    }
+                },
+            );
             Ok(match config {
                 Value::Object(config) => config,
                 _ => serde_json::Map::new(),
