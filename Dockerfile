@@ -14,8 +14,9 @@
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 COPY . .
-# --locked: the versions of the committed Cargo.lock, as CI tests them.
-RUN cargo build --release --locked --package reference-server --bin reference-server
+# --locked: the versions of the committed Cargo.lock, as CI tests them. --features faults: the
+# fault catalog (`--fault`, `--list-faults`), which the faithful server's default build leaves out.
+RUN cargo build --release --locked --package reference-server --bin reference-server --features faults
 
 # glibc and libgcc (what a Rust binary links dynamically) of the build image's Debian, and no
 # shell; `nonroot` is uid 65532.

@@ -6,7 +6,6 @@ use axum::http::{HeaderMap, header};
 
 use crate::ApiKey;
 use crate::errors::ApiError;
-use crate::faults::Faults;
 use crate::store::Caller;
 
 /// The bearer credential of `Authorization`, as [`Keys::authenticate`] reads it; `None` when
@@ -26,12 +25,10 @@ pub(crate) fn credential(headers: &HeaderMap) -> Option<&[u8]> {
 #[derive(Debug)]
 pub(crate) struct Keys {
     by_key: HashMap<Vec<u8>, Caller>,
-    first: Option<Caller>,
-    faults: Faults,
 }
 
 impl Keys {
-    pub fn new(keys: &[ApiKey], faults: Faults) -> Self {
+    pub fn new(keys: &[ApiKey]) -> Self {
         let caller = |k: &ApiKey| Caller {
             team: k.team.clone(),
             user: k.user.clone(),
@@ -41,8 +38,6 @@ impl Keys {
                 .iter()
                 .map(|k| (k.key.as_bytes().to_vec(), caller(k)))
                 .collect(),
-            first: keys.first().map(caller),
-            faults,
         }
     }
 
@@ -51,39 +46,10 @@ impl Keys {
     /// it, without surrounding white space, as FastAPI's `HTTPBearer` strips it (the oracle
     /// accepts `Bearer  KEY `).
     pub fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
-        let credential = match credential(headers) {
-            Some(credential) => credential,
-            None if self.faults.reads_api_key_header() => headers
-                .get("x-api-key")
-                .map(|v| v.as_bytes().trim_ascii())
-                .filter(|key| !key.is_empty())
-                .ok_or(ApiError::NotAuthenticated)?,
-            None => return Err(ApiError::NotAuthenticated),
-        };
-        let folded;
-        let credential = if self.faults.folds_key_case() {
-            folded = credential.to_ascii_lowercase();
-            &folded[..]
-        } else {
-            credential
-        };
-        match self.by_key.get(credential) {
-            Some(caller) => Ok(caller.clone()),
-            None if self.faults.accepts_unknown_keys() => {
-                self.first.clone().ok_or(ApiError::InvalidApiKey)
-            }
-            None => Err(ApiError::InvalidApiKey),
-        }
-    }
-
-    /// DELETE's authentication: [`Keys::authenticate`], except that under
-    /// [`Faults::deletes_without_key`] a request with no `Authorization` header at all is
-    /// served as the first configured key's user (an optional bearer dependency that falls back
-    /// to a service user).
-    pub fn authenticate_delete(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
-        if self.faults.deletes_without_key() && !headers.contains_key(header::AUTHORIZATION) {
-            return self.first.clone().ok_or(ApiError::NotAuthenticated);
-        }
-        self.authenticate(headers)
+        let credential = credential(headers).ok_or(ApiError::NotAuthenticated)?;
+        self.by_key
+            .get(credential)
+            .cloned()
+            .ok_or(ApiError::InvalidApiKey)
     }
 }

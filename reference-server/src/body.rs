@@ -9,12 +9,9 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::{Number, Value, json};
 
 use crate::errors::{ApiError, FieldError};
-use crate::faults::Faults;
 
 /// Bodies over this many bytes are refused with 413 (the contract's 1 MiB).
 pub(crate) const MAX_BODY: usize = 1024 * 1024;
-/// The limit under [`Faults::limits_bodies_to_256_kib`].
-const SMALL_MAX_BODY: usize = 256 * 1024;
 
 /// What FastAPI hands to body validation.
 #[derive(Debug)]
@@ -57,18 +54,14 @@ async fn discard(mut body: Body) -> bool {
     }
 }
 
-/// Reads and decodes the body: 413 when over [`MAX_BODY`], 400 when unreadable or a JSON body
-/// Python cannot decode, 422 `json_invalid` when a JSON body does not parse.
+/// Reads and decodes the body: 413 when over `limit` bytes (the server's is [`MAX_BODY`]), 400
+/// when unreadable or a JSON body Python cannot decode, 422 `json_invalid` when a JSON body does
+/// not parse.
 pub(crate) async fn read(
     headers: &HeaderMap,
     body: Body,
-    faults: Faults,
+    limit: usize,
 ) -> Result<Received, ApiError> {
-    let limit = if faults.limits_bodies_to_256_kib() {
-        SMALL_MAX_BODY
-    } else {
-        MAX_BODY
-    };
     // Refuse a declared oversize body without reading it.
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -90,20 +83,12 @@ pub(crate) async fn read(
     if bytes.is_empty() {
         return Ok(Received::Missing);
     }
-    if !is_json_content_type(headers) && !faults.parses_any_content_type() {
+    if !is_json_content_type(headers) {
         // FastAPI hands the bytes themselves to validation, undecoded.
         return Ok(Received::Raw(String::from_utf8_lossy(&bytes).into_owned()));
     }
     let decoded = match python_decode(&bytes) {
         Ok(text) => text,
-        Err(valid_up_to) if faults.reports_non_utf8_as_json_invalid() => {
-            // The decode error surfaces as a JSON error at the first bad byte.
-            let valid = std::str::from_utf8(&bytes[..valid_up_to]).unwrap_or("");
-            return Err(json_invalid_at(
-                valid.chars().count(),
-                "'utf-8' codec can't decode byte",
-            ));
-        }
         Err(_) => return Err(ApiError::BodyParse),
     };
     let text = decoded.as_ref();
@@ -190,8 +175,8 @@ fn number_end(bytes: &[u8], start: usize) -> usize {
 /// Decodes a body as Python's `json.loads(bytes)` does (`json.detect_encoding`): UTF-32 or
 /// UTF-16 by their byte order mark, UTF-8 with one skipped, else by where the zero bytes of
 /// the first four sit (JSON text starts with an ASCII character), else UTF-8. `Err` holds how
-/// many leading bytes are valid UTF-8, for the fault that reports the rest as JSON.
-fn python_decode(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, usize> {
+/// many leading bytes are valid UTF-8.
+pub(crate) fn python_decode(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, usize> {
     use std::borrow::Cow;
     fn utf8(b: &[u8]) -> Result<Cow<'_, str>, usize> {
         std::str::from_utf8(b)
@@ -429,7 +414,7 @@ pub(crate) fn as_written(value: &Value) -> Value {
 /// FastAPI parses the body as JSON only when the content type is `application/json` or
 /// `application/<anything>+json` (parameters and case ignored); without one, the body is text
 /// that validation refuses, as the FastAPI oracle answers.
-fn is_json_content_type(headers: &HeaderMap) -> bool {
+pub(crate) fn is_json_content_type(headers: &HeaderMap) -> bool {
     let Some(value) = headers.get(header::CONTENT_TYPE) else {
         return false;
     };
@@ -497,7 +482,7 @@ fn json_invalid(
 }
 
 /// FastAPI's `json_invalid` at a character offset of the body.
-fn json_invalid_at(position: usize, python_reason: &str) -> ApiError {
+pub(crate) fn json_invalid_at(position: usize, python_reason: &str) -> ApiError {
     ApiError::validation(vec![
         FieldError::new(
             "json_invalid",

@@ -12,10 +12,13 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+#[cfg(feature = "faults")]
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
-use crate::{ApiKey, Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault, FaultSet};
+use crate::{ApiKey, Config, DEV_KEY, DEV_OTHER_TEAM_KEY};
+#[cfg(feature = "faults")]
+use crate::{Fault, FaultSet};
 
 /// The environment variable the server reads keys from, in the format of `--api-key-file`.
 pub const KEYS_VARIABLE: &str = "SERVE_API_KEYS";
@@ -87,6 +90,7 @@ pub struct ServeArgs {
     api_key_file: Option<PathBuf>,
     /// Switch on deliberate contract violations (see --list-faults); repeatable, or several
     /// separated by commas
+    #[cfg(feature = "faults")]
     #[arg(long = "fault", value_name = "NAME", value_delimiter = ',', value_parser = fault_parser())]
     faults: Vec<Fault>,
     /// Let browser pages from ORIGIN (SCHEME://HOST[:PORT]) call the server (CORS);
@@ -119,6 +123,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "MIB", default_value = "256", value_parser = number_in(1..=1_048_576u64))]
     max_team_mib: u64,
     /// List the fault catalog and exit
+    #[cfg(feature = "faults")]
     #[arg(long)]
     list_faults: bool,
 }
@@ -202,6 +207,7 @@ where
     }
 }
 
+#[cfg(feature = "faults")]
 /// `--fault NAME`: one of the catalog's names (`Fault::ALL`), listed in help.
 pub fn fault_parser() -> impl TypedValueParser<Value = Fault> {
     PossibleValuesParser::new(Fault::ALL.iter().map(|f| PossibleValue::new(f.name())))
@@ -332,12 +338,17 @@ pub fn plain_line(err: &clap::Error, list_faults: &str) -> String {
 /// What the command was asked to do.
 #[derive(Debug, PartialEq)]
 enum Request {
-    Serve { addr: SocketAddr, config: Config },
+    Serve {
+        addr: SocketAddr,
+        config: Config,
+    },
+    #[cfg(feature = "faults")]
     ListFaults,
 }
 
 /// `args` read, with `env_keys` the value of [`KEYS_VARIABLE`] if set.
 fn request(args: ServeArgs, env_keys: Option<OsString>) -> Result<Request, CliError> {
+    #[cfg(feature = "faults")]
     if args.list_faults {
         return Ok(Request::ListFaults);
     }
@@ -379,7 +390,10 @@ fn request(args: ServeArgs, env_keys: Option<OsString>) -> Result<Request, CliEr
     }
     let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
     // A fault named twice is switched on once.
-    config.faults = args.faults.iter().copied().collect::<FaultSet>();
+    #[cfg(feature = "faults")]
+    {
+        config.faults = args.faults.iter().copied().collect::<FaultSet>();
+    }
     config.cors_origins = args.cors;
     config.latency = Duration::from_millis(args.latency);
     config.max_connections = count(args.max_connections);
@@ -434,14 +448,16 @@ fn say(line: &str) {
     let _ = writeln!(io::stdout().lock(), "{line}");
 }
 
-/// The fault catalog, one fault a line. A reader that stops early (`| head -1`) ends the
+#[cfg(feature = "faults")]
+/// The fault catalog, one fault a line: name, description, the rule ids it breaks and where it
+/// acts (`Fault::acts`). A reader that stops early (`| head -1`) ends the
 /// listing quietly: the error is returned for the caller to treat as the end.
 fn list_faults(out: &mut impl Write) -> io::Result<()> {
     let width = Fault::ALL.iter().map(|f| f.name().len()).max().unwrap_or(0);
     for fault in Fault::ALL {
         writeln!(
             out,
-            "{:width$}  {} [{}]",
+            "{:width$}  {} [{}] ({})",
             fault.name(),
             fault.description(),
             fault
@@ -449,7 +465,8 @@ fn list_faults(out: &mut impl Write) -> io::Result<()> {
                 .iter()
                 .map(|r| r.id())
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            fault.acts().name()
         )?;
     }
     out.flush()
@@ -474,6 +491,7 @@ const OWN_DESCRIPTORS: u64 = 32;
 /// for that (unless the program has one).
 pub fn run(args: ServeArgs) -> Result<(), CliError> {
     let (addr, config) = match request(args, std::env::var_os(KEYS_VARIABLE))? {
+        #[cfg(feature = "faults")]
         Request::ListFaults => {
             return match list_faults(&mut io::stdout().lock()) {
                 Err(source) if source.kind() != io::ErrorKind::BrokenPipe => {
@@ -534,6 +552,7 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
         if !config.cors_origins.is_empty() {
             say(&format!("CORS on for {}", config.cors_origins.join(", ")));
         }
+        #[cfg(feature = "faults")]
         for fault in config.faults.iter() {
             say(&format!("FAULT ON: {} ({})", fault.name(), fault.description()));
         }
@@ -572,6 +591,8 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
 }
 
 #[cfg(test)]
+// Without the catalog, serving is the only request.
+#[cfg_attr(not(feature = "faults"), allow(irrefutable_let_patterns))]
 mod tests {
     use super::*;
 
@@ -647,8 +668,6 @@ mod tests {
             "k1:t1:u1",
             "--api-key",
             "k2:t2:u2",
-            "--fault",
-            "oldest-first",
             "--latency",
             "5",
             "--max-connections",
@@ -665,39 +684,39 @@ mod tests {
         assert_eq!(addr.port(), 0);
         assert_eq!(config.keys.len(), 2);
         assert_eq!(config.keys[1].team, "t2");
-        assert_eq!(config.faults, Fault::OldestFirst.into());
         assert_eq!(config.latency, Duration::from_millis(5));
         assert_eq!(config.max_connections, 64);
         assert_eq!(config.header_read_timeout, Duration::from_secs(2));
         assert_eq!(config.io_timeout, Duration::from_secs(3));
-        assert_eq!(
-            parse(&args(&["--list-faults"])).expect("parses"),
-            Request::ListFaults
-        );
     }
 
     /// `--fault` repeated, or with names separated by commas, switches each on; a name given
     /// twice is one fault; a bad name among good ones is one error line.
+    #[cfg(feature = "faults")]
     #[test]
     fn several_faults_are_switched_on_together() {
+        assert_eq!(
+            parse(&args(&["--list-faults"])).expect("parses"),
+            Request::ListFaults
+        );
+        // Three faults of the catalog, named out of catalog order.
+        let [first, second, third] = [Fault::ALL[0], Fault::ALL[1], Fault::ALL[2]];
         let config = config_of(parse(&args(&[
             "--fault",
-            "create-returns-201,oldest-first",
+            &format!("{second},{third}"),
             "--fault",
-            "wrong-default-max-events",
+            first.name(),
             "--fault",
-            "oldest-first",
+            third.name(),
         ])));
         assert_eq!(
             config.faults.iter().collect::<Vec<_>>(),
-            [
-                Fault::WrongDefaultMaxEvents,
-                Fault::CreateReturns201,
-                Fault::OldestFirst
-            ]
+            [first, second, third]
         );
         assert!(config_of(parse(&[])).faults.is_empty());
-        for bad in ["oldest-first,nope", "oldest-first,", ","] {
+        let good = first.name();
+        for bad in [format!("{good},nope"), format!("{good},"), ",".to_owned()] {
+            let bad = bad.as_str();
             let error = parse(&args(&["--fault", bad])).expect_err(bad).to_string();
             assert!(error.starts_with("error: "), "{error}");
             assert!(!error.contains('\n'), "{error}");
@@ -915,6 +934,7 @@ mod tests {
 
     /// The listing stops at the first refused write and says so; `run` turns a broken pipe
     /// into a quiet exit 0.
+    #[cfg(feature = "faults")]
     #[test]
     fn the_fault_listing_stops_at_a_closed_reader() {
         struct Closed;

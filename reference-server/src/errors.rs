@@ -82,7 +82,8 @@ pub(crate) enum ApiError {
     Validation(Vec<FieldError>),
     /// 409: the team's storage is full (the crate docs say why 409).
     StorageFull(crate::store::Quota),
-    /// 500, only ever produced by a fault.
+    /// 500, only ever produced by the `faults` feature's catalog.
+    #[cfg(feature = "faults")]
     Internal,
 }
 
@@ -147,6 +148,7 @@ impl IntoResponse for ApiError {
                     quota.records, quota.bytes
                 ),
             ),
+            #[cfg(feature = "faults")]
             ApiError::Internal => {
                 // Starlette's ServerErrorMiddleware answers a crash with plain text.
                 let mut response =

@@ -23,15 +23,14 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use percent_encoding::percent_decode_str;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::Config;
 use crate::auth::Keys;
 use crate::body::{self, Received};
 use crate::errors::{ApiError, FieldError, json_bytes_response, json_response};
-use crate::faults::Faults;
-use crate::store::{Quota, Snapshot, Store};
-use crate::validate;
+use crate::store::{self, Memory, PageStep, Quota, Simulation, Snapshot, Store};
+use crate::validate::{self, ListQuery};
 
 /// The collection path; the item path is this plus `/{simulation_id}`.
 pub(crate) const COLLECTION: &str = "/workflows/v1/simulations";
@@ -58,29 +57,63 @@ const HEAVY_LIST: usize = 256 * 1024;
 /// while it is built, so this bounds that memory and leaves cores for everyone else.
 const HEAVY_LISTS_AT_ONCE: usize = 2;
 
+/// The validation of the create body, as a replaceable step.
+pub(crate) type CreateBody =
+    Arc<dyn Fn(&Value) -> Result<Map<String, Value>, ApiError> + Send + Sync>;
+/// The validation of the list query (from the raw query string), as a replaceable step.
+pub(crate) type ListQueryStep = Arc<dyn Fn(&str) -> Result<ListQuery, ApiError> + Send + Sync>;
+/// The validation of the path id, errors added to the list, as a replaceable step.
+pub(crate) type PathId = Arc<dyn Fn(&str, &mut Vec<FieldError>) + Send + Sync>;
+
+/// The parts an app is built from: the storage and the steps of the operations that a
+/// decorator may replace (the `faults` feature's catalog does, each fault one part). The
+/// faithful server is [`Parts::faithful`], unchanged.
+#[derive(Clone)]
+pub(crate) struct Parts {
+    /// The store itself, for decorators that write through its primitives.
+    #[cfg(feature = "faults")]
+    pub memory: Arc<Memory>,
+    /// What the operations store through: `memory`, or a decorator of it.
+    pub store: Arc<dyn Store>,
+    pub create_body: CreateBody,
+    pub list_query: ListQueryStep,
+    pub path_id: PathId,
+    pub page: PageStep,
+    /// Bodies over this many bytes are 413.
+    pub max_body: usize,
+}
+
+impl Parts {
+    pub fn faithful(config: &Config) -> Self {
+        let memory = Arc::new(Memory::new(Quota {
+            records: config.max_team_records,
+            bytes: config.max_team_bytes,
+        }));
+        Parts {
+            store: Arc::clone(&memory) as Arc<dyn Store>,
+            #[cfg(feature = "faults")]
+            memory,
+            create_body: Arc::new(validate::create_body),
+            list_query: Arc::new(validate::list_query),
+            path_id: Arc::new(validate::path_id),
+            page: Arc::new(store::page),
+            max_body: body::MAX_BODY,
+        }
+    }
+}
+
 /// Everything a request needs, shared by all connections.
-#[derive(Debug)]
 pub(crate) struct AppState {
     keys: Keys,
-    store: Store,
-    /// For body validation; the store and the keys hold their own copy.
-    faults: Faults,
+    parts: Parts,
     heavy_lists: tokio::sync::Semaphore,
 }
 
 impl AppState {
-    pub fn new(config: &Config) -> Self {
-        let faults = Faults::from(config.faults);
+    pub fn new(config: &Config, parts: Parts) -> Self {
         AppState {
-            keys: Keys::new(&config.keys, faults),
-            store: Store::new(
-                faults,
-                Quota {
-                    records: config.max_team_records,
-                    bytes: config.max_team_bytes,
-                },
-            ),
-            faults,
+            keys: Keys::new(&config.keys),
+            parts,
             heavy_lists: tokio::sync::Semaphore::new(HEAVY_LISTS_AT_ONCE),
         }
     }
@@ -128,6 +161,16 @@ fn route(decoded: &str) -> Option<Route> {
     }
     let id = rest.strip_prefix('/')?;
     (!id.is_empty() && !id.contains('/')).then(|| Route::Item(id.to_owned()))
+}
+
+/// Whether the operation `request` reaches reads a body: create and update.
+#[cfg(feature = "faults")]
+pub(crate) fn reads_body(request: &Request) -> bool {
+    let decoded = percent_decode_str(request.uri().path()).decode_utf8_lossy();
+    matches!(
+        (route(&decoded), request.method()),
+        (Some(Route::Collection), &Method::POST) | (Some(Route::Item(_)), &Method::PATCH)
+    )
 }
 
 /// The one handler behind the router: routes, then runs the operation.
@@ -202,7 +245,7 @@ fn redirect_or_not_found(decoded: &str, request: &Request) -> ApiError {
     ApiError::PathNotFound
 }
 
-fn simulation_response(simulation: &crate::store::Simulation) -> Response {
+fn simulation_response(simulation: &Simulation) -> Response {
     json_response(
         StatusCode::OK,
         &json!({ "simulation": simulation.to_json() }),
@@ -212,24 +255,14 @@ fn simulation_response(simulation: &crate::store::Simulation) -> Response {
 /// Body first (400/413/422 json_invalid), then auth (401), then validation (422).
 async fn create(state: &AppState, request: Request) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
-    let received = body::read(&parts.headers, body, state.faults).await?;
+    let received = body::read(&parts.headers, body, state.parts.max_body).await?;
     let caller = state.keys.authenticate(&parts.headers)?;
     let body = match received {
-        Received::Missing if state.faults.reads_missing_body_as_empty() => json!({}),
         Received::Missing => return Err(missing_body()),
         received => received.value(),
     };
-    let config = validate::create_body(&body, state.faults)?;
-    if state.faults.stores_raw_body() {
-        // The answer is built from the validated model, the record from the request's dict.
-        let simulation = state
-            .store
-            .create(&caller, validate::with_raw_scalars(&config, &body))?;
-        let mut answer = crate::store::Simulation::clone(&simulation);
-        answer.config = config;
-        return Ok(simulation_response(&answer));
-    }
-    let simulation = state.store.create(&caller, config)?;
+    let config = (state.parts.create_body)(&body)?;
+    let simulation = state.parts.store.create(&caller, config)?;
     Ok(simulation_response(&simulation))
 }
 
@@ -244,9 +277,10 @@ fn missing_body() -> ApiError {
 
 async fn list(state: &AppState, request: Request) -> Result<Response, ApiError> {
     let caller = state.keys.authenticate(request.headers())?;
-    let query = validate::list_query(request.uri().query().unwrap_or(""), state.faults)?;
-    let snapshot = state.store.snapshot(&caller.team);
-    let build = move |snapshot: &Snapshot| snapshot.page(&query).to_json_bytes();
+    let query = (state.parts.list_query)(request.uri().query().unwrap_or(""))?;
+    let snapshot = state.parts.store.snapshot(&caller.team);
+    let page = Arc::clone(&state.parts.page);
+    let build = move |snapshot: &Snapshot| page(&snapshot.records, &query).to_json_bytes();
     if snapshot.weight() <= HEAVY_LIST {
         return Ok(json_bytes_response(StatusCode::OK, build(&snapshot)));
     }
@@ -266,17 +300,18 @@ async fn list(state: &AppState, request: Request) -> Result<Response, ApiError> 
 
 fn get(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Response, ApiError> {
     let caller = state.keys.authenticate(headers)?;
-    check_id(id, state.faults)?;
+    check_id(id, &state.parts)?;
     let simulation = state
+        .parts
         .store
         .get(&caller.team, id)
         .ok_or(ApiError::SimulationNotFound)?;
     Ok(simulation_response(&simulation))
 }
 
-fn check_id(id: &str, faults: Faults) -> Result<(), ApiError> {
+fn check_id(id: &str, parts: &Parts) -> Result<(), ApiError> {
     let mut errors = Vec::new();
-    validate::path_id(id, &mut errors, faults);
+    (parts.path_id)(id, &mut errors);
     if errors.is_empty() {
         Ok(())
     } else {
@@ -286,12 +321,11 @@ fn check_id(id: &str, faults: Faults) -> Result<(), ApiError> {
 
 async fn update(state: &AppState, request: Request, id: &str) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
-    let received = body::read(&parts.headers, body, state.faults).await?;
+    let received = body::read(&parts.headers, body, state.parts.max_body).await?;
     let caller = state.keys.authenticate(&parts.headers)?;
     // Path errors come first in FastAPI's list, then the body's.
     let mut errors = Vec::new();
-    validate::path_id(id, &mut errors, state.faults);
-    let path_ok = errors.is_empty();
+    (state.parts.path_id)(id, &mut errors);
     let changes = match received {
         Received::Missing => {
             errors.push(FieldError::new(
@@ -305,32 +339,17 @@ async fn update(state: &AppState, request: Request, id: &str) -> Result<Response
         received => validate::update_body(&received.value(), &mut errors),
     };
     if !errors.is_empty() {
-        let some_valid = changes.description.is_some() || changes.status.is_some();
-        if path_ok && some_valid && state.faults.applies_valid_update_fields() {
-            // Each field was saved as it validated; the errors are raised at the end.
-            // Refused for room, nothing was saved: the 422 is the answer either way.
-            let _ = state.store.update(&caller, id, &changes);
-        }
         return Err(ApiError::validation(errors));
     }
-    let faults = state.faults;
-    let updated = if faults.loses_concurrent_updates() || faults.upserts_on_update() {
-        let upsert = faults.upserts_on_update();
-        state
-            .store
-            .update_read_modify_write(&caller, id, &changes, upsert)
-            .await
-    } else {
-        state.store.update(&caller, id, &changes)?
-    };
+    let updated = state.parts.store.update(&caller, id, &changes).await?;
     let simulation = updated.ok_or(ApiError::SimulationNotFound)?;
     Ok(simulation_response(&simulation))
 }
 
 fn delete(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Response, ApiError> {
-    let caller = state.keys.authenticate_delete(headers)?;
-    check_id(id, state.faults)?;
-    if !state.store.delete(&caller.team, id) {
+    let caller = state.keys.authenticate(headers)?;
+    check_id(id, &state.parts)?;
+    if !state.parts.store.delete(&caller.team, id) {
         return Err(ApiError::SimulationNotFound);
     }
     Ok(json_response(

@@ -1,6 +1,7 @@
 //! The reference implementation of the Simulations API contract (`CONTRACT.md`): in memory,
-//! on axum and tokio, behaving like the FastAPI service wherever a client can tell, with
-//! switchable [`Fault`]s for the contract suite's self-test.
+//! on axum and tokio, behaving like the FastAPI service wherever a client can tell. With the
+//! `faults` feature (off by default; xtask turns it on), switchable faults for the contract
+//! suite's self-test: `Fault`, `FaultSet` and `Config::faults`.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -20,13 +21,15 @@
 //!   `coerce.rs` the lax `int` and `bool`, `query.rs` the list query, `datetime.rs` the
 //!   date-time parser.
 //! - `auth.rs`: the bearer check and the key lookup.
-//! - `store.rs`: the in-memory store behind one short-held lock.
+//! - `store.rs`: the in-memory store behind one short-held lock (`Memory`, held by the app as a
+//!   `Store`), and the listing step.
 //! - `errors.rs`: `ApiError`, rendered through `IntoResponse` in FastAPI's shapes.
-//! - `faults.rs`: the [`Fault`] catalog. A fault that only reshapes a finished response is a
-//!   `map_response` layer (`reshape.rs`) that [`app`] adds only when it is on; a fault that
-//!   changes behaviour acts through one named predicate of `Faults` where the behaviour lives.
-//!   Each catalog entry says which, and [`Fault::rules`] names the CONTRACT.md rule ids it
-//!   breaks; every rule id has at least one fault.
+//! - `faults/` (feature `faults`): the fault catalog, declared once, each fault with the
+//!   CONTRACT.md rule ids it breaks (every rule id has at least one) and where it acts. Every
+//!   fault is a decorator: [`app`] builds the server from its parts (`handlers::Parts`: the
+//!   store, the listing step, the validation steps, the body limit) and, for each fault on,
+//!   replaces a part with a decorator of it or wraps the router in a layer. No other file
+//!   names a fault.
 //! - `server.rs`: the socket side (connection cap and timeouts).
 //!
 //! # Order of checks
@@ -135,7 +138,7 @@
 //!   body is still 422) and after the 404 of an update. The contract suite's default run
 //!   (about 2 600 records over two teams) stays far below both bounds.
 //! - Every response is `application/json` except the 307 redirect (empty body), the 500 that
-//!   only faults produce (`text/plain`, as Starlette's error middleware sends) and, with
+//!   only the `faults` feature's catalog produces (`text/plain`, as Starlette's error middleware sends) and, with
 //!   [`Config::cors_origins`] set, a listed origin's CORS preflight (200 `OK`, `text/plain`, as
 //!   Starlette's `CORSMiddleware` answers; `cors.rs`).
 //!
@@ -195,9 +198,9 @@ mod body;
 pub mod cli;
 mod cors;
 mod errors;
+#[cfg(feature = "faults")]
 mod faults;
 mod handlers;
-mod reshape;
 mod server;
 mod store;
 mod validate;
@@ -215,7 +218,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use errors::ConfigError;
-pub use faults::{Fault, FaultSet, UnknownFault};
+#[cfg(feature = "faults")]
+pub use faults::{Acts, Fault, FaultSet, UnknownFault};
 
 /// Where the server serves the API's OpenAPI document (the stored spec), as the real service
 /// does; no key needed.
@@ -279,7 +283,9 @@ impl FromStr for ApiKey {
 pub struct Config {
     /// Every accepted key; each belongs to one team and one user.
     pub keys: Vec<ApiKey>,
-    /// The deliberate contract violations switched on; empty for the faithful server.
+    /// The deliberate contract violations switched on; empty for the faithful server. Only
+    /// with the `faults` feature.
+    #[cfg(feature = "faults")]
     pub faults: FaultSet,
     /// Origins a browser page may call the server from (CORS), `*` for any; empty (the
     /// default) for none, where a preflight is the contract's 405 like any `OPTIONS`.
@@ -317,6 +323,7 @@ impl Config {
                 ApiKey::new(DEV_KEY, "team-a", "user-a"),
                 ApiKey::new(DEV_OTHER_TEAM_KEY, "team-b", "user-b"),
             ],
+            #[cfg(feature = "faults")]
             faults: FaultSet::EMPTY,
             cors_origins: Vec::new(),
             latency: Duration::ZERO,
@@ -347,12 +354,18 @@ impl Config {
 /// The whole API as a router with fresh, empty storage; usable without a socket
 /// (e.g. `tower::ServiceExt::oneshot`). Clones share the storage.
 pub fn app(config: Config) -> Router {
-    let state = Arc::new(handlers::AppState::new(&config));
-    let mut router = Router::new().fallback(handlers::handle).with_state(state);
-    for fault in config.faults.iter() {
-        router = reshape::with_layer(router, fault);
-    }
+    let parts = handlers::Parts::faithful(&config);
+    // The faults' decorators replace parts; their layers wrap the router.
+    #[cfg(feature = "faults")]
+    let memory = Arc::clone(&parts.memory);
+    #[cfg(feature = "faults")]
+    let parts = faults::decorate(parts, &config);
+    let state = Arc::new(handlers::AppState::new(&config, parts));
+    let router = Router::new().fallback(handlers::handle).with_state(state);
+    #[cfg(feature = "faults")]
+    let router = faults::layers(router, &config, &memory);
     // Outside the faults' layers: a fault reshapes the API's answers, not the CORS protocol.
+    let mut router = router;
     if let Some(cors) = cors::Cors::of(&config.cors_origins) {
         router = router.layer(middleware::from_fn_with_state(cors, cors::layer));
     }

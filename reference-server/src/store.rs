@@ -1,16 +1,22 @@
 //! In-memory storage: per-team simulations in creation order, behind one short-held lock, each
 //! team within a [`Quota`] of records and bytes.
+//!
+//! The app holds its storage as a [`Store`] and lists through [`page`]; [`Memory`] is the
+//! store. Both are seams: the app can be built with a decorator of the store, or another
+//! listing step, that changes one operation (the `faults` feature's catalog does this), and
+//! [`Memory`]'s `pub(crate)` primitives ([`Memory::replace`], [`Memory::upsert`], ...) are
+//! what such a decorator writes through.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::Duration;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use chrono::{DateTime, Utc};
-use regex::{Regex, RegexBuilder};
 use serde_json::{Map, Value};
 
-use crate::faults::Faults;
-use crate::validate::{ListQuery, Update, config_default};
+use crate::validate::{ListQuery, Update};
 
 /// The user and team a request acts for.
 #[derive(Debug, Clone)]
@@ -23,7 +29,7 @@ pub(crate) struct Caller {
 #[derive(Debug, Clone)]
 pub(crate) struct Simulation {
     /// Creation sequence number: the list order key (newer is larger).
-    seq: u64,
+    pub seq: u64,
     pub id: String,
     pub team: String,
     pub created_by: String,
@@ -70,7 +76,7 @@ fn field_weight(name: &str, value: &Value) -> usize {
     name.len() + weight(value)
 }
 
-fn config_weight(config: &Map<String, Value>) -> usize {
+pub(crate) fn config_weight(config: &Map<String, Value>) -> usize {
     // The fixed part: ids, team, users and timestamps.
     const ENVELOPE: usize = 256;
     ENVELOPE
@@ -97,7 +103,7 @@ impl Simulation {
         Value::Object(object)
     }
 
-    fn text_field(&self, name: &str) -> Option<&str> {
+    pub fn text_field(&self, name: &str) -> Option<&str> {
         self.config.get(name).and_then(Value::as_str)
     }
 
@@ -108,33 +114,25 @@ impl Simulation {
             .and_then(Value::as_str)
     }
 
-    /// Whether the record passes the list's filters. Each given filter is judged; they combine
-    /// with AND (with OR under [`Faults::combines_filters_with_or`], the `start`/`end` range
-    /// counting as one filter).
-    fn matches(&self, query: &ListQuery, faults: Faults, regex: Option<&Regex>) -> bool {
+    /// Whether the record passes the list's filters: each given filter is judged, and they
+    /// combine with AND.
+    fn matches(&self, query: &ListQuery) -> bool {
         let search = query
             .search
             .as_deref()
             .filter(|s| !s.is_empty())
-            .map(|search| self.search_hit(search, query, faults, regex));
+            .map(|search| {
+                let needle = query.search_lowered.as_deref().unwrap_or(search);
+                self.lowered.iter().flatten().any(|t| t.contains(needle))
+            });
         let range = (query.start.is_some() || query.end.is_some()).then(|| {
             query.start.is_none_or(|start| self.created_at >= start)
-                && query.end.is_none_or(|end| {
-                    if faults.excludes_end_bound() {
-                        self.created_at < end
-                    } else {
-                        self.created_at <= end
-                    }
-                })
+                && query.end.is_none_or(|end| self.created_at <= end)
         });
-        let logical_id =
-            query
-                .logical_id
-                .as_deref()
-                .map(|id| match self.text_field("logical_id") {
-                    Some(stored) if faults.matches_logical_id_by_prefix() => stored.starts_with(id),
-                    stored => stored == Some(id),
-                });
+        let logical_id = query
+            .logical_id
+            .as_deref()
+            .map(|id| self.text_field("logical_id") == Some(id));
         let selected = query
             .selected_workflow_id
             .as_deref()
@@ -146,46 +144,33 @@ impl Simulation {
         let status = query
             .status
             .as_deref()
-            .filter(|_| !faults.ignores_status_filter())
             .map(|status| self.text_field("status") == Some(status));
-        let given = [search, range, logical_id, selected, counter, status];
-        if faults.combines_filters_with_or() && given.iter().flatten().count() >= 2 {
-            given.into_iter().flatten().any(|hit| hit)
-        } else {
-            given.into_iter().flatten().all(|hit| hit)
+        [search, range, logical_id, selected, counter, status]
+            .into_iter()
+            .flatten()
+            .all(|hit| hit)
+    }
+}
+
+/// What a decorator of the store builds records with.
+#[cfg(feature = "faults")]
+impl Simulation {
+    /// This record holding `config` instead, with what is derived from the config recomputed.
+    pub fn with_config(&self, config: Map<String, Value>) -> Simulation {
+        Simulation {
+            lowered: lowered(&config),
+            weight: config_weight(&config),
+            config,
+            ..self.clone()
         }
     }
 
-    /// `search` against `logical_id` and `description` (only `logical_id` under
-    /// [`Faults::searches_logical_id_only`]); `regex` is the pattern of
-    /// [`Faults::searches_as_regex`].
-    fn search_hit(
-        &self,
-        search: &str,
-        query: &ListQuery,
-        faults: Faults,
-        regex: Option<&Regex>,
-    ) -> bool {
-        let fields: &[&str] = if faults.searches_logical_id_only() {
-            &["logical_id"]
-        } else {
-            &["logical_id", "description"]
-        };
-        if let Some(regex) = regex {
-            return fields
-                .iter()
-                .any(|f| self.text_field(f).is_some_and(|t| regex.is_match(t)));
-        }
-        if faults.searches_case_sensitively() {
-            return fields
-                .iter()
-                .any(|f| self.text_field(f).is_some_and(|t| t.contains(search)));
-        }
-        let needle = query.search_lowered.as_deref().unwrap_or(search);
-        self.lowered[..fields.len()]
-            .iter()
-            .flatten()
-            .any(|t| t.contains(needle))
+    /// This record with `update` applied as `caller` at time `now` (never earlier than its
+    /// `updated_at`).
+    pub fn patched(&self, caller: &Caller, update: &Update, now: i64) -> Simulation {
+        let mut simulation = self.clone();
+        Patch::new(update).apply(&mut simulation, caller, now);
+        simulation
     }
 }
 
@@ -295,8 +280,7 @@ impl Page {
 /// copying any record; filtering and paging happen after the lock is released.
 #[derive(Debug)]
 pub(crate) struct Snapshot {
-    records: Vec<Arc<Simulation>>,
-    faults: Faults,
+    pub records: Vec<Arc<Simulation>>,
 }
 
 impl Snapshot {
@@ -305,62 +289,33 @@ impl Snapshot {
     pub fn weight(&self) -> usize {
         self.records.iter().map(|s| s.weight).sum()
     }
-
-    /// The page `query` asks for and the number of all matches.
-    pub fn page(&self, query: &ListQuery) -> Page {
-        let Ok(regex) = self.search_regex(query) else {
-            // A pattern that does not compile matches nothing (never a 5xx).
-            return Page {
-                simulations: Vec::new(),
-                total: 0,
-            };
-        };
-        let regex = regex.as_ref();
-        let mut skip = usize::try_from(query.page.saturating_sub(1).saturating_mul(query.size))
-            .unwrap_or(usize::MAX);
-        let size = usize::try_from(query.size).unwrap_or(usize::MAX);
-        if self.faults.clamps_page_to_last() {
-            let total = self
-                .records
-                .iter()
-                .filter(|s| s.matches(query, self.faults, regex))
-                .count();
-            if total > 0 && size > 0 && skip >= total {
-                skip = (total - 1) / size * size;
-            }
-        }
-        let mut page = Vec::new();
-        let mut total = 0;
-        for simulation in &self.records {
-            if simulation.matches(query, self.faults, regex) {
-                if total >= skip && page.len() < size {
-                    page.push(Arc::clone(simulation));
-                }
-                total += 1;
-            }
-        }
-        Page {
-            simulations: page,
-            total,
-        }
-    }
-
-    /// Under [`Faults::searches_as_regex`], `search` compiled once per list (case-insensitive,
-    /// as a `$regex` with option `i`); `None` otherwise.
-    fn search_regex(&self, query: &ListQuery) -> Result<Option<Regex>, regex::Error> {
-        match query.search.as_deref().filter(|s| !s.is_empty()) {
-            Some(search) if self.faults.searches_as_regex() => RegexBuilder::new(search)
-                .case_insensitive(true)
-                .build()
-                .map(Some),
-            _ => Ok(None),
-        }
-    }
 }
 
-/// How long the racy faults' updates wait between reading a record and writing it back: long
-/// enough that a second request sent at the same moment lands in the window every time.
-const RACE_WINDOW: Duration = Duration::from_millis(25);
+/// The listing step: the page of `records` (in list order) that `query` asks for, and the
+/// number of all matches.
+pub(crate) type PageStep = Arc<dyn Fn(&[Arc<Simulation>], &ListQuery) -> Page + Send + Sync>;
+
+/// The faithful listing: the filters of `query` combined with AND, then the window of `size`
+/// records from page `page`.
+pub(crate) fn page(records: &[Arc<Simulation>], query: &ListQuery) -> Page {
+    let skip = usize::try_from(query.page.saturating_sub(1).saturating_mul(query.size))
+        .unwrap_or(usize::MAX);
+    let size = usize::try_from(query.size).unwrap_or(usize::MAX);
+    let mut page = Vec::new();
+    let mut total = 0;
+    for simulation in records {
+        if simulation.matches(query) {
+            if total >= skip && page.len() < size {
+                page.push(Arc::clone(simulation));
+            }
+            total += 1;
+        }
+    }
+    Page {
+        simulations: page,
+        total,
+    }
+}
 
 /// An update's changes, with the lowercased description computed before taking the lock.
 /// (`update_body` keeps only `description` and `status`, the fields a patch can change.)
@@ -371,11 +326,8 @@ struct Patch<'u> {
 }
 
 impl<'u> Patch<'u> {
-    fn new(update: &'u Update, faults: Faults) -> Self {
-        // `if patch.description:` skips the falsy values a client may set on purpose.
-        let description = update.description.as_ref().filter(|d| {
-            !(faults.skips_falsy_description() && (d.is_null() || d.as_str() == Some("")))
-        });
+    fn new(update: &'u Update) -> Self {
+        let description = update.description.as_ref();
         Patch {
             description,
             description_lowered: description.map(|d| lowered_text(Some(d))),
@@ -383,8 +335,7 @@ impl<'u> Patch<'u> {
         }
     }
 
-    /// `simulation`'s weight once patched (the fault that also resets `max_events` aside,
-    /// which changes a few bytes).
+    /// `simulation`'s weight once patched.
     fn weight_after(&self, simulation: &Simulation) -> usize {
         let mut after = simulation.weight;
         for (name, new) in [("description", self.description), ("status", self.status)] {
@@ -400,37 +351,68 @@ impl<'u> Patch<'u> {
         }
         after
     }
+
+    /// Applies the patch as the caller at time `now`.
+    fn apply(&self, simulation: &mut Simulation, caller: &Caller, now: i64) {
+        if let Some(description) = self.description {
+            simulation
+                .config
+                .insert("description".into(), description.clone());
+        }
+        if let Some(status) = self.status {
+            simulation.config.insert("status".into(), status.clone());
+        }
+        if let Some(lowered) = self.description_lowered.clone() {
+            simulation.lowered[1] = lowered;
+        }
+        simulation.weight = config_weight(&simulation.config);
+        simulation.updated_at = now.max(simulation.updated_at);
+        simulation.updated_by = caller.user.clone();
+    }
+}
+
+/// A store operation that may wait (an update).
+pub(crate) type Pending<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What the operations ask of storage. [`Memory`] is the store; the app holds it as
+/// `Arc<dyn Store>` so that it can be built with a decorator of it instead.
+pub(crate) trait Store: Send + Sync + fmt::Debug {
+    /// Stores a new record, unless the caller's team would pass its [`Quota`].
+    fn create(&self, caller: &Caller, config: Map<String, Value>) -> Result<Arc<Simulation>, Full>;
+
+    /// The team's record `id`.
+    fn get(&self, team: &str, id: &str) -> Option<Arc<Simulation>>;
+
+    /// Applies `update` to the caller's record `id`: `Ok(None)` when the team has no such
+    /// record, `Err` when the change would grow the team past its [`Quota`] (nothing changes).
+    fn update<'a>(
+        &'a self,
+        caller: &'a Caller,
+        id: &'a str,
+        update: &'a Update,
+    ) -> Pending<'a, Result<Option<Arc<Simulation>>, Full>>;
+
+    /// Removes the team's record `id`; false when there was none.
+    fn delete(&self, team: &str, id: &str) -> bool;
+
+    /// The team's records in the contract's order (newest first).
+    fn snapshot(&self, team: &str) -> Snapshot;
 }
 
 /// The store. Every operation takes the lock once, does no I/O and never awaits, so parallel
 /// requests serialise only for microseconds and no write is lost.
 #[derive(Debug, Default)]
-pub(crate) struct Store {
+pub(crate) struct Memory {
     inner: RwLock<Inner>,
-    faults: Faults,
     quota: Quota,
-    /// Only under [`Faults::caches_gets`]: records by team and id, as get last saw them. Never
-    /// locked while `inner` is.
-    cache: Mutex<HashMap<(String, String), Arc<Simulation>>>,
 }
 
-impl Store {
-    pub fn new(faults: Faults, quota: Quota) -> Self {
-        Store {
+impl Memory {
+    pub fn new(quota: Quota) -> Self {
+        Memory {
             inner: RwLock::default(),
-            faults,
             quota,
-            cache: Mutex::default(),
         }
-    }
-
-    fn cache(&self) -> MutexGuard<'_, HashMap<(String, String), Arc<Simulation>>> {
-        self.cache.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn cache_put(&self, simulation: &Arc<Simulation>) {
-        let key = (simulation.team.clone(), simulation.id.clone());
-        self.cache().insert(key, Arc::clone(simulation));
     }
 
     fn read(&self) -> RwLockReadGuard<'_, Inner> {
@@ -442,149 +424,17 @@ impl Store {
         self.inner.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Stores a new record, unless the caller's team would pass its [`Quota`].
-    pub fn create(
-        &self,
-        caller: &Caller,
-        config: Map<String, Value>,
-    ) -> Result<Arc<Simulation>, Full> {
-        // Work proportional to the record's size happens before the lock.
-        let lowered = lowered(&config);
-        let weight = config_weight(&config);
-        let mut inner = self.write();
-        let (records, bytes) = inner
-            .teams
-            .get(&caller.team)
-            .map_or((0, 0), |team| (team.by_seq.len(), team.bytes));
-        if records >= self.quota.records || bytes.saturating_add(weight) > self.quota.bytes {
-            return Err(Full(self.quota));
-        }
-        let now = inner.tick();
-        let updated_at = if self.faults.reads_clock_twice_on_create() {
-            inner.tick()
-        } else {
-            now
-        };
-        let seq = inner.next_seq;
-        inner.next_seq += 1;
-        // ObjectId-like: 4 bytes of seconds, then a counter, so ids sort in creation order.
-        let id = if self.faults.mints_counter_ids() {
-            format!("sim-{seq}")
-        } else {
-            let seconds = u32::try_from(now.div_euclid(1_000_000)).unwrap_or(u32::MAX);
-            format!("{seconds:08x}{seq:016x}")
-        };
-        let simulation = Arc::new(Simulation {
-            seq,
-            id: id.clone(),
-            team: caller.team.clone(),
-            created_by: caller.user.clone(),
-            updated_by: caller.user.clone(),
-            created_at: now,
-            updated_at,
-            lowered,
-            weight,
-            config,
-        });
-        let team = inner.teams.entry(caller.team.clone()).or_default();
-        if self.faults.replaces_by_logical_id()
-            && let Some(logical_id) = simulation.text_field("logical_id")
-        {
-            // "Unique identifier" read as a key: the team's earlier record with it goes.
-            let replaced: Vec<u64> = team
-                .by_seq
-                .iter()
-                .filter(|(_, s)| s.text_field("logical_id") == Some(logical_id))
-                .map(|(seq, _)| *seq)
-                .collect();
-            for seq in replaced {
-                if let Some(old) = team.take(seq) {
-                    team.seq_by_id.remove(&old.id);
-                }
-            }
-        }
-        team.put(Arc::clone(&simulation));
-        drop(inner);
-        if self.faults.caches_gets() {
-            self.cache_put(&simulation);
-        }
-        Ok(simulation)
-    }
-
-    pub fn get(&self, team: &str, id: &str) -> Option<Arc<Simulation>> {
-        if self.faults.caches_gets() {
-            let cached = self.cache().get(&(team.to_owned(), id.to_owned())).cloned();
-            if cached.is_some() {
-                return cached;
-            }
-        }
-        let found = {
-            let inner = self.read();
-            let team = inner.teams.get(team)?;
-            let seq = team.seq_by_id.get(id)?;
-            team.by_seq.get(seq).cloned()
-        };
-        if self.faults.caches_gets()
-            && let Some(simulation) = &found
-        {
-            self.cache_put(simulation);
-        }
-        found
-    }
-
-    /// Applies `patch` as the caller at time `now`.
-    fn apply(&self, simulation: &mut Simulation, caller: &Caller, patch: &Patch<'_>, now: i64) {
-        if let Some(description) = patch.description {
-            simulation
-                .config
-                .insert("description".into(), description.clone());
-        }
-        if let Some(status) = patch.status {
-            simulation.config.insert("status".into(), status.clone());
-        }
-        if self.faults.patch_resets_max_events() {
-            simulation
-                .config
-                .insert("max_events".into(), config_default("max_events"));
-        }
-        if let Some(lowered) = patch.description_lowered.clone() {
-            simulation.lowered[1] = lowered;
-        }
-        simulation.weight = config_weight(&simulation.config);
-        if !self.faults.keeps_updated_at_on_update() {
-            simulation.updated_at = now.max(simulation.updated_at);
-        }
-        simulation.updated_by = caller.user.clone();
-    }
-
-    /// Applies `update` to the caller's record `id`: `Ok(None)` when the team has no such
-    /// record, `Err` when the change would grow the team past its [`Quota`] (nothing changes).
-    pub fn update(
+    fn update_now(
         &self,
         caller: &Caller,
         id: &str,
         update: &Update,
     ) -> Result<Option<Arc<Simulation>>, Full> {
         // The new description is the only text that changes; it is lowercased before the lock.
-        let patch = Patch::new(update, self.faults);
+        let patch = Patch::new(update);
         let mut inner = self.write();
         let now = inner.tick();
-        // The team whose record is written: the caller's, or under the fault whichever team
-        // holds the id (ownership is checked after the write).
-        let owner = if self.faults.updates_before_checking_owner() {
-            let found = inner
-                .teams
-                .iter()
-                .find(|(_, team)| team.seq_by_id.contains_key(id))
-                .map(|(name, _)| name.clone());
-            let Some(owner) = found else {
-                return Ok(None);
-            };
-            owner
-        } else {
-            caller.team.clone()
-        };
-        let Some(team) = inner.teams.get_mut(&owner) else {
+        let Some(team) = inner.teams.get_mut(&caller.team) else {
             return Ok(None);
         };
         let Some(&seq) = team.seq_by_id.get(id) else {
@@ -601,91 +451,154 @@ impl Store {
         {
             return Err(Full(self.quota));
         }
-        if self.faults.drops_patches() {
-            let mut updated = Simulation::clone(&**stored);
-            self.apply(&mut updated, caller, &patch, now);
-            return Ok(Some(Arc::new(updated)));
-        }
         // Edits in place unless a request still holds the old version, which then keeps it.
-        self.apply(Arc::make_mut(stored), caller, &patch, now);
-        let updated = (owner == caller.team).then(|| Arc::clone(stored));
+        patch.apply(Arc::make_mut(stored), caller, now);
+        let updated = Arc::clone(stored);
         let after = stored.weight;
         team.bytes = team.bytes.saturating_sub(before).saturating_add(after);
-        Ok(updated)
+        Ok(Some(updated))
+    }
+}
+
+/// The primitives a decorator of the store writes through (the `faults` feature's catalog).
+#[cfg(feature = "faults")]
+impl Memory {
+    /// The next timestamp: the wall clock, but always later than the last one handed out.
+    pub fn tick(&self) -> i64 {
+        self.write().tick()
     }
 
-    /// An update as a handler that awaits between reading the document and saving it does it,
-    /// under [`Faults::loses_concurrent_updates`] and [`Faults::upserts_on_update`]: the record
-    /// is read, the lock released for [`RACE_WINDOW`], then the whole record, patched, is
-    /// written back, only if it still exists or (`upsert`) whether it does or not. An update or
-    /// a delete that lands in the window is undone.
-    pub async fn update_read_modify_write(
-        &self,
-        caller: &Caller,
-        id: &str,
-        update: &Update,
-        upsert: bool,
-    ) -> Option<Arc<Simulation>> {
-        let patch = Patch::new(update, self.faults);
-        let mut updated = Simulation::clone(&*self.get(&caller.team, id)?);
-        tokio::time::sleep(RACE_WINDOW).await;
+    /// Writes `simulation` over the stored record of its team with its id (and sequence
+    /// number); false, storing nothing, when there is no such record. No [`Quota`] check.
+    pub fn replace(&self, simulation: Arc<Simulation>) -> bool {
         let mut inner = self.write();
-        let now = inner.tick();
-        self.apply(&mut updated, caller, &patch, now);
-        let team = inner.teams.entry(caller.team.clone()).or_default();
-        if !upsert && !team.seq_by_id.contains_key(id) {
-            return None;
+        let Some(team) = inner.teams.get_mut(&simulation.team) else {
+            return false;
+        };
+        if team.seq_by_id.get(&simulation.id) != Some(&simulation.seq) {
+            return false;
         }
-        let updated = Arc::new(updated);
-        team.put(Arc::clone(&updated));
-        Some(updated)
+        team.put(simulation);
+        true
     }
 
-    pub fn delete(&self, team_name: &str, id: &str) -> bool {
+    /// Writes `simulation` whether or not its team still holds it. No [`Quota`] check.
+    pub fn upsert(&self, simulation: Arc<Simulation>) {
+        let mut inner = self.write();
+        inner
+            .teams
+            .entry(simulation.team.clone())
+            .or_default()
+            .put(simulation);
+    }
+
+    /// Gives the stored record `id` of `team` the id `new_id`.
+    pub fn rename(&self, team: &str, id: &str, new_id: String) -> Option<Arc<Simulation>> {
+        let mut inner = self.write();
+        let team = inner.teams.get_mut(team)?;
+        let seq = team.seq_by_id.remove(id)?;
+        let stored = team.by_seq.get_mut(&seq)?;
+        Arc::make_mut(stored).id.clone_from(&new_id);
+        let renamed = Arc::clone(stored);
+        team.seq_by_id.insert(new_id, seq);
+        Some(renamed)
+    }
+
+    /// The team that holds a record `id`, if any does.
+    pub fn owner_of(&self, id: &str) -> Option<String> {
+        let inner = self.read();
+        inner
+            .teams
+            .iter()
+            .find(|(_, team)| team.seq_by_id.contains_key(id))
+            .map(|(name, _)| name.clone())
+    }
+
+    /// Every team's records, newest first.
+    pub fn every_team(&self) -> Snapshot {
+        let inner = self.read();
+        let mut records: Vec<Arc<Simulation>> = inner
+            .teams
+            .values()
+            .flat_map(|t| t.by_seq.values().cloned())
+            .collect();
+        records.sort_by_key(|s| std::cmp::Reverse(s.seq));
+        Snapshot { records }
+    }
+}
+
+impl Store for Memory {
+    fn create(&self, caller: &Caller, config: Map<String, Value>) -> Result<Arc<Simulation>, Full> {
+        // Work proportional to the record's size happens before the lock.
+        let lowered = lowered(&config);
+        let weight = config_weight(&config);
+        let mut inner = self.write();
+        let (records, bytes) = inner
+            .teams
+            .get(&caller.team)
+            .map_or((0, 0), |team| (team.by_seq.len(), team.bytes));
+        if records >= self.quota.records || bytes.saturating_add(weight) > self.quota.bytes {
+            return Err(Full(self.quota));
+        }
+        let now = inner.tick();
+        let seq = inner.next_seq;
+        inner.next_seq += 1;
+        // ObjectId-like: 4 bytes of seconds, then a counter, so ids sort in creation order.
+        let seconds = u32::try_from(now.div_euclid(1_000_000)).unwrap_or(u32::MAX);
+        let simulation = Arc::new(Simulation {
+            seq,
+            id: format!("{seconds:08x}{seq:016x}"),
+            team: caller.team.clone(),
+            created_by: caller.user.clone(),
+            updated_by: caller.user.clone(),
+            created_at: now,
+            updated_at: now,
+            lowered,
+            weight,
+            config,
+        });
+        let team = inner.teams.entry(caller.team.clone()).or_default();
+        team.put(Arc::clone(&simulation));
+        Ok(simulation)
+    }
+
+    fn get(&self, team: &str, id: &str) -> Option<Arc<Simulation>> {
+        let inner = self.read();
+        let team = inner.teams.get(team)?;
+        let seq = team.seq_by_id.get(id)?;
+        team.by_seq.get(seq).cloned()
+    }
+
+    fn update<'a>(
+        &'a self,
+        caller: &'a Caller,
+        id: &'a str,
+        update: &'a Update,
+    ) -> Pending<'a, Result<Option<Arc<Simulation>>, Full>> {
+        Box::pin(std::future::ready(self.update_now(caller, id, update)))
+    }
+
+    fn delete(&self, team_name: &str, id: &str) -> bool {
         let mut inner = self.write();
         let Some(team) = inner.teams.get_mut(team_name) else {
             return false;
         };
-        if self.faults.keeps_deleted() {
-            return team.seq_by_id.contains_key(id);
-        }
-        let deleted = match team.seq_by_id.remove(id) {
+        match team.seq_by_id.remove(id) {
             Some(seq) => team.take(seq).is_some(),
             None => false,
-        };
-        drop(inner);
-        if self.faults.caches_gets() {
-            self.cache().remove(&(team_name.to_owned(), id.to_owned()));
         }
-        deleted
     }
 
-    /// The team's records in the contract's order (newest first): creation order is
-    /// `created_at` order with ties broken by `_id`, both strictly increasing, so walking the
-    /// sequence backwards is that order. Only pointers are copied under the lock.
-    pub fn snapshot(&self, team: &str) -> Snapshot {
+    /// Creation order is `created_at` order with ties broken by `_id`, both strictly
+    /// increasing, so walking the sequence backwards is the contract's order. Only pointers are
+    /// copied under the lock.
+    fn snapshot(&self, team: &str) -> Snapshot {
         let inner = self.read();
-        let records = if self.faults.lists_every_team() {
-            let mut all: Vec<Arc<Simulation>> = inner
-                .teams
-                .values()
-                .flat_map(|t| t.by_seq.values().cloned())
-                .collect();
-            all.sort_by_key(|s| std::cmp::Reverse(s.seq));
-            all
-        } else if let Some(team) = inner.teams.get(team) {
-            if self.faults.lists_oldest_first() {
-                team.by_seq.values().cloned().collect()
-            } else {
-                team.by_seq.values().rev().cloned().collect()
-            }
-        } else {
-            Vec::new()
+        let records = match inner.teams.get(team) {
+            Some(team) => team.by_seq.values().rev().cloned().collect(),
+            None => Vec::new(),
         };
-        Snapshot {
-            records,
-            faults: self.faults,
-        }
+        Snapshot { records }
     }
 }
 
@@ -714,19 +627,19 @@ mod tests {
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join("&");
-        list_query(&raw, Faults::NONE).unwrap_or_else(|_| panic!("valid query {pairs:?}"))
+        list_query(&raw).unwrap_or_else(|_| panic!("valid query {pairs:?}"))
     }
 
     #[test]
     fn list_bytes_are_what_serialising_the_value_writes() {
-        let store = Store::default();
+        let store = Memory::default();
         for n in 0..3 {
             store
                 .create(&caller(), config(&format!("d\"{n}\u{e9}")))
                 .expect("room");
         }
         for pairs in [&[][..], &[("size", "2")], &[("page", "9")]] {
-            let page = store.snapshot("t").page(&query(pairs));
+            let page = page(&store.snapshot("t").records, &query(pairs));
             let records: Vec<Value> = page.simulations.iter().map(|s| s.to_json()).collect();
             let expected = json!({ "simulations": records, "total": page.total });
             let expected = serde_json::to_vec(&expected).unwrap_or_default();
@@ -736,27 +649,27 @@ mod tests {
 
     #[test]
     fn a_snapshot_keeps_the_version_it_took_and_search_sees_updates() {
-        let store = Store::default();
+        let store = Memory::default();
         let created = store.create(&caller(), config("Old")).expect("room");
         let before = store.snapshot("t");
         let update = Update {
             description: Some(Value::from("NEW text")),
             status: None,
         };
-        let updated = store.update(&caller(), &created.id, &update);
+        let updated = store.update_now(&caller(), &created.id, &update);
         assert!(
             updated
                 .expect("room")
                 .is_some_and(|u| u.config["description"] == "NEW text")
         );
-        let old = before.page(&query(&[]));
+        let old = page(&before.records, &query(&[]));
         assert_eq!(old.simulations[0].config["description"], "Old");
         assert_eq!(
-            store.snapshot("t").page(&query(&[("search", "new")])).total,
+            page(&store.snapshot("t").records, &query(&[("search", "new")])).total,
             1
         );
         assert_eq!(
-            store.snapshot("t").page(&query(&[("search", "old")])).total,
+            page(&store.snapshot("t").records, &query(&[("search", "old")])).total,
             0
         );
         assert!(
@@ -774,8 +687,8 @@ mod tests {
             records: 10,
             bytes: 10_000,
         };
-        let store = Store::new(Faults::NONE, quota);
-        let summed = |store: &Store| {
+        let store = Memory::new(quota);
+        let summed = |store: &Memory| {
             let inner = store.read();
             let team = &inner.teams["t"];
             let weights: usize = team.by_seq.values().map(|s| s.weight).sum();
@@ -787,11 +700,13 @@ mod tests {
             description: Some(Value::from("x".repeat(n))),
             status: None,
         };
-        store.update(&caller(), &a.id, &grow(3_000)).expect("room");
+        store
+            .update_now(&caller(), &a.id, &grow(3_000))
+            .expect("room");
         let (bytes, weights) = summed(&store);
         assert_eq!(bytes, weights);
         assert_eq!(
-            store.update(&caller(), &b.id, &grow(9_000)).err(),
+            store.update_now(&caller(), &b.id, &grow(9_000)).err(),
             Some(Full(quota))
         );
         assert_eq!(
@@ -799,13 +714,15 @@ mod tests {
             (bytes, weights),
             "a refused update changes nothing"
         );
-        store.update(&caller(), &a.id, &grow(1)).expect("shrinking");
+        store
+            .update_now(&caller(), &a.id, &grow(1))
+            .expect("shrinking");
         assert!(store.delete("t", &b.id));
         let (bytes, weights) = summed(&store);
         assert_eq!(bytes, weights);
         assert!(
             store
-                .update(&caller(), "nope", &grow(1))
+                .update_now(&caller(), "nope", &grow(1))
                 .expect("room")
                 .is_none()
         );

@@ -119,6 +119,7 @@ fn the_binary_serves_the_api_over_http() {
 
 /// Two faults of different rules (a reshaping layer and a behaviour), given as one
 /// comma-separated `--fault`, are both observable over HTTP; the banner names each.
+#[cfg(feature = "faults")]
 #[test]
 fn the_binary_switches_on_several_faults() {
     let server = serve(&["--fault", "create-returns-201,wrong-default-max-events"]);
@@ -139,14 +140,16 @@ fn help_and_version_exit_0() {
     assert_eq!(help.status.code(), Some(0));
     let text = String::from_utf8_lossy(&help.stdout);
     assert!(text.contains("Usage: reference-server [OPTIONS]"), "{text}");
-    for option in [
-        "--addr",
-        "--api-key-file",
-        "--fault",
-        "--list-faults",
-        "SERVE_API_KEYS",
-    ] {
+    for option in ["--addr", "--api-key-file", "SERVE_API_KEYS"] {
         assert!(text.contains(option), "{option}: {text}");
+    }
+    // The fault flags exist only in a build with the catalog.
+    for option in ["--fault", "--list-faults"] {
+        assert_eq!(
+            text.contains(option),
+            cfg!(feature = "faults"),
+            "{option}: {text}"
+        );
     }
     let version = binary().arg("--version").output().expect("runs");
     assert_eq!(version.status.code(), Some(0));
@@ -154,12 +157,15 @@ fn help_and_version_exit_0() {
         String::from_utf8_lossy(&version.stdout).trim(),
         format!("reference-server {}", env!("CARGO_PKG_VERSION"))
     );
-    let listed = binary().arg("--list-faults").output().expect("runs");
-    assert_eq!(listed.status.code(), Some(0));
-    assert_eq!(
-        String::from_utf8_lossy(&listed.stdout).lines().count(),
-        reference_server::Fault::ALL.len()
-    );
+    #[cfg(feature = "faults")]
+    {
+        let listed = binary().arg("--list-faults").output().expect("runs");
+        assert_eq!(listed.status.code(), Some(0));
+        assert_eq!(
+            String::from_utf8_lossy(&listed.stdout).lines().count(),
+            reference_server::Fault::ALL.len()
+        );
+    }
 }
 
 /// A bad flag, address, key or keys file is one `error:` line on stderr and exit 2, with no
@@ -174,7 +180,11 @@ fn misconfiguration_is_one_line_and_exit_2() {
         (&["--what"], "unknown argument `--what`"),
         (&["--addr", "localhost"], "--addr"),
         (&["--addr", &taken], "cannot listen on"),
-        (&["--fault", "nope"], "nope"),
+        if cfg!(feature = "faults") {
+            (&["--fault", "nope"], "nope")
+        } else {
+            (&["--fault", "nope"], "unknown argument `--fault`")
+        },
         (&["--latency", "-5"], "out of range"),
         (&["--api-key", "secret-only-key"], "--api-key"),
         (&["--api-key-file", &missing], "cannot open"),

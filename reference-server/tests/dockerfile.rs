@@ -92,6 +92,8 @@ fn the_build_stage_builds_this_binary_locked_on_an_accepted_toolchain() {
         "--release",
         "--package reference-server",
         "--bin reference-server",
+        // The mock image is for client teams, who switch faults on (its header shows how).
+        "--features faults",
     ] {
         assert!(cargo.contains(flag), "{flag}: {cargo}");
     }

@@ -1,5 +1,7 @@
 //! The fault catalog: each fault is a real, detectable contract violation. For every fault a
 //! probe checks the rule it breaks: the faithful server passes it, the faulty one fails it.
+//! Only with the `faults` feature (`cargo test -p reference-server --features faults`).
+#![cfg(feature = "faults")]
 
 mod common;
 

@@ -5,11 +5,14 @@ mod common;
 
 use axum::http::{Method, StatusCode};
 use common::*;
-use reference_server::{Config, Fault, FaultSet};
+use reference_server::Config;
+#[cfg(feature = "faults")]
+use reference_server::{Fault, FaultSet};
 use serde_json::json;
 
 /// Two faults of different rules, one a response layer and one a behaviour predicate, both act
 /// in one server; each alone acts alone.
+#[cfg(feature = "faults")]
 #[tokio::test]
 async fn several_faults_act_at_once() {
     let both: FaultSet = [Fault::CreateReturns201, Fault::WrongDefaultMaxEvents]

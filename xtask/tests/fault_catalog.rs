@@ -46,3 +46,31 @@ fn mutants_refuses_a_seed_count_out_of_range_in_one_line() {
         assert!(stderr.contains("--seeds"), "{stderr}");
     }
 }
+
+/// `serve --list-faults` is the catalog's one table as text: a line per fault, in catalog
+/// order, with its name, description, rule ids and where it acts.
+#[test]
+fn the_fault_listing_is_the_catalog() {
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["serve", "--list-faults"])
+        .env("XTASK_ALLOW_DEBUG", "1")
+        .output()
+        .expect("xtask runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), Fault::ALL.len(), "{stdout}");
+    for (line, fault) in lines.iter().zip(Fault::ALL) {
+        let rules: Vec<&str> = fault.rules().iter().map(|r| r.id()).collect();
+        assert!(line.starts_with(&format!("{} ", fault.name())), "{line}");
+        assert!(
+            line.ends_with(&format!(
+                "{} [{}] ({})",
+                fault.description(),
+                rules.join(", "),
+                fault.acts().name()
+            )),
+            "{line}"
+        );
+    }
+}

@@ -1,8 +1,7 @@
 //! pydantic v2's lax coercions for this API's scalar types: `int` (of any size, from numbers,
 //! bools and strings) and `bool`, each answering the value or pydantic's error `type` and `msg`.
 //!
-//! Nothing here knows about faults or locations: the schema decides where a value sits and
-//! whether a fault bends the rule.
+//! Nothing here knows about locations: the schema decides where a value sits.
 
 use serde_json::{Number, Value};
 
@@ -19,12 +18,10 @@ const MSG_BOOL_PARSING: &str = "Input should be a valid boolean, unable to inter
 /// pydantic's error `type` and `msg` for a value it refuses.
 pub(crate) type Rejection = (&'static str, &'static str);
 
-/// `int_type`: the value is no kind of integer (an array, an object, or a string the
-/// `reject-numeric-strings` fault refuses).
+/// `int_type`: the value is no kind of integer (an array, an object).
 pub(crate) const INT_TYPE: Rejection = ("int_type", MSG_INT_TYPE);
 
-/// `bool_parsing`: a value that is no boolean pydantic can read (or, under the
-/// `bool-strings-case-sensitive` fault, a lax string that is not lower case).
+/// `bool_parsing`: a value that is no boolean pydantic can read.
 pub(crate) const BOOL_PARSING: Rejection = ("bool_parsing", MSG_BOOL_PARSING);
 
 /// An integer as Python's `int` holds it, of any size.

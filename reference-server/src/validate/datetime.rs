@@ -16,8 +16,8 @@ use speedate::{
 use strum::EnumMessage;
 
 /// How a server reads what the text leaves open: the offset of a date-time without one, and
-/// the unit of a number. pydantic's reading is the default (UTC, seconds); the list query's
-/// faults choose others. Nothing here knows about faults.
+/// the unit of a number. pydantic's reading is the default (UTC, seconds); a replaced list
+/// query step may choose another.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Reading {
     /// The offset, in seconds east of UTC, of a date-time written without one (a bare date
@@ -110,7 +110,7 @@ mod tests {
     }
 
     #[test]
-    fn the_faults_readings_bend_only_what_the_text_leaves_open() {
+    fn other_readings_bend_only_what_the_text_leaves_open() {
         let local = Reading {
             naive_offset_seconds: 7200,
             numbers_as_milliseconds: true,

@@ -1,8 +1,8 @@
 //! pydantic v2 lax-mode validation of request bodies, query and path parameters, with FastAPI's
 //! error `type`, `msg`, `loc` and `ctx`.
 //!
-//! Each room holds one concern: `schema` the create and update bodies (fields, defaults, the
-//! faults that bend validation), `coerce` pydantic's lax `int` and `bool`, `query` the list's
+//! Each room holds one concern: `schema` the create and update bodies (fields and defaults),
+//! `coerce` pydantic's lax `int` and `bool`, `query` the list's
 //! query string, `datetime` the date-time parser behind `start` and `end`. This file holds the
 //! rules a body field, a query parameter and the path parameter share. Errors accumulate: one
 //! entry per violation, in declaration order, as FastAPI lists them.
@@ -15,10 +15,17 @@ mod schema;
 use serde_json::{Value, json};
 
 use crate::errors::FieldError;
-use crate::faults::Faults;
 
 pub(crate) use query::{ListQuery, list_query};
-pub(crate) use schema::{Update, config_default, create_body, update_body, with_raw_scalars};
+pub(crate) use schema::{Update, create_body, update_body};
+// What the `faults` feature's validation steps build on.
+#[cfg(feature = "faults")]
+pub(crate) use {
+    coerce::{Int, str_as_int},
+    datetime::{Reading, parse_datetime_as},
+    query::params,
+    schema::config_default,
+};
 
 /// The values of `SimulationStatus`, in the enum's order.
 const STATUSES: [&str; 5] = ["pending", "running", "completed", "failed", "cancelled"];
@@ -73,20 +80,9 @@ fn len24_error(s: &str, loc: &[Value], input: &Value) -> Option<FieldError> {
 }
 
 /// Validates the `simulation_id` path parameter.
-pub(crate) fn path_id(id: &str, errors: &mut Vec<FieldError>, faults: Faults) {
+pub(crate) fn path_id(id: &str, errors: &mut Vec<FieldError>) {
     let loc = [Value::from("path"), Value::from("simulation_id")];
     if let Some(error) = len24_error(id, &loc, &Value::from(id)) {
         errors.push(error);
-    } else if faults.validates_ids_as_object_ids() && !id.bytes().all(|b| b.is_ascii_hexdigit()) {
-        // What a `PydanticObjectId` path parameter answers: bson's `ObjectId.is_valid`.
-        errors.push(
-            FieldError::new(
-                "value_error",
-                &loc,
-                "Value error, Id must be of type PydanticObjectId",
-                Value::from(id),
-            )
-            .with_ctx(json!({ "error": {} })),
-        );
     }
 }

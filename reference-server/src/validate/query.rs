@@ -10,7 +10,6 @@ use super::coerce::{Int, str_as_int};
 use super::datetime::{Reading, parse_datetime_as};
 use super::{STATUSES, enum_error, len24_error};
 use crate::errors::{ApiError, FieldError};
-use crate::faults::Faults;
 
 /// The list operation's query, validated.
 #[derive(Debug, Clone)]
@@ -30,7 +29,7 @@ pub(crate) struct ListQuery {
 }
 
 /// Validates the list query from the request's raw query string.
-pub(crate) fn list_query(raw: &str, faults: Faults) -> Result<ListQuery, ApiError> {
+pub(crate) fn list_query(raw: &str) -> Result<ListQuery, ApiError> {
     let params = params(raw);
     let mut errors = Vec::new();
     let loc = |name: &str| [Value::from("query"), Value::from(name)];
@@ -38,9 +37,8 @@ pub(crate) fn list_query(raw: &str, faults: Faults) -> Result<ListQuery, ApiErro
         let Some(raw) = params.get(name) else {
             return default;
         };
-        let least = i64::from(!(name == "size" && faults.accepts_size_zero()));
         match str_as_int(raw) {
-            Ok(Int::Small(int)) if int >= least => int.unsigned_abs(),
+            Ok(Int::Small(int)) if int >= 1 => int.unsigned_abs(),
             // No store holds 2^63 records: a page past i64 is as good as infinitely far.
             Ok(Int::Big(digits)) if !digits.starts_with('-') => u64::MAX,
             Ok(_) => {
@@ -66,24 +64,10 @@ pub(crate) fn list_query(raw: &str, faults: Faults) -> Result<ListQuery, ApiErro
             }
         }
     };
-    let size = positive(
-        "size",
-        if faults.defaults_page_size_to_10() {
-            10
-        } else {
-            100
-        },
-    );
+    let size = positive("size", 100);
     let page = positive("page", 1);
     let search = params.get("search").cloned();
-    let reading = Reading {
-        naive_offset_seconds: if faults.reads_naive_bounds_as_local_time() {
-            2 * 3600
-        } else {
-            0
-        },
-        numbers_as_milliseconds: faults.reads_unix_time_as_milliseconds(),
-    };
+    let reading = Reading::default();
     let mut datetime = |name: &str| -> Option<i64> {
         let raw = params.get(name)?;
         match parse_datetime_as(raw, reading) {
@@ -149,7 +133,7 @@ pub(crate) fn list_query(raw: &str, faults: Faults) -> Result<ListQuery, ApiErro
 /// skipped, a name without `=` has the value `""`, `+` is a space (before percent-decoding, so
 /// `%2B` stays `+`), a `%` not followed by two hex digits is kept as it is, and invalid UTF-8
 /// becomes U+FFFD. Collecting into a map keeps the last value of a repeated name.
-fn params(raw: &str) -> HashMap<String, String> {
+pub(crate) fn params(raw: &str) -> HashMap<String, String> {
     form_urlencoded::parse(raw.as_bytes())
         .into_owned()
         .collect()

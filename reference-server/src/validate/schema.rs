@@ -1,14 +1,12 @@
 //! The request bodies as the models declare them: `SimulationConfig` for create (fields, types,
 //! defaults, nested `SimulationWorkflowDetails`) and the plain object of update, walked field by
-//! field with pydantic's lax rules. The faults that change what a body may hold or how it is
-//! stored act here, each through its `Faults` predicate.
+//! field with pydantic's lax rules.
 
 use serde_json::{Map, Value, json};
 
-use super::coerce::{self, Int, lax_bool, lax_int};
-use super::{ID_LEN, STATUSES, enum_error, len24_error, loc_with};
+use super::coerce::{self, lax_bool, lax_int};
+use super::{STATUSES, enum_error, len24_error, loc_with};
 use crate::errors::{ApiError, FieldError};
-use crate::faults::Faults;
 
 const MSG_STRING_TYPE: &str = "Input should be a valid string";
 const MSG_DICT_TYPE: &str = "Input should be a valid dictionary";
@@ -84,7 +82,7 @@ pub(crate) fn config_default(field: &str) -> Value {
 
 /// Validates the create body (`SimulationConfig`) and returns the canonical stored config:
 /// every field present, defaults for what was absent, unknown keys dropped.
-pub(crate) fn create_body(body: &Value, faults: Faults) -> Result<Map<String, Value>, ApiError> {
+pub(crate) fn create_body(body: &Value) -> Result<Map<String, Value>, ApiError> {
     let loc = [Value::from("body")];
     let Value::Object(object) = body else {
         return Err(ApiError::validation(vec![FieldError::new(
@@ -96,28 +94,12 @@ pub(crate) fn create_body(body: &Value, faults: Faults) -> Result<Map<String, Va
     };
     let mut errors = Vec::new();
     let mut fields = Fields {
-        faults,
         errors: &mut errors,
     };
     let mut config = Map::new();
     for (name, kind) in CONFIG_FIELDS {
         let value = match object.get(name) {
-            None => fields.config_default(name),
-            Some(Value::Null) if name == "description" && faults.rejects_null_description() => {
-                fields.errors.push(FieldError::new(
-                    "string_type",
-                    &loc_with(&loc, name),
-                    MSG_STRING_TYPE,
-                    Value::Null,
-                ));
-                continue;
-            }
-            Some(Value::Null) if faults.stores_null_as_default() => fields.config_default(name),
-            Some(Value::Null)
-                if matches!(kind, Kind::Workflow) && faults.accepts_null_workflow() =>
-            {
-                fields.config_default(name)
-            }
+            None => config_default(name),
             Some(value) => match fields.check(kind, value, &loc_with(&loc, name)) {
                 Some(value) => value,
                 None => continue,
@@ -128,48 +110,7 @@ pub(crate) fn create_body(body: &Value, faults: Faults) -> Result<Map<String, Va
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    if faults.stores_unknown_keys() {
-        for (key, value) in object {
-            config.entry(key.clone()).or_insert_with(|| value.clone());
-        }
-    }
-    if faults.crashes_on_non_bmp_logical_id()
-        && let Some(Value::String(id)) = config.get("logical_id")
-        && id.chars().any(|c| u32::from(c) > 0xFFFF)
-    {
-        return Err(ApiError::Internal);
-    }
-    if faults.crashes_on_deep_dynamic_variables() {
-        for workflow in ["selected_workflow", "counter_workflow"] {
-            if let Some(dv) = config
-                .get(workflow)
-                .and_then(|w| w.get("dynamic_variables"))
-                && depth(dv) > 3
-            {
-                return Err(ApiError::Internal);
-            }
-        }
-    }
     Ok(config)
-}
-
-/// Under [`Faults::stores_raw_body`]: `config` with each top-level field that validation
-/// changed (a coerced `"5"`, `5.0`, `"yes"`) replaced by what the client sent, as a handler
-/// that validates the model but saves the request's own dict would store it. The workflow
-/// objects keep their validated form: the raw ones may hold unknown keys.
-pub(crate) fn with_raw_scalars(config: &Map<String, Value>, body: &Value) -> Map<String, Value> {
-    let mut stored = config.clone();
-    for (name, kind) in CONFIG_FIELDS {
-        if matches!(kind, Kind::Workflow) {
-            continue;
-        }
-        if let (Some(raw), Some(canonical)) = (body.get(name), stored.get_mut(name))
-            && raw != canonical
-        {
-            *canonical = raw.clone();
-        }
-    }
-    stored
 }
 
 /// Nesting depth of containers; bounded by serde_json's recursion limit, so recursion is safe.
@@ -194,8 +135,7 @@ pub(crate) struct Update {
 }
 
 /// Validates the update body, a plain JSON object; errors go to `errors` so that they join the
-/// path parameter's errors in one 422, as FastAPI reports them. No fault bends an update's
-/// validation.
+/// path parameter's errors in one 422, as FastAPI reports them.
 pub(crate) fn update_body(body: &Value, errors: &mut Vec<FieldError>) -> Update {
     let loc = [Value::from("body")];
     let Value::Object(object) = body else {
@@ -207,10 +147,7 @@ pub(crate) fn update_body(body: &Value, errors: &mut Vec<FieldError>) -> Update 
         ));
         return Update::default();
     };
-    let mut fields = Fields {
-        faults: Faults::NONE,
-        errors,
-    };
+    let mut fields = Fields { errors };
     let mut update = Update::default();
     if let Some(value) = object.get("description") {
         update.description = fields.check(Kind::Str, value, &loc_with(&loc, "description"));
@@ -221,21 +158,12 @@ pub(crate) fn update_body(body: &Value, errors: &mut Vec<FieldError>) -> Update 
     update
 }
 
-/// One body's walk: the server's faults and the errors found so far, in field order.
+/// One body's walk: the errors found so far, in field order.
 struct Fields<'e> {
-    faults: Faults,
     errors: &'e mut Vec<FieldError>,
 }
 
 impl Fields<'_> {
-    /// [`config_default`], but for the fault that changes a default.
-    fn config_default(&self, field: &str) -> Value {
-        if field == "max_events" && self.faults.defaults_max_events_to_100() {
-            return Value::from(100);
-        }
-        config_default(field)
-    }
-
     /// Records `error`; `None` stands for the field that failed.
     fn fail(&mut self, error: FieldError) -> Option<Value> {
         self.errors.push(error);
@@ -253,17 +181,6 @@ impl Fields<'_> {
                 _ => self.fail(string_type(loc, value)),
             },
             Kind::Str24 => match value {
-                Value::String(s)
-                    if self.faults.accepts_23_character_ids()
-                        && s.chars().count() == ID_LEN - 1 =>
-                {
-                    Some(value.clone())
-                }
-                Value::String(s)
-                    if self.faults.accepts_long_ids() && s.chars().count() > ID_LEN =>
-                {
-                    Some(value.clone())
-                }
                 Value::String(s) => match len24_error(s, loc, value) {
                     None => Some(value.clone()),
                     Some(error) => self.fail(error),
@@ -274,15 +191,7 @@ impl Fields<'_> {
                 Ok(int) => Some(int),
                 Err((ty, msg)) => self.fail(FieldError::new(ty, loc, msg, value.clone())),
             },
-            Kind::Bool => match value {
-                Value::String(s)
-                    if self.faults.bool_strings_case_sensitive() && s.to_lowercase() != *s =>
-                {
-                    let (ty, msg) = coerce::BOOL_PARSING;
-                    self.fail(FieldError::new(ty, loc, msg, value.clone()))
-                }
-                _ => self.bool(value, loc),
-            },
+            Kind::Bool => self.bool(value, loc),
             Kind::Status => match value {
                 Value::String(s) if STATUSES.contains(&s.as_str()) => Some(value.clone()),
                 _ => self.fail(enum_error(loc, value.clone())),
@@ -322,9 +231,6 @@ impl Fields<'_> {
         for (name, kind) in WORKFLOW_FIELDS {
             let stored = match object.get(name) {
                 None => Some(workflow_default(name)),
-                Some(Value::Null) if self.faults.stores_null_as_default() => {
-                    Some(workflow_default(name))
-                }
                 Some(field) => self.check(kind, field, &loc_with(loc, name)),
             };
             match stored {
@@ -345,26 +251,9 @@ impl Fields<'_> {
         }
     }
 
-    /// pydantic's lax `int`, and the three faults that bend it.
+    /// pydantic's lax `int`.
     fn int(&self, value: &Value) -> Result<Value, coerce::Rejection> {
-        if value.is_string() && self.faults.rejects_numeric_strings() {
-            return Err(coerce::INT_TYPE);
-        }
-        let int = match lax_int(value) {
-            Err(("int_from_float", _)) if self.faults.accepts_fractional_ints() => {
-                // Only a finite number with a fraction gets `int_from_float`.
-                let float = value.as_f64().unwrap_or_default();
-                coerce::float_as_int(float.trunc())?
-            }
-            int => int?,
-        };
-        Ok(match int {
-            // Decimal digits always read as an f64; the rounding is the fault.
-            Int::Big(digits) if self.faults.rounds_big_integers_through_f64() => {
-                digits.parse::<f64>().map_or(Value::Null, Value::from)
-            }
-            int => int.into_value(),
-        })
+        Ok(lax_int(value)?.into_value())
     }
 }
 

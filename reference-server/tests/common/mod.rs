@@ -9,7 +9,9 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
-use reference_server::{ApiKey, Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
+#[cfg(feature = "faults")]
+use reference_server::Fault;
+use reference_server::{ApiKey, Config, DEV_KEY, DEV_OTHER_TEAM_KEY};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -25,6 +27,7 @@ pub fn config() -> Config {
     config
 }
 
+#[cfg(feature = "faults")]
 pub fn faulty(fault: Fault) -> Router {
     reference_server::app(Config {
         faults: fault.into(),

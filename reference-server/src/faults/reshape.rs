@@ -3,7 +3,6 @@
 //! layer rewrites status, headers or JSON fields afterwards.
 //!
 //! A fault belongs here only if the faulty answer can be computed from the faithful one alone.
-//! The rest change what is stored, accepted or listed, and act through `Faults` predicates.
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
@@ -12,11 +11,10 @@ use axum::middleware::map_response;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use crate::Fault;
+use super::Fault;
 use crate::errors::ApiError;
 
-/// `router` wrapped in `fault`'s layer if `fault` only reshapes responses, else unchanged. The
-/// match names every fault, so a new one has to be placed on one side or the other.
+/// `router` wrapped in `fault`'s layer if `fault` only reshapes responses, else unchanged.
 pub(crate) fn with_layer(router: Router, fault: Fault) -> Router {
     match fault {
         Fault::CreateReturns201 => router.layer(map_response(create_returns_201)),
@@ -29,57 +27,7 @@ pub(crate) fn with_layer(router: Router, fault: Fault) -> Router {
         Fault::MissingKey403 => router.layer(map_response(missing_key_403)),
         Fault::InvalidJson400 => router.layer(map_response(invalid_json_400)),
         Fault::AllowListsOneRoute => router.layer(map_response(allow_lists_one_route)),
-        // Behaviour: each acts through its `Faults` predicate.
-        Fault::WrongDefaultMaxEvents
-        | Fault::NonObjectIdIds
-        | Fault::AcceptShortWorkflowId
-        | Fault::AcceptFractionalInt
-        | Fault::RejectNumericStrings
-        | Fault::RejectNullDescription
-        | Fault::CrashOnDeepDynamicVariables
-        | Fault::CrashOnNonBmpLogicalId
-        | Fault::AuthNotEnforced
-        | Fault::CrossTeamList
-        | Fault::StatusFilterIgnored
-        | Fault::PatchResetsMaxEvents
-        | Fault::PatchNotPersisted
-        | Fault::DeleteNotDeleting
-        | Fault::NullStoredAsDefault
-        | Fault::UnknownKeysEchoed
-        | Fault::OldestFirst
-        | Fault::SearchCaseSensitive
-        | Fault::BigIntegersThroughF64
-        | Fault::DeleteWithoutKey
-        | Fault::OtherTeamUpdateApplies
-        | Fault::UpdatedAtAfterCreatedAt
-        | Fault::NullWorkflowAccepted
-        | Fault::RawBodyStored
-        | Fault::BodyMissingAsEmpty
-        | Fault::AnyContentTypeParsed
-        | Fault::NonUtf8422
-        | Fault::SmallBodyLimit
-        | Fault::ListDefaultSize10
-        | Fault::ExclusiveEndBound
-        | Fault::NaiveBoundsLocalTime
-        | Fault::UnixTimeAsMilliseconds
-        | Fault::LogicalIdPrefixMatch
-        | Fault::SearchAsRegex
-        | Fault::SearchLogicalIdOnly
-        | Fault::FiltersOr
-        | Fault::PageBeyondEndRepeatsLast
-        | Fault::SizeZeroAccepted
-        | Fault::StaleGetAfterUpdate
-        | Fault::NonHexId422
-        | Fault::InvalidUpdatePartiallyApplied
-        | Fault::EmptyDescriptionSkipped
-        | Fault::UpdatedAtNotMoved
-        | Fault::LostUpdate
-        | Fault::DeleteRaceResurrects
-        | Fault::LogicalIdUpsert
-        | Fault::BoolStringsCaseSensitive
-        | Fault::Accept25CharacterIds
-        | Fault::ApiKeyHeaderAccepted
-        | Fault::KeysCaseInsensitive => router,
+        _ => router,
     }
 }
 
