@@ -20,20 +20,24 @@ now() { date +%s.%N; }
 seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", b - a }'; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
-# Runs "$@" in the clone, quietly; prints its wall time in seconds, and its exit code when not 0.
-# A failing command's log outlives the temporary clone in target/, so its cause can be read.
+# Runs "$@" in the clone, quietly; prints its wall time in seconds and the CPU seconds it and its
+# children used (user + sys: on a loaded machine wall time grows with the load, CPU time much
+# less), and its exit code when not 0. A failing command's log outlives the temporary clone in
+# target/, so its cause can be read.
 timed() {
-    local name="$1" log="$work/$1.log" start end status=0
+    local name="$1" log="$work/$1.log" cpu="$work/$1.cpu" start end status=0 user sys
     shift
     start=$(now)
-    (cd "$work/repo" && "$@") >"$log" 2>&1 || status=$?
+    { TIMEFORMAT='%U %S'; time { (cd "$work/repo" && "$@") >"$log" 2>&1; }; } 2>"$cpu" || status=$?
     end=$(now)
+    read -r user sys <"$cpu" || true
+    local wall="$(seconds "$start" "$end") s (CPU: user $(seconds 0 "${user:-0}") s + sys $(seconds 0 "${sys:-0}") s)"
     if [ "$status" -eq 0 ]; then
-        seconds "$start" "$end"
+        echo "$wall"
     else
         mkdir -p "$here/target"
         cp "$log" "$here/target/first-run-$name.log"
-        echo "$(seconds "$start" "$end") (failed with exit code $status: $(grep -m 1 'panicked at' "$log" || tail -n 1 "$log"); full log in target/first-run-$name.log)"
+        echo "$wall (failed with exit code $status: $(grep -m 1 'panicked at' "$log" || tail -n 1 "$log"); full log in target/first-run-$name.log)"
     fi
 }
 
@@ -57,9 +61,9 @@ load_end="$(loadavg)"
 report="bench/first-run.sh on $started: a fresh clone of commit $commit, $(nproc) cores, registry cache warm (cargo fetch first, not timed)
 load average (1, 5, 15 min) at the start: $load_start; at the end: $load_end
 
-cold first run, \`cargo xtask contract\` with an empty target/ (one build, the xtask profile, then the default 2000-case run): $cold s (bound: 180 s)
-warm rerun, \`cargo xtask contract\`: $warm s (bound: 10 s)
-clean build of the workspace, \`cargo build --workspace\` with target/ emptied first (dev profile): $build s (goal: 90 s)
-then \`cargo test --workspace\` (builds the test targets, runs every test): $tests s"
+cold first run, \`cargo xtask contract\` with an empty target/ (one build, the xtask profile, then the default 2000-case run): $cold (bound: 180 s)
+warm rerun, \`cargo xtask contract\`: $warm (bound: 10 s)
+clean build of the workspace, \`cargo build --workspace\` with target/ emptied first (dev profile): $build (goal: 90 s)
+then \`cargo test --workspace\` (builds the test targets, runs every test): $tests"
 
 printf '%s\n' "$report" | tee "$out"

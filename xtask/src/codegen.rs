@@ -121,7 +121,7 @@ fn drop_request_only_defaults(doc: &mut serde_json::Value) {
     }
 }
 
-/// `cargo run -p xtask-codegen` with the 3.0 document on stdin; its stdout is the client's items.
+/// `cargo run -p xtask-codegen --features generator` with the 3.0 document on stdin; its stdout is the client's items.
 fn run_generator(openapi_30: &[u8]) -> Result<String> {
     use std::io::Write;
     use std::process::Stdio;
@@ -129,6 +129,7 @@ fn run_generator(openapi_30: &[u8]) -> Result<String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut child = crate::child_env::command(cargo)
         .args(["run", "--quiet", "--package", "xtask-codegen"])
+        .args(["--features", "generator"])
         .current_dir(workspace_root())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -148,7 +149,9 @@ fn run_generator(openapi_30: &[u8]) -> Result<String> {
         let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
         let cause = last.map_or("no message", str::trim);
         let cause = cause.strip_prefix("error: ").unwrap_or(cause);
-        bail!("the client generator (cargo run -p xtask-codegen) failed: {cause}");
+        bail!(
+            "the client generator (cargo run -p xtask-codegen --features generator) failed: {cause}"
+        );
     }
     writer
         .join()

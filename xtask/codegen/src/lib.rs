@@ -1,4 +1,5 @@
 //! Renders the typed client's Rust source from an OpenAPI 3.0 document with progenitor.
+#![cfg(feature = "generator")]
 
 use anyhow::{Context, Result, anyhow};
 use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
