@@ -8,7 +8,7 @@
 //! It creates one simulation, finds it with list filters, reads it, updates it and deletes it,
 //! then shows a 404 (reading it again) and a 422 (a `start` filter past year 9999, which the
 //! server cannot read) as `Error::ErrorResponse` holding a `types::ApiError`.
-//! `tests/example.rs` runs [`run`] against the reference server.
+//! `tests/it/example.rs` runs [`run`] against the reference server.
 
 use chrono::{TimeZone, Utc};
 use interactly_simulations_client::{Error, client_with_api_key, types};

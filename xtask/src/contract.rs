@@ -11,7 +11,7 @@ use contract_tests::exchange::Identity;
 use contract_tests::partition::Partition;
 use contract_tests::redact::{Key, Secrets};
 use contract_tests::runner::{self, Options, Progress, Report, ShrinkScope, Verdict};
-use contract_tests::{formats, report, text};
+use contract_tests::{report, text};
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};
 
 use crate::cli::{ColorChoice, fault_parser, number_in, seconds_in};
@@ -392,7 +392,7 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
     let (mut report, secrets) = match outcome {
         Ok(done) => done,
         Err(Ended(why, code, secrets)) => {
-            let ended = contract_tests::ended::Ended {
+            let ended = report::ended::Ended {
                 why,
                 exit_code: code,
                 seed,
@@ -420,7 +420,7 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
             print_report(&report, &secrets, colour);
         }
         MessageFormat::Json => {
-            print!("{}", formats::json_lines(&report, &secrets));
+            print!("{}", report::json_lines(&report, &secrets));
             for line in report.baseline.iter().flat_map(Triage::lines) {
                 eprintln!("{}", secrets.redact(&line));
             }
@@ -440,7 +440,7 @@ pub fn contract(mut args: ContractArgs) -> Result<ExitCode> {
         unwritten.push(e.to_string());
     }
     if let Some(path) = &args.summary_md
-        && let Err(e) = formats::write_summary_markdown(path, &report, &secrets)
+        && let Err(e) = report::write_summary_markdown(path, &report, &secrets)
     {
         unwritten.push(e.to_string());
     }
@@ -484,12 +484,8 @@ use NoReport::{Ended, Other};
 /// A run that ended before any case once the target was contacted: the JSON summary line, the
 /// JUnit and the Markdown it was asked for, each saying why, then the error line (and one per
 /// output that could not be written).
-fn report_ended(
-    args: &ContractArgs,
-    ended: &contract_tests::ended::Ended,
-    secrets: &Secrets,
-) -> ExitCode {
-    use contract_tests::ended;
+fn report_ended(args: &ContractArgs, ended: &report::ended::Ended, secrets: &Secrets) -> ExitCode {
+    use contract_tests::report::ended;
     if args.message_format == MessageFormat::Json {
         print!("{}", ended::json_line(ended, secrets));
     }

@@ -1,6 +1,6 @@
 //! Findings are grouped by what they mean, and the grouping hides no fault: faults of the catalog that fail at the same checks and fields, each run alone, still differ in at least one group whenever their exact failures differ.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 

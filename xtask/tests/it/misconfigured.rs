@@ -1,6 +1,6 @@
 //! `cargo xtask contract` when something around the run is misconfigured: a regressions path that cannot be written (the findings are still printed, the cleanup still runs, every other output is still written, then one error line and exit 2), and a preflight answered 404, 3xx or 5xx (one error line, exit 2, before any case).
 
-mod support;
+use crate::support;
 
 use support::{
     Incoming, accept_each, contract_with_keys, error_lines, forward_to, read_request, run_blocking,

@@ -1,6 +1,6 @@
 //! What a hostile server can make `cargo xtask contract` print and write: terminal escapes and forged lines in its JSON keys and its 401 body, Markdown that breaks out of `--summary-md`'s code, and keys echoed in encodings a plain search misses; and the files the run reads (`contract.txt`, a symlink to it). Each test reproduces a finding of issue 21 and passes only with its fix.
 
-mod support;
+use crate::support;
 
 use support::{contract_with_keys, relayed, run_blocking, runtime, temp_path, text, xtask};
 

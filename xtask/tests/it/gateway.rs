@@ -1,6 +1,6 @@
 //! `cargo xtask contract` through a loopback "gateway" that misbehaves the way real infrastructure does (429s with and without `Retry-After`, HTML 502/503/504 pages, connection resets before and after forwarding, answers slower than `--timeout`): a faithful server still passes and keeps only the records the run reports it could not prove its own, a same-key client never loses an identical record to the cleanup, a real fault is still caught, and a gateway that fails everything ends the run with exit code 3.
 
-mod support;
+use crate::support;
 
 use support::{
     Incoming, accept_each, contract_with_keys, error_lines, forward_to, read_request, run_blocking,

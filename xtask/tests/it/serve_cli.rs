@@ -143,7 +143,7 @@ fn keys_from_a_file_and_the_environment_work_and_never_show() {
 }
 
 /// The other listings into a closed pipe: the command list and help. (`cargo xtask` alone
-/// writes the list on stderr and exits 2: `tests/help.rs`.)
+/// writes the list on stderr and exits 2: `tests/it/help.rs`.)
 #[test]
 fn the_command_list_and_help_into_a_closed_pipe_exit_0_without_a_word() {
     for args in [&["help"][..], &["serve", "--help"]] {

@@ -1,6 +1,6 @@
 //! The cleanup against a loopback proxy that, once the cleanup's search for the run's tag begins, shows some of the run's records as another client's (an id the service reused): every way the cleanup reads them back, its search's pages included, must leave them alone.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -1,6 +1,6 @@
 //! The bytes the typed client puts on the wire, seen by a throwaway loopback listener: method, path,
 //! query pairs (unset filters absent, spaces as `+`), the exact `Authorization` value and the JSON
-//! body. `tests/reference_server.rs` proves the same calls work against a real server; this file
+//! body. `tests/it/reference_server.rs` proves the same calls work against a real server; this file
 //! pins what that cannot see.
 
 use interactly_simulations_client::{client_with_api_key, types};

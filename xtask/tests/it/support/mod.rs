@@ -1,7 +1,6 @@
 //! Helpers the xtask integration tests share: running the built xtask, temporary paths, and reading a team straight from a server.
 
-// Each test binary compiles this module and uses a part of it.
-#![allow(dead_code)]
+pub mod oracle;
 
 use std::future::Future;
 use std::path::PathBuf;

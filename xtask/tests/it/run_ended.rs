@@ -1,6 +1,6 @@
 //! `cargo xtask contract` that ends before any case once the target was contacted (exit 2: the target is misconfigured; exit 3: it cannot be tested now) still writes the JUnit, Markdown and JSON it was asked for, each saying why the run ended and with which exit code.
 
-mod support;
+use crate::support;
 
 use support::{error_lines, read_request, run_blocking, runtime, temp_path, text, write_response};
 

@@ -1,11 +1,11 @@
 //! `cargo xtask oracle` as a developer runs it: the FastAPI oracle serves all five operations and the contract's 401, 404, 405 and 422 on loopback, with bodies that match the spec.
 
-mod common;
+use crate::support::oracle;
 
 use std::path::Path;
 use std::process::Command;
 
-use common::{Running, start};
+use oracle::{Running, start};
 
 use contract_tests::{Operation, Spec};
 use serde_json::{Value, json};
@@ -307,7 +307,7 @@ fn the_python_process_does_not_see_the_keys() {
     );
     for variable in &environ {
         assert!(
-            !variable.starts_with("CONTRACT_") && !variable.contains(common::PLANTED_KEY),
+            !variable.starts_with("CONTRACT_") && !variable.contains(oracle::PLANTED_KEY),
             "serve.py sees {variable}"
         );
     }

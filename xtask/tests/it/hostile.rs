@@ -1,6 +1,6 @@
 //! `cargo xtask contract` against loopback targets that misbehave on purpose: a broken search, servers that echo keys, a failing check under `--max-creates`, a stall, huge bodies and redirects. Each test reproduces a finding of the shared-QA safety review and passes only with its fix.
 
-mod support;
+use crate::support;
 
 use support::{
     contract_with_keys, read_request, relayed, run_blocking, runtime, team_ids, temp_path, text,

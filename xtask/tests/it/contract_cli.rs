@@ -1,6 +1,6 @@
 //! `cargo xtask contract` as CI runs it: exit codes 0, 1 and 2, the summary line, JUnit, and a key that never leaks.
 
-mod support;
+use crate::support;
 
 use support::{runtime, temp_path, text, xtask};
 

@@ -357,7 +357,7 @@ fn render_gaps() -> String {
          about it. Defaults filled in on decode hide a server that omits a field: judge raw JSON.\n\
          Request types (`...Input`) carry no defaults on purpose: a request sends only what its\n\
          caller set, and the server applies its own defaults.\n\
-         This table is produced by `tests/schema_gaps.rs`.\n\n\
+         This table is produced by `tests/it/schema_gaps.rs`.\n\n\
          | Type | Where | Spec constraint | Decoding |\n|---|---|---|---|\n",
     );
     for t in &covered {

@@ -1,7 +1,7 @@
 //! `examples/simulations.rs` run against the reference server, so `cargo test --workspace` keeps it working.
 
 #[allow(dead_code)] // the example's `main`, which reads the environment instead
-#[path = "../examples/simulations.rs"]
+#[path = "../../examples/simulations.rs"]
 mod example;
 
 use reference_server::{Config, DEV_KEY};

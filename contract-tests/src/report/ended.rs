@@ -1,6 +1,6 @@
 //! The outputs of a run that ended before any case once the target was contacted (a misconfigured target, a refused key, a second key of the same team: exit 2; a target that cannot be tested now: exit 3): `--junit`, `--summary-md` and `--message-format json` still say why, so a CI page shows the reason instead of nothing.
 //!
-//! Kept apart from `report.rs` and `formats.rs`, which render a [`crate::runner::Report`]: here
+//! Apart from the other renderers, which render a [`crate::runner::Report`]: here
 //! no case ran, and the only facts are the reason, the exit code and the run's seed. Every text
 //! passes the run's [`Secrets`], as everywhere.
 
@@ -11,10 +11,10 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 use serde_json::json;
 
+use super::write_output;
 use crate::error::RunError;
 use crate::partition::Partition;
 use crate::redact::Secrets;
-use crate::report::write_output;
 use crate::text::{code_span, json_escape_unsafe};
 
 /// Why a run ended before any case, and how it exits.

@@ -1,6 +1,6 @@
 //! A spec that grew a field the suite cannot model still runs: the field gets the generic checks and one warning line, never an exit 2.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -1,378 +1,466 @@
-//! The outputs made for machines and CI pages: `--message-format json` (one JSON object per finding, then a summary object, one per line, in the spirit of cargo's) and `--summary-md` (Markdown for `$GITHUB_STEP_SUMMARY`). Both pass the run's [`Secrets`] like every other output.
-//!
-//! The JSON writes the seed as a string of digits: readers that hold numbers as f64 (jq, Node)
-//! would read a seed above 2^53 as another one.
-//!
-//! In the Markdown, every string from outside the suite (a server's keys and values, curl lines
-//! that carry drawn bodies, a baseline's reasons) is a code span or a fenced block whose fence
-//! it cannot close (see [`crate::text::code_span`]), with control characters escaped, so no
-//! server can add a heading, a quote, HTML or a table row. In the JSON lines serde_json escapes
-//! C0; the rest (DEL, C1, bidi) is escaped after it, the values unchanged.
+//! Tests of the report's renderers, each from a hand-built [`Report`]: the terminal's and JUnit's (`terminal`), the JSON lines' and the Markdown's (`machine`), and the properties every output shares.
 
-use std::fmt::Write as _;
 use std::path::Path;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::error::RunError;
-use crate::redact::Secrets;
-use crate::report::{CoverageSummary, coverage_line, write_output};
+use super::model::GAPS_IN_SUMMARY;
+use super::*;
 use crate::rules::Rule;
-use crate::runner::{Finding, Report, Verdict};
+use crate::runner::{Finding, Report};
 use crate::spec::Operation;
-use crate::text::{self, block_fence, code_span, escape, json_escape_unsafe};
+use crate::{coverage, text};
+use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
-/// One finding as a JSON object (`"reason": "finding"`). `index` is the number the human
-/// output gives it (`FAIL 3.`).
-fn finding_json(report: &Report, i: usize, f: &Finding, secrets: &Secrets) -> Value {
-    let text = |t: &str| secrets.redact(t);
-    let known = report.known(i);
-    json!({
-        "reason": "finding",
-        "index": i + 1,
-        "check": f.check,
-        "operation": f.operation.id(),
-        // The example's exact pointer; `group` is what the finding stands for, `pointers`
-        // every exact pointer of the group with its occurrences.
-        "pointer": text(&f.mismatch.pointer),
-        "group": text(&f.group),
-        "pointers": f
-            .pointers
-            .iter()
-            .map(|p| json!({"pointer": text(&p.pointer), "occurrences": p.occurrences}))
-            .collect::<Vec<_>>(),
-        "expected": text(&f.mismatch.expected),
-        "received": text(&f.mismatch.received),
-        "status": f.status,
-        "request": {
-            "method": f.request.method,
-            "path": text(&f.request.path_and_query),
-            "body": text(&String::from_utf8_lossy(&f.request.body.bytes())),
-        },
-        "curl": text(&f.curl),
-        // Empty for a finding no case produced (the cleanup's).
-        "seed": (!f.seed_hex.is_empty()).then_some(&f.seed_hex),
-        "occurrences": f.occurrences,
-        "flaky": f.flaky,
-        "shrink_steps": f.shrink_steps,
-        "not_shrunk": f.not_shrunk,
-        "known": known.is_some(),
-        "baseline_reason": known.map(|e| text(&e.reason)),
-        "baseline_expires": known.map(|e| e.expires.to_string()),
-        "sequence": f.sequence.iter().map(|c| text(c)).collect::<Vec<_>>(),
-    })
-}
+mod terminal {
+    use super::*;
+    use crate::runner::{CheckCounts, Finding, OperationStats};
 
-fn entry_json(e: &crate::baseline::Entry, secrets: &Secrets) -> Value {
-    json!({
-        "check": e.check,
-        "operation": e.operation,
-        "pointer": e.pointer,
-        "reason": secrets.redact(&e.reason),
-        "expires": e.expires.to_string(),
-    })
-}
-
-/// The summary object (`"reason": "summary"`): the same counts as the human summary.
-fn summary_json(report: &Report, secrets: &Secrets) -> Value {
-    let coverage = CoverageSummary::of(report);
-    let (stale, expired): (Vec<Value>, Vec<Value>) =
-        report.baseline.as_ref().map_or_else(Default::default, |t| {
-            (
-                t.stale.iter().map(|e| entry_json(e, secrets)).collect(),
-                t.expired.iter().map(|e| entry_json(e, secrets)).collect(),
-            )
-        });
-    json!({
-        "reason": "summary",
-        "verdict": match report.verdict() {
-            Verdict::Fail => "fail",
-            Verdict::Incomplete => "incomplete",
-            Verdict::Pass => "pass",
-        },
-        "exit_code": report.exit_code(),
-        "ended_because": report.ended_because(),
-        "cases": report.cases,
-        "cases_drawn": report.drawn,
-        "cases_judged": report.cases,
-        "incomplete": report.incomplete(),
-        "judged_line": report.judged_line(),
-        "not_judged": report
-            .not_judged
-            .iter()
-            .map(|(reason, n)| json!({
-                "reason": reason.name(),
-                "count": n,
-                "detail": report.not_judged_detail(*reason),
-                "fails_the_run": !reason.asked_for(),
-            }))
-            .collect::<Vec<_>>(),
-        "requests": report.requests,
-        "failures": report.new_failures(),
-        "known_failures": report.known_failures(),
-        "stale_baseline_entries": stale,
-        "expired_baseline_entries": expired,
-        "coverage": {
-            "rules": Rule::ALL.len(),
-            "rules_in_every_situation": coverage.complete_rules(),
-            "situations": coverage.reachable(),
-            "asserted": coverage.asserted(),
-            "unreachable": coverage.unreachable().len(),
-            "never": coverage
-                .never()
-                .iter()
-                .map(|(rule, s)| json!({"rule": rule.id(), "situation": s.name}))
-                .collect::<Vec<_>>(),
-        },
-        "cleanup": report.cleanup.as_ref().map(|c| json!({
-            "deleted": c.deleted,
-            "already_gone": c.already_gone,
-            "left_over": c.left_over.len(),
-            "not_ours": c.not_ours.len(),
-            "possibly_left_behind": c.possibly_left_behind(),
-            "search_incomplete": c.search_incomplete,
-        })),
-        // A string: jq and Node read numbers as f64, and a seed above 2^53 would come back as
-        // another seed, replaying other cases.
-        "seed": report.seed.to_string(),
-        "skipped_at_max_creates": report.skipped_for_create_cap,
-        "partition": report.partition.map(|p| p.to_string()),
-        "run_tag": secrets.redact(&report.run_tag),
-        "not_shrunk": report.shrink_skipped.not_shrunk,
-        "shrink_stopped_at_budget": report.shrink_skipped.capped,
-        "elapsed_seconds": report.elapsed.as_secs_f64(),
-        "warnings": report.spec_warnings,
-    })
-}
-
-/// `--message-format json`: a line per finding, then the summary line; each line redacted
-/// again after serialising, which also catches a key in its JSON-escaped form, and the control
-/// characters serde_json leaves raw escaped.
-pub fn json_lines(report: &Report, secrets: &Secrets) -> String {
-    let mut out = String::new();
-    let objects = report
-        .findings
-        .iter()
-        .enumerate()
-        .map(|(i, f)| finding_json(report, i, f, secrets))
-        .chain([summary_json(report, secrets)]);
-    for object in objects {
-        out.push_str(&json_escape_unsafe(&secrets.redact(&object.to_string())));
-        out.push('\n');
-    }
-    out
-}
-
-/// `--summary-md`: a verdict, the run's numbers, the per-operation table, each failure with
-/// its curl line in a code block, known failures, baseline entries and the coverage line.
-pub fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
-    let mut out = String::new();
-    // An incomplete run never renders "passed": it did not test what it drew.
-    let verdict = match report.verdict() {
-        Verdict::Fail => format!(
-            "❌ Contract suite failed: {}",
-            text::plural(report.new_failures(), "failure", "failures")
-        ),
-        Verdict::Incomplete => match report.judged_line() {
-            Some(_) => format!(
-                "⚠️ Contract suite incomplete: judged {} of {}",
-                report.cases,
-                text::plural(report.drawn, "case", "cases")
-            ),
-            None => "⚠️ Contract suite incomplete: the target is unhealthy".to_owned(),
-        },
-        Verdict::Pass => "✅ Contract suite passed".to_owned(),
-    };
-    let partition = report
-        .partition
-        .map_or(String::new(), |p| format!(", partition {p}"));
-    let _ = writeln!(out, "## {verdict}\n");
-    if let Some(why) = report.ended_because() {
-        let _ = writeln!(
-            out,
-            "The run ended early, exit code {}: {}\n",
-            report.exit_code(),
-            code_span(&why, false)
+    /// A run in which `error_locus` never applied to a create and `request_echo` did.
+    fn report() -> Report {
+        let mut stats = OperationStats::default();
+        stats.checks.insert(
+            "request_echo",
+            CheckCounts {
+                applied: 3,
+                failed: 1,
+                not_applicable: 2,
+                ..CheckCounts::default()
+            },
         );
-    }
-    let _ = writeln!(
-        out,
-        "{}, {}, {}, {} known, {:.2} s (seed {}{partition}, run tag {})\n",
-        text::plural(report.cases, "case", "cases"),
-        text::plural(report.requests, "request", "requests"),
-        text::plural(report.new_failures(), "failure", "failures"),
-        report.known_failures(),
-        report.elapsed.as_secs_f64(),
-        report.seed,
-        code_span(&report.run_tag, false)
-    );
-    if let Some(c) = report.cleanup.as_ref().filter(|c| c.left_anything()) {
-        let _ = writeln!(
-            out,
-            "**Cleanup:** {} left over, {} possibly left behind (lost answers to creates without the run's tag, not deleted since the run cannot prove them its own){}\n",
-            c.left_over.len(),
-            c.possibly_left_behind(),
-            if c.search_incomplete {
-                "; the search for the run's tag did not finish"
-            } else {
-                ""
-            }
+        stats.checks.insert(
+            "error_locus",
+            CheckCounts {
+                applied: 0,
+                failed: 0,
+                not_applicable: 5,
+                ..CheckCounts::default()
+            },
         );
-    }
-    if let Some(line) = report.judged_line() {
-        let _ = writeln!(out, "{}\n", escape(&line));
-    }
-    if let Some(line) = crate::report::create_cap_line(report) {
-        let _ = writeln!(out, "{line}\n");
-    }
-    if let Some(line) = crate::report::shrink_skipped_line(report) {
-        let _ = writeln!(out, "{line}\n");
-    }
-    let _ = writeln!(
-        out,
-        "| operation | requests | statuses | failures by check |"
-    );
-    let _ = writeln!(out, "|---|---:|---|---|");
-    for op in Operation::ALL {
-        let Some(stats) = report.per_operation.get(&op) else {
-            continue;
+        let mut report = Report {
+            checks_run: vec!["request_echo", "error_locus"],
+            ..Report::default()
         };
-        let (statuses, failures) = (stats.statuses_text(), stats.failures_text());
-        let _ = writeln!(
-            out,
-            "| `{}` | {} | {} | {} |",
-            op.id(),
-            stats.requests,
-            escape(&statuses).replace('|', "\\|"),
-            escape(&failures).replace('|', "\\|")
+        report.per_operation.insert(Operation::Create, stats);
+        report
+    }
+
+    fn unproven(attempts: u32, logical_id: Option<&str>) -> crate::exchange::Unproven {
+        crate::exchange::Unproven {
+            attempts,
+            sent_at: "2026-12-06T10:00:00.000Z".into(),
+            within: Duration::from_millis(1500),
+            logical_id: logical_id.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_cleanup_that_may_have_left_records_never_says_nothing_left_over() {
+        let secrets = Secrets::new("a-key-of-twenty-chars", None);
+        let mut report = report();
+        report.run_tag = "ct00000001".into();
+        report.cleanup = Some(crate::runner::Cleanup {
+            deleted: 4,
+            ..Default::default()
+        });
+        let clean = render_summary(&report, &secrets);
+        assert!(
+            clean.contains("deleted 4, already gone 0, nothing left over"),
+            "{clean}"
+        );
+
+        let cleanup = report.cleanup.as_mut().unwrap();
+        cleanup.unproven = vec![unproven(2, Some("lid")), unproven(1, None)];
+        let text = render_summary(&report, &secrets);
+        assert!(!text.contains("nothing left over"), "{text}");
+        assert!(text.contains(", 3 possibly left behind ("), "{text}");
+        assert!(
+            text.contains("2 records of a create sent at 2026-12-06T10:00:00.000Z (answers lost within 1.5 s), logical_id \"lid\""),
+            "{text}"
+        );
+
+        let cleanup = report.cleanup.as_mut().unwrap();
+        cleanup.unproven.clear();
+        cleanup.search_incomplete = true;
+        let text = render_summary(&report, &secrets);
+        assert!(!text.contains("nothing left over"), "{text}");
+        assert!(
+            text.contains("the search for the run's tag did not finish"),
+            "{text}"
         );
     }
-    let section = |title: &str, known: bool, out: &mut String| {
-        let listed: Vec<(usize, &Finding)> = report
-            .findings
+
+    #[test]
+    fn the_commit_is_the_first_ci_variable_that_holds_a_commit_id() {
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(commit_from(Some(sha), Some("ffff")), Some(sha.into()));
+        assert_eq!(
+            commit_from(None, Some(" abc1234\n")),
+            Some("abc1234".into())
+        );
+        // Not a commit id: text from outside that is not written into the reports.
+        assert_eq!(commit_from(Some("main; rm -rf"), None), None);
+        assert_eq!(commit_from(Some("abc"), Some(&"a".repeat(65))), None);
+        assert_eq!(commit_from(None, None), None);
+    }
+
+    #[test]
+    fn the_summary_counts_applied_passed_and_failed_apart_from_not_applicable() {
+        let summary = render_summary(&report(), &Secrets::default());
+        assert!(
+            summary.contains(&format!(
+                "{:<28} {:>8} {:>8} {:>8} {:>14}",
+                "request_echo", 3, 2, 1, 2
+            )),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("never applied (not judged, not passed): error_locus"),
+            "{summary}"
+        );
+    }
+
+    /// The test cases of the one suite, parsed back with quick-junit's reader.
+    fn parsed(xml: &str) -> TestSuite {
+        let mut junit = quick_junit::Report::deserialize_from_str(xml).expect("valid JUnit");
+        assert_eq!(junit.test_suites.len(), 1, "{xml}");
+        junit.test_suites.remove(0)
+    }
+
+    fn case<'a>(suite: &'a TestSuite, name: &str) -> Vec<&'a TestCase> {
+        suite
+            .test_cases
             .iter()
-            .enumerate()
-            .filter(|(i, _)| report.known(*i).is_some() == known)
+            .filter(|c| c.name.as_str() == name)
+            .collect()
+    }
+
+    #[test]
+    fn junit_marks_a_check_that_never_applied_as_skipped() {
+        let xml = junit_xml(
+            &report(),
+            &["request_echo", "error_locus"],
+            &Secrets::default(),
+        );
+        assert!(xml.contains("skipped=\"1\""), "{xml}");
+        let suite = parsed(&xml);
+        assert_eq!(
+            (
+                suite.name.as_str(),
+                suite.tests,
+                suite.skipped,
+                suite.failures
+            ),
+            // The two checks, and `contract.run / every_drawn_case_judged`.
+            ("contract", 3, 1, 0),
+            "{xml}"
+        );
+        let [skipped] = case(&suite, "error_locus")[..] else {
+            panic!("{xml}")
+        };
+        assert_eq!(
+            skipped.classname.as_ref().map(|c| c.as_str()),
+            Some("contract.create_simulation")
+        );
+        assert!(
+            matches!(&skipped.status, TestCaseStatus::Skipped { message: Some(m), .. }
+                if m.as_str() == "did not apply to any create_simulation response"),
+            "{xml}"
+        );
+        let [applied] = case(&suite, "request_echo")[..] else {
+            panic!("{xml}")
+        };
+        assert!(
+            matches!(applied.status, TestCaseStatus::Success { .. }),
+            "{xml}"
+        );
+    }
+
+    fn finding(pointer: &str, received: &str) -> Finding {
+        Finding {
+            check: "request_echo",
+            operation: Operation::Create,
+            mismatch: crate::exchange::Mismatch {
+                pointer: pointer.into(),
+                expected: "7".into(),
+                received: received.into(),
+            },
+            request: crate::exchange::Request {
+                operation: Operation::Create,
+                method: "POST".into(),
+                path_and_query: "/x".into(),
+                content_type: None,
+                body: crate::exchange::Body::Empty,
+                auth: crate::exchange::Auth::Primary,
+            },
+            curl: "curl -X POST 'http://h/x'".into(),
+            status: Some(200),
+            seed_hex: "ab".into(),
+            occurrences: 1,
+            shrink_steps: 0,
+            flaky: false,
+            shrink_cut_short: false,
+            sequence: Vec::new(),
+            group: pointer.into(),
+            pointers: Vec::new(),
+            not_shrunk: false,
+            shrink_capped: false,
+        }
+    }
+
+    #[test]
+    fn junit_fails_once_per_finding_and_redacts_before_escaping() {
+        let key = "k<e&y\"";
+        let mut report = report();
+        report.findings = vec![
+            finding("/max_events", &format!("8, sent with {key}")),
+            finding("/status", "\"pending\""),
+        ];
+        report.client_notes = vec![crate::exchange::ClientLimit {
+            operation: Operation::Create,
+            pointer: "/simulation/simulation_config/max_events".into(),
+            value: "99999999999999999999".into(),
+            client_type: "i64",
+        }];
+        let xml = junit_xml(&report, &["request_echo"], &Secrets::new(key, None));
+        // Escaped, the key would read k&lt;e&amp;y&quot;: redacted first, no form of it is left.
+        for form in [key, "k&lt;e&amp;y", "k<e&amp;y"] {
+            assert!(!xml.contains(form), "{form} in {xml}");
+        }
+        let suite = parsed(&xml);
+        assert_eq!((suite.tests, suite.failures), (3, 2), "{xml}");
+        let failures: Vec<(String, String, String)> = case(&suite, "request_echo")
+            .iter()
+            .map(|c| match &c.status {
+                TestCaseStatus::NonSuccess {
+                    kind: NonSuccessKind::Failure,
+                    message: Some(message),
+                    ty: Some(ty),
+                    description: Some(text),
+                    ..
+                } => (
+                    message.as_str().to_owned(),
+                    ty.as_str().to_owned(),
+                    text.as_str().to_owned(),
+                ),
+                other => panic!("{other:?}"),
+            })
             .collect();
-        if listed.is_empty() {
-            return;
-        }
-        let _ = writeln!(out, "\n### {title}\n");
-        for (i, f) in listed {
-            let pointer = if f.group.is_empty() {
-                "(whole response)"
-            } else {
-                &f.group
-            };
-            let _ = writeln!(
-                out,
-                "**{}. `{}` on `{}` at {}**\n",
-                i + 1,
-                f.check,
-                f.operation.id(),
-                code_span(pointer, false)
-            );
-            if let Some(entry) = report.known(i) {
-                let _ = writeln!(
-                    out,
-                    "Known (baseline, until {}): {}\n",
-                    entry.expires,
-                    code_span(&entry.reason, false)
-                );
-            }
-            // One value per line of the block: each escaped, so none adds a line of its own.
-            let mut detail = String::new();
-            if f.pointers.len() > 1 {
-                let shown: Vec<String> = f
-                    .pointers
-                    .iter()
-                    .take(crate::report::POINTERS_SHOWN)
-                    .map(|p| format!("{} ×{}", escape(&p.pointer), p.occurrences))
-                    .collect();
-                let more = f.pointers.len().saturating_sub(shown.len());
-                let _ = writeln!(
-                    detail,
-                    "{} pointers, {}: {}{}",
-                    f.pointers.len(),
-                    text::plural(f.occurrences, "occurrence", "occurrences"),
-                    shown.join(", "),
-                    if more > 0 { ", …" } else { "" }
-                );
-            }
-            if f.mismatch.pointer != f.group {
-                let _ = writeln!(detail, "example at {}", escape(&f.mismatch.pointer));
-            }
-            let _ = write!(
-                detail,
-                "expected: {}\nreceived: {}",
-                escape(&f.mismatch.expected),
-                escape(&f.mismatch.received)
-            );
-            let fence_detail = block_fence(&detail);
-            let _ = writeln!(out, "{fence_detail}\n{detail}\n{fence_detail}\n");
-            let curl = escape(&f.curl);
-            let fence_curl = block_fence(&curl);
-            let _ = writeln!(out, "{fence_curl}sh\n{curl}\n{fence_curl}\n");
-        }
-    };
-    section("Failures", false, &mut out);
-    section("Known failures (baseline)", true, &mut out);
-    if let Some(replay) = report
-        .replay
-        .as_ref()
-        .filter(|_| !report.findings.is_empty())
-    {
-        // Inline code spans stay literal; the rest is plain text.
-        let _ = writeln!(out, "\n{}", escape(replay));
+        assert_eq!(
+            failures[0].0,
+            "expected: 7 / received: 8, sent with $CONTRACT_TOKEN"
+        );
+        assert_eq!(failures[0].1, "request_echo");
+        assert!(
+            failures[1].2.starts_with("at /status\n")
+                && failures[1]
+                    .2
+                    .ends_with("reproduce: curl -X POST 'http://h/x'"),
+            "{failures:?}"
+        );
+        let notes = suite.system_out.expect("the client notes");
+        assert!(
+            notes.as_str().contains("99999999999999999999 does not fit"),
+            "{notes:?}"
+        );
     }
-    if let Some(triage) = &report.baseline {
-        for (title, entries) in [
-            (
-                "Expired baseline entries (they fail the run)",
-                &triage.expired,
+
+    #[test]
+    fn the_human_output_escapes_what_a_server_wrote_and_junit_stays_valid() {
+        let hostile =
+            "k\u{1b}[2K\r\u{9b}1m\u{202e}\nsummary: 1 cases, 1 requests, 0 failures, 0.01 s";
+        let mut report = report();
+        report.findings = vec![finding(&format!("/simulation/{hostile}"), hostile)];
+        let human = render_findings(&report, &Secrets::default())
+            + &render_summary(&report, &Secrets::default());
+        assert!(
+            !human.chars().any(|c| c != '\n' && text::is_unsafe(c)),
+            "{human}"
+        );
+        assert!(
+            human.contains("    received: k\\u{1b}[2K\\r\\u{9b}1m\\u{202e}\\nsummary: 1 cases"),
+            "{human}"
+        );
+        assert_eq!(
+            human.lines().filter(|l| l.starts_with("summary: ")).count(),
+            1,
+            "{human}"
+        );
+        // JUnit is XML: quick-junit writes what XML 1.0 can hold and the file parses back.
+        let xml = junit_xml(&report, &["request_echo"], &Secrets::default());
+        assert!(!xml.contains('\u{1b}'), "{xml}");
+        parsed(&xml);
+    }
+
+    /// A group reads as one finding at its pointer, with its count of pointers, up to five of
+    /// them escaped, its example's pointer, and what the shrink budget did not do.
+    #[test]
+    fn a_group_is_one_finding_with_its_pointers_and_the_summary_says_what_was_not_shrunk() {
+        let mut report = report();
+        let mut grouped = finding("/simulation/x-unknown-\u{1b}[2K", "1");
+        grouped.group = "/simulation/*".into();
+        grouped.pointers = (0..7)
+            .map(|i| crate::runner::PointerSeen {
+                pointer: format!("/simulation/x-unknown-{i}\u{1b}[2K"),
+                occurrences: i + 1,
+                seed_hex: "ab".into(),
+            })
+            .collect();
+        grouped.occurrences = 28;
+        grouped.not_shrunk = true;
+        report.findings = vec![grouped];
+        report.shrink_skipped.not_shrunk = 1;
+        let human = render_findings(&report, &Secrets::default())
+            + &render_summary(&report, &Secrets::default());
+        assert!(
+            !human.chars().any(|c| c != '\n' && text::is_unsafe(c)),
+            "{human}"
+        );
+        assert!(
+            human.contains("FAIL 1. request_echo on create_simulation at /simulation/*\n"),
+            "{human}"
+        );
+        assert!(
+            human
+                .contains("    7 pointers, 28 occurrences: /simulation/x-unknown-0\\u{1b}[2K ×1, "),
+            "{human}"
+        );
+        assert!(
+            human.contains("/simulation/x-unknown-4\\u{1b}[2K ×5, …\n"),
+            "{human}"
+        );
+        assert!(!human.contains("x-unknown-5"), "five shown: {human}");
+        assert!(
+            human.contains("    example at /simulation/x-unknown-\\u{1b}[2K:\n"),
+            "{human}"
+        );
+        assert!(
+            human.contains("seen 28 times; not shrunk: the shrink budget was spent"),
+            "{human}"
+        );
+        assert!(
+            human.contains("1 finding not shrunk; rerun with --shrink all to shrink them"),
+            "{human}"
+        );
+        let xml = junit_xml(&report, &["request_echo"], &Secrets::default());
+        assert!(xml.contains("at /simulation/*"), "{xml}");
+        parsed(&xml);
+    }
+
+    /// A run that asserted every situation twice but these: `never.lost` in none of its
+    /// situations, `length.24 path-shorter` not, the unreachable `list.order tie` once, and a
+    /// situation the table does not have.
+    fn covered() -> Report {
+        let mut report = report();
+        for definition in coverage::RULES {
+            for situation in definition.situations {
+                if situation.unreachable.is_none() {
+                    report.coverage.insert((definition.rule, situation.name), 2);
+                }
+            }
+        }
+        report
+            .coverage
+            .retain(|(rule, name), _| *rule != Rule::NeverLost && *name != "path-shorter");
+        report.coverage.insert((Rule::ListOrder, "tie"), 1);
+        report
+            .coverage
+            .insert((Rule::GetFound, "no-such-situation"), 1);
+        report
+    }
+
+    fn situations() -> (usize, usize) {
+        let all = coverage::RULES.iter().flat_map(|d| d.situations);
+        let unreachable = all.clone().filter(|s| s.unreachable.is_some()).count();
+        (all.count() - unreachable, unreachable)
+    }
+
+    #[test]
+    fn the_summary_counts_situations_and_names_the_gaps() {
+        let (reachable, unreachable) = situations();
+        let rules = Rule::ALL.len();
+        let line = coverage_line(&covered());
+        assert_eq!(
+            line,
+            format!(
+                "coverage: {} of {reachable} situations asserted ({} of {rules} rules in every situation; {unreachable} unreachable); never asserted: length.24 path-shorter, never.lost after-refused-update, never.lost after-other-team, never.lost after-refused-key; credited but not in the situation table: get.found no-such-situation",
+                reachable - 4,
+                rules - 2,
+            )
+        );
+        let summary = render_summary(&covered(), &Secrets::default());
+        assert!(summary.contains(&line), "{summary}");
+        // A run that asserted nothing names the first gaps and says how many more.
+        let none = coverage_line(&Report::default());
+        assert!(
+            none.starts_with(&format!(
+                "coverage: 0 of {reachable} situations asserted (0 of {rules} rules"
+            )) && none.contains("never asserted: auth.required keyed, auth.required respelled,")
+                && none.contains(&format!(
+                    " and {} more (--coverage FILE lists them)",
+                    reachable - GAPS_IN_SUMMARY
+                )),
+            "{none}"
+        );
+    }
+
+    #[test]
+    fn the_coverage_file_has_a_row_per_situation_and_lists_the_gaps_and_the_unreachable() {
+        let key = "sk-secret|key";
+        let mut report = covered();
+        report.run_tag = format!("tag-{key}");
+        let path = std::env::temp_dir().join(format!("coverage-{}.md", std::process::id()));
+        write_coverage(&path, &report, &Secrets::new(key, None)).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert!(
+            !text.contains(key) && text.contains("tag-$CONTRACT_TOKEN"),
+            "{text}"
+        );
+        let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("| `")).collect();
+        let (reachable, unreachable) = situations();
+        assert_eq!(rows.len(), reachable + unreachable, "{text}");
+        assert!(
+            rows.contains(
+                &"| `length.24` | `path-shorter` | 0 | a path id one character short: 422 |"
             ),
-            (
-                "Stale baseline entries (they no longer fail)",
-                &triage.stale,
-            ),
-        ] {
-            if entries.is_empty() {
-                continue;
-            }
-            let _ = writeln!(out, "\n### {title}\n");
-            for e in entries {
-                let _ = writeln!(
-                    out,
-                    "- {} (expires {}): {}",
-                    code_span(&e.key_text(), false),
-                    e.expires,
-                    code_span(&e.reason, false)
-                );
-            }
-        }
+            "{text}"
+        );
+        assert!(
+            rows.contains(&"| `length.24` | `body-accepted` | 2 | a 24-character workflow_id or run_id accepted |"),
+            "{text}"
+        );
+        // An unreachable situation says so until it happens, then shows its count.
+        assert!(
+            rows.iter()
+                .any(|r| r.starts_with("| `tenancy.list` | `unfiltered-total` | unreachable | ")),
+            "{text}"
+        );
+        assert!(
+            rows.iter()
+                .any(|r| r.starts_with("| `list.order` | `tie` | 1 | ")),
+            "{text}"
+        );
+        let never = text.split("## Never asserted").nth(1).unwrap();
+        let never = never.split("##").next().unwrap();
+        let listed: Vec<&str> = never.lines().filter(|l| l.starts_with("- ")).collect();
+        assert_eq!(listed.len(), 4, "{never}");
+        assert!(
+            listed[0]
+                .starts_with("- `length.24` `path-shorter`: a path id one character short: 422 ("),
+            "{never}"
+        );
+        let unreachable_part = text.split("## Unreachable").nth(1).unwrap();
+        assert!(
+            unreachable_part.contains("- `tenancy.list` `unfiltered-total`: an unfiltered list's total counts the caller's team only: needs every record"),
+            "{text}"
+        );
+        assert!(text.contains("- `get.found` `no-such-situation`"), "{text}");
     }
-    // Spec keys are the spec author's text: each line is a code span it cannot close.
-    if !report.spec_warnings.is_empty() {
-        let _ = writeln!(out, "\n### Warnings\n");
-        for warning in &report.spec_warnings {
-            let _ = writeln!(out, "- {}", code_span(warning, false));
-        }
-    }
-    let _ = writeln!(out, "\n{}", coverage_line(report));
-    secrets.redact(&out)
 }
 
-/// Writes [`summary_markdown`] to `path` (`--summary-md FILE`).
-pub fn write_summary_markdown(
-    path: &Path,
-    report: &Report,
-    secrets: &Secrets,
-) -> Result<(), RunError> {
-    write_output(path, &summary_markdown(report, secrets), secrets)
-}
-
-#[cfg(test)]
-mod tests {
+mod machine {
     use super::*;
     use crate::baseline::{Baseline, Triage};
     use crate::exchange::{Auth, Body, Mismatch, Request};
@@ -508,10 +596,9 @@ expires = 2999-01-01
         report.findings[0].occurrences = 1;
         report.findings[0].shrink_steps = 1;
         report.replayed_regressions = 1;
-        let terminal = crate::report::render_findings(&report, &secrets)
-            + &crate::report::render_summary(&report, &secrets);
+        let terminal = render_findings(&report, &secrets) + &render_summary(&report, &secrets);
         let markdown = summary_markdown(&report, &secrets);
-        let junit = crate::report::junit_xml(&report, &report.checks_run, &secrets);
+        let junit = junit_xml(&report, &report.checks_run, &secrets);
         for line in [
             "seen 1 time; shrunk in 1 step; seed ab",
             "sequence (1 command; ",
@@ -568,11 +655,10 @@ expires = 2999-01-01
                 ..OperationStats::default()
             },
         );
-        let terminal = crate::report::render_findings(&report, &secrets)
-            + &crate::report::render_summary(&report, &secrets);
+        let terminal = render_findings(&report, &secrets) + &render_summary(&report, &secrets);
         let markdown = summary_markdown(&report, &secrets);
         let json = json_lines(&report, &secrets);
-        let junit = crate::report::junit_xml(&report, &["server_fields"], &secrets);
+        let junit = junit_xml(&report, &["server_fields"], &secrets);
         for (name, text) in [
             ("terminal", &terminal),
             ("markdown", &markdown),
@@ -620,7 +706,7 @@ expires = 2999-01-01
         );
         assert_eq!(summary["stale_baseline_entries"][0]["check"], "error_locus");
         // The human summary's closing line carries the same counts.
-        let human = crate::report::render_summary(&report, &secrets);
+        let human = render_summary(&report, &secrets);
         let closing = human.lines().last().unwrap();
         assert!(
             closing.starts_with(&format!(
@@ -676,7 +762,7 @@ expires = 2999-01-01
 
     #[test]
     fn junit_skips_a_known_failure_so_its_failures_agree_with_the_exit_code() {
-        let xml = crate::report::junit_xml(
+        let xml = junit_xml(
             &report(),
             &["request_echo", "status_code_conformance"],
             &Secrets::new(KEY, None),
@@ -700,7 +786,7 @@ expires = 2999-01-01
             unproven: vec![crate::exchange::Unproven {
                 attempts: 2,
                 sent_at: "2026-12-06T10:00:00.000Z".into(),
-                within: std::time::Duration::from_secs(1),
+                within: Duration::from_secs(1),
                 logical_id: None,
             }],
             ..Default::default()
@@ -864,13 +950,13 @@ expires = 2999-01-01
         report.seed = 1_796_588_574_283_923_364;
         report.base_url = format!("https://user:{KEY}@api.example/");
         report.commit = Some("0123456789abcdef0123456789abcdef01234567".into());
-        report.time.cases = std::time::Duration::from_millis(2500);
+        report.time.cases = Duration::from_millis(2500);
         let stats = report.per_operation.get_mut(&Operation::Create).unwrap();
         stats.checks.insert(
             "request_echo",
             crate::runner::CheckCounts {
                 applied: 10,
-                time: std::time::Duration::from_millis(30),
+                time: Duration::from_millis(30),
                 ..Default::default()
             },
         );
@@ -880,7 +966,7 @@ expires = 2999-01-01
     #[test]
     fn junit_fits_jenkins_schema_every_testcase_has_a_time_and_the_run_has_properties() {
         let report = measured();
-        let xml = crate::report::junit_xml(
+        let xml = junit_xml(
             &report,
             &["request_echo", "status_code_conformance", "error_locus"],
             &Secrets::new(KEY, None),
@@ -920,13 +1006,13 @@ expires = 2999-01-01
         // Without a commit the property is left out, not written empty.
         let mut unknown = measured();
         unknown.commit = None;
-        let xml = crate::report::junit_xml(&unknown, &["request_echo"], &Secrets::new(KEY, None));
+        let xml = junit_xml(&unknown, &["request_echo"], &Secrets::new(KEY, None));
         assert!(!jenkins_read(&xml).1.contains_key("commit"), "{xml}");
     }
 
     #[test]
     fn a_whole_response_failure_in_junit_says_where() {
-        let xml = crate::report::junit_xml(
+        let xml = junit_xml(
             &measured(),
             &["status_code_conformance"],
             &Secrets::new(KEY, None),
@@ -937,8 +1023,8 @@ expires = 2999-01-01
             .iter()
             .filter(|c| c.name.as_str() == "status_code_conformance")
             .filter_map(|c| match &c.status {
-                quick_junit::TestCaseStatus::Skipped { description, .. }
-                | quick_junit::TestCaseStatus::NonSuccess { description, .. } => {
+                TestCaseStatus::Skipped { description, .. }
+                | TestCaseStatus::NonSuccess { description, .. } => {
                     description.as_ref().map(|d| d.as_str().to_owned())
                 }
                 _ => None,
@@ -1026,7 +1112,7 @@ for line in sys.stdin:
             ..Report::default()
         };
         let secrets = Secrets::default();
-        let terminal = crate::report::render_summary(&report, &secrets);
+        let terminal = render_summary(&report, &secrets);
         let line = "skipped 3 scenarios at the --max-creates cap";
         assert!(terminal.contains(line), "{terminal}");
         let md = summary_markdown(&report, &secrets);

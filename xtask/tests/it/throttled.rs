@@ -1,6 +1,6 @@
 //! `cargo xtask contract` behind a loopback gateway that throttles with a `Retry-After` no run can wait out (an hour, a day, an HTTP date in 9999, 2^63 s and more), from the start or from mid-run: the run never panics, always cleans up and reports, and says how many of its cases it judged.
 
-mod support;
+use crate::support;
 
 use support::{
     Incoming, accept_each, contract_with_keys, error_lines, forward_to, read_request, run_blocking,

@@ -1,6 +1,6 @@
 //! `cargo xtask contract`'s baseline, `--message-format json`, `--summary-md` and `--partition` flags as CI uses them: exit codes, one-line errors, and a key that never leaks.
 
-mod support;
+use crate::support;
 
 use support::{temp_path, text, xtask};
 

@@ -1,6 +1,6 @@
 //! What a passing run costs the service it tests: the cleanup's requests per record created, read from the summary's `requests:` line of a run against the embedded server.
 
-mod support;
+use crate::support;
 
 use support::{text, xtask};
 

@@ -802,7 +802,7 @@ fn typed_client_decodes_notes_integers_the_client_cannot_hold() {
 }
 
 #[test]
-fn every_registered_check_has_a_test_here() {
+fn every_registered_check_has_a_test_function_named_after_it() {
     let source = include_str!("checks.rs");
     for check in CHECKS {
         assert!(

@@ -1,0 +1,29 @@
+//! xtask's integration tests as one binary (one link, not one per file; each file a module, `support` their one helper module): they run the built `xtask` binary and loopback servers.
+
+mod support;
+mod cleanup_safety;
+mod contract_cli;
+mod coverage;
+mod differential;
+mod economy;
+mod fault_catalog;
+mod gateway;
+mod generate_cli;
+mod grouping;
+mod help;
+mod hostile;
+mod hygiene;
+mod injection;
+mod machine;
+mod misconfigured;
+mod mutants;
+mod oracle;
+mod outputs;
+mod partition;
+mod run_ended;
+mod serve_cli;
+mod several_faults;
+mod spec_change;
+mod spec_diff_cli;
+mod throttled;
+mod workflows;
