@@ -1,10 +1,10 @@
 //! Conformance of the faithful server: every rule of CONTRACT.md, exact statuses and bodies,
 //! and every response checked against spec/openapi.json.
 
-mod common;
+use crate::support;
 
 use axum::http::{Method, StatusCode};
-use common::*;
+use support::*;
 use reference_server::{DEV_KEY, DEV_OTHER_TEAM_KEY, app};
 use serde_json::{Value, json};
 

@@ -1,10 +1,10 @@
 //! The server as a mock for other teams: several faults at once, the OpenAPI document where the
 //! real service serves it, a health endpoint, and CORS as an option that is off by default.
 
-mod common;
+use crate::support;
 
 use axum::http::{Method, StatusCode};
-use common::*;
+use support::*;
 use reference_server::Config;
 #[cfg(feature = "faults")]
 use reference_server::{Fault, FaultSet};

@@ -1,12 +1,12 @@
 //! Parallel creates lose nothing: 8 tasks × 250 creates, then the list total is 2000 and every
 //! id can be fetched.
 
-mod common;
+use crate::support;
 
 use std::collections::HashSet;
 
 use axum::http::StatusCode;
-use common::*;
+use support::*;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

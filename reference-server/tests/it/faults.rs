@@ -3,13 +3,13 @@
 //! Only with the `faults` feature (`cargo test -p reference-server --features faults`).
 #![cfg(feature = "faults")]
 
-mod common;
+use crate::support;
 
 use std::collections::HashSet;
 
 use axum::Router;
 use axum::http::{Method, StatusCode};
-use common::*;
+use support::*;
 use reference_server::{DEV_KEY, Fault};
 use serde_json::{Value, json};
 

@@ -2,10 +2,10 @@
 //! query strings), in process and over a loopback socket. No 5xx, no panic, and the server still
 //! answers afterwards.
 
-mod common;
+use crate::support;
 
 use axum::http::{Method, StatusCode};
-use common::*;
+use support::*;
 use reference_server::DEV_KEY;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

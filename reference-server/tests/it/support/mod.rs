@@ -1,5 +1,6 @@
 //! Test helpers: send a request to `app()` without a socket, and check every response against
 //! the stored OpenAPI document with `jsonschema` (format validation on).
+// Without the `faults` feature the fault tests are left out, and some helpers only they use.
 #![allow(dead_code)]
 
 use std::collections::HashMap;

@@ -3,12 +3,12 @@
 //! team's requests. Every bound here is a liveness limit (the server answers at all), not a
 //! performance claim; the timeouts are set small so that each test ends in seconds.
 
-mod common;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{COLLECTION, config, item};
+use support::{COLLECTION, config, item};
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, RunningServer};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
