@@ -28,8 +28,18 @@ fn same(v: Value) -> Accepted {
 
 /// Characters that break naive string handling: NUL, non-BMP, right-to-left, combining marks.
 const AWKWARD_CHARS: [char; 12] = [
-    '\0', '\u{1F600}', '\u{10FFFF}', '\u{05D0}', '\u{0627}', '\u{202E}', '\u{0301}', '"', '\\', '\n',
-    '\'', '\u{FEFF}',
+    '\0',
+    '\u{1F600}',
+    '\u{10FFFF}',
+    '\u{05D0}',
+    '\u{0627}',
+    '\u{202E}',
+    '\u{0301}',
+    '"',
+    '\\',
+    '\n',
+    '\'',
+    '\u{FEFF}',
 ];
 
 /// One character, drawn straight from the RNG: 6 in 9 proptest's `char::range('a', 'z')`, 2 in
@@ -39,7 +49,12 @@ const AWKWARD_CHARS: [char; 12] = [
 fn draw_char(rng: &mut TestRng) -> char {
     use proptest::char::{DEFAULT_PREFERRED_RANGES, DEFAULT_SPECIAL_CHARS, select_char};
     match rng.random_range(0..9u32) {
-        0..6 => select_char(rng, DEFAULT_SPECIAL_CHARS, DEFAULT_PREFERRED_RANGES, &['a'..='z']),
+        0..6 => select_char(
+            rng,
+            DEFAULT_SPECIAL_CHARS,
+            DEFAULT_PREFERRED_RANGES,
+            &['a'..='z'],
+        ),
         6..8 => select_char(
             rng,
             DEFAULT_SPECIAL_CHARS,
@@ -145,7 +160,10 @@ impl<T> Seq<T> {
         };
         for i in from..self.items.len() {
             if let Some(plain) = (self.plain)(&self.items[i]) {
-                self.undo = Some(Undo::Replaced(i, std::mem::replace(&mut self.items[i], plain)));
+                self.undo = Some(Undo::Replaced(
+                    i,
+                    std::mem::replace(&mut self.items[i], plain),
+                ));
                 self.next = Shrink::Plain(i + 1);
                 return true;
             }
@@ -184,7 +202,9 @@ pub struct DrawnTree<T, S> {
 
 impl<T: std::fmt::Debug, S> std::fmt::Debug for DrawnTree<T, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DrawnTree").field("value", &self.value).finish()
+        f.debug_struct("DrawnTree")
+            .field("value", &self.value)
+            .finish()
     }
 }
 
@@ -251,7 +271,9 @@ impl Strategy for Int {
     type Value = i64;
 
     fn new_tree(&self, runner: &mut TestRunner) -> NewTree<Self> {
-        Ok(proptest::num::i64::BinarySearch::new(draw_int(runner.rng())))
+        Ok(proptest::num::i64::BinarySearch::new(draw_int(
+            runner.rng(),
+        )))
     }
 }
 
@@ -469,9 +491,11 @@ impl Strategy for JsonObject {
             let key = draw_text(runner.rng(), 0, 10);
             map.insert(key, draw_json(runner, 0));
         }
-        Ok(ObjectTree(Seq::new(map.into_iter().collect(), 0, |(k, v)| {
-            (!v.is_null()).then(|| (k.clone(), Value::Null))
-        })))
+        Ok(ObjectTree(Seq::new(
+            map.into_iter().collect(),
+            0,
+            |(k, v)| (!v.is_null()).then(|| (k.clone(), Value::Null)),
+        )))
     }
 }
 
@@ -1126,18 +1150,27 @@ mod tests {
         }
         assert_eq!(seen.len(), 7, "{seen:?}");
         // 9 in 10 at the top, as proptest's `prop_recursive(3, 24, 4, …)` weights it.
-        assert!(containers_at_top * 10 > values.len() * 8, "{containers_at_top}");
+        assert!(
+            containers_at_top * 10 > values.len() * 8,
+            "{containers_at_top}"
+        );
         assert!(values.iter().any(|v| depth(v) == 3));
         let objects = sample(arb_json_object(), 500);
         let sizes: std::collections::BTreeSet<usize> = objects.iter().map(Map::len).collect();
-        assert!(sizes.contains(&0) && sizes.contains(&4) && !sizes.contains(&5), "{sizes:?}");
+        assert!(
+            sizes.contains(&0) && sizes.contains(&4) && !sizes.contains(&5),
+            "{sizes:?}"
+        );
     }
 
     #[test]
     fn json_shrinks_to_null_and_objects_to_empty() {
         let mut runner = TestRunner::deterministic();
         for _ in 0..50 {
-            assert_eq!(shrink_fully(arb_json().new_tree(&mut runner).unwrap()), Value::Null);
+            assert_eq!(
+                shrink_fully(arb_json().new_tree(&mut runner).unwrap()),
+                Value::Null
+            );
             let object = shrink_fully(arb_json_object().new_tree(&mut runner).unwrap());
             assert!(object.is_empty(), "{object:?}");
         }
@@ -1147,11 +1180,20 @@ mod tests {
     fn integers_draw_small_large_and_edge_values_and_shrink_to_zero() {
         let ints = sample(arb_int(), 2000);
         let small = ints.iter().filter(|n| (-1000..1000).contains(*n)).count();
-        let edges = ints.iter().filter(|n| [i64::MIN, i64::MAX, i64::MIN + 1, i64::MAX - 1].contains(n)).count();
+        let edges = ints
+            .iter()
+            .filter(|n| [i64::MIN, i64::MAX, i64::MIN + 1, i64::MAX - 1].contains(n))
+            .count();
         // 4 in 7 small (plus edges 0 and ±1), about 1 in 7 * 4/7 at the far edges.
-        assert!(small * 7 > ints.len() * 3 && small * 7 < ints.len() * 5, "{small}");
+        assert!(
+            small * 7 > ints.len() * 3 && small * 7 < ints.len() * 5,
+            "{small}"
+        );
         assert!(edges * 40 > ints.len(), "{edges}");
-        assert!(ints.iter().any(|n| n.unsigned_abs() > 1 << 40 && !EDGE_INTS.contains(n)));
+        assert!(
+            ints.iter()
+                .any(|n| n.unsigned_abs() > 1 << 40 && !EDGE_INTS.contains(n))
+        );
         let mut runner = TestRunner::deterministic();
         for _ in 0..50 {
             assert_eq!(shrink_fully(arb_int().new_tree(&mut runner).unwrap()), 0);

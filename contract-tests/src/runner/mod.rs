@@ -218,8 +218,10 @@ fn tree_for(
     strategy: &BoxedStrategy<Scenario>,
     seed: &[u8; 32],
 ) -> Box<dyn ValueTree<Value = Scenario>> {
-    let mut runner =
-        TestRunner::new_with_rng(case_config(), TestRng::from_seed(RngAlgorithm::ChaCha, seed));
+    let mut runner = TestRunner::new_with_rng(
+        case_config(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, seed),
+    );
     Box::new(
         strategy
             .new_tree(&mut runner)
