@@ -6,6 +6,8 @@
 
 use proptest::prelude::*;
 use proptest::sample::select;
+use proptest::strategy::{NewTree, ValueTree};
+use proptest::test_runner::{TestRng, TestRunner};
 use serde_json::{Map, Value, json};
 
 use crate::spec::{FieldModel, Kind, ObjectModel};
@@ -25,26 +27,254 @@ fn same(v: Value) -> Accepted {
 }
 
 /// Characters that break naive string handling: NUL, non-BMP, right-to-left, combining marks.
-pub fn arb_char() -> impl Strategy<Value = char> {
-    prop_oneof![
-        6 => proptest::char::range('a', 'z'),
-        2 => any::<char>(),
-        1 => select(vec!['\0', '\u{1F600}', '\u{10FFFF}', '\u{05D0}', '\u{0627}', '\u{202E}', '\u{0301}', '"', '\\', '\n', '\'', '\u{FEFF}']),
-    ]
+const AWKWARD_CHARS: [char; 12] = [
+    '\0',
+    '\u{1F600}',
+    '\u{10FFFF}',
+    '\u{05D0}',
+    '\u{0627}',
+    '\u{202E}',
+    '\u{0301}',
+    '"',
+    '\\',
+    '\n',
+    '\'',
+    '\u{FEFF}',
+];
+
+/// One character, drawn straight from the RNG: 6 in 9 proptest's `char::range('a', 'z')`, 2 in
+/// 9 its `any::<char>()` (both with proptest's bias to special and printable characters), 1 in
+/// 9 one of [`AWKWARD_CHARS`]. The same weights as a `prop_oneof!` of the three, without its
+/// per-character value trees (a union's lazy arms each clone the runner).
+fn draw_char(rng: &mut TestRng) -> char {
+    use proptest::char::{DEFAULT_PREFERRED_RANGES, DEFAULT_SPECIAL_CHARS, select_char};
+    match rng.random_range(0..9u32) {
+        0..6 => select_char(
+            rng,
+            DEFAULT_SPECIAL_CHARS,
+            DEFAULT_PREFERRED_RANGES,
+            &['a'..='z'],
+        ),
+        6..8 => select_char(
+            rng,
+            DEFAULT_SPECIAL_CHARS,
+            DEFAULT_PREFERRED_RANGES,
+            &['\0'..=char::MAX],
+        ),
+        _ => AWKWARD_CHARS[rng.random_range(0..AWKWARD_CHARS.len())],
+    }
 }
 
-/// Strings with lengths counted in characters, as pydantic counts them.
+/// Strings with lengths counted in characters, as pydantic counts them: a length uniform in
+/// `min..=max`, each character from [`draw_char`].
 pub fn arb_text(min: usize, max: usize) -> impl Strategy<Value = String> {
-    proptest::collection::vec(arb_char(), min..=max).prop_map(|chars| chars.into_iter().collect())
+    Text { min, max }
 }
 
-/// Integers across the signed 64-bit range, weighted towards the edges and small values.
+/// [`arb_text`]'s strategy: one value tree per string, not one per character.
+#[derive(Debug, Clone, Copy)]
+struct Text {
+    min: usize,
+    max: usize,
+}
+
+impl Strategy for Text {
+    type Tree = TextTree;
+    type Value = String;
+
+    fn new_tree(&self, runner: &mut TestRunner) -> NewTree<Self> {
+        let rng = runner.rng();
+        let len = rng.random_range(self.min..=self.max.max(self.min));
+        let chars = (0..len).map(|_| draw_char(rng)).collect();
+        Ok(TextTree(Seq::new(chars, self.min, |c| {
+            (*c != 'a').then_some('a')
+        })))
+    }
+}
+
+/// A drawn string's value tree (see [`Seq`]).
+#[derive(Debug, Clone)]
+pub struct TextTree(Seq<char>);
+
+impl ValueTree for TextTree {
+    type Value = String;
+
+    fn current(&self) -> String {
+        self.0.items.iter().collect()
+    }
+
+    fn simplify(&mut self) -> bool {
+        self.0.simplify()
+    }
+
+    fn complicate(&mut self) -> bool {
+        self.0.complicate()
+    }
+}
+
+/// A drawn sequence that shrinks as proptest shrinks a `Vec`: delete items one at a time while
+/// it stays at least `min` long, then replace each remaining one by its plain form, if any.
+#[derive(Debug, Clone)]
+struct Seq<T> {
+    items: Vec<T>,
+    min: usize,
+    plain: fn(&T) -> Option<T>,
+    next: Shrink,
+    undo: Option<Undo<T>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Shrink {
+    Delete(usize),
+    Plain(usize),
+}
+
+#[derive(Debug, Clone)]
+enum Undo<T> {
+    Deleted(usize, T),
+    Replaced(usize, T),
+}
+
+impl<T> Seq<T> {
+    fn new(items: Vec<T>, min: usize, plain: fn(&T) -> Option<T>) -> Seq<T> {
+        Seq {
+            items,
+            min,
+            plain,
+            next: Shrink::Delete(0),
+            undo: None,
+        }
+    }
+
+    fn simplify(&mut self) -> bool {
+        self.undo = None;
+        if let Shrink::Delete(i) = self.next {
+            if self.items.len() > self.min && i < self.items.len() {
+                self.undo = Some(Undo::Deleted(i, self.items.remove(i)));
+                return true;
+            }
+            self.next = Shrink::Plain(0);
+        }
+        let Shrink::Plain(from) = self.next else {
+            return false;
+        };
+        for i in from..self.items.len() {
+            if let Some(plain) = (self.plain)(&self.items[i]) {
+                self.undo = Some(Undo::Replaced(
+                    i,
+                    std::mem::replace(&mut self.items[i], plain),
+                ));
+                self.next = Shrink::Plain(i + 1);
+                return true;
+            }
+        }
+        self.next = Shrink::Plain(self.items.len());
+        false
+    }
+
+    fn complicate(&mut self) -> bool {
+        match self.undo.take() {
+            Some(Undo::Deleted(i, item)) => {
+                self.items.insert(i, item);
+                self.next = Shrink::Delete(i + 1);
+                true
+            }
+            Some(Undo::Replaced(i, item)) => {
+                self.items[i] = item;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// A value drawn in one pass, whose proptest form (unions of maps of boxed strategies) would
+/// cost far more to build than the value itself. It shrinks in one step to what `simpler`
+/// gives for it, if anything.
+pub struct DrawnTree<T, S> {
+    value: T,
+    simpler: S,
+    /// The value drawn, while `value` holds its simpler form.
+    original: Option<T>,
+    /// The simpler form was tried: there is nothing left to shrink.
+    tried: bool,
+}
+
+impl<T: std::fmt::Debug, S> std::fmt::Debug for DrawnTree<T, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DrawnTree")
+            .field("value", &self.value)
+            .finish()
+    }
+}
+
+impl<T, S> ValueTree for DrawnTree<T, S>
+where
+    T: Clone + std::fmt::Debug,
+    S: Fn(&T) -> Option<T>,
+{
+    type Value = T;
+
+    fn current(&self) -> T {
+        self.value.clone()
+    }
+
+    fn simplify(&mut self) -> bool {
+        if self.tried {
+            return false;
+        }
+        self.tried = true;
+        match (self.simpler)(&self.value) {
+            Some(simpler) => {
+                self.original = Some(std::mem::replace(&mut self.value, simpler));
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn complicate(&mut self) -> bool {
+        match self.original.take() {
+            Some(original) => {
+                self.value = original;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// The edges of the signed 64-bit range and the values around zero.
+const EDGE_INTS: [i64; 7] = [i64::MIN, i64::MAX, 0, -1, 1, i64::MIN + 1, i64::MAX - 1];
+
+/// An integer across the signed 64-bit range: 4 in 7 in `-1000..1000`, 2 in 7 any, 1 in 7 an edge.
+fn draw_int(rng: &mut TestRng) -> i64 {
+    match rng.random_range(0..7u32) {
+        0..4 => rng.random_range(-1000i64..1000),
+        4..6 => rng.random(),
+        _ => EDGE_INTS[rng.random_range(0..EDGE_INTS.len())],
+    }
+}
+
+/// Integers across the signed 64-bit range, weighted towards the edges and small values; they
+/// shrink towards zero by halving, as proptest's integers do.
 pub fn arb_int() -> impl Strategy<Value = i64> {
-    prop_oneof![
-        4 => -1000i64..1000,
-        2 => any::<i64>(),
-        1 => select(vec![i64::MIN, i64::MAX, 0, -1, 1, i64::MIN + 1, i64::MAX - 1]),
-    ]
+    Int
+}
+
+/// [`arb_int`]'s strategy.
+#[derive(Debug, Clone, Copy)]
+struct Int;
+
+impl Strategy for Int {
+    type Tree = proptest::num::i64::BinarySearch;
+    type Value = i64;
+
+    fn new_tree(&self, runner: &mut TestRunner) -> NewTree<Self> {
+        Ok(proptest::num::i64::BinarySearch::new(draw_int(
+            runner.rng(),
+        )))
+    }
 }
 
 /// A JSON number written exactly as `text`: serde_json's `arbitrary_precision` keeps the digits.
@@ -164,28 +394,129 @@ fn arb_lax_bool() -> impl Strategy<Value = Accepted> {
     ]
 }
 
-/// Arbitrary JSON, nested a few levels, for `dynamic_variables`. Numbers stay where every JSON
-/// implementation agrees on them: i64 and finite f64.
-pub fn arb_json() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        arb_int().prop_map(|n| json!(n)),
-        any::<f64>().prop_filter_map("finite", |f| f.is_finite().then(|| json!(f))),
-        arb_text(0, 12).prop_map(Value::String),
-    ];
-    leaf.prop_recursive(3, 24, 4, |inner| {
-        prop_oneof![
-            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            proptest::collection::btree_map(arb_text(0, 8), inner, 0..4)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
+/// How likely each level of [`draw_json`] is to hold a container rather than what the next
+/// level holds: proptest's `prop_recursive(3, 24, 4, …)` weights, `24 / 8^(level + 1)` capped
+/// at 0.9, so that the shapes drawn are the ones that strategy drew.
+const JSON_BRANCH: [f64; 3] = [0.9, 0.375, 0.046_875];
+
+/// A JSON leaf: null, a boolean, an [`arb_int`] integer, a finite `f64` as proptest's
+/// `any::<f64>()` draws them, or a string of up to 12 characters, each a fifth of the time.
+fn draw_leaf(runner: &mut TestRunner) -> Value {
+    match runner.rng().random_range(0..5u32) {
+        0 => Value::Null,
+        1 => Value::Bool(runner.rng().random()),
+        2 => json!(draw_int(runner.rng())),
+        3 => loop {
+            let f = proptest::num::f64::ANY
+                .new_tree(runner)
+                .expect("floats never reject")
+                .current();
+            if f.is_finite() {
+                break json!(f);
+            }
+        },
+        _ => Value::String(draw_text(runner.rng(), 0, 12)),
+    }
 }
 
+fn draw_text(rng: &mut TestRng, min: usize, max: usize) -> String {
+    let len = rng.random_range(min..=max);
+    (0..len).map(|_| draw_char(rng)).collect()
+}
+
+/// JSON from `level` down: a container (an array or an object of up to 3 entries, keys of up
+/// to 8 characters, half and half) with [`JSON_BRANCH`]'s chance, else what the next level
+/// draws; a leaf past the last level.
+fn draw_json(runner: &mut TestRunner, level: usize) -> Value {
+    let Some(&branch) = JSON_BRANCH.get(level) else {
+        return draw_leaf(runner);
+    };
+    if !runner.rng().random_bool(branch) {
+        return draw_json(runner, level + 1);
+    }
+    let len = runner.rng().random_range(0..4usize);
+    if runner.rng().random() {
+        Value::Array((0..len).map(|_| draw_json(runner, level + 1)).collect())
+    } else {
+        let mut map = Map::new();
+        for _ in 0..len {
+            let key = draw_text(runner.rng(), 0, 8);
+            map.insert(key, draw_json(runner, level + 1));
+        }
+        Value::Object(map)
+    }
+}
+
+/// Arbitrary JSON, nested a few levels, for `dynamic_variables`. Numbers stay where every JSON
+/// implementation agrees on them: i64 and finite f64. Drawn in one pass (a recursive proptest
+/// strategy rebuilds its levels on every draw); it shrinks to null in one step.
+pub fn arb_json() -> impl Strategy<Value = Value> {
+    JsonValue
+}
+
+#[derive(Debug, Clone, Copy)]
+struct JsonValue;
+
+impl Strategy for JsonValue {
+    type Tree = DrawnTree<Value, fn(&Value) -> Option<Value>>;
+    type Value = Value;
+
+    fn new_tree(&self, runner: &mut TestRunner) -> NewTree<Self> {
+        Ok(DrawnTree {
+            value: draw_json(runner, 0),
+            simpler: |v| (!v.is_null()).then_some(Value::Null),
+            original: None,
+            tried: false,
+        })
+    }
+}
+
+/// A JSON object of up to 4 entries: keys of up to 10 characters, [`arb_json`] values. It
+/// shrinks by dropping entries, then by setting values to null.
 pub fn arb_json_object() -> impl Strategy<Value = Map<String, Value>> {
-    proptest::collection::btree_map(arb_text(0, 10), arb_json(), 0..5)
-        .prop_map(|m| m.into_iter().collect())
+    JsonObject
+}
+
+#[derive(Debug, Clone, Copy)]
+struct JsonObject;
+
+impl Strategy for JsonObject {
+    type Tree = ObjectTree;
+    type Value = Map<String, Value>;
+
+    fn new_tree(&self, runner: &mut TestRunner) -> NewTree<Self> {
+        let len = runner.rng().random_range(0..5usize);
+        let mut map = Map::new();
+        for _ in 0..len {
+            let key = draw_text(runner.rng(), 0, 10);
+            map.insert(key, draw_json(runner, 0));
+        }
+        Ok(ObjectTree(Seq::new(
+            map.into_iter().collect(),
+            0,
+            |(k, v)| (!v.is_null()).then(|| (k.clone(), Value::Null)),
+        )))
+    }
+}
+
+/// A drawn object's value tree (see [`Seq`]).
+#[derive(Debug, Clone)]
+pub struct ObjectTree(Seq<(String, Value)>);
+
+impl ValueTree for ObjectTree {
+    type Value = Map<String, Value>;
+
+    fn current(&self) -> Map<String, Value> {
+        self.0.items.iter().cloned().collect()
+    }
+
+    fn simplify(&mut self) -> bool {
+        self.0.simplify()
+    }
+
+    fn complicate(&mut self) -> bool {
+        self.0.complicate()
+    }
 }
 
 /// Identifiers of lowercase hex as long as a spec's `(minLength, maxLength)` allows. Without
@@ -727,6 +1058,145 @@ mod tests {
             if name == "wrong_length" {
                 assert_ne!(v.as_str().unwrap().chars().count(), 24);
             }
+        }
+    }
+
+    /// Shrinks `tree` as the runner does, with every value failing: to its simplest form.
+    fn shrink_fully<T: ValueTree>(mut tree: T) -> T::Value {
+        while tree.simplify() {}
+        tree.current()
+    }
+
+    #[test]
+    fn text_draws_every_kind_of_character_at_every_length() {
+        let texts = sample(arb_text(0, 40), 2000);
+        let mut lengths = std::collections::BTreeSet::new();
+        let (mut letters, mut awkward, mut other, mut total) = (0, 0, 0, 0);
+        for text in &texts {
+            let chars: Vec<char> = text.chars().collect();
+            assert!(chars.len() <= 40, "{text:?}");
+            lengths.insert(chars.len());
+            for c in chars {
+                total += 1;
+                if c.is_ascii_lowercase() {
+                    letters += 1;
+                } else if AWKWARD_CHARS.contains(&c) {
+                    awkward += 1;
+                } else {
+                    other += 1;
+                }
+            }
+        }
+        assert_eq!(lengths.len(), 41, "every length in 0..=40");
+        // 6 in 9 from a..z (some of those from proptest's special characters, which are not
+        // letters), 1 in 9 awkward, the rest anywhere: each well represented.
+        assert!(letters * 2 > total, "{letters} of {total}");
+        assert!(awkward * 20 > total, "{awkward} of {total}");
+        assert!(other * 20 > total, "{other} of {total}");
+        assert!(other > 0 && texts.iter().any(|t| !t.is_ascii()));
+    }
+
+    #[test]
+    fn text_shrinks_to_its_shortest_plainest_form_and_undoes_a_step() {
+        let mut runner = TestRunner::deterministic();
+        for _ in 0..50 {
+            let tree = arb_text(3, 12).new_tree(&mut runner).unwrap();
+            assert_eq!(shrink_fully(tree), "aaa");
+        }
+        let mut tree = arb_text(2, 2).new_tree(&mut runner).unwrap();
+        let drawn = tree.current();
+        if tree.simplify() {
+            assert_ne!(tree.current(), drawn);
+            assert!(tree.complicate());
+            assert_eq!(tree.current(), drawn);
+        }
+    }
+
+    #[test]
+    fn json_draws_every_leaf_and_container_within_three_levels() {
+        fn depth(v: &Value) -> usize {
+            match v {
+                Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+                Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+                _ => 0,
+            }
+        }
+        fn kinds(v: &Value, into: &mut std::collections::BTreeSet<&'static str>) {
+            into.insert(match v {
+                Value::Null => "null",
+                Value::Bool(_) => "bool",
+                Value::Number(n) if n.as_i64().is_some() => "integer",
+                Value::Number(_) => "float",
+                Value::String(_) => "string",
+                Value::Array(_) => "array",
+                Value::Object(_) => "object",
+            });
+            match v {
+                Value::Array(items) => items.iter().for_each(|i| kinds(i, into)),
+                Value::Object(map) => map.values().for_each(|i| kinds(i, into)),
+                _ => {}
+            }
+        }
+        let values = sample(arb_json(), 2000);
+        let mut seen = std::collections::BTreeSet::new();
+        let mut containers_at_top = 0;
+        for v in &values {
+            assert!(depth(v) <= 3, "{v}");
+            if let Value::Number(n) = v {
+                assert!(n.as_f64().is_some_and(f64::is_finite), "{v}");
+            }
+            containers_at_top += usize::from(v.is_array() || v.is_object());
+            kinds(v, &mut seen);
+        }
+        assert_eq!(seen.len(), 7, "{seen:?}");
+        // 9 in 10 at the top, as proptest's `prop_recursive(3, 24, 4, …)` weights it.
+        assert!(
+            containers_at_top * 10 > values.len() * 8,
+            "{containers_at_top}"
+        );
+        assert!(values.iter().any(|v| depth(v) == 3));
+        let objects = sample(arb_json_object(), 500);
+        let sizes: std::collections::BTreeSet<usize> = objects.iter().map(Map::len).collect();
+        assert!(
+            sizes.contains(&0) && sizes.contains(&4) && !sizes.contains(&5),
+            "{sizes:?}"
+        );
+    }
+
+    #[test]
+    fn json_shrinks_to_null_and_objects_to_empty() {
+        let mut runner = TestRunner::deterministic();
+        for _ in 0..50 {
+            assert_eq!(
+                shrink_fully(arb_json().new_tree(&mut runner).unwrap()),
+                Value::Null
+            );
+            let object = shrink_fully(arb_json_object().new_tree(&mut runner).unwrap());
+            assert!(object.is_empty(), "{object:?}");
+        }
+    }
+
+    #[test]
+    fn integers_draw_small_large_and_edge_values_and_shrink_to_zero() {
+        let ints = sample(arb_int(), 2000);
+        let small = ints.iter().filter(|n| (-1000..1000).contains(*n)).count();
+        let edges = ints
+            .iter()
+            .filter(|n| [i64::MIN, i64::MAX, i64::MIN + 1, i64::MAX - 1].contains(n))
+            .count();
+        // 4 in 7 small (plus edges 0 and ±1), about 1 in 7 * 4/7 at the far edges.
+        assert!(
+            small * 7 > ints.len() * 3 && small * 7 < ints.len() * 5,
+            "{small}"
+        );
+        assert!(edges * 40 > ints.len(), "{edges}");
+        assert!(
+            ints.iter()
+                .any(|n| n.unsigned_abs() > 1 << 40 && !EDGE_INTS.contains(n))
+        );
+        let mut runner = TestRunner::deterministic();
+        for _ in 0..50 {
+            assert_eq!(shrink_fully(arb_int().new_tree(&mut runner).unwrap()), 0);
         }
     }
 }

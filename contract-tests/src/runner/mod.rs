@@ -200,12 +200,26 @@ fn draw(run_id: u64, spec: &Spec, mix: Mix, seed: &[u8; 32]) -> Scenario {
     })
 }
 
+/// The proptest configuration every case is drawn under. Not `Config::default()`: that one
+/// carries a boxed failure-persistence setting (and whatever `PROPTEST_*` variables say), and
+/// proptest clones the configuration for every union arm and flat map a draw passes through;
+/// the suite keeps its own regressions, so the copy would be an allocation per clone for nothing.
+fn case_config() -> Config {
+    thread_local! {
+        static CASE_CONFIG: Config = Config {
+            failure_persistence: None,
+            ..Config::default()
+        };
+    }
+    CASE_CONFIG.with(Config::clone)
+}
+
 fn tree_for(
     strategy: &BoxedStrategy<Scenario>,
     seed: &[u8; 32],
 ) -> Box<dyn ValueTree<Value = Scenario>> {
     let mut runner = TestRunner::new_with_rng(
-        Config::default(),
+        case_config(),
         TestRng::from_seed(RngAlgorithm::ChaCha, seed),
     );
     Box::new(
