@@ -6,8 +6,8 @@ use crate::support;
 use std::collections::HashSet;
 
 use axum::http::StatusCode;
-use support::*;
 use serde_json::json;
+use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_creates_are_all_stored() {

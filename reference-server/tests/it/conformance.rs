@@ -4,9 +4,9 @@
 use crate::support;
 
 use axum::http::{Method, StatusCode};
-use support::*;
 use reference_server::{DEV_KEY, DEV_OTHER_TEAM_KEY, app};
 use serde_json::{Value, json};
+use support::*;
 
 const SOME_ID: &str = "5eb7cf5a86d9755df3a6c593";
 const ENUM_MSG: &str = "Input should be 'pending', 'running', 'completed', 'failed' or 'cancelled'";

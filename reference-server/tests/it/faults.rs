@@ -9,9 +9,9 @@ use std::collections::HashSet;
 
 use axum::Router;
 use axum::http::{Method, StatusCode};
-use support::*;
 use reference_server::{DEV_KEY, Fault};
 use serde_json::{Value, json};
+use support::*;
 
 const WF_ID: &str = "5eb7cf5a86d9755df3a6c593";
 

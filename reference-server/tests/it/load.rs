@@ -8,9 +8,9 @@ use crate::support;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use support::{COLLECTION, config, item};
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, RunningServer};
 use serde_json::{Value, json};
+use support::{COLLECTION, config, item};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::timeout;

@@ -4,11 +4,11 @@
 use crate::support;
 
 use axum::http::{Method, StatusCode};
-use support::*;
 use reference_server::Config;
 #[cfg(feature = "faults")]
 use reference_server::{Fault, FaultSet};
 use serde_json::json;
+use support::*;
 
 /// Two faults of different rules, one a response layer and one a behaviour predicate, both act
 /// in one server; each alone acts alone.

@@ -5,9 +5,9 @@
 use crate::support;
 
 use axum::http::{Method, StatusCode};
-use support::*;
 use reference_server::DEV_KEY;
 use serde_json::json;
+use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// xorshift64*: small, seeded, reproducible.

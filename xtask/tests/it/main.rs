@@ -1,6 +1,5 @@
 //! xtask's integration tests as one binary (one link, not one per file; each file a module, `support` their one helper module): they run the built `xtask` binary and loopback servers.
 
-mod support;
 mod cleanup_safety;
 mod contract_cli;
 mod coverage;
@@ -25,5 +24,6 @@ mod serve_cli;
 mod several_faults;
 mod spec_change;
 mod spec_diff_cli;
+mod support;
 mod throttled;
 mod workflows;
