@@ -2,7 +2,7 @@
 
 #[allow(dead_code)] // the example's `main`, which reads the environment instead
 #[path = "../../examples/simulations.rs"]
-mod example;
+mod simulations;
 
 use reference_server::{Config, DEV_KEY};
 
@@ -11,7 +11,7 @@ async fn the_example_runs_every_operation_and_handles_a_404_and_a_422() {
     let server = reference_server::spawn(Config::development())
         .await
         .expect("the reference server starts");
-    let outcome = example::run(&server.base_url(), DEV_KEY)
+    let outcome = simulations::run(&server.base_url(), DEV_KEY)
         .await
         .expect("the example runs");
     assert_eq!(outcome.id.len(), 24);
