@@ -311,9 +311,13 @@ async fn large_lists_of_one_team_do_not_block_another_team() {
         .to_owned();
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    // Each lister says when its first large list is answered: the other team asks only once
+    // every lister is going.
+    let (going, mut started) = tokio::sync::mpsc::channel::<()>(4);
     let mut listers = Vec::new();
     for _ in 0..4 {
         let stopped = stopped.clone();
+        let going = going.clone();
         listers.push(tokio::spawn(async move {
             let mut lists = 0;
             while !*stopped.borrow() && lists < 50 {
@@ -334,12 +338,20 @@ async fn large_lists_of_one_team_do_not_block_another_team() {
                 assert_eq!(answer.status, 200);
                 assert_eq!(answer.json()["total"], 12);
                 lists += 1;
+                if lists == 1 {
+                    let _ = going.send(()).await;
+                }
             }
             lists
         }));
     }
-    // Let the large lists get going before the other team asks.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(going);
+    for _ in 0..4 {
+        timeout(CLOSE_BOUND, started.recv())
+            .await
+            .expect("every lister has a large list answered")
+            .expect("no lister ended before its first list");
+    }
     for _ in 0..20 {
         let answer = exchange(addr, "GET", &item(&id), DEV_OTHER_TEAM_KEY, None).await;
         assert_eq!(answer.status, 200);
