@@ -198,6 +198,22 @@ fn replace_encoded(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
 /// ways a run of backslashes can be split, one start costs at most the key's length times the
 /// longest encoding (12 bytes) steps.
 pub fn find_encoded(text: &[u8], start: usize, needle: &[u8]) -> Option<usize> {
+    // A plain byte (one that starts no encoding) decodes only to itself, so a span of plain
+    // bytes has one reading: most candidates fail on it within a byte or two, before the
+    // search below allocates anything (it was a tenth of a case's CPU).
+    let mut at = start;
+    for want in needle {
+        match text.get(at) {
+            Some(b'\\' | b'&' | b'%' | b'+') => return search_encoded(text, start, needle),
+            Some(b) if b.eq_ignore_ascii_case(want) => at += 1,
+            _ => return None,
+        }
+    }
+    Some(at)
+}
+
+/// [`find_encoded`] through every way the span can be read.
+fn search_encoded(text: &[u8], start: usize, needle: &[u8]) -> Option<usize> {
     let mut seen = std::collections::HashSet::new();
     let mut stack = vec![(start, 0usize)];
     let mut best = None;
