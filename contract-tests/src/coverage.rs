@@ -426,6 +426,10 @@ pub const RULES: &[Definition] = &[
                 "spanning-needle-left-out",
                 "a record left out of a search for the end of its logical_id, a space and the start of its description (each field is searched on its own)",
             ),
+            s(
+                "padded-needle-left-out",
+                "a record left out of a search for text it holds wrapped in white space it does not hold (the needle is searched as sent, never stripped)",
+            ),
         ],
     ),
     rule(
@@ -1446,6 +1450,13 @@ fn left_out_how(
         });
         if spanned {
             out.push(exercise(Rule::ListSearch, "spanning-needle-left-out"));
+        }
+        let stripped = needle.trim();
+        if stripped != needle
+            && !stripped.is_empty()
+            && fields.iter().flatten().any(|f| f.contains(stripped))
+        {
+            out.push(exercise(Rule::ListSearch, "padded-needle-left-out"));
         }
     }
     let bound = alone.start.as_ref().or(alone.end.as_ref());

@@ -67,6 +67,9 @@ pub enum Needle {
         left: usize,
         right: usize,
     },
+    /// The scenario's word between a tab and a space, which no record holds: the search is
+    /// for the needle as sent, so a server that strips it (Python's `str.strip`) lists more.
+    Padded,
 }
 
 /// The letter case a needle is sent in.
@@ -231,6 +234,7 @@ pub(super) fn arb_listing(spec: &Spec) -> impl Strategy<Value = Scenario> + use<
         2 => (any::<bool>(), 0usize..6).prop_map(|(null, of)| Needle::NullText { null, of }),
         2 => (0usize..6, 1usize..5, 1usize..5)
             .prop_map(|(of, left, right)| Needle::Spanning { of, left, right }),
+        3 => Just(Needle::Padded),
     ];
     let case = prop_oneof![Just(Case::Lower), Just(Case::Upper), Just(Case::Title)];
     let instant = prop_oneof![
@@ -442,6 +446,7 @@ pub(super) async fn run(x: &mut Exec<'_>, plan: &ListPlan) {
                     Needle::Nonce => plan.nonce.clone(),
                     Needle::NullText { null, .. } => (if null { "null" } else { "none" }).into(),
                     Needle::Spanning { of, left, right } => spanning(nth(of), left, right),
+                    Needle::Padded => format!("\t{} ", plan.word),
                 };
                 with_case(&text, case)
             }),
