@@ -448,6 +448,10 @@ pub const RULES: &[Definition] = &[
                 "other-offset",
                 "a bound written with a non-zero UTC offset read at its instant",
             ),
+            s(
+                "unix-start-left-out",
+                "a record left out by a start in Unix seconds (read as milliseconds, a day of January 1970, it would be listed)",
+            ),
         ],
     ),
     rule(
@@ -1465,6 +1469,15 @@ fn left_out_how(
     {
         out.push(exercise(Rule::ListTimeBounds, "truncated-bound"));
     }
+    // Left out by the start alone, the record was created before it; read as milliseconds the
+    // same digits are a day of January 1970, before every record.
+    if alone
+        .start
+        .as_ref()
+        .is_some_and(|b| !b.is_empty() && b.bytes().all(|c| c.is_ascii_digit()))
+    {
+        out.push(exercise(Rule::ListTimeBounds, "unix-start-left-out"));
+    }
     out
 }
 
@@ -2286,6 +2299,25 @@ mod tests {
             ["list.time-bounds outside-left-out"]
         );
         assert!(with_end("2026-01-02T00:00:00Z").is_empty());
+    }
+
+    #[test]
+    fn a_record_left_out_by_a_start_in_unix_seconds_is_unix_start_left_out() {
+        let records = [searched(Some("a"), None, "2026-01-01T10:00:00.5Z")];
+        let filter = |start: Option<&str>, end: Option<&str>| ListFilter {
+            start: start.map(Into::into),
+            end: end.map(Into::into),
+            ..ListFilter::default()
+        };
+        let situations = |f: ListFilter| shown(&exclusions(&f, &records));
+        let unix = "list.time-bounds unix-start-left-out".to_owned();
+        // 2026-01-01T10:00:01Z, the second after the record.
+        assert!(situations(filter(Some("1767261601"), None)).contains(&unix));
+        // The same instant spelled as a date-time, or a Unix start the record is not before.
+        assert!(!situations(filter(Some("2026-01-01T10:00:01Z"), None)).contains(&unix));
+        assert!(situations(filter(Some("1767261600"), None)).is_empty());
+        // A Unix end leaving the record out is on the side a millisecond reading agrees with.
+        assert!(!situations(filter(None, Some("1767261600"))).contains(&unix));
     }
 
     #[test]

@@ -88,6 +88,12 @@ pub enum Instant {
     Day,
     /// Truncated to the whole second.
     Second,
+    /// The whole second after it: an `end` there lists the record and a `start` there leaves it
+    /// out, so a bound spelled in Unix seconds separates a server reading it as milliseconds
+    /// (1970, which decides the other way); [`Instant::Second`] and [`Instant::Day`] are both on
+    /// the record's near side, where either reading leaves it out of an `end` and keeps it in a
+    /// `start`.
+    SecondAfter,
     /// Moved by this many microseconds (±1) or seconds (±1_000_000 µs).
     Shift(i64),
 }
@@ -241,6 +247,7 @@ pub(super) fn arb_listing(spec: &Spec) -> impl Strategy<Value = Scenario> + use<
         3 => Just(Instant::Exact),
         3 => Just(Instant::Day),
         2 => Just(Instant::Second),
+        2 => Just(Instant::SecondAfter),
         2 => select(vec![-1_000_000i64, -1, 1, 1_000_000]).prop_map(Instant::Shift),
     ];
     let spelling = prop_oneof![
@@ -317,6 +324,9 @@ fn time_bound(sim: &Value, bound: TimeBound) -> Option<String> {
         Instant::Exact => at,
         Instant::Day => at.date_naive().and_hms_opt(0, 0, 0)?.and_utc(),
         Instant::Second => at.with_nanosecond(0)?,
+        Instant::SecondAfter => at
+            .with_nanosecond(0)?
+            .checked_add_signed(TimeDelta::seconds(1))?,
         Instant::Shift(micros) => at.checked_add_signed(TimeDelta::microseconds(micros))?,
     };
     let naive = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%S%.f").to_string();
@@ -551,11 +561,13 @@ mod tests {
         assert_eq!(at(Day, Returned), "2026-01-01T00:00:00Z");
         assert_eq!(at(Day, Unix), "1767225600");
         assert_eq!(at(Second, UtcOffset), "2026-01-01T10:00:00+00:00");
+        assert_eq!(at(SecondAfter, Unix), "1767261601");
+        assert_eq!(at(SecondAfter, Naive), "2026-01-01T10:00:01");
         assert_eq!(at(Shift(-1), Zulu), "2026-01-01T10:00:00.499999Z");
         assert_eq!(at(Shift(1_000_000), India), "2026-01-01T15:30:01.500+05:30");
         // Unix time only for a whole second.
         assert_eq!(at(Exact, Unix), "2026-01-01T10:00:00.500Z");
-        for i in [Exact, Day, Second, Shift(1), Shift(-1_000_000)] {
+        for i in [Exact, Day, Second, SecondAfter, Shift(1), Shift(-1_000_000)] {
             for s in [Returned, Naive, Zulu, UtcOffset, India, Unix] {
                 let text = at(i, s);
                 let model = listing::parse_query_time(&text).unwrap();
