@@ -61,6 +61,24 @@ fn each_field(
     }
 }
 
+/// A copy of `body` with the named fields `swap` answers for replaced, and each replaced
+/// field's location (as a validation error's `loc`) with its original value.
+fn swapped(
+    body: &Value,
+    fields: &[&str],
+    workflow_fields: &[&str],
+    swap: impl Fn(&Value) -> Option<Value>,
+) -> (Value, Vec<(Vec<Value>, Value)>) {
+    let mut swapped = body.clone();
+    let mut originals = Vec::new();
+    each_field(&mut swapped, fields, workflow_fields, |value, loc| {
+        if let Some(replacement) = swap(value) {
+            originals.push((loc, std::mem::replace(value, replacement)));
+        }
+    });
+    (swapped, originals)
+}
+
 /// `inner` run on `body` with some fields swapped for stand-ins that draw the error the fault
 /// wants (`swap` answers the stand-in); the errors then show the original input again.
 fn with_stand_ins(
@@ -70,13 +88,7 @@ fn with_stand_ins(
     workflow_fields: &[&str],
     swap: impl Fn(&Value) -> Option<Value>,
 ) -> Result<serde_json::Map<String, Value>, ApiError> {
-    let mut swapped = body.clone();
-    let mut originals = Vec::new();
-    each_field(&mut swapped, fields, workflow_fields, |value, loc| {
-        if let Some(stand_in) = swap(value) {
-            originals.push((loc, std::mem::replace(value, stand_in)));
-        }
-    });
+    let (swapped, originals) = swapped(body, fields, workflow_fields, swap);
     match inner(&swapped) {
         Err(ApiError::Validation(mut errors)) => {
             for error in &mut errors {
@@ -99,13 +111,7 @@ fn accepting(
     workflow_fields: &[&str],
     swap: impl Fn(&Value) -> Option<Value>,
 ) -> Result<serde_json::Map<String, Value>, ApiError> {
-    let mut swapped = body.clone();
-    let mut originals = Vec::new();
-    each_field(&mut swapped, fields, workflow_fields, |value, loc| {
-        if let Some(accepted) = swap(value) {
-            originals.push((loc, std::mem::replace(value, accepted)));
-        }
-    });
+    let (swapped, originals) = swapped(body, fields, workflow_fields, swap);
     let mut config = Value::Object(inner(&swapped)?);
     for (loc, original) in originals {
         let mut at = &mut config;
