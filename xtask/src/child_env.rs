@@ -64,8 +64,16 @@ pub fn allowed(vars: impl IntoIterator<Item = (OsString, OsString)>) -> Vec<(OsS
 
 /// `Command::new(program)` with only the allowed part of this process's environment.
 pub fn command(program: impl AsRef<OsStr>) -> Command {
+    command_in(program, std::env::vars_os())
+}
+
+/// `Command::new(program)` with only the allowed part of `vars` as its environment.
+pub fn command_in(
+    program: impl AsRef<OsStr>,
+    vars: impl IntoIterator<Item = (OsString, OsString)>,
+) -> Command {
     let mut command = Command::new(program);
-    command.env_clear().envs(allowed(std::env::vars_os()));
+    command.env_clear().envs(allowed(vars));
     command
 }
 

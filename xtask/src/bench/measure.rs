@@ -1002,32 +1002,18 @@ fn suite_command(
     seed: u64,
     concurrency: usize,
 ) -> Result<RaceRun> {
-    let identity = crate::contract::development_identity();
     let exe = std::env::current_exe().context("cannot find the running xtask")?;
     let started = Instant::now();
-    let output = Command::new(exe)
-        .args(["contract", "--base-url", base_url])
-        .args(["--cases", &cases.to_string(), "--seed", &seed.to_string()])
-        .args([
-            "--concurrency",
-            &concurrency.to_string(),
-            "--no-regressions",
-            "--message-format",
-            "json",
-        ])
-        .args([
-            "--expect-team",
-            identity.team.as_deref().unwrap_or_default(),
-        ])
-        .args([
-            "--expect-user",
-            identity.user.as_deref().unwrap_or_default(),
-        ])
-        .env("CONTRACT_TOKEN", DEV_KEY)
-        .env("CONTRACT_OTHER_TEAM_TOKEN", DEV_OTHER_TEAM_KEY)
-        .stdin(Stdio::null())
-        .output()
-        .context("cannot run the suite")?;
+    let output = suite_child(
+        &exe,
+        std::env::vars_os(),
+        base_url,
+        cases,
+        seed,
+        concurrency,
+    )
+    .output()
+    .context("cannot run the suite")?;
     let command_wall = started.elapsed();
     if !matches!(output.status.code(), Some(0 | 1)) {
         bail!(
@@ -1048,6 +1034,42 @@ fn suite_command(
         reported: Some(run.elapsed),
         signatures: run.signatures,
     })
+}
+
+/// The suite's command line against `base_url` with the development keys, in the allowed part of
+/// `vars` only (`child_env`): the caller's other `CONTRACT_*` settings and secrets stay out of it.
+fn suite_child(
+    exe: &std::path::Path,
+    vars: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+    base_url: &str,
+    cases: u64,
+    seed: u64,
+    concurrency: usize,
+) -> Command {
+    let identity = crate::contract::development_identity();
+    let mut command = crate::child_env::command_in(exe, vars);
+    command
+        .args(["contract", "--base-url", base_url])
+        .args(["--cases", &cases.to_string(), "--seed", &seed.to_string()])
+        .args([
+            "--concurrency",
+            &concurrency.to_string(),
+            "--no-regressions",
+            "--message-format",
+            "json",
+        ])
+        .args([
+            "--expect-team",
+            identity.team.as_deref().unwrap_or_default(),
+        ])
+        .args([
+            "--expect-user",
+            identity.user.as_deref().unwrap_or_default(),
+        ])
+        .env("CONTRACT_TOKEN", DEV_KEY)
+        .env("CONTRACT_OTHER_TEAM_TOKEN", DEV_OTHER_TEAM_KEY)
+        .stdin(Stdio::null());
+    command
 }
 
 /// What the suite's `--message-format json` says of a run.
@@ -1128,6 +1150,49 @@ pub fn read_json_lines(text: &str) -> Result<SuiteOutput> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_races_suite_sees_the_allowed_environment_and_the_development_keys_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = std::env::temp_dir().join(format!("bench-child-env-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // Stands in for xtask: prints the environment it was started with, whatever its arguments.
+        let exe = dir.join("print-env");
+        std::fs::write(&exe, "#!/bin/sh\nexec /usr/bin/env\n").unwrap();
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let vars = [
+            ("PATH", "/usr/bin:/bin"),
+            ("HOME", "/home/someone"),
+            ("CONTRACT_TOKEN", "the-callers-qa-key"),
+            ("CONTRACT_ALLOWED_DOMAIN", "example.org"),
+            ("AWS_SECRET_ACCESS_KEY", "aws"),
+            ("SOMETHING_ELSE", "x"),
+        ]
+        .map(|(n, v)| (n.into(), v.into()));
+        let output = suite_child(&exe, vars, "http://127.0.0.1:1", 10, 1, 4)
+            .output()
+            .unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let printed = String::from_utf8(output.stdout).unwrap();
+        let mut names: Vec<&str> = printed
+            .lines()
+            .filter_map(|l| l.split_once('=').map(|(n, _)| n))
+            .filter(|n| *n != "PWD")
+            .collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "CONTRACT_OTHER_TEAM_TOKEN",
+                "CONTRACT_TOKEN",
+                "HOME",
+                "PATH"
+            ],
+            "{printed}"
+        );
+        assert!(printed.contains(&format!("CONTRACT_TOKEN={DEV_KEY}\n")));
+        assert!(!printed.contains("the-callers-qa-key"));
+    }
 
     #[test]
     fn reads_the_load_average() {
