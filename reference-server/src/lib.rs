@@ -31,6 +31,9 @@
 //!   replaces a part with a decorator of it or wraps the router in a layer. No other file
 //!   names a fault.
 //! - `server.rs`: the socket side (connection cap and timeouts).
+//! - `cors.rs`: the optional CORS layer, added only when [`Config::cors_origins`] lists origins.
+//! - `cli.rs` (feature `cli`, on by default): the mock's command line, one parser for the
+//!   `reference-server` binary and `cargo xtask serve`; `main.rs` is that binary.
 //!
 //! # Order of checks
 //!
@@ -90,11 +93,12 @@
 //!   exclusive; CONTRACT.md's accepted set of integral floats does not make that exception,
 //!   and the suite sends it as unspecified). In the list query, a `size` or
 //!   `page` past 64 bits counts as 2^64 - 1 (an empty page, or everything).
-//! - Integer strings are read as pydantic-core 2.41's `str_as_int` reads them: surrounding
-//!   whitespace (Unicode), one `+` or `-`, leading zeros, a tail of `.` and zeros, and single
-//!   underscores between digits (`"5_000"`, `" -1_000 "`, `"5_000.0"` are 5000, -1000, 5000;
-//!   `"_5"`, `"5__0"`, `"5_"`, `"5."` are `int_parsing`). One pydantic quirk is not copied:
-//!   it reads `"0-5"` as -5, and the contract rejects strings that are not numbers.
+//! - Integer strings are read as `str_as_int` of pydantic-core 2.50.5 (the oracle's pin) reads
+//!   them: surrounding whitespace (Unicode), one `+` or `-`, leading zeros, a tail of `.` and
+//!   zeros, and single underscores between digits (`"5_000"`, `" -1_000 "`, `"5_000.0"` are
+//!   5000, -1000, 5000; `"_5"`, `"5__0"`, `"5_"`, `"5."` are `int_parsing`). One pydantic quirk
+//!   is not copied: it reads `"0-5"` as -5, and the contract rejects strings that are not
+//!   numbers.
 //! - The credential is everything after the first space of `Authorization`, unstripped, and the
 //!   scheme matches `Bearer` case-insensitively (FastAPI's `get_authorization_scheme_param`).
 //!   With several `Authorization` headers the first counts.

@@ -3,8 +3,8 @@
 //! clients from holding the server.
 //!
 //! axum's own `serve` sets no timer on hyper, so it has no header-read timeout and accepts
-//! without limit: a thousand clients sending nothing starved everyone. This loop is `serve`
-//! with those limits and the same graceful shutdown.
+//! without limit: a thousand clients sending nothing would starve everyone. This loop is
+//! `serve` with those limits and the same graceful shutdown.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;

@@ -1,4 +1,4 @@
-//! The environment of the programs xtask starts (Python, pip, Schemathesis, cargo, git): an allow list, so the suite's keys and any other secret of the caller's shell stay in xtask.
+//! The environment of the programs xtask starts (Python, pip, Schemathesis, cargo, git, the suite the bench's race runs): an allow list, so the suite's keys and any other secret of the caller's shell stay in xtask.
 
 use std::ffi::{OsStr, OsString};
 use std::process::Command;

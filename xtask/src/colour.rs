@@ -1,4 +1,4 @@
-//! Colour for the human summary only: FAIL lines red, KNOWN lines yellow, the closing `summary:` line green when the run is clean and red when not; JSON, JUnit, Markdown and files stay plain.
+//! Colour for the human summary and `mutants`' closing lines only: FAIL lines red, KNOWN lines yellow, the closing `summary:` line (and each closing line of `mutants`) green when the run is clean and red when not; JSON, JUnit, Markdown and files stay plain.
 
 use anstyle::{AnsiColor, Style};
 

@@ -106,8 +106,8 @@ pub(crate) fn float_as_int(float: f64) -> Result<Int, Rejection> {
 /// `sys.get_int_max_str_digits()`); pydantic's reader (jiter) stops at the same length.
 const MAX_INT_CHARS: usize = 4300;
 
-/// pydantic-core's `str_as_int` (2.41): the string as a JSON integer; else cleaned of
-/// surrounding whitespace, one leading `+`, leading zeros, a `.000` tail and single
+/// pydantic-core's `str_as_int` (2.50.5, the oracle's pin): the string as a JSON integer; else
+/// cleaned of surrounding whitespace, one leading `+`, leading zeros, a `.000` tail and single
 /// underscores between digits, and read again. Any size is kept.
 pub(crate) fn str_as_int(s: &str) -> Result<Int, Rejection> {
     // jiter gives up on an over-long digit run before it sees what follows: that is the one
