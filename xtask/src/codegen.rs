@@ -40,11 +40,12 @@ pub fn render_client(spec_path: &Path) -> Result<String> {
 }
 
 /// Removes `default` from the properties of schemas only requests use. typify turns a property
-/// with a default into a field the builder pre-fills and serde always writes, so a create that set
-/// only `logical_id` sent every default as well; without it the field is an `Option` left out
-/// when unset, and the server applies its own defaults. Response schemas keep theirs (reading a
-/// record that lacks a field still fills it). The cost: a nullable request field set to `None`
-/// is left out rather than sent as `null`, which the API reads the same way for every such field.
+/// with a default into a field the builder pre-fills and serde always writes, so a create that
+/// set only `logical_id` would send every default as well; without it the field is an `Option`
+/// left out when unset, and the server applies its own defaults. Response schemas keep theirs,
+/// which change no decoding: their fields are required (`SCHEMA_GAPS.md`). The cost: a nullable
+/// request field set to `None` is left out rather than sent as `null`, which the API reads the
+/// same way for every such field.
 fn drop_request_only_defaults(doc: &mut serde_json::Value) {
     use std::collections::BTreeSet;
 
