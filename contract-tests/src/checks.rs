@@ -7,10 +7,10 @@
 
 use serde_json::{Value, json};
 
-use crate::exchange::{Applied, ClientLimit, Exchange, Expect, Locus, Mismatch, Response, Verdict};
 use crate::hazard;
 use crate::numbers::{self, Decimal};
 use crate::pointer;
+use crate::request::{Applied, ClientLimit, Exchange, Expect, Locus, Mismatch, Response, Verdict};
 use crate::rules::{Rule, RuleSet};
 use crate::spec::{FieldModel, Kind, ObjectModel, Operation};
 use crate::text::{list, or_absent, quoted, quoted_or_absent};

@@ -38,7 +38,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::exchange::Response;
+use crate::request::Response;
 
 /// What one attempt's outcome means for the retry loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

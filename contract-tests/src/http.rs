@@ -8,9 +8,9 @@ use tokio::sync::{Mutex, Semaphore};
 use tokio::time::Instant;
 
 use crate::error::error_chain;
-use crate::exchange::{AlteredAs, Auth, Elsewhere, Request, Response};
 use crate::gateway::{Class, GatewayStats, Infra, RetryPolicy, Unhealthy, classify, splitmix};
 use crate::redact::{Key, Secrets};
+use crate::request::{AlteredAs, Auth, Elsewhere, Request, Response};
 use crate::spec::Operation;
 
 /// The default cap on one response body: far above any page this API serves, far below what
@@ -665,7 +665,7 @@ fn altered_token(altered: AlteredAs) -> String {
         AlteredAs::Lower => "$(printf %s \"$CONTRACT_TOKEN\" | tr A-Z a-z)".into(),
         AlteredAs::LastChanged(c) => format!("${{CONTRACT_TOKEN%?}}{c}"),
         AlteredAs::Prefix => "${CONTRACT_TOKEN%?}".into(),
-        AlteredAs::Suffixed => format!("${{CONTRACT_TOKEN}}{}", crate::exchange::SUFFIX),
+        AlteredAs::Suffixed => format!("${{CONTRACT_TOKEN}}{}", crate::request::SUFFIX),
     }
 }
 
@@ -817,7 +817,7 @@ pub async fn read_capped(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exchange::{Alteration, Body};
+    use crate::request::{Alteration, Body};
     use crate::spec::Operation;
     use serde_json::json;
 

@@ -577,7 +577,7 @@ mod tests {
 
     #[test]
     fn the_keys_altered_as_the_suite_sends_them_are_redacted() {
-        use crate::exchange::Alteration;
+        use crate::request::Alteration;
         let key = "dev-key-team-a";
         let secrets = Secrets::new(key, Some("dev-key-team-b"));
         for alteration in [

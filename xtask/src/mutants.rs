@@ -977,7 +977,7 @@ fn rounds(args: &MutantsArgs, seed_list: &[u64], colour: bool) -> Result<ExitCod
 #[cfg(test)]
 mod tests {
     use super::*;
-    use contract_tests::exchange::{Auth, Body, Mismatch, Request};
+    use contract_tests::request::{Auth, Body, Mismatch, Request};
     use contract_tests::runner::Finding;
 
     /// A check and a rule it asserts, and a rule it does not, read from the registry so that

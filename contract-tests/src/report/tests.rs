@@ -46,8 +46,8 @@ mod terminal {
         report
     }
 
-    fn unproven(attempts: u32, logical_id: Option<&str>) -> crate::exchange::Unproven {
-        crate::exchange::Unproven {
+    fn unproven(attempts: u32, logical_id: Option<&str>) -> crate::request::Unproven {
+        crate::request::Unproven {
             attempts,
             sent_at: "2026-12-06T10:00:00.000Z".into(),
             within: Duration::from_millis(1500),
@@ -181,18 +181,18 @@ mod terminal {
         Finding {
             check: "request_echo",
             operation: Operation::Create,
-            mismatch: crate::exchange::Mismatch {
+            mismatch: crate::request::Mismatch {
                 pointer: pointer.into(),
                 expected: "7".into(),
                 received: received.into(),
             },
-            request: crate::exchange::Request {
+            request: crate::request::Request {
                 operation: Operation::Create,
                 method: "POST".into(),
                 path_and_query: "/x".into(),
                 content_type: None,
-                body: crate::exchange::Body::Empty,
-                auth: crate::exchange::Auth::Primary,
+                body: crate::request::Body::Empty,
+                auth: crate::request::Auth::Primary,
             },
             curl: "curl -X POST 'http://h/x'".into(),
             status: Some(200),
@@ -217,7 +217,7 @@ mod terminal {
             finding("/max_events", &format!("8, sent with {key}")),
             finding("/status", "\"pending\""),
         ];
-        report.client_notes = vec![crate::exchange::ClientLimit {
+        report.client_notes = vec![crate::request::ClientLimit {
             operation: Operation::Create,
             pointer: "/simulation/simulation_config/max_events".into(),
             value: "99999999999999999999".into(),
@@ -463,7 +463,7 @@ mod terminal {
 mod machine {
     use super::*;
     use crate::baseline::{Baseline, Triage};
-    use crate::exchange::{Auth, Body, Mismatch, Request};
+    use crate::request::{Auth, Body, Mismatch, Request};
     use crate::runner::OperationStats;
     use std::collections::BTreeMap;
 
@@ -548,7 +548,7 @@ expires = 2999-01-01
     /// A finding as the suite makes it: the mismatch from a real check on a response that left
     /// `created_at` out (a sequence's lines are `scenario::machine`'s tests').
     fn finding_from_a_check() -> Finding {
-        use crate::exchange::{Case, Exchange, Expect, Identity, Response, RunState};
+        use crate::request::{Case, Exchange, Expect, Identity, Response, RunState};
         let spec =
             crate::Spec::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/openapi.json"))
                 .unwrap();
@@ -783,7 +783,7 @@ expires = 2999-01-01
         let mut report = report();
         report.cleanup = Some(crate::runner::Cleanup {
             deleted: 3,
-            unproven: vec![crate::exchange::Unproven {
+            unproven: vec![crate::request::Unproven {
                 attempts: 2,
                 sent_at: "2026-12-06T10:00:00.000Z".into(),
                 within: Duration::from_secs(1),

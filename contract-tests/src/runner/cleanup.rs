@@ -6,9 +6,9 @@ use serde_json::Value;
 use tokio::task::JoinSet;
 
 use super::{CLEANUP_SEARCH_MATCHES_TAG, Cleanup, CutShort, Finding, Run};
-use crate::exchange::{Created, Mismatch};
 use crate::http::{Pacer, Target, curl_line};
 use crate::listing::{ListFilter, page_size};
+use crate::request::{Created, Mismatch};
 use crate::spec::{Api, Operation};
 
 impl Run {
@@ -330,7 +330,7 @@ struct Search {
     records: Vec<Value>,
     /// It reached a page shorter than the page size.
     complete: bool,
-    first_request: Option<crate::exchange::Request>,
+    first_request: Option<crate::request::Request>,
 }
 
 /// What became of one cleanup candidate.
@@ -344,7 +344,7 @@ pub(super) enum Deletion {
 /// Whether a listed or read simulation carries the run's tag where the run writes it: in the
 /// fields a search looks in.
 fn carries_tag(simulation: &Value, tag: &str) -> bool {
-    crate::exchange::config_carries_tag(&simulation["simulation_config"], tag)
+    crate::request::config_carries_tag(&simulation["simulation_config"], tag)
 }
 
 /// Whether a simulation, read back or listed, is still the record `id` the run made: its id,

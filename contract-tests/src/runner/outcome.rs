@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use crate::baseline::{Entry, Triage};
-use crate::exchange::{ClientLimit, Identity, Mismatch, Request};
 use crate::partition::Partition;
+use crate::request::{ClientLimit, Identity, Mismatch, Request};
 use crate::rules::Rule;
 use crate::spec::Operation;
 
@@ -351,7 +351,7 @@ pub struct Cleanup {
     pub not_ours: Vec<String>,
     /// Creates without the run's tag whose answer was lost: the records they may have made
     /// cannot be proven the run's, so they were not looked for or deleted.
-    pub unproven: Vec<crate::exchange::Unproven>,
+    pub unproven: Vec<crate::request::Unproven>,
     /// The search for the run's tag did not finish (an error or an answer that was not a
     /// list): records of tagged creates whose answer was lost may be left.
     pub search_incomplete: bool,
@@ -540,8 +540,8 @@ mod tests {
                 method: "POST".into(),
                 path_and_query: "/workflows/v1/simulations".into(),
                 content_type: None,
-                body: crate::exchange::Body::Empty,
-                auth: crate::exchange::Auth::Primary,
+                body: crate::request::Body::Empty,
+                auth: crate::request::Auth::Primary,
             },
             curl: String::new(),
             status: Some(200),

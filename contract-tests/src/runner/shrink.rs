@@ -17,8 +17,8 @@ use super::{
     FailureKey, Finding, FirstSeen, Judged, PointerSeen, RESPONSE_RECEIVED, Report, Run,
     SHRINK_GROUPS, SHRINK_REQUESTS, ShrinkScope, group_pointer, judge, tree_for,
 };
-use crate::exchange::{Created, Mismatch, Observation, RunState};
 use crate::http::curl_line;
+use crate::request::{Created, Mismatch, Observation, RunState};
 use crate::scenario::Scenario;
 
 impl Run {

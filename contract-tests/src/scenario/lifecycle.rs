@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 
 use super::{Exec, Scenario, arb_nonce, by_logical_id, sim_id};
 use crate::coverage;
-use crate::exchange::{Auth, Exercise, Expect, exercise};
 use crate::listing::ListExpectation;
+use crate::request::{Auth, Exercise, Expect, exercise};
 use crate::rules::Rule;
 use crate::spec::Spec;
 use crate::values::{arb_accepted_object, arb_canonical, arb_rejected, plain_object};

@@ -5,8 +5,8 @@ use proptest::sample::select;
 use serde_json::json;
 
 use super::{Exec, Scenario, arb_nonce, arb_unknown_id, by_logical_id, sim_id};
-use crate::exchange::{Alteration, Auth, Case, Elsewhere, Expect, exercise};
 use crate::listing::{ListExpectation, page_size};
+use crate::request::{Alteration, Auth, Case, Elsewhere, Expect, exercise};
 use crate::rules::Rule;
 use crate::spec::{Operation, Spec};
 use crate::values::plain_object;

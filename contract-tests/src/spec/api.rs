@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::Operation;
 use super::model::{enum_values, length_bounds, refuse_unmodelled, resolve, split_nullable};
 use crate::error::RunError;
-use crate::exchange::{Auth, Body, Request};
+use crate::request::{Auth, Body, Request};
 
 /// The methods a path item may hold, as OpenAPI names them.
 const PATH_ITEM_METHODS: [&str; 8] = [

@@ -2,7 +2,7 @@
 
 mod api;
 mod model;
-mod oracle;
+mod validator;
 
 use std::path::Path;
 
@@ -12,7 +12,7 @@ use crate::error::RunError;
 
 pub use api::{Api, ParamKind, Parameter, Route, percent_encode};
 pub use model::{FieldModel, Kind, ObjectModel, UnmodelledField};
-pub use oracle::Oracle;
+pub use validator::Oracle;
 
 /// The five operations of the API, by the spec's operation ids. Where each lives and what it
 /// takes is the spec's, in [`Api`].

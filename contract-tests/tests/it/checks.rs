@@ -4,10 +4,10 @@ use std::path::Path;
 
 use contract_tests::Spec;
 use contract_tests::checks::{self, CHECKS};
-use contract_tests::exchange::{
+use contract_tests::hazard::{self, Hazard};
+use contract_tests::request::{
     Applied, Case, Exchange, Expect, Identity, Locus, Response, RunState, Verdict,
 };
-use contract_tests::hazard::{self, Hazard};
 use contract_tests::rules::{Rule, RuleSet};
 use serde_json::{Value, json};
 

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use contract_tests::Spec;
 use contract_tests::checks;
-use contract_tests::exchange::{
+use contract_tests::request::{
     Applied, Case, Exchange, Expect, Identity, Response, RunState, Verdict,
 };
 use contract_tests::scenario::{Mix, Scenario, arb_scenario};

@@ -10,11 +10,11 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{Context as _, Result, anyhow, bail};
 use contract_tests::Spec;
 use contract_tests::checks::CHECKS;
-use contract_tests::exchange::{
-    Auth, Elsewhere, Exchange, Observation, Request, Response, RunState,
-};
 use contract_tests::http::{DEFAULT_MAX_RESPONSE_BYTES, Pacer, Target};
 use contract_tests::redact::Secrets;
+use contract_tests::request::{
+    Auth, Elsewhere, Exchange, Observation, Request, Response, RunState,
+};
 use contract_tests::runner::{self, Options, Report};
 use contract_tests::scenario::{Mix, Scenario, arb_scenario};
 use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};

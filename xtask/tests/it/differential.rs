@@ -7,10 +7,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use contract_tests::exchange::{
-    Auth, Body, Case, Expect, Identity, Observation, Request, RunState,
-};
 use contract_tests::http::{Pacer, Target};
+use contract_tests::request::{Auth, Body, Case, Expect, Identity, Observation, Request, RunState};
 use contract_tests::runner::case_seed;
 use contract_tests::scenario::{Bound, Command, Mix, Scenario, arb_scenario};
 use contract_tests::spec::Api;

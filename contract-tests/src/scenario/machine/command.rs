@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::exchange::Auth;
+use crate::request::Auth;
 use crate::scenario::refused::Refusal;
 use crate::spec::Operation;
 use crate::text::{ABSENT, list, or_absent, quoted, quoted_or_absent};
@@ -378,7 +378,7 @@ impl QueryPlan {
 
 /// A refused credential as it is sent (the run's key never: it is resolved only when sent).
 fn describe_auth(auth: &Auth) -> String {
-    use crate::exchange::{Alteration, Elsewhere};
+    use crate::request::{Alteration, Elsewhere};
     match auth {
         Auth::None => "no Authorization header".to_owned(),
         Auth::Literal(value) => format!("Authorization {}", quoted(value)),

@@ -10,12 +10,12 @@ use super::command::{
     Paging, PatchPlan, PatchValue, Pick, QueryPlan, SearchIn, Text, Variant,
 };
 use crate::coverage;
-use crate::exchange::{Auth, Exercise, Expect, Locus, Request, exercise};
 use crate::listing::{
     self, COUNTER_WORKFLOW_FIELD, ListExpectation, ListFilter, SELECTED_WORKFLOW_FIELD, created_at,
     page_size, sort_newest_first,
 };
 use crate::pointer;
+use crate::request::{Auth, Exercise, Expect, Locus, Request, exercise};
 use crate::rules::Rule;
 use crate::scenario::sim_id;
 use crate::spec::{Kind, Operation, Spec, percent_encode};
@@ -984,7 +984,7 @@ mod tests {
 
     use super::super::command::AT_LIMIT;
     use super::*;
-    use crate::exchange::Body;
+    use crate::request::Body;
     use crate::values::Accepted;
 
     const TAG: &str = "ct0-nonce00001";
@@ -1004,7 +1004,7 @@ mod tests {
     }
 
     fn status(spec: &Spec, n: usize) -> String {
-        crate::scenario::listing::statuses(spec)[n].clone()
+        crate::scenario::list_filters::statuses(spec)[n].clone()
     }
 
     /// A create of `word` as logical_id and `x` as description, the rest the spec's defaults.
