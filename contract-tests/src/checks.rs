@@ -10,10 +10,13 @@ use serde_json::{Value, json};
 use crate::hazard;
 use crate::numbers::{self, Decimal};
 use crate::pointer;
-use crate::request::{Applied, ClientLimit, Exchange, Expect, Locus, Mismatch, Response, Verdict};
+use crate::request::{Expect, Locus};
+use crate::response::Response;
 use crate::rules::{Rule, RuleSet};
+use crate::run_state::ClientLimit;
 use crate::spec::{FieldModel, Kind, ObjectModel, Operation};
 use crate::text::{list, or_absent, quoted, quoted_or_absent};
+use crate::verdict::{Applied, Exchange, Mismatch, Verdict};
 
 fn mismatch(
     pointer: impl Into<String>,

@@ -7,7 +7,7 @@
 //! few the suite cannot reach, with why. An exchange credits a situation when two things hold:
 //! the request was in that situation (read off the request, its [`Expect`] and, for what only
 //! the sequence knows, [`Observation::exercises`]), and a check compared something the rule
-//! demands on that response and found it right or wrong ([`crate::request::Applied::Passed`]
+//! demands on that response and found it right or wrong ([`crate::verdict::Applied::Passed`]
 //! carries the rules a check asserted; a check that did not apply, or passed without comparing,
 //! asserted nothing). A request that got no response credits nothing.
 //!
@@ -17,11 +17,10 @@
 use serde_json::{Map, Value};
 
 use crate::listing::{self, ListExpectation, ListFilter};
-use crate::request::{
-    Auth, Body, Elsewhere, Exercise, Expect, Locus, Observation, Request, exercise,
-};
+use crate::request::{Auth, Body, Elsewhere, Exercise, Expect, Locus, Request, exercise};
 use crate::rules::{Rule, RuleSet};
 use crate::spec::Operation;
+use crate::verdict::Observation;
 
 /// One situation of a rule: a name (unique within the rule), what it is, and, for the few the
 /// suite cannot arrange over HTTP, why.
@@ -1512,7 +1511,8 @@ mod tests {
     use super::*;
     use crate::checks::{CHECKS, find};
     use crate::http::{Failure, TransportError};
-    use crate::request::{Alteration, Case, Request, Response};
+    use crate::request::{Alteration, Case, Request};
+    use crate::response::Response;
     use crate::spec::{Kind, Spec};
 
     fn spec() -> Spec {

@@ -38,7 +38,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::request::Response;
+use crate::response::Response;
 
 /// What one attempt's outcome means for the retry loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

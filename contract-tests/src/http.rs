@@ -10,7 +10,8 @@ use tokio::time::Instant;
 use crate::error::error_chain;
 use crate::gateway::{Class, GatewayStats, Infra, RetryPolicy, Unhealthy, classify, splitmix};
 use crate::redact::{Key, Secrets};
-use crate::request::{AlteredAs, Auth, Elsewhere, Request, Response};
+use crate::request::{AlteredAs, Auth, Elsewhere, Request};
+use crate::response::Response;
 use crate::spec::Operation;
 
 /// The default cap on one response body: far above any page this API serves, far below what

@@ -15,12 +15,15 @@ pub mod pointer;
 pub mod redact;
 pub mod report;
 pub mod request;
+pub mod response;
 pub mod rules;
+pub mod run_state;
 pub mod runner;
 pub mod scenario;
 pub mod spec;
 pub mod text;
 pub mod values;
+pub mod verdict;
 
 pub use error::RunError;
 pub use spec::{Operation, Spec};

@@ -9,7 +9,7 @@ use contract_tests::baseline::{Baseline, Triage, today_utc};
 use contract_tests::checks::CHECKS;
 use contract_tests::partition::Partition;
 use contract_tests::redact::{Key, Secrets};
-use contract_tests::request::Identity;
+use contract_tests::run_state::Identity;
 use contract_tests::runner::{self, Options, Progress, Report, ShrinkScope, Verdict};
 use contract_tests::{report, text};
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};

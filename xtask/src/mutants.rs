@@ -977,8 +977,9 @@ fn rounds(args: &MutantsArgs, seed_list: &[u64], colour: bool) -> Result<ExitCod
 #[cfg(test)]
 mod tests {
     use super::*;
-    use contract_tests::request::{Auth, Body, Mismatch, Request};
+    use contract_tests::request::{Auth, Body, Request};
     use contract_tests::runner::Finding;
+    use contract_tests::verdict::Mismatch;
 
     /// A check and a rule it asserts, and a rule it does not, read from the registry so that
     /// the tests follow the checks' declarations.

@@ -8,8 +8,9 @@ use tokio::task::JoinSet;
 use super::{CLEANUP_SEARCH_MATCHES_TAG, Cleanup, CutShort, Finding, Run};
 use crate::http::{Pacer, Target, curl_line};
 use crate::listing::{ListFilter, page_size};
-use crate::request::{Created, Mismatch};
+use crate::run_state::Created;
 use crate::spec::{Api, Operation};
+use crate::verdict::Mismatch;
 
 impl Run {
     /// Deletes what the run created, and only that, within the time budget.
@@ -344,7 +345,7 @@ pub(super) enum Deletion {
 /// Whether a listed or read simulation carries the run's tag where the run writes it: in the
 /// fields a search looks in.
 fn carries_tag(simulation: &Value, tag: &str) -> bool {
-    crate::request::config_carries_tag(&simulation["simulation_config"], tag)
+    crate::run_state::config_carries_tag(&simulation["simulation_config"], tag)
 }
 
 /// Whether a simulation, read back or listed, is still the record `id` the run made: its id,

@@ -28,12 +28,12 @@ use crate::http::{DEFAULT_MAX_RESPONSE_BYTES, Failure, Pacer, Target};
 use crate::listing::page_size;
 use crate::partition::Partition;
 use crate::redact::{Key, Secrets};
-use crate::request::{
-    Applied, Auth, Exchange, Exercise, Identity, Mismatch, Observation, RunState,
-};
+use crate::request::{Auth, Exercise};
 use crate::rules::RuleSet;
+use crate::run_state::{Identity, RunState};
 use crate::scenario::{Mix, Scenario, arb_scenario};
 use crate::spec::{Api, Operation, Spec};
+use crate::verdict::{Applied, Exchange, Mismatch, Observation};
 
 pub use guard::{
     DEFAULT_ALLOWED_DOMAIN, MIN_KEY_CHARS, host_is_safe, is_loopback_host, keys_long_enough,
@@ -1057,7 +1057,7 @@ const LISTED: &str = "simulations";
 
 /// A list's answer has the API's shape: JSON (by its media type and its body), an object with
 /// the collection's array. The schema of each record is the cases' business, not the preflight's.
-fn lists_like_the_api(r: &crate::request::Response) -> bool {
+fn lists_like_the_api(r: &crate::response::Response) -> bool {
     let media_is_json = r.content_type.as_deref().is_some_and(|t| {
         let media = t.split(';').next().unwrap_or_default().trim();
         media.eq_ignore_ascii_case("application/json")
@@ -1072,7 +1072,7 @@ fn lists_like_the_api(r: &crate::request::Response) -> bool {
 
 /// `GET /workflows/v1/simulations answered 404 {body, cut}`: the response is redacted on
 /// arrival, and the cut keeps placeholders whole.
-fn answered(probe: &crate::request::Request, api: &Api, r: &crate::request::Response) -> String {
+fn answered(probe: &crate::request::Request, api: &Api, r: &crate::response::Response) -> String {
     let body = String::from_utf8_lossy(&r.body);
     let (shown, was_cut) = crate::redact::cut(&body, PREFLIGHT_BODY_CHARS);
     format!(

@@ -5,9 +5,11 @@ use std::time::Duration;
 
 use crate::baseline::{Entry, Triage};
 use crate::partition::Partition;
-use crate::request::{ClientLimit, Identity, Mismatch, Request};
+use crate::request::Request;
 use crate::rules::Rule;
+use crate::run_state::{ClientLimit, Identity};
 use crate::spec::Operation;
+use crate::verdict::Mismatch;
 
 /// How often one check applied to one operation's responses, and how that went. A check that
 /// did not apply neither passed nor failed.
@@ -351,7 +353,7 @@ pub struct Cleanup {
     pub not_ours: Vec<String>,
     /// Creates without the run's tag whose answer was lost: the records they may have made
     /// cannot be proven the run's, so they were not looked for or deleted.
-    pub unproven: Vec<crate::request::Unproven>,
+    pub unproven: Vec<crate::run_state::Unproven>,
     /// The search for the run's tag did not finish (an error or an answer that was not a
     /// list): records of tagged creates whose answer was lost may be left.
     pub search_incomplete: bool,

@@ -18,8 +18,9 @@ use super::{
     SHRINK_GROUPS, SHRINK_REQUESTS, ShrinkScope, group_pointer, judge, tree_for,
 };
 use crate::http::curl_line;
-use crate::request::{Created, Mismatch, Observation, RunState};
+use crate::run_state::{Created, RunState};
 use crate::scenario::Scenario;
+use crate::verdict::{Mismatch, Observation};
 
 impl Run {
     /// Shrinks each group of failures in turn, within the shrink budget (`case_requests`, the

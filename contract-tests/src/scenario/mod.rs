@@ -15,11 +15,10 @@ use serde_json::{Value, json};
 use crate::cases::arb_create_case;
 use crate::http::{Pacer, Target};
 use crate::listing::{ListExpectation, ListFilter, page_size};
-use crate::request::{
-    Auth, Body, Case, Created, Exercise, Expect, Observation, Request, RunState, Unproven,
-    body_carries_tag,
-};
+use crate::request::{Auth, Body, Case, Exercise, Expect, Request};
+use crate::run_state::{Created, RunState, Unproven, body_carries_tag};
 use crate::spec::{Operation, Spec};
+use crate::verdict::Observation;
 
 pub use bad_update::BadUpdatePlan;
 pub use lifecycle::{LifecyclePlan, arb_patch};
@@ -226,7 +225,7 @@ impl Exec<'_> {
         &mut self,
         request: Request,
         mut expect: Expect,
-        response: Result<crate::request::Response, crate::http::TransportError>,
+        response: Result<crate::response::Response, crate::http::TransportError>,
         exercises: &[Exercise],
         sent_at: chrono::DateTime<chrono::Utc>,
     ) -> Option<Value> {
@@ -290,7 +289,7 @@ impl Exec<'_> {
     fn note_unproven(
         &self,
         request: &Request,
-        response: &Result<crate::request::Response, crate::http::TransportError>,
+        response: &Result<crate::response::Response, crate::http::TransportError>,
         sent_at: chrono::DateTime<chrono::Utc>,
     ) {
         let attempts = match response {

@@ -5,10 +5,11 @@ use std::path::Path;
 use contract_tests::Spec;
 use contract_tests::checks::{self, CHECKS};
 use contract_tests::hazard::{self, Hazard};
-use contract_tests::request::{
-    Applied, Case, Exchange, Expect, Identity, Locus, Response, RunState, Verdict,
-};
+use contract_tests::request::{Case, Expect, Locus};
+use contract_tests::response::Response;
 use contract_tests::rules::{Rule, RuleSet};
+use contract_tests::run_state::{Identity, RunState};
+use contract_tests::verdict::{Applied, Exchange, Verdict};
 use serde_json::{Value, json};
 
 fn spec() -> Spec {

@@ -6,10 +6,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use contract_tests::Spec;
 use contract_tests::checks;
-use contract_tests::request::{
-    Applied, Case, Exchange, Expect, Identity, Response, RunState, Verdict,
-};
+use contract_tests::request::{Case, Expect};
+use contract_tests::response::Response;
+use contract_tests::run_state::{Identity, RunState};
 use contract_tests::scenario::{Mix, Scenario, arb_scenario};
+use contract_tests::verdict::{Applied, Exchange, Verdict};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 use serde_json::{Value, json};
