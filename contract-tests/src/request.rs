@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use crate::listing::ListExpectation;
 use crate::rules::Rule;
-use crate::spec::Operation;
+use crate::spec::{Api, Operation};
 
 /// What travels as the request body.
 #[derive(Debug, Clone, PartialEq)]
@@ -144,6 +144,56 @@ pub struct Request {
     pub content_type: Option<String>,
     pub body: Body,
     pub auth: Auth,
+}
+
+/// The spec's requests: the builders live here, beside what they build, so that the spec
+/// (below) never names the request it describes.
+impl Api {
+    /// `op` on its path (for `id` where it has one), with the run's key and no body.
+    pub fn request(&self, op: Operation, id: &str) -> Request {
+        Request {
+            operation: op,
+            method: self.route(op).method.clone(),
+            path_and_query: self.path(op, id),
+            content_type: None,
+            body: Body::Empty,
+            auth: Auth::Primary,
+        }
+    }
+
+    /// `op` on its path with a JSON body.
+    pub fn json(&self, op: Operation, id: &str, body: Value) -> Request {
+        Request {
+            content_type: Some("application/json".into()),
+            body: Body::Json(body),
+            ..self.request(op, id)
+        }
+    }
+
+    pub fn create(&self, body: Value) -> Request {
+        self.json(Operation::Create, "", body)
+    }
+
+    /// A list with this query string (no `?` when it is empty).
+    pub fn list(&self, query: &str) -> Request {
+        let mut request = self.request(Operation::List, "");
+        if !query.is_empty() {
+            request.path_and_query = format!("{}?{query}", request.path_and_query);
+        }
+        request
+    }
+
+    pub fn get(&self, id: &str) -> Request {
+        self.request(Operation::Get, id)
+    }
+
+    pub fn update(&self, id: &str, body: Value) -> Request {
+        self.json(Operation::Update, id, body)
+    }
+
+    pub fn delete(&self, id: &str) -> Request {
+        self.request(Operation::Delete, id)
+    }
 }
 
 /// Where a 422's `detail[].loc` must point.
