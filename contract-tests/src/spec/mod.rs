@@ -1,6 +1,7 @@
 //! The spec at run time, the suite's one source of the API's shapes: routes and parameters ([`Api`]), request bodies ([`ObjectModel`]) and response validators ([`Oracle`]), all read from `spec/openapi.json` when a run starts.
 
 mod api;
+pub mod list_parameters;
 mod model;
 mod validator;
 
@@ -87,7 +88,7 @@ impl Spec {
             )));
         }
         let api = Api::read(&document)?;
-        crate::listing::check_parameters(&api)?;
+        list_parameters::check_parameters(&api)?;
         let oracle = Oracle::compile(&document, &api)?;
         let body_schema = |op: Operation| {
             let route = api.route(op);
