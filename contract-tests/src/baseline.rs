@@ -14,10 +14,9 @@ use std::path::Path;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::runner::{
-    CLEANUP_SEARCH_MATCHES_TAG, PointerSeen, RESPONSE_RECEIVED, RESPONSE_WITHIN_SIZE_CAP, Report,
-};
+use crate::checks::{CLEANUP_SEARCH_MATCHES_TAG, RESPONSE_RECEIVED, RESPONSE_WITHIN_SIZE_CAP};
 use crate::spec::Operation;
+use crate::verdict::PointerSeen;
 
 /// Why a baseline file cannot be used. Each reads as one line; xtask exits 2 on it.
 #[derive(Debug, thiserror::Error)]
@@ -230,24 +229,6 @@ impl Baseline {
             }
         }
         triage
-    }
-}
-
-impl Baseline {
-    /// [`Baseline::triage`] on a finished run's findings and checks.
-    pub fn triage_report(&self, report: &Report, today: NaiveDate) -> Triage {
-        let keys: Vec<FindingKey<'_>> = report
-            .findings
-            .iter()
-            .map(|f| FindingKey {
-                check: f.check,
-                operation: f.operation.id(),
-                pointer: &f.mismatch.pointer,
-                group: &f.group,
-                pointers: &f.pointers,
-            })
-            .collect();
-        self.triage(&keys, &report.checks_run, today)
     }
 }
 

@@ -49,3 +49,12 @@ pub enum Applied {
     Passed(RuleSet),
     NotApplicable,
 }
+
+/// One exact pointer of a group of failures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PointerSeen {
+    pub pointer: String,
+    pub occurrences: u64,
+    /// The seed of the first case that showed it.
+    pub seed_hex: String,
+}

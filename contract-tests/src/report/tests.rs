@@ -301,7 +301,7 @@ mod terminal {
         let mut grouped = finding("/simulation/x-unknown-\u{1b}[2K", "1");
         grouped.group = "/simulation/*".into();
         grouped.pointers = (0..7)
-            .map(|i| crate::runner::PointerSeen {
+            .map(|i| crate::verdict::PointerSeen {
                 pointer: format!("/simulation/x-unknown-{i}\u{1b}[2K"),
                 occurrences: i + 1,
                 seed_hex: "ab".into(),
@@ -1134,7 +1134,7 @@ for line in sys.stdin:
         grouped.group = "/simulation/*".into();
         grouped.pointers = ["/simulation/x-a", "/simulation/x-b\n## injected"]
             .iter()
-            .map(|p| crate::runner::PointerSeen {
+            .map(|p| crate::verdict::PointerSeen {
                 pointer: (*p).into(),
                 occurrences: 2,
                 seed_hex: "ab".into(),

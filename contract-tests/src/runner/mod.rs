@@ -35,22 +35,20 @@ use crate::scenario::{Mix, Scenario, arb_scenario};
 use crate::spec::{Api, Operation, Spec};
 use crate::verdict::{Applied, Exchange, Mismatch, Observation};
 
+/// Each exact pointer of a finding's group, as `Finding::pointers` lists them.
+pub use crate::verdict::PointerSeen;
 pub use guard::{
     DEFAULT_ALLOWED_DOMAIN, MIN_KEY_CHARS, host_is_safe, is_loopback_host, keys_long_enough,
     target_host, validate,
 };
 pub use outcome::{
-    CheckCounts, Cleanup, CutShort, Finding, NotJudged, OperationStats, PhaseRequests, PointerSeen,
-    Report, ShrinkSkipped, TimeSplit, Verdict, group_pointer, spec_property_names,
+    CheckCounts, Cleanup, CutShort, Finding, NotJudged, OperationStats, PhaseRequests, Report,
+    ShrinkSkipped, TimeSplit, Verdict, group_pointer, spec_property_names,
 };
 use regressions::{load_regressions, save_regressions};
 
-/// The pseudo-check for a request that got no response (refused, reset, timed out).
-pub const RESPONSE_RECEIVED: &str = "response_received";
-/// The pseudo-check for a response body over `--max-response-bytes`.
-pub const RESPONSE_WITHIN_SIZE_CAP: &str = "response_within_size_cap";
-/// The pseudo-check for a cleanup search that returned records without the run's tag.
-pub const CLEANUP_SEARCH_MATCHES_TAG: &str = "cleanup_search_matches_tag";
+/// The pseudo-checks the runner reports a failure under when no check could judge it.
+pub use crate::checks::{CLEANUP_SEARCH_MATCHES_TAG, RESPONSE_RECEIVED, RESPONSE_WITHIN_SIZE_CAP};
 
 /// The default of `--max-time`: long enough for a paced QA run, short enough for a CI job.
 pub const DEFAULT_MAX_TIME: Duration = Duration::from_secs(30 * 60);

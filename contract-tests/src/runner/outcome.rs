@@ -3,13 +3,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use crate::baseline::{Entry, Triage};
+use crate::baseline::{Baseline, Entry, FindingKey, Triage};
 use crate::partition::Partition;
 use crate::request::Request;
 use crate::rules::Rule;
 use crate::run_state::{ClientLimit, Identity};
 use crate::spec::Operation;
-use crate::verdict::Mismatch;
+use crate::verdict::{Mismatch, PointerSeen};
 
 /// How often one check applied to one operation's responses, and how that went. A check that
 /// did not apply neither passed nor failed.
@@ -100,15 +100,6 @@ pub struct Finding {
     pub not_shrunk: bool,
     /// Shrinking stopped at the default shrink budget's requests for one group.
     pub shrink_capped: bool,
-}
-
-/// One exact pointer of a group of failures.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PointerSeen {
-    pub pointer: String,
-    pub occurrences: u64,
-    /// The seed of the first case that showed it.
-    pub seed_hex: String,
 }
 
 /// What the pointer of a failure means: `pointer` with every array index and every key that
@@ -509,6 +500,26 @@ impl Report {
             }
         }
         total
+    }
+}
+
+/// The runner's side of the baseline: the triage reads a finished `Report`, which the baseline
+/// (below the runner) never names.
+impl Baseline {
+    /// [`Baseline::triage`] on a finished run's findings and checks.
+    pub fn triage_report(&self, report: &Report, today: chrono::NaiveDate) -> Triage {
+        let keys: Vec<FindingKey<'_>> = report
+            .findings
+            .iter()
+            .map(|f| FindingKey {
+                check: f.check,
+                operation: f.operation.id(),
+                pointer: &f.mismatch.pointer,
+                group: &f.group,
+                pointers: &f.pointers,
+            })
+            .collect();
+        self.triage(&keys, &report.checks_run, today)
     }
 }
 
