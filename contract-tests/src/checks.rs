@@ -357,7 +357,7 @@ pub fn status_code_conformance(x: &Exchange<'_>) -> Verdict {
 
 pub fn content_type_conformance(x: &Exchange<'_>) -> Verdict {
     if x.spec
-        .oracle
+        .responses
         .schema_name(x.case.request.operation, x.response.status)
         .is_none()
     {
@@ -382,7 +382,7 @@ pub fn content_type_conformance(x: &Exchange<'_>) -> Verdict {
 
 pub fn response_schema_conformance(x: &Exchange<'_>) -> Verdict {
     let op = x.case.request.operation;
-    let Some(name) = x.spec.oracle.schema_name(op, x.response.status) else {
+    let Some(name) = x.spec.responses.schema_name(op, x.response.status) else {
         return NOT_APPLICABLE;
     };
     let Some(body) = &x.response.json else {
@@ -394,7 +394,7 @@ pub fn response_schema_conformance(x: &Exchange<'_>) -> Verdict {
     };
     let violations = x
         .spec
-        .oracle
+        .responses
         .violations(op, x.response.status, body)
         .unwrap_or_default();
     if let Some((pointer, message)) = violations.into_iter().next() {

@@ -1,4 +1,4 @@
-//! The spec at run time, the suite's one source of the API's shapes: routes and parameters ([`Api`]), request bodies ([`ObjectModel`]) and response validators ([`Oracle`]), all read from `spec/openapi.json` when a run starts.
+//! The spec at run time, the suite's one source of the API's shapes: routes and parameters ([`Api`]), request bodies ([`ObjectModel`]) and response validators ([`ResponseSchemas`]), all read from `spec/openapi.json` when a run starts.
 
 mod api;
 pub mod list_parameters;
@@ -13,7 +13,7 @@ use crate::error::RunError;
 
 pub use api::{Api, ParamKind, Parameter, Route, percent_encode};
 pub use model::{FieldModel, Kind, ObjectModel, UnmodelledField};
-pub use validator::Oracle;
+pub use validator::ResponseSchemas;
 
 /// The five operations of the API, by the spec's operation ids. Where each lives and what it
 /// takes is the spec's, in [`Api`].
@@ -56,7 +56,7 @@ impl Operation {
 pub struct Spec {
     pub document: Value,
     pub api: Api,
-    pub oracle: Oracle,
+    pub responses: ResponseSchemas,
     pub create_body: ObjectModel,
     /// The fields PATCH may change: the properties of the update body.
     pub update_body: ObjectModel,
@@ -89,7 +89,7 @@ impl Spec {
         }
         let api = Api::read(&document)?;
         list_parameters::check_parameters(&api)?;
-        let oracle = Oracle::compile(&document, &api)?;
+        let responses = ResponseSchemas::compile(&document, &api)?;
         let body_schema = |op: Operation| {
             let route = api.route(op);
             document["paths"][&route.template][route.method.to_lowercase()]
@@ -116,7 +116,7 @@ impl Spec {
         Ok(Spec {
             document,
             api,
-            oracle,
+            responses,
             create_body,
             update_body,
             warnings,
@@ -125,7 +125,7 @@ impl Spec {
 
     /// The response statuses the spec documents for an operation.
     pub fn documented_statuses(&self, op: Operation) -> Vec<u16> {
-        self.oracle.documented_statuses(op)
+        self.responses.documented_statuses(op)
     }
 }
 
@@ -245,16 +245,16 @@ mod tests {
     }
 
     #[test]
-    fn the_oracle_validates_formats_and_refs() {
+    fn the_response_schemas_validate_formats_and_refs() {
         let spec = stored();
         let good = json!({"message": "gone"});
         assert_eq!(
-            spec.oracle.violations(Operation::Delete, 200, &good),
+            spec.responses.violations(Operation::Delete, 200, &good),
             Some(vec![])
         );
         assert!(
             !spec
-                .oracle
+                .responses
                 .violations(Operation::Delete, 200, &json!({}))
                 .unwrap()
                 .is_empty()
@@ -262,11 +262,11 @@ mod tests {
         let err =
             json!({"detail": [{"loc": ["body"], "msg": "m", "type": "missing", "input": null}]});
         assert_eq!(
-            spec.oracle.violations(Operation::Create, 422, &err),
+            spec.responses.violations(Operation::Create, 422, &err),
             Some(vec![])
         );
         assert_eq!(
-            spec.oracle.violations(Operation::Create, 404, &err),
+            spec.responses.violations(Operation::Create, 404, &err),
             None,
             "create documents no 404"
         );
@@ -274,7 +274,7 @@ mod tests {
             "created_at": "2023-11-07T05:31:56", "updated_at": "2023-11-07T05:31:56Z", "_id": "5eb7cf5a86d9755df3a6c593",
             "simulation_config": spec.create_body.all_defaults()}});
         let violations = spec
-            .oracle
+            .responses
             .violations(Operation::Create, 200, &sim)
             .unwrap();
         assert_eq!(
@@ -284,7 +284,7 @@ mod tests {
         );
         sim["simulation"]["created_at"] = json!("2023-11-07T05:31:56+00:00");
         assert_eq!(
-            spec.oracle.violations(Operation::Create, 200, &sim),
+            spec.responses.violations(Operation::Create, 200, &sim),
             Some(vec![])
         );
     }
