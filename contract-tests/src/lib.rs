@@ -27,3 +27,6 @@ pub mod verdict;
 
 pub use error::RunError;
 pub use spec::{Operation, Spec};
+
+#[cfg(test)]
+mod tests;

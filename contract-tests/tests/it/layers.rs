@@ -28,6 +28,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("run", &["partition", "runner"]),
     // Telling what a run found.
     ("report", &["report"]),
+    // The crate's tests of its whole (`src/tests/`), which may name every module.
+    ("tests", &["tests"]),
 ];
 
 fn src() -> PathBuf {
