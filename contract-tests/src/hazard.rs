@@ -40,6 +40,7 @@ pub enum Hazard {
 }
 
 impl Hazard {
+    #[cfg(test)]
     pub const ALL: [Hazard; 3] = [
         Hazard::NonFiniteNumber,
         Hazard::LoneSurrogate,

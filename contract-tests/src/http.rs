@@ -105,7 +105,7 @@ pub enum Failure {
 
 impl Failure {
     /// The request was given up for the infrastructure's sake: its scenario is not judged.
-    pub fn abandons(self) -> bool {
+    pub(crate) fn abandons(self) -> bool {
         matches!(
             self,
             Failure::Unhealthy | Failure::OutOfBudget | Failure::Throttled
@@ -120,7 +120,7 @@ enum Attempt {
 }
 
 /// Why a key cannot be sent, in words that never include the key.
-pub fn header_problem(key: &str) -> Option<&'static str> {
+pub(crate) fn header_problem(key: &str) -> Option<&'static str> {
     if key.is_empty() {
         Some("it is empty")
     } else if key.contains(['\r', '\n']) {
@@ -182,7 +182,7 @@ impl Target {
     /// The same target, pacing its retries with `pacer`, never waiting past `deadline`, and
     /// drawing its backoff's jitter from `seed`.
     /// A create is retried only when `create_retries` reserves another create.
-    pub fn governed(
+    pub(crate) fn governed(
         mut self,
         pacer: Arc<Pacer>,
         deadline: Instant,
@@ -198,19 +198,13 @@ impl Target {
 
     /// The same target, never waiting to retry past `deadline` (the preflight's own bound,
     /// before the run's budget starts).
-    pub fn with_deadline(mut self, deadline: Instant) -> Target {
+    pub(crate) fn with_deadline(mut self, deadline: Instant) -> Target {
         self.deadline = Some(deadline);
         self
     }
 
-    /// The same target with another retry policy (tests make the backoff short).
-    pub fn with_policy(mut self, policy: RetryPolicy) -> Target {
-        self.policy = policy;
-        self
-    }
-
     /// What the gateway did so far.
-    pub fn gateway_stats(&self) -> GatewayStats {
+    pub(crate) fn gateway_stats(&self) -> GatewayStats {
         self.stats.lock().expect("not poisoned").clone()
     }
 
@@ -261,7 +255,7 @@ impl Target {
 
     /// When the time budget cut requests short while they were still retrying infrastructure
     /// failures, the target is unhealthy: the failure persisted until the run had to end.
-    pub fn unhealthy_if_retrying(&self) {
+    pub(crate) fn unhealthy_if_retrying(&self) {
         let mut stats = self.stats.lock().expect("not poisoned");
         if stats.retrying > 0 && stats.unhealthy.is_none() {
             stats.unhealthy = Some(Unhealthy {
@@ -673,7 +667,7 @@ fn altered_token(altered: AlteredAs) -> String {
 /// A shell command that sends the same request. The key is written as `$CONTRACT_TOKEN`
 /// (or `$CONTRACT_OTHER_TEAM_TOKEN`), never as itself; an altered key as a shell expression
 /// that alters `$CONTRACT_TOKEN` the same way, which is why the keys are needed here.
-pub fn curl_line(
+pub(crate) fn curl_line(
     base_url: &str,
     request: &Request,
     token: &Key,

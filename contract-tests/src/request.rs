@@ -129,7 +129,7 @@ impl Alteration {
 
 impl Auth {
     /// Whether the request carries the run's own key, padded or not.
-    pub fn is_primary(&self) -> bool {
+    pub(crate) fn is_primary(&self) -> bool {
         matches!(self, Auth::Primary | Auth::PrimaryRespelled { .. })
     }
 }
@@ -272,6 +272,6 @@ pub struct Exercise {
 }
 
 /// The exchange put `rule` to the test in `situation`.
-pub const fn exercise(rule: Rule, situation: &'static str) -> Exercise {
+pub(crate) const fn exercise(rule: Rule, situation: &'static str) -> Exercise {
     Exercise { rule, situation }
 }

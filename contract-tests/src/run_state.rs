@@ -77,7 +77,7 @@ impl RunState {
     }
 
     /// Every value seen so far that the generated client cannot hold, in a stable order.
-    pub fn client_limits(&self) -> Vec<ClientLimit> {
+    pub(crate) fn client_limits(&self) -> Vec<ClientLimit> {
         self.client_limits
             .lock()
             .expect("not poisoned")
@@ -116,13 +116,13 @@ pub struct Unproven {
 
 /// Whether a create body carries `tag` in a field the cleanup's search looks in, so a record
 /// made from it can be found and proven the run's.
-pub fn body_carries_tag(body: &Body, tag: &str) -> bool {
+pub(crate) fn body_carries_tag(body: &Body, tag: &str) -> bool {
     matches!(body, Body::Json(config) if config_carries_tag(config, tag))
 }
 
 /// Whether a simulation config (as sent or as stored) holds `tag` in a field the list's
 /// search looks in: where the run writes its tag, and what proves a record the run's.
-pub fn config_carries_tag(config: &Value, tag: &str) -> bool {
+pub(crate) fn config_carries_tag(config: &Value, tag: &str) -> bool {
     crate::listing::SEARCHED_FIELDS.iter().any(|field| {
         config[field]
             .as_str()

@@ -68,7 +68,7 @@ impl<'r> FindingView<'r> {
 
     /// What happened after the finding was made: shrunk, not shrunk and why, flaky, or found
     /// by the cleanup.
-    pub fn history(&self) -> String {
+    pub(crate) fn history(&self) -> String {
         let f = self.finding;
         if f.seed_hex.is_empty() {
             "found by the cleanup".to_owned()
@@ -117,7 +117,7 @@ pub(super) fn operations(report: &Report) -> impl Iterator<Item = (Operation, &O
 
 /// `shrink budget: 12 findings not shrunk, 1 stopped early; rerun with --shrink all to shrink
 /// them`; `None` when the budget left nothing undone.
-pub fn shrink_skipped_line(report: &Report) -> Option<String> {
+pub(crate) fn shrink_skipped_line(report: &Report) -> Option<String> {
     let skipped = report.shrink_skipped;
     if skipped.not_shrunk == 0 && skipped.capped == 0 {
         return None;
@@ -172,7 +172,7 @@ pub(super) fn gateway_line(report: &Report) -> Option<String> {
 
 /// `skipped 3 scenario(s) at the --max-creates cap`, said alike in the terminal and the
 /// Markdown; `None` when the cap skipped nothing.
-pub fn create_cap_line(report: &Report) -> Option<String> {
+pub(crate) fn create_cap_line(report: &Report) -> Option<String> {
     (report.skipped_for_create_cap > 0).then(|| {
         format!(
             "skipped {} at the --max-creates cap",
@@ -271,7 +271,7 @@ impl CoverageSummary {
     }
 
     /// Rules asserted in every reachable situation they have.
-    pub fn complete_rules(&self) -> usize {
+    pub(crate) fn complete_rules(&self) -> usize {
         let never = self.never();
         Rule::ALL
             .iter()

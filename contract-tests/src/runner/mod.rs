@@ -51,7 +51,7 @@ use regressions::{load_regressions, save_regressions};
 pub use crate::checks::{CLEANUP_SEARCH_MATCHES_TAG, RESPONSE_RECEIVED, RESPONSE_WITHIN_SIZE_CAP};
 
 /// The default of `--max-time`: long enough for a paced QA run, short enough for a CI job.
-pub const DEFAULT_MAX_TIME: Duration = Duration::from_secs(30 * 60);
+pub(crate) const DEFAULT_MAX_TIME: Duration = Duration::from_secs(30 * 60);
 /// Progress lines when stderr is not a terminal come this often.
 const PROGRESS_LINE_EVERY: Duration = Duration::from_secs(5);
 /// The terminal's progress line is redrawn this often.
@@ -59,11 +59,11 @@ const PROGRESS_REDRAW_EVERY: Duration = Duration::from_millis(200);
 
 /// How many groups of failures the default shrink budget shrinks; the others are reported as
 /// first seen.
-pub const SHRINK_GROUPS: usize = 10;
+pub(crate) const SHRINK_GROUPS: usize = 10;
 /// The steps the default shrink budget gives one group.
 pub const SHRINK_STEPS: u32 = 100;
 /// The requests the default shrink budget gives one group.
-pub const SHRINK_REQUESTS: u64 = 300;
+pub(crate) const SHRINK_REQUESTS: u64 = 300;
 /// The steps `--shrink all` gives one group.
 pub const SHRINK_ALL_STEPS: u32 = 200;
 

@@ -47,12 +47,12 @@ pub struct OperationStats {
 
 impl OperationStats {
     /// `200×12 422×3`, or `-` when nothing answered.
-    pub fn statuses_text(&self) -> String {
+    pub(crate) fn statuses_text(&self) -> String {
         counted(&self.statuses)
     }
 
     /// `request_echo×2`, or `-` when nothing failed.
-    pub fn failures_text(&self) -> String {
+    pub(crate) fn failures_text(&self) -> String {
         counted(&self.failures_by_check)
     }
 }
@@ -300,7 +300,7 @@ impl NotJudged {
 
     /// Whether the user asked for it, so it does not make the run incomplete: the cap a shared
     /// QA team sets (`--max-creates`), and `--fail-fast` (whose run fails anyway).
-    pub fn asked_for(self) -> bool {
+    pub(crate) fn asked_for(self) -> bool {
         matches!(self, NotJudged::CreateCap | NotJudged::FailFast)
     }
 }
@@ -352,12 +352,12 @@ pub struct Cleanup {
 
 impl Cleanup {
     /// How many records the lost attempts of unproven creates may have made.
-    pub fn possibly_left_behind(&self) -> u64 {
+    pub(crate) fn possibly_left_behind(&self) -> u64 {
         self.unproven.iter().map(|u| u64::from(u.attempts)).sum()
     }
 
     /// Whether the run may have left records on the service.
-    pub fn left_anything(&self) -> bool {
+    pub(crate) fn left_anything(&self) -> bool {
         !self.left_over.is_empty() || !self.unproven.is_empty() || self.search_incomplete
     }
 }
@@ -373,11 +373,11 @@ impl Report {
     }
 
     /// Failures the baseline does not know: the ones that fail the run.
-    pub fn new_failures(&self) -> usize {
+    pub(crate) fn new_failures(&self) -> usize {
         self.findings.len() - self.known_failures()
     }
 
-    pub fn known_failures(&self) -> usize {
+    pub(crate) fn known_failures(&self) -> usize {
         self.baseline.as_ref().map_or(0, |t| t.known.len())
     }
 
@@ -435,7 +435,7 @@ impl Report {
     }
 
     /// What one reason means, in words: a throttled case names the longest `Retry-After`.
-    pub fn not_judged_detail(&self, reason: NotJudged) -> String {
+    pub(crate) fn not_judged_detail(&self, reason: NotJudged) -> String {
         match reason {
             NotJudged::CreateCap => "at the --max-creates cap, as asked".into(),
             NotJudged::FailFast => "not started after the first failure (--fail-fast)".into(),
@@ -492,7 +492,7 @@ impl Report {
     }
 
     /// One check's counts over every operation.
-    pub fn check_counts(&self, check: &str) -> CheckCounts {
+    pub(crate) fn check_counts(&self, check: &str) -> CheckCounts {
         let mut total = CheckCounts::default();
         for stats in self.per_operation.values() {
             if let Some(counts) = stats.checks.get(check) {

@@ -48,7 +48,7 @@ pub struct Parameter {
 
 impl Parameter {
     /// `(minimum, maximum)` of an integer parameter.
-    pub fn integer_bounds(&self) -> Option<(Option<i64>, Option<i64>)> {
+    pub(crate) fn integer_bounds(&self) -> Option<(Option<i64>, Option<i64>)> {
         match self.kind {
             ParamKind::Integer { minimum, maximum } => Some((minimum, maximum)),
             _ => None,
@@ -56,14 +56,14 @@ impl Parameter {
     }
 
     /// `(minLength, maxLength)` of a string parameter.
-    pub fn length_bounds(&self) -> Option<(Option<usize>, Option<usize>)> {
+    pub(crate) fn length_bounds(&self) -> Option<(Option<usize>, Option<usize>)> {
         match self.kind {
             ParamKind::String { min_len, max_len } => Some((min_len, max_len)),
             _ => None,
         }
     }
 
-    pub fn enum_values(&self) -> Option<&[String]> {
+    pub(crate) fn enum_values(&self) -> Option<&[String]> {
         match &self.kind {
             ParamKind::Enum(values) => Some(values),
             _ => None,
@@ -214,7 +214,7 @@ impl Api {
     }
 
     /// The item path with its id parameter.
-    pub fn item_template(&self) -> &str {
+    pub(crate) fn item_template(&self) -> &str {
         &self.route(Operation::Get).template
     }
 
@@ -224,21 +224,21 @@ impl Api {
     }
 
     /// Every path with the methods the spec gives it, upper case and sorted.
-    pub fn methods(&self) -> &BTreeMap<String, Vec<String>> {
+    pub(crate) fn methods(&self) -> &BTreeMap<String, Vec<String>> {
         &self.methods
     }
 
     /// The list's query parameters, in the spec's order.
-    pub fn query_parameters(&self) -> &[Parameter] {
+    pub(crate) fn query_parameters(&self) -> &[Parameter] {
         &self.query
     }
 
-    pub fn query_parameter(&self, name: &str) -> Option<&Parameter> {
+    pub(crate) fn query_parameter(&self, name: &str) -> Option<&Parameter> {
         self.query.iter().find(|p| p.name == name)
     }
 
     /// The item path for `id`, percent-encoded, whatever its length.
-    pub fn item_path(&self, id: &str) -> String {
+    pub(crate) fn item_path(&self, id: &str) -> String {
         self.item_template()
             .replace(&format!("{{{}}}", self.id.name), &percent_encode(id))
     }

@@ -35,7 +35,7 @@ fn rule_parameters() -> [(&'static str, &'static str); 9] {
 }
 
 /// Refuses a spec whose list lacks a parameter a rule gives a meaning to, or types it otherwise.
-pub fn check_parameters(api: &Api) -> Result<(), RunError> {
+pub(crate) fn check_parameters(api: &Api) -> Result<(), RunError> {
     for (name, wanted) in rule_parameters() {
         let found = match api.query_parameter(name).map(|p| &p.kind) {
             None => "no such parameter",

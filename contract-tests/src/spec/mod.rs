@@ -79,7 +79,7 @@ impl Spec {
         Spec::from_document(document)
     }
 
-    pub fn from_document(document: Value) -> Result<Spec, RunError> {
+    pub(crate) fn from_document(document: Value) -> Result<Spec, RunError> {
         let version = document["openapi"].as_str().unwrap_or_default();
         if !version.starts_with("3.1.") {
             return Err(RunError::Spec(format!(
@@ -124,7 +124,7 @@ impl Spec {
     }
 
     /// The response statuses the spec documents for an operation.
-    pub fn documented_statuses(&self, op: Operation) -> Vec<u16> {
+    pub(crate) fn documented_statuses(&self, op: Operation) -> Vec<u16> {
         self.responses.documented_statuses(op)
     }
 }

@@ -84,12 +84,12 @@ impl ResponseSchemas {
         )
     }
 
-    pub fn schema_name(&self, op: Operation, status: u16) -> Option<&str> {
+    pub(crate) fn schema_name(&self, op: Operation, status: u16) -> Option<&str> {
         self.validators.get(&(op, status)).map(|(n, _)| n.as_str())
     }
 
     /// The response statuses the spec documents for an operation.
-    pub fn documented_statuses(&self, op: Operation) -> Vec<u16> {
+    pub(crate) fn documented_statuses(&self, op: Operation) -> Vec<u16> {
         self.validators
             .keys()
             .filter(|(o, _)| *o == op)

@@ -13,7 +13,7 @@ use crate::values::Accepted;
 /// How long the sequence waits before a write whose `updated_at` must then be strictly later
 /// than the record's last one: far past a coarse (millisecond) server clock and the clock skew
 /// between a service's instances, so a tie is a server that did not move the timestamp.
-pub const CLOCK_GAP: Duration = Duration::from_millis(60);
+pub(crate) const CLOCK_GAP: Duration = Duration::from_millis(60);
 
 /// The size of a create body just under the 1 MiB over which a server may refuse it
 /// (`body.too-large`), by a margin no framing changes: a server whose limit is smaller (10^6
