@@ -9,7 +9,7 @@
 //! A key is found in any encoding a server may echo it in, character by character and mixed:
 //! raw, JSON escapes, HTML character references, percent-encoding (see [`find_encoded`]), and
 //! in any ASCII letter case. The run's key cut short by its last character is a secret too:
-//! the suite sends it and the key altered in other ways (`exchange::Alteration`), all of which
+//! the suite sends it and the key altered in other ways (`request::Alteration`), all of which
 //! are found through these two. Keys themselves are held in [`Key`], whose `Debug` never shows
 //! them.
 

@@ -19,7 +19,7 @@ impl Run {
     /// run's tag returns that carry the tag (a create whose response was lost). A create whose
     /// answer was lost and whose body had no tag may have left a record that nothing tells from
     /// a same-key client's identical one: it is reported (`Cleanup::unproven`), never looked
-    /// for or deleted (the rule in `exchange::Unproven`).
+    /// for or deleted (the rule in `run_state::Unproven`).
     ///
     /// Nothing is deleted that was not read back first, carrying the run's mark (the tag, or
     /// the `created_at` its create answered with); else it is reported and left alone. The
@@ -68,7 +68,7 @@ impl Run {
         outcome.left_over.sort();
         outcome.left_over.dedup();
         outcome.not_ours.sort();
-        // Never looked for, never deleted: see `exchange::Unproven`.
+        // Never looked for, never deleted: see `run_state::Unproven`.
         outcome.unproven = self.state.unproven.lock().expect("not poisoned").clone();
         (outcome, findings)
     }

@@ -285,7 +285,7 @@ impl Exec<'_> {
 
     /// A create whose attempts may have made records the run never heard of: from a body with
     /// the run's tag, the cleanup's search finds and proves them; from any other, they are
-    /// noted as unproven (`exchange::Unproven`), for the report and never for a delete.
+    /// noted as unproven (`run_state::Unproven`), for the report and never for a delete.
     fn note_unproven(
         &self,
         request: &Request,
