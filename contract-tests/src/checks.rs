@@ -19,9 +19,9 @@ use crate::text::{list, or_absent, quoted, quoted_or_absent};
 use crate::verdict::{Applied, Exchange, Mismatch, Verdict};
 
 /// The pseudo-check for a request that got no response (refused, reset, timed out).
-pub const RESPONSE_RECEIVED: &str = "response_received";
+pub(crate) const RESPONSE_RECEIVED: &str = "response_received";
 /// The pseudo-check for a response body over `--max-response-bytes`.
-pub const RESPONSE_WITHIN_SIZE_CAP: &str = "response_within_size_cap";
+pub(crate) const RESPONSE_WITHIN_SIZE_CAP: &str = "response_within_size_cap";
 /// The pseudo-check for a cleanup search that returned records without the run's tag.
 pub const CLEANUP_SEARCH_MATCHES_TAG: &str = "cleanup_search_matches_tag";
 

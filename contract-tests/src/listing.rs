@@ -11,7 +11,7 @@ use crate::spec::{Api, percent_encode};
 
 /// The parameters the list rules give a meaning to, as the spec names them; the spec refuses
 /// at load a list that lacks one ([`crate::spec::list_parameters`]).
-pub use crate::spec::list_parameters::{
+pub(crate) use crate::spec::list_parameters::{
     COUNTER_WORKFLOW_ID, END, LOGICAL_ID, PAGE, PAGE_SIZE, SEARCH, SELECTED_WORKFLOW_ID, START,
     STATUS,
 };

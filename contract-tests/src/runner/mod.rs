@@ -35,8 +35,7 @@ use crate::scenario::{Mix, Scenario, arb_scenario};
 use crate::spec::{Api, Operation, Spec};
 use crate::verdict::{Applied, Exchange, Mismatch, Observation};
 
-/// Each exact pointer of a finding's group, as `Finding::pointers` lists them.
-pub use crate::verdict::PointerSeen;
+use crate::verdict::PointerSeen;
 pub use guard::{
     DEFAULT_ALLOWED_DOMAIN, MIN_KEY_CHARS, host_is_safe, is_loopback_host, keys_long_enough,
     target_host, validate,
@@ -47,8 +46,8 @@ pub use outcome::{
 };
 use regressions::{load_regressions, save_regressions};
 
-/// The pseudo-checks the runner reports a failure under when no check could judge it.
-pub use crate::checks::{CLEANUP_SEARCH_MATCHES_TAG, RESPONSE_RECEIVED, RESPONSE_WITHIN_SIZE_CAP};
+// The pseudo-checks the runner reports a failure under when no check could judge it.
+use crate::checks::{CLEANUP_SEARCH_MATCHES_TAG, RESPONSE_RECEIVED, RESPONSE_WITHIN_SIZE_CAP};
 
 /// The default of `--max-time`: long enough for a paced QA run, short enough for a CI job.
 pub(crate) const DEFAULT_MAX_TIME: Duration = Duration::from_secs(30 * 60);

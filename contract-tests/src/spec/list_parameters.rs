@@ -4,20 +4,20 @@ use super::{Api, ParamKind};
 use crate::error::RunError;
 
 /// `list.window`: the page size.
-pub const PAGE_SIZE: &str = "size";
+pub(crate) const PAGE_SIZE: &str = "size";
 /// `list.window`: the page number, from 1.
-pub const PAGE: &str = "page";
+pub(crate) const PAGE: &str = "page";
 /// `list.search`: a case-insensitive substring of `logical_id` or `description`.
-pub const SEARCH: &str = "search";
+pub(crate) const SEARCH: &str = "search";
 /// `list.time-bounds`: inclusive bounds on `created_at`.
-pub const START: &str = "start";
-pub const END: &str = "end";
+pub(crate) const START: &str = "start";
+pub(crate) const END: &str = "end";
 /// `list.exact-filters`: exact matches on the config's `logical_id`, each workflow's
 /// `workflow_id` and `status`.
-pub const LOGICAL_ID: &str = "logical_id";
-pub const SELECTED_WORKFLOW_ID: &str = "selected_workflow_id";
-pub const COUNTER_WORKFLOW_ID: &str = "counter_workflow_id";
-pub const STATUS: &str = "status";
+pub(crate) const LOGICAL_ID: &str = "logical_id";
+pub(crate) const SELECTED_WORKFLOW_ID: &str = "selected_workflow_id";
+pub(crate) const COUNTER_WORKFLOW_ID: &str = "counter_workflow_id";
+pub(crate) const STATUS: &str = "status";
 
 /// Each rule's parameter and the kind the rule reads it as.
 fn rule_parameters() -> [(&'static str, &'static str); 9] {

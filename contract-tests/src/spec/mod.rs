@@ -1,7 +1,7 @@
 //! The spec at run time, the suite's one source of the API's shapes: routes and parameters ([`Api`]), request bodies ([`ObjectModel`]) and response validators ([`ResponseSchemas`]), all read from `spec/openapi.json` when a run starts.
 
 mod api;
-pub mod list_parameters;
+pub(crate) mod list_parameters;
 mod model;
 mod validator;
 
