@@ -36,14 +36,14 @@ use crate::spec::{Api, Operation, Spec};
 use crate::verdict::{Applied, Exchange, Mismatch, Observation};
 
 use crate::verdict::PointerSeen;
-pub use guard::{
-    DEFAULT_ALLOWED_DOMAIN, MIN_KEY_CHARS, host_is_safe, is_loopback_host, keys_long_enough,
-    target_host, validate,
+pub(crate) use guard::keys_long_enough;
+pub use guard::{DEFAULT_ALLOWED_DOMAIN, host_is_safe, is_loopback_host, target_host, validate};
+#[cfg(test)]
+pub(crate) use outcome::{CheckCounts, ShrinkSkipped};
+pub(crate) use outcome::{
+    Cleanup, CutShort, OperationStats, PhaseRequests, group_pointer, spec_property_names,
 };
-pub use outcome::{
-    CheckCounts, Cleanup, CutShort, Finding, NotJudged, OperationStats, PhaseRequests, Report,
-    ShrinkSkipped, TimeSplit, Verdict, group_pointer, spec_property_names,
-};
+pub use outcome::{Finding, NotJudged, Report, Verdict};
 use regressions::{load_regressions, save_regressions};
 
 // The pseudo-checks the runner reports a failure under when no check could judge it.

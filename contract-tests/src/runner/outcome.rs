@@ -109,7 +109,7 @@ pub struct Finding {
 /// sent or invented, such as `/simulation/simulation_config/x-unknown-ab` and `…/x-unknown-c`.
 /// A key the spec names keeps the groups of different fields apart: a wrong `updated_at` and a
 /// wrong `status` stay two findings.
-pub fn group_pointer(pointer: &str, known: &BTreeSet<String>) -> String {
+pub(crate) fn group_pointer(pointer: &str, known: &BTreeSet<String>) -> String {
     if pointer.is_empty() {
         return String::new();
     }
@@ -128,7 +128,7 @@ pub fn group_pointer(pointer: &str, known: &BTreeSet<String>) -> String {
 
 /// The property names `document` (an OpenAPI document) declares anywhere, escaped as JSON
 /// pointer segments: the keys [`group_pointer`] keeps.
-pub fn spec_property_names(document: &serde_json::Value) -> BTreeSet<String> {
+pub(crate) fn spec_property_names(document: &serde_json::Value) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     let mut stack = vec![document];
     while let Some(value) = stack.pop() {

@@ -39,7 +39,7 @@ pub(super) fn arb_lifecycle(spec: &Spec) -> impl Strategy<Value = Scenario> + us
 /// A PATCH body: each field of the spec's update body absent, null (where allowed) or valid,
 /// plus create fields the update body does not have, with values valid or not for create,
 /// which the server must ignore alike, and a key nobody knows.
-pub fn arb_patch(spec: &Spec) -> BoxedStrategy<Value> {
+pub(crate) fn arb_patch(spec: &Spec) -> BoxedStrategy<Value> {
     let fields: Vec<BoxedStrategy<Option<Value>>> = spec
         .update_body
         .fields

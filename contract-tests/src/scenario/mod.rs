@@ -20,12 +20,15 @@ use crate::run_state::{Created, RunState, Unproven, body_carries_tag};
 use crate::spec::{Operation, Spec};
 use crate::verdict::Observation;
 
-pub use bad_update::BadUpdatePlan;
-pub use lifecycle::{LifecyclePlan, arb_patch};
-pub use list_filters::{ListPlan, QueryPlan, RecordPlan};
-pub use machine::{Bound, Command, MachinePlan};
-pub use paging::PagePlan;
-pub use refused::{Refusal, RefusedPlan, arb_refusal};
+pub(crate) use bad_update::BadUpdatePlan;
+pub(crate) use lifecycle::LifecyclePlan;
+pub(crate) use list_filters::ListPlan;
+pub(crate) use machine::MachinePlan;
+pub use machine::{Bound, Command};
+pub(crate) use paging::PagePlan;
+#[cfg(test)]
+pub(crate) use refused::Refusal;
+pub(crate) use refused::RefusedPlan;
 
 /// One generated unit of work.
 // Scenarios live one per in-flight case; boxing the large variant would buy nothing.

@@ -24,7 +24,7 @@ const NOT_AUTHENTICATED: &str = "Not authenticated";
 const INVALID_API_KEY: &str = "Invalid API key";
 
 /// Which credentials are refused, with which detail.
-pub fn arb_refusal() -> impl Strategy<Value = Refusal> {
+pub(crate) fn arb_refusal() -> impl Strategy<Value = Refusal> {
     prop_oneof![
         Just(Refusal {
             auth: Auth::None,

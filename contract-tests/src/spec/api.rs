@@ -307,7 +307,7 @@ fn parameter(document: &Value, op: Operation, declared: &Value) -> Result<Parame
 }
 
 /// Percent-encodes a path segment or a query value (RFC 3986 unreserved characters stay).
-pub fn percent_encode(value: &str) -> String {
+pub(crate) fn percent_encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {

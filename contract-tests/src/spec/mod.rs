@@ -11,9 +11,10 @@ use serde_json::Value;
 
 use crate::error::RunError;
 
-pub use api::{Api, ParamKind, Parameter, Route, percent_encode};
-pub use model::{FieldModel, Kind, ObjectModel, UnmodelledField};
-pub use validator::ResponseSchemas;
+pub use api::Api;
+pub(crate) use api::{ParamKind, Parameter, percent_encode};
+pub(crate) use model::{FieldModel, Kind, ObjectModel, UnmodelledField};
+pub(crate) use validator::ResponseSchemas;
 
 /// The five operations of the API, by the spec's operation ids. Where each lives and what it
 /// takes is the spec's, in [`Api`].
