@@ -6,8 +6,8 @@
 //! inside a layer to an order of its modules (`LAYERS`), so that no two modules name each other.
 //!
 //! The public facade is what xtask (its commands, its tests and the bench) names: a `pub mod`
-//! below is one xtask reaches into, and inside it only the items xtask uses are `pub`, the rest
-//! `pub(crate)`. The other modules are private. Tests that need more are unit tests (`tests/`).
+//! below is one xtask reaches into, and inside it only the items xtask uses (and the types
+//! their fields and variants expose) are `pub`, the rest `pub(crate)`. The other modules are private. Tests that need more are unit tests (`tests/`).
 
 // base: no knowledge of the API.
 pub mod error;
