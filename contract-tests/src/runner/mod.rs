@@ -23,6 +23,8 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::checks::Check;
+// The pseudo-checks the runner reports a failure under when no check could judge it.
+use crate::checks::{CLEANUP_SEARCH_MATCHES_TAG, RESPONSE_RECEIVED, RESPONSE_WITHIN_SIZE_CAP};
 use crate::error::RunError;
 use crate::http::{DEFAULT_MAX_RESPONSE_BYTES, Failure, Pacer, Target};
 use crate::listing::page_size;
@@ -33,9 +35,8 @@ use crate::rules::RuleSet;
 use crate::run_state::{Identity, RunState};
 use crate::scenario::{Mix, Scenario, arb_scenario};
 use crate::spec::{Api, Operation, Spec};
-use crate::verdict::{Applied, Exchange, Mismatch, Observation};
+use crate::verdict::{Applied, Exchange, Mismatch, Observation, PointerSeen};
 
-use crate::verdict::PointerSeen;
 pub(crate) use guard::keys_long_enough;
 pub use guard::{DEFAULT_ALLOWED_DOMAIN, host_is_safe, is_loopback_host, target_host, validate};
 #[cfg(test)]
@@ -45,9 +46,6 @@ pub(crate) use outcome::{
 };
 pub use outcome::{Finding, NotJudged, Report, Verdict};
 use regressions::{load_regressions, save_regressions};
-
-// The pseudo-checks the runner reports a failure under when no check could judge it.
-use crate::checks::{CLEANUP_SEARCH_MATCHES_TAG, RESPONSE_RECEIVED, RESPONSE_WITHIN_SIZE_CAP};
 
 /// The default of `--max-time`: long enough for a paced QA run, short enough for a CI job.
 pub(crate) const DEFAULT_MAX_TIME: Duration = Duration::from_secs(30 * 60);
