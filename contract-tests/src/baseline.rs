@@ -14,10 +14,9 @@ use std::path::Path;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::runner::{
-    CLEANUP_SEARCH_MATCHES_TAG, PointerSeen, RESPONSE_RECEIVED, RESPONSE_WITHIN_SIZE_CAP, Report,
-};
+use crate::checks::{CLEANUP_SEARCH_MATCHES_TAG, RESPONSE_RECEIVED, RESPONSE_WITHIN_SIZE_CAP};
 use crate::spec::Operation;
+use crate::verdict::PointerSeen;
 
 /// Why a baseline file cannot be used. Each reads as one line; xtask exits 2 on it.
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +41,7 @@ pub struct Entry {
 
 impl Entry {
     /// `check on operation at pointer`, as the human output names a failure.
-    pub fn key_text(&self) -> String {
+    pub(crate) fn key_text(&self) -> String {
         let pointer = if self.pointer.is_empty() {
             "(whole response)"
         } else {
@@ -86,7 +85,7 @@ const PSEUDO_CHECKS: [&str; 3] = [
 ];
 
 /// How far ahead an entry may expire: a year, so that every known failure is looked at again.
-pub const MAX_HORIZON_MONTHS: u32 = 12;
+pub(crate) const MAX_HORIZON_MONTHS: u32 = 12;
 
 impl Baseline {
     /// Reads and validates the file as of `today` (UTC for the real run): besides what
@@ -106,7 +105,7 @@ impl Baseline {
 
     /// Refuses the first entry whose `expires` is more than [`MAX_HORIZON_MONTHS`] after
     /// `today`, naming it; an entry in 9999 would be known forever.
-    pub fn within_horizon(&self, today: NaiveDate) -> Result<(), String> {
+    pub(crate) fn within_horizon(&self, today: NaiveDate) -> Result<(), String> {
         let latest = today
             .checked_add_months(chrono::Months::new(MAX_HORIZON_MONTHS))
             .unwrap_or(NaiveDate::MAX);
@@ -196,7 +195,7 @@ impl Baseline {
     /// Sorts a run's findings against the entries as of `today` (injected, so tests choose it).
     /// `checks_run` are the checks the run made: an entry for another check was not judged, so
     /// it is not stale.
-    pub fn triage(
+    pub(crate) fn triage(
         &self,
         findings: &[FindingKey<'_>],
         checks_run: &[&str],
@@ -233,24 +232,6 @@ impl Baseline {
     }
 }
 
-impl Baseline {
-    /// [`Baseline::triage`] on a finished run's findings and checks.
-    pub fn triage_report(&self, report: &Report, today: NaiveDate) -> Triage {
-        let keys: Vec<FindingKey<'_>> = report
-            .findings
-            .iter()
-            .map(|f| FindingKey {
-                check: f.check,
-                operation: f.operation.id(),
-                pointer: &f.mismatch.pointer,
-                group: &f.group,
-                pointers: &f.pointers,
-            })
-            .collect();
-        self.triage(&keys, &report.checks_run, today)
-    }
-}
-
 /// Today's date in UTC, for the real run; tests pass their own day to [`Baseline::triage`].
 pub fn today_utc() -> NaiveDate {
     chrono::Utc::now().date_naive()
@@ -258,7 +239,7 @@ pub fn today_utc() -> NaiveDate {
 
 /// What a finding is matched by: its check, operation, and the pointers of its group.
 #[derive(Debug, Clone, Copy)]
-pub struct FindingKey<'a> {
+pub(crate) struct FindingKey<'a> {
     pub check: &'a str,
     pub operation: &'a str,
     /// The example's exact pointer.

@@ -4,9 +4,9 @@ use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{Value, json};
 
-use crate::exchange::{Body, Case, Expect, Locus};
 use crate::hazard;
 use crate::pointer;
+use crate::request::{Body, Case, Expect, Locus};
 use crate::spec::{Kind, Operation, Spec};
 use crate::values::{Accepted, arb_accepted_object, arb_rejected, arb_unspecified};
 

@@ -7,13 +7,23 @@
 
 use serde_json::{Value, json};
 
-use crate::exchange::{Applied, ClientLimit, Exchange, Expect, Locus, Mismatch, Response, Verdict};
 use crate::hazard;
 use crate::numbers::{self, Decimal};
 use crate::pointer;
+use crate::request::{Expect, Locus};
+use crate::response::Response;
 use crate::rules::{Rule, RuleSet};
+use crate::run_state::ClientLimit;
 use crate::spec::{FieldModel, Kind, ObjectModel, Operation};
 use crate::text::{list, or_absent, quoted, quoted_or_absent};
+use crate::verdict::{Applied, Exchange, Mismatch, Verdict};
+
+/// The pseudo-check for a request that got no response (refused, reset, timed out).
+pub(crate) const RESPONSE_RECEIVED: &str = "response_received";
+/// The pseudo-check for a response body over `--max-response-bytes`.
+pub(crate) const RESPONSE_WITHIN_SIZE_CAP: &str = "response_within_size_cap";
+/// The pseudo-check for a cleanup search that returned records without the run's tag.
+pub const CLEANUP_SEARCH_MATCHES_TAG: &str = "cleanup_search_matches_tag";
 
 fn mismatch(
     pointer: impl Into<String>,
@@ -309,15 +319,15 @@ fn hazard_handled(x: &Exchange<'_>, hazard: hazard::Hazard) -> Verdict {
     PASSED
 }
 
-pub fn non_finite_number_handled(x: &Exchange<'_>) -> Verdict {
+pub(crate) fn non_finite_number_handled(x: &Exchange<'_>) -> Verdict {
     hazard_handled(x, hazard::Hazard::NonFiniteNumber)
 }
 
-pub fn lone_surrogate_handled(x: &Exchange<'_>) -> Verdict {
+pub(crate) fn lone_surrogate_handled(x: &Exchange<'_>) -> Verdict {
     hazard_handled(x, hazard::Hazard::LoneSurrogate)
 }
 
-pub fn deep_nesting_handled(x: &Exchange<'_>) -> Verdict {
+pub(crate) fn deep_nesting_handled(x: &Exchange<'_>) -> Verdict {
     hazard_handled(x, hazard::Hazard::DeepNesting)
 }
 
@@ -345,9 +355,9 @@ pub fn status_code_conformance(x: &Exchange<'_>) -> Verdict {
     PASSED
 }
 
-pub fn content_type_conformance(x: &Exchange<'_>) -> Verdict {
+pub(crate) fn content_type_conformance(x: &Exchange<'_>) -> Verdict {
     if x.spec
-        .oracle
+        .responses
         .schema_name(x.case.request.operation, x.response.status)
         .is_none()
     {
@@ -370,9 +380,9 @@ pub fn content_type_conformance(x: &Exchange<'_>) -> Verdict {
     PASSED
 }
 
-pub fn response_schema_conformance(x: &Exchange<'_>) -> Verdict {
+pub(crate) fn response_schema_conformance(x: &Exchange<'_>) -> Verdict {
     let op = x.case.request.operation;
-    let Some(name) = x.spec.oracle.schema_name(op, x.response.status) else {
+    let Some(name) = x.spec.responses.schema_name(op, x.response.status) else {
         return NOT_APPLICABLE;
     };
     let Some(body) = &x.response.json else {
@@ -384,7 +394,7 @@ pub fn response_schema_conformance(x: &Exchange<'_>) -> Verdict {
     };
     let violations = x
         .spec
-        .oracle
+        .responses
         .violations(op, x.response.status, body)
         .unwrap_or_default();
     if let Some((pointer, message)) = violations.into_iter().next() {
@@ -397,7 +407,7 @@ pub fn response_schema_conformance(x: &Exchange<'_>) -> Verdict {
     PASSED
 }
 
-pub fn positive_data_acceptance(x: &Exchange<'_>) -> Verdict {
+pub(crate) fn positive_data_acceptance(x: &Exchange<'_>) -> Verdict {
     let wants_success = matches!(
         x.case.expect,
         Expect::Accept { .. }
@@ -444,7 +454,7 @@ pub fn negative_data_rejection(x: &Exchange<'_>) -> Verdict {
     PASSED
 }
 
-pub fn error_locus(x: &Exchange<'_>) -> Verdict {
+pub(crate) fn error_locus(x: &Exchange<'_>) -> Verdict {
     let Expect::Reject {
         status: 422,
         locus: Some(locus),
@@ -734,7 +744,7 @@ fn type_name(field: &FieldModel) -> String {
 /// of the allowed length, and so on. A float is not canonical for an integer even when its text
 /// is integral: Python reads `9007199254740993.0` as the float 9007199254740992.0, so which
 /// integer it stands for depends on the reader.
-pub fn is_canonical(kind: &Kind, value: &Value) -> bool {
+pub(crate) fn is_canonical(kind: &Kind, value: &Value) -> bool {
     match (kind, value) {
         (Kind::Integer, Value::Number(n)) => !n.as_str().contains(['.', 'e', 'E']),
         (Kind::Boolean, Value::Bool(_)) => true,
@@ -776,7 +786,7 @@ fn unknown_keys(model: &ObjectModel, returned: &Value, pointer: &str) -> Checked
 
 /// Whether a returned `_id` is lowercase hex (an ObjectId, the contract's `schema.response`) of
 /// a length the item path's id accepts: a client addresses the record with it.
-pub fn is_object_id(id: &str, id_lengths: (Option<usize>, Option<usize>)) -> bool {
+pub(crate) fn is_object_id(id: &str, id_lengths: (Option<usize>, Option<usize>)) -> bool {
     let (min, max) = id_lengths;
     let fits = min.is_none_or(|m| id.len() >= m) && max.is_none_or(|m| id.len() <= m);
     fits && id
@@ -921,7 +931,7 @@ pub fn server_fields(x: &Exchange<'_>) -> Verdict {
     passed(own)
 }
 
-pub fn typed_client_decodes(x: &Exchange<'_>) -> Verdict {
+pub(crate) fn typed_client_decodes(x: &Exchange<'_>) -> Verdict {
     use interactly_simulations_client::types;
     if !x.response.is_success() {
         return NOT_APPLICABLE;
@@ -1076,7 +1086,7 @@ fn first_difference(expected: &Value, got: &Value, at: &str) -> Option<(String, 
     }
 }
 
-pub fn update_semantics(x: &Exchange<'_>) -> Verdict {
+pub(crate) fn update_semantics(x: &Exchange<'_>) -> Verdict {
     let Expect::Updated {
         before,
         patch,
@@ -1158,7 +1168,7 @@ pub fn update_semantics(x: &Exchange<'_>) -> Verdict {
     PASSED
 }
 
-pub fn list_conformance(x: &Exchange<'_>) -> Verdict {
+pub(crate) fn list_conformance(x: &Exchange<'_>) -> Verdict {
     let Expect::Listed(expect) = &x.case.expect else {
         return NOT_APPLICABLE;
     };
@@ -1253,7 +1263,7 @@ pub fn list_conformance(x: &Exchange<'_>) -> Verdict {
     passed(asserted)
 }
 
-pub fn status_one_of(x: &Exchange<'_>) -> Verdict {
+pub(crate) fn status_one_of(x: &Exchange<'_>) -> Verdict {
     let Expect::OneOf { statuses, because } = &x.case.expect else {
         return NOT_APPLICABLE;
     };
@@ -1339,7 +1349,7 @@ pub fn method_not_allowed(x: &Exchange<'_>) -> Verdict {
 /// JSON equality that compares numbers by their exact value: `1.0 == 1` and `1e2 == 100`, but
 /// `99999999999999999999 != 1e20` and `9007199254740993 != 9007199254740992`, which an `f64`
 /// would call equal.
-pub fn json_equal(a: &Value, b: &Value) -> bool {
+pub(crate) fn json_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => numbers::same_value(x, y),
         (Value::Array(x), Value::Array(y)) => {

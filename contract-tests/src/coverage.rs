@@ -7,7 +7,7 @@
 //! few the suite cannot reach, with why. An exchange credits a situation when two things hold:
 //! the request was in that situation (read off the request, its [`Expect`] and, for what only
 //! the sequence knows, [`Observation::exercises`]), and a check compared something the rule
-//! demands on that response and found it right or wrong ([`crate::exchange::Applied::Passed`]
+//! demands on that response and found it right or wrong ([`crate::verdict::Applied::Passed`]
 //! carries the rules a check asserted; a check that did not apply, or passed without comparing,
 //! asserted nothing). A request that got no response credits nothing.
 //!
@@ -16,12 +16,11 @@
 
 use serde_json::{Map, Value};
 
-use crate::exchange::{
-    Auth, Body, Elsewhere, Exercise, Expect, Locus, Observation, Request, exercise,
-};
 use crate::listing::{self, ListExpectation, ListFilter};
+use crate::request::{Auth, Body, Elsewhere, Exercise, Expect, Locus, Request, exercise};
 use crate::rules::{Rule, RuleSet};
 use crate::spec::Operation;
+use crate::verdict::Observation;
 
 /// One situation of a rule: a name (unique within the rule), what it is, and, for the few the
 /// suite cannot arrange over HTTP, why.
@@ -61,7 +60,7 @@ const fn rule(rule: Rule, situations: &'static [Situation]) -> Definition {
 
 /// The situation a delete's sequence names for every request after it; coverage names the
 /// operation (`get-after-delete`, …).
-pub const AFTER_DELETE: &str = "after-delete";
+pub(crate) const AFTER_DELETE: &str = "after-delete";
 
 /// One row per rule of CONTRACT.md, in its order.
 pub const RULES: &[Definition] = &[
@@ -692,7 +691,7 @@ pub const RULES: &[Definition] = &[
 ];
 
 /// The definition of one rule.
-pub fn definition(rule: Rule) -> &'static Definition {
+pub(crate) fn definition(rule: Rule) -> &'static Definition {
     &RULES[rule.index()]
 }
 
@@ -1260,7 +1259,7 @@ fn filter_exercises(filter: &ListFilter, out: &mut Vec<Exercise>) {
 }
 
 /// How many filters a list used.
-pub fn filter_count(filter: &ListFilter) -> usize {
+pub(crate) fn filter_count(filter: &ListFilter) -> usize {
     [
         &filter.logical_id,
         &filter.status,
@@ -1383,7 +1382,7 @@ fn listed(observation: &Observation, expect: &ListExpectation, out: &mut Vec<Exe
 }
 
 /// The filters of `filter` each applied alone, with the rule that reads it.
-pub fn single_filters(filter: &ListFilter) -> Vec<(Rule, ListFilter)> {
+pub(crate) fn single_filters(filter: &ListFilter) -> Vec<(Rule, ListFilter)> {
     let alone = |set: &dyn Fn(&mut ListFilter)| {
         let mut only = ListFilter::default();
         set(&mut only);
@@ -1485,7 +1484,7 @@ fn left_out_how(
 /// only failure on some record left that record out (the nearest record on the other side of
 /// that filter alone), and, with two or more filters, a record matching some but not all of
 /// them.
-pub fn exclusions(filter: &ListFilter, records: &[Value]) -> Vec<Exercise> {
+pub(crate) fn exclusions(filter: &ListFilter, records: &[Value]) -> Vec<Exercise> {
     let singles = single_filters(filter);
     let mut out = Vec::new();
     let own_times: Vec<_> = records.iter().filter_map(listing::created_at).collect();
@@ -1511,8 +1510,9 @@ mod tests {
 
     use super::*;
     use crate::checks::{CHECKS, find};
-    use crate::exchange::{Alteration, Case, Request, Response};
     use crate::http::{Failure, TransportError};
+    use crate::request::{Alteration, Case, Request};
+    use crate::response::Response;
     use crate::spec::{Kind, Spec};
 
     fn spec() -> Spec {

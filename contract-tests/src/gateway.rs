@@ -26,7 +26,7 @@
 //!   search finds and its read-back proves. A body without it (all defaults, say) makes a record
 //!   nothing tells from the identical one another client of the same key wrote in that second,
 //!   so it is never looked for or deleted; the report counts it as possibly left behind
-//!   (`exchange::Unproven`), and so it does when the retry is refused (deadline, creates cap,
+//!   (`run_state::Unproven`), and so it does when the retry is refused (deadline, creates cap,
 //!   unhealthy target).
 //! - `PATCH` (update): setting the same fields twice leaves the same state; only `updated_at`
 //!   may have moved twice, which no check can see. Judged as sent; later lists sound only, as for
@@ -38,7 +38,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::exchange::Response;
+use crate::response::Response;
 
 /// What one attempt's outcome means for the retry loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@
 
 use serde_json::Value;
 
-use crate::exchange::{Case, Expect};
+use crate::request::{Case, Expect};
 
 /// The depth of nesting from which stock FastAPI answers 500 (CONTRACT.md).
 pub const DEEP_NESTING: usize = 255;
@@ -40,6 +40,7 @@ pub enum Hazard {
 }
 
 impl Hazard {
+    #[cfg(test)]
     pub const ALL: [Hazard; 3] = [
         Hazard::NonFiniteNumber,
         Hazard::LoneSurrogate,

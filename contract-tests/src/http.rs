@@ -8,9 +8,10 @@ use tokio::sync::{Mutex, Semaphore};
 use tokio::time::Instant;
 
 use crate::error::error_chain;
-use crate::exchange::{AlteredAs, Auth, Elsewhere, Request, Response};
 use crate::gateway::{Class, GatewayStats, Infra, RetryPolicy, Unhealthy, classify, splitmix};
 use crate::redact::{Key, Secrets};
+use crate::request::{AlteredAs, Auth, Elsewhere, Request};
+use crate::response::Response;
 use crate::spec::Operation;
 
 /// The default cap on one response body: far above any page this API serves, far below what
@@ -104,7 +105,7 @@ pub enum Failure {
 
 impl Failure {
     /// The request was given up for the infrastructure's sake: its scenario is not judged.
-    pub fn abandons(self) -> bool {
+    pub(crate) fn abandons(self) -> bool {
         matches!(
             self,
             Failure::Unhealthy | Failure::OutOfBudget | Failure::Throttled
@@ -119,7 +120,7 @@ enum Attempt {
 }
 
 /// Why a key cannot be sent, in words that never include the key.
-pub fn header_problem(key: &str) -> Option<&'static str> {
+pub(crate) fn header_problem(key: &str) -> Option<&'static str> {
     if key.is_empty() {
         Some("it is empty")
     } else if key.contains(['\r', '\n']) {
@@ -181,7 +182,7 @@ impl Target {
     /// The same target, pacing its retries with `pacer`, never waiting past `deadline`, and
     /// drawing its backoff's jitter from `seed`.
     /// A create is retried only when `create_retries` reserves another create.
-    pub fn governed(
+    pub(crate) fn governed(
         mut self,
         pacer: Arc<Pacer>,
         deadline: Instant,
@@ -197,19 +198,13 @@ impl Target {
 
     /// The same target, never waiting to retry past `deadline` (the preflight's own bound,
     /// before the run's budget starts).
-    pub fn with_deadline(mut self, deadline: Instant) -> Target {
+    pub(crate) fn with_deadline(mut self, deadline: Instant) -> Target {
         self.deadline = Some(deadline);
         self
     }
 
-    /// The same target with another retry policy (tests make the backoff short).
-    pub fn with_policy(mut self, policy: RetryPolicy) -> Target {
-        self.policy = policy;
-        self
-    }
-
     /// What the gateway did so far.
-    pub fn gateway_stats(&self) -> GatewayStats {
+    pub(crate) fn gateway_stats(&self) -> GatewayStats {
         self.stats.lock().expect("not poisoned").clone()
     }
 
@@ -260,7 +255,7 @@ impl Target {
 
     /// When the time budget cut requests short while they were still retrying infrastructure
     /// failures, the target is unhealthy: the failure persisted until the run had to end.
-    pub fn unhealthy_if_retrying(&self) {
+    pub(crate) fn unhealthy_if_retrying(&self) {
         let mut stats = self.stats.lock().expect("not poisoned");
         if stats.retrying > 0 && stats.unhealthy.is_none() {
             stats.unhealthy = Some(Unhealthy {
@@ -665,14 +660,14 @@ fn altered_token(altered: AlteredAs) -> String {
         AlteredAs::Lower => "$(printf %s \"$CONTRACT_TOKEN\" | tr A-Z a-z)".into(),
         AlteredAs::LastChanged(c) => format!("${{CONTRACT_TOKEN%?}}{c}"),
         AlteredAs::Prefix => "${CONTRACT_TOKEN%?}".into(),
-        AlteredAs::Suffixed => format!("${{CONTRACT_TOKEN}}{}", crate::exchange::SUFFIX),
+        AlteredAs::Suffixed => format!("${{CONTRACT_TOKEN}}{}", crate::request::SUFFIX),
     }
 }
 
 /// A shell command that sends the same request. The key is written as `$CONTRACT_TOKEN`
 /// (or `$CONTRACT_OTHER_TEAM_TOKEN`), never as itself; an altered key as a shell expression
 /// that alters `$CONTRACT_TOKEN` the same way, which is why the keys are needed here.
-pub fn curl_line(
+pub(crate) fn curl_line(
     base_url: &str,
     request: &Request,
     token: &Key,
@@ -817,7 +812,7 @@ pub async fn read_capped(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exchange::{Alteration, Body};
+    use crate::request::{Alteration, Body};
     use crate::spec::Operation;
     use serde_json::json;
 

@@ -1,30 +1,20 @@
 //! List semantics on the client side, CONTRACT.md's [model] list rules: which of a run's own simulations a filter matches, in which order, and what a page must hold.
 //!
 //! The spec types the list's parameters; what each one means is the contract's, so the rules
-//! below name the parameters they give a meaning to, and [`check_parameters`] refuses a spec
-//! that lacks one of them or types it otherwise.
+//! below name the parameters they give a meaning to, and the spec refuses at load a list that
+//! lacks one of them or types it otherwise (`spec::list_parameters::check_parameters`).
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
 use serde_json::Value;
 
-use crate::error::RunError;
-use crate::spec::{Api, ParamKind, percent_encode};
+use crate::spec::{Api, percent_encode};
 
-/// `list.window`: the page size.
-pub const PAGE_SIZE: &str = "size";
-/// `list.window`: the page number, from 1.
-pub const PAGE: &str = "page";
-/// `list.search`: a case-insensitive substring of `logical_id` or `description`.
-pub const SEARCH: &str = "search";
-/// `list.time-bounds`: inclusive bounds on `created_at`.
-pub const START: &str = "start";
-pub const END: &str = "end";
-/// `list.exact-filters`: exact matches on the config's `logical_id`, each workflow's
-/// `workflow_id` and `status`.
-pub const LOGICAL_ID: &str = "logical_id";
-pub const SELECTED_WORKFLOW_ID: &str = "selected_workflow_id";
-pub const COUNTER_WORKFLOW_ID: &str = "counter_workflow_id";
-pub const STATUS: &str = "status";
+/// The parameters the list rules give a meaning to, as the spec names them; the spec refuses
+/// at load a list that lacks one ([`crate::spec::list_parameters`]).
+pub(crate) use crate::spec::list_parameters::{
+    COUNTER_WORKFLOW_ID, END, LOGICAL_ID, PAGE, PAGE_SIZE, SEARCH, SELECTED_WORKFLOW_ID, START,
+    STATUS,
+};
 
 /// The config fields `list.search` looks in; a stateful scenario writes its tag into both.
 pub const SEARCHED_FIELDS: [&str; 2] = ["logical_id", "description"];
@@ -33,41 +23,6 @@ pub const LOGICAL_ID_FIELD: &str = "/logical_id";
 pub const STATUS_FIELD: &str = "/status";
 pub const SELECTED_WORKFLOW_FIELD: &str = "/selected_workflow/workflow_id";
 pub const COUNTER_WORKFLOW_FIELD: &str = "/counter_workflow/workflow_id";
-
-/// Each rule's parameter and the kind the rule reads it as.
-fn rule_parameters() -> [(&'static str, &'static str); 9] {
-    [
-        (PAGE_SIZE, "integer"),
-        (PAGE, "integer"),
-        (SEARCH, "string"),
-        (START, "date-time"),
-        (END, "date-time"),
-        (LOGICAL_ID, "string"),
-        (SELECTED_WORKFLOW_ID, "string"),
-        (COUNTER_WORKFLOW_ID, "string"),
-        (STATUS, "enum"),
-    ]
-}
-
-/// Refuses a spec whose list lacks a parameter a rule gives a meaning to, or types it otherwise.
-pub fn check_parameters(api: &Api) -> Result<(), RunError> {
-    for (name, wanted) in rule_parameters() {
-        let found = match api.query_parameter(name).map(|p| &p.kind) {
-            None => "no such parameter",
-            Some(ParamKind::Integer { .. }) => "integer",
-            Some(ParamKind::String { .. }) => "string",
-            Some(ParamKind::DateTime) => "date-time",
-            Some(ParamKind::Enum(values)) if values.is_empty() => "an enum without values",
-            Some(ParamKind::Enum(_)) => "enum",
-        };
-        if found != wanted {
-            return Err(RunError::Spec(format!(
-                "the list rules read query parameter {name} as {wanted}; the spec has {found}"
-            )));
-        }
-    }
-    Ok(())
-}
 
 /// The page size nearest to `wanted` that the spec's bounds on it allow.
 pub fn page_size(api: &Api, wanted: u64) -> u64 {

@@ -15,7 +15,7 @@ pub struct Partition {
 
 impl Partition {
     /// The most slices a run may be cut into; more would not fit a CI matrix anyway.
-    pub const MAX_COUNT: u64 = 1024;
+    pub(crate) const MAX_COUNT: u64 = 1024;
 
     pub fn new(index: u64, count: u64) -> Option<Partition> {
         ((1..=Self::MAX_COUNT).contains(&count) && (1..=count).contains(&index))
@@ -43,7 +43,7 @@ impl Partition {
 
     /// Regression seeds replay in the first slice only: each runs once across the N slices,
     /// as in the unsharded run.
-    pub fn replays_regressions(self) -> bool {
+    pub(crate) fn replays_regressions(self) -> bool {
         self.index == 1
     }
 }

@@ -9,16 +9,16 @@
 //! A key is found in any encoding a server may echo it in, character by character and mixed:
 //! raw, JSON escapes, HTML character references, percent-encoding (see [`find_encoded`]), and
 //! in any ASCII letter case. The run's key cut short by its last character is a secret too:
-//! the suite sends it and the key altered in other ways (`exchange::Alteration`), all of which
+//! the suite sends it and the key altered in other ways (`request::Alteration`), all of which
 //! are found through these two. Keys themselves are held in [`Key`], whose `Debug` never shows
 //! them.
 
 use serde_json::Value;
 
 /// The placeholder written where the run's own key stood.
-pub const TOKEN_PLACEHOLDER: &str = "$CONTRACT_TOKEN";
+pub(crate) const TOKEN_PLACEHOLDER: &str = "$CONTRACT_TOKEN";
 /// The placeholder written where the other team's key stood.
-pub const OTHER_TEAM_PLACEHOLDER: &str = "$CONTRACT_OTHER_TEAM_TOKEN";
+pub(crate) const OTHER_TEAM_PLACEHOLDER: &str = "$CONTRACT_OTHER_TEAM_TOKEN";
 const PLACEHOLDERS: [&str; 2] = [TOKEN_PLACEHOLDER, OTHER_TEAM_PLACEHOLDER];
 
 /// A key (`CONTRACT_TOKEN`, `CONTRACT_OTHER_TEAM_TOKEN`): `Debug` prints `[redacted]`, so a
@@ -32,7 +32,7 @@ impl Key {
         Key(value.into())
     }
 
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -197,7 +197,7 @@ fn replace_encoded(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
 /// space. The search walks each (position, bytes matched) pair at most once, so however many
 /// ways a run of backslashes can be split, one start costs at most the key's length times the
 /// longest encoding (12 bytes) steps.
-pub fn find_encoded(text: &[u8], start: usize, needle: &[u8]) -> Option<usize> {
+pub(crate) fn find_encoded(text: &[u8], start: usize, needle: &[u8]) -> Option<usize> {
     // A plain byte (one that starts no encoding) decodes only to itself, so a span of plain
     // bytes has one reading: most candidates fail on it within a byte or two, before the
     // search below allocates anything (it was a tenth of a case's CPU).
@@ -577,7 +577,7 @@ mod tests {
 
     #[test]
     fn the_keys_altered_as_the_suite_sends_them_are_redacted() {
-        use crate::exchange::Alteration;
+        use crate::request::Alteration;
         let key = "dev-key-team-a";
         let secrets = Secrets::new(key, Some("dev-key-team-b"));
         for alteration in [

@@ -1,7 +1,7 @@
 //! The rule ids of CONTRACT.md (the table at its end): the typed [`Rule`] (from `contract-rules`) held to the table of the copy this crate embeds, and the rules' texts read from it.
 //!
 //! `contract-tests/CONTRACT.md` is a byte-for-byte copy of `../shared/api/CONTRACT.md`, where
-//! the contract is maintained; `tests/it/rules.rs` fails when the two differ, so the copy is
+//! the contract is maintained; `src/tests/contract_copy.rs` fails when the two differ, so the copy is
 //! refreshed with the contract, and the suite runs where `shared/` is not checked out.
 
 pub use contract_rules::{Rule, RuleSet, UnknownRule};

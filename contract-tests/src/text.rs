@@ -107,7 +107,7 @@ pub fn json_escape_unsafe(json: &str) -> Cow<'_, str> {
 
 /// A fence for a fenced code block around `text`: longer than any run of backticks in it, so no
 /// line of the text can close the block.
-pub fn block_fence(text: &str) -> String {
+pub(crate) fn block_fence(text: &str) -> String {
     let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     "`".repeat(longest.max(2) + 1)
 }
@@ -124,12 +124,12 @@ pub fn or_absent<T: std::fmt::Display>(value: Option<T>) -> String {
 }
 
 /// A string that may be missing: [`quoted`], or `(absent)`.
-pub fn quoted_or_absent(text: Option<&str>) -> String {
+pub(crate) fn quoted_or_absent(text: Option<&str>) -> String {
     text.map_or_else(|| ABSENT.to_owned(), quoted)
 }
 
 /// How a missing value is written wherever people read a run's results.
-pub const ABSENT: &str = "(absent)";
+pub(crate) const ABSENT: &str = "(absent)";
 
 /// Items as a person lists them, `a, b, c`; `(none)` when there are none.
 pub fn list<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {

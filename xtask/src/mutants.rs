@@ -977,8 +977,9 @@ fn rounds(args: &MutantsArgs, seed_list: &[u64], colour: bool) -> Result<ExitCod
 #[cfg(test)]
 mod tests {
     use super::*;
-    use contract_tests::exchange::{Auth, Body, Mismatch, Request};
+    use contract_tests::request::{Auth, Body, Request};
     use contract_tests::runner::Finding;
+    use contract_tests::verdict::Mismatch;
 
     /// A check and a rule it asserts, and a rule it does not, read from the registry so that
     /// the tests follow the checks' declarations.
@@ -1068,7 +1069,7 @@ mod tests {
     fn a_check_the_registry_does_not_know_counts_for_nothing() {
         // The cleanup reports under a name of its own, which asserts no rule.
         let seen = [failure(
-            runner::CLEANUP_SEARCH_MATCHES_TAG,
+            contract_tests::checks::CLEANUP_SEARCH_MATCHES_TAG,
             "/simulations",
             None,
         )];
@@ -1166,7 +1167,7 @@ mod tests {
         let mut grouped = finding(check, "/simulation/x-a", hex(&runner::case_seed(7, 3)));
         grouped.group = "/simulation/*".into();
         grouped.pointers = [("/simulation/x-a", 3), ("/simulation/x-b", 9)]
-            .map(|(pointer, case)| runner::PointerSeen {
+            .map(|(pointer, case)| contract_tests::verdict::PointerSeen {
                 pointer: pointer.into(),
                 occurrences: 1,
                 seed_hex: hex(&runner::case_seed(7, case)),

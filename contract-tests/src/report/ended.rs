@@ -42,7 +42,7 @@ impl Ended {
 /// JUnit XML: one suite (named as a full run's), with one errored test case
 /// `contract.run / run_started` whose message is the reason, so a JUnit reader counts an error
 /// and shows why.
-pub fn junit_xml(ended: &Ended, secrets: &Secrets) -> String {
+pub(crate) fn junit_xml(ended: &Ended, secrets: &Secrets) -> String {
     let name = ended
         .partition
         .map_or("contract".to_owned(), |p| format!("contract partition {p}"));
@@ -68,7 +68,7 @@ pub fn junit_xml(ended: &Ended, secrets: &Secrets) -> String {
 
 /// `--summary-md`: a heading that is never "passed", the reason as a code span (it may quote
 /// the target's answer) and the exit code.
-pub fn summary_markdown(ended: &Ended, secrets: &Secrets) -> String {
+pub(crate) fn summary_markdown(ended: &Ended, secrets: &Secrets) -> String {
     let heading = if ended.exit_code == 3 {
         "⚠️ Contract suite incomplete: judged 0 cases"
     } else {

@@ -23,7 +23,7 @@ use crate::runner::Report;
 /// `<properties>`: `seed` (a string of digits), `base_url` (redacted), `commit` when known
 /// ([`commit_from_env`]), and the judged counts. `<testsuites>` carries no `skipped`
 /// attribute, which Jenkins' JUnit schema does not allow there (the suite has it).
-pub fn junit_xml(report: &Report, checks: &[&str], secrets: &Secrets) -> String {
+pub(crate) fn junit_xml(report: &Report, checks: &[&str], secrets: &Secrets) -> String {
     let text = |t: &str| secrets.redact(t);
     // Each slice of a sharded run names its suite, so a reporter given the N files keeps them apart.
     let name = report

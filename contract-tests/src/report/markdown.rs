@@ -51,7 +51,7 @@ fn cell(text: &str) -> String {
 
 /// `--summary-md`: a verdict, the run's numbers, the per-operation table, each failure with
 /// its curl line in a code block, known failures, baseline entries and the coverage line.
-pub fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
+pub(crate) fn summary_markdown(report: &Report, secrets: &Secrets) -> String {
     let mut out = String::new();
     // An incomplete run never renders "passed": it did not test what it drew.
     let verdict = match report.verdict() {
@@ -236,7 +236,7 @@ pub fn write_summary_markdown(
 /// The full coverage report as Markdown: per rule of CONTRACT.md, its situations with how often
 /// a check asserted the rule in each; then the situations never asserted, and the unreachable
 /// ones with why.
-pub fn coverage_markdown(report: &Report, secrets: &Secrets) -> String {
+pub(crate) fn coverage_markdown(report: &Report, secrets: &Secrets) -> String {
     let summary = CoverageSummary::of(report);
     let mut out = String::new();
     let _ = writeln!(out, "# Contract coverage\n");

@@ -21,12 +21,15 @@ use crate::redact::Secrets;
 
 pub use human::{render_findings, render_summary};
 pub use json::json_lines;
-pub use junit::{junit_xml, write_junit};
-pub use markdown::{coverage_markdown, summary_markdown, write_coverage, write_summary_markdown};
-pub use model::{
-    CoverageSummary, POINTERS_SHOWN, client_notes, commit_from, commit_from_env, coverage_line,
-    summary_line,
-};
+#[cfg(test)]
+pub(crate) use junit::junit_xml;
+pub use junit::write_junit;
+#[cfg(test)]
+pub(crate) use markdown::summary_markdown;
+pub use markdown::{write_coverage, write_summary_markdown};
+pub use model::commit_from_env;
+#[cfg(test)]
+pub(crate) use model::{commit_from, coverage_line};
 
 /// Every file a run writes goes through here: redacted once more, whatever the caller did.
 pub(crate) fn write_output(path: &Path, text: &str, secrets: &Secrets) -> Result<(), RunError> {

@@ -12,7 +12,7 @@ use crate::text;
 /// How many unproven creates the summary describes one by one.
 pub(super) const UNPROVEN_SHOWN: usize = 5;
 /// How many of a group's exact pointers every output lists; the rest are counted.
-pub const POINTERS_SHOWN: usize = 5;
+pub(crate) const POINTERS_SHOWN: usize = 5;
 
 /// One finding as every output tells it: its number, whether a baseline knows it, where it is,
 /// how far it spread and what happened to it after it was found. Values from outside the suite
@@ -68,7 +68,7 @@ impl<'r> FindingView<'r> {
 
     /// What happened after the finding was made: shrunk, not shrunk and why, flaky, or found
     /// by the cleanup.
-    pub fn history(&self) -> String {
+    pub(crate) fn history(&self) -> String {
         let f = self.finding;
         if f.seed_hex.is_empty() {
             "found by the cleanup".to_owned()
@@ -117,7 +117,7 @@ pub(super) fn operations(report: &Report) -> impl Iterator<Item = (Operation, &O
 
 /// `shrink budget: 12 findings not shrunk, 1 stopped early; rerun with --shrink all to shrink
 /// them`; `None` when the budget left nothing undone.
-pub fn shrink_skipped_line(report: &Report) -> Option<String> {
+pub(crate) fn shrink_skipped_line(report: &Report) -> Option<String> {
     let skipped = report.shrink_skipped;
     if skipped.not_shrunk == 0 && skipped.capped == 0 {
         return None;
@@ -172,7 +172,7 @@ pub(super) fn gateway_line(report: &Report) -> Option<String> {
 
 /// `skipped 3 scenario(s) at the --max-creates cap`, said alike in the terminal and the
 /// Markdown; `None` when the cap skipped nothing.
-pub fn create_cap_line(report: &Report) -> Option<String> {
+pub(crate) fn create_cap_line(report: &Report) -> Option<String> {
     (report.skipped_for_create_cap > 0).then(|| {
         format!(
             "skipped {} at the --max-creates cap",
@@ -185,7 +185,7 @@ pub fn create_cap_line(report: &Report) -> Option<String> {
 /// are said on the line before, so the line keeps its documented shape.
 /// A run that did not judge every case it drew says so after `; `:
 /// `summary: 3 cases, …, 1.20 s; incomplete: judged 3 of 2000 cases (1997 not judged: …)`.
-pub fn summary_line(report: &Report) -> String {
+pub(crate) fn summary_line(report: &Report) -> String {
     let mut line = format!(
         "summary: {}, {}, {}, {:.2} s",
         text::plural(report.cases, "case", "cases"),
@@ -202,7 +202,7 @@ pub fn summary_line(report: &Report) -> String {
 /// Where a run's coverage stands against CONTRACT.md's rules and their situations, computed
 /// once for the summary and the full report.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CoverageSummary {
+pub(crate) struct CoverageSummary {
     /// Every situation of every rule with how often it was asserted, in the table's order.
     pub rows: Vec<(Rule, &'static Situation, u64)>,
     /// Situations the run credited that the table does not list (a scenario naming a situation
@@ -271,7 +271,7 @@ impl CoverageSummary {
     }
 
     /// Rules asserted in every reachable situation they have.
-    pub fn complete_rules(&self) -> usize {
+    pub(crate) fn complete_rules(&self) -> usize {
         let never = self.never();
         Rule::ALL
             .iter()
@@ -285,7 +285,7 @@ pub(super) const GAPS_IN_SUMMARY: usize = 6;
 
 /// The summary's coverage line: how many of the rules' situations the run asserted, and which
 /// it never did.
-pub fn coverage_line(report: &Report) -> String {
+pub(crate) fn coverage_line(report: &Report) -> String {
     let summary = CoverageSummary::of(report);
     let never = summary.never();
     let mut line = format!(
@@ -335,7 +335,7 @@ pub fn coverage_line(report: &Report) -> String {
 
 /// One line per value the generated client cannot hold, list indexes folded so a page of them
 /// reads as one note. They never change the exit code: FastAPI stores integers of any size.
-pub fn client_notes(report: &Report) -> Vec<String> {
+pub(crate) fn client_notes(report: &Report) -> Vec<String> {
     let mut lines: Vec<String> = report
         .client_notes
         .iter()
@@ -375,7 +375,7 @@ pub fn commit_from_env() -> Option<String> {
 /// The first of `git_commit`, `github_sha` that is a commit id (4 to 64 hex digits, SHA-1 or
 /// SHA-256, abbreviated or not); a value that is not one is left out rather than written into
 /// the reports, where it would be text from outside the suite.
-pub fn commit_from(git_commit: Option<&str>, github_sha: Option<&str>) -> Option<String> {
+pub(crate) fn commit_from(git_commit: Option<&str>, github_sha: Option<&str>) -> Option<String> {
     [git_commit, github_sha]
         .into_iter()
         .flatten()

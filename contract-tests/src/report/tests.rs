@@ -46,8 +46,8 @@ mod terminal {
         report
     }
 
-    fn unproven(attempts: u32, logical_id: Option<&str>) -> crate::exchange::Unproven {
-        crate::exchange::Unproven {
+    fn unproven(attempts: u32, logical_id: Option<&str>) -> crate::run_state::Unproven {
+        crate::run_state::Unproven {
             attempts,
             sent_at: "2026-12-06T10:00:00.000Z".into(),
             within: Duration::from_millis(1500),
@@ -181,18 +181,18 @@ mod terminal {
         Finding {
             check: "request_echo",
             operation: Operation::Create,
-            mismatch: crate::exchange::Mismatch {
+            mismatch: crate::verdict::Mismatch {
                 pointer: pointer.into(),
                 expected: "7".into(),
                 received: received.into(),
             },
-            request: crate::exchange::Request {
+            request: crate::request::Request {
                 operation: Operation::Create,
                 method: "POST".into(),
                 path_and_query: "/x".into(),
                 content_type: None,
-                body: crate::exchange::Body::Empty,
-                auth: crate::exchange::Auth::Primary,
+                body: crate::request::Body::Empty,
+                auth: crate::request::Auth::Primary,
             },
             curl: "curl -X POST 'http://h/x'".into(),
             status: Some(200),
@@ -217,7 +217,7 @@ mod terminal {
             finding("/max_events", &format!("8, sent with {key}")),
             finding("/status", "\"pending\""),
         ];
-        report.client_notes = vec![crate::exchange::ClientLimit {
+        report.client_notes = vec![crate::run_state::ClientLimit {
             operation: Operation::Create,
             pointer: "/simulation/simulation_config/max_events".into(),
             value: "99999999999999999999".into(),
@@ -301,7 +301,7 @@ mod terminal {
         let mut grouped = finding("/simulation/x-unknown-\u{1b}[2K", "1");
         grouped.group = "/simulation/*".into();
         grouped.pointers = (0..7)
-            .map(|i| crate::runner::PointerSeen {
+            .map(|i| crate::verdict::PointerSeen {
                 pointer: format!("/simulation/x-unknown-{i}\u{1b}[2K"),
                 occurrences: i + 1,
                 seed_hex: "ab".into(),
@@ -463,8 +463,9 @@ mod terminal {
 mod machine {
     use super::*;
     use crate::baseline::{Baseline, Triage};
-    use crate::exchange::{Auth, Body, Mismatch, Request};
+    use crate::request::{Auth, Body, Request};
     use crate::runner::OperationStats;
+    use crate::verdict::Mismatch;
     use std::collections::BTreeMap;
 
     const KEY: &str = "sk-\"live\"|key";
@@ -548,7 +549,10 @@ expires = 2999-01-01
     /// A finding as the suite makes it: the mismatch from a real check on a response that left
     /// `created_at` out (a sequence's lines are `scenario::machine`'s tests').
     fn finding_from_a_check() -> Finding {
-        use crate::exchange::{Case, Exchange, Expect, Identity, Response, RunState};
+        use crate::request::{Case, Expect};
+        use crate::response::Response;
+        use crate::run_state::{Identity, RunState};
+        use crate::verdict::Exchange;
         let spec =
             crate::Spec::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/openapi.json"))
                 .unwrap();
@@ -783,7 +787,7 @@ expires = 2999-01-01
         let mut report = report();
         report.cleanup = Some(crate::runner::Cleanup {
             deleted: 3,
-            unproven: vec![crate::exchange::Unproven {
+            unproven: vec![crate::run_state::Unproven {
                 attempts: 2,
                 sent_at: "2026-12-06T10:00:00.000Z".into(),
                 within: Duration::from_secs(1),
@@ -1130,7 +1134,7 @@ for line in sys.stdin:
         grouped.group = "/simulation/*".into();
         grouped.pointers = ["/simulation/x-a", "/simulation/x-b\n## injected"]
             .iter()
-            .map(|p| crate::runner::PointerSeen {
+            .map(|p| crate::verdict::PointerSeen {
                 pointer: (*p).into(),
                 occurrences: 2,
                 seed_hex: "ab".into(),

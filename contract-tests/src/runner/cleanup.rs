@@ -6,10 +6,11 @@ use serde_json::Value;
 use tokio::task::JoinSet;
 
 use super::{CLEANUP_SEARCH_MATCHES_TAG, Cleanup, CutShort, Finding, Run};
-use crate::exchange::{Created, Mismatch};
 use crate::http::{Pacer, Target, curl_line};
 use crate::listing::{ListFilter, page_size};
+use crate::run_state::Created;
 use crate::spec::{Api, Operation};
+use crate::verdict::Mismatch;
 
 impl Run {
     /// Deletes what the run created, and only that, within the time budget.
@@ -18,7 +19,7 @@ impl Run {
     /// run's tag returns that carry the tag (a create whose response was lost). A create whose
     /// answer was lost and whose body had no tag may have left a record that nothing tells from
     /// a same-key client's identical one: it is reported (`Cleanup::unproven`), never looked
-    /// for or deleted (the rule in `exchange::Unproven`).
+    /// for or deleted (the rule in `run_state::Unproven`).
     ///
     /// Nothing is deleted that was not read back first, carrying the run's mark (the tag, or
     /// the `created_at` its create answered with); else it is reported and left alone. The
@@ -67,7 +68,7 @@ impl Run {
         outcome.left_over.sort();
         outcome.left_over.dedup();
         outcome.not_ours.sort();
-        // Never looked for, never deleted: see `exchange::Unproven`.
+        // Never looked for, never deleted: see `run_state::Unproven`.
         outcome.unproven = self.state.unproven.lock().expect("not poisoned").clone();
         (outcome, findings)
     }
@@ -330,7 +331,7 @@ struct Search {
     records: Vec<Value>,
     /// It reached a page shorter than the page size.
     complete: bool,
-    first_request: Option<crate::exchange::Request>,
+    first_request: Option<crate::request::Request>,
 }
 
 /// What became of one cleanup candidate.
@@ -344,7 +345,7 @@ pub(super) enum Deletion {
 /// Whether a listed or read simulation carries the run's tag where the run writes it: in the
 /// fields a search looks in.
 fn carries_tag(simulation: &Value, tag: &str) -> bool {
-    crate::exchange::config_carries_tag(&simulation["simulation_config"], tag)
+    crate::run_state::config_carries_tag(&simulation["simulation_config"], tag)
 }
 
 /// Whether a simulation, read back or listed, is still the record `id` the run made: its id,

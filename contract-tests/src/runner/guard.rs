@@ -66,10 +66,10 @@ pub fn host_is_safe(base_url: &str, allow_hosts: &[String]) -> Result<(), RunErr
 /// last character wherever they occur in anything the run writes (`redact.rs`); a key of a few
 /// characters would also match the run's own data (its `ct…` tags, generated names) and rewrite
 /// what the suite judges. Seven characters or more for that prefix make a chance match negligible.
-pub const MIN_KEY_CHARS: usize = 8;
+pub(crate) const MIN_KEY_CHARS: usize = 8;
 
 /// Refuses a key shorter than [`MIN_KEY_CHARS`], naming its variable and never the key.
-pub fn keys_long_enough(options: &Options) -> Result<(), RunError> {
+pub(crate) fn keys_long_enough(options: &Options) -> Result<(), RunError> {
     for (variable, key) in [
         ("CONTRACT_TOKEN", Some(options.token.expose())),
         (

@@ -23,37 +23,32 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::checks::Check;
+// The pseudo-checks the runner reports a failure under when no check could judge it.
+use crate::checks::{CLEANUP_SEARCH_MATCHES_TAG, RESPONSE_RECEIVED, RESPONSE_WITHIN_SIZE_CAP};
 use crate::error::RunError;
-use crate::exchange::{
-    Applied, Auth, Exchange, Exercise, Identity, Mismatch, Observation, RunState,
-};
 use crate::http::{DEFAULT_MAX_RESPONSE_BYTES, Failure, Pacer, Target};
 use crate::listing::page_size;
 use crate::partition::Partition;
 use crate::redact::{Key, Secrets};
+use crate::request::{Auth, Exercise};
 use crate::rules::RuleSet;
+use crate::run_state::{Identity, RunState};
 use crate::scenario::{Mix, Scenario, arb_scenario};
 use crate::spec::{Api, Operation, Spec};
+use crate::verdict::{Applied, Exchange, Mismatch, Observation, PointerSeen};
 
-pub use guard::{
-    DEFAULT_ALLOWED_DOMAIN, MIN_KEY_CHARS, host_is_safe, is_loopback_host, keys_long_enough,
-    target_host, validate,
+pub(crate) use guard::keys_long_enough;
+pub use guard::{DEFAULT_ALLOWED_DOMAIN, host_is_safe, is_loopback_host, target_host, validate};
+#[cfg(test)]
+pub(crate) use outcome::{CheckCounts, ShrinkSkipped};
+pub(crate) use outcome::{
+    Cleanup, CutShort, OperationStats, PhaseRequests, group_pointer, spec_property_names,
 };
-pub use outcome::{
-    CheckCounts, Cleanup, CutShort, Finding, NotJudged, OperationStats, PhaseRequests, PointerSeen,
-    Report, ShrinkSkipped, TimeSplit, Verdict, group_pointer, spec_property_names,
-};
+pub use outcome::{Finding, NotJudged, Report, Verdict};
 use regressions::{load_regressions, save_regressions};
 
-/// The pseudo-check for a request that got no response (refused, reset, timed out).
-pub const RESPONSE_RECEIVED: &str = "response_received";
-/// The pseudo-check for a response body over `--max-response-bytes`.
-pub const RESPONSE_WITHIN_SIZE_CAP: &str = "response_within_size_cap";
-/// The pseudo-check for a cleanup search that returned records without the run's tag.
-pub const CLEANUP_SEARCH_MATCHES_TAG: &str = "cleanup_search_matches_tag";
-
 /// The default of `--max-time`: long enough for a paced QA run, short enough for a CI job.
-pub const DEFAULT_MAX_TIME: Duration = Duration::from_secs(30 * 60);
+pub(crate) const DEFAULT_MAX_TIME: Duration = Duration::from_secs(30 * 60);
 /// Progress lines when stderr is not a terminal come this often.
 const PROGRESS_LINE_EVERY: Duration = Duration::from_secs(5);
 /// The terminal's progress line is redrawn this often.
@@ -61,11 +56,11 @@ const PROGRESS_REDRAW_EVERY: Duration = Duration::from_millis(200);
 
 /// How many groups of failures the default shrink budget shrinks; the others are reported as
 /// first seen.
-pub const SHRINK_GROUPS: usize = 10;
+pub(crate) const SHRINK_GROUPS: usize = 10;
 /// The steps the default shrink budget gives one group.
 pub const SHRINK_STEPS: u32 = 100;
 /// The requests the default shrink budget gives one group.
-pub const SHRINK_REQUESTS: u64 = 300;
+pub(crate) const SHRINK_REQUESTS: u64 = 300;
 /// The steps `--shrink all` gives one group.
 pub const SHRINK_ALL_STEPS: u32 = 200;
 
@@ -1057,7 +1052,7 @@ const LISTED: &str = "simulations";
 
 /// A list's answer has the API's shape: JSON (by its media type and its body), an object with
 /// the collection's array. The schema of each record is the cases' business, not the preflight's.
-fn lists_like_the_api(r: &crate::exchange::Response) -> bool {
+fn lists_like_the_api(r: &crate::response::Response) -> bool {
     let media_is_json = r.content_type.as_deref().is_some_and(|t| {
         let media = t.split(';').next().unwrap_or_default().trim();
         media.eq_ignore_ascii_case("application/json")
@@ -1072,7 +1067,7 @@ fn lists_like_the_api(r: &crate::exchange::Response) -> bool {
 
 /// `GET /workflows/v1/simulations answered 404 {body, cut}`: the response is redacted on
 /// arrival, and the cut keeps placeholders whole.
-fn answered(probe: &crate::exchange::Request, api: &Api, r: &crate::exchange::Response) -> String {
+fn answered(probe: &crate::request::Request, api: &Api, r: &crate::response::Response) -> String {
     let body = String::from_utf8_lossy(&r.body);
     let (shown, was_cut) = crate::redact::cut(&body, PREFLIGHT_BODY_CHARS);
     format!(

@@ -3,11 +3,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use crate::baseline::{Entry, Triage};
-use crate::exchange::{ClientLimit, Identity, Mismatch, Request};
+use crate::baseline::{Baseline, Entry, FindingKey, Triage};
 use crate::partition::Partition;
+use crate::request::Request;
 use crate::rules::Rule;
+use crate::run_state::{ClientLimit, Identity};
 use crate::spec::Operation;
+use crate::verdict::{Mismatch, PointerSeen};
 
 /// How often one check applied to one operation's responses, and how that went. A check that
 /// did not apply neither passed nor failed.
@@ -45,12 +47,12 @@ pub struct OperationStats {
 
 impl OperationStats {
     /// `200×12 422×3`, or `-` when nothing answered.
-    pub fn statuses_text(&self) -> String {
+    pub(crate) fn statuses_text(&self) -> String {
         counted(&self.statuses)
     }
 
     /// `request_echo×2`, or `-` when nothing failed.
-    pub fn failures_text(&self) -> String {
+    pub(crate) fn failures_text(&self) -> String {
         counted(&self.failures_by_check)
     }
 }
@@ -100,15 +102,6 @@ pub struct Finding {
     pub shrink_capped: bool,
 }
 
-/// One exact pointer of a group of failures.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PointerSeen {
-    pub pointer: String,
-    pub occurrences: u64,
-    /// The seed of the first case that showed it.
-    pub seed_hex: String,
-}
-
 /// What the pointer of a failure means: `pointer` with every array index and every key that
 /// `known` (the spec's property names, escaped as pointers escape them) does not hold replaced
 /// by `*`. Failures of one check on one operation whose pointers differ only there are one
@@ -116,7 +109,7 @@ pub struct PointerSeen {
 /// sent or invented, such as `/simulation/simulation_config/x-unknown-ab` and `…/x-unknown-c`.
 /// A key the spec names keeps the groups of different fields apart: a wrong `updated_at` and a
 /// wrong `status` stay two findings.
-pub fn group_pointer(pointer: &str, known: &BTreeSet<String>) -> String {
+pub(crate) fn group_pointer(pointer: &str, known: &BTreeSet<String>) -> String {
     if pointer.is_empty() {
         return String::new();
     }
@@ -135,7 +128,7 @@ pub fn group_pointer(pointer: &str, known: &BTreeSet<String>) -> String {
 
 /// The property names `document` (an OpenAPI document) declares anywhere, escaped as JSON
 /// pointer segments: the keys [`group_pointer`] keeps.
-pub fn spec_property_names(document: &serde_json::Value) -> BTreeSet<String> {
+pub(crate) fn spec_property_names(document: &serde_json::Value) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     let mut stack = vec![document];
     while let Some(value) = stack.pop() {
@@ -307,7 +300,7 @@ impl NotJudged {
 
     /// Whether the user asked for it, so it does not make the run incomplete: the cap a shared
     /// QA team sets (`--max-creates`), and `--fail-fast` (whose run fails anyway).
-    pub fn asked_for(self) -> bool {
+    pub(crate) fn asked_for(self) -> bool {
         matches!(self, NotJudged::CreateCap | NotJudged::FailFast)
     }
 }
@@ -351,7 +344,7 @@ pub struct Cleanup {
     pub not_ours: Vec<String>,
     /// Creates without the run's tag whose answer was lost: the records they may have made
     /// cannot be proven the run's, so they were not looked for or deleted.
-    pub unproven: Vec<crate::exchange::Unproven>,
+    pub unproven: Vec<crate::run_state::Unproven>,
     /// The search for the run's tag did not finish (an error or an answer that was not a
     /// list): records of tagged creates whose answer was lost may be left.
     pub search_incomplete: bool,
@@ -359,12 +352,12 @@ pub struct Cleanup {
 
 impl Cleanup {
     /// How many records the lost attempts of unproven creates may have made.
-    pub fn possibly_left_behind(&self) -> u64 {
+    pub(crate) fn possibly_left_behind(&self) -> u64 {
         self.unproven.iter().map(|u| u64::from(u.attempts)).sum()
     }
 
     /// Whether the run may have left records on the service.
-    pub fn left_anything(&self) -> bool {
+    pub(crate) fn left_anything(&self) -> bool {
         !self.left_over.is_empty() || !self.unproven.is_empty() || self.search_incomplete
     }
 }
@@ -380,11 +373,11 @@ impl Report {
     }
 
     /// Failures the baseline does not know: the ones that fail the run.
-    pub fn new_failures(&self) -> usize {
+    pub(crate) fn new_failures(&self) -> usize {
         self.findings.len() - self.known_failures()
     }
 
-    pub fn known_failures(&self) -> usize {
+    pub(crate) fn known_failures(&self) -> usize {
         self.baseline.as_ref().map_or(0, |t| t.known.len())
     }
 
@@ -442,7 +435,7 @@ impl Report {
     }
 
     /// What one reason means, in words: a throttled case names the longest `Retry-After`.
-    pub fn not_judged_detail(&self, reason: NotJudged) -> String {
+    pub(crate) fn not_judged_detail(&self, reason: NotJudged) -> String {
         match reason {
             NotJudged::CreateCap => "at the --max-creates cap, as asked".into(),
             NotJudged::FailFast => "not started after the first failure (--fail-fast)".into(),
@@ -499,7 +492,7 @@ impl Report {
     }
 
     /// One check's counts over every operation.
-    pub fn check_counts(&self, check: &str) -> CheckCounts {
+    pub(crate) fn check_counts(&self, check: &str) -> CheckCounts {
         let mut total = CheckCounts::default();
         for stats in self.per_operation.values() {
             if let Some(counts) = stats.checks.get(check) {
@@ -507,6 +500,26 @@ impl Report {
             }
         }
         total
+    }
+}
+
+/// The runner's side of the baseline: the triage reads a finished `Report`, which the baseline
+/// (below the runner) never names.
+impl Baseline {
+    /// [`Baseline::triage`] on a finished run's findings and checks.
+    pub fn triage_report(&self, report: &Report, today: chrono::NaiveDate) -> Triage {
+        let keys: Vec<FindingKey<'_>> = report
+            .findings
+            .iter()
+            .map(|f| FindingKey {
+                check: f.check,
+                operation: f.operation.id(),
+                pointer: &f.mismatch.pointer,
+                group: &f.group,
+                pointers: &f.pointers,
+            })
+            .collect();
+        self.triage(&keys, &report.checks_run, today)
     }
 }
 
@@ -540,8 +553,8 @@ mod tests {
                 method: "POST".into(),
                 path_and_query: "/workflows/v1/simulations".into(),
                 content_type: None,
-                body: crate::exchange::Body::Empty,
-                auth: crate::exchange::Auth::Primary,
+                body: crate::request::Body::Empty,
+                auth: crate::request::Auth::Primary,
             },
             curl: String::new(),
             status: Some(200),

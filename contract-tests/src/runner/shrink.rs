@@ -17,9 +17,10 @@ use super::{
     FailureKey, Finding, FirstSeen, Judged, PointerSeen, RESPONSE_RECEIVED, Report, Run,
     SHRINK_GROUPS, SHRINK_REQUESTS, ShrinkScope, group_pointer, judge, tree_for,
 };
-use crate::exchange::{Created, Mismatch, Observation, RunState};
 use crate::http::curl_line;
+use crate::run_state::{Created, RunState};
 use crate::scenario::Scenario;
+use crate::verdict::{Mismatch, Observation};
 
 impl Run {
     /// Shrinks each group of failures in turn, within the shrink budget (`case_requests`, the

@@ -5,8 +5,8 @@ use proptest::sample::select;
 use serde_json::{Value, json};
 
 use super::{Exec, Scenario, arb_nonce, sim_id};
-use crate::exchange::{Body, Exercise, Expect, Locus, exercise};
 use crate::pointer;
+use crate::request::{Body, Exercise, Expect, Locus, exercise};
 use crate::rules::Rule;
 use crate::spec::Spec;
 use crate::values::{arb_rejected, plain_object};

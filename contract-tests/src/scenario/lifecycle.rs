@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 
 use super::{Exec, Scenario, arb_nonce, by_logical_id, sim_id};
 use crate::coverage;
-use crate::exchange::{Auth, Exercise, Expect, exercise};
 use crate::listing::ListExpectation;
+use crate::request::{Auth, Exercise, Expect, exercise};
 use crate::rules::Rule;
 use crate::spec::Spec;
 use crate::values::{arb_accepted_object, arb_canonical, arb_rejected, plain_object};
@@ -39,7 +39,7 @@ pub(super) fn arb_lifecycle(spec: &Spec) -> impl Strategy<Value = Scenario> + us
 /// A PATCH body: each field of the spec's update body absent, null (where allowed) or valid,
 /// plus create fields the update body does not have, with values valid or not for create,
 /// which the server must ignore alike, and a key nobody knows.
-pub fn arb_patch(spec: &Spec) -> BoxedStrategy<Value> {
+pub(crate) fn arb_patch(spec: &Spec) -> BoxedStrategy<Value> {
     let fields: Vec<BoxedStrategy<Option<Value>>> = spec
         .update_body
         .fields

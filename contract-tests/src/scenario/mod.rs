@@ -2,7 +2,7 @@
 
 mod bad_update;
 mod lifecycle;
-mod listing;
+mod list_filters;
 mod machine;
 mod paging;
 mod refused;
@@ -13,20 +13,22 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use crate::cases::arb_create_case;
-use crate::exchange::{
-    Auth, Body, Case, Created, Exercise, Expect, Observation, Request, RunState, Unproven,
-    body_carries_tag,
-};
 use crate::http::{Pacer, Target};
 use crate::listing::{ListExpectation, ListFilter, page_size};
+use crate::request::{Auth, Body, Case, Exercise, Expect, Request};
+use crate::run_state::{Created, RunState, Unproven, body_carries_tag};
 use crate::spec::{Operation, Spec};
+use crate::verdict::Observation;
 
-pub use bad_update::BadUpdatePlan;
-pub use lifecycle::{LifecyclePlan, arb_patch};
-pub use listing::{ListPlan, QueryPlan, RecordPlan};
-pub use machine::{Bound, Command, MachinePlan};
-pub use paging::PagePlan;
-pub use refused::{Refusal, RefusedPlan, arb_refusal};
+pub(crate) use bad_update::BadUpdatePlan;
+pub(crate) use lifecycle::LifecyclePlan;
+pub(crate) use list_filters::ListPlan;
+pub(crate) use machine::MachinePlan;
+pub use machine::{Bound, Command};
+pub(crate) use paging::PagePlan;
+#[cfg(test)]
+pub(crate) use refused::Refusal;
+pub(crate) use refused::RefusedPlan;
 
 /// One generated unit of work.
 // Scenarios live one per in-flight case; boxing the large variant would buy nothing.
@@ -88,7 +90,7 @@ impl Scenario {
         match self {
             Scenario::Single(case) => single::run(&mut x, case).await,
             Scenario::Lifecycle(plan) => lifecycle::run(&mut x, plan).await,
-            Scenario::Listing(plan) => listing::run(&mut x, plan).await,
+            Scenario::Listing(plan) => list_filters::run(&mut x, plan).await,
             Scenario::Paging(plan) => paging::run(&mut x, plan).await,
             Scenario::BadUpdate(plan) => bad_update::run(&mut x, plan).await,
             Scenario::Refused(plan) => refused::run(&mut x, plan).await,
@@ -121,7 +123,7 @@ pub fn arb_scenario(spec: &Spec, mix: Mix) -> BoxedStrategy<Scenario> {
     prop_oneof![
         40 => arb_create_case(spec).prop_map(Scenario::Single),
         8 => lifecycle::arb_lifecycle(spec),
-        8 => listing::arb_listing(spec),
+        8 => list_filters::arb_listing(spec),
         5 => paging::arb_paging(spec),
         6 => bad_update::arb_bad_update(spec),
         4 => refused::arb_refused(),
@@ -226,7 +228,7 @@ impl Exec<'_> {
         &mut self,
         request: Request,
         mut expect: Expect,
-        response: Result<crate::exchange::Response, crate::http::TransportError>,
+        response: Result<crate::response::Response, crate::http::TransportError>,
         exercises: &[Exercise],
         sent_at: chrono::DateTime<chrono::Utc>,
     ) -> Option<Value> {
@@ -286,11 +288,11 @@ impl Exec<'_> {
 
     /// A create whose attempts may have made records the run never heard of: from a body with
     /// the run's tag, the cleanup's search finds and proves them; from any other, they are
-    /// noted as unproven (`exchange::Unproven`), for the report and never for a delete.
+    /// noted as unproven (`run_state::Unproven`), for the report and never for a delete.
     fn note_unproven(
         &self,
         request: &Request,
-        response: &Result<crate::exchange::Response, crate::http::TransportError>,
+        response: &Result<crate::response::Response, crate::http::TransportError>,
         sent_at: chrono::DateTime<chrono::Utc>,
     ) {
         let attempts = match response {

@@ -3,8 +3,8 @@
 use proptest::prelude::*;
 
 use super::{Exec, Scenario, arb_nonce, sim_id};
-use crate::exchange::{Auth, Expect};
 use crate::listing::{self, ListExpectation, ListFilter, sort_newest_first};
+use crate::request::{Auth, Expect};
 use crate::spec::Spec;
 
 #[derive(Debug, Clone, PartialEq)]

@@ -5,8 +5,8 @@ use proptest::sample::select;
 use serde_json::json;
 
 use super::{Exec, Scenario, arb_nonce, arb_unknown_id, by_logical_id, sim_id};
-use crate::exchange::{Alteration, Auth, Case, Elsewhere, Expect, exercise};
 use crate::listing::{ListExpectation, page_size};
+use crate::request::{Alteration, Auth, Case, Elsewhere, Expect, exercise};
 use crate::rules::Rule;
 use crate::spec::{Operation, Spec};
 use crate::values::plain_object;
@@ -24,7 +24,7 @@ const NOT_AUTHENTICATED: &str = "Not authenticated";
 const INVALID_API_KEY: &str = "Invalid API key";
 
 /// Which credentials are refused, with which detail.
-pub fn arb_refusal() -> impl Strategy<Value = Refusal> {
+pub(crate) fn arb_refusal() -> impl Strategy<Value = Refusal> {
     prop_oneof![
         Just(Refusal {
             auth: Auth::None,

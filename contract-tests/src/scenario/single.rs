@@ -5,8 +5,8 @@ use proptest::sample::select;
 use serde_json::json;
 
 use super::{Exec, Scenario, arb_unknown_id, sim_id};
-use crate::exchange::{Case, Expect, Locus, exercise};
 use crate::listing::{self, ListExpectation, ListFilter};
+use crate::request::{Case, Expect, Locus, exercise};
 use crate::rules::Rule;
 use crate::spec::{Operation, ParamKind, Parameter, Spec, percent_encode};
 use crate::values::{arb_hex_id, arb_text, plain_object, wrong_length_patterns};

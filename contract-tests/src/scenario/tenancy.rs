@@ -3,8 +3,8 @@
 use proptest::prelude::*;
 
 use super::{Exec, Scenario, arb_nonce, by_logical_id, sim_id};
-use crate::exchange::{Auth, Expect, exercise};
 use crate::listing::{ListExpectation, ListFilter};
+use crate::request::{Auth, Expect, exercise};
 use crate::rules::Rule;
 use crate::values::plain_object;
 

@@ -7,7 +7,6 @@ use serde_json::Value;
 use super::Operation;
 use super::model::{enum_values, length_bounds, refuse_unmodelled, resolve, split_nullable};
 use crate::error::RunError;
-use crate::exchange::{Auth, Body, Request};
 
 /// The methods a path item may hold, as OpenAPI names them.
 const PATH_ITEM_METHODS: [&str; 8] = [
@@ -49,7 +48,7 @@ pub struct Parameter {
 
 impl Parameter {
     /// `(minimum, maximum)` of an integer parameter.
-    pub fn integer_bounds(&self) -> Option<(Option<i64>, Option<i64>)> {
+    pub(crate) fn integer_bounds(&self) -> Option<(Option<i64>, Option<i64>)> {
         match self.kind {
             ParamKind::Integer { minimum, maximum } => Some((minimum, maximum)),
             _ => None,
@@ -57,14 +56,14 @@ impl Parameter {
     }
 
     /// `(minLength, maxLength)` of a string parameter.
-    pub fn length_bounds(&self) -> Option<(Option<usize>, Option<usize>)> {
+    pub(crate) fn length_bounds(&self) -> Option<(Option<usize>, Option<usize>)> {
         match self.kind {
             ParamKind::String { min_len, max_len } => Some((min_len, max_len)),
             _ => None,
         }
     }
 
-    pub fn enum_values(&self) -> Option<&[String]> {
+    pub(crate) fn enum_values(&self) -> Option<&[String]> {
         match &self.kind {
             ParamKind::Enum(values) => Some(values),
             _ => None,
@@ -215,7 +214,7 @@ impl Api {
     }
 
     /// The item path with its id parameter.
-    pub fn item_template(&self) -> &str {
+    pub(crate) fn item_template(&self) -> &str {
         &self.route(Operation::Get).template
     }
 
@@ -225,21 +224,21 @@ impl Api {
     }
 
     /// Every path with the methods the spec gives it, upper case and sorted.
-    pub fn methods(&self) -> &BTreeMap<String, Vec<String>> {
+    pub(crate) fn methods(&self) -> &BTreeMap<String, Vec<String>> {
         &self.methods
     }
 
     /// The list's query parameters, in the spec's order.
-    pub fn query_parameters(&self) -> &[Parameter] {
+    pub(crate) fn query_parameters(&self) -> &[Parameter] {
         &self.query
     }
 
-    pub fn query_parameter(&self, name: &str) -> Option<&Parameter> {
+    pub(crate) fn query_parameter(&self, name: &str) -> Option<&Parameter> {
         self.query.iter().find(|p| p.name == name)
     }
 
     /// The item path for `id`, percent-encoded, whatever its length.
-    pub fn item_path(&self, id: &str) -> String {
+    pub(crate) fn item_path(&self, id: &str) -> String {
         self.item_template()
             .replace(&format!("{{{}}}", self.id.name), &percent_encode(id))
     }
@@ -251,52 +250,6 @@ impl Api {
         } else {
             self.item_path(id)
         }
-    }
-
-    /// `op` on its path (for `id` where it has one), with the run's key and no body.
-    pub fn request(&self, op: Operation, id: &str) -> Request {
-        Request {
-            operation: op,
-            method: self.route(op).method.clone(),
-            path_and_query: self.path(op, id),
-            content_type: None,
-            body: Body::Empty,
-            auth: Auth::Primary,
-        }
-    }
-
-    /// `op` on its path with a JSON body.
-    pub fn json(&self, op: Operation, id: &str, body: Value) -> Request {
-        Request {
-            content_type: Some("application/json".into()),
-            body: Body::Json(body),
-            ..self.request(op, id)
-        }
-    }
-
-    pub fn create(&self, body: Value) -> Request {
-        self.json(Operation::Create, "", body)
-    }
-
-    /// A list with this query string (no `?` when it is empty).
-    pub fn list(&self, query: &str) -> Request {
-        let mut request = self.request(Operation::List, "");
-        if !query.is_empty() {
-            request.path_and_query = format!("{}?{query}", request.path_and_query);
-        }
-        request
-    }
-
-    pub fn get(&self, id: &str) -> Request {
-        self.request(Operation::Get, id)
-    }
-
-    pub fn update(&self, id: &str, body: Value) -> Request {
-        self.json(Operation::Update, id, body)
-    }
-
-    pub fn delete(&self, id: &str) -> Request {
-        self.request(Operation::Delete, id)
     }
 }
 
@@ -354,7 +307,7 @@ fn parameter(document: &Value, op: Operation, declared: &Value) -> Result<Parame
 }
 
 /// Percent-encodes a path segment or a query value (RFC 3986 unreserved characters stay).
-pub fn percent_encode(value: &str) -> String {
+pub(crate) fn percent_encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {

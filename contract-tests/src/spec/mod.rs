@@ -1,8 +1,9 @@
-//! The spec at run time, the suite's one source of the API's shapes: routes and parameters ([`Api`]), request bodies ([`ObjectModel`]) and response validators ([`Oracle`]), all read from `spec/openapi.json` when a run starts.
+//! The spec at run time, the suite's one source of the API's shapes: routes and parameters ([`Api`]), request bodies ([`ObjectModel`]) and response validators ([`ResponseSchemas`]), all read from `spec/openapi.json` when a run starts.
 
 mod api;
+pub(crate) mod list_parameters;
 mod model;
-mod oracle;
+mod validator;
 
 use std::path::Path;
 
@@ -10,9 +11,10 @@ use serde_json::Value;
 
 use crate::error::RunError;
 
-pub use api::{Api, ParamKind, Parameter, Route, percent_encode};
-pub use model::{FieldModel, Kind, ObjectModel, UnmodelledField};
-pub use oracle::Oracle;
+pub use api::Api;
+pub(crate) use api::{ParamKind, Parameter, percent_encode};
+pub(crate) use model::{FieldModel, Kind, ObjectModel, UnmodelledField};
+pub(crate) use validator::ResponseSchemas;
 
 /// The five operations of the API, by the spec's operation ids. Where each lives and what it
 /// takes is the spec's, in [`Api`].
@@ -55,7 +57,7 @@ impl Operation {
 pub struct Spec {
     pub document: Value,
     pub api: Api,
-    pub oracle: Oracle,
+    pub responses: ResponseSchemas,
     pub create_body: ObjectModel,
     /// The fields PATCH may change: the properties of the update body.
     pub update_body: ObjectModel,
@@ -78,7 +80,7 @@ impl Spec {
         Spec::from_document(document)
     }
 
-    pub fn from_document(document: Value) -> Result<Spec, RunError> {
+    pub(crate) fn from_document(document: Value) -> Result<Spec, RunError> {
         let version = document["openapi"].as_str().unwrap_or_default();
         if !version.starts_with("3.1.") {
             return Err(RunError::Spec(format!(
@@ -87,8 +89,8 @@ impl Spec {
             )));
         }
         let api = Api::read(&document)?;
-        crate::listing::check_parameters(&api)?;
-        let oracle = Oracle::compile(&document, &api)?;
+        list_parameters::check_parameters(&api)?;
+        let responses = ResponseSchemas::compile(&document, &api)?;
         let body_schema = |op: Operation| {
             let route = api.route(op);
             document["paths"][&route.template][route.method.to_lowercase()]
@@ -115,7 +117,7 @@ impl Spec {
         Ok(Spec {
             document,
             api,
-            oracle,
+            responses,
             create_body,
             update_body,
             warnings,
@@ -123,8 +125,8 @@ impl Spec {
     }
 
     /// The response statuses the spec documents for an operation.
-    pub fn documented_statuses(&self, op: Operation) -> Vec<u16> {
-        self.oracle.documented_statuses(op)
+    pub(crate) fn documented_statuses(&self, op: Operation) -> Vec<u16> {
+        self.responses.documented_statuses(op)
     }
 }
 
@@ -244,16 +246,16 @@ mod tests {
     }
 
     #[test]
-    fn the_oracle_validates_formats_and_refs() {
+    fn the_response_schemas_validate_formats_and_refs() {
         let spec = stored();
         let good = json!({"message": "gone"});
         assert_eq!(
-            spec.oracle.violations(Operation::Delete, 200, &good),
+            spec.responses.violations(Operation::Delete, 200, &good),
             Some(vec![])
         );
         assert!(
             !spec
-                .oracle
+                .responses
                 .violations(Operation::Delete, 200, &json!({}))
                 .unwrap()
                 .is_empty()
@@ -261,11 +263,11 @@ mod tests {
         let err =
             json!({"detail": [{"loc": ["body"], "msg": "m", "type": "missing", "input": null}]});
         assert_eq!(
-            spec.oracle.violations(Operation::Create, 422, &err),
+            spec.responses.violations(Operation::Create, 422, &err),
             Some(vec![])
         );
         assert_eq!(
-            spec.oracle.violations(Operation::Create, 404, &err),
+            spec.responses.violations(Operation::Create, 404, &err),
             None,
             "create documents no 404"
         );
@@ -273,7 +275,7 @@ mod tests {
             "created_at": "2023-11-07T05:31:56", "updated_at": "2023-11-07T05:31:56Z", "_id": "5eb7cf5a86d9755df3a6c593",
             "simulation_config": spec.create_body.all_defaults()}});
         let violations = spec
-            .oracle
+            .responses
             .violations(Operation::Create, 200, &sim)
             .unwrap();
         assert_eq!(
@@ -283,7 +285,7 @@ mod tests {
         );
         sim["simulation"]["created_at"] = json!("2023-11-07T05:31:56+00:00");
         assert_eq!(
-            spec.oracle.violations(Operation::Create, 200, &sim),
+            spec.responses.violations(Operation::Create, 200, &sim),
             Some(vec![])
         );
     }

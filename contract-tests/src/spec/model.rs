@@ -72,7 +72,7 @@ const CONTRACT_FIELDS: [&str; 16] = [
 
 impl ObjectModel {
     /// What the server stores for a field that was not sent.
-    pub fn default_of(field: &FieldModel) -> Value {
+    pub(crate) fn default_of(field: &FieldModel) -> Value {
         match (&field.default, &field.kind) {
             (Some(d), _) => d.clone(),
             (None, Kind::Object(model)) => model.all_defaults(),
@@ -81,7 +81,7 @@ impl ObjectModel {
     }
 
     /// The field a JSON pointer into a body of this model names (`/selected_workflow/total_nodes`).
-    pub fn field_at(&self, at: &str) -> Option<&FieldModel> {
+    pub(crate) fn field_at(&self, at: &str) -> Option<&FieldModel> {
         let keys = pointer::keys(at)?;
         let (last, parents) = keys.split_last()?;
         let mut model = self;
@@ -100,7 +100,7 @@ impl ObjectModel {
     }
 
     /// The object stored for `{}`.
-    pub fn all_defaults(&self) -> Value {
+    pub(crate) fn all_defaults(&self) -> Value {
         Value::Object(
             self.fields
                 .iter()
@@ -131,7 +131,7 @@ impl ObjectModel {
     }
 
     /// Every unmodelled property at any depth with its JSON pointer.
-    pub fn unmodelled_paths(&self) -> Vec<(String, &UnmodelledField)> {
+    pub(crate) fn unmodelled_paths(&self) -> Vec<(String, &UnmodelledField)> {
         let mut out: Vec<(String, &UnmodelledField)> = self
             .unmodelled
             .iter()
@@ -152,7 +152,7 @@ impl ObjectModel {
     }
 
     /// Every field with its JSON pointer, depth first: `(pointer, kind, nullable)`.
-    pub fn field_paths(&self) -> Vec<(String, Kind, bool)> {
+    pub(crate) fn field_paths(&self) -> Vec<(String, Kind, bool)> {
         let mut out = Vec::new();
         for field in &self.fields {
             let at = pointer::child("", &field.name);

@@ -10,13 +10,14 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{Context as _, Result, anyhow, bail};
 use contract_tests::Spec;
 use contract_tests::checks::CHECKS;
-use contract_tests::exchange::{
-    Auth, Elsewhere, Exchange, Observation, Request, Response, RunState,
-};
 use contract_tests::http::{DEFAULT_MAX_RESPONSE_BYTES, Pacer, Target};
 use contract_tests::redact::Secrets;
+use contract_tests::request::{Auth, Elsewhere, Request};
+use contract_tests::response::Response;
+use contract_tests::run_state::RunState;
 use contract_tests::runner::{self, Options, Report};
 use contract_tests::scenario::{Mix, Scenario, arb_scenario};
+use contract_tests::verdict::{Exchange, Observation};
 use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
 use proptest::test_runner::{Config as ProptestConfig, RngAlgorithm, TestRng, TestRunner};
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};

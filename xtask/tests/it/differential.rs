@@ -7,13 +7,13 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use contract_tests::exchange::{
-    Auth, Body, Case, Expect, Identity, Observation, Request, RunState,
-};
 use contract_tests::http::{Pacer, Target};
+use contract_tests::request::{Auth, Body, Case, Expect, Request};
+use contract_tests::run_state::{Identity, RunState};
 use contract_tests::runner::case_seed;
 use contract_tests::scenario::{Bound, Command, Mix, Scenario, arb_scenario};
 use contract_tests::spec::Api;
+use contract_tests::verdict::Observation;
 use contract_tests::{Operation, Spec};
 use proptest::prelude::{Just, any, prop, prop_oneof};
 use proptest::sample::select;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use contract_tests::exchange::Identity;
+use contract_tests::run_state::Identity;
 use contract_tests::runner::{NotJudged, Options, Verdict, run};
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY};
 
@@ -82,9 +82,7 @@ async fn max_creates_caps_the_writes() {
     server.shutdown().await;
 }
 
-fn panicking_check(
-    _: &contract_tests::exchange::Exchange<'_>,
-) -> contract_tests::exchange::Verdict {
+fn panicking_check(_: &contract_tests::verdict::Exchange<'_>) -> contract_tests::verdict::Verdict {
     panic!("a check that always panics")
 }
 

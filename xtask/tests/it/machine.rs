@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use contract_tests::exchange::Identity;
+use contract_tests::run_state::Identity;
 use contract_tests::runner::{Options, Report, run};
 use contract_tests::scenario::Mix;
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY, Fault};

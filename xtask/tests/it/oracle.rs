@@ -83,7 +83,7 @@ impl Client {
         let reply = self.send(&method, path, Some(KEY_A), body).await;
         let violations = self
             .spec
-            .oracle
+            .responses
             .violations(op, reply.status, &reply.body)
             .unwrap_or_else(|| panic!("{} answered undocumented {reply:?}", op.id()));
         assert!(violations.is_empty(), "{violations:?} in {reply:?}");

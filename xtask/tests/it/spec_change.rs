@@ -202,7 +202,7 @@ async fn tagging_proxy(upstream: String) -> String {
 /// no check takes it for an unknown key: a run against such a server passes.
 #[test]
 fn a_server_storing_the_unmodelled_field_passes_and_keeps_it_stable() {
-    use contract_tests::exchange::Identity;
+    use contract_tests::run_state::Identity;
     use contract_tests::runner::{Options, run};
     use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY};
 

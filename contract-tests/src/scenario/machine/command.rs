@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::exchange::Auth;
+use crate::request::Auth;
 use crate::scenario::refused::Refusal;
 use crate::spec::Operation;
 use crate::text::{ABSENT, list, or_absent, quoted, quoted_or_absent};
@@ -13,7 +13,7 @@ use crate::values::Accepted;
 /// How long the sequence waits before a write whose `updated_at` must then be strictly later
 /// than the record's last one: far past a coarse (millisecond) server clock and the clock skew
 /// between a service's instances, so a tie is a server that did not move the timestamp.
-pub const CLOCK_GAP: Duration = Duration::from_millis(60);
+pub(crate) const CLOCK_GAP: Duration = Duration::from_millis(60);
 
 /// The size of a create body just under the 1 MiB over which a server may refuse it
 /// (`body.too-large`), by a margin no framing changes: a server whose limit is smaller (10^6
@@ -378,7 +378,7 @@ impl QueryPlan {
 
 /// A refused credential as it is sent (the run's key never: it is resolved only when sent).
 fn describe_auth(auth: &Auth) -> String {
-    use crate::exchange::{Alteration, Elsewhere};
+    use crate::request::{Alteration, Elsewhere};
     match auth {
         Auth::None => "no Authorization header".to_owned(),
         Auth::Literal(value) => format!("Authorization {}", quoted(value)),

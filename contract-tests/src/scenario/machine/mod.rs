@@ -47,6 +47,7 @@ mod executor;
 mod model;
 mod strategy;
 
-pub use command::{Bound, Command, MachinePlan};
+pub(crate) use command::MachinePlan;
+pub use command::{Bound, Command};
 pub(super) use executor::run;
 pub(super) use strategy::arb_machine;

@@ -10,12 +10,12 @@ use super::command::{
     Paging, PatchPlan, PatchValue, Pick, QueryPlan, SearchIn, Text, Variant,
 };
 use crate::coverage;
-use crate::exchange::{Auth, Exercise, Expect, Locus, Request, exercise};
 use crate::listing::{
     self, COUNTER_WORKFLOW_FIELD, ListExpectation, ListFilter, SELECTED_WORKFLOW_FIELD, created_at,
     page_size, sort_newest_first,
 };
 use crate::pointer;
+use crate::request::{Auth, Exercise, Expect, Locus, Request, exercise};
 use crate::rules::Rule;
 use crate::scenario::sim_id;
 use crate::spec::{Kind, Operation, Spec, percent_encode};
@@ -35,7 +35,7 @@ pub struct Step {
 /// before it is sent. A variant says how the model advances from the answers (an `observe_*`
 /// function) and what is sent after them.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Prediction {
+pub(crate) enum Prediction {
     /// Nothing is sent: the command needs the other team, and the run has none.
     Nothing,
     /// A pause: nothing is sent for this long.
@@ -129,7 +129,7 @@ struct Record {
 /// The sequence's view of the caller's team: the records it created, in creation order, and
 /// what the sequence is (its plan, its tag, the spec, whether the run has another team).
 #[derive(Debug, Clone)]
-pub struct Model<'a> {
+pub(crate) struct Model<'a> {
     spec: &'a Spec,
     plan: &'a MachinePlan,
     /// The run's tag and the sequence's nonce: every text the sequence writes starts with it.
@@ -320,7 +320,12 @@ impl<'a> Model<'a> {
 
     /// The model after a create of [`Prediction::Create`] was answered with `answered` (the
     /// response's `simulation`), at `now`.
-    pub fn observe_create(&mut self, stored: Option<&Value>, answered: &Value, now: Instant) {
+    pub(crate) fn observe_create(
+        &mut self,
+        stored: Option<&Value>,
+        answered: &Value,
+        now: Instant,
+    ) {
         let mut sim = answered.clone();
         // What must be stored is the prediction; an unspecified value is whatever the create
         // answered, and must read back the same.
@@ -378,7 +383,7 @@ impl<'a> Model<'a> {
     }
 
     /// The delete of the record a [`Prediction::CreateThenDelete`] create answered with.
-    pub fn delete_answered(&self, answered: &Value) -> Step {
+    pub(crate) fn delete_answered(&self, answered: &Value) -> Step {
         let id = sim_id(answered);
         step(self.spec.api.delete(&id), Expect::Success, &[])
     }
@@ -461,7 +466,13 @@ impl<'a> Model<'a> {
     /// The model after an update of [`Prediction::Update`] was answered with `answered` (the
     /// response's `simulation`), at `now`: the fields PATCH may change as sent, the write's own
     /// fields as answered.
-    pub fn observe_update(&mut self, index: usize, patch: &Value, answered: &Value, now: Instant) {
+    pub(crate) fn observe_update(
+        &mut self,
+        index: usize,
+        patch: &Value,
+        answered: &Value,
+        now: Instant,
+    ) {
         let mut sim = self.records[index].sim.clone();
         for key in ["description", "status"] {
             if let Some(v) = patch.get(key)
@@ -491,7 +502,7 @@ impl<'a> Model<'a> {
     }
 
     /// The model once the record at `index` (if any) is deleted.
-    pub fn observe_gone(&mut self, index: Option<usize>) {
+    pub(crate) fn observe_gone(&mut self, index: Option<usize>) {
         if let Some(i) = index {
             self.records[i].live = false;
         }
@@ -576,7 +587,7 @@ impl<'a> Model<'a> {
     /// The model after the two updates of [`Prediction::RaceUpdates`], whatever they answered
     /// (`answered`: each one's `simulation` when it succeeded), at `now`: both changes, and
     /// the write fields of the later answer.
-    pub fn observe_race(
+    pub(crate) fn observe_race(
         &mut self,
         index: usize,
         description: &Value,
@@ -602,7 +613,7 @@ impl<'a> Model<'a> {
     }
 
     /// The read after [`Model::observe_race`]: both changes survived.
-    pub fn read_back_raced(&self, index: usize) -> Option<Step> {
+    pub(crate) fn read_back_raced(&self, index: usize) -> Option<Step> {
         self.read_back(Some(index), RACED_UPDATES)
     }
 
@@ -654,7 +665,7 @@ impl<'a> Model<'a> {
     /// The model after the creates of [`Prediction::Burst`] were answered (`answered`: each
     /// one's `simulation` when it succeeded), at `now`: it has every answered record, as
     /// answered.
-    pub fn observe_burst(&mut self, answered: &[Option<Value>], now: Instant) {
+    pub(crate) fn observe_burst(&mut self, answered: &[Option<Value>], now: Instant) {
         for sim in answered.iter().flatten() {
             self.records.push(Record {
                 id: sim_id(sim),
@@ -677,7 +688,7 @@ impl<'a> Model<'a> {
 
     /// After the other team created `created` (its answered `simulation`): `operation` on it
     /// with the run's key finds nothing, the other team reads it back unchanged and deletes it.
-    pub fn foreign_checks(&self, operation: Operation, created: &Value) -> Vec<Step> {
+    pub(crate) fn foreign_checks(&self, operation: Operation, created: &Value) -> Vec<Step> {
         let api = &self.spec.api;
         let id = sim_id(created);
         let request = match operation {
@@ -705,7 +716,7 @@ impl<'a> Model<'a> {
     /// The run's cleanup holds only the run's key: a second record the other team's create
     /// made when its answer was lost and it was retried is found by this list, by its unique
     /// `logical_id`, and deleted with the other team's key ([`Model::foreign_delete`]).
-    pub fn foreign_leftovers(&self, created: &Value) -> Step {
+    pub(crate) fn foreign_leftovers(&self, created: &Value) -> Step {
         let api = &self.spec.api;
         let filter = ListFilter {
             logical_id: Some(format!("{}-foreign", self.tag)),
@@ -721,7 +732,7 @@ impl<'a> Model<'a> {
     }
 
     /// The other team's delete of a leftover [`Model::foreign_leftovers`] listed.
-    pub fn foreign_delete(&self, listed: &Value) -> Step {
+    pub(crate) fn foreign_delete(&self, listed: &Value) -> Step {
         let mut delete = self.spec.api.delete(&sim_id(listed));
         delete.auth = Auth::OtherTeam;
         step(delete, Expect::Success, &[])
@@ -984,7 +995,7 @@ mod tests {
 
     use super::super::command::AT_LIMIT;
     use super::*;
-    use crate::exchange::Body;
+    use crate::request::Body;
     use crate::values::Accepted;
 
     const TAG: &str = "ct0-nonce00001";
@@ -1004,7 +1015,7 @@ mod tests {
     }
 
     fn status(spec: &Spec, n: usize) -> String {
-        crate::scenario::listing::statuses(spec)[n].clone()
+        crate::scenario::list_filters::statuses(spec)[n].clone()
     }
 
     /// A create of `word` as logical_id and `x` as description, the rest the spec's defaults.

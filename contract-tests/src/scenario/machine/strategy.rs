@@ -26,7 +26,8 @@ const HUGE_PAGES: [&str; 2] = ["184467440737095517", "100000000000000000000000"]
 pub(in crate::scenario) fn arb_machine(spec: &Spec) -> impl Strategy<Value = Scenario> + use<> {
     // Names that only keep the sequence apart from others: shrinking them would spend the
     // shrink budget on nothing, so the commands shrink and these do not.
-    let workflow_id = arb_hex_id(crate::scenario::listing::workflow_id_bounds(spec)).no_shrink();
+    let workflow_id =
+        arb_hex_id(crate::scenario::list_filters::workflow_id_bounds(spec)).no_shrink();
     (
         // Every command but a pause sends a request (even with no record to act on): a
         // sequence of pauses alone asserts nothing, and would count as a judged case.
@@ -51,7 +52,7 @@ pub(in crate::scenario) fn arb_machine(spec: &Spec) -> impl Strategy<Value = Sce
 
 /// Creates weigh most, so later commands have records to act on.
 fn arb_command(spec: &Spec) -> BoxedStrategy<Command> {
-    let statuses = crate::scenario::listing::statuses(spec);
+    let statuses = crate::scenario::list_filters::statuses(spec);
     prop_oneof![
         6 => arb_create(spec).prop_map(|c| Command::Create(Box::new(c))),
         1 => prop_oneof![
@@ -119,7 +120,7 @@ fn arb_text_choice(words: &'static [&'static str], same_as: bool) -> BoxedStrate
 /// A valid create: the body's other fields canonical or lax, sometimes one unspecified value,
 /// sometimes every number 0 and every boolean false.
 fn arb_create(spec: &Spec) -> BoxedStrategy<CreatePlan> {
-    let statuses = crate::scenario::listing::statuses(spec);
+    let statuses = crate::scenario::list_filters::statuses(spec);
     let probe_fields: Vec<BoxedStrategy<(String, Value)>> = spec
         .create_body
         .fields
@@ -251,7 +252,7 @@ fn arb_paging(spec: &Spec) -> BoxedStrategy<Paging> {
 
 /// A list query: filters drawn independently, so they combine (`list.and`).
 fn arb_query(spec: &Spec) -> BoxedStrategy<QueryPlan> {
-    let statuses = crate::scenario::listing::statuses(spec);
+    let statuses = crate::scenario::list_filters::statuses(spec);
     (
         proptest::option::weighted(0.5, (arb_record(), arb_variant())),
         proptest::option::weighted(

@@ -7,12 +7,12 @@ use serde_json::{Value, json};
 
 use super::{Exec, Scenario, arb_nonce, sim_id};
 use crate::coverage;
-use crate::exchange::{Auth, Expect};
 use crate::listing::{
     self, COUNTER_WORKFLOW_FIELD, ListExpectation, ListFilter, SELECTED_WORKFLOW_FIELD,
     sort_newest_first,
 };
 use crate::pointer;
+use crate::request::{Auth, Expect};
 use crate::spec::{Kind, Spec};
 use crate::values::arb_hex_id;
 

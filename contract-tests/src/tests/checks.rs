@@ -2,13 +2,14 @@
 
 use std::path::Path;
 
-use contract_tests::Spec;
-use contract_tests::checks::{self, CHECKS};
-use contract_tests::exchange::{
-    Applied, Case, Exchange, Expect, Identity, Locus, Response, RunState, Verdict,
-};
-use contract_tests::hazard::{self, Hazard};
-use contract_tests::rules::{Rule, RuleSet};
+use crate::Spec;
+use crate::checks::{self, CHECKS};
+use crate::hazard::{self, Hazard};
+use crate::request::{Case, Expect, Locus};
+use crate::response::Response;
+use crate::rules::{Rule, RuleSet};
+use crate::run_state::{Identity, RunState};
+use crate::verdict::{Applied, Exchange, Verdict};
 use serde_json::{Value, json};
 
 fn spec() -> Spec {
@@ -270,7 +271,7 @@ fn deep_nesting_handled() {
 fn the_stock_fastapi_baseline_names_only_hazard_checks() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../oracle/stock-fastapi.toml");
     let text = std::fs::read_to_string(&path).unwrap();
-    let baseline = contract_tests::baseline::Baseline::parse(&text).unwrap();
+    let baseline = crate::baseline::Baseline::parse(&text).unwrap();
     assert!(!baseline.entries.is_empty());
     let mut named = Vec::new();
     for entry in &baseline.entries {
@@ -931,7 +932,7 @@ fn update_semantics() {
 
 #[test]
 fn list_conformance() {
-    use contract_tests::listing::{ListExpectation, ListFilter};
+    use crate::listing::{ListExpectation, ListFilter};
     let sim = |id: &str, at: &str, status: &str| {
         let mut s = good_simulation()["simulation"].clone();
         s["_id"] = json!(id);
@@ -1226,7 +1227,7 @@ fn a_check_asserts_only_what_it_compared() {
 /// A list page that is not judged exactly and shows nothing compared nothing.
 #[test]
 fn a_page_that_shows_nothing_and_is_not_exact_asserts_nothing() {
-    use contract_tests::listing::{ListExpectation, ListFilter};
+    use crate::listing::{ListExpectation, ListFilter};
     let case = Case {
         request: spec().api.list("size=5"),
         expect: Expect::Listed(ListExpectation {

@@ -1,4 +1,4 @@
-//! The response oracle: one JSON Schema 2020-12 validator per documented (operation, status), compiled once from the spec with formats on.
+//! The response validator: one JSON Schema 2020-12 validator per documented (operation, status), compiled once from the spec with formats on. (Not the FastAPI oracle of `oracle/`, which is a server.)
 
 use std::collections::BTreeMap;
 
@@ -9,20 +9,20 @@ use crate::error::RunError;
 use crate::pointer;
 
 /// One compiled response validator per (operation, status).
-pub struct Oracle {
+pub struct ResponseSchemas {
     validators: BTreeMap<(Operation, u16), (String, jsonschema::Validator)>,
 }
 
-impl std::fmt::Debug for Oracle {
+impl std::fmt::Debug for ResponseSchemas {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Oracle")
+        f.debug_struct("ResponseSchemas")
             .field("responses", &self.validators.keys().collect::<Vec<_>>())
             .finish()
     }
 }
 
-impl Oracle {
-    pub(super) fn compile(document: &Value, api: &Api) -> Result<Oracle, RunError> {
+impl ResponseSchemas {
+    pub(super) fn compile(document: &Value, api: &Api) -> Result<ResponseSchemas, RunError> {
         let mut validators = BTreeMap::new();
         for op in Operation::ALL {
             let route = api.route(op);
@@ -61,7 +61,7 @@ impl Oracle {
                 validators.insert((op, code), (response_schema_name(schema), validator));
             }
         }
-        Ok(Oracle { validators })
+        Ok(ResponseSchemas { validators })
     }
 
     /// The schema violations of a response body, or `None` when the status is not documented.
@@ -84,12 +84,12 @@ impl Oracle {
         )
     }
 
-    pub fn schema_name(&self, op: Operation, status: u16) -> Option<&str> {
+    pub(crate) fn schema_name(&self, op: Operation, status: u16) -> Option<&str> {
         self.validators.get(&(op, status)).map(|(n, _)| n.as_str())
     }
 
     /// The response statuses the spec documents for an operation.
-    pub fn documented_statuses(&self, op: Operation) -> Vec<u16> {
+    pub(crate) fn documented_statuses(&self, op: Operation) -> Vec<u16> {
         self.validators
             .keys()
             .filter(|(o, _)| *o == op)

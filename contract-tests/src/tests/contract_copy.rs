@@ -12,7 +12,7 @@ fn the_embedded_contract_is_the_shared_one() {
         )
     });
     assert!(
-        text == contract_tests::rules::CONTRACT,
+        text == crate::rules::CONTRACT,
         "contract-tests/CONTRACT.md differs from {}: copy it over (cp {} contract-tests/CONTRACT.md) and review what changed",
         shared.display(),
         shared.display()

@@ -4,12 +4,13 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use contract_tests::Spec;
-use contract_tests::checks;
-use contract_tests::exchange::{
-    Applied, Case, Exchange, Expect, Identity, Response, RunState, Verdict,
-};
-use contract_tests::scenario::{Mix, Scenario, arb_scenario};
+use crate::Spec;
+use crate::checks;
+use crate::request::{Case, Expect};
+use crate::response::Response;
+use crate::run_state::{Identity, RunState};
+use crate::scenario::{Mix, Scenario, arb_scenario};
+use crate::verdict::{Applied, Exchange, Verdict};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 use serde_json::{Value, json};
