@@ -2,8 +2,9 @@
 //!
 //! A check looks at one exchange (a request, what the contract expects of it, and the response)
 //! and either passes, does not apply, or reports a mismatch as "expected … / received …".
-//! Defaults and echo are judged on the raw JSON: the generated types fill defaults in and would
-//! hide a server that leaves fields out.
+//! Defaults and echo are judged on the raw JSON: decoded into the generated types, a field left
+//! out and a null one both read `None` and unknown keys are dropped, which would hide a server
+//! that leaves fields out or echoes keys back.
 
 use serde_json::{Value, json};
 
