@@ -1105,7 +1105,11 @@ mod tests {
             let (mut ta, mut tb) = (a.new_tree(&mut ra).unwrap(), b.new_tree(&mut rb).unwrap());
             assert_eq!(ta.current(), tb.current(), "seed {seed}");
             // The runners go on drawing the same stream after the union.
-            assert_eq!(ra.rng().random::<u64>(), rb.rng().random::<u64>(), "seed {seed}");
+            assert_eq!(
+                ra.rng().random::<u64>(),
+                rb.rng().random::<u64>(),
+                "seed {seed}"
+            );
             for step in 0..200 {
                 let (sa, sb) = (ta.simplify(), tb.simplify());
                 assert_eq!(sa, sb, "seed {seed} step {step}");
