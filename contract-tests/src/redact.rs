@@ -123,6 +123,9 @@ impl Secrets {
     /// The bytes redacted, or `None` when no secret shows in them. Each secret in turn, over
     /// what the previous ones left.
     fn redacted_bytes(&self, bytes: &[u8]) -> Option<Vec<u8>> {
+        if !self.shows_any(bytes) {
+            return None;
+        }
         let mut out: Option<Vec<u8>> = None;
         for (secret, placeholder) in &self.entries {
             let current = out.as_deref().unwrap_or(bytes);
@@ -133,6 +136,53 @@ impl Secrets {
             }
         }
         out
+    }
+
+    /// Whether any secret shows in `bytes`: one walk for all of them, visiting the positions
+    /// each secret's own walk ([`next_encoded`]) visits while it has found nothing, so it is
+    /// true exactly when one of those walks finds a span. Most text shows none, and is then
+    /// walked once instead of once per secret.
+    fn shows_any(&self, bytes: &[u8]) -> bool {
+        // Bytes a span may start with: an encoding's first byte, a secret's first letter in
+        // either case, and `$`, where a placeholder may stand.
+        let mut starts = [false; 256];
+        for b in [b'\\', b'&', b'%', b'+', b'$'] {
+            starts[usize::from(b)] = true;
+        }
+        for (secret, _) in &self.entries {
+            if let Some(&first) = secret.as_bytes().first() {
+                starts[usize::from(first.to_ascii_lowercase())] = true;
+                starts[usize::from(first.to_ascii_uppercase())] = true;
+            }
+        }
+        let mut i = 0;
+        while i < bytes.len() {
+            if !starts[usize::from(bytes[i])] {
+                i += 1;
+                continue;
+            }
+            if bytes[i] == b'$'
+                && let Some(placeholder) = PLACEHOLDERS
+                    .iter()
+                    .find(|p| bytes[i..].starts_with(p.as_bytes()))
+            {
+                i += placeholder.len();
+                continue;
+            }
+            let encoded = matches!(bytes[i], b'\\' | b'&' | b'%' | b'+');
+            for (secret, _) in &self.entries {
+                let secret = secret.as_bytes();
+                let could_start = encoded
+                    || secret
+                        .first()
+                        .is_some_and(|first| bytes[i].eq_ignore_ascii_case(first));
+                if could_start && find_encoded(bytes, i, secret).is_some() {
+                    return true;
+                }
+            }
+            i += 1;
+        }
+        false
     }
 
     /// Every string and key of a JSON value redacted; true when anything changed. This catches
@@ -479,6 +529,51 @@ pub fn cut(text: &str, max_chars: usize) -> (String, bool) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn one_walk_finds_a_secret_exactly_when_that_secrets_own_walk_does() {
+        // The run key's prefix, `team_token`, is spelled inside a placeholder: a walk steps over it.
+        let secrets = Secrets::new("team_tokenx", Some("Other+Team&Key"));
+        let fragments = [
+            "x",
+            "t",
+            "$",
+            "$CONTRACT_TOKEN",
+            "$CONTRACT_OTHER_TEAM_TOKEN",
+            "team_tokenx",
+            "TEAM_TOKEN",
+            r"\u0074eam_tokenx",
+            "%74eam_token",
+            "&#116;eam_tokenx",
+            "other+team&amp;key",
+            "Other%2BTeam%26Key",
+            r"\\",
+            "+",
+            "%",
+        ];
+        let mut shown = 0;
+        for a in fragments {
+            for b in fragments {
+                for c in fragments {
+                    let text = format!("{a}{b}{c}");
+                    let each = secrets.entries.iter().any(|(secret, _)| {
+                        next_encoded(text.as_bytes(), 0, secret.as_bytes()).is_some()
+                    });
+                    assert_eq!(secrets.shows_any(text.as_bytes()), each, "{text}");
+                    // A text that shows nothing comes back as it is.
+                    if !each {
+                        assert_eq!(secrets.redact(&text), text);
+                    }
+                    shown += usize::from(each);
+                }
+            }
+        }
+        // Both outcomes were tried, many times each.
+        assert!(
+            shown > 500 && shown < fragments.len().pow(3) - 500,
+            "{shown}"
+        );
+    }
 
     #[test]
     fn both_keys_are_replaced_longest_first() {
