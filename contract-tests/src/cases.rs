@@ -365,7 +365,7 @@ pub fn arb_create_hazard(spec: &Spec) -> impl Strategy<Value = Case> + use<> {
                 .boxed(),
         );
     }
-    proptest::strategy::Union::new(arms)
+    crate::values::union(arms)
 }
 
 #[cfg(test)]

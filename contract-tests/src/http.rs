@@ -508,7 +508,7 @@ impl Target {
         www_authenticate: Option<String>,
         allow: Option<String>,
     ) -> Response {
-        let mut out = Response::new(status, content_type, self.secrets.redact_bytes(&body));
+        let mut out = Response::new(status, content_type, self.secrets.redact_vec(body));
         if let Some(json) = &mut out.json
             && self.secrets.redact_json(json)
         {

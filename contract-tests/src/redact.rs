@@ -95,36 +95,108 @@ impl Secrets {
     /// `text` with every secret replaced by its placeholder, in any of the encodings
     /// [`find_encoded`] reads.
     pub fn redact(&self, text: &str) -> String {
-        if self.entries.is_empty() {
-            return text.to_owned();
-        }
-        match String::from_utf8(self.redact_bytes(text.as_bytes())) {
+        self.redacted(text).unwrap_or_else(|| text.to_owned())
+    }
+
+    /// [`Secrets::redact`], or `None` when `text` shows no secret (nothing to copy).
+    fn redacted(&self, text: &str) -> Option<String> {
+        let bytes = self.redacted_bytes(text.as_bytes())?;
+        Some(match String::from_utf8(bytes) {
             Ok(out) => out,
             // Unreachable for UTF-8 input (a match starts and ends on character boundaries),
             // kept total rather than trusted.
             Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        }
+        })
     }
 
     /// Bytes with every secret replaced; bytes that are not UTF-8 are searched as bytes.
     pub fn redact_bytes(&self, bytes: &[u8]) -> Vec<u8> {
-        let mut out = bytes.to_vec();
+        self.redacted_bytes(bytes).unwrap_or_else(|| bytes.to_vec())
+    }
+
+    /// [`Secrets::redact_bytes`] taking the bytes: when they show no secret they come back
+    /// as they are, without a copy (a response body on arrival, which almost never does).
+    pub fn redact_vec(&self, bytes: Vec<u8>) -> Vec<u8> {
+        self.redacted_bytes(&bytes).unwrap_or(bytes)
+    }
+
+    /// The bytes redacted, or `None` when no secret shows in them. Each secret in turn, over
+    /// what the previous ones left.
+    fn redacted_bytes(&self, bytes: &[u8]) -> Option<Vec<u8>> {
+        if !self.shows_any(bytes) {
+            return None;
+        }
+        let mut out: Option<Vec<u8>> = None;
         for (secret, placeholder) in &self.entries {
-            out = replace_encoded(&out, secret.as_bytes(), placeholder.as_bytes());
+            let current = out.as_deref().unwrap_or(bytes);
+            if let Some(replaced) =
+                replace_encoded(current, secret.as_bytes(), placeholder.as_bytes())
+            {
+                out = Some(replaced);
+            }
         }
         out
+    }
+
+    /// Whether any secret shows in `bytes`: one walk for all of them, visiting the positions
+    /// each secret's own walk ([`next_encoded`]) visits while it has found nothing, so it is
+    /// true exactly when one of those walks finds a span. Most text shows none, and is then
+    /// walked once instead of once per secret.
+    fn shows_any(&self, bytes: &[u8]) -> bool {
+        // Bytes a span may start with: an encoding's first byte, a secret's first letter in
+        // either case, and `$`, where a placeholder may stand.
+        let mut starts = [false; 256];
+        for b in [b'\\', b'&', b'%', b'+', b'$'] {
+            starts[usize::from(b)] = true;
+        }
+        for (secret, _) in &self.entries {
+            if let Some(&first) = secret.as_bytes().first() {
+                starts[usize::from(first.to_ascii_lowercase())] = true;
+                starts[usize::from(first.to_ascii_uppercase())] = true;
+            }
+        }
+        let mut i = 0;
+        while i < bytes.len() {
+            if !starts[usize::from(bytes[i])] {
+                i += 1;
+                continue;
+            }
+            if bytes[i] == b'$'
+                && let Some(placeholder) = PLACEHOLDERS
+                    .iter()
+                    .find(|p| bytes[i..].starts_with(p.as_bytes()))
+            {
+                i += placeholder.len();
+                continue;
+            }
+            let encoded = matches!(bytes[i], b'\\' | b'&' | b'%' | b'+');
+            for (secret, _) in &self.entries {
+                let secret = secret.as_bytes();
+                let could_start = encoded
+                    || secret
+                        .first()
+                        .is_some_and(|first| bytes[i].eq_ignore_ascii_case(first));
+                if could_start && find_encoded(bytes, i, secret).is_some() {
+                    return true;
+                }
+            }
+            i += 1;
+        }
+        false
     }
 
     /// Every string and key of a JSON value redacted; true when anything changed. This catches
     /// keys a server wrote with `\u` escapes, which only show once the JSON is parsed.
     pub fn redact_json(&self, value: &mut Value) -> bool {
         match value {
-            Value::String(s) => {
-                let redacted = self.redact(s);
-                let changed = redacted != *s;
-                *s = redacted;
-                changed
-            }
+            Value::String(s) => match self.redacted(s) {
+                Some(redacted) => {
+                    let changed = redacted != *s;
+                    *s = redacted;
+                    changed
+                }
+                None => false,
+            },
             Value::Array(items) => {
                 // Every item is visited: `any` would stop at the first change.
                 let mut changed = false;
@@ -135,7 +207,10 @@ impl Secrets {
             }
             Value::Object(map) => {
                 let mut changed = false;
-                if map.keys().any(|k| self.redact(k) != *k) {
+                if map
+                    .keys()
+                    .any(|k| self.redacted(k).is_some_and(|r| r != *k))
+                {
                     let entries = std::mem::take(map);
                     *map = entries
                         .into_iter()
@@ -153,13 +228,30 @@ impl Secrets {
     }
 }
 
-/// `haystack` with every span that decodes to `needle` replaced by `with`.
-fn replace_encoded(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
-    let Some(&first) = needle.first() else {
-        return haystack.to_vec();
-    };
+/// `haystack` with every span that decodes to `needle` replaced by `with`, or `None` when no
+/// span does (the haystack as it is: a placeholder already written stays whole either way).
+fn replace_encoded(haystack: &[u8], needle: &[u8], with: &[u8]) -> Option<Vec<u8>> {
+    let (mut start, mut end) = next_encoded(haystack, 0, needle)?;
     let mut out = Vec::with_capacity(haystack.len());
-    let mut i = 0;
+    let mut copied = 0;
+    loop {
+        out.extend_from_slice(&haystack[copied..start]);
+        out.extend_from_slice(with);
+        copied = end;
+        match next_encoded(haystack, end, needle) {
+            Some(found) => (start, end) = found,
+            None => break,
+        }
+    }
+    out.extend_from_slice(&haystack[copied..]);
+    Some(out)
+}
+
+/// The first span from `from` on that decodes to `needle` (its start and end), scanning as a
+/// replacement does: a placeholder already written is stepped over whole.
+fn next_encoded(haystack: &[u8], from: usize, needle: &[u8]) -> Option<(usize, usize)> {
+    let &first = needle.first()?;
+    let mut i = from;
     while i < haystack.len() {
         // A placeholder already written stays whole, though a secret compared in any case
         // (`token`) may be spelled inside it: redacting twice changes nothing.
@@ -168,24 +260,17 @@ fn replace_encoded(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
                 .iter()
                 .find(|p| haystack[i..].starts_with(p.as_bytes()))
         {
-            out.extend_from_slice(placeholder.as_bytes());
             i += placeholder.len();
             continue;
         }
         let could_start = matches!(haystack[i], b'\\' | b'&' | b'%' | b'+')
             || haystack[i].eq_ignore_ascii_case(&first);
-        if let Some(end) = could_start
-            .then(|| find_encoded(haystack, i, needle))
-            .flatten()
-        {
-            out.extend_from_slice(with);
-            i = end;
-        } else {
-            out.push(haystack[i]);
-            i += 1;
+        if could_start && let Some(end) = find_encoded(haystack, i, needle) {
+            return Some((i, end));
         }
+        i += 1;
     }
-    out
+    None
 }
 
 /// Where a span of `text` starting at `start` that decodes to `needle`, ASCII letters in any
@@ -444,6 +529,51 @@ pub fn cut(text: &str, max_chars: usize) -> (String, bool) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn one_walk_finds_a_secret_exactly_when_that_secrets_own_walk_does() {
+        // The run key's prefix, `team_token`, is spelled inside a placeholder: a walk steps over it.
+        let secrets = Secrets::new("team_tokenx", Some("Other+Team&Key"));
+        let fragments = [
+            "x",
+            "t",
+            "$",
+            "$CONTRACT_TOKEN",
+            "$CONTRACT_OTHER_TEAM_TOKEN",
+            "team_tokenx",
+            "TEAM_TOKEN",
+            r"\u0074eam_tokenx",
+            "%74eam_token",
+            "&#116;eam_tokenx",
+            "other+team&amp;key",
+            "Other%2BTeam%26Key",
+            r"\\",
+            "+",
+            "%",
+        ];
+        let mut shown = 0;
+        for a in fragments {
+            for b in fragments {
+                for c in fragments {
+                    let text = format!("{a}{b}{c}");
+                    let each = secrets.entries.iter().any(|(secret, _)| {
+                        next_encoded(text.as_bytes(), 0, secret.as_bytes()).is_some()
+                    });
+                    assert_eq!(secrets.shows_any(text.as_bytes()), each, "{text}");
+                    // A text that shows nothing comes back as it is.
+                    if !each {
+                        assert_eq!(secrets.redact(&text), text);
+                    }
+                    shown += usize::from(each);
+                }
+            }
+        }
+        // Both outcomes were tried, many times each.
+        assert!(
+            shown > 500 && shown < fragments.len().pow(3) - 500,
+            "{shown}"
+        );
+    }
 
     #[test]
     fn both_keys_are_replaced_longest_first() {

@@ -244,6 +244,169 @@ where
     }
 }
 
+/// proptest's `Union::new_weighted`, drawing the same values from the same RNG and shrinking
+/// the same way (the current arm first, then the arms before it), without its cost on every
+/// draw: an arm before the one picked keeps only the RNG proptest would have cloned a runner
+/// for, and the arms sit in a vector sized once. proptest's grows on every draw, and its
+/// elements each hold a runner (several hundred bytes): one of these per field of every body
+/// was the largest allocation of a create case.
+pub fn weighted_union<T: std::fmt::Debug + 'static>(
+    options: Vec<(u32, BoxedStrategy<T>)>,
+) -> Weighted<T> {
+    let sum = options.iter().map(|(w, _)| u64::from(*w)).sum();
+    Weighted {
+        options: options.into(),
+        sum,
+    }
+}
+
+/// [`weighted_union`] with every arm weighing 1, as `Union::new`.
+pub fn union<T: std::fmt::Debug + 'static>(options: Vec<BoxedStrategy<T>>) -> Weighted<T> {
+    weighted_union(options.into_iter().map(|s| (1, s)).collect())
+}
+
+/// [`weighted_union`]'s strategy.
+#[derive(Debug, Clone)]
+pub struct Weighted<T> {
+    options: std::sync::Arc<[(u32, BoxedStrategy<T>)]>,
+    sum: u64,
+}
+
+impl<T: std::fmt::Debug + 'static> Strategy for Weighted<T> {
+    type Tree = WeightedTree<T>;
+    type Value = T;
+
+    fn new_tree(&self, runner: &mut TestRunner) -> NewTree<Self> {
+        // proptest's pick: `sample_uniform(0, sum)`, which its `Range<u64>` strategy draws too.
+        let drawn = (0..self.sum).new_tree(runner)?.current();
+        let pick = self
+            .options
+            .iter()
+            .scan(0u64, |total, (w, _)| {
+                *total += u64::from(*w);
+                Some(*total)
+            })
+            .filter(|&total| total <= drawn)
+            .count();
+        let mut arms = Vec::with_capacity(pick + 1);
+        // Each earlier arm takes the RNG proptest's lazy arm takes (`partial_clone`), in order,
+        // before the picked arm draws.
+        for _ in 0..pick {
+            arms.push(Arm::Lazy(runner.new_rng()));
+        }
+        arms.push(Arm::Ready(self.options[pick].1.new_tree(runner)?));
+        Ok(WeightedTree {
+            options: self.options.clone(),
+            config: (pick > 0).then(|| std::sync::Arc::new(runner.config().clone())),
+            arms,
+            pick,
+            min_pick: 0,
+            prev_pick: None,
+        })
+    }
+}
+
+/// One arm of a [`WeightedTree`]: drawn only when shrinking reaches it. The RNG is kept
+/// inline: boxing it would cost an allocation per arm on every draw, which is what this saves.
+#[allow(clippy::large_enum_variant)]
+enum Arm<T> {
+    Lazy(TestRng),
+    Ready(Box<dyn ValueTree<Value = T>>),
+    Failed,
+}
+
+/// [`Weighted`]'s value tree: proptest's `UnionValueTree`, step for step.
+pub struct WeightedTree<T> {
+    options: std::sync::Arc<[(u32, BoxedStrategy<T>)]>,
+    /// The runner's configuration, for the arms drawn while shrinking.
+    config: Option<std::sync::Arc<proptest::test_runner::Config>>,
+    arms: Vec<Arm<T>>,
+    pick: usize,
+    min_pick: usize,
+    prev_pick: Option<usize>,
+}
+
+impl<T> std::fmt::Debug for WeightedTree<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WeightedTree")
+            .field("pick", &self.pick)
+            .field("min_pick", &self.min_pick)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: std::fmt::Debug> WeightedTree<T> {
+    fn ready(&mut self, at: usize) -> &mut Box<dyn ValueTree<Value = T>> {
+        match &mut self.arms[at] {
+            Arm::Ready(tree) => tree,
+            Arm::Lazy(_) | Arm::Failed => unreachable!("the pick is always drawn"),
+        }
+    }
+
+    /// Draws arm `at` if it was left for later; whether it is drawn now.
+    fn draw(&mut self, at: usize) -> bool {
+        if let Arm::Lazy(_) = self.arms[at] {
+            let Arm::Lazy(rng) = std::mem::replace(&mut self.arms[at], Arm::Failed) else {
+                unreachable!("matched above")
+            };
+            let config = self
+                .config
+                .as_deref()
+                .cloned()
+                .expect("kept whenever an arm is lazy");
+            let mut runner = TestRunner::new_with_rng(config, rng);
+            if let Ok(tree) = self.options[at].1.new_tree(&mut runner) {
+                self.arms[at] = Arm::Ready(tree);
+            }
+        }
+        matches!(self.arms[at], Arm::Ready(_))
+    }
+}
+
+impl<T: std::fmt::Debug> ValueTree for WeightedTree<T> {
+    type Value = T;
+
+    fn current(&self) -> T {
+        match &self.arms[self.pick] {
+            Arm::Ready(tree) => tree.current(),
+            Arm::Lazy(_) | Arm::Failed => unreachable!("the pick is always drawn"),
+        }
+    }
+
+    fn simplify(&mut self) -> bool {
+        let pick = self.pick;
+        if self.ready(pick).simplify() {
+            self.prev_pick = None;
+            return true;
+        }
+        if self.pick == self.min_pick {
+            return false;
+        }
+        self.prev_pick = Some(self.pick);
+        let mut next = self.pick;
+        while next > self.min_pick {
+            next -= 1;
+            if self.draw(next) {
+                self.pick = next;
+                return true;
+            }
+        }
+        false
+    }
+
+    fn complicate(&mut self) -> bool {
+        if let Some(pick) = self.prev_pick {
+            self.pick = pick;
+            self.min_pick = pick;
+            self.prev_pick = None;
+            true
+        } else {
+            let pick = self.pick;
+            self.ready(pick).complicate()
+        }
+    }
+}
+
 /// The edges of the signed 64-bit range and the values around zero.
 const EDGE_INTS: [i64; 7] = [i64::MIN, i64::MAX, 0, -1, 1, i64::MIN + 1, i64::MAX - 1];
 
@@ -821,7 +984,7 @@ fn arb_accepted_field(field: &FieldModel) -> BoxedStrategy<FieldDraw> {
     if let Some(lax) = arb_lax(&field.kind) {
         options.push((2, lax.prop_map(|a| (Some(a.sent), a.stored)).boxed()));
     }
-    proptest::strategy::Union::new_weighted(options).boxed()
+    weighted_union(options).boxed()
 }
 
 /// A field name as another naming convention writes it: camelCase, PascalCase, kebab-case,
@@ -883,7 +1046,7 @@ fn arb_unknown_keys(model: &ObjectModel) -> BoxedStrategy<Vec<(String, Value)>> 
     let key = if aliases.is_empty() {
         made_up
     } else {
-        prop_oneof![1 => made_up, 1 => proptest::strategy::Union::new(aliases)].boxed()
+        prop_oneof![1 => made_up, 1 => union(aliases)].boxed()
     };
     proptest::collection::vec(key, 0..2).boxed()
 }
@@ -923,6 +1086,79 @@ mod tests {
         (0..n)
             .map(|_| s.new_tree(&mut runner).unwrap().current())
             .collect()
+    }
+
+    /// Draws from `a` and `b` with the same seeds and shrinks both the same way (keeping a
+    /// simplification when `keep` says so); returns whether every step agreed.
+    fn same_draws_and_shrinks<T: std::fmt::Debug + PartialEq>(
+        a: &impl Strategy<Value = T>,
+        b: &impl Strategy<Value = T>,
+        keep: impl Fn(&T) -> bool,
+    ) {
+        use proptest::test_runner::{Config, RngAlgorithm};
+        for seed in 0..=255u8 {
+            let runner = || {
+                TestRunner::new_with_rng(
+                    Config::default(),
+                    TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]),
+                )
+            };
+            let (mut ra, mut rb) = (runner(), runner());
+            let (mut ta, mut tb) = (a.new_tree(&mut ra).unwrap(), b.new_tree(&mut rb).unwrap());
+            assert_eq!(ta.current(), tb.current(), "seed {seed}");
+            // The runners go on drawing the same stream after the union.
+            assert_eq!(
+                ra.rng().random::<u64>(),
+                rb.rng().random::<u64>(),
+                "seed {seed}"
+            );
+            for step in 0..200 {
+                let (sa, sb) = (ta.simplify(), tb.simplify());
+                assert_eq!(sa, sb, "seed {seed} step {step}");
+                if !sa {
+                    break;
+                }
+                assert_eq!(ta.current(), tb.current(), "seed {seed} step {step}");
+                if !keep(&ta.current()) {
+                    assert_eq!(ta.complicate(), tb.complicate(), "seed {seed} step {step}");
+                    assert_eq!(ta.current(), tb.current(), "seed {seed} step {step}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_union_draws_and_shrinks_as_proptests_union() {
+        let arms = || -> Vec<(u32, BoxedStrategy<String>)> {
+            vec![
+                (2, Just("plain".to_owned()).boxed()),
+                (4, arb_text(0, 8).boxed()),
+                (1, arb_int().prop_map(|n| n.to_string()).boxed()),
+                (
+                    3,
+                    (arb_text(1, 3), 0..50u32)
+                        .prop_map(|(t, n)| format!("{t}{n}"))
+                        .boxed(),
+                ),
+            ]
+        };
+        // Shrinking stops wherever the value stops being long: both trees walk back the same.
+        same_draws_and_shrinks(
+            &weighted_union(arms()),
+            &proptest::strategy::Union::new_weighted(arms()),
+            |v: &String| v.chars().count() > 2,
+        );
+        let nested = || {
+            vec![
+                union(arms().into_iter().map(|(_, s)| s).collect()).boxed(),
+                Just("x".to_owned()).boxed(),
+            ]
+        };
+        same_draws_and_shrinks(
+            &(union(nested()), 0..10u8),
+            &(proptest::strategy::Union::new(nested()), 0..10u8),
+            |(v, n): &(String, u8)| v.len() % 2 == 0 || *n > 3,
+        );
     }
 
     #[test]

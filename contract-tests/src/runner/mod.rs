@@ -296,7 +296,8 @@ fn judge(
         };
     }
     let mut failures = Vec::new();
-    let mut outcomes = Vec::new();
+    // Every check's outcome on every response: sized once rather than grown check by check.
+    let mut outcomes = Vec::with_capacity(observations.len() * checks.len());
     let mut exercises = Vec::new();
     for (i, observation) in observations.iter().enumerate() {
         let operation = observation.case.request.operation;
@@ -805,7 +806,7 @@ impl Run {
                 return None;
             }
             let sent = std::time::Instant::now();
-            let observations = scenario.execute(&spec, &target, &pacer, &state).await;
+            let observations = scenario.execute_owned(&spec, &target, &pacer, &state).await;
             let judging = std::time::Instant::now();
             let judged = judge(&spec, &state, &checks, observations);
             Some((seed, judged, generation, judging - sent, judging.elapsed()))

@@ -78,15 +78,7 @@ impl Scenario {
         pacer: &Pacer,
         state: &RunState,
     ) -> Vec<Observation> {
-        let mut x = Exec {
-            spec,
-            target,
-            pacer,
-            state,
-            log: Vec::new(),
-            abandoned: false,
-            ambiguous_write: false,
-        };
+        let mut x = Exec::new(spec, target, pacer, state);
         match self {
             Scenario::Single(case) => single::run(&mut x, case).await,
             Scenario::Lifecycle(plan) => lifecycle::run(&mut x, plan).await,
@@ -98,6 +90,25 @@ impl Scenario {
             Scenario::Machine(plan) => machine::run(&mut x, plan).await,
         }
         x.log
+    }
+
+    /// [`Scenario::execute`] for a scenario the caller is done with (the runner's cases): a
+    /// single request goes out as it was drawn, not copied first.
+    pub async fn execute_owned(
+        self,
+        spec: &Spec,
+        target: &Target,
+        pacer: &Pacer,
+        state: &RunState,
+    ) -> Vec<Observation> {
+        match self {
+            Scenario::Single(case) => {
+                let mut x = Exec::new(spec, target, pacer, state);
+                single::run_owned(&mut x, case).await;
+                x.log
+            }
+            other => other.execute(spec, target, pacer, state).await,
+        }
     }
 }
 
@@ -153,7 +164,19 @@ struct Exec<'a> {
     ambiguous_write: bool,
 }
 
-impl Exec<'_> {
+impl<'a> Exec<'a> {
+    fn new(spec: &'a Spec, target: &'a Target, pacer: &'a Pacer, state: &'a RunState) -> Self {
+        Exec {
+            spec,
+            target,
+            pacer,
+            state,
+            log: Vec::new(),
+            abandoned: false,
+            ambiguous_write: false,
+        }
+    }
+
     /// Sends one request; returns the response JSON when the status was 2xx.
     async fn send(&mut self, request: Request, expect: Expect) -> Option<Value> {
         self.send_exercising(request, expect, &[]).await
@@ -168,6 +191,21 @@ impl Exec<'_> {
         expect: Expect,
         exercises: &[Exercise],
     ) -> Option<Value> {
+        self.send_wanting(request, expect, exercises, true).await
+    }
+
+    /// Sends one request whose answer the scenario does not read.
+    async fn send_unread(&mut self, request: Request, expect: Expect) {
+        self.send_wanting(request, expect, &[], false).await;
+    }
+
+    async fn send_wanting(
+        &mut self,
+        request: Request,
+        expect: Expect,
+        exercises: &[Exercise],
+        wanted: bool,
+    ) -> Option<Value> {
         if self.abandoned {
             return None;
         }
@@ -175,7 +213,7 @@ impl Exec<'_> {
         self.pacer.wait().await;
         let sent_at = chrono::Utc::now();
         let response = self.target.send(&request).await;
-        self.keep(request, expect, response, exercises, sent_at)
+        self.keep_answer(request, expect, response, exercises, sent_at, wanted)
     }
 
     /// Sends requests all at once, so that they are in flight together, each exercising
@@ -227,16 +265,28 @@ impl Exec<'_> {
     fn keep(
         &mut self,
         request: Request,
-        mut expect: Expect,
+        expect: Expect,
         response: Result<crate::response::Response, crate::http::TransportError>,
         exercises: &[Exercise],
         sent_at: chrono::DateTime<chrono::Utc>,
     ) -> Option<Value> {
+        self.keep_answer(request, expect, response, exercises, sent_at, true)
+    }
+
+    /// [`Exec::keep`]; the response JSON of a 2xx comes back (a copy) only when `wanted`, since
+    /// most callers never read it.
+    fn keep_answer(
+        &mut self,
+        request: Request,
+        mut expect: Expect,
+        response: Result<crate::response::Response, crate::http::TransportError>,
+        exercises: &[Exercise],
+        sent_at: chrono::DateTime<chrono::Utc>,
+        wanted: bool,
+    ) -> Option<Value> {
         self.note_unproven(&request, &response, sent_at);
-        let mut json = match &response {
-            Ok(r) if r.is_success() => r.json.clone(),
-            _ => None,
-        };
+        // The retried delete's 404 answers as the delete done, with an empty object.
+        let mut done_empty = false;
         match &response {
             Err(e) if e.kind.abandons() => self.abandoned = true,
             Ok(r) if r.ambiguous_for.is_some() => {
@@ -250,11 +300,15 @@ impl Exec<'_> {
                         statuses: vec![200, 404],
                         because: "a delete retried after a failure that may have reached the service",
                     };
-                    json = Some(json!({}));
+                    done_empty = true;
                 }
             }
             _ => {}
         }
+        let answer = match &response {
+            Ok(r) if r.is_success() => r.json.as_ref(),
+            _ => None,
+        };
         if request.operation == Operation::Delete
             && request.auth == Auth::Primary
             && matches!(&response, Ok(r) if r.is_success() || r.status == 404)
@@ -266,7 +320,7 @@ impl Exec<'_> {
                 .insert(request.path_and_query.clone());
         }
         if request.operation == Operation::Create
-            && let Some(simulation) = json.as_ref().map(|j| &j["simulation"])
+            && let Some(simulation) = answer.map(|j| &j["simulation"])
             && let Some(id) = simulation["_id"].as_str()
         {
             self.state
@@ -278,6 +332,13 @@ impl Exec<'_> {
                     created_at: simulation["created_at"].as_str().map(str::to_owned),
                 });
         }
+        let json = if !wanted {
+            None
+        } else if done_empty {
+            Some(json!({}))
+        } else {
+            answer.cloned()
+        };
         self.log.push(Observation {
             case: Case { request, expect },
             response,
