@@ -44,7 +44,7 @@ fn a_default_run_asserts_every_reachable_situation_but_the_known_gaps() {
         .unwrap_or_else(|| panic!("no coverage line in the summary: {stdout}"));
     let markdown = &run.files[0];
 
-    let rows = rows(&markdown);
+    let rows = rows(markdown);
     let listed: Vec<(&str, &str)> = rows
         .iter()
         .map(|(r, s, _)| (r.as_str(), s.as_str()))
