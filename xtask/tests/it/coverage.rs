@@ -1,7 +1,6 @@
 //! `cargo xtask contract --coverage FILE` on a default run against the embedded reference server: one row per situation of every rule, and every reachable situation asserted but the known gaps.
 
-use std::path::PathBuf;
-use std::process::Command;
+use crate::support;
 
 use contract_tests::coverage::RULES;
 
@@ -29,33 +28,23 @@ fn rows(markdown: &str) -> Vec<(String, String, Option<u64>)> {
 
 #[test]
 fn a_default_run_asserts_every_reachable_situation_but_the_known_gaps() {
-    let path: PathBuf =
-        std::env::temp_dir().join(format!("xtask-coverage-{}.md", std::process::id()));
-    // The default run: 2000 cases, every scenario; seed 1 so a failure replays.
-    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["contract", "--seed", "1", "--no-regressions", "--coverage"])
-        .arg(&path)
-        // The debug build the tests already have runs the same code: no release build in tests.
-        .env("XTASK_ALLOW_DEBUG", "1")
-        .env_remove("CONTRACT_TOKEN")
-        .env_remove("CONTRACT_OTHER_TEAM_TOKEN")
-        .output()
-        .expect("xtask runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    // The default run: 2000 cases, every scenario; seed 1 so a failure replays. Shared with
+    // the clean-run and cleanup-cost tests.
+    let run = support::runs::default_run();
+    let stdout = &run.stdout;
     assert_eq!(
-        out.status.code(),
+        run.code,
         Some(0),
         "stdout: {stdout}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+        run.stderr
     );
     let line = stdout
         .lines()
         .find(|l| l.starts_with("coverage: "))
         .unwrap_or_else(|| panic!("no coverage line in the summary: {stdout}"));
-    let markdown = std::fs::read_to_string(&path).expect("the coverage file");
-    std::fs::remove_file(&path).unwrap();
+    let markdown = &run.files[0];
 
-    let rows = rows(&markdown);
+    let rows = rows(markdown);
     let listed: Vec<(&str, &str)> = rows
         .iter()
         .map(|(r, s, _)| (r.as_str(), s.as_str()))

@@ -217,7 +217,7 @@ fn target(url: &str) -> Target {
 }
 
 #[test]
-fn the_reference_server_agrees_with_fastapi_on_everything_the_contract_specifies() {
+fn the_reference_server_agrees_with_fastapi_on_the_drawn_requests_the_contract_specifies() {
     interactly_simulations_client::install_crypto_provider();
     let oracle = oracle::start();
     let runtime = tokio::runtime::Builder::new_multi_thread()

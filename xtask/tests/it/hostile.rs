@@ -493,29 +493,49 @@ fn a_target_that_stalls_after_the_preflight_ends_the_run_within_max_time() {
     });
 }
 
-/// Runs `command` and reads the child's peak resident memory (VmHWM) until it exits.
-fn peak_memory_kib(mut command: Command, out_dir: &Path) -> (ExitStatus, u64, String) {
+/// Waits for a child and prints its peak resident memory in KiB (ru_maxrss of the child's own
+/// rusage, which the kernel fills in when the child exits) on stderr; exits as the child did.
+const PEAK_RSS: &str = "import os, subprocess, sys
+child = subprocess.Popen(sys.argv[1:], stderr=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+print(usage.ru_maxrss, file=sys.stderr)
+sys.exit(os.waitstatus_to_exitcode(status))
+";
+
+/// Runs `command` to its end and reads its peak resident memory (the kernel's high-water mark,
+/// reported once the child has exited: no sampling, so no growth in its last moments is missed).
+/// Rust's standard library does not return a child's rusage, and `wait4` is unsafe to call by
+/// hand, so python3 (which the oracle's tests need anyway) waits for the child.
+fn peak_memory_kib(command: Command, out_dir: &Path) -> (ExitStatus, u64, String) {
     let stdout_path = out_dir.join("stdout.txt");
-    let mut child = command
-        .stdout(std::fs::File::create(&stdout_path).unwrap())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut peak = 0;
-    loop {
-        if let Ok(status) = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
-            && let Some(kib) = status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        {
-            peak = peak.max(kib);
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            return (status, peak, std::fs::read_to_string(stdout_path).unwrap());
-        }
-        std::thread::sleep(Duration::from_millis(10));
+    let mut waiter = Command::new("python3");
+    waiter.arg("-c").arg(PEAK_RSS).arg(command.get_program());
+    waiter.args(command.get_args());
+    for (name, value) in command.get_envs() {
+        match value {
+            Some(value) => waiter.env(name, value),
+            None => waiter.env_remove(name),
+        };
     }
+    if let Some(dir) = command.get_current_dir() {
+        waiter.current_dir(dir);
+    }
+    let out = waiter
+        .stdout(std::fs::File::create(&stdout_path).unwrap())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("python3 runs");
+    let report = String::from_utf8_lossy(&out.stderr);
+    let peak = report
+        .lines()
+        .last()
+        .and_then(|line| line.trim().parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("no peak memory reported: {report}"));
+    (
+        out.status,
+        peak,
+        std::fs::read_to_string(stdout_path).unwrap(),
+    )
 }
 
 #[test]

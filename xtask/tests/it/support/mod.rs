@@ -1,6 +1,7 @@
 //! Helpers the xtask integration tests share: running the built xtask, temporary paths, and reading a team straight from a server.
 
 pub mod oracle;
+pub mod runs;
 
 use std::future::Future;
 use std::path::PathBuf;
