@@ -138,51 +138,11 @@ impl Secrets {
         out
     }
 
-    /// Whether any secret shows in `bytes`: one walk for all of them, visiting the positions
-    /// each secret's own walk ([`next_encoded`]) visits while it has found nothing, so it is
-    /// true exactly when one of those walks finds a span. Most text shows none, and is then
-    /// walked once instead of once per secret.
+    /// Whether any secret shows in `bytes`: one walk ([`next_encoded`]) for all of them. Most
+    /// text shows none, and is then walked once instead of once per secret.
     fn shows_any(&self, bytes: &[u8]) -> bool {
-        // Bytes a span may start with: an encoding's first byte, a secret's first letter in
-        // either case, and `$`, where a placeholder may stand.
-        let mut starts = [false; 256];
-        for b in [b'\\', b'&', b'%', b'+', b'$'] {
-            starts[usize::from(b)] = true;
-        }
-        for (secret, _) in &self.entries {
-            if let Some(&first) = secret.as_bytes().first() {
-                starts[usize::from(first.to_ascii_lowercase())] = true;
-                starts[usize::from(first.to_ascii_uppercase())] = true;
-            }
-        }
-        let mut i = 0;
-        while i < bytes.len() {
-            if !starts[usize::from(bytes[i])] {
-                i += 1;
-                continue;
-            }
-            if bytes[i] == b'$'
-                && let Some(placeholder) = PLACEHOLDERS
-                    .iter()
-                    .find(|p| bytes[i..].starts_with(p.as_bytes()))
-            {
-                i += placeholder.len();
-                continue;
-            }
-            let encoded = matches!(bytes[i], b'\\' | b'&' | b'%' | b'+');
-            for (secret, _) in &self.entries {
-                let secret = secret.as_bytes();
-                let could_start = encoded
-                    || secret
-                        .first()
-                        .is_some_and(|first| bytes[i].eq_ignore_ascii_case(first));
-                if could_start && find_encoded(bytes, i, secret).is_some() {
-                    return true;
-                }
-            }
-            i += 1;
-        }
-        false
+        let needles: Vec<&[u8]> = self.entries.iter().map(|(s, _)| s.as_bytes()).collect();
+        next_encoded(bytes, 0, &needles).is_some()
     }
 
     /// Every string and key of a JSON value redacted; true when anything changed. This catches
@@ -231,14 +191,14 @@ impl Secrets {
 /// `haystack` with every span that decodes to `needle` replaced by `with`, or `None` when no
 /// span does (the haystack as it is: a placeholder already written stays whole either way).
 fn replace_encoded(haystack: &[u8], needle: &[u8], with: &[u8]) -> Option<Vec<u8>> {
-    let (mut start, mut end) = next_encoded(haystack, 0, needle)?;
+    let (mut start, mut end) = next_encoded(haystack, 0, &[needle])?;
     let mut out = Vec::with_capacity(haystack.len());
     let mut copied = 0;
     loop {
         out.extend_from_slice(&haystack[copied..start]);
         out.extend_from_slice(with);
         copied = end;
-        match next_encoded(haystack, end, needle) {
+        match next_encoded(haystack, end, &[needle]) {
             Some(found) => (start, end) = found,
             None => break,
         }
@@ -247,14 +207,13 @@ fn replace_encoded(haystack: &[u8], needle: &[u8], with: &[u8]) -> Option<Vec<u8
     Some(out)
 }
 
-/// The first span from `from` on that decodes to `needle` (its start and end), scanning as a
-/// replacement does: a placeholder already written is stepped over whole.
-fn next_encoded(haystack: &[u8], from: usize, needle: &[u8]) -> Option<(usize, usize)> {
-    let &first = needle.first()?;
+/// The first span from `from` on that decodes to one of `needles` (its start and end),
+/// scanning as a replacement does: a placeholder already written is stepped over whole, though a
+/// secret compared in any case (`token`) may be spelled inside it, so redacting twice changes
+/// nothing.
+fn next_encoded(haystack: &[u8], from: usize, needles: &[&[u8]]) -> Option<(usize, usize)> {
     let mut i = from;
     while i < haystack.len() {
-        // A placeholder already written stays whole, though a secret compared in any case
-        // (`token`) may be spelled inside it: redacting twice changes nothing.
         if haystack[i] == b'$'
             && let Some(placeholder) = PLACEHOLDERS
                 .iter()
@@ -263,10 +222,16 @@ fn next_encoded(haystack: &[u8], from: usize, needle: &[u8]) -> Option<(usize, u
             i += placeholder.len();
             continue;
         }
-        let could_start = matches!(haystack[i], b'\\' | b'&' | b'%' | b'+')
-            || haystack[i].eq_ignore_ascii_case(&first);
-        if could_start && let Some(end) = find_encoded(haystack, i, needle) {
-            return Some((i, end));
+        let encoded = matches!(haystack[i], b'\\' | b'&' | b'%' | b'+');
+        for needle in needles {
+            // An empty needle decodes from nothing, so it is never found.
+            let Some(first) = needle.first() else {
+                continue;
+            };
+            let could_start = encoded || haystack[i].eq_ignore_ascii_case(first);
+            if could_start && let Some(end) = find_encoded(haystack, i, needle) {
+                return Some((i, end));
+            }
         }
         i += 1;
     }
@@ -557,7 +522,7 @@ mod tests {
                 for c in fragments {
                     let text = format!("{a}{b}{c}");
                     let each = secrets.entries.iter().any(|(secret, _)| {
-                        next_encoded(text.as_bytes(), 0, secret.as_bytes()).is_some()
+                        next_encoded(text.as_bytes(), 0, &[secret.as_bytes()]).is_some()
                     });
                     assert_eq!(secrets.shows_any(text.as_bytes()), each, "{text}");
                     // A text that shows nothing comes back as it is.
