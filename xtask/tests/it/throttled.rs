@@ -210,7 +210,12 @@ fn judged_of(line: &str) -> (u64, u64) {
 /// the summary, the JSON, the Markdown and the JUnit all say how many of its cases it judged
 /// and why the rest were not; nothing of it is left on the service.
 fn assert_incomplete(retry_after: &str, forward_first: u64, throttles: Throttles, cases: u64) {
-    let name = format!("{forward_first}-{}", retry_after.len());
+    // Every call its own files: tests of this binary run at once, and two calls may share a
+    // `forward_first` and a Retry-After's length.
+    let name = format!(
+        "{forward_first}-{}-{throttles:?}-{cases}",
+        retry_after.len()
+    );
     let (md, junit) = (
         temp_path(&format!("{name}.md")),
         temp_path(&format!("{name}.xml")),
