@@ -254,6 +254,60 @@ mod tests {
         }
     }
 
+    // The generator program's own behaviour, through the `cargo run` that `generate` uses: one
+    // build of progenitor serves `generate` and all of its tests. `xtask-codegen` has no tests of
+    // its own because a test build there resolves the workspace's features and builds
+    // progenitor, typify and syn a second time.
+
+    fn generate_from(doc: serde_json::Value) -> Result<String> {
+        run_generator(&serde_json::to_vec(&doc).unwrap())
+    }
+
+    #[test]
+    fn a_document_that_is_not_openapi_is_one_plain_error() {
+        let err = generate_from(serde_json::json!({"openapi": "3.0.3"})).unwrap_err();
+        let err = format!("{err:#}");
+        assert!(
+            err.contains("failed: the 3.0 form of the spec is not a valid OpenAPI 3.0"),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+
+    #[test]
+    fn a_non_zero_parameter_refuses_zero_with_its_reason() {
+        let source = generate_from(serde_json::json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {"/things": {"get": {
+                "operationId": "list_things",
+                "parameters": [{"name": "size", "in": "query", "required": false,
+                    "schema": {"type": "integer", "minimum": 1}}],
+                "responses": {"200": {"description": "ok"}}
+            }}}
+        }))
+        .unwrap();
+        assert!(source.contains("\"size must be at least 1\""), "{source}");
+        assert!(!source.contains("conversion to"), "{source}");
+    }
+
+    #[test]
+    fn an_operation_renders_as_a_builder_method() {
+        let source = generate_from(serde_json::json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {"/things": {"get": {
+                "operationId": "list_things",
+                "responses": {"200": {"description": "ok", "content": {"application/json": {
+                    "schema": {"type": "array", "items": {"type": "string"}}
+                }}}}
+            }}}
+        }))
+        .unwrap();
+        assert!(source.contains("pub fn list_things(&self)"), "{source}");
+        assert!(source.contains("pub mod builder"), "{source}");
+    }
+
     #[test]
     fn generating_twice_gives_identical_bytes() {
         let first = render_client(&default_spec_path()).unwrap();

@@ -1,18 +1,18 @@
 //! The client as another team's crate sees it: a scratch crate outside this workspace, path-depending
-//! on `generated/`, built with the workspace's `Cargo.lock` and offline. The suite's serde_json
+//! on `generated/`, resolved offline with the workspace's `Cargo.lock`. The suite's serde_json
 //! `arbitrary_precision` must not reach it (Cargo features unify across everything one build sees).
+//!
+//! The question is which features Cargo's resolver turns on for the scratch crate's serde_json,
+//! so that is what this asks (`cargo tree`, about a second) instead of building the crate (a minute
+//! of CPU: serde_json without the feature rebuilds everything above it). `.ci/run` builds the
+//! client alone, on exactly those features, with `-D warnings`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const MAIN: &str = r#"//! Prints how serde_json behaves for a crate that only depends on the client.
+const MAIN: &str = r#"//! Uses the client, as another team's program does.
 use interactly_simulations_client as _;
-fn main() {
-    let a: serde_json::Value = serde_json::from_str("1.0").unwrap();
-    let b: serde_json::Value = serde_json::from_str("1.00").unwrap();
-    let big: serde_json::Value = serde_json::from_str("1e3").unwrap();
-    println!("equal={} 1e3={big}", a == b);
-}
+fn main() {}
 "#;
 
 fn workspace_root() -> PathBuf {
@@ -22,8 +22,44 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The features Cargo's resolver enables on serde_json for the package of `manifest` (`-p` one of
+/// its workspace's members when given), as `cargo tree` prints them: `alloc,default,std`.
+fn serde_json_features(manifest: &Path, package: Option<&str>) -> String {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .args(["tree", "--offline", "--manifest-path"])
+        .arg(manifest)
+        .args([
+            "--edges",
+            "normal",
+            "--invert",
+            "serde_json",
+            "--depth",
+            "0",
+        ])
+        .args(["--format", "{f}"]);
+    if let Some(package) = package {
+        command.args(["--package", package]);
+    }
+    let out = command.output().expect("cargo runs");
+    assert!(
+        out.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("cargo tree prints UTF-8")
+        .trim()
+        .to_owned()
+}
+
+fn features(list: &str) -> Vec<&str> {
+    list.split(',').collect()
+}
+
 #[test]
-fn a_downstream_crate_reads_numbers_as_plain_serde_json() {
+fn a_downstream_crate_gets_plain_serde_json() {
     let root = workspace_root();
     let dir = std::env::temp_dir().join(format!("client-downstream-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -42,24 +78,26 @@ fn a_downstream_crate_reads_numbers_as_plain_serde_json() {
     // The workspace's lock pins the same versions offline; cargo drops what the scratch crate
     // does not use.
     std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    // This worktree's own target directory: the dependencies that do not change are built once.
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let out = Command::new(cargo)
-        .args(["run", "--quiet", "--offline", "--manifest-path"])
-        .arg(dir.join("Cargo.toml"))
-        .env("CARGO_TARGET_DIR", target)
-        .env_remove("RUSTFLAGS")
-        .output()
-        .unwrap();
+    let downstream = serde_json_features(&dir.join("Cargo.toml"), None);
     let _ = std::fs::remove_dir_all(&dir);
-    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        out.status.success(),
-        "the downstream crate did not build or run: {}",
-        String::from_utf8_lossy(&out.stderr)
+        features(&downstream).contains(&"std"),
+        "not serde_json's feature list: {downstream:?}"
     );
-    assert_eq!(stdout.trim(), "equal=true 1e3=1000.0");
+    assert!(
+        !features(&downstream).contains(&"arbitrary_precision"),
+        "the client turns on serde_json's arbitrary_precision for its users: {downstream}"
+    );
+}
+
+/// The same question about the suite, which turns the feature on: the answer above is the
+/// resolver's, not a query that cannot see the feature.
+#[test]
+fn the_suite_itself_gets_arbitrary_precision() {
+    let root = workspace_root();
+    let suite = serde_json_features(&root.join("Cargo.toml"), Some("contract-tests"));
+    assert!(
+        features(&suite).contains(&"arbitrary_precision"),
+        "contract-tests decides numbers on their digits: {suite}"
+    );
 }
