@@ -119,7 +119,7 @@ pub struct ContractArgs {
     /// Timeout of each request
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds_in(0.01..=3600.0))]
     timeout: Duration,
-    /// The whole run, shrinking and cleanup included
+    /// The whole run, preflight, shrinking and cleanup included
     #[arg(long, value_name = "SECS", default_value = "1800", value_parser = seconds_in(1.0..=7.0 * 86_400.0))]
     max_time: Duration,
     /// A larger response body is a finding, not read further

@@ -521,19 +521,18 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         None => format!("ct{random:08x}"),
         Some(p) => format!("ct{}o{}x{random:08x}", p.index(), p.count()),
     };
-    // The preflight is outside the budget, but a 429 may not hold it longer than the budget.
-    let preflight_target = target
-        .clone()
-        .with_deadline(later(Instant::now(), options.max_time));
-    preflight(&preflight_target, &spec.api).await?;
-    let preflight_creates =
-        keys_of_two_teams(&preflight_target, &spec.api, &options, &run_tag).await?;
-
+    // `--max-time` is the whole run, the preflight included: a target that stalls from its first
+    // request must not hold the run for the budget and then the budget again.
     let started = Instant::now();
     // The cleanup gets a fifth of the budget (at most a minute), so a stalled target still lets
     // the run end on time with its leftovers named.
     let cleanup_reserve = (options.max_time / 5).min(Duration::from_secs(60));
     let deadline = later(started, options.max_time);
+    // The preflight's creates are cleaned up with the run's, so it has the cases' share only.
+    let preflight_target = target.clone().with_deadline(deadline - cleanup_reserve);
+    preflight(&preflight_target, &spec.api).await?;
+    let preflight_creates =
+        keys_of_two_teams(&preflight_target, &spec.api, &options, &run_tag).await?;
     let pacer = Arc::new(Pacer::new(options.rate));
     let creates = Arc::new(CreateBudget {
         cap: options.max_creates,
