@@ -506,6 +506,15 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// Every text of three of `fragments` in a row, repeats allowed.
+    fn three_fragments<'a>(fragments: &'a [&str]) -> impl Iterator<Item = String> + 'a {
+        fragments.iter().flat_map(move |a| {
+            fragments
+                .iter()
+                .flat_map(move |b| fragments.iter().map(move |c| format!("{a}{b}{c}")))
+        })
+    }
+
     /// [`next_encoded`] as a walk that tries every byte: the scan that passes over bytes no span
     /// starts with must find what this finds.
     fn next_encoded_byte_by_byte(
@@ -555,22 +564,13 @@ mod tests {
             "é",
         ];
         let mut found = 0;
-        for a in fragments {
-            for b in fragments {
-                for c in fragments {
-                    let text = format!("{a}{b}{c}");
-                    let bytes = text.as_bytes();
-                    for from in 0..bytes.len() {
-                        for chosen in [&needles[..], &needles[..1], &needles[1..]] {
-                            let expected = next_encoded_byte_by_byte(bytes, from, chosen);
-                            assert_eq!(
-                                next_encoded(bytes, from, chosen),
-                                expected,
-                                "{text} {from}"
-                            );
-                            found += usize::from(expected.is_some());
-                        }
-                    }
+        for text in three_fragments(&fragments) {
+            let bytes = text.as_bytes();
+            for from in 0..bytes.len() {
+                for chosen in [&needles[..], &needles[..1], &needles[1..]] {
+                    let expected = next_encoded_byte_by_byte(bytes, from, chosen);
+                    assert_eq!(next_encoded(bytes, from, chosen), expected, "{text} {from}");
+                    found += usize::from(expected.is_some());
                 }
             }
         }
@@ -599,21 +599,16 @@ mod tests {
             "%",
         ];
         let mut shown = 0;
-        for a in fragments {
-            for b in fragments {
-                for c in fragments {
-                    let text = format!("{a}{b}{c}");
-                    let each = secrets.entries.iter().any(|(secret, _)| {
-                        next_encoded(text.as_bytes(), 0, &[secret.as_bytes()]).is_some()
-                    });
-                    assert_eq!(secrets.shows_any(text.as_bytes()), each, "{text}");
-                    // A text that shows nothing comes back as it is.
-                    if !each {
-                        assert_eq!(secrets.redact(&text), text);
-                    }
-                    shown += usize::from(each);
-                }
+        for text in three_fragments(&fragments) {
+            let each = secrets.entries.iter().any(|(secret, _)| {
+                next_encoded(text.as_bytes(), 0, &[secret.as_bytes()]).is_some()
+            });
+            assert_eq!(secrets.shows_any(text.as_bytes()), each, "{text}");
+            // A text that shows nothing comes back as it is.
+            if !each {
+                assert_eq!(secrets.redact(&text), text);
             }
+            shown += usize::from(each);
         }
         // Both outcomes were tried, many times each.
         assert!(

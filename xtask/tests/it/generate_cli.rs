@@ -164,6 +164,16 @@ fn generated(doc: &Value) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// A document with one operation, `GET /things` (`list_things`), made of `get`'s fields.
+fn list_things(mut get: Value) -> Value {
+    get["operationId"] = json!("list_things");
+    json!({
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "paths": {"/things": {"get": get}}
+    })
+}
+
 #[test]
 fn the_generator_refuses_a_document_that_is_not_openapi_in_one_line() {
     let out = generator(&json!({"openapi": "3.0.3"}));
@@ -176,32 +186,22 @@ fn the_generator_refuses_a_document_that_is_not_openapi_in_one_line() {
 
 #[test]
 fn a_non_zero_parameter_refuses_zero_with_its_reason() {
-    let source = generated(&json!({
-        "openapi": "3.0.3",
-        "info": {"title": "t", "version": "1"},
-        "paths": {"/things": {"get": {
-            "operationId": "list_things",
-            "parameters": [{"name": "size", "in": "query", "required": false,
-                "schema": {"type": "integer", "minimum": 1}}],
-            "responses": {"200": {"description": "ok"}}
-        }}}
-    }));
+    let source = generated(&list_things(json!({
+        "parameters": [{"name": "size", "in": "query", "required": false,
+            "schema": {"type": "integer", "minimum": 1}}],
+        "responses": {"200": {"description": "ok"}}
+    })));
     assert!(source.contains("\"size must be at least 1\""), "{source}");
     assert!(!source.contains("conversion to"), "{source}");
 }
 
 #[test]
 fn an_operation_renders_as_a_builder_method() {
-    let source = generated(&json!({
-        "openapi": "3.0.3",
-        "info": {"title": "t", "version": "1"},
-        "paths": {"/things": {"get": {
-            "operationId": "list_things",
-            "responses": {"200": {"description": "ok", "content": {"application/json": {
-                "schema": {"type": "array", "items": {"type": "string"}}
-            }}}}
-        }}}
-    }));
+    let source = generated(&list_things(json!({
+        "responses": {"200": {"description": "ok", "content": {"application/json": {
+            "schema": {"type": "array", "items": {"type": "string"}}
+        }}}}
+    })));
     assert!(source.contains("pub fn list_things(&self)"), "{source}");
     assert!(source.contains("pub mod builder"), "{source}");
 }
