@@ -31,6 +31,9 @@ const NAMES: &[&str] = &[
     "no_proxy",
     "all_proxy",
     "RUSTC",
+    // A build setting like RUSTFLAGS: cargo fingerprints it, so a child cargo without it rebuilds
+    // everything the caller's cargo built with it (and the caller's next build does it again).
+    "RUSTC_BOOTSTRAP",
     "RUSTC_WRAPPER",
     "RUSTFLAGS",
     "RUSTDOCFLAGS",
