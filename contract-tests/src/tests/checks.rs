@@ -101,6 +101,18 @@ fn assert_catches(check: &str, case: &Case, good: &Response, broken: &Response) 
     );
 }
 
+/// [`assert_catches`] with each of `broken` as the body of a 200.
+fn assert_catches_each(
+    check: &str,
+    case: &Case,
+    good: &Response,
+    broken: impl IntoIterator<Item = Value>,
+) {
+    for body in broken {
+        assert_catches(check, case, good, &json_response(200, &body));
+    }
+}
+
 fn with(mut body: Value, pointer: &str, value: Value) -> Value {
     let (parent, key) = pointer.rsplit_once('/').unwrap();
     body.pointer_mut(parent)
@@ -343,37 +355,35 @@ fn content_type_conformance() {
 fn response_schema_conformance() {
     let case = valid_create();
     let good = json_response(200, &good_simulation());
-    for broken in [
-        without(good_simulation(), "/simulation/updated_by"),
-        with(
-            good_simulation(),
-            "/simulation/created_at",
-            json!("2026-11-28T12:00:00"),
-        ),
-        with(
-            good_simulation(),
-            "/simulation/_id",
-            json!("not-an-object-id-at-all!"),
-        ),
-        with(
-            good_simulation(),
-            "/simulation/simulation_config/max_events",
-            json!("7"),
-        ),
-        // Not an integer, though its nearest f64 (9007199254740994) is.
-        with(
-            good_simulation(),
-            "/simulation/simulation_config/max_events",
-            number("9007199254740993.5"),
-        ),
-    ] {
-        assert_catches(
-            "response_schema_conformance",
-            &case,
-            &good,
-            &json_response(200, &broken),
-        );
-    }
+    assert_catches_each(
+        "response_schema_conformance",
+        &case,
+        &good,
+        [
+            without(good_simulation(), "/simulation/updated_by"),
+            with(
+                good_simulation(),
+                "/simulation/created_at",
+                json!("2026-11-28T12:00:00"),
+            ),
+            with(
+                good_simulation(),
+                "/simulation/_id",
+                json!("not-an-object-id-at-all!"),
+            ),
+            with(
+                good_simulation(),
+                "/simulation/simulation_config/max_events",
+                json!("7"),
+            ),
+            // Not an integer, though its nearest f64 (9007199254740994) is.
+            with(
+                good_simulation(),
+                "/simulation/simulation_config/max_events",
+                number("9007199254740993.5"),
+            ),
+        ],
+    );
     let not_json = Response::new(200, Some("application/json".into()), b"<html>".to_vec());
     assert_catches("response_schema_conformance", &case, &good, &not_json);
     // An integer of any size is an integer, however it is written.
@@ -485,37 +495,35 @@ fn error_locus() {
 fn defaults_materialised() {
     let case = valid_create();
     let good = json_response(200, &good_simulation());
-    for broken in [
-        with(
-            good_simulation(),
-            "/simulation/simulation_config/number_of_simulations",
-            json!(100),
-        ),
-        with(
-            good_simulation(),
-            "/simulation/simulation_config/counter_workflow/total_nodes",
-            Value::Null,
-        ),
-        with(
-            good_simulation(),
-            "/simulation/simulation_config/description",
-            json!(""),
-        ),
-        without(good_simulation(), "/simulation/simulation_config/status"),
-        // The default is 1; an f64 reading would call this 1.
-        with(
-            good_simulation(),
-            "/simulation/simulation_config/number_of_simulations",
-            number("1.0000000000000000001"),
-        ),
-    ] {
-        assert_catches(
-            "defaults_materialised",
-            &case,
-            &good,
-            &json_response(200, &broken),
-        );
-    }
+    assert_catches_each(
+        "defaults_materialised",
+        &case,
+        &good,
+        [
+            with(
+                good_simulation(),
+                "/simulation/simulation_config/number_of_simulations",
+                json!(100),
+            ),
+            with(
+                good_simulation(),
+                "/simulation/simulation_config/counter_workflow/total_nodes",
+                Value::Null,
+            ),
+            with(
+                good_simulation(),
+                "/simulation/simulation_config/description",
+                json!(""),
+            ),
+            without(good_simulation(), "/simulation/simulation_config/status"),
+            // The default is 1; an f64 reading would call this 1.
+            with(
+                good_simulation(),
+                "/simulation/simulation_config/number_of_simulations",
+                number("1.0000000000000000001"),
+            ),
+        ],
+    );
     // The same value written another way is the default.
     let spelled = with(
         good_simulation(),
@@ -536,25 +544,28 @@ fn defaults_materialised() {
 fn request_echo() {
     let case = valid_create();
     let good = json_response(200, &good_simulation());
-    for broken in [
-        with(
-            good_simulation(),
-            "/simulation/simulation_config/max_events",
-            json!("7"),
-        ),
-        with(
-            good_simulation(),
-            "/simulation/simulation_config/selected_workflow/workflow_id",
-            Value::Null,
-        ),
-        with(
-            good_simulation(),
-            "/simulation/simulation_config/x-unknown-key",
-            json!(1),
-        ),
-    ] {
-        assert_catches("request_echo", &case, &good, &json_response(200, &broken));
-    }
+    assert_catches_each(
+        "request_echo",
+        &case,
+        &good,
+        [
+            with(
+                good_simulation(),
+                "/simulation/simulation_config/max_events",
+                json!("7"),
+            ),
+            with(
+                good_simulation(),
+                "/simulation/simulation_config/selected_workflow/workflow_id",
+                Value::Null,
+            ),
+            with(
+                good_simulation(),
+                "/simulation/simulation_config/x-unknown-key",
+                json!(1),
+            ),
+        ],
+    );
     // Numbers are compared exactly: 9007199254740992 is what an f64 makes of ...993.
     let beyond_f64 = create_storing(
         "max_events",
@@ -674,31 +685,34 @@ fn request_echo_judges_unspecified_inputs_weakly() {
 fn server_fields() {
     let case = valid_create();
     let good = json_response(200, &good_simulation());
-    for broken in [
-        with(
-            good_simulation(),
-            "/simulation/_id",
-            json!("5EB7CF5A86D9755DF3A6C593"),
-        ),
-        with(
-            good_simulation(),
-            "/simulation/updated_at",
-            json!("2026-11-28T12:00:01Z"),
-        ),
-        with(
-            good_simulation(),
-            "/simulation/created_at",
-            json!("2026-11-28 12:00:00"),
-        ),
-        with(good_simulation(), "/simulation/team_id", json!("team-b")),
-        with(
-            good_simulation(),
-            "/simulation/created_by",
-            json!("someone-else"),
-        ),
-    ] {
-        assert_catches("server_fields", &case, &good, &json_response(200, &broken));
-    }
+    assert_catches_each(
+        "server_fields",
+        &case,
+        &good,
+        [
+            with(
+                good_simulation(),
+                "/simulation/_id",
+                json!("5EB7CF5A86D9755DF3A6C593"),
+            ),
+            with(
+                good_simulation(),
+                "/simulation/updated_at",
+                json!("2026-11-28T12:00:01Z"),
+            ),
+            with(
+                good_simulation(),
+                "/simulation/created_at",
+                json!("2026-11-28 12:00:00"),
+            ),
+            with(good_simulation(), "/simulation/team_id", json!("team-b")),
+            with(
+                good_simulation(),
+                "/simulation/created_by",
+                json!("someone-else"),
+            ),
+        ],
+    );
     // The same _id from two creates is not new.
     let spec = spec();
     let state = RunState::new(caller());
@@ -827,29 +841,27 @@ fn state_persisted() {
         expected: good_simulation()["simulation"].clone(),
     });
     let good = json_response(200, &good_simulation());
-    for broken in [
-        with(
-            good_simulation(),
-            "/simulation/simulation_config/description",
-            json!("changed"),
-        ),
-        with(
-            good_simulation(),
-            "/simulation/simulation_config/extra",
-            json!(1),
-        ),
-        without(
-            good_simulation(),
-            "/simulation/simulation_config/max_events",
-        ),
-    ] {
-        assert_catches(
-            "state_persisted",
-            &case,
-            &good,
-            &json_response(200, &broken),
-        );
-    }
+    assert_catches_each(
+        "state_persisted",
+        &case,
+        &good,
+        [
+            with(
+                good_simulation(),
+                "/simulation/simulation_config/description",
+                json!("changed"),
+            ),
+            with(
+                good_simulation(),
+                "/simulation/simulation_config/extra",
+                json!(1),
+            ),
+            without(
+                good_simulation(),
+                "/simulation/simulation_config/max_events",
+            ),
+        ],
+    );
     // A read after a probe: the big integer the create stored, exactly, on every read.
     let stored = with(
         good_simulation(),
@@ -889,45 +901,43 @@ fn update_semantics() {
         json!("2026-11-28T12:00:01Z"),
     );
     let good = json_response(200, &after);
-    for broken in [
-        with(
-            after.clone(),
-            "/simulation/simulation_config/max_events",
-            json!(1),
-        ),
-        with(
-            after.clone(),
-            "/simulation/simulation_config/status",
-            json!("pending"),
-        ),
-        with(
-            after.clone(),
-            "/simulation/created_at",
-            json!("2026-11-28T12:00:01Z"),
-        ),
-        with(
-            after.clone(),
-            "/simulation/updated_at",
-            json!("2026-11-28T11:59:59Z"),
-        ),
-        with(
-            after.clone(),
-            "/simulation/simulation_config/x-unknown",
-            json!(true),
-        ),
-        with(
-            after.clone(),
-            "/simulation/simulation_config/description",
-            json!(""),
-        ),
-    ] {
-        assert_catches(
-            "update_semantics",
-            &case,
-            &good,
-            &json_response(200, &broken),
-        );
-    }
+    assert_catches_each(
+        "update_semantics",
+        &case,
+        &good,
+        [
+            with(
+                after.clone(),
+                "/simulation/simulation_config/max_events",
+                json!(1),
+            ),
+            with(
+                after.clone(),
+                "/simulation/simulation_config/status",
+                json!("pending"),
+            ),
+            with(
+                after.clone(),
+                "/simulation/created_at",
+                json!("2026-11-28T12:00:01Z"),
+            ),
+            with(
+                after.clone(),
+                "/simulation/updated_at",
+                json!("2026-11-28T11:59:59Z"),
+            ),
+            with(
+                after.clone(),
+                "/simulation/simulation_config/x-unknown",
+                json!(true),
+            ),
+            with(
+                after.clone(),
+                "/simulation/simulation_config/description",
+                json!(""),
+            ),
+        ],
+    );
 }
 
 #[test]
