@@ -528,8 +528,9 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
     // the run end on time with its leftovers named.
     let cleanup_reserve = (options.max_time / 5).min(Duration::from_secs(60));
     let deadline = later(started, options.max_time);
+    let work_deadline = deadline - cleanup_reserve;
     // The preflight's creates are cleaned up with the run's, so it has the cases' share only.
-    let preflight_target = target.clone().with_deadline(deadline - cleanup_reserve);
+    let preflight_target = target.clone().with_deadline(work_deadline);
     preflight(&preflight_target, &spec.api).await?;
     let preflight_creates =
         keys_of_two_teams(&preflight_target, &spec.api, &options, &run_tag).await?;
@@ -561,7 +562,7 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         run_id: NEXT_RUN_ID.fetch_add(1, Ordering::Relaxed),
         replays: AtomicU64::new(0),
         started,
-        work_deadline: deadline - cleanup_reserve,
+        work_deadline,
         deadline,
         target,
         options,
