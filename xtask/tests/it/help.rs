@@ -1,4 +1,4 @@
-//! Every command's help, as `cargo xtask … --help` prints it, against a snapshot in `tests/help/` (`EXPECTORATE=overwrite` rewrites them): exit 0, and the suite's commands answer before any release build.
+//! Every command's help, as `cargo xtask … --help` prints it, against a snapshot in `tests/help/` (`SNAPSHOTS=overwrite` rewrites them): exit 0, and the suite's commands answer before any release build.
 
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -24,7 +24,7 @@ fn help(args: &[&str], file: &str) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{args:?}: {stdout}{stderr}");
     assert!(stderr.is_empty(), "{args:?}: {stderr}");
-    expectorate::assert_contents(format!("tests/help/{file}.txt"), &stdout);
+    crate::support::snapshot::assert_snapshot(format!("tests/help/{file}.txt"), &stdout);
     stdout
 }
 

@@ -1,4 +1,4 @@
-//! The report renders from measurements alone: synthetic measurements give a known report (`expected-report.md`; `EXPECTORATE=overwrite` rewrites it), and changing one measured value changes the report exactly where that value is shown.
+//! The report renders from measurements alone: synthetic measurements give a known report (`expected-report.md`; `SNAPSHOTS=overwrite` rewrites it), and changing one measured value changes the report exactly where that value is shown.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -10,6 +10,10 @@ use crate::bench::model::{
     Profile, QaRun, Race, RaceRun, RawBody, RawRun, Section, SeedDetection, Signature, Stage,
     StageWall, Step, SuiteRun, Tool,
 };
+
+// The integration tests' snapshot helper, one copy for the crate.
+#[path = "../../../tests/it/support/snapshot.rs"]
+mod snapshot;
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -395,7 +399,7 @@ fn synthetic() -> Measurements {
 
 #[test]
 fn synthetic_measurements_render_the_expected_report() {
-    expectorate::assert_contents("src/bench/render/expected-report.md", &render(&synthetic()));
+    snapshot::assert_snapshot("src/bench/render/expected-report.md", &render(&synthetic()));
 }
 
 /// The lines of `after` that differ from `before`, which must have as many lines.

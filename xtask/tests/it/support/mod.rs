@@ -2,6 +2,7 @@
 
 pub mod oracle;
 pub mod runs;
+pub mod snapshot;
 
 use std::future::Future;
 use std::path::PathBuf;
