@@ -25,5 +25,6 @@ mod several_faults;
 mod spec_change;
 mod spec_diff_cli;
 mod support;
+mod test_build;
 mod throttled;
 mod workflows;
