@@ -772,9 +772,9 @@ fn candidates(observation: &Observation, status: u16, out: &mut Vec<Exercise>) {
     }
     match body_size(&request.body) {
         Size::Over => out.push(exercise(Rule::BodyTooLarge, "over-limit")),
-        Size::JustUnder if matches!(case.expect, Expect::Accept { .. }) => {
+        Size::JustUnder { exact } if matches!(case.expect, Expect::Accept { .. }) => {
             out.push(exercise(Rule::BodyTooLarge, "just-under"));
-            if exact_size(&request.body) == LARGE_BODY {
+            if exact == LARGE_BODY {
                 out.push(exercise(Rule::BodyTooLarge, "at-limit"));
             }
         }
@@ -948,8 +948,11 @@ fn exact_size(body: &Body) -> usize {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Size {
     Small,
-    /// Over [`JUST_UNDER`], within [`LARGE_BODY`].
-    JustUnder,
+    /// Over [`JUST_UNDER`], within [`LARGE_BODY`]: `exact` bytes serialised (every size in this
+    /// band is measured exactly, so the at-limit test needs no second serialisation).
+    JustUnder {
+        exact: usize,
+    },
     Over,
 }
 
@@ -992,13 +995,15 @@ fn body_size(body: &Body) -> Size {
         Body::Empty => 0,
     };
     // Near a bound the estimate's few bytes of punctuation decide the side: serialise then.
-    if (JUST_UNDER.saturating_sub(NEAR)..=LARGE_BODY + NEAR).contains(&n) {
+    let near = (JUST_UNDER.saturating_sub(NEAR)..=LARGE_BODY + NEAR).contains(&n);
+    if near {
         n = exact_size(body);
     }
     if n > LARGE_BODY {
         Size::Over
     } else if n > JUST_UNDER {
-        Size::JustUnder
+        debug_assert!(near, "the band lies inside the window measured exactly");
+        Size::JustUnder { exact: n }
     } else {
         Size::Small
     }
@@ -2482,12 +2487,14 @@ mod tests {
         );
         assert_eq!(
             body_size(&Body::Bytes(vec![b' '; LARGE_BODY])),
-            Size::JustUnder
+            Size::JustUnder { exact: LARGE_BODY }
         );
         assert_eq!(body_size(&Body::Bytes(vec![b' '; JUST_UNDER])), Size::Small);
         assert_eq!(
             body_size(&Body::Bytes(vec![b' '; JUST_UNDER + 1])),
-            Size::JustUnder
+            Size::JustUnder {
+                exact: JUST_UNDER + 1
+            }
         );
     }
 }
