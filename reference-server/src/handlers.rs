@@ -246,10 +246,14 @@ fn redirect_or_not_found(decoded: &str, request: &Request) -> ApiError {
 }
 
 fn simulation_response(simulation: &Simulation) -> Response {
-    json_response(
-        StatusCode::OK,
-        &json!({ "simulation": simulation.to_json() }),
-    )
+    // `{"simulation": record}` as serialising that `Value` writes it, around the record's
+    // cached JSON.
+    let record = simulation.json_bytes();
+    let mut bytes = Vec::with_capacity(record.len() + 16);
+    bytes.extend_from_slice(b"{\"simulation\":");
+    bytes.extend_from_slice(record);
+    bytes.push(b'}');
+    json_bytes_response(StatusCode::OK, bytes)
 }
 
 /// Body first (400/413/422 json_invalid), then auth (401), then validation (422).

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -26,7 +26,7 @@ pub(crate) struct Caller {
 }
 
 /// One stored simulation.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Simulation {
     /// Creation sequence number: the list order key (newer is larger).
     pub seq: u64,
@@ -45,6 +45,33 @@ pub(crate) struct Simulation {
     /// Roughly the bytes of this record's JSON, so a list can tell cheaply whether building its
     /// answer is heavy work.
     pub weight: usize,
+    /// This version's JSON ([`Simulation::to_json`] serialised), written by its first read and
+    /// copied by the next: a record is read (get, every list page holding it) far more often
+    /// than it changes, and a near-limit record is a megabyte to serialise. At most doubles what
+    /// a team's [`Quota`] of bytes holds. Every change empties it: a changed record starts as a
+    /// clone (whose cache starts empty), or is edited in place by [`Patch::apply`], which
+    /// empties it.
+    json: OnceLock<Box<[u8]>>,
+}
+
+/// A clone is where every changed version starts (a store decorator's, an update of a record a
+/// reader still holds), so it does not inherit the cached JSON of the version it copies.
+impl Clone for Simulation {
+    fn clone(&self) -> Self {
+        Simulation {
+            seq: self.seq,
+            id: self.id.clone(),
+            team: self.team.clone(),
+            created_by: self.created_by.clone(),
+            updated_by: self.updated_by.clone(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            config: self.config.clone(),
+            lowered: self.lowered.clone(),
+            weight: self.weight,
+            json: OnceLock::new(),
+        }
+    }
 }
 
 fn lowered(config: &Map<String, Value>) -> [Option<String>; 2] {
@@ -101,6 +128,16 @@ impl Simulation {
             Value::Object(self.config.clone()),
         );
         Value::Object(object)
+    }
+
+    /// [`Simulation::to_json`] serialised, once per version of the record.
+    pub fn json_bytes(&self) -> &[u8] {
+        self.json.get_or_init(|| {
+            // A `Value` always serialises.
+            serde_json::to_vec(&self.to_json())
+                .unwrap_or_default()
+                .into_boxed_slice()
+        })
     }
 
     pub fn text_field(&self, name: &str) -> Option<&str> {
@@ -268,8 +305,7 @@ impl Page {
             if n > 0 {
                 out.push(b',');
             }
-            // A `Value` always serialises and a `Vec` takes every write, so this cannot fail.
-            let _ = serde_json::to_writer(&mut out, &simulation.to_json());
+            out.extend_from_slice(simulation.json_bytes());
         }
         out.extend_from_slice(format!("],\"total\":{}}}", self.total).as_bytes());
         out
@@ -354,6 +390,7 @@ impl<'u> Patch<'u> {
 
     /// Applies the patch as the caller at time `now`.
     fn apply(&self, simulation: &mut Simulation, caller: &Caller, now: i64) {
+        simulation.json = OnceLock::new();
         if let Some(description) = self.description {
             simulation
                 .config
@@ -556,6 +593,7 @@ impl Store for Memory {
             lowered,
             weight,
             config,
+            json: OnceLock::new(),
         });
         let team = inner.teams.entry(caller.team.clone()).or_default();
         team.put(Arc::clone(&simulation));
@@ -645,6 +683,46 @@ mod tests {
             let expected = serde_json::to_vec(&expected).unwrap_or_default();
             assert_eq!(page.to_json_bytes(), expected, "{pairs:?}");
         }
+    }
+
+    /// Each version's own JSON, read before and after every way a record changes: edited in
+    /// place (nobody else holds it), edited while a reader holds the old version, and cloned
+    /// then changed (as a store decorator does).
+    #[test]
+    fn the_cached_json_is_always_the_current_versions() {
+        let serialised = |s: &Simulation| serde_json::to_vec(&s.to_json()).unwrap_or_default();
+        let store = Memory::default();
+        let id = store
+            .create(&caller(), config("one"))
+            .expect("room")
+            .id
+            .clone();
+        let read = |store: &Memory| store.get("t", &id).expect("stored");
+        let first = read(&store);
+        assert_eq!(first.json_bytes(), serialised(&first));
+        drop(first);
+        let update = |text: &str| Update {
+            description: Some(Value::from(text)),
+            status: Some(Value::from("archived")),
+        };
+        // Nobody holds the record now: the update edits it in place.
+        store
+            .update_now(&caller(), &id, &update("two"))
+            .expect("room");
+        let second = read(&store);
+        assert!(String::from_utf8_lossy(second.json_bytes()).contains("\"two\""));
+        assert_eq!(second.json_bytes(), serialised(&second));
+        // `second` holds this version: the update clones, and each keeps its own JSON.
+        store
+            .update_now(&caller(), &id, &update("three"))
+            .expect("room");
+        let third = read(&store);
+        assert_eq!(third.json_bytes(), serialised(&third));
+        assert!(String::from_utf8_lossy(second.json_bytes()).contains("\"two\""));
+        let mut cloned = Simulation::clone(&third);
+        cloned.updated_at += 1;
+        assert_ne!(cloned.json_bytes(), third.json_bytes());
+        assert_eq!(cloned.json_bytes(), serialised(&cloned));
     }
 
     #[test]
