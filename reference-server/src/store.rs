@@ -42,6 +42,10 @@ pub(crate) struct Simulation {
     /// `logical_id` and `description` lowercased, kept with the config so a `search` scan of a
     /// large team does not lowercase every record on every list.
     lowered: [Option<String>; 2],
+    /// The text of `logical_id`, `status` and the two workflows' `workflow_id`, the exact-match
+    /// filters, kept with the config so a list over a large team reads four fields instead of
+    /// walking the config's map four times for every record.
+    keys: Keys,
     /// Roughly the bytes of this record's JSON, so a list can tell cheaply whether building its
     /// answer is heavy work.
     pub weight: usize,
@@ -68,6 +72,7 @@ impl Clone for Simulation {
             updated_at: self.updated_at,
             config: self.config.clone(),
             lowered: self.lowered.clone(),
+            keys: self.keys.clone(),
             weight: self.weight,
             json: OnceLock::new(),
         }
@@ -76,6 +81,28 @@ impl Clone for Simulation {
 
 fn lowered(config: &Map<String, Value>) -> [Option<String>; 2] {
     ["logical_id", "description"].map(|name| lowered_text(config.get(name)))
+}
+
+/// What the exact-match filters of a list compare, read off a config once.
+#[derive(Debug, Clone)]
+struct Keys {
+    logical_id: Option<String>,
+    status: Option<String>,
+    selected_workflow_id: Option<String>,
+    counter_workflow_id: Option<String>,
+}
+
+/// [`Simulation::keys`] of `config`.
+fn keys(config: &Map<String, Value>) -> Keys {
+    let text = |value: Option<&Value>| value.and_then(Value::as_str).map(str::to_owned);
+    let workflow_id =
+        |workflow: &str| text(config.get(workflow).and_then(|w| w.get("workflow_id")));
+    Keys {
+        logical_id: text(config.get("logical_id")),
+        status: text(config.get("status")),
+        selected_workflow_id: workflow_id("selected_workflow"),
+        counter_workflow_id: workflow_id("counter_workflow"),
+    }
 }
 
 fn lowered_text(value: Option<&Value>) -> Option<String> {
@@ -144,13 +171,6 @@ impl Simulation {
         self.config.get(name).and_then(Value::as_str)
     }
 
-    fn workflow_id(&self, workflow: &str) -> Option<&str> {
-        self.config
-            .get(workflow)
-            .and_then(|w| w.get("workflow_id"))
-            .and_then(Value::as_str)
-    }
-
     /// Whether the record passes the list's filters: each given filter is judged, and they
     /// combine with AND.
     fn matches(&self, query: &ListQuery) -> bool {
@@ -166,22 +186,15 @@ impl Simulation {
             query.start.is_none_or(|start| self.created_at >= start)
                 && query.end.is_none_or(|end| self.created_at <= end)
         });
-        let logical_id = query
-            .logical_id
-            .as_deref()
-            .map(|id| self.text_field("logical_id") == Some(id));
-        let selected = query
-            .selected_workflow_id
-            .as_deref()
-            .map(|id| self.workflow_id("selected_workflow") == Some(id));
-        let counter = query
-            .counter_workflow_id
-            .as_deref()
-            .map(|id| self.workflow_id("counter_workflow") == Some(id));
-        let status = query
-            .status
-            .as_deref()
-            .map(|status| self.text_field("status") == Some(status));
+        // A given filter passes when the record's text is the one asked for.
+        let exact = |wanted: &Option<String>, has: &Option<String>| {
+            wanted.as_deref().map(|w| has.as_deref() == Some(w))
+        };
+        let keys = &self.keys;
+        let logical_id = exact(&query.logical_id, &keys.logical_id);
+        let selected = exact(&query.selected_workflow_id, &keys.selected_workflow_id);
+        let counter = exact(&query.counter_workflow_id, &keys.counter_workflow_id);
+        let status = exact(&query.status, &keys.status);
         [search, range, logical_id, selected, counter, status]
             .into_iter()
             .flatten()
@@ -196,6 +209,7 @@ impl Simulation {
     pub fn with_config(&self, config: Map<String, Value>) -> Simulation {
         Simulation {
             lowered: lowered(&config),
+            keys: keys(&config),
             weight: config_weight(&config),
             config,
             ..self.clone()
@@ -402,6 +416,9 @@ impl<'u> Patch<'u> {
         if let Some(lowered) = self.description_lowered.clone() {
             simulation.lowered[1] = lowered;
         }
+        if self.status.is_some() {
+            simulation.keys = keys(&simulation.config);
+        }
         simulation.weight = config_weight(&simulation.config);
         simulation.updated_at = now.max(simulation.updated_at);
         simulation.updated_by = caller.user.clone();
@@ -568,6 +585,7 @@ impl Store for Memory {
     fn create(&self, caller: &Caller, config: Map<String, Value>) -> Result<Arc<Simulation>, Full> {
         // Work proportional to the record's size happens before the lock.
         let lowered = lowered(&config);
+        let keys = keys(&config);
         let weight = config_weight(&config);
         let mut inner = self.write();
         let (records, bytes) = inner
@@ -591,6 +609,7 @@ impl Store for Memory {
             created_at: now,
             updated_at: now,
             lowered,
+            keys,
             weight,
             config,
             json: OnceLock::new(),
@@ -683,6 +702,40 @@ mod tests {
             let expected = serde_json::to_vec(&expected).unwrap_or_default();
             assert_eq!(page.to_json_bytes(), expected, "{pairs:?}");
         }
+    }
+
+    /// The exact-match filters read what the record holds now: a status an update set is
+    /// found, the logical id the create set still is, and a value nobody set is not.
+    #[test]
+    fn filters_see_the_status_an_update_set() {
+        let store = Memory::default();
+        let id = store
+            .create(&caller(), config("one"))
+            .expect("room")
+            .id
+            .clone();
+        let total = |store: &Memory, pairs: &[(&str, &str)]| {
+            page(&store.snapshot("t").records, &query(pairs)).total
+        };
+        assert_eq!(total(&store, &[("status", "completed")]), 0);
+        let update = Update {
+            description: None,
+            status: Some(Value::from("completed")),
+        };
+        store.update_now(&caller(), &id, &update).expect("room");
+        assert_eq!(total(&store, &[("status", "completed")]), 1);
+        assert_eq!(
+            total(&store, &[("status", "completed"), ("logical_id", "L")]),
+            1
+        );
+        assert_eq!(total(&store, &[("logical_id", "M")]), 0);
+        assert_eq!(
+            total(
+                &store,
+                &[("selected_workflow_id", "aaaaaaaaaaaaaaaaaaaaaaaa")]
+            ),
+            0
+        );
     }
 
     /// Each version's own JSON, read before and after every way a record changes: edited in
