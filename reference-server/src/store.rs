@@ -704,16 +704,21 @@ mod tests {
         }
     }
 
+    /// The id of a new record of team `t`.
+    fn created(store: &Memory) -> String {
+        store
+            .create(&caller(), config("one"))
+            .expect("room")
+            .id
+            .clone()
+    }
+
     /// The exact-match filters read what the record holds now: a status an update set is
     /// found, the logical id the create set still is, and a value nobody set is not.
     #[test]
     fn filters_see_the_status_an_update_set() {
         let store = Memory::default();
-        let id = store
-            .create(&caller(), config("one"))
-            .expect("room")
-            .id
-            .clone();
+        let id = created(&store);
         let total = |store: &Memory, pairs: &[(&str, &str)]| {
             page(&store.snapshot("t").records, &query(pairs)).total
         };
@@ -745,18 +750,14 @@ mod tests {
     fn the_cached_json_is_always_the_current_versions() {
         let serialised = |s: &Simulation| serde_json::to_vec(&s.to_json()).unwrap_or_default();
         let store = Memory::default();
-        let id = store
-            .create(&caller(), config("one"))
-            .expect("room")
-            .id
-            .clone();
+        let id = created(&store);
         let read = |store: &Memory| store.get("t", &id).expect("stored");
         let first = read(&store);
         assert_eq!(first.json_bytes(), serialised(&first));
         drop(first);
         let update = |text: &str| Update {
             description: Some(Value::from(text)),
-            status: Some(Value::from("archived")),
+            status: Some(Value::from("completed")),
         };
         // Nobody holds the record now: the update edits it in place.
         store
