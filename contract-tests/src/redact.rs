@@ -60,6 +60,10 @@ impl std::fmt::Debug for Key {
 pub struct Secrets {
     /// Longest first, so a key that contains another is replaced whole.
     entries: Vec<(String, &'static str)>,
+    /// The bytes a span of any entry can start with, made once: [`Secrets::shows_any`] runs on
+    /// every header and on every string and key of every response's JSON. Shared, not inline:
+    /// the secrets are cloned into every target, and errors carry them.
+    starts: std::sync::Arc<Starts>,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -89,7 +93,8 @@ impl Secrets {
             entries.push((token[..at].to_owned(), TOKEN_PLACEHOLDER));
         }
         entries.sort_by_key(|(secret, _)| std::cmp::Reverse(secret.len()));
-        Secrets { entries }
+        let starts = Starts::of(entries.iter().map(|(secret, _)| secret.as_bytes())).into();
+        Secrets { entries, starts }
     }
 
     /// `text` with every secret replaced by its placeholder, in any of the encodings
@@ -141,8 +146,14 @@ impl Secrets {
     /// Whether any secret shows in `bytes`: one walk ([`next_encoded`]) for all of them. Most
     /// text shows none, and is then walked once instead of once per secret.
     fn shows_any(&self, bytes: &[u8]) -> bool {
-        let needles: Vec<&[u8]> = self.entries.iter().map(|(s, _)| s.as_bytes()).collect();
-        next_encoded(bytes, 0, &needles).is_some()
+        // At most three entries (the two keys, the run's key less its last character).
+        let mut needles: [&[u8]; 3] = [&[]; 3];
+        for (slot, (secret, _)) in needles.iter_mut().zip(&self.entries) {
+            *slot = secret.as_bytes();
+        }
+        let needles = &needles[..self.entries.len().min(3)];
+        debug_assert_eq!(needles.len(), self.entries.len());
+        next_encoded_with(bytes, 0, needles, &self.starts).is_some()
     }
 
     /// Every string and key of a JSON value redacted; true when anything changed. This catches
@@ -212,16 +223,48 @@ fn replace_encoded(haystack: &[u8], needle: &[u8], with: &[u8]) -> Option<Vec<u8
 /// secret compared in any case (`token`) may be spelled inside it, so redacting twice changes
 /// nothing.
 fn next_encoded(haystack: &[u8], from: usize, needles: &[&[u8]]) -> Option<(usize, usize)> {
-    // The bytes a span or a placeholder can start with; all others are passed over in one scan,
-    // which is most of a body (1 MiB bodies made this walk half of a machine run's CPU).
-    let mut starts = [false; 256];
-    for b in [b'$', b'\\', b'&', b'%', b'+'] {
-        starts[usize::from(b)] = true;
+    next_encoded_with(
+        haystack,
+        from,
+        needles,
+        &Starts::of(needles.iter().copied()),
+    )
+}
+
+/// The bytes a span or a placeholder can start with; all others are passed over in one scan,
+/// which is most of a body (1 MiB bodies made this walk half of a machine run's CPU).
+#[derive(Clone)]
+struct Starts([bool; 256]);
+
+impl Starts {
+    fn of<'a>(needles: impl IntoIterator<Item = &'a [u8]>) -> Starts {
+        let mut starts = [false; 256];
+        for b in [b'$', b'\\', b'&', b'%', b'+'] {
+            starts[usize::from(b)] = true;
+        }
+        for first in needles.into_iter().filter_map(|n| n.first()) {
+            starts[usize::from(first.to_ascii_lowercase())] = true;
+            starts[usize::from(first.to_ascii_uppercase())] = true;
+        }
+        Starts(starts)
     }
-    for first in needles.iter().filter_map(|n| n.first()) {
-        starts[usize::from(first.to_ascii_lowercase())] = true;
-        starts[usize::from(first.to_ascii_uppercase())] = true;
+}
+
+impl Default for Starts {
+    /// No secret: only the encodings' and placeholders' first bytes.
+    fn default() -> Starts {
+        Starts::of([])
     }
+}
+
+/// [`next_encoded`] with `starts` made from `needles` already.
+fn next_encoded_with(
+    haystack: &[u8],
+    from: usize,
+    needles: &[&[u8]],
+    starts: &Starts,
+) -> Option<(usize, usize)> {
+    let starts = &starts.0;
     let mut i = from;
     while i < haystack.len() {
         i += haystack[i..].iter().position(|&b| starts[usize::from(b)])?;
