@@ -666,11 +666,87 @@ impl Run {
 
     /// Runs the seeds' cases `concurrency` at a time until they are done, the first failure with
     /// `fail_fast`, or the time budget's end; returns the first case of each distinct failure.
+    ///
+    /// The loop that starts the cases and takes in their results is a task of the runtime, not
+    /// part of the future the caller polls: that future usually runs in `block_on`, on a thread
+    /// of its own beside the workers, and each case's end would wake that thread (a futex wake
+    /// and a context switch per case, on two cores a third thread taking turns with the two
+    /// that do the work). A task is woken on the worker that finishes the case.
     async fn run_cases(
         &self,
         report: &mut Report,
         seeds: &[[u8; 32]],
     ) -> Result<BTreeMap<FailureKey, FirstSeen>, RunError> {
+        let cases = CaseLoop {
+            target: self.target.clone(),
+            pacer: self.pacer.clone(),
+            spec: self.spec.clone(),
+            state: self.state.clone(),
+            checks: self.checks.clone(),
+            creates: self.creates.clone(),
+            live: self.live.clone(),
+            known_keys: self.known_keys.clone(),
+            run_id: self.run_id,
+            mix: self.options.mix,
+            concurrency: self.options.concurrency,
+            fail_fast: self.options.fail_fast,
+            started: self.started,
+            work_deadline: self.work_deadline,
+        };
+        let mut task = AbortOnDrop(tokio::spawn(
+            cases.run(std::mem::take(report), seeds.to_vec()),
+        ));
+        match (&mut task.0).await {
+            Ok((done, distinct)) => {
+                *report = done;
+                Ok(distinct)
+            }
+            // The loop's own panic is the suite's bug, raised where it was before the loop
+            // became a task, for the command's handler to report.
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => Err(RunError::Internal(format!(
+                "the cases' loop was cancelled: {e}"
+            ))),
+        }
+    }
+}
+
+/// The tasks [`Run::run_cases`] spawns stop when the run's future is dropped (a caller's
+/// timeout, a cancelled command): an orphaned loop would go on sending requests.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// What the cases' loop needs of the run: shared parts, copies of the options it reads.
+struct CaseLoop {
+    target: Target,
+    pacer: Arc<Pacer>,
+    spec: Arc<Spec>,
+    state: Arc<RunState>,
+    checks: Arc<Vec<&'static Check>>,
+    creates: Arc<CreateBudget>,
+    live: Arc<Live>,
+    known_keys: std::collections::BTreeSet<String>,
+    run_id: u64,
+    mix: Mix,
+    concurrency: usize,
+    fail_fast: bool,
+    started: Instant,
+    work_deadline: Instant,
+}
+
+impl CaseLoop {
+    /// [`Run::run_cases`]' loop: the report it was given, filled in, and the distinct failures.
+    async fn run(
+        self,
+        mut report: Report,
+        seeds: Vec<[u8; 32]>,
+    ) -> (Report, BTreeMap<FailureKey, FirstSeen>) {
+        let report = &mut report;
         let mut distinct: BTreeMap<FailureKey, FirstSeen> = BTreeMap::new();
         let stop = AtomicBool::new(false);
         let mut in_flight = JoinSet::new();
@@ -682,12 +758,7 @@ impl Run {
         let serial = serial_cases(seeds.len());
         loop {
             while next < seeds.len()
-                && in_flight.len()
-                    < if next < serial {
-                        1
-                    } else {
-                        self.options.concurrency
-                    }
+                && in_flight.len() < if next < serial { 1 } else { self.concurrency }
                 && !stop.load(Ordering::Relaxed)
             {
                 in_flight.spawn(self.case_task(seeds[next]));
@@ -758,7 +829,7 @@ impl Run {
                 if report.first_failure.is_none() {
                     report.first_failure = Some((report.cases, self.started.elapsed(), check));
                 }
-                if self.options.fail_fast {
+                if self.fail_fast {
                     stop.store(true, Ordering::Relaxed);
                 }
             }
@@ -777,7 +848,7 @@ impl Run {
             };
             *report.not_judged.entry(reason).or_default() += (seeds.len() - next) as u64;
         }
-        Ok(distinct)
+        (std::mem::take(report), distinct)
     }
 
     /// One case as a task: drawn on the worker thread, skipped when its creates do not fit the
@@ -796,7 +867,7 @@ impl Run {
             self.checks.clone(),
             self.creates.clone(),
         );
-        let (run_id, mix) = (self.run_id, self.options.mix);
+        let (run_id, mix) = (self.run_id, self.mix);
         async move {
             // Drawing happens here, on the worker threads, so generation scales with cores.
             let drawing = std::time::Instant::now();

@@ -1,5 +1,6 @@
 //! xtask's integration tests as one binary (one link, not one per file; each file a module, `support` their one helper module): they run the built `xtask` binary and loopback servers.
 
+mod cancelled;
 mod cleanup_safety;
 mod contract_cli;
 mod coverage;
