@@ -428,7 +428,7 @@ fn ratio_section(out: &mut String, m: &Measurements) {
 fn profile_section(out: &mut String, p: &Profile, cores: usize) {
     let _ = writeln!(
         out,
-        "### Where a case's CPU goes\n\nThe same {} create-only cases (seed {}, concurrency {}), each step adding one part of the suite; every step has a fresh server. Process CPU includes the server, whose work is the same in every step.\n",
+        "### Where a case's CPU goes\n\nThe same {} create-only cases (seed {}, concurrency {}), each step adding one part of the suite; every step has a fresh server. Process CPU includes the server, whose work is the same in every step. The steps before the runner keep nothing of a case once it is done, as the runner does not, except the transport step (the requests, for the bare replay, and the first cases' exchanges, for the stages alone below), which runs once unmeasured first.\n",
         p.steps.first().map_or(0, |s| s.cases),
         p.seed,
         p.concurrency
