@@ -175,7 +175,7 @@ fn raw_section(out: &mut String, raw: &[RawRun]) {
     let _ = writeln!(out, "## 1. The raw loopback limit\n");
     let _ = writeln!(
         out,
-        "Plain reqwest in a tight loop: no generation, no validation; each response body is read, not parsed.\n"
+        "Plain reqwest in a tight loop: no generation, no validation; each response body is read, not parsed. One unmeasured pass first, so the process is as warm as for every figure after it.\n"
     );
     let _ = writeln!(
         out,
