@@ -35,14 +35,12 @@ pub fn arb_create_valid(spec: &Spec) -> impl Strategy<Value = Case> + use<> {
 pub fn arb_create_field_mutation(spec: &Spec) -> impl Strategy<Value = Case> + use<> {
     let api = spec.api.clone();
     let paths = spec.create_body.field_paths();
+    let rejected = Rejected::of(&paths);
     let base = arb_accepted_object(spec.create_body.clone());
     (base, select(paths))
-        .prop_flat_map(|(base, (pointer, kind, nullable))| {
-            (
-                Just(base.sent),
-                Just(pointer),
-                rejected_for(&kind, nullable),
-            )
+        .prop_flat_map(move |(base, (pointer, _, _))| {
+            let values = rejected.at(&pointer);
+            (Just(base.sent), Just(pointer), values)
         })
         .prop_map(move |(mut body, at, (mutation, value))| {
             pointer::set(&mut body, &at, value);
@@ -58,8 +56,37 @@ pub fn arb_create_field_mutation(spec: &Spec) -> impl Strategy<Value = Case> + u
         })
 }
 
+/// [`rejected_for`] of every field, made once: the flat maps above pick one per case, and
+/// making it there built its unions and parsed its numbers on every draw. A strategy is a
+/// description without state, so a clone draws and shrinks as a fresh one does.
+#[derive(Clone)]
+struct Rejected(std::sync::Arc<[(String, RejectedValue)]>);
+
+/// A mutation's name and the rejected value it sends.
+type RejectedValue = BoxedStrategy<(&'static str, Value)>;
+
+impl Rejected {
+    fn of(paths: &[(String, Kind, bool)]) -> Rejected {
+        Rejected(
+            paths
+                .iter()
+                .map(|(at, kind, nullable)| (at.clone(), rejected_for(kind, *nullable)))
+                .collect(),
+        )
+    }
+
+    /// The strategy of the field at `pointer`, one of the paths it was made of.
+    fn at(&self, pointer: &str) -> RejectedValue {
+        self.0
+            .iter()
+            .find(|(at, _)| at == pointer)
+            .map(|(_, strategy)| strategy.clone())
+            .expect("the pointer is one of the paths")
+    }
+}
+
 /// An always-rejected value for a field of `kind`.
-fn rejected_for(kind: &Kind, nullable: bool) -> BoxedStrategy<(&'static str, Value)> {
+fn rejected_for(kind: &Kind, nullable: bool) -> RejectedValue {
     if nullable {
         arb_rejected(kind)
     } else {
@@ -81,6 +108,7 @@ fn within(inner: &str, outer: &str) -> bool {
 pub fn arb_create_field_mutations(spec: &Spec) -> impl Strategy<Value = Case> + use<> {
     let api = spec.api.clone();
     let paths = spec.create_body.field_paths();
+    let rejected = Rejected::of(&paths);
     let base = arb_accepted_object(spec.create_body.clone());
     let count = 2..=3.min(paths.len().max(2));
     (base, proptest::sample::subsequence(paths, count))
@@ -92,11 +120,8 @@ pub fn arb_create_field_mutations(spec: &Spec) -> impl Strategy<Value = Case> + 
                     .all(|(j, (b, _, _))| i == j || !within(a, b))
             })
         })
-        .prop_flat_map(|(base, chosen)| {
-            let values: Vec<_> = chosen
-                .iter()
-                .map(|(_, kind, nullable)| rejected_for(kind, *nullable))
-                .collect();
+        .prop_flat_map(move |(base, chosen)| {
+            let values: Vec<_> = chosen.iter().map(|(at, _, _)| rejected.at(at)).collect();
             let at: Vec<String> = chosen.into_iter().map(|(at, _, _)| at).collect();
             (Just(base.sent), Just(at), values)
         })
