@@ -7,18 +7,13 @@ use contract_tests::runner::{Options, run};
 use contract_tests::scenario::Mix;
 use reference_server::{Config, DEV_KEY, DEV_OTHER_TEAM_KEY};
 
+use crate::support::team_page;
+
 /// How many simulations the development key's team holds, read straight from the server.
 async fn team_total(base_url: &str) -> u64 {
-    let body: serde_json::Value = reqwest::Client::new()
-        .get(format!("{base_url}/workflows/v1/simulations?size=1"))
-        .bearer_auth(DEV_KEY)
-        .send()
-        .await
+    team_page(base_url, DEV_KEY, 1).await["total"]
+        .as_u64()
         .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["total"].as_u64().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

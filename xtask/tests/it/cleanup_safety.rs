@@ -12,7 +12,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use support::{
     Incoming, accept_each, contract_with_keys, forward_to, read_request, run_blocking, runtime,
-    team_ids, text, write_response,
+    team_ids, team_page, text, write_response,
 };
 
 const COLLECTION: &str = "/workflows/v1/simulations";
@@ -64,16 +64,10 @@ fn carries(simulation: &Value, tag: &str) -> bool {
 
 /// Every record of the run's team, read straight from the server.
 async fn team_records(upstream: &str) -> Vec<Value> {
-    let body: Value = reqwest::Client::new()
-        .get(format!("{upstream}{COLLECTION}?size=1000"))
-        .bearer_auth(DEV_KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["simulations"].as_array().cloned().unwrap_or_default()
+    team_page(upstream, DEV_KEY, 1000).await["simulations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// Rewrites `simulation` as another client's record under the same id.

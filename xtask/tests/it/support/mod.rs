@@ -161,18 +161,22 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// The ids a key's team holds, read straight from the server.
-pub async fn team_ids(base_url: &str, key: &str) -> Vec<String> {
-    let body: serde_json::Value = reqwest::Client::new()
-        .get(format!("{base_url}/workflows/v1/simulations?size=1000"))
+/// The first page of `size` of a key's team, read straight from the server: the list's JSON.
+pub async fn team_page(base_url: &str, key: &str, size: u32) -> serde_json::Value {
+    reqwest::Client::new()
+        .get(format!("{base_url}/workflows/v1/simulations?size={size}"))
         .bearer_auth(key)
         .send()
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
-    body["simulations"]
+        .unwrap()
+}
+
+/// The ids a key's team holds, read straight from the server.
+pub async fn team_ids(base_url: &str, key: &str) -> Vec<String> {
+    team_page(base_url, key, 1000).await["simulations"]
         .as_array()
         .unwrap()
         .iter()
