@@ -26,7 +26,7 @@ pub(crate) struct Caller {
 }
 
 /// One stored simulation.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Simulation {
     /// Creation sequence number: the list order key (newer is larger).
     pub seq: u64,
@@ -55,27 +55,18 @@ pub(crate) struct Simulation {
     /// a team's [`Quota`] of bytes holds. Every change empties it: a changed record starts as a
     /// clone (whose cache starts empty), or is edited in place by [`Patch::apply`], which
     /// empties it.
-    json: OnceLock<Box<[u8]>>,
+    json: JsonCache,
 }
 
-/// A clone is where every changed version starts (a store decorator's, an update of a record a
-/// reader still holds), so it does not inherit the cached JSON of the version it copies.
-impl Clone for Simulation {
+/// [`Simulation::json`]. A clone starts empty: a clone is where every changed version starts (a
+/// store decorator's, an update of a record a reader still holds), so it must not inherit the
+/// JSON of the version it copies.
+#[derive(Debug, Default)]
+struct JsonCache(OnceLock<Box<[u8]>>);
+
+impl Clone for JsonCache {
     fn clone(&self) -> Self {
-        Simulation {
-            seq: self.seq,
-            id: self.id.clone(),
-            team: self.team.clone(),
-            created_by: self.created_by.clone(),
-            updated_by: self.updated_by.clone(),
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            config: self.config.clone(),
-            lowered: self.lowered.clone(),
-            keys: self.keys.clone(),
-            weight: self.weight,
-            json: OnceLock::new(),
-        }
+        JsonCache::default()
     }
 }
 
@@ -159,7 +150,7 @@ impl Simulation {
 
     /// [`Simulation::to_json`] serialised, once per version of the record.
     pub fn json_bytes(&self) -> &[u8] {
-        self.json.get_or_init(|| {
+        self.json.0.get_or_init(|| {
             // A `Value` always serialises.
             serde_json::to_vec(&self.to_json())
                 .unwrap_or_default()
@@ -167,6 +158,9 @@ impl Simulation {
         })
     }
 
+    /// A text field of the config: the fault catalog's stores read them (the faithful store's
+    /// filters read [`Simulation::keys`]).
+    #[cfg(feature = "faults")]
     pub fn text_field(&self, name: &str) -> Option<&str> {
         self.config.get(name).and_then(Value::as_str)
     }
@@ -404,7 +398,7 @@ impl<'u> Patch<'u> {
 
     /// Applies the patch as the caller at time `now`.
     fn apply(&self, simulation: &mut Simulation, caller: &Caller, now: i64) {
-        simulation.json = OnceLock::new();
+        simulation.json = JsonCache::default();
         if let Some(description) = self.description {
             simulation
                 .config
@@ -416,9 +410,7 @@ impl<'u> Patch<'u> {
         if let Some(lowered) = self.description_lowered.clone() {
             simulation.lowered[1] = lowered;
         }
-        if self.status.is_some() {
-            simulation.keys = keys(&simulation.config);
-        }
+        simulation.keys = keys(&simulation.config);
         simulation.weight = config_weight(&simulation.config);
         simulation.updated_at = now.max(simulation.updated_at);
         simulation.updated_by = caller.user.clone();
@@ -612,7 +604,7 @@ impl Store for Memory {
             keys,
             weight,
             config,
-            json: OnceLock::new(),
+            json: JsonCache::default(),
         });
         let team = inner.teams.entry(caller.team.clone()).or_default();
         team.put(Arc::clone(&simulation));
