@@ -246,8 +246,9 @@ where
 
 /// proptest's `Union::new_weighted`, drawing the same values from the same RNG and shrinking
 /// the same way (the current arm first, then the arms before it), without its cost on every
-/// draw: an arm before the one picked keeps only the RNG proptest would have cloned a runner
-/// for, and the arms sit in a vector sized once. proptest's grows on every draw, and its
+/// draw: an arm before the one picked keeps only the seed of the RNG proptest would have cloned
+/// a runner for, and the arms sit in a vector sized once. The same values as proptest's with
+/// its ChaCha RNG, the one every case is drawn with; an arm drawn while shrinking gets ChaCha. proptest's grows on every draw, and its
 /// elements each hold a runner (several hundred bytes): one of these per field of every body
 /// was the largest allocation of a create case.
 pub fn weighted_union<T: std::fmt::Debug + 'static>(
@@ -289,10 +290,12 @@ impl<T: std::fmt::Debug + 'static> Strategy for Weighted<T> {
             .filter(|&total| total <= drawn)
             .count();
         let mut arms = Vec::with_capacity(pick + 1);
-        // Each earlier arm takes the RNG proptest's lazy arm takes (`partial_clone`), in order,
-        // before the picked arm draws.
+        // Each earlier arm takes the seed of the RNG proptest's lazy arm takes (`partial_clone`,
+        // whose `new_rng` draws `[u8; 32]` from this RNG), in order, before the picked arm draws.
+        // Only the seed: most arms are never drawn, and building a ChaCha RNG for each was a
+        // tenth of drawing a case.
         for _ in 0..pick {
-            arms.push(Arm::Lazy(runner.new_rng()));
+            arms.push(Arm::Lazy(runner.rng().random()));
         }
         arms.push(Arm::Ready(self.options[pick].1.new_tree(runner)?));
         Ok(WeightedTree {
@@ -306,11 +309,10 @@ impl<T: std::fmt::Debug + 'static> Strategy for Weighted<T> {
     }
 }
 
-/// One arm of a [`WeightedTree`]: drawn only when shrinking reaches it. The RNG is kept
-/// inline: boxing it would cost an allocation per arm on every draw, which is what this saves.
-#[allow(clippy::large_enum_variant)]
+/// One arm of a [`WeightedTree`]: drawn only when shrinking reaches it, from the seed of the
+/// RNG proptest would have given it.
 enum Arm<T> {
-    Lazy(TestRng),
+    Lazy([u8; 32]),
     Ready(Box<dyn ValueTree<Value = T>>),
     Failed,
 }
@@ -346,7 +348,7 @@ impl<T: std::fmt::Debug> WeightedTree<T> {
     /// Draws arm `at` if it was left for later; whether it is drawn now.
     fn draw(&mut self, at: usize) -> bool {
         if let Arm::Lazy(_) = self.arms[at] {
-            let Arm::Lazy(rng) = std::mem::replace(&mut self.arms[at], Arm::Failed) else {
+            let Arm::Lazy(seed) = std::mem::replace(&mut self.arms[at], Arm::Failed) else {
                 unreachable!("matched above")
             };
             let config = self
@@ -354,6 +356,7 @@ impl<T: std::fmt::Debug> WeightedTree<T> {
                 .as_deref()
                 .cloned()
                 .expect("kept whenever an arm is lazy");
+            let rng = TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &seed);
             let mut runner = TestRunner::new_with_rng(config, rng);
             if let Ok(tree) = self.options[at].1.new_tree(&mut runner) {
                 self.arms[at] = Arm::Ready(tree);
