@@ -247,10 +247,10 @@ where
 /// proptest's `Union::new_weighted`, drawing the same values from the same RNG and shrinking
 /// the same way (the current arm first, then the arms before it), without its cost on every
 /// draw: an arm before the one picked keeps only the seed of the RNG proptest would have cloned
-/// a runner for, and the arms sit in a vector sized once. The same values as proptest's with
-/// its ChaCha RNG, the one every case is drawn with; an arm drawn while shrinking gets ChaCha. proptest's grows on every draw, and its
+/// a runner for, and the arms sit in a vector sized once. proptest's grows on every draw, and its
 /// elements each hold a runner (several hundred bytes): one of these per field of every body
-/// was the largest allocation of a create case.
+/// was the largest allocation of a create case. The values are proptest's under its ChaCha RNG,
+/// the one every case is drawn with: an arm drawn while shrinking gets a ChaCha RNG from its seed.
 pub fn weighted_union<T: std::fmt::Debug + 'static>(
     options: Vec<(u32, BoxedStrategy<T>)>,
 ) -> Weighted<T> {
