@@ -292,8 +292,8 @@ impl<T: std::fmt::Debug + 'static> Strategy for Weighted<T> {
         let mut arms = Vec::with_capacity(pick + 1);
         // Each earlier arm takes the seed of the RNG proptest's lazy arm takes (`partial_clone`,
         // whose `new_rng` draws `[u8; 32]` from this RNG), in order, before the picked arm draws.
-        // Only the seed: most arms are never drawn, and building a ChaCha RNG for each was a
-        // tenth of drawing a case.
+        // Only the seed: most arms are never drawn, and building a ChaCha RNG for each cost
+        // ~1 us of a create case's ~22.
         for _ in 0..pick {
             arms.push(Arm::Lazy(runner.rng().random()));
         }
