@@ -146,13 +146,7 @@ impl Secrets {
     /// Whether any secret shows in `bytes`: one walk ([`next_encoded`]) for all of them. Most
     /// text shows none, and is then walked once instead of once per secret.
     fn shows_any(&self, bytes: &[u8]) -> bool {
-        // At most three entries (the two keys, the run's key less its last character).
-        let mut needles: [&[u8]; 3] = [&[]; 3];
-        for (slot, (secret, _)) in needles.iter_mut().zip(&self.entries) {
-            *slot = secret.as_bytes();
-        }
-        let needles = &needles[..self.entries.len().min(3)];
-        debug_assert_eq!(needles.len(), self.entries.len());
+        let needles = self.entries.iter().map(|(secret, _)| secret.as_bytes());
         next_encoded_with(bytes, 0, needles, &self.starts).is_some()
     }
 
@@ -226,7 +220,7 @@ fn next_encoded(haystack: &[u8], from: usize, needles: &[&[u8]]) -> Option<(usiz
     next_encoded_with(
         haystack,
         from,
-        needles,
+        needles.iter().copied(),
         &Starts::of(needles.iter().copied()),
     )
 }
@@ -257,11 +251,13 @@ impl Default for Starts {
     }
 }
 
-/// [`next_encoded`] with `starts` made from `needles` already.
-fn next_encoded_with(
+/// [`next_encoded`] with `starts` made from `needles` already. The needles come as an iterator
+/// (walked again at each candidate byte), so a caller holding them in other shapes, as
+/// [`Secrets`] does, passes them all without collecting them first.
+fn next_encoded_with<'n>(
     haystack: &[u8],
     from: usize,
-    needles: &[&[u8]],
+    needles: impl Iterator<Item = &'n [u8]> + Clone,
     starts: &Starts,
 ) -> Option<(usize, usize)> {
     let starts = &starts.0;
@@ -277,7 +273,7 @@ fn next_encoded_with(
             continue;
         }
         let encoded = matches!(haystack[i], b'\\' | b'&' | b'%' | b'+');
-        for needle in needles {
+        for needle in needles.clone() {
             // An empty needle decodes from nothing, so it is never found.
             let Some(first) = needle.first() else {
                 continue;
